@@ -246,7 +246,11 @@ impl DecodeError {
             Some(cut) => message[..cut].to_owned(),
             None => message,
         };
-        let path = if path.is_empty() { String::from(".") } else { path };
+        let path = if path.is_empty() {
+            String::from(".")
+        } else {
+            path
+        };
         Self::new(kind, path, message).at(err.line(), err.column())
     }
 }

@@ -48,7 +48,8 @@ struct Entry {
 
 #[test]
 fn serde_errors_carry_the_json_path() {
-    let err = decode_with_serde::<Shape>(br#"{"entry": [{"fullUrl": "a"}, {"fullUrl": 7}]}"#).unwrap_err();
+    let err = decode_with_serde::<Shape>(br#"{"entry": [{"fullUrl": "a"}, {"fullUrl": 7}]}"#)
+        .unwrap_err();
     assert_eq!(err.kind, DecodeErrorKind::InvalidType);
     assert_eq!(err.path, "entry[1].fullUrl");
     assert!(!err.message.contains(" at line "), "{}", err.message);
@@ -61,7 +62,10 @@ fn serde_errors_carry_the_json_path() {
 #[test]
 fn within_prefixes_nested_paths() {
     let err = DecodeError::new(DecodeErrorKind::InvalidValue, "name[0]", "bad");
-    assert_eq!(err.within("entry[3].resource").path, "entry[3].resource.name[0]");
+    assert_eq!(
+        err.within("entry[3].resource").path,
+        "entry[3].resource.name[0]"
+    );
     let err = DecodeError::new(DecodeErrorKind::InvalidValue, "[2]", "bad");
     assert_eq!(err.within("given").path, "given[2]");
     let err = DecodeError::new(DecodeErrorKind::InvalidValue, ".", "bad");
