@@ -1,0 +1,453 @@
+//! [`Page`]: one Bundle of search or history results, its entries and links, and the streams
+//! that follow `next` links across pages.
+//!
+//! Entries keep their resource as raw JSON and decode it on request, so a page never loses
+//! what the server sent and included resources of other types cost nothing until asked for.
+
+use std::collections::HashSet;
+use std::marker::PhantomData;
+
+use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
+use http::Method;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use url::Url;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::outcome::OperationOutcome;
+use crate::request::Prepared;
+use crate::resource::{DecodeError, DecodeErrorKind, Resource, decode_with_serde};
+use crate::response::ResponseMeta;
+use crate::transport::{RawResponse, wrong_type};
+
+/// One page of results: a Bundle of type `searchset` or `history`.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    meta: ResponseMeta,
+    url: Url,
+    bundle_type: Option<String>,
+    total: Option<u64>,
+    links: Vec<Link>,
+    entries: Vec<Entry>,
+    expected_type: Option<String>,
+    _resource: PhantomData<fn() -> T>,
+}
+
+/// A `Bundle.link`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Link {
+    /// `self`, `next`, `previous`, `first`, `last`, …
+    pub relation: String,
+    /// The link target, as sent by the server.
+    pub url: String,
+}
+
+/// How an entry came to be in a search result (`Bundle.entry.search.mode`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SearchMode {
+    /// The resource matched the search.
+    Match,
+    /// The resource was added by `_include` or `_revinclude`.
+    Include,
+    /// An OperationOutcome about the search itself (warnings, errors in parameters).
+    Outcome,
+    /// A mode this client does not know.
+    Other(String),
+}
+
+/// A `Bundle.entry`, with its resource kept as raw JSON until decoded.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    full_url: Option<String>,
+    resource_type: Option<String>,
+    resource: Option<Box<RawValue>>,
+    search_mode: Option<SearchMode>,
+    score: Option<serde_json::Number>,
+    request: Option<serde_json::Value>,
+    response: Option<EntryResponse>,
+    index: usize,
+}
+
+/// A `Bundle.entry.response`, as found in history, batch and transaction responses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct EntryResponse {
+    /// The status line or code (`201 Created`).
+    pub status: String,
+    /// The location of the created or updated resource.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// The ETag of the resource.
+    #[serde(default)]
+    pub etag: Option<String>,
+    /// The last-modified instant.
+    #[serde(default, rename = "lastModified")]
+    pub last_modified: Option<String>,
+}
+
+impl Entry {
+    /// `Bundle.entry.fullUrl`.
+    pub fn full_url(&self) -> Option<&str> {
+        self.full_url.as_deref()
+    }
+
+    /// The `resourceType` of the entry's resource.
+    pub fn resource_type(&self) -> Option<&str> {
+        self.resource_type.as_deref()
+    }
+
+    /// The raw JSON of the entry's resource, exactly as the server sent it.
+    pub fn raw_resource(&self) -> Option<&str> {
+        self.resource.as_deref().map(RawValue::get)
+    }
+
+    /// `Bundle.entry.search.mode`.
+    pub fn search_mode(&self) -> Option<&SearchMode> {
+        self.search_mode.as_ref()
+    }
+
+    /// `Bundle.entry.search.score`.
+    pub fn score(&self) -> Option<&serde_json::Number> {
+        self.score.as_ref()
+    }
+
+    /// `Bundle.entry.request` (in history bundles), as JSON.
+    pub fn request(&self) -> Option<&serde_json::Value> {
+        self.request.as_ref()
+    }
+
+    /// `Bundle.entry.response`.
+    pub fn response(&self) -> Option<&EntryResponse> {
+        self.response.as_ref()
+    }
+
+    /// The position of the entry in its Bundle.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Decodes the entry's resource as `R`.
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] whose path names the entry (`entry[3].resource…`) when the entry has no
+    /// resource or the resource is not a valid `R`.
+    pub fn decode<R: Resource>(&self) -> Result<R, DecodeError> {
+        let prefix = format!("entry[{}].resource", self.index);
+        let raw = self.resource.as_deref().ok_or_else(|| {
+            DecodeError::new(
+                DecodeErrorKind::MissingField,
+                prefix.clone(),
+                "the entry has no resource",
+            )
+        })?;
+        R::from_json_slice(raw.get().as_bytes()).map_err(|err| err.within(&prefix))
+    }
+
+    /// Whether this entry is a search match (mode `match`, or no mode and not an outcome).
+    pub fn is_match(&self) -> bool {
+        match &self.search_mode {
+            Some(SearchMode::Match) => true,
+            None => {
+                self.resource.is_some() && self.resource_type.as_deref() != Some("OperationOutcome")
+            }
+            Some(_) => false,
+        }
+    }
+}
+
+impl<T: Resource> Page<T> {
+    /// The response metadata of this page.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
+    /// The URL this page was fetched from.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// `Bundle.type` (`searchset`, `history`, …).
+    pub fn bundle_type(&self) -> Option<&str> {
+        self.bundle_type.as_deref()
+    }
+
+    /// `Bundle.total`: the number of matches across all pages, when the server counted them.
+    pub fn total(&self) -> Option<u64> {
+        self.total
+    }
+
+    /// `Bundle.link`.
+    pub fn links(&self) -> &[Link] {
+        &self.links
+    }
+
+    /// The URL of the link with `relation` (`next`, `previous`, `self`, …).
+    pub fn link(&self, relation: &str) -> Option<&str> {
+        self.links
+            .iter()
+            .find(|link| link.relation == relation)
+            .map(|link| link.url.as_str())
+    }
+
+    /// The `next` link, if there are more pages.
+    pub fn next_link(&self) -> Option<&str> {
+        self.link("next")
+    }
+
+    /// Every entry, in Bundle order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The entries that matched the search (not includes, not outcomes).
+    pub fn matches(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|entry| entry.is_match())
+    }
+
+    /// The entries added by `_include` / `_revinclude`.
+    pub fn included(&self) -> impl Iterator<Item = &Entry> {
+        self.entries
+            .iter()
+            .filter(|entry| entry.search_mode == Some(SearchMode::Include))
+    }
+
+    /// OperationOutcomes about the search itself (`search.mode = outcome`), decoded.
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] naming the entry when an outcome entry is not an OperationOutcome.
+    pub fn outcomes(&self) -> Result<Vec<OperationOutcome>, DecodeError> {
+        self.entries
+            .iter()
+            .filter(|entry| entry.search_mode == Some(SearchMode::Outcome))
+            .map(Entry::decode::<OperationOutcome>)
+            .collect()
+    }
+
+    /// The matched resources, decoded as `T`.
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] naming the entry when a match is not a valid `T` or has another type
+    /// than the one searched for.
+    pub fn resources(&self) -> Result<Vec<T>, DecodeError> {
+        self.matches()
+            .map(|entry| self.decode_match(entry))
+            .collect()
+    }
+
+    fn decode_match(&self, entry: &Entry) -> Result<T, DecodeError> {
+        if let Some(expected) = &self.expected_type
+            && entry.resource_type.as_deref() != Some(expected.as_str())
+        {
+            return Err(wrong_type(expected, entry.resource_type.as_deref())
+                .within(&format!("entry[{}].resource", entry.index)));
+        }
+        entry.decode()
+    }
+
+    /// The entries, by value (for streaming).
+    pub fn into_entries(self) -> Vec<Entry> {
+        self.entries
+    }
+}
+
+#[derive(Deserialize)]
+struct BundleShape {
+    #[serde(rename = "resourceType")]
+    resource_type: Option<String>,
+    #[serde(rename = "type", default)]
+    bundle_type: Option<String>,
+    #[serde(default)]
+    total: Option<u64>,
+    #[serde(default)]
+    link: Vec<Link>,
+    #[serde(default)]
+    entry: Vec<EntryShape>,
+}
+
+#[derive(Deserialize)]
+struct EntryShape {
+    #[serde(rename = "fullUrl", default)]
+    full_url: Option<String>,
+    #[serde(default)]
+    resource: Option<Box<RawValue>>,
+    #[serde(default)]
+    search: Option<SearchShape>,
+    #[serde(default)]
+    request: Option<serde_json::Value>,
+    #[serde(default)]
+    response: Option<EntryResponse>,
+}
+
+#[derive(Deserialize)]
+struct SearchShape {
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    score: Option<serde_json::Number>,
+}
+
+#[derive(Deserialize)]
+struct TypeShape {
+    #[serde(rename = "resourceType")]
+    resource_type: Option<String>,
+}
+
+impl<T: Resource> Page<T> {
+    /// Reads a page from a 2xx response whose body must be a Bundle.
+    pub(crate) fn from_raw(raw: RawResponse, expected_type: Option<String>) -> Result<Self, Error> {
+        let shape: BundleShape =
+            decode_with_serde(&raw.body).map_err(|err| raw.decode_error(err))?;
+        if shape.resource_type.as_deref() != Some("Bundle") {
+            return Err(raw.decode_error(wrong_type("Bundle", shape.resource_type.as_deref())));
+        }
+        let mut entries = Vec::with_capacity(shape.entry.len());
+        for (index, entry) in shape.entry.into_iter().enumerate() {
+            let resource_type = match &entry.resource {
+                Some(resource) => {
+                    let peek: TypeShape =
+                        decode_with_serde(resource.get().as_bytes()).map_err(|err| {
+                            raw.decode_error(err.within(&format!("entry[{index}].resource")))
+                        })?;
+                    if peek.resource_type.is_none() {
+                        return Err(raw.decode_error(DecodeError::new(
+                            DecodeErrorKind::MissingField,
+                            format!("entry[{index}].resource.resourceType"),
+                            "the entry's resource has no resourceType",
+                        )));
+                    }
+                    peek.resource_type
+                }
+                None => None,
+            };
+            let (search_mode, score) = match entry.search {
+                Some(search) => (
+                    search.mode.map(|mode| match mode.as_str() {
+                        "match" => SearchMode::Match,
+                        "include" => SearchMode::Include,
+                        "outcome" => SearchMode::Outcome,
+                        _ => SearchMode::Other(mode),
+                    }),
+                    search.score,
+                ),
+                None => (None, None),
+            };
+            entries.push(Entry {
+                full_url: entry.full_url,
+                resource_type,
+                resource: entry.resource,
+                search_mode,
+                score,
+                request: entry.request,
+                response: entry.response,
+                index,
+            });
+        }
+        Ok(Self {
+            meta: raw.meta(),
+            url: raw.url,
+            bundle_type: shape.bundle_type,
+            total: shape.total,
+            links: shape.link,
+            entries,
+            expected_type,
+            _resource: PhantomData,
+        })
+    }
+}
+
+/// Where a stream of pages starts and what it expects.
+pub(crate) struct PageCursor {
+    pub(crate) client: Client,
+    pub(crate) first: Prepared,
+    pub(crate) expected_type: Option<String>,
+    pub(crate) max_pages: Option<usize>,
+}
+
+struct PagingState {
+    client: Client,
+    next: Option<Prepared>,
+    visited: HashSet<String>,
+    fetched: usize,
+    max_pages: Option<usize>,
+    expected_type: Option<String>,
+}
+
+/// Fetches one page.
+pub(crate) async fn fetch_page<T: Resource>(
+    client: &Client,
+    request: Prepared,
+    expected_type: Option<String>,
+) -> Result<Page<T>, Error> {
+    let raw = client.execute(request).await?.success(client)?;
+    Page::from_raw(raw, expected_type)
+}
+
+/// The stream of pages: the first request, then every `next` link, until there is none, the
+/// page limit is reached, or a link leads back to a visited page (an error).
+pub(crate) fn pages<T: Resource>(cursor: PageCursor) -> BoxStream<'static, Result<Page<T>, Error>> {
+    let state = PagingState {
+        client: cursor.client,
+        next: Some(cursor.first),
+        visited: HashSet::new(),
+        fetched: 0,
+        max_pages: cursor.max_pages,
+        expected_type: cursor.expected_type,
+    };
+    stream::try_unfold(state, |mut state| async move {
+        let Some(request) = state.next.take() else {
+            return Ok(None);
+        };
+        if state.max_pages.is_some_and(|max| state.fetched >= max) {
+            return Ok(None);
+        }
+        state.visited.insert(request.url.as_str().to_owned());
+        let page: Page<T> = fetch_page(&state.client, request, state.expected_type.clone()).await?;
+        state.fetched += 1;
+        if let Some(next) = page.next_link() {
+            let url = state.client.resolve(next)?;
+            if state.visited.contains(url.as_str()) {
+                return Err(Error::link_cycle(&url));
+            }
+            state.next = Some(Prepared::new(Method::GET, url));
+        }
+        Ok(Some((page, state)))
+    })
+    .boxed()
+}
+
+/// The stream of entries over all pages.
+pub(crate) fn entries<T: Resource>(cursor: PageCursor) -> BoxStream<'static, Result<Entry, Error>> {
+    pages::<T>(cursor)
+        .map_ok(|page| stream::iter(page.into_entries().into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
+}
+
+/// The stream of matched resources, decoded as `T`, over all pages.
+pub(crate) fn resources<T: Resource>(cursor: PageCursor) -> BoxStream<'static, Result<T, Error>> {
+    pages::<T>(cursor)
+        .map_ok(|page| {
+            let decoded: Vec<Result<T, Error>> = page
+                .matches()
+                .map(|entry| {
+                    page.decode_match(entry).map_err(|err| {
+                        Error::decode(err)
+                            .with_request(&Method::GET, page.url())
+                            .with_status(page.meta().status())
+                    })
+                })
+                .collect();
+            stream::iter(decoded)
+        })
+        .try_flatten()
+        .boxed()
+}
+
+#[cfg(test)]
+mod tests;
