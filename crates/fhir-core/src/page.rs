@@ -371,7 +371,9 @@ pub(crate) struct PageCursor {
 
 struct PagingState {
     client: Client,
-    next: Option<Prepared>,
+    /// The next request, or the error found in the last page's `next` link, reported after
+    /// that page has been yielded so its entries are not lost.
+    next: Option<Result<Prepared, Error>>,
     visited: HashSet<String>,
     fetched: usize,
     max_pages: Option<usize>,
@@ -393,29 +395,30 @@ pub(crate) async fn fetch_page<T: Resource>(
 pub(crate) fn pages<T: Resource>(cursor: PageCursor) -> BoxStream<'static, Result<Page<T>, Error>> {
     let state = PagingState {
         client: cursor.client,
-        next: Some(cursor.first),
+        next: Some(Ok(cursor.first)),
         visited: HashSet::new(),
         fetched: 0,
         max_pages: cursor.max_pages,
         expected_type: cursor.expected_type,
     };
     stream::try_unfold(state, |mut state| async move {
-        let Some(request) = state.next.take() else {
+        let Some(next) = state.next.take() else {
             return Ok(None);
         };
+        let request = next?;
         if state.max_pages.is_some_and(|max| state.fetched >= max) {
             return Ok(None);
         }
         state.visited.insert(request.url.as_str().to_owned());
         let page: Page<T> = fetch_page(&state.client, request, state.expected_type.clone()).await?;
         state.fetched += 1;
-        if let Some(next) = page.next_link() {
+        state.next = page.next_link().map(|next| {
             let url = state.client.resolve(next)?;
             if state.visited.contains(url.as_str()) {
                 return Err(Error::link_cycle(&url));
             }
-            state.next = Some(Prepared::new(Method::GET, url));
-        }
+            Ok(Prepared::new(Method::GET, url))
+        });
         Ok(Some((page, state)))
     })
     .boxed()
