@@ -130,6 +130,11 @@ pub use client::{Client, ClientBuilder, DEFAULT_MAX_GET_URL_LEN};
 pub use error::{Error, ErrorKind};
 #[cfg(feature = "client")]
 pub use http;
+
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(all(doctest, feature = "client"))]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
 pub use outcome::{Issue, OperationOutcome};
 #[cfg(feature = "client")]
 pub use page::Page;
