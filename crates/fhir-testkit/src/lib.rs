@@ -1,0 +1,510 @@
+//! An in-process SMART on FHIR sandbox for tests: an authorization server and a FHIR server on
+//! a loopback port, started in milliseconds, with no Node, no Docker and no network.
+//!
+//! - **Discovery**: `/.well-known/smart-configuration` on the FHIR base, the OpenID
+//!   configuration, a JWKS for id_tokens, and a CapabilityStatement with `oauth-uris`.
+//! - **Authorize** without a UI: the code is issued at once (the user always approves), PKCE S256
+//!   is required, `aud` must be the FHIR base, `launch` must name a launch created with
+//!   [`Sandbox::launch`].
+//! - **Token**: `authorization_code` (PKCE checked, codes single-use), `refresh_token` with
+//!   rotation (a reused refresh token revokes its grant), `client_credentials`; clients
+//!   authenticate as public, with `client_secret_basic` / `client_secret_post`, or with
+//!   `private_key_jwt` assertions verified against their registered JWKS by `jsonwebtoken`
+//!   (ES384 or RS384; `typ`, `kid`, `iss = sub`, `aud`, `exp` ≤ 5 minutes, single-use `jti`).
+//!   Launch context (`patient`, `encounter`) and an RS256 id_token with `fhirUser` come back
+//!   in the token response.
+//! - **FHIR**: an in-memory store seeded with 20 Patients, 40 Encounters and 100 Observations
+//!   (LOINC-coded vital signs and glucose): read, vread, search with paging (`_count`,
+//!   `_offset`, `next` links), create with `If-None-Exist`, update with `If-Match`, delete.
+//!   Every request needs a valid, unexpired token whose scopes allow the interaction.
+//! - **Failure injection** ([`Failure`]): expired tokens, 429 with `Retry-After`, 5xx,
+//!   malformed JSON.
+//!
+//! # Example: a downstream test
+//!
+//! ```
+//! use fhir_testkit::{ClientRegistration, Sandbox};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let sandbox = Sandbox::start().await;
+//! // A token for tests that are not about authentication:
+//! let token = sandbox.issue_access_token("system/*.cruds");
+//! let client = fhir_core::Client::builder(&sandbox.fhir_base_url())
+//!     .auth(fhir_core::BearerToken::new(token).unwrap())
+//!     .build()
+//!     .unwrap();
+//! let page = client.search_json("Patient").param("family", "Chalmers").send().await.unwrap();
+//! assert_eq!(page.total(), Some(1));
+//!
+//! // Register clients for tests that are:
+//! sandbox.register_client(ClientRegistration::confidential(
+//!     "my-app",
+//!     "my-secret",
+//!     ["http://127.0.0.1:9999/callback"],
+//! ));
+//! # }
+//! ```
+//!
+//! # Limits
+//!
+//! The sandbox is a test double, honest about what it is: scopes are checked per resource type
+//! and interaction but not filtered by patient compartment; search knows the parameters listed
+//! in the store's docs and reports others as ignored in an OperationOutcome entry; there is no
+//! `_include`, history, PATCH, batch or transaction.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+mod fhir;
+mod oauth;
+mod scopes;
+mod state;
+mod store;
+
+use state::{Grant, Injected, LaunchContext, QueuedFailure, Settings, State, random_token};
+use store::Store;
+
+/// The seed data: a Bundle of type `collection`.
+const SEED_BUNDLE: &str = include_str!("../fixtures/seed-bundle.json");
+
+/// How a registered client authenticates at the token endpoint.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum ClientAuth {
+    /// A public client: `client_id` in the body, no secret.
+    Public,
+    /// A confidential client with a shared secret (`client_secret_basic` or `client_secret_post`).
+    Secret(String),
+    /// A confidential client with keys (`private_key_jwt`): the public JWKS as JSON.
+    PrivateKeyJwt(Value),
+}
+
+impl std::fmt::Debug for ClientAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Public => f.write_str("Public"),
+            Self::Secret(_) => f.write_str("Secret([redacted])"),
+            Self::PrivateKeyJwt(jwks) => f.debug_tuple("PrivateKeyJwt").field(jwks).finish(),
+        }
+    }
+}
+
+/// A client the sandbox knows.
+#[derive(Debug, Clone)]
+pub struct ClientRegistration {
+    client_id: String,
+    auth: ClientAuth,
+    redirect_uris: Vec<String>,
+}
+
+impl ClientRegistration {
+    /// A public app (App Launch) with its redirect URIs.
+    pub fn public(
+        client_id: &str,
+        redirect_uris: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self::new(client_id, ClientAuth::Public, redirect_uris)
+    }
+
+    /// A confidential app with a client secret.
+    pub fn confidential(
+        client_id: &str,
+        secret: &str,
+        redirect_uris: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self::new(
+            client_id,
+            ClientAuth::Secret(secret.to_owned()),
+            redirect_uris,
+        )
+    }
+
+    /// A confidential app or Backend Services client authenticating with keys from `jwks`
+    /// (a JWKS document: `{"keys": [...]}`); backend clients have no redirect URIs.
+    pub fn asymmetric(
+        client_id: &str,
+        jwks: Value,
+        redirect_uris: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self::new(client_id, ClientAuth::PrivateKeyJwt(jwks), redirect_uris)
+    }
+
+    /// A Backend Services client authenticating with keys from `jwks`.
+    pub fn backend(client_id: &str, jwks: Value) -> Self {
+        Self::new(
+            client_id,
+            ClientAuth::PrivateKeyJwt(jwks),
+            Vec::<String>::new(),
+        )
+    }
+
+    fn new(
+        client_id: &str,
+        auth: ClientAuth,
+        redirect_uris: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self {
+            client_id: client_id.to_owned(),
+            auth,
+            redirect_uris: redirect_uris.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A failure to inject into the FHIR API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// Every access token issued so far expires now: the next FHIR request with one gets 401.
+    ExpireAccessTokens,
+    /// The next `times` FHIR requests get 429 Too Many Requests with `Retry-After`.
+    TooManyRequests {
+        /// The `Retry-After` value, in seconds.
+        retry_after_secs: u64,
+        /// How many requests get it.
+        times: usize,
+    },
+    /// The next `times` FHIR requests get `status` (a 5xx) with an OperationOutcome.
+    ServerError {
+        /// The status to answer with.
+        status: u16,
+        /// How many requests get it.
+        times: usize,
+    },
+    /// The next `times` FHIR requests get 200 with a truncated JSON body.
+    MalformedResponse {
+        /// How many requests get it.
+        times: usize,
+    },
+}
+
+/// One request the token endpoint received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenRequestRecord {
+    /// The `grant_type` sent.
+    pub grant_type: String,
+    /// The authenticated (or claimed) client.
+    pub client_id: Option<String>,
+    /// Whether a token was issued.
+    pub succeeded: bool,
+}
+
+/// Configures a [`Sandbox`].
+#[derive(Debug, Clone)]
+pub struct SandboxBuilder {
+    access_token_ttl: Duration,
+    require_auth: bool,
+    default_patient: Option<String>,
+    seed: bool,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        Self {
+            access_token_ttl: Duration::from_secs(300),
+            require_auth: true,
+            default_patient: None,
+            seed: true,
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// The lifetime of access tokens (default 300 s).
+    #[must_use]
+    pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
+        self.access_token_ttl = ttl;
+        self
+    }
+
+    /// Whether the FHIR API requires a token (default `true`).
+    #[must_use]
+    pub fn require_auth(mut self, require: bool) -> Self {
+        self.require_auth = require;
+        self
+    }
+
+    /// The patient a standalone launch with `launch/patient` selects (default: the first one).
+    #[must_use]
+    pub fn default_patient(mut self, id: &str) -> Self {
+        self.default_patient = Some(id.to_owned());
+        self
+    }
+
+    /// Starts with an empty store instead of the seed data.
+    #[must_use]
+    pub fn empty(mut self) -> Self {
+        self.seed = false;
+        self
+    }
+
+    /// Starts the sandbox on a free loopback port.
+    pub async fn start(self) -> Sandbox {
+        let server = MockServer::start().await;
+        let mut store = Store::default();
+        if self.seed {
+            seed(&mut store);
+        }
+        let settings = Settings {
+            access_token_ttl: self.access_token_ttl,
+            require_auth: self.require_auth,
+            default_patient: self.default_patient,
+        };
+        let state = Arc::new(Mutex::new(State::new(server.uri(), settings, store)));
+        Mock::given(any())
+            .respond_with(Router {
+                state: Arc::clone(&state),
+            })
+            .mount(&server)
+            .await;
+        Sandbox { server, state }
+    }
+}
+
+fn seed(store: &mut Store) {
+    let Ok(bundle) = serde_json::from_str::<Value>(SEED_BUNDLE) else {
+        return;
+    };
+    for entry in bundle["entry"].as_array().into_iter().flatten() {
+        store.put(entry["resource"].clone(), None);
+    }
+}
+
+/// A running sandbox. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Sandbox {
+    server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+impl Sandbox {
+    /// Starts a sandbox with the default settings and the seed data.
+    pub async fn start() -> Self {
+        SandboxBuilder::default().start().await
+    }
+
+    /// A builder for other settings.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The server's root URL (`http://127.0.0.1:<port>`).
+    pub fn url(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The FHIR base URL (`http://127.0.0.1:<port>/fhir`), the `iss` / `aud` of launches.
+    pub fn fhir_base_url(&self) -> String {
+        self.state().fhir_base()
+    }
+
+    /// The token endpoint.
+    pub fn token_endpoint(&self) -> String {
+        self.state().token_endpoint()
+    }
+
+    /// The authorize endpoint.
+    pub fn authorize_endpoint(&self) -> String {
+        format!("{}/auth/authorize", self.url())
+    }
+
+    /// Registers (or replaces) a client.
+    pub fn register_client(&self, registration: ClientRegistration) {
+        self.state()
+            .clients
+            .insert(registration.client_id.clone(), registration);
+    }
+
+    /// Creates an EHR launch for `patient` (and `encounter`); returns the opaque `launch` value
+    /// to pass to the app with `iss` = [`fhir_base_url`](Self::fhir_base_url).
+    pub fn launch(&self, patient: &str, encounter: Option<&str>) -> String {
+        // Characters that break naive query handling, so apps must echo it byte for byte.
+        let launch = format!("{}+/=", random_token());
+        self.state().launches.insert(
+            launch.clone(),
+            LaunchContext {
+                patient: Some(patient.to_owned()),
+                encounter: encounter.map(str::to_owned),
+            },
+        );
+        launch
+    }
+
+    /// Issues an access token directly, without OAuth, for tests that are not about auth.
+    pub fn issue_access_token(&self, scope: &str) -> String {
+        let mut state = self.state();
+        let token = random_token();
+        let expires = Instant::now() + state.settings.access_token_ttl;
+        state.access_tokens.insert(
+            token.clone(),
+            Grant {
+                scope: scope.to_owned(),
+                expires,
+            },
+        );
+        token
+    }
+
+    /// Injects a failure.
+    pub fn inject(&self, failure: Failure) {
+        let mut state = self.state();
+        let (injected, remaining) = match failure {
+            Failure::ExpireAccessTokens => {
+                let now = Instant::now();
+                for grant in state.access_tokens.values_mut() {
+                    grant.expires = now;
+                }
+                return;
+            }
+            Failure::TooManyRequests {
+                retry_after_secs,
+                times,
+            } => (Injected::TooManyRequests { retry_after_secs }, times),
+            Failure::ServerError { status, times } => (Injected::ServerError { status }, times),
+            Failure::MalformedResponse { times } => (Injected::MalformedResponse, times),
+        };
+        if remaining > 0 {
+            state.failures.push_back(QueuedFailure {
+                injected,
+                remaining,
+            });
+        }
+    }
+
+    /// Every request the token endpoint received, in order.
+    pub fn token_requests(&self) -> Vec<TokenRequestRecord> {
+        self.state().token_requests.clone()
+    }
+
+    /// The number of current resources of each type.
+    pub fn resource_counts(&self) -> BTreeMap<String, usize> {
+        self.state().store.counts()
+    }
+
+    /// Plays the user's browser: requests `authorize_url` (as built by the app) and returns the
+    /// redirect the sandbox answers with, the app's callback URL with `code` and `state` (or
+    /// `error`).
+    ///
+    /// # Errors
+    ///
+    /// [`ApproveError`] when the request fails or the sandbox refuses without redirecting
+    /// (an unknown client or an unregistered redirect URI).
+    pub async fn approve(&self, authorize_url: &str) -> Result<url::Url, ApproveError> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|err| ApproveError::Request(err.to_string()))?;
+        let response = http
+            .get(authorize_url)
+            .send()
+            .await
+            .map_err(|err| ApproveError::Request(err.to_string()))?;
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        match location {
+            Some(location) if status == 302 => {
+                url::Url::parse(&location).map_err(|err| ApproveError::Request(err.to_string()))
+            }
+            _ => Err(ApproveError::Refused {
+                status,
+                body: response.text().await.unwrap_or_default(),
+            }),
+        }
+    }
+}
+
+/// The sandbox could not play the browser's part of an authorization.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApproveError {
+    /// The HTTP request failed.
+    #[error("the authorize request failed: {0}")]
+    Request(String),
+    /// The sandbox answered without a redirect.
+    #[error("the sandbox refused the authorization ({status}): {body}")]
+    Refused {
+        /// The status it answered with.
+        status: u16,
+        /// The body it sent.
+        body: String,
+    },
+}
+
+/// Routes every request to the OAuth or FHIR handlers.
+struct Router {
+    state: Arc<Mutex<State>>,
+}
+
+impl Respond for Router {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let path = request.url.path().trim_start_matches('/').to_owned();
+        let segments: Vec<&str> = path
+            .split('/')
+            .filter(|segment| !segment.is_empty())
+            .collect();
+        let method = request.method.as_str();
+        let form = || -> Vec<(String, String)> {
+            url::form_urlencoded::parse(&request.body)
+                .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                .collect()
+        };
+        match (method, segments.as_slice()) {
+            (_, ["fhir", rest @ ..]) => {
+                let decoded: Vec<String> =
+                    rest.iter().map(|segment| percent_decode(segment)).collect();
+                let decoded: Vec<&str> = decoded.iter().map(String::as_str).collect();
+                fhir::handle(&mut state, request, &decoded)
+            }
+            ("GET", ["auth", "authorize"]) => {
+                let query: Vec<(String, String)> = request
+                    .url
+                    .query_pairs()
+                    .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                    .collect();
+                oauth::authorize(&mut state, &query)
+            }
+            ("POST", ["auth", "authorize"]) => oauth::authorize(&mut state, &form()),
+            ("POST", ["auth", "token"]) => {
+                let authorization = request
+                    .headers
+                    .get("authorization")
+                    .and_then(|value| value.to_str().ok());
+                oauth::token(&mut state, &form(), authorization)
+            }
+            ("GET", ["auth", "jwks"]) => {
+                ResponseTemplate::new(200).set_body_json(oauth::jwks(&mut state))
+            }
+            ("GET", ["auth", ".well-known", "openid-configuration"]) => {
+                ResponseTemplate::new(200).set_body_json(oauth::openid_configuration(&state))
+            }
+            _ => fhir::outcome(404, "not-found", &format!("nothing at {method} /{path}")),
+        }
+    }
+}
+
+fn percent_decode(segment: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
+        .next()
+        .map_or_else(|| segment.to_owned(), |(_, value)| value.into_owned())
+}
