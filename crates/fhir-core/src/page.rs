@@ -6,6 +6,7 @@
 
 use std::collections::HashSet;
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
 use http::Method;
@@ -62,7 +63,8 @@ pub enum SearchMode {
 #[derive(Debug, Clone)]
 pub struct Entry {
     full_url: Option<String>,
-    resource_type: Option<String>,
+    /// Read from the raw resource on first use: most pages never need it.
+    resource_type: OnceLock<Option<String>>,
     resource: Option<Box<RawValue>>,
     search_mode: Option<SearchMode>,
     score: Option<serde_json::Number>,
@@ -94,9 +96,16 @@ impl Entry {
         self.full_url.as_deref()
     }
 
-    /// The `resourceType` of the entry's resource.
+    /// The `resourceType` of the entry's resource (read from its JSON on first use).
     pub fn resource_type(&self) -> Option<&str> {
-        self.resource_type.as_deref()
+        self.resource_type
+            .get_or_init(|| {
+                let raw = self.resource.as_deref()?;
+                serde_json::from_str::<TypeShape>(raw.get())
+                    .ok()?
+                    .resource_type
+            })
+            .as_deref()
     }
 
     /// The raw JSON of the entry's resource, exactly as the server sent it.
@@ -151,9 +160,7 @@ impl Entry {
     pub fn is_match(&self) -> bool {
         match &self.search_mode {
             Some(SearchMode::Match) => true,
-            None => {
-                self.resource.is_some() && self.resource_type.as_deref() != Some("OperationOutcome")
-            }
+            None => self.resource.is_some() && self.resource_type() != Some("OperationOutcome"),
             Some(_) => false,
         }
     }
@@ -241,13 +248,15 @@ impl<T: Resource> Page<T> {
     }
 
     fn decode_match(&self, entry: &Entry) -> Result<T, DecodeError> {
+        let resource: T = entry.decode()?;
+        // Checked after decoding, from the decoded value: no second parse on the happy path.
         if let Some(expected) = &self.expected_type
-            && entry.resource_type.as_deref() != Some(expected.as_str())
+            && resource.resource_type() != Some(expected.as_str())
         {
-            return Err(wrong_type(expected, entry.resource_type.as_deref())
+            return Err(wrong_type(expected, resource.resource_type())
                 .within(&format!("entry[{}].resource", entry.index)));
         }
-        entry.decode()
+        Ok(resource)
     }
 
     /// The entries, by value (for streaming).
@@ -301,6 +310,7 @@ struct TypeShape {
 impl<T: Resource> Page<T> {
     /// Reads a page from a 2xx response whose body must be a Bundle.
     pub(crate) fn from_raw(raw: RawResponse, expected_type: Option<String>) -> Result<Self, Error> {
+        // Entry resources are kept raw: decoding (and its errors) happen when they are asked for.
         let shape: BundleShape =
             decode_with_serde(&raw.body).map_err(|err| raw.decode_error(err))?;
         if shape.resource_type.as_deref() != Some("Bundle") {
@@ -308,23 +318,6 @@ impl<T: Resource> Page<T> {
         }
         let mut entries = Vec::with_capacity(shape.entry.len());
         for (index, entry) in shape.entry.into_iter().enumerate() {
-            let resource_type = match &entry.resource {
-                Some(resource) => {
-                    let peek: TypeShape =
-                        decode_with_serde(resource.get().as_bytes()).map_err(|err| {
-                            raw.decode_error(err.within(&format!("entry[{index}].resource")))
-                        })?;
-                    if peek.resource_type.is_none() {
-                        return Err(raw.decode_error(DecodeError::new(
-                            DecodeErrorKind::MissingField,
-                            format!("entry[{index}].resource.resourceType"),
-                            "the entry's resource has no resourceType",
-                        )));
-                    }
-                    peek.resource_type
-                }
-                None => None,
-            };
             let (search_mode, score) = match entry.search {
                 Some(search) => (
                     search.mode.map(|mode| match mode.as_str() {
@@ -339,7 +332,7 @@ impl<T: Resource> Page<T> {
             };
             entries.push(Entry {
                 full_url: entry.full_url,
-                resource_type,
+                resource_type: OnceLock::new(),
                 resource: entry.resource,
                 search_mode,
                 score,
@@ -348,9 +341,10 @@ impl<T: Resource> Page<T> {
                 index,
             });
         }
+        let (meta, url) = raw.into_meta_and_url();
         Ok(Self {
-            meta: raw.meta(),
-            url: raw.url,
+            meta,
+            url,
             bundle_type: shape.bundle_type,
             total: shape.total,
             links: shape.link,

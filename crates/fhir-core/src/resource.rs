@@ -112,15 +112,27 @@ impl Resource for Value {
 ///
 /// A [`DecodeError`] with the path (`entry[2].resource`), line and column of the problem.
 pub fn decode_with_serde<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    // The fast path tracks no path; only a failing document is decoded again to find where.
+    match serde_json::from_slice(bytes) {
+        Ok(value) => Ok(value),
+        Err(err) => Err(locate_error::<T>(bytes)
+            .unwrap_or_else(|| DecodeError::from_serde_json(err, String::from(".")))),
+    }
+}
+
+/// Decodes `bytes` again, tracking the JSON path, to say where decoding fails.
+fn locate_error<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<DecodeError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        DecodeError::from_serde_json(err.into_inner(), path)
-    })?;
-    deserializer
-        .end()
-        .map_err(|err| DecodeError::from_serde_json(err, String::from(".")))?;
-    Ok(value)
+    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(err) => {
+            let path = err.path().to_string();
+            Some(DecodeError::from_serde_json(err.into_inner(), path))
+        }
+        Ok(_) => deserializer
+            .end()
+            .err()
+            .map(|err| DecodeError::from_serde_json(err, String::from("."))),
+    }
 }
 
 /// Encodes any `serde` type as JSON bytes; a helper for [`Resource::to_json_vec`].

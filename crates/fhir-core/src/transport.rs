@@ -57,6 +57,11 @@ impl RawResponse {
         ResponseMeta::new(self.status, self.headers.clone())
     }
 
+    /// The metadata and the URL, consuming the response (no header copies).
+    pub(crate) fn into_meta_and_url(self) -> (ResponseMeta, Url) {
+        (ResponseMeta::new(self.status, self.headers), self.url)
+    }
+
     /// A 2xx response whose body must be a `T` of `expected_type` (when known).
     pub(crate) fn into_response<T: Resource>(
         self,
@@ -78,7 +83,7 @@ impl RawResponse {
                 return Err(raw.decode_error(wrong_type(expected, found)));
             }
         }
-        Ok(Response::new(raw.meta(), resource))
+        Ok(Response::new(raw.into_meta_and_url().0, resource))
     }
 
     /// A 2xx response to a write, whose body may be the resource, an OperationOutcome or empty.
@@ -97,7 +102,7 @@ impl RawResponse {
         } else {
             WriteBody::Resource(raw.decode()?)
         };
-        Ok(WriteResponse::new(raw.meta(), body))
+        Ok(WriteResponse::new(raw.into_meta_and_url().0, body))
     }
 }
 

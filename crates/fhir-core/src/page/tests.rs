@@ -104,11 +104,16 @@ fn malformed_bundles_name_the_offending_place() {
     .unwrap_err();
     assert_eq!(err.decode_error().unwrap().path, "entry");
 
-    let bundle = json!({"resourceType": "Bundle", "entry": [{}, {"resource": {"id": "x"}}]});
-    let err = Page::<Value>::from_raw(raw(bundle), None).unwrap_err();
-    let decode = err.decode_error().unwrap();
+    let bundle = json!({"resourceType": "Bundle", "entry": [{}, {"resource": {"id": "x"}, "search": {"mode": "match"}}]});
+    let page = Page::<Value>::from_raw(raw(bundle), Some("Patient".into())).unwrap();
+    let decode = page.resources().unwrap_err();
     assert_eq!(decode.path, "entry[1].resource.resourceType");
-    assert_eq!(decode.kind, DecodeErrorKind::MissingField);
+    assert_eq!(decode.kind, DecodeErrorKind::WrongResourceType);
+    assert!(
+        decode.message.ends_with("found no resourceType"),
+        "{}",
+        decode.message
+    );
 
     let bundle = json!({"resourceType": "Bundle", "link": [{"relation": "next"}]});
     let err = Page::<Value>::from_raw(raw(bundle), None).unwrap_err();
