@@ -13,7 +13,8 @@
     unreachable_pub
 )]
 
-mod fixed_server;
+mod common;
+use common as fixed_server;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures::TryStreamExt as _;

@@ -14,7 +14,8 @@
     unreachable_pub
 )]
 
-mod fixed_server;
+mod common;
+use common as fixed_server;
 
 use futures::TryStreamExt as _;
 
@@ -51,7 +52,7 @@ fn main() {
         while let Some(resource) = stream.try_next().await.unwrap() {
             std::hint::black_box(&resource);
             seen += 1;
-            if seen % (PAGES * PER_PAGE / 10) == 0 {
+            if seen.is_multiple_of(PAGES * PER_PAGE / 10) {
                 let rss = rss_kib();
                 samples.push(rss);
                 println!("  {seen:>7} resources: {rss} KiB resident");
