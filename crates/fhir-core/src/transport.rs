@@ -215,6 +215,14 @@ impl Client {
                 .bytes()
                 .await
                 .map_err(|err| Error::transport(err).with_request(&request.method, &request.url))?;
+            tracing::debug!(
+                method = %request.method,
+                url = %crate::error::sanitize_url(&request.url),
+                %status,
+                bytes = body.len(),
+                retries,
+                "FHIR response"
+            );
             return Ok(RawResponse {
                 method: request.method.clone(),
                 url: request.url.clone(),
