@@ -55,7 +55,7 @@
 //! | patch (JSON Patch, conditional) | [`Client::patch`], [`Client::patch_conditional`] | [`Client::patch_json`], [`Client::patch_conditional_json`] |
 //! | delete (conditional) | [`Client::delete`], [`Client::delete_conditional`] | [`Client::delete_json`], [`Client::delete_conditional_json`] |
 //! | history (instance, type, system) | [`Client::history`], [`Client::history_type`] | [`Client::history_json`], [`Client::history_type_json`], [`Client::history_system`] |
-//! | batch / transaction | [`Client::batch`], [`Client::transaction`] | |
+//! | batch / transaction, entry by entry with `urn:uuid` references | [`Client::transaction_builder`], [`Client::batch_builder`] | [`Client::batch`], [`Client::transaction`] |
 //! | operations (`$name`, GET or POST) | [`Client::operation`] | |
 //! | read any reference | [`Client::get`] | |
 //!
@@ -87,6 +87,7 @@
 //! - [`auth`]: [`AuthProvider`] and the built-in [`NoAuth`], [`BearerToken`], [`BasicAuth`].
 //! - [`params`]: [`SearchParams`] and FHIR search escaping.
 //! - [`page`]: search and history [`Page`]s and their entries.
+//! - [`bundle`]: batch and transaction builders and their per-entry responses.
 //! - [`retry`]: [`RetryPolicy`], `Retry-After`, and the injectable [`Timer`](retry::Timer).
 //!
 //! # Features
@@ -100,6 +101,8 @@ pub mod resource;
 
 #[cfg(feature = "client")]
 pub mod auth;
+#[cfg(feature = "client")]
+pub mod bundle;
 #[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "client")]
@@ -124,6 +127,8 @@ mod transport;
 
 #[cfg(feature = "client")]
 pub use auth::{AuthProvider, BasicAuth, BearerToken, NoAuth};
+#[cfg(feature = "client")]
+pub use bundle::{BundleBuilder, BundleResponse, EntryHandle};
 #[cfg(feature = "client")]
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_GET_URL_LEN};
 #[cfg(feature = "client")]

@@ -9,6 +9,7 @@
 mod support;
 
 mod auth;
+mod bundles;
 mod errors;
 mod history;
 mod operations;

@@ -60,31 +60,40 @@ async fn capabilities_and_read() {
     assert!(patient.meta().last_modified().is_some());
 }
 
+/// The identifier system of the sandbox's seeded patients: other tests never create such
+/// patients, so paging over them is not disturbed by concurrent writes.
+const SEED_MRN_SYSTEM: &str = "http://sandbox.fhir-smart.example/mrn";
+
 #[tokio::test]
 async fn paging_visits_as_many_patients_as_the_server_counts() {
     let Some(client) = client().await else { return };
-    let first = client.search_json("Patient").count(1).send().await.unwrap();
-    let total = first.total().unwrap();
-    assert!(
-        total >= 250,
-        "the sandbox seeds 250 patients, found {total}"
-    );
+    let seeded = || {
+        client
+            .search_json("Patient")
+            .param("identifier", format!("{SEED_MRN_SYSTEM}|"))
+    };
+    let total = seeded().count(1).send().await.unwrap().total().unwrap();
+    assert_eq!(total, 250, "the sandbox seeds 250 patients");
 
-    let mut pages = client.search_json("Patient").count(50).pages();
-    let (mut page_count, mut seen) = (0u64, std::collections::BTreeSet::new());
+    let mut pages = seeded().count(40).pages();
+    let (mut page_count, mut ids) = (0u64, Vec::new());
     while let Some(page) = pages.try_next().await.unwrap() {
         page_count += 1;
-        for patient in page.resources().unwrap() {
-            seen.insert(patient["id"].as_str().unwrap().to_owned());
-        }
+        ids.extend(
+            page.resources()
+                .unwrap()
+                .iter()
+                .map(|patient| patient["id"].as_str().unwrap().to_owned()),
+        );
     }
-    // Other tests may create patients meanwhile; none may be seen twice or lost.
-    assert!(
-        seen.len() as u64 >= total,
-        "{} resources for a total of {total}",
-        seen.len()
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(
+        ids.len() as u64,
+        total,
+        "as many resources as the server's total"
     );
-    assert_eq!(page_count, (seen.len() as u64).div_ceil(50));
+    assert_eq!(unique.len(), ids.len(), "no resource twice");
+    assert_eq!(page_count, total.div_ceil(40));
 }
 
 #[tokio::test]
@@ -311,4 +320,40 @@ async fn a_failed_transaction_is_a_typed_error_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(found.total(), Some(0), "the transaction was atomic");
+}
+
+#[tokio::test]
+async fn transaction_builder_references_a_patient_created_in_the_same_bundle() {
+    let Some(client) = client().await else { return };
+    let mrn = unique("builder");
+    let mut tx = client.transaction_builder();
+    let patient = tx
+        .create_if_none_exist(
+            &json!({"resourceType": "Patient", "identifier": [{"system": "urn:e2e", "value": mrn}]}),
+            &SearchParams::new().with_token("identifier", Some("urn:e2e"), &mrn),
+        )
+        .unwrap();
+    let observations: Vec<_> = (0..3)
+        .map(|n| {
+            tx.create(&json!({"resourceType": "Observation", "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+                "subject": {"reference": patient.reference()},
+                "valueQuantity": {"value": 60 + n, "unit": "/min"}}))
+                .unwrap()
+        })
+        .collect();
+    let response = tx.send().await.unwrap();
+    assert!(response.all_succeeded());
+    let location = response.entry(&patient).unwrap().location().unwrap();
+    let patient_id = location.split('/').nth_back(2).unwrap().to_owned();
+    for observation in &observations {
+        assert_eq!(response.entry(observation).unwrap().status().as_u16(), 201);
+    }
+    let found = client
+        .search_json("Observation")
+        .param("subject", format!("Patient/{patient_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.total(), Some(3));
 }

@@ -1,0 +1,567 @@
+//! Building `batch` and `transaction` Bundles entry by entry, and reading their responses.
+//!
+//! Each added entry returns an [`EntryHandle`]. A handle of a created resource is also its
+//! `urn:uuid:` full URL, so other entries of the same transaction can reference the resource
+//! before it has an id ([`EntryHandle::reference`]); the server rewrites those references. The
+//! response is read entry by entry, in request order, and looked up by handle.
+//!
+//! ```no_run
+//! # async fn demo(client: fhir_core::Client) -> Result<(), fhir_core::Error> {
+//! use serde_json::json;
+//!
+//! let mut tx = client.transaction_builder();
+//! let patient = tx.create(&json!({"resourceType": "Patient", "name": [{"family": "Doe"}]}))?;
+//! tx.create(&json!({
+//!     "resourceType": "Observation", "status": "final",
+//!     "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+//!     "subject": {"reference": patient.reference()},
+//! }))?;
+//! let response = tx.send().await?;
+//! let created = response.entry(&patient).expect("one response per entry");
+//! println!("{} {}", created.status(), created.location().unwrap_or("?"));
+//! # Ok(()) }
+//! ```
+
+use http::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::outcome::OperationOutcome;
+use crate::params::SearchParams;
+use crate::request::{Body, Prefer, Prepared, etag_for};
+use crate::resource::{DecodeError, DecodeErrorKind, Resource, decode_with_serde};
+use crate::response::ResponseMeta;
+
+/// Whether a Bundle is a batch (entries independent) or a transaction (all or nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BundleKind {
+    /// `batch`: each entry succeeds or fails on its own.
+    Batch,
+    /// `transaction`: every entry succeeds, or none does.
+    Transaction,
+}
+
+impl BundleKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Batch => "batch",
+            Self::Transaction => "transaction",
+        }
+    }
+}
+
+/// Refers to one entry of a [`BundleBuilder`], and to its response.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EntryHandle {
+    index: usize,
+    full_url: Option<String>,
+}
+
+impl EntryHandle {
+    /// The entry's position in the Bundle.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The reference other entries use for this entry's resource: its `urn:uuid:` full URL for
+    /// a create, its `Type/id` URL for an update. Empty for entries without a resource.
+    pub fn reference(&self) -> &str {
+        self.full_url.as_deref().unwrap_or_default()
+    }
+}
+
+/// Builds a `batch` or `transaction` Bundle; see the [module docs](self).
+#[derive(Debug)]
+#[must_use = "a Bundle does nothing until sent"]
+pub struct BundleBuilder {
+    client: Client,
+    kind: BundleKind,
+    entries: Vec<Value>,
+    prefer: Option<Prefer>,
+}
+
+fn to_json<R: Resource>(resource: &R) -> Result<Value, Error> {
+    let bytes = resource.to_json_vec().map_err(Error::encode)?;
+    serde_json::from_slice(&bytes).map_err(|err| {
+        Error::encode(crate::EncodeError::new(format!(
+            "the resource is not JSON: {err}"
+        )))
+    })
+}
+
+fn type_of<R: Resource>(resource: &R) -> Result<String, Error> {
+    match resource.resource_type() {
+        Some(resource_type) if !resource_type.is_empty() => Ok(resource_type.to_owned()),
+        _ => Err(Error::invalid_request("the resource has no resourceType")),
+    }
+}
+
+impl BundleBuilder {
+    pub(crate) fn new(client: Client, kind: BundleKind) -> Self {
+        Self {
+            client,
+            kind,
+            entries: Vec::new(),
+            prefer: None,
+        }
+    }
+
+    fn push(
+        &mut self,
+        full_url: Option<String>,
+        resource: Option<Value>,
+        request: Value,
+    ) -> EntryHandle {
+        let mut entry = Map::new();
+        if let Some(full_url) = &full_url {
+            entry.insert("fullUrl".into(), json!(full_url));
+        }
+        if let Some(resource) = resource {
+            entry.insert("resource".into(), resource);
+        }
+        entry.insert("request".into(), request);
+        self.entries.push(Value::Object(entry));
+        EntryHandle {
+            index: self.entries.len() - 1,
+            full_url,
+        }
+    }
+
+    fn add_create<R: Resource>(
+        &mut self,
+        resource: &R,
+        if_none_exist: Option<&SearchParams>,
+    ) -> Result<EntryHandle, Error> {
+        let resource_type = type_of(resource)?;
+        let mut json = to_json(resource)?;
+        // A created resource gets its id from the server; its entry is named by a fresh UUID.
+        if let Some(object) = json.as_object_mut() {
+            object.remove("id");
+        }
+        let mut request = json!({"method": "POST", "url": resource_type});
+        if let Some(search) = if_none_exist {
+            request["ifNoneExist"] = json!(search.to_query());
+        }
+        let full_url = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+        Ok(self.push(Some(full_url), Some(json), request))
+    }
+
+    /// Adds a create; reference the new resource from other entries with
+    /// [`EntryHandle::reference`].
+    ///
+    /// # Errors
+    ///
+    /// An invalid request when the resource has no `resourceType`; an encode error.
+    pub fn create<R: Resource>(&mut self, resource: &R) -> Result<EntryHandle, Error> {
+        self.add_create(resource, None)
+    }
+
+    /// Adds a conditional create (`ifNoneExist`): the server creates the resource only if
+    /// nothing matches `search`; references to the handle then point at the match.
+    ///
+    /// # Errors
+    ///
+    /// As [`create`](Self::create).
+    pub fn create_if_none_exist<R: Resource>(
+        &mut self,
+        resource: &R,
+        search: &SearchParams,
+    ) -> Result<EntryHandle, Error> {
+        self.add_create(resource, Some(search))
+    }
+
+    fn add_update<R: Resource>(
+        &mut self,
+        resource: &R,
+        if_match: Option<&str>,
+    ) -> Result<EntryHandle, Error> {
+        let resource_type = type_of(resource)?;
+        let id = resource
+            .id()
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| Error::invalid_request("the resource to update has no id"))?
+            .to_owned();
+        let url = format!("{resource_type}/{id}");
+        let mut request = json!({"method": "PUT", "url": url});
+        if let Some(version) = if_match {
+            request["ifMatch"] = json!(etag_for(version));
+        }
+        let full_url = self.client.url_for(&[&resource_type, &id]).to_string();
+        Ok(self.push(Some(full_url), Some(to_json(resource)?), request))
+    }
+
+    /// Adds an update of the resource's own id.
+    ///
+    /// # Errors
+    ///
+    /// An invalid request when the resource has no `resourceType` or id; an encode error.
+    pub fn update<R: Resource>(&mut self, resource: &R) -> Result<EntryHandle, Error> {
+        self.add_update(resource, None)
+    }
+
+    /// Adds an update that applies only if the current version is `version` (`ifMatch`).
+    ///
+    /// # Errors
+    ///
+    /// As [`update`](Self::update).
+    pub fn update_if_match<R: Resource>(
+        &mut self,
+        resource: &R,
+        version: &str,
+    ) -> Result<EntryHandle, Error> {
+        self.add_update(resource, Some(version))
+    }
+
+    /// Adds a conditional update (`PUT [type]?search`).
+    ///
+    /// # Errors
+    ///
+    /// An invalid request when the resource has no `resourceType` or `search` is empty.
+    pub fn update_conditional<R: Resource>(
+        &mut self,
+        resource: &R,
+        search: &SearchParams,
+    ) -> Result<EntryHandle, Error> {
+        if search.is_empty() {
+            return Err(Error::invalid_request(
+                "a conditional update needs search parameters",
+            ));
+        }
+        let resource_type = type_of(resource)?;
+        let request =
+            json!({"method": "PUT", "url": format!("{resource_type}?{}", search.to_query())});
+        let full_url = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+        Ok(self.push(Some(full_url), Some(to_json(resource)?), request))
+    }
+
+    /// Adds a JSON Patch of `resource_type/id`, sent as a Binary entry as FHIR R4 requires.
+    ///
+    /// # Errors
+    ///
+    /// An invalid request when `patch` is not an array of operations.
+    pub fn patch(
+        &mut self,
+        resource_type: &str,
+        id: &str,
+        patch: &Value,
+    ) -> Result<EntryHandle, Error> {
+        if !patch.is_array() {
+            return Err(Error::invalid_request(
+                "a JSON Patch document must be an array of operations",
+            ));
+        }
+        use base64::Engine as _;
+        let data = base64::engine::general_purpose::STANDARD.encode(patch.to_string());
+        let binary =
+            json!({"resourceType": "Binary", "contentType": crate::JSON_PATCH, "data": data});
+        let request = json!({"method": "PATCH", "url": format!("{resource_type}/{id}")});
+        Ok(self.push(None, Some(binary), request))
+    }
+
+    /// Adds a delete of `resource_type/id`.
+    pub fn delete(&mut self, resource_type: &str, id: &str) -> EntryHandle {
+        self.push(
+            None,
+            None,
+            json!({"method": "DELETE", "url": format!("{resource_type}/{id}")}),
+        )
+    }
+
+    /// Adds a conditional delete (`DELETE [type]?search`).
+    ///
+    /// # Errors
+    ///
+    /// An invalid request when `search` is empty.
+    pub fn delete_conditional(
+        &mut self,
+        resource_type: &str,
+        search: &SearchParams,
+    ) -> Result<EntryHandle, Error> {
+        if search.is_empty() {
+            return Err(Error::invalid_request(
+                "a conditional delete needs search parameters",
+            ));
+        }
+        Ok(self.push(
+            None,
+            None,
+            json!({"method": "DELETE", "url": format!("{resource_type}?{}", search.to_query())}),
+        ))
+    }
+
+    /// Adds a read or search (`GET`) of `url`, relative to the base (`Patient/1`,
+    /// `Observation?code=…`).
+    pub fn get(&mut self, url: &str) -> EntryHandle {
+        self.push(None, None, json!({"method": "GET", "url": url}))
+    }
+
+    /// `Prefer: return=…` for the entries' responses.
+    pub fn prefer(mut self, prefer: Prefer) -> Self {
+        self.prefer = Some(prefer);
+        self
+    }
+
+    /// The number of entries added.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no entry was added.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The Bundle as JSON, as it will be sent.
+    pub fn to_bundle(&self) -> Value {
+        json!({"resourceType": "Bundle", "type": self.kind.as_str(), "entry": self.entries})
+    }
+
+    /// Sends the Bundle.
+    ///
+    /// # Errors
+    ///
+    /// A status error when the server rejects the whole Bundle (every failed transaction);
+    /// a decode error naming the entry when the response Bundle is malformed or has another
+    /// number of entries than the request.
+    pub async fn send(self) -> Result<BundleResponse, Error> {
+        let body = serde_json::to_vec(&self.to_bundle())
+            .map_err(|err| Error::encode(crate::EncodeError::new(err.to_string())))?;
+        let request = Prepared::new(Method::POST, self.client.url_for(&[]))
+            .body(Body::fhir_json(body))
+            .prefer(self.prefer.or(self.client.inner.prefer));
+        let raw = self.client.execute(request).await?.success(&self.client)?;
+        let entries = parse_response(&raw.body, self.kind, self.entries.len())
+            .map_err(|err| raw.decode_error(err))?;
+        Ok(BundleResponse {
+            meta: raw.into_meta_and_url().0,
+            entries,
+        })
+    }
+}
+
+/// The response to a [`BundleBuilder`]: one [`EntryResponse`] per entry, in request order.
+#[derive(Debug)]
+pub struct BundleResponse {
+    meta: ResponseMeta,
+    entries: Vec<EntryResponse>,
+}
+
+impl BundleResponse {
+    /// The HTTP metadata of the response.
+    pub fn meta(&self) -> &ResponseMeta {
+        &self.meta
+    }
+
+    /// The entries' responses, in request order.
+    pub fn entries(&self) -> &[EntryResponse] {
+        &self.entries
+    }
+
+    /// The response to the entry `handle` refers to.
+    pub fn entry(&self, handle: &EntryHandle) -> Option<&EntryResponse> {
+        self.entries.get(handle.index)
+    }
+
+    /// Whether every entry succeeded (2xx).
+    pub fn all_succeeded(&self) -> bool {
+        self.entries.iter().all(EntryResponse::is_success)
+    }
+}
+
+/// The server's response to one entry.
+#[derive(Debug)]
+pub struct EntryResponse {
+    index: usize,
+    status: StatusCode,
+    location: Option<String>,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    resource: Option<Box<RawValue>>,
+    outcome: Option<OperationOutcome>,
+}
+
+impl EntryResponse {
+    /// The entry's status (from `response.status`, `201 Created` → 201).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// `response.location`: where the created or updated resource lives.
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+
+    /// `response.etag`.
+    pub fn etag(&self) -> Option<&str> {
+        self.etag.as_deref()
+    }
+
+    /// The version id from the ETag.
+    pub fn version_id(&self) -> Option<&str> {
+        self.etag.as_deref().map(crate::response::version_from_etag)
+    }
+
+    /// `response.lastModified`.
+    pub fn last_modified(&self) -> Option<&str> {
+        self.last_modified.as_deref()
+    }
+
+    /// The returned resource, decoded as `R`.
+    ///
+    /// # Errors
+    ///
+    /// A decode error naming the entry; `None` when the entry has no resource.
+    pub fn resource<R: Resource>(&self) -> Option<Result<R, DecodeError>> {
+        let raw = self.resource.as_deref()?;
+        Some(
+            R::from_json_slice(raw.get().as_bytes())
+                .map_err(|err| err.within(&format!("entry[{}].resource", self.index))),
+        )
+    }
+
+    /// The entry's OperationOutcome (`response.outcome`, or an OperationOutcome resource).
+    pub fn outcome(&self) -> Option<&OperationOutcome> {
+        self.outcome.as_ref()
+    }
+}
+
+#[derive(Deserialize)]
+struct ResponseBundleShape {
+    #[serde(rename = "resourceType")]
+    resource_type: Option<String>,
+    #[serde(rename = "type")]
+    bundle_type: Option<String>,
+    #[serde(default)]
+    entry: Vec<ResponseEntryShape>,
+}
+
+#[derive(Deserialize)]
+struct ResponseEntryShape {
+    #[serde(default)]
+    resource: Option<Box<RawValue>>,
+    response: Option<ResponseShape>,
+}
+
+#[derive(Deserialize)]
+struct ResponseShape {
+    status: String,
+    #[serde(default)]
+    location: Option<String>,
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(default, rename = "lastModified")]
+    last_modified: Option<String>,
+    #[serde(default)]
+    outcome: Option<Value>,
+}
+
+fn parse_response(
+    body: &[u8],
+    kind: BundleKind,
+    expected: usize,
+) -> Result<Vec<EntryResponse>, DecodeError> {
+    let shape: ResponseBundleShape = decode_with_serde(body)?;
+    if shape.resource_type.as_deref() != Some("Bundle") {
+        return Err(crate::transport::wrong_type(
+            "Bundle",
+            shape.resource_type.as_deref(),
+        ));
+    }
+    let expected_type = format!("{}-response", kind.as_str());
+    if shape.bundle_type.as_deref() != Some(expected_type.as_str()) {
+        return Err(DecodeError::new(
+            DecodeErrorKind::InvalidValue,
+            "type",
+            format!(
+                "expected {expected_type}, found {}",
+                shape.bundle_type.as_deref().unwrap_or("no type")
+            ),
+        ));
+    }
+    if shape.entry.len() != expected {
+        return Err(DecodeError::new(
+            DecodeErrorKind::InvalidValue,
+            "entry",
+            format!(
+                "the request had {expected} entries, the response has {}",
+                shape.entry.len()
+            ),
+        ));
+    }
+    shape
+        .entry
+        .into_iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let response = entry.response.ok_or_else(|| {
+                DecodeError::new(
+                    DecodeErrorKind::MissingField,
+                    format!("entry[{index}].response"),
+                    "the entry has no response",
+                )
+            })?;
+            let code = response
+                .status
+                .split_whitespace()
+                .next()
+                .and_then(|code| code.parse::<u16>().ok());
+            let status = code
+                .and_then(|code| StatusCode::from_u16(code).ok())
+                .ok_or_else(|| {
+                    DecodeError::new(
+                        DecodeErrorKind::InvalidValue,
+                        format!("entry[{index}].response.status"),
+                        format!(
+                            "`{}` does not start with an HTTP status code",
+                            response.status
+                        ),
+                    )
+                })?;
+            let mut outcome = response.outcome.and_then(OperationOutcome::from_json);
+            let mut resource = entry.resource;
+            if outcome.is_none()
+                && let Some(raw) = &resource
+                && raw.get().contains("\"OperationOutcome\"")
+                && let Some(found) = serde_json::from_str::<Value>(raw.get())
+                    .ok()
+                    .and_then(OperationOutcome::from_json)
+            {
+                outcome = Some(found);
+                resource = None;
+            }
+            Ok(EntryResponse {
+                index,
+                status,
+                location: response.location,
+                etag: response.etag,
+                last_modified: response.last_modified,
+                resource,
+                outcome,
+            })
+        })
+        .collect()
+}
+
+impl Client {
+    /// Starts a `transaction` Bundle: all entries succeed or none.
+    pub fn transaction_builder(&self) -> BundleBuilder {
+        BundleBuilder::new(self.clone(), BundleKind::Transaction)
+    }
+
+    /// Starts a `batch` Bundle: each entry succeeds or fails on its own.
+    pub fn batch_builder(&self) -> BundleBuilder {
+        BundleBuilder::new(self.clone(), BundleKind::Batch)
+    }
+}
+
+#[cfg(test)]
+mod tests;
