@@ -50,6 +50,16 @@ pub struct Unauthorized<'a> {
     pub www_authenticate: Option<&'a str>,
 }
 
+impl<'a> Unauthorized<'a> {
+    /// Describes a 401 response: the rejected `Authorization` value and the challenge.
+    pub fn new(rejected: Option<&'a HeaderValue>, www_authenticate: Option<&'a str>) -> Self {
+        Self {
+            rejected,
+            www_authenticate,
+        }
+    }
+}
+
 /// Supplies the `Authorization` header for requests to the FHIR server.
 ///
 /// Implementations must be cheap to call concurrently: the client calls

@@ -1,3 +1,179 @@
-//! SMART on FHIR 2.x for Rust clients: SMART App Launch (standalone and EHR) and Backend Services.
+//! SMART on FHIR 2.x for Rust clients: SMART App Launch (standalone and EHR) and Backend
+//! Services, plugged into [`fhir_core`] through its [`AuthProvider`](fhir_core::AuthProvider)
+//! trait.
 //!
-//! This crate plugs into [`fhir_core`] through its `AuthProvider` trait.
+//! # Contents
+//!
+//! - [Backend Services](#backend-services)
+//! - [Standalone launch](#standalone-launch)
+//! - [EHR launch](#ehr-launch)
+//! - [Scopes](#scopes)
+//! - [Keys for `private_key_jwt`](#keys-for-private_key_jwt)
+//! - [Configuration from the environment](#configuration-from-the-environment)
+//! - [Errors](#errors)
+//! - [Security](#security)
+//! - [Crate organization](#crate-organization)
+//!
+//! # Backend Services
+//!
+//! A system client authenticates with a signed client assertion (ES384 or RS384) and gets a
+//! new token, with a new assertion, whenever the old one is about to expire.
+//!
+//! ```no_run
+//! use fhir_smart::BackendServices;
+//! use fhir_smart::keys::SigningKey;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let key = SigningKey::from_pem(&std::fs::read_to_string("private.pem")?, "key-1", None)?;
+//! let smart = BackendServices::new(
+//!     "https://fhir.example.org/r4".parse()?,
+//!     "backend-client-id",
+//!     key,
+//!     "system/Patient.rs system/Observation.rs".parse()?,
+//! )
+//! .connect() // discovery + first token
+//! .await?;
+//! println!("granted: {}", smart.granted_scope().unwrap_or_default());
+//!
+//! let fhir = fhir_core::Client::builder("https://fhir.example.org/r4").auth(smart).build()?;
+//! let page = fhir.search_json("Patient").count(5).send().await?;
+//! println!("{} entries", page.entries().len());
+//! # Ok(()) }
+//! ```
+//!
+//! # Standalone launch
+//!
+//! Two steps, like a web app's `/login` and `/callback` routes. The
+//! [`PendingAuthorization`] of step one is serializable: keep it in the user's session,
+//! keyed by its state.
+//!
+//! ```no_run
+//! use fhir_smart::AppLaunch;
+//!
+//! # async fn demo(callback_url: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! let app = AppLaunch::new(
+//!     "my-app",
+//!     "https://app.example.org/callback",
+//!     "openid fhirUser launch/patient patient/Observation.rs offline_access".parse()?,
+//! )
+//! .fhir_base("https://fhir.example.org/r4")
+//! .verify_id_token(true); // signature, iss, aud, exp and nonce of the id_token
+//!
+//! // Step one: redirect the browser to `request.url`; keep `request.pending`.
+//! let request = app.standalone().await?;
+//! let pending = request.pending;
+//!
+//! // Step two, at the redirect URI: check state, exchange the code (PKCE S256).
+//! let smart = app.complete(pending, callback_url).await?;
+//! println!("patient: {:?}", smart.patient_id());
+//! let fhir = fhir_core::Client::builder("https://fhir.example.org/r4").auth(smart).build()?;
+//! # let _ = fhir;
+//! # Ok(()) }
+//! ```
+//!
+//! # EHR launch
+//!
+//! The EHR opens the app's launch URL with `iss` and `launch`. The `iss` is checked against
+//! an allow-list before any request is made, `aud` is set to it, and `launch` is echoed byte
+//! for byte. The launch is one-way: later patient changes in the EHR are not synchronized.
+//!
+//! ```no_run
+//! use fhir_smart::{AppLaunch, LaunchParams};
+//!
+//! # async fn demo(launch_url: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! let app = AppLaunch::new("my-app", "https://app.example.org/callback", "patient/*.rs openid fhirUser".parse()?)
+//!     .allow_iss("https://ehr.example.org/fhir");
+//! let request = app.ehr(&LaunchParams::from_url(launch_url)?).await?;
+//! println!("redirect to {}", request.url);
+//! # Ok(()) }
+//! ```
+//!
+//! # Scopes
+//!
+//! [`scopes::Scopes`] parses and prints v1 (`patient/Observation.read`) and v2
+//! (`patient/Observation.rs?category=…`) scopes, converts between them, and checks whether a
+//! granted scope string covers a request (down-scoping is normal).
+//!
+//! # Keys for `private_key_jwt`
+//!
+//! [`keys::SigningKey`] imports PKCS#8 PEM or a private JWK, generates keys, and exports the
+//! public JWKS ([`keys::public_jwks_json`]) for registration; RSA keys under 2048 bits and
+//! key/algorithm mismatches are refused.
+//!
+//! # Configuration from the environment
+//!
+//! [`SmartEnv`] reads `SMART_ISS` (or `FHIR_BASE_URL`), `SMART_CLIENT_ID`,
+//! `SMART_REDIRECT_URI`, `SMART_SCOPE`, `SMART_CLIENT_SECRET`, `SMART_PRIVATE_KEY` (a path,
+//! PEM or a JWK), `SMART_KID`, `SMART_ALG` and `SMART_JKU`; values set in code win, and a
+//! missing or invalid value is an [`Error::Configuration`] naming the variable.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), fhir_smart::Error> {
+//! let smart = fhir_smart::SmartEnv::from_env()
+//!     .scope("system/*.rs")
+//!     .backend_services()?
+//!     .connect()
+//!     .await?;
+//! # let _ = smart;
+//! # Ok(()) }
+//! ```
+//!
+//! # Errors
+//!
+//! One [`Error`] enum: discovery, token-endpoint errors with the RFC 6749 code
+//! ([`TokenErrorCode`]), authorization-callback errors ([`AuthorizeErrorCode`]), state
+//! mismatch, configuration (naming the environment variable), keys, transport.
+//! [`Error::to_json`] gives a log-safe JSON object.
+//!
+//! # Security
+//!
+//! - Tokens, secrets, codes, keys and PKCE verifiers live in newtypes ([`secret`]) whose
+//!   `Debug` is redacted; no error message contains them.
+//! - Plain `http://` is refused for discovery, authorize and token endpoints, except to
+//!   loopback hosts when [`HttpClient::allow_loopback_http`] is set.
+//! - Token requests are never retried; discovery GETs are retried once after a transport
+//!   error.
+//! - The access token is only attached to URLs under the FHIR base URL.
+//!
+//! # Crate organization
+//!
+//! - [`BackendServices`], [`AppLaunch`] (and [`Registrations`] for several EHRs): the two
+//!   flows; both yield a [`SmartClient`].
+//! - [`SmartClient`]: the `AuthProvider` that keeps tokens fresh; [`TokenStore`] persists them.
+//! - [`SmartEnv`]: configuration from `SMART_*` environment variables.
+//! - [`discovery`] (with [`discovery::DiscoveryCache`]), [`scopes`], [`token`],
+//!   [`client_auth`], [`keys`], [`assertion`], [`pkce`], [`state`], [`id_token`], [`secret`]:
+//!   the building blocks, usable on their own.
+//!
+//! The examples `keygen`, `backend_services` and `standalone_launch` run against a real
+//! server; see their file headers.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod assertion;
+mod backend;
+mod client;
+pub mod client_auth;
+pub mod discovery;
+pub mod env;
+mod error;
+mod http;
+pub mod id_token;
+pub mod keys;
+pub mod launch;
+pub mod pkce;
+pub mod scopes;
+pub mod secret;
+pub mod state;
+pub mod store;
+pub mod token;
+
+pub use backend::BackendServices;
+pub use client::{DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_LIFETIME, SmartClient, SmartClientBuilder};
+pub use env::SmartEnv;
+pub use error::{AuthorizeErrorCode, BoxError, Error, TokenEndpointError, TokenErrorCode};
+pub use http::HttpClient;
+pub use launch::{
+    AppLaunch, AuthorizationRequest, LaunchParams, PendingAuthorization, PendingAuthorizations,
+    Registrations,
+};
+pub use store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};

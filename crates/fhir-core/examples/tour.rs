@@ -1,7 +1,7 @@
 //! A guided tour of the client against a local mock FHIR server that this program starts.
 //!
 //! ```text
-//! cargo run -p fhir-core --example quickstart
+//! cargo run -p fhir-core --example tour
 //! ```
 //!
 //! It seeds 25 Patients, then pages through them 10 at a time, reads one, creates an

@@ -1,0 +1,594 @@
+//! [`SmartClient`]: an [`AuthProvider`] that keeps a SMART access token fresh.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock, Weak};
+use std::time::Duration;
+
+use fhir_core::auth::{AuthError, AuthProvider, AuthRequest, BoxFuture, Unauthorized};
+use http::HeaderValue;
+use url::Url;
+
+use crate::Error;
+use crate::client_auth::ClientCredentials;
+use crate::http::HttpClient;
+use crate::scopes::Scopes;
+use crate::secret::AccessToken;
+use crate::store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};
+use crate::token::{FhirContext, TokenResponse, token_request};
+
+/// The default margin before expiry at which the token is renewed.
+pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
+/// The lifetime assumed when a token response has no `expires_in`.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+
+/// How a [`SmartClient`] gets a new access token.
+#[derive(Debug, Clone)]
+enum Grant {
+    /// App Launch: `grant_type=refresh_token` while a refresh token is held.
+    RefreshToken,
+    /// Backend Services: a new `client_credentials` request with a fresh assertion.
+    ClientCredentials { scope: String },
+}
+
+/// One async lock per store key, shared by every client in the process, so two clients on
+/// one store never renew the same token set at the same time.
+static RENEWAL_LOCKS: LazyLock<Mutex<HashMap<StoreKey, Weak<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Mutex::default);
+
+fn renewal_lock(key: &StoreKey) -> Arc<tokio::sync::Mutex<()>> {
+    let mut locks = RENEWAL_LOCKS.lock().unwrap_or_else(PoisonError::into_inner);
+    locks.retain(|_, lock| lock.strong_count() > 0);
+    if let Some(lock) = locks.get(key).and_then(Weak::upgrade) {
+        return lock;
+    }
+    let lock = Arc::new(tokio::sync::Mutex::new(()));
+    locks.insert(key.clone(), Arc::downgrade(&lock));
+    lock
+}
+
+/// A SMART-authorized session: implements [`AuthProvider`] for `fhir_core`.
+///
+/// * Renews the access token ahead of expiry (with a clock-skew margin): App Launch clients
+///   use their refresh token, Backend Services clients request a new token with a new
+///   assertion.
+/// * Exactly one token request runs however many requests wait for it (single flight).
+/// * A new refresh token from the server replaces the old one; otherwise the old one is
+///   kept. Launch context (`patient`, `encounter`, `fhirContext`, …) and the `id_token`
+///   survive refreshes that omit them.
+/// * The [`TokenStore`] is read back before every renewal, so clients sharing a store never
+///   reuse a rotated refresh token.
+/// * On 401 the token is renewed once and the request retried once; never on 403.
+/// * The token is attached only to URLs under the FHIR base URL, and never over plain HTTP
+///   (except to loopback hosts when the [`HttpClient`] allows it).
+#[derive(Clone)]
+pub struct SmartClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    fhir_base: Url,
+    token_endpoint: Url,
+    credentials: ClientCredentials,
+    grant: Grant,
+    http: HttpClient,
+    store: Arc<dyn TokenStore>,
+    key: StoreKey,
+    skew: Duration,
+    default_lifetime: Duration,
+    current: RwLock<Option<StoredToken>>,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl fmt::Debug for SmartClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmartClient")
+            .field("fhir_base", &self.inner.fhir_base.as_str())
+            .field("token_endpoint", &self.inner.token_endpoint.as_str())
+            .field("client_id", &self.inner.credentials.client_id)
+            .field("auth", &self.inner.credentials.auth.method_name())
+            .field("grant", &self.inner.grant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`SmartClient`]; Backend Services clients come from [`crate::BackendServices`].
+#[derive(Debug)]
+pub struct SmartClientBuilder {
+    fhir_base: Url,
+    token_endpoint: Url,
+    credentials: ClientCredentials,
+    grant: Grant,
+    http: HttpClient,
+    store: Option<Arc<dyn TokenStore>>,
+    scope: String,
+    subject: Option<String>,
+    skew: Duration,
+    default_lifetime: Duration,
+    token: Option<TokenResponse>,
+}
+
+impl SmartClientBuilder {
+    /// The HTTP client for token requests.
+    #[must_use]
+    pub fn http(mut self, http: HttpClient) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// Where tokens are kept (default: a private [`MemoryTokenStore`]). When a store serves
+    /// several users, also set [`store_subject`](Self::store_subject).
+    #[must_use]
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// A user or session id added to the store key.
+    #[must_use]
+    pub fn store_subject(mut self, subject: impl Into<String>) -> Self {
+        self.subject = Some(subject.into());
+        self
+    }
+
+    /// The requested scope, part of the store key (App Launch; Backend Services sets it).
+    #[must_use]
+    pub fn scope(mut self, scope: &Scopes) -> Self {
+        self.scope = scope.to_string();
+        self
+    }
+
+    /// Renew this long before expiry (default 60 s).
+    #[must_use]
+    pub fn refresh_skew(mut self, skew: Duration) -> Self {
+        self.skew = skew;
+        self
+    }
+
+    /// The lifetime assumed when `expires_in` is absent (default 300 s).
+    #[must_use]
+    pub fn default_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.default_lifetime = lifetime;
+        self
+    }
+
+    /// The token response to start with (from a code exchange, or restored by the app).
+    #[must_use]
+    pub fn token(mut self, token: TokenResponse) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// Builds the client, persisting the initial token (if any) in the store.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InsecureUrl`] for a plain-HTTP token endpoint the HTTP client does not allow;
+    /// [`Error::Store`] from the store.
+    pub async fn build(self) -> Result<SmartClient, Error> {
+        self.http.check_url(&self.token_endpoint)?;
+        let key = match &self.subject {
+            Some(subject) => StoreKey::with_subject(
+                &self.token_endpoint,
+                &self.credentials.client_id,
+                &self.scope,
+                subject,
+            ),
+            None => StoreKey::new(
+                &self.token_endpoint,
+                &self.credentials.client_id,
+                &self.scope,
+            ),
+        };
+        let store = self
+            .store
+            .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
+        let current = match self.token {
+            Some(token) => {
+                let stored = StoredToken::new(token, self.default_lifetime);
+                store.set(&key, stored.clone()).await?;
+                Some(stored)
+            }
+            None => store.get(&key).await?,
+        };
+        Ok(SmartClient {
+            inner: Arc::new(Inner {
+                lock: renewal_lock(&key),
+                fhir_base: self.fhir_base,
+                token_endpoint: self.token_endpoint,
+                credentials: self.credentials,
+                grant: self.grant,
+                http: self.http,
+                store,
+                key,
+                skew: self.skew,
+                default_lifetime: self.default_lifetime,
+                current: RwLock::new(current),
+            }),
+        })
+    }
+}
+
+fn bearer(token: &AccessToken) -> Result<HeaderValue, Error> {
+    // The literal `Bearer`, whatever case the server used in `token_type`.
+    fhir_core::auth::sensitive_header(&format!("Bearer {}", token.secret())).map_err(|_| {
+        Error::InvalidTokenResponse {
+            reason: String::from("the access token is not valid in an HTTP header"),
+        }
+    })
+}
+
+fn is_rejected(token: &StoredToken, rejected: Option<&HeaderValue>) -> bool {
+    match rejected {
+        Some(header) => {
+            header.as_bytes() == format!("Bearer {}", token.token.access_token.secret()).as_bytes()
+        }
+        None => true,
+    }
+}
+
+impl SmartClient {
+    /// A builder for a client of the FHIR server at `fhir_base` that renews with refresh
+    /// tokens (App Launch).
+    pub fn builder(
+        fhir_base: Url,
+        token_endpoint: Url,
+        credentials: ClientCredentials,
+    ) -> SmartClientBuilder {
+        Self::builder_with(fhir_base, token_endpoint, credentials, Grant::RefreshToken)
+    }
+
+    pub(crate) fn backend_builder(
+        fhir_base: Url,
+        token_endpoint: Url,
+        credentials: ClientCredentials,
+        scope: &Scopes,
+    ) -> SmartClientBuilder {
+        let scope_text = scope.to_string();
+        let mut builder = Self::builder_with(
+            fhir_base,
+            token_endpoint,
+            credentials,
+            Grant::ClientCredentials {
+                scope: scope_text.clone(),
+            },
+        );
+        builder.scope = scope_text;
+        builder
+    }
+
+    fn builder_with(
+        fhir_base: Url,
+        token_endpoint: Url,
+        credentials: ClientCredentials,
+        grant: Grant,
+    ) -> SmartClientBuilder {
+        SmartClientBuilder {
+            fhir_base,
+            token_endpoint,
+            credentials,
+            grant,
+            http: HttpClient::default(),
+            store: None,
+            scope: String::new(),
+            subject: None,
+            skew: DEFAULT_REFRESH_SKEW,
+            default_lifetime: DEFAULT_TOKEN_LIFETIME,
+            token: None,
+        }
+    }
+
+    /// The FHIR base URL (`aud`).
+    pub fn fhir_base(&self) -> &Url {
+        &self.inner.fhir_base
+    }
+
+    /// The token endpoint.
+    pub fn token_endpoint(&self) -> &Url {
+        &self.inner.token_endpoint
+    }
+
+    fn snapshot(&self) -> Option<StoredToken> {
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set_current(&self, token: Option<StoredToken>) {
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = token;
+    }
+
+    /// The current token response, merged over earlier ones (launch context kept).
+    pub fn token_response(&self) -> Option<TokenResponse> {
+        self.snapshot().map(|s| s.token)
+    }
+
+    /// The patient in context (`patient` of the token response).
+    pub fn patient_id(&self) -> Option<String> {
+        self.snapshot().and_then(|s| s.token.patient)
+    }
+
+    /// The id_token of the launch, if one was issued (kept across refreshes).
+    pub fn id_token(&self) -> Option<crate::secret::IdToken> {
+        self.snapshot().and_then(|s| s.token.id_token)
+    }
+
+    /// The encounter in context.
+    pub fn encounter_id(&self) -> Option<String> {
+        self.snapshot().and_then(|s| s.token.encounter)
+    }
+
+    /// The `fhirContext` entries.
+    pub fn fhir_context(&self) -> Vec<FhirContext> {
+        self.snapshot()
+            .map(|s| s.token.fhir_context)
+            .unwrap_or_default()
+    }
+
+    /// The granted scope string.
+    pub fn granted_scope(&self) -> Option<String> {
+        self.snapshot().and_then(|s| s.token.scope)
+    }
+
+    /// When the access token expires (seconds since the Unix epoch).
+    pub fn expires_at(&self) -> Option<u64> {
+        self.snapshot().map(|s| s.expires_at)
+    }
+
+    fn can_renew(&self, token: Option<&StoredToken>) -> bool {
+        match self.inner.grant {
+            Grant::ClientCredentials { .. } => true,
+            Grant::RefreshToken => token.is_some_and(|t| t.token.refresh_token.is_some()),
+        }
+    }
+
+    fn usable(&self, token: Option<&StoredToken>) -> bool {
+        token.is_some_and(|t| !t.needs_renewal(self.inner.skew) || !self.can_renew(Some(t)))
+    }
+
+    /// A valid access token, renewed first if it is about to expire.
+    ///
+    /// # Errors
+    ///
+    /// Token-endpoint, transport and store errors; [`Error::ReauthorizationRequired`] when
+    /// there is no token and no way to get one.
+    pub async fn access_token(&self) -> Result<AccessToken, Error> {
+        let current = self.snapshot();
+        if self.usable(current.as_ref())
+            && let Some(token) = current
+        {
+            return Ok(token.token.access_token);
+        }
+        let _guard = self.inner.lock.lock().await;
+        let token = self.renew_if_needed(None).await?;
+        Ok(token.token.access_token)
+    }
+
+    /// Renews the token now (a refresh, or a new client_credentials token).
+    ///
+    /// # Errors
+    ///
+    /// As [`SmartClient::access_token`].
+    pub async fn refresh(&self) -> Result<(), Error> {
+        let _guard = self.inner.lock.lock().await;
+        let base = self.latest().await?;
+        self.renew(base, None).await.map(drop)
+    }
+
+    /// Refreshes with a narrower `scope` (App Launch only). The request is checked locally
+    /// first: a refresh may drop permissions but never add one.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Configuration`] when `scope` is not covered by the granted scopes or the
+    /// client uses Backend Services; otherwise as [`SmartClient::refresh`].
+    pub async fn refresh_with_scope(&self, scope: &Scopes) -> Result<(), Error> {
+        if !matches!(self.inner.grant, Grant::RefreshToken) {
+            return Err(Error::configuration(
+                "scope",
+                "Backend Services clients request new tokens instead of refreshing",
+            ));
+        }
+        let _guard = self.inner.lock.lock().await;
+        let base = self.latest().await?;
+        let granted: Scopes = base
+            .as_ref()
+            .and_then(|b| b.token.scope.as_deref())
+            .unwrap_or_default()
+            .parse()?;
+        if !granted.covers(scope) {
+            return Err(Error::configuration(
+                "scope",
+                "a refresh may only narrow the granted scopes",
+            ));
+        }
+        self.renew(base, Some(scope.to_string())).await.map(drop)
+    }
+
+    /// The newest token set: the store's when it has one, else the cached one.
+    async fn latest(&self) -> Result<Option<StoredToken>, Error> {
+        let stored = self.inner.store.get(&self.inner.key).await?;
+        let latest = stored.or_else(|| self.snapshot());
+        self.set_current(latest.clone());
+        Ok(latest)
+    }
+
+    /// With the renewal lock held: uses a token another caller or client got meanwhile, or
+    /// renews. `rejected` is the header a 401 refused, which must not be reused.
+    async fn renew_if_needed(&self, rejected: Option<&HeaderValue>) -> Result<StoredToken, Error> {
+        let latest = self.latest().await?;
+        if let Some(token) = &latest
+            && self.usable(Some(token))
+            && (rejected.is_none() || !is_rejected(token, rejected))
+        {
+            return Ok(token.clone());
+        }
+        self.renew(latest, None).await
+    }
+
+    /// One token request (the caller holds the renewal lock).
+    async fn renew(
+        &self,
+        base: Option<StoredToken>,
+        narrower_scope: Option<String>,
+    ) -> Result<StoredToken, Error> {
+        let inner = &self.inner;
+        let form = match &inner.grant {
+            Grant::ClientCredentials { scope } => vec![
+                ("grant_type", String::from("client_credentials")),
+                ("scope", scope.clone()),
+            ],
+            Grant::RefreshToken => {
+                let Some(refresh_token) = base.as_ref().and_then(|b| b.token.refresh_token.clone())
+                else {
+                    return Err(Error::ReauthorizationRequired {
+                        reason: String::from(
+                            "the access token expired and there is no refresh token",
+                        ),
+                        source: None,
+                    });
+                };
+                let mut form = vec![
+                    ("grant_type", String::from("refresh_token")),
+                    ("refresh_token", refresh_token.secret().to_owned()),
+                ];
+                if let Some(scope) = narrower_scope {
+                    form.push(("scope", scope));
+                }
+                form
+            }
+        };
+        let response =
+            token_request(&inner.http, &inner.token_endpoint, &inner.credentials, form).await;
+        let response = match (response, &inner.grant) {
+            (Ok(response), _) => response,
+            (Err(Error::TokenEndpoint(err)), Grant::RefreshToken)
+                if err.error.is_some() || matches!(err.status, 400 | 401 | 403) =>
+            {
+                // The refresh token is dead: forget it so nobody replays it.
+                inner.store.delete(&inner.key).await?;
+                self.set_current(base.map(|mut b| {
+                    b.token.refresh_token = None;
+                    b
+                }));
+                return Err(Error::ReauthorizationRequired {
+                    reason: String::from("the refresh token was rejected"),
+                    source: Some(err),
+                });
+            }
+            (Err(err), _) => return Err(err),
+        };
+        let merged = match (base, &inner.grant) {
+            (Some(old), Grant::RefreshToken) => merge(old.token, response),
+            (_, Grant::ClientCredentials { scope }) if response.scope.is_none() => {
+                tracing::warn!("the token response has no scope; assuming the requested one");
+                TokenResponse {
+                    scope: Some(scope.clone()),
+                    ..response
+                }
+            }
+            (_, _) => response,
+        };
+        let stored = StoredToken::new(merged, inner.default_lifetime);
+        inner.store.set(&inner.key, stored.clone()).await?;
+        self.set_current(Some(stored.clone()));
+        Ok(stored)
+    }
+
+    fn is_under_base(&self, url: &Url) -> bool {
+        let base = &self.inner.fhir_base;
+        if url.origin() != base.origin() {
+            return false;
+        }
+        let base_path = base.path().trim_end_matches('/');
+        let path = url.path();
+        path == base_path
+            || path
+                .strip_prefix(base_path)
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
+/// A refresh response over the previous token set: present values win, absent ones are
+/// kept (refresh token, launch context, id_token).
+fn merge(old: TokenResponse, new: TokenResponse) -> TokenResponse {
+    let mut extra = old.extra;
+    extra.extend(new.extra);
+    TokenResponse {
+        access_token: new.access_token,
+        token_type: new.token_type,
+        expires_in: new.expires_in,
+        scope: new.scope.or(old.scope),
+        refresh_token: new.refresh_token.or(old.refresh_token),
+        id_token: new.id_token.or(old.id_token),
+        patient: new.patient.or(old.patient),
+        encounter: new.encounter.or(old.encounter),
+        fhir_context: if new.fhir_context.is_empty() {
+            old.fhir_context
+        } else {
+            new.fhir_context
+        },
+        need_patient_banner: new.need_patient_banner.or(old.need_patient_banner),
+        smart_style_url: new.smart_style_url.or(old.smart_style_url),
+        intent: new.intent.or(old.intent),
+        tenant: new.tenant.or(old.tenant),
+        authorization_details: new.authorization_details.or(old.authorization_details),
+        extra,
+    }
+}
+
+impl AuthProvider for SmartClient {
+    fn authorization<'a>(
+        &'a self,
+        request: AuthRequest<'a>,
+    ) -> BoxFuture<'a, Result<Option<HeaderValue>, AuthError>> {
+        Box::pin(async move {
+            if !self.is_under_base(request.url) {
+                return Ok(None);
+            }
+            // Never put a bearer token on a plain-HTTP request (loopback aside, when allowed).
+            self.inner.http.check_url(request.url)?;
+            let token = self.access_token().await.map_err(AuthError::from)?;
+            Ok(Some(bearer(&token)?))
+        })
+    }
+
+    fn on_unauthorized<'a>(
+        &'a self,
+        request: AuthRequest<'a>,
+        response: Unauthorized<'a>,
+    ) -> BoxFuture<'a, Result<bool, AuthError>> {
+        Box::pin(async move {
+            if !self.is_under_base(request.url) {
+                return Ok(false);
+            }
+            tracing::debug!(
+                challenge = response.www_authenticate.unwrap_or_default(),
+                "the FHIR server answered 401"
+            );
+            let _guard = self.inner.lock.lock().await;
+            let latest = self.latest().await?;
+            if let Some(token) = &latest
+                && !is_rejected(token, response.rejected)
+                && self.usable(Some(token))
+            {
+                // Someone renewed the token since this request was sent.
+                return Ok(true);
+            }
+            if !self.can_renew(latest.as_ref()) {
+                return Ok(false);
+            }
+            self.renew_if_needed(response.rejected).await?;
+            Ok(true)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,49 @@
+//! Tests for the `client` module.
+
+use serde_json::json;
+
+use super::*;
+
+fn token(value: serde_json::Value) -> TokenResponse {
+    TokenResponse::from_json(value.to_string().as_bytes()).unwrap()
+}
+
+#[test]
+fn merge_keeps_what_a_refresh_omits() {
+    let old = token(json!({
+        "access_token": "a0", "token_type": "bearer", "refresh_token": "r0", "scope": "s",
+        "patient": "p", "encounter": "e", "id_token": "i", "fhirContext": [{"reference": "X/1"}],
+        "need_patient_banner": true, "tenant": "t"
+    }));
+    let new = token(json!({"access_token": "a1", "token_type": "bearer", "expires_in": 60}));
+    let merged = merge(old.clone(), new);
+    assert_eq!(merged.access_token.secret(), "a1");
+    assert_eq!(merged.expires_in, Some(60));
+    assert_eq!(merged.refresh_token.unwrap().secret(), "r0");
+    assert_eq!(merged.patient.as_deref(), Some("p"));
+    assert_eq!(merged.encounter.as_deref(), Some("e"));
+    assert!(merged.id_token.is_some());
+    assert_eq!(merged.fhir_context.len(), 1);
+    assert_eq!(merged.need_patient_banner, Some(true));
+    assert_eq!(merged.scope.as_deref(), Some("s"));
+
+    let rotated = token(
+        json!({"access_token": "a2", "token_type": "bearer", "refresh_token": "r2", "patient": "q"}),
+    );
+    let merged = merge(old, rotated);
+    assert_eq!(merged.refresh_token.unwrap().secret(), "r2");
+    assert_eq!(merged.patient.as_deref(), Some("q"));
+}
+
+#[test]
+fn rejected_header_comparison() {
+    let stored = StoredToken::new(
+        token(json!({"access_token": "a1", "token_type": "bearer"})),
+        Duration::from_secs(60),
+    );
+    let same = HeaderValue::from_static("Bearer a1");
+    let other = HeaderValue::from_static("Bearer a0");
+    assert!(is_rejected(&stored, Some(&same)));
+    assert!(!is_rejected(&stored, Some(&other)));
+    assert!(is_rejected(&stored, None));
+}

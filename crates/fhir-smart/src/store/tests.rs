@@ -1,0 +1,88 @@
+//! Tests for the `store` module.
+
+use super::*;
+
+fn token(access: &str) -> TokenResponse {
+    TokenResponse::from_json(
+        serde_json::json!({"access_token": access, "token_type": "bearer", "expires_in": 100})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn key_includes_endpoint_client_scope_and_subject() {
+    let a = Url::parse("https://a/token").unwrap();
+    let b = Url::parse("https://b/token").unwrap();
+    let base = StoreKey::new(&a, "c", "s");
+    assert_ne!(base, StoreKey::new(&b, "c", "s"));
+    assert_ne!(base, StoreKey::new(&a, "d", "s"));
+    assert_ne!(base, StoreKey::new(&a, "c", "t"));
+    assert_ne!(base, StoreKey::with_subject(&a, "c", "s", "u1"));
+    // Separators inside a part cannot forge another key.
+    assert_ne!(StoreKey::new(&a, "c s", "t"), StoreKey::new(&a, "c", "s t"));
+}
+
+#[test]
+fn expiry_uses_expires_in_or_default() {
+    let stored = StoredToken::new(token("a"), Duration::from_secs(5));
+    assert!(stored.expires_at >= now_secs() + 99);
+    assert!(!stored.expires_within(Duration::from_secs(10)));
+    assert!(stored.expires_within(Duration::from_secs(200)));
+    let mut no_exp = token("a");
+    no_exp.expires_in = None;
+    let stored = StoredToken::new(no_exp, Duration::from_secs(5));
+    assert!(stored.expires_at <= now_secs() + 5);
+}
+
+#[tokio::test]
+async fn memory_store_get_set_delete() {
+    let store = MemoryTokenStore::new();
+    let key = StoreKey::new(&Url::parse("https://a/token").unwrap(), "c", "s");
+    assert!(store.get(&key).await.unwrap().is_none());
+    store
+        .set(&key, StoredToken::new(token("a1"), Duration::ZERO))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get(&key)
+            .await
+            .unwrap()
+            .unwrap()
+            .token
+            .access_token
+            .secret(),
+        "a1"
+    );
+    assert!(!format!("{store:?}").contains("a1"));
+    store.delete(&key).await.unwrap();
+    assert!(store.get(&key).await.unwrap().is_none());
+}
+
+#[test]
+fn stored_token_round_trips_through_json() {
+    let stored = StoredToken::new(token("a1"), Duration::ZERO);
+    let json = serde_json::to_string(&stored).unwrap();
+    let back: StoredToken = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, stored);
+}
+
+#[test]
+fn renewal_margin_is_at_most_half_the_lifetime() {
+    let long = StoredToken::new(token("a"), Duration::ZERO);
+    assert!(
+        !long.needs_renewal(Duration::from_secs(60)),
+        "100 s token, 50 s margin"
+    );
+    let mut short = StoredToken::new(token("a"), Duration::ZERO);
+    short.expires_at = short.issued_at + 20;
+    assert!(
+        !short.needs_renewal(Duration::from_secs(60)),
+        "20 s token: 10 s margin, not 60"
+    );
+    let mut expired = StoredToken::new(token("a"), Duration::ZERO);
+    expired.expires_at = expired.issued_at;
+    assert!(expired.needs_renewal(Duration::from_secs(60)));
+}

@@ -1,0 +1,346 @@
+//! App Launch sessions: refresh, rotation across clients sharing a store, launch context.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use fhir_smart::client_auth::{ClientAuth, ClientCredentials};
+use fhir_smart::keys::{SigningAlgorithm, SigningKey};
+use fhir_smart::token::TokenResponse;
+use fhir_smart::{Error, MemoryTokenStore, SmartClient, TokenStore};
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::support::*;
+
+/// A refresh endpoint that rotates refresh tokens (`rt-0` → `rt-1` → …) and fails any reuse.
+#[derive(Clone, Default)]
+struct RotatingEndpoint {
+    valid: Arc<Mutex<String>>,
+    calls: Arc<AtomicUsize>,
+    rotate: bool,
+    delay: Duration,
+    reused: Arc<Mutex<Vec<String>>>,
+    forms: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    check: Option<Arc<AssertionCheck>>,
+}
+
+impl RotatingEndpoint {
+    fn new(rotate: bool) -> Self {
+        Self {
+            valid: Arc::new(Mutex::new(String::from("rt-0"))),
+            rotate,
+            ..Self::default()
+        }
+    }
+}
+
+impl Respond for RotatingEndpoint {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        let form = form(request);
+        self.forms.lock().unwrap().push(form.clone());
+        if let Some(check) = &self.check
+            && let Err(problem) = check.verify(&form)
+        {
+            return ResponseTemplate::new(401)
+                .set_body_json(json!({"error": "invalid_client", "error_description": problem}));
+        }
+        let presented = form.get("refresh_token").cloned().unwrap_or_default();
+        let mut valid = self.valid.lock().unwrap();
+        if form.get("grant_type").map(String::as_str) != Some("refresh_token")
+            || presented != *valid
+        {
+            self.reused.lock().unwrap().push(presented);
+            return ResponseTemplate::new(400).set_body_json(
+                json!({"error": "invalid_grant", "error_description": "refresh token reused"}),
+            );
+        }
+        let mut body = json!({
+            "access_token": format!("at-r{n}"),
+            "token_type": "Bearer",
+            "expires_in": "3600",
+            "scope": "launch/patient patient/*.rs offline_access"
+        });
+        if self.rotate {
+            *valid = format!("rt-{n}");
+            body["refresh_token"] = json!(*valid);
+        }
+        ResponseTemplate::new(200)
+            .set_body_json(body)
+            .set_delay(self.delay)
+    }
+}
+
+fn initial_token(expires_in: u64) -> TokenResponse {
+    TokenResponse::from_json(
+        json!({
+            "access_token": "at-0",
+            "token_type": "bearer",
+            "expires_in": expires_in,
+            "refresh_token": "rt-0",
+            "scope": "launch/patient patient/*.rs offline_access",
+            "patient": "p-123",
+            "encounter": "e-9",
+            "id_token": "header.payload.sig",
+            "fhirContext": [{"reference": "Questionnaire/q1"}]
+        })
+        .to_string()
+        .as_bytes(),
+    )
+    .unwrap()
+}
+
+async fn mount(server: &MockServer, endpoint: &RotatingEndpoint) {
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(endpoint.clone())
+        .mount(server)
+        .await;
+}
+
+async fn client(
+    server: &MockServer,
+    auth: ClientAuth,
+    store: Option<Arc<dyn TokenStore>>,
+    token: Option<TokenResponse>,
+) -> SmartClient {
+    let mut builder = SmartClient::builder(
+        fhir_base(server),
+        token_url(server),
+        ClientCredentials::new("launch-app", auth),
+    )
+    .http(http())
+    .scope(
+        &"launch/patient patient/*.rs offline_access"
+            .parse()
+            .unwrap(),
+    );
+    if let Some(store) = store {
+        builder = builder.store(store);
+    }
+    if let Some(token) = token {
+        builder = builder.token(token);
+    }
+    builder.build().await.unwrap()
+}
+
+#[tokio::test]
+async fn refresh_keeps_launch_context_and_public_client_sends_client_id() {
+    let server = server().await;
+    let endpoint = RotatingEndpoint::new(false);
+    mount(&server, &endpoint).await;
+    let smart = client(&server, ClientAuth::Public, None, Some(initial_token(0))).await;
+    assert_eq!(smart.access_token().await.unwrap().secret(), "at-r1");
+    let token = smart.token_response().unwrap();
+    assert_eq!(
+        token.refresh_token.unwrap().secret(),
+        "rt-0",
+        "kept when none is returned"
+    );
+    assert_eq!(smart.patient_id().as_deref(), Some("p-123"));
+    assert_eq!(smart.encounter_id().as_deref(), Some("e-9"));
+    assert_eq!(smart.fhir_context().len(), 1);
+    assert!(token.id_token.is_some());
+    let form = endpoint.forms.lock().unwrap()[0].clone();
+    assert_eq!(form["client_id"], "launch-app");
+    assert!(!form.contains_key("scope"));
+    assert!(!form.contains_key("state"));
+    // The refresh token was not rotated, so a second refresh may reuse it.
+    smart.refresh().await.unwrap();
+    assert_eq!(endpoint.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn two_clients_sharing_a_store_never_reuse_a_rotated_refresh_token() {
+    let server = server().await;
+    let endpoint = RotatingEndpoint::new(true);
+    mount(&server, &endpoint).await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    let a = client(
+        &server,
+        ClientAuth::Public,
+        Some(Arc::clone(&store)),
+        Some(initial_token(3600)),
+    )
+    .await;
+    let b = client(&server, ClientAuth::Public, Some(Arc::clone(&store)), None).await;
+    a.refresh().await.unwrap();
+    b.refresh().await.unwrap();
+    a.refresh().await.unwrap();
+    assert!(
+        endpoint.reused.lock().unwrap().is_empty(),
+        "{:?}",
+        endpoint.reused.lock().unwrap()
+    );
+    assert_eq!(endpoint.calls.load(Ordering::SeqCst), 3);
+    assert_eq!(a.access_token().await.unwrap().secret(), "at-r3");
+    // b's cached access token is still valid; its next renewal reads the store back.
+    assert_eq!(b.access_token().await.unwrap().secret(), "at-r2");
+    b.refresh().await.unwrap();
+    assert_eq!(b.access_token().await.unwrap().secret(), "at-r4");
+    assert!(
+        endpoint.reused.lock().unwrap().is_empty(),
+        "{:?}",
+        endpoint.reused.lock().unwrap()
+    );
+    assert_eq!(
+        b.patient_id().as_deref(),
+        Some("p-123"),
+        "launch context survives rotation"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_expired_access_across_clients_makes_one_refresh() {
+    let server = server().await;
+    let mut endpoint = RotatingEndpoint::new(true);
+    endpoint.delay = Duration::from_millis(200);
+    mount(&server, &endpoint).await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    let a = client(
+        &server,
+        ClientAuth::Public,
+        Some(Arc::clone(&store)),
+        Some(initial_token(0)),
+    )
+    .await;
+    let b = client(&server, ClientAuth::Public, Some(Arc::clone(&store)), None).await;
+    let tasks: Vec<_> = (0..30)
+        .map(|i| {
+            let c = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move { c.access_token().await.map(|t| t.secret().to_owned()) })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), "at-r1");
+    }
+    assert_eq!(endpoint.calls.load(Ordering::SeqCst), 1);
+    assert!(endpoint.reused.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn rejected_refresh_requires_reauthorization_and_forgets_the_token() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"error": "invalid_grant", "error_description": "expired"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    let smart = client(
+        &server,
+        ClientAuth::Public,
+        Some(Arc::clone(&store)),
+        Some(initial_token(0)),
+    )
+    .await;
+    let err = smart.access_token().await.unwrap_err();
+    assert!(
+        matches!(err, Error::ReauthorizationRequired { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.oauth_code(), Some("invalid_grant"));
+    // The dead refresh token is never presented again.
+    let again = smart.access_token().await;
+    assert!(
+        again.is_ok(),
+        "without a refresh token the old access token is sent as is"
+    );
+    assert!(smart.token_response().unwrap().refresh_token.is_none());
+    let key = fhir_smart::StoreKey::new(
+        &token_url(&server),
+        "launch-app",
+        "launch/patient patient/*.rs offline_access",
+    );
+    assert!(store.get(&key).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn confidential_refresh_uses_basic_or_a_fresh_assertion() {
+    let server = server().await;
+    let endpoint = RotatingEndpoint::new(true);
+    mount(&server, &endpoint).await;
+    let smart = client(
+        &server,
+        ClientAuth::basic("s3cret"),
+        None,
+        Some(initial_token(0)),
+    )
+    .await;
+    smart.access_token().await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    let auth = requests[0]
+        .headers
+        .get("authorization")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert_eq!(auth, "Basic bGF1bmNoLWFwcDpzM2NyZXQ=");
+    assert!(!endpoint.forms.lock().unwrap()[0].contains_key("client_id"));
+
+    let server = crate::support::server().await;
+    let key = SigningKey::generate(SigningAlgorithm::Rs384, "k-rs").unwrap();
+    let mut endpoint = RotatingEndpoint::new(true);
+    endpoint.check = Some(Arc::new(AssertionCheck::new(
+        &key,
+        "launch-app",
+        token_url(&server).as_str(),
+    )));
+    mount(&server, &endpoint).await;
+    let smart = client(
+        &server,
+        ClientAuth::private_key_jwt(key),
+        None,
+        Some(initial_token(0)),
+    )
+    .await;
+    smart.access_token().await.unwrap();
+    smart.refresh().await.unwrap();
+    assert_eq!(smart.access_token().await.unwrap().secret(), "at-r2");
+    assert!(endpoint.reused.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn unauthorized_without_refresh_token_is_not_retried() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/Patient/p-123"))
+        .respond_with(ResponseTemplate::new(401))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut token = initial_token(3600);
+    token.refresh_token = None;
+    let smart = client(&server, ClientAuth::Public, None, Some(token)).await;
+    let fhir = fhir_core::Client::builder(fhir_base(&server).as_str())
+        .auth(smart)
+        .build()
+        .unwrap();
+    let err = fhir.read_json("Patient", "p-123").send().await.unwrap_err();
+    assert!(err.is_unauthorized());
+}
+
+#[tokio::test]
+async fn refresh_with_scope_only_narrows() {
+    let server = server().await;
+    let endpoint = RotatingEndpoint::new(true);
+    mount(&server, &endpoint).await;
+    let smart = client(&server, ClientAuth::Public, None, Some(initial_token(3600))).await;
+    let wider = "patient/*.cruds".parse().unwrap();
+    assert!(matches!(
+        smart.refresh_with_scope(&wider).await,
+        Err(Error::Configuration { .. })
+    ));
+    assert_eq!(endpoint.calls.load(Ordering::SeqCst), 0, "refused locally");
+    let narrower = "patient/Observation.rs".parse().unwrap();
+    smart.refresh_with_scope(&narrower).await.unwrap();
+    let form = endpoint.forms.lock().unwrap()[0].clone();
+    assert_eq!(form["scope"], "patient/Observation.rs");
+}
