@@ -77,6 +77,17 @@ pub trait AuthProvider: fmt::Debug + Send + Sync {
         request: AuthRequest<'a>,
     ) -> BoxFuture<'a, Result<Option<HeaderValue>, AuthError>>;
 
+    /// The `Authorization` header value for `request` when it is at hand without waiting (a
+    /// fixed credential, a cached token that is still fresh): the client sends it and does not
+    /// call [`authorization`](Self::authorization), which spares the boxed future per request.
+    ///
+    /// Return `None` whenever the answer needs work, may fail, or is "no header": the client
+    /// then calls [`authorization`](Self::authorization). The default always returns `None`.
+    fn cached_authorization(&self, request: AuthRequest<'_>) -> Option<HeaderValue> {
+        let _ = request;
+        None
+    }
+
     /// Called once when the server answered `request` with 401 Unauthorized.
     ///
     /// Return `Ok(true)` when the credentials were renewed (or were renewed meanwhile by another
@@ -138,6 +149,10 @@ impl fmt::Debug for BearerToken {
 }
 
 impl AuthProvider for BearerToken {
+    fn cached_authorization(&self, _request: AuthRequest<'_>) -> Option<HeaderValue> {
+        Some(self.header.clone())
+    }
+
     fn authorization<'a>(
         &'a self,
         _request: AuthRequest<'a>,
@@ -188,6 +203,10 @@ impl fmt::Debug for BasicAuth {
 }
 
 impl AuthProvider for BasicAuth {
+    fn cached_authorization(&self, _request: AuthRequest<'_>) -> Option<HeaderValue> {
+        Some(self.header.clone())
+    }
+
     fn authorization<'a>(
         &'a self,
         _request: AuthRequest<'a>,

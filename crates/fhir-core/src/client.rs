@@ -44,8 +44,14 @@ pub(crate) struct ClientInner {
     pub(crate) base: Url,
     pub(crate) http: reqwest::Client,
     pub(crate) auth: Arc<dyn AuthProvider>,
-    pub(crate) default_headers: HeaderMap,
+    /// The headers every request starts with: the default headers, `User-Agent` and `Accept`,
+    /// built once so a request clones one small map.
+    pub(crate) request_headers: HeaderMap,
+    /// The per-request timeout, when it is not already the reqwest client's own.
+    pub(crate) request_timeout: Option<Duration>,
     pub(crate) timeout: Option<Duration>,
+    /// `base` as text without a trailing `/`, for the fast path of [`Client::is_under_base`].
+    base_prefix: String,
     pub(crate) retry: RetryPolicy,
     pub(crate) timer: Arc<dyn Timer>,
     pub(crate) max_get_url_len: usize,
@@ -111,6 +117,13 @@ impl Client {
     /// Whether `url` lies under the base URL (same scheme, host, port, and base path), the only
     /// place credentials are sent.
     pub(crate) fn is_under_base(&self, url: &Url) -> bool {
+        // Fast path: URLs built from the base start with its serialization (URLs are
+        // normalized, so equal prefixes mean equal scheme, host, port and leading path).
+        if let Some(rest) = url.as_str().strip_prefix(self.inner.base_prefix.as_str())
+            && (rest.is_empty() || rest.starts_with(['/', '?', '#']))
+        {
+            return true;
+        }
         let base = &self.inner.base;
         if url.scheme() != base.scheme()
             || url.host_str() != base.host_str()
@@ -287,23 +300,39 @@ impl ClientBuilder {
                 "the default header `{name}` has an invalid name or value"
             )));
         }
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder().build().map_err(|err| {
-                Error::invalid_request(format!("cannot create the HTTP client: {err}"))
-            })?,
+        // A reqwest client built here carries the timeout itself, which spares every request
+        // setting it; an injected client gets it per request (overriding its own).
+        let (http, request_timeout) = match self.http {
+            Some(http) => (http, self.timeout),
+            None => {
+                let mut builder = reqwest::Client::builder();
+                if let Some(timeout) = self.timeout {
+                    builder = builder.timeout(timeout);
+                }
+                let http = builder.build().map_err(|err| {
+                    Error::invalid_request(format!("cannot create the HTTP client: {err}"))
+                })?;
+                (http, None)
+            }
         };
-        let mut default_headers = self.default_headers;
+        let mut request_headers = self.default_headers;
         let user_agent = self.user_agent.as_deref().unwrap_or(DEFAULT_USER_AGENT);
         let user_agent = HeaderValue::from_str(user_agent)
             .map_err(|_| Error::invalid_request("the user agent is not a valid header value"))?;
-        default_headers.insert(http::header::USER_AGENT, user_agent);
+        request_headers.insert(http::header::USER_AGENT, user_agent);
+        request_headers.append(
+            http::header::ACCEPT,
+            HeaderValue::from_static(crate::request::FHIR_JSON),
+        );
+        let base_prefix = base.as_str().trim_end_matches('/').to_owned();
         Ok(Client {
             inner: Arc::new(ClientInner {
                 base,
+                base_prefix,
                 http,
                 auth: self.auth,
-                default_headers,
+                request_headers,
+                request_timeout,
                 timeout: self.timeout,
                 retry: self.retry,
                 timer: self.timer,

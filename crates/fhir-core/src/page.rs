@@ -363,7 +363,7 @@ pub(crate) struct PageCursor {
     pub(crate) max_pages: Option<usize>,
 }
 
-struct PagingState {
+struct PagingState<P> {
     client: Client,
     /// The next request, or the error found in the last page's `next` link, reported after
     /// that page has been yielded so its entries are not lost.
@@ -372,6 +372,7 @@ struct PagingState {
     fetched: usize,
     max_pages: Option<usize>,
     expected_type: Option<String>,
+    parse: fn(RawResponse, Option<String>) -> Result<P, Error>,
 }
 
 /// Fetches one page.
@@ -384,9 +385,28 @@ pub(crate) async fn fetch_page<T: Resource>(
     Page::from_raw(raw, expected_type)
 }
 
+/// What the paging loop needs from a parsed page.
+trait NextLink {
+    fn next_link(&self) -> Option<&str>;
+}
+
+impl<T: Resource> NextLink for Page<T> {
+    fn next_link(&self) -> Option<&str> {
+        Page::next_link(self)
+    }
+}
+
 /// The stream of pages: the first request, then every `next` link, until there is none, the
 /// page limit is reached, or a link leads back to a visited page (an error).
 pub(crate) fn pages<T: Resource>(cursor: PageCursor) -> BoxStream<'static, Result<Page<T>, Error>> {
+    paged(cursor, Page::from_raw)
+}
+
+/// The paging loop over pages read by `parse`.
+fn paged<P: NextLink + Send + 'static>(
+    cursor: PageCursor,
+    parse: fn(RawResponse, Option<String>) -> Result<P, Error>,
+) -> BoxStream<'static, Result<P, Error>> {
     let state = PagingState {
         client: cursor.client,
         next: Some(Ok(cursor.first)),
@@ -394,6 +414,7 @@ pub(crate) fn pages<T: Resource>(cursor: PageCursor) -> BoxStream<'static, Resul
         fetched: 0,
         max_pages: cursor.max_pages,
         expected_type: cursor.expected_type,
+        parse,
     };
     stream::try_unfold(state, |mut state| async move {
         let Some(next) = state.next.take() else {
@@ -404,7 +425,12 @@ pub(crate) fn pages<T: Resource>(cursor: PageCursor) -> BoxStream<'static, Resul
             return Ok(None);
         }
         state.visited.insert(request.url.as_str().to_owned());
-        let page: Page<T> = fetch_page(&state.client, request, state.expected_type.clone()).await?;
+        let raw = state
+            .client
+            .execute(request)
+            .await?
+            .success(&state.client)?;
+        let page = (state.parse)(raw, state.expected_type.clone())?;
         state.fetched += 1;
         state.next = page.next_link().map(|next| {
             let url = state.client.resolve(next)?;
@@ -428,6 +454,13 @@ pub(crate) fn entries<T: Resource>(cursor: PageCursor) -> BoxStream<'static, Res
 
 /// The stream of matched resources, decoded as `T`, over all pages.
 pub(crate) fn resources<T: Resource>(cursor: PageCursor) -> BoxStream<'static, Result<T, Error>> {
+    if T::DECODES_FROM_VALUE {
+        // One parse per page, resources included (no raw scan, then a parse per entry).
+        return paged(cursor, ParsedPage::<T>::from_raw)
+            .map_ok(|page| stream::iter(page.resources))
+            .try_flatten()
+            .boxed();
+    }
     pages::<T>(cursor)
         .map_ok(|page| {
             let decoded: Vec<Result<T, Error>> = page
@@ -444,6 +477,118 @@ pub(crate) fn resources<T: Resource>(cursor: PageCursor) -> BoxStream<'static, R
         })
         .try_flatten()
         .boxed()
+}
+
+/// A page read in one pass for the `resources` stream of a `T` that decodes from
+/// [`serde_json::Value`]: its matched resources (or their errors) and its `next` link. The
+/// same matches, checks and errors as [`Page::resources`], without keeping raw entries.
+struct ParsedPage<T> {
+    next: Option<String>,
+    resources: Vec<Result<T, Error>>,
+}
+
+impl<T> NextLink for ParsedPage<T> {
+    fn next_link(&self) -> Option<&str> {
+        self.next.as_deref()
+    }
+}
+
+#[derive(Deserialize)]
+struct ParsedBundleShape {
+    #[serde(rename = "resourceType")]
+    resource_type: Option<String>,
+    #[serde(default)]
+    link: Vec<Link>,
+    #[serde(default)]
+    entry: Vec<ParsedEntryShape>,
+}
+
+#[derive(Deserialize)]
+struct ParsedEntryShape {
+    #[serde(default)]
+    resource: Option<serde_json::Value>,
+    #[serde(default)]
+    search: Option<ModeShape>,
+}
+
+#[derive(Deserialize)]
+struct ModeShape {
+    #[serde(default)]
+    mode: Option<ParsedMode>,
+}
+
+/// `search.mode`, read without allocating.
+#[derive(Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum ParsedMode {
+    Match,
+    Include,
+    Outcome,
+    #[serde(other)]
+    Other,
+}
+
+impl<T: Resource> ParsedPage<T> {
+    fn from_raw(raw: RawResponse, expected_type: Option<String>) -> Result<Self, Error> {
+        let shape: ParsedBundleShape =
+            decode_with_serde(&raw.body).map_err(|err| raw.decode_error(err))?;
+        if shape.resource_type.as_deref() != Some("Bundle") {
+            return Err(raw.decode_error(wrong_type("Bundle", shape.resource_type.as_deref())));
+        }
+        let mut resources = Vec::with_capacity(shape.entry.len());
+        for (index, entry) in shape.entry.into_iter().enumerate() {
+            // As `Entry::is_match`: mode `match`, or no mode and a resource that is not an
+            // OperationOutcome.
+            let is_match = match entry.search.and_then(|search| search.mode) {
+                Some(mode) => mode == ParsedMode::Match,
+                None => entry.resource.as_ref().is_some_and(|resource| {
+                    resource
+                        .get("resourceType")
+                        .and_then(serde_json::Value::as_str)
+                        != Some("OperationOutcome")
+                }),
+            };
+            if !is_match {
+                continue;
+            }
+            let decoded = decode_parsed_match::<T>(entry.resource, index, expected_type.as_deref())
+                .map_err(|err| {
+                    Error::decode(err)
+                        .with_request(&Method::GET, &raw.url)
+                        .with_status(raw.status)
+                });
+            resources.push(decoded);
+        }
+        let next = shape
+            .link
+            .into_iter()
+            .find(|link| link.relation == "next")
+            .map(|link| link.url);
+        Ok(Self { next, resources })
+    }
+}
+
+/// As [`Page::decode_match`], from a parsed resource.
+fn decode_parsed_match<T: Resource>(
+    resource: Option<serde_json::Value>,
+    index: usize,
+    expected_type: Option<&str>,
+) -> Result<T, DecodeError> {
+    let prefix = || format!("entry[{index}].resource");
+    let resource = resource.ok_or_else(|| {
+        DecodeError::new(
+            DecodeErrorKind::MissingField,
+            prefix(),
+            "the entry has no resource",
+        )
+    })?;
+    let resource = T::from_json_value(resource).map_err(|err| err.within(&prefix()))?;
+    if let Some(expected) = expected_type
+        && resource.resource_type() != Some(expected)
+    {
+        return Err(wrong_type(expected, resource.resource_type()).within(&prefix()));
+    }
+    Ok(resource)
 }
 
 #[cfg(test)]

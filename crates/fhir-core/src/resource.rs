@@ -69,6 +69,29 @@ pub trait Resource: Sized + Send + Sync + 'static {
     ///
     /// An [`EncodeError`] when the value cannot be represented as JSON.
     fn to_json_vec(&self) -> Result<Vec<u8>, EncodeError>;
+
+    /// Whether [`from_json_value`](Self::from_json_value) takes an already parsed
+    /// [`serde_json::Value`] without going back to bytes.
+    ///
+    /// When it does, searches that only want the resources (the `resources()` stream of a
+    /// search) parse each page once, resources included, instead of scanning the Bundle and
+    /// then decoding every entry from its bytes. The default, `false`, is right for models
+    /// that decode from bytes.
+    const DECODES_FROM_VALUE: bool = false;
+
+    /// Decodes one resource from a parsed JSON value.
+    ///
+    /// The default encodes `value` back to bytes and calls
+    /// [`from_json_slice`](Self::from_json_slice).
+    ///
+    /// # Errors
+    ///
+    /// As [`from_json_slice`](Self::from_json_slice).
+    fn from_json_value(value: Value) -> Result<Self, DecodeError> {
+        let bytes = serde_json::to_vec(&value)
+            .map_err(|err| DecodeError::new(DecodeErrorKind::Other, ".", err.to_string()))?;
+        Self::from_json_slice(&bytes)
+    }
 }
 
 /// A [`Resource`] whose type is known at compile time (`Patient`, `Observation`, …).
@@ -101,6 +124,12 @@ impl Resource for Value {
 
     fn to_json_vec(&self) -> Result<Vec<u8>, EncodeError> {
         encode_with_serde(self)
+    }
+
+    const DECODES_FROM_VALUE: bool = true;
+
+    fn from_json_value(value: Value) -> Result<Self, DecodeError> {
+        Ok(value)
     }
 }
 

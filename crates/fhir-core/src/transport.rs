@@ -9,7 +9,7 @@ use url::Url;
 use crate::auth::{AuthRequest, Unauthorized};
 use crate::client::Client;
 use crate::error::Error;
-use crate::request::{FHIR_JSON, Idempotency, Prepared};
+use crate::request::{Idempotency, Prepared};
 use crate::resource::{DecodeError, DecodeErrorKind, Resource};
 use crate::response::{Response, ResponseMeta, WriteBody, WriteResponse};
 use crate::retry::parse_retry_after;
@@ -142,16 +142,22 @@ impl Client {
         let mut reauthorized = false;
         loop {
             let authorization = if send_credentials {
-                inner
-                    .auth
-                    .authorization(AuthRequest::new(&request.method, &request.url))
-                    .await
-                    .map_err(|err| Error::auth(err).with_request(&request.method, &request.url))?
+                let auth_request = AuthRequest::new(&request.method, &request.url);
+                match inner.auth.cached_authorization(auth_request) {
+                    Some(value) => Some(value),
+                    None => inner
+                        .auth
+                        .authorization(auth_request)
+                        .await
+                        .map_err(|err| {
+                            Error::auth(err).with_request(&request.method, &request.url)
+                        })?,
+                }
             } else {
                 None
             };
             let result = self.send_once(&request, authorization.as_ref()).await;
-            let response = match result {
+            let mut response = match result {
                 Ok(response) => response,
                 Err(err) => {
                     let retryable = match request.idempotency {
@@ -210,7 +216,8 @@ impl Client {
                 }
             }
 
-            let headers = response.headers().clone();
+            // The headers are moved out: reading the body does not need them.
+            let headers = std::mem::take(response.headers_mut());
             let body = response
                 .bytes()
                 .await
@@ -224,8 +231,8 @@ impl Client {
                 "FHIR response"
             );
             return Ok(RawResponse {
-                method: request.method.clone(),
-                url: request.url.clone(),
+                method: request.method,
+                url: request.url,
                 status,
                 headers,
                 body,
@@ -239,24 +246,39 @@ impl Client {
         authorization: Option<&HeaderValue>,
     ) -> Result<reqwest::Response, reqwest::Error> {
         let inner = &self.inner;
-        let mut builder = inner
-            .http
-            .request(request.method.clone(), request.url.clone())
-            .headers(inner.default_headers.clone())
-            .header(header::ACCEPT, FHIR_JSON)
-            .headers(request.headers.clone());
-        if let Some(timeout) = inner.timeout {
-            builder = builder.timeout(timeout);
-        }
+        // One clone of the prebuilt map (default headers, `User-Agent`, `Accept`); the
+        // request's own headers replace same-named ones, as `RequestBuilder::headers` does.
+        let mut headers = inner.request_headers.clone();
+        replace_headers(&mut headers, &request.headers);
         if let Some(authorization) = authorization {
-            builder = builder.header(header::AUTHORIZATION, authorization.clone());
+            headers.append(header::AUTHORIZATION, authorization.clone());
         }
+        let mut http_request = reqwest::Request::new(request.method.clone(), request.url.clone());
         if let Some(body) = &request.body {
-            builder = builder
-                .header(header::CONTENT_TYPE, body.content_type)
-                .body(body.bytes.clone());
+            headers.append(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(body.content_type),
+            );
+            *http_request.body_mut() = Some(body.bytes.clone().into());
         }
-        builder.send().await
+        *http_request.headers_mut() = headers;
+        if let Some(timeout) = inner.request_timeout {
+            *http_request.timeout_mut() = Some(timeout);
+        }
+        inner.http.execute(http_request).await
+    }
+}
+
+/// Replaces the values of every header named in `src` with `src`'s values.
+fn replace_headers(dst: &mut HeaderMap, src: &HeaderMap) {
+    for name in src.keys() {
+        let mut values = src.get_all(name).iter();
+        if let Some(first) = values.next() {
+            dst.insert(name.clone(), first.clone());
+            for value in values {
+                dst.append(name.clone(), value.clone());
+            }
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, RwLock, Weak};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 use fhir_core::auth::{AuthError, AuthProvider, AuthRequest, BoxFuture, Unauthorized};
@@ -11,9 +11,12 @@ use url::Url;
 
 use crate::Error;
 use crate::client_auth::ClientCredentials;
+use crate::error::{TokenEndpointError, TokenErrorCode};
 use crate::http::HttpClient;
+use crate::id_token::{Expectations, IdTokenVerifier};
 use crate::scopes::Scopes;
 use crate::secret::AccessToken;
+use crate::secret::IdToken;
 use crate::store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};
 use crate::token::{FhirContext, TokenResponse, token_request};
 
@@ -47,6 +50,71 @@ fn renewal_lock(key: &StoreKey) -> Arc<tokio::sync::Mutex<()>> {
     lock
 }
 
+/// Where a token set comes from: a client adopts only stored sets of its own lineage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Lineage {
+    marker: Option<String>,
+    patient: Option<String>,
+    encounter: Option<String>,
+}
+
+impl Lineage {
+    fn of(token: &StoredToken) -> Self {
+        Self {
+            marker: token.lineage.clone(),
+            patient: token.token.patient.clone(),
+            encounter: token.token.encounter.clone(),
+        }
+    }
+
+    /// Whether `token` continues this lineage: the same marker when both have one, else the
+    /// same patient and encounter in context.
+    fn admits(&self, token: &StoredToken) -> bool {
+        if let (Some(own), Some(other)) = (&self.marker, &token.lineage) {
+            return own == other;
+        }
+        self.patient == token.token.patient && self.encounter == token.token.encounter
+    }
+}
+
+/// How the id_tokens of refresh responses are checked (set when the launch verified its
+/// id_token).
+#[derive(Debug, Clone)]
+pub(crate) struct IdTokenCheck {
+    pub(crate) verifier: Arc<OnceLock<IdTokenVerifier>>,
+    pub(crate) expected: Expectations,
+    /// `sub` of the verified id_token of the launch.
+    pub(crate) sub: Option<String>,
+}
+
+impl IdTokenCheck {
+    /// OpenID Connect Core §12.2: a refreshed id_token verifies like the first one, and its
+    /// `iss` and `sub` are those of the original.
+    async fn verify(&self, http: &HttpClient, token: &IdToken) -> Result<(), Error> {
+        let claims = self
+            .verifier
+            .get_or_init(|| IdTokenVerifier::new(http.clone()))
+            .verify(token, &self.expected)
+            .await?;
+        if claims.sub != self.sub {
+            return Err(Error::IdToken {
+                reason: String::from("the refreshed id_token names another `sub`"),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Whether a refused refresh means the refresh token is dead (revoked, expired, used):
+/// `invalid_grant`, or a 400/401/403 without an OAuth error code. Other answers
+/// (`temporarily_unavailable`, `server_error`, `invalid_client`, 429, 5xx) leave it usable.
+fn refresh_token_is_dead(err: &TokenEndpointError) -> bool {
+    match &err.error {
+        Some(code) => *code == TokenErrorCode::InvalidGrant,
+        None => matches!(err.status, 400 | 401 | 403),
+    }
+}
+
 /// A SMART-authorized session: implements [`AuthProvider`] for `fhir_core`.
 ///
 /// * Renews the access token ahead of expiry (with a clock-skew margin): App Launch clients
@@ -57,7 +125,14 @@ fn renewal_lock(key: &StoreKey) -> Arc<tokio::sync::Mutex<()>> {
 ///   kept. Launch context (`patient`, `encounter`, `fhirContext`, …) and the `id_token`
 ///   survive refreshes that omit them.
 /// * The [`TokenStore`] is read back before every renewal, so clients sharing a store never
-///   reuse a rotated refresh token.
+///   reuse a rotated refresh token. A stored token set of another lineage (another launch
+///   under the same key: a different patient, encounter or lineage marker) is never adopted;
+///   renewal fails with [`Error::Store`] instead. Across processes this needs a store with
+///   compare-and-swap semantics (see [`TokenStore`]).
+/// * A refresh token is dropped only when the server says it is dead (`invalid_grant`, or
+///   400/401/403 without an error code); transient failures keep it.
+/// * When the launch verified its id_token, an id_token in a refresh response is verified
+///   the same way (with the same `iss` and `sub`) or discarded.
 /// * On 401 the token is renewed once and the request retried once; never on 403.
 /// * The token is attached only to URLs under the FHIR base URL, and never over plain HTTP
 ///   (except to loopback hosts when the [`HttpClient`] allows it).
@@ -77,6 +152,8 @@ struct Inner {
     skew: Duration,
     default_lifetime: Duration,
     current: RwLock<Option<StoredToken>>,
+    lineage: RwLock<Option<Lineage>>,
+    id_tokens: Option<IdTokenCheck>,
     lock: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -106,9 +183,26 @@ pub struct SmartClientBuilder {
     skew: Duration,
     default_lifetime: Duration,
     token: Option<TokenResponse>,
+    launch_id: Option<String>,
+    id_tokens: Option<IdTokenCheck>,
 }
 
 impl SmartClientBuilder {
+    /// The launch id, part of the store key ([`StoreKey::for_launch`]): set by
+    /// [`AppLaunch::complete`](crate::AppLaunch::complete) from
+    /// [`PendingAuthorization::launch_id`](crate::PendingAuthorization::launch_id); give the
+    /// same id to restore that launch's client from the store.
+    #[must_use]
+    pub fn launch_id(mut self, launch_id: impl Into<String>) -> Self {
+        self.launch_id = Some(launch_id.into());
+        self
+    }
+
+    pub(crate) fn id_token_check(mut self, check: IdTokenCheck) -> Self {
+        self.id_tokens = Some(check);
+        self
+    }
+
     /// The HTTP client for token requests.
     #[must_use]
     pub fn http(mut self, http: HttpClient) -> Self {
@@ -167,14 +261,21 @@ impl SmartClientBuilder {
     /// [`Error::Store`] from the store.
     pub async fn build(self) -> Result<SmartClient, Error> {
         self.http.check_url(&self.token_endpoint)?;
-        let key = match &self.subject {
-            Some(subject) => StoreKey::with_subject(
+        let key = match (&self.launch_id, &self.subject) {
+            (Some(launch_id), subject) => StoreKey::for_launch(
+                &self.token_endpoint,
+                &self.credentials.client_id,
+                &self.scope,
+                subject.as_deref(),
+                launch_id,
+            ),
+            (None, Some(subject)) => StoreKey::with_subject(
                 &self.token_endpoint,
                 &self.credentials.client_id,
                 &self.scope,
                 subject,
             ),
-            None => StoreKey::new(
+            (None, None) => StoreKey::new(
                 &self.token_endpoint,
                 &self.credentials.client_id,
                 &self.scope,
@@ -203,7 +304,9 @@ impl SmartClientBuilder {
                 key,
                 skew: self.skew,
                 default_lifetime: self.default_lifetime,
+                lineage: RwLock::new(current.as_ref().map(Lineage::of)),
                 current: RwLock::new(current),
+                id_tokens: self.id_tokens,
             }),
         })
     }
@@ -275,6 +378,8 @@ impl SmartClient {
             skew: DEFAULT_REFRESH_SKEW,
             default_lifetime: DEFAULT_TOKEN_LIFETIME,
             token: None,
+            launch_id: None,
+            id_tokens: None,
         }
     }
 
@@ -286,6 +391,11 @@ impl SmartClient {
     /// The token endpoint.
     pub fn token_endpoint(&self) -> &Url {
         &self.inner.token_endpoint
+    }
+
+    /// The key this client's token set is stored under.
+    pub fn store_key(&self) -> &StoreKey {
+        &self.inner.key
     }
 
     fn snapshot(&self) -> Option<StoredToken> {
@@ -412,8 +522,30 @@ impl SmartClient {
     }
 
     /// The newest token set: the store's when it has one, else the cached one.
+    ///
+    /// App Launch clients adopt a stored set only if it continues their own lineage; a set
+    /// of another launch (another patient) is refused, never silently taken over.
     async fn latest(&self) -> Result<Option<StoredToken>, Error> {
         let stored = self.inner.store.get(&self.inner.key).await?;
+        if let (Some(token), Grant::RefreshToken) = (&stored, &self.inner.grant) {
+            let mut lineage = self
+                .inner
+                .lineage
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            match &*lineage {
+                Some(own) if !own.admits(token) => {
+                    return Err(Error::Store {
+                        reason: String::from(
+                            "the store holds the token set of another launch under this key \
+                             (different patient, encounter or lineage); refusing to adopt it",
+                        ),
+                    });
+                }
+                Some(_) => {}
+                None => *lineage = Some(Lineage::of(token)),
+            }
+        }
         let latest = stored.or_else(|| self.snapshot());
         self.set_current(latest.clone());
         Ok(latest)
@@ -469,10 +601,15 @@ impl SmartClient {
         let response = match (response, &inner.grant) {
             (Ok(response), _) => response,
             (Err(Error::TokenEndpoint(err)), Grant::RefreshToken)
-                if err.error.is_some() || matches!(err.status, 400 | 401 | 403) =>
+                if refresh_token_is_dead(&err) =>
             {
-                // The refresh token is dead: forget it so nobody replays it.
-                inner.store.delete(&inner.key).await?;
+                // The refresh token is dead: forget it so nobody replays it, unless another
+                // process stored a newer set meanwhile (then this client adopts that one on
+                // its next renewal).
+                let current = inner.store.get(&inner.key).await?.map(|t| t.version);
+                if current.is_none() || current == base.as_ref().map(|b| b.version) {
+                    inner.store.delete(&inner.key).await?;
+                }
                 self.set_current(base.map(|mut b| {
                     b.token.refresh_token = None;
                     b
@@ -484,6 +621,20 @@ impl SmartClient {
             }
             (Err(err), _) => return Err(err),
         };
+        let mut response = response;
+        if let Some(check) = &inner.id_tokens
+            && let Some(id_token) = response.id_token.take()
+        {
+            // The launch's id_token was verified: a new one must verify too, or is dropped.
+            match check.verify(&inner.http, &id_token).await {
+                Ok(()) => response.id_token = Some(id_token),
+                Err(err) => {
+                    tracing::warn!(error = %err, "discarding the id_token of a refresh response");
+                }
+            }
+        }
+        let lineage = base.as_ref().and_then(|b| b.lineage.clone());
+        let expected = base.as_ref().map(|b| b.version);
         let merged = match (base, &inner.grant) {
             (Some(old), Grant::RefreshToken) => merge(old.token, response),
             (_, Grant::ClientCredentials { scope }) if response.scope.is_none() => {
@@ -495,8 +646,27 @@ impl SmartClient {
             }
             (_, _) => response,
         };
-        let stored = StoredToken::new(merged, inner.default_lifetime);
-        inner.store.set(&inner.key, stored.clone()).await?;
+        let mut stored = StoredToken::new(merged, inner.default_lifetime);
+        if matches!(inner.grant, Grant::RefreshToken) && lineage.is_some() {
+            stored.lineage = lineage;
+        }
+        stored.version = expected.map_or(0, |v| v.wrapping_add(1));
+        if !inner
+            .store
+            .compare_and_set(&inner.key, expected, stored.clone())
+            .await?
+        {
+            if inner.store.get(&inner.key).await?.is_none() {
+                // The set was removed (or never stored): nothing newer to keep.
+                inner.store.set(&inner.key, stored.clone()).await?;
+            } else {
+                // Another process stored a set while this request was in flight: keep it,
+                // and use this one in memory until the next renewal reads the store back.
+                tracing::warn!(
+                    "the token store changed during the renewal; not overwriting the newer set"
+                );
+            }
+        }
         self.set_current(Some(stored.clone()));
         Ok(stored)
     }
@@ -544,6 +714,23 @@ fn merge(old: TokenResponse, new: TokenResponse) -> TokenResponse {
 }
 
 impl AuthProvider for SmartClient {
+    /// The fast path of every request: the cached token, when it is fresh (as
+    /// [`SmartClient::access_token`] would return it without renewing), under the same
+    /// conditions as [`authorization`](AuthProvider::authorization): a URL under the FHIR base
+    /// and not plain HTTP. Anything else goes to `authorization`.
+    fn cached_authorization(&self, request: AuthRequest<'_>) -> Option<HeaderValue> {
+        if !self.is_under_base(request.url) || self.inner.http.check_url(request.url).is_err() {
+            return None;
+        }
+        let current = self
+            .inner
+            .current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let token = current.as_ref().filter(|token| self.usable(Some(token)))?;
+        bearer(&token.token.access_token).ok()
+    }
+
     fn authorization<'a>(
         &'a self,
         request: AuthRequest<'a>,

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -92,7 +93,7 @@ pub enum ConfigurationSource {
 }
 
 /// How strictly a discovery document is validated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Strictness {
     /// Missing `grant_types_supported`, `capabilities` or `code_challenge_methods_supported`
     /// and similar server lapses become [`SmartConfiguration::warnings`] (the default: real
@@ -718,13 +719,23 @@ pub async fn discover(
     })
 }
 
-/// Discovery results cached per base URL for a time-to-live, with a forced refresh.
+/// One cache entry: the last result and the lock that makes its discovery single-flight.
+#[derive(Debug, Default)]
+struct CacheSlot {
+    value: Option<(Instant, SmartConfiguration)>,
+    flight: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Discovery results cached per base URL and [`Strictness`] for a time-to-live, with a
+/// forced refresh.
 ///
-/// Concurrent lookups wait for one discovery instead of each fetching the document.
+/// Concurrent lookups of one base wait for one discovery instead of each fetching the
+/// document; lookups of other bases never wait for it (no lock is held across network I/O
+/// except the per-base one).
 #[derive(Debug)]
 pub struct DiscoveryCache {
     ttl: Duration,
-    entries: tokio::sync::Mutex<HashMap<String, (Instant, SmartConfiguration)>>,
+    entries: Mutex<HashMap<(String, Strictness), CacheSlot>>,
 }
 
 impl DiscoveryCache {
@@ -732,7 +743,24 @@ impl DiscoveryCache {
     pub fn new(ttl: Duration) -> Self {
         Self {
             ttl,
-            entries: tokio::sync::Mutex::default(),
+            entries: Mutex::default(),
+        }
+    }
+
+    fn entries(&self) -> MutexGuard<'_, HashMap<(String, Strictness), CacheSlot>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The fresh cached value for `key`, or the lock to hold while discovering it.
+    fn lookup(
+        &self,
+        key: &(String, Strictness),
+    ) -> Result<SmartConfiguration, Arc<tokio::sync::Mutex<()>>> {
+        let mut entries = self.entries();
+        let slot = entries.entry(key.clone()).or_default();
+        match &slot.value {
+            Some((at, config)) if at.elapsed() < self.ttl => Ok(config.clone()),
+            _ => Err(Arc::clone(&slot.flight)),
         }
     }
 
@@ -747,14 +775,18 @@ impl DiscoveryCache {
         base: &Url,
         strictness: Strictness,
     ) -> Result<SmartConfiguration, Error> {
-        let mut entries = self.entries.lock().await;
-        if let Some((at, config)) = entries.get(base.as_str())
-            && at.elapsed() < self.ttl
-        {
-            return Ok(config.clone());
+        let key = (base.to_string(), strictness);
+        let flight = match self.lookup(&key) {
+            Ok(config) => return Ok(config),
+            Err(flight) => flight,
+        };
+        let _flight = flight.lock().await;
+        // Another caller may have discovered it while this one waited.
+        if let Ok(config) = self.lookup(&key) {
+            return Ok(config);
         }
         let config = discover(http, base, strictness).await?;
-        entries.insert(base.to_string(), (Instant::now(), config.clone()));
+        self.entries().entry(key).or_default().value = Some((Instant::now(), config.clone()));
         Ok(config)
     }
 
@@ -769,7 +801,9 @@ impl DiscoveryCache {
         base: &Url,
         strictness: Strictness,
     ) -> Result<SmartConfiguration, Error> {
-        self.entries.lock().await.remove(base.as_str());
+        if let Some(slot) = self.entries().get_mut(&(base.to_string(), strictness)) {
+            slot.value = None;
+        }
         self.get(http, base, strictness).await
     }
 }

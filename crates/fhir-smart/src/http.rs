@@ -22,33 +22,42 @@ pub(crate) const MAX_BODY: usize = 1 << 20;
 ///
 /// The default reqwest client times out after 30 seconds and follows redirects only within
 /// the same origin, so a redirected token request never carries a code, verifier or
-/// assertion to another host.
+/// assertion to another host. [`from_builder`](Self::from_builder) applies the same redirect
+/// policy to a customized reqwest client.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
-    client: reqwest::Client,
+    /// The reqwest client, or why it could not be built (reported by every request).
+    client: Result<reqwest::Client, String>,
     allow_loopback_http: bool,
 }
 
+/// Follows redirects only within the origin of the first request, at most 5 times.
+fn same_origin_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same && attempt.previous().len() < 5 {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+fn default_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10))
+}
+
 impl Default for HttpClient {
+    /// The default client. Building it cannot panic: if the TLS backend cannot be set up,
+    /// every request fails with [`Error::Configuration`] (use [`HttpClient::try_new`] to
+    /// get that error at construction).
     fn default() -> Self {
-        let same_origin = reqwest::redirect::Policy::custom(|attempt| {
-            let same = attempt
-                .previous()
-                .first()
-                .is_some_and(|first| first.origin() == attempt.url().origin());
-            if same && attempt.previous().len() < 5 {
-                attempt.follow()
-            } else {
-                attempt.stop()
-            }
-        });
-        let client = reqwest::Client::builder()
-            .redirect(same_origin)
-            .timeout(Duration::from_secs(30))
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
-        Self::with_client(client)
+        Self::from_built(default_builder().redirect(same_origin_policy()).build())
     }
 }
 
@@ -68,16 +77,72 @@ impl HttpResponse {
 
 impl HttpClient {
     /// A client with reqwest's defaults and TLS required.
+    ///
+    /// Never panics; see [`Default`](#impl-Default-for-HttpClient) and
+    /// [`try_new`](Self::try_new).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Uses `client` (for proxies, timeouts, custom roots).
+    /// The default client, or the error that prevents building it (for example a TLS
+    /// backend that cannot be initialized).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Configuration`] when the reqwest client cannot be built.
+    pub fn try_new() -> Result<Self, Error> {
+        Self::from_builder(default_builder())
+    }
+
+    /// Builds the client from a customized reqwest `builder` (proxies, timeouts, custom
+    /// roots), **replacing its redirect policy** with the same-origin policy of this crate,
+    /// so a redirected token request never carries a code, verifier, secret or assertion
+    /// to another host.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Configuration`] when reqwest cannot build the client.
+    pub fn from_builder(builder: reqwest::ClientBuilder) -> Result<Self, Error> {
+        let client = builder
+            .redirect(same_origin_policy())
+            .build()
+            .map_err(|err| Error::configuration("http", build_failure(err)))?;
+        Ok(Self::from_client(client))
+    }
+
+    /// Uses `client` as it is.
+    ///
+    /// **Security: the client's redirect policy is not checked and cannot be.** reqwest's
+    /// default policy follows redirects to any host, re-sending a `307`/`308` POST body, so a
+    /// token endpoint that redirects elsewhere would receive the authorization code, PKCE
+    /// verifier, client secret or assertion. Build `client` with
+    /// `reqwest::redirect::Policy::none()` (or a same-origin policy), or use
+    /// [`from_builder`](Self::from_builder), which applies the crate's policy.
+    #[deprecated(
+        note = "the client's redirect policy is not enforced; use `HttpClient::from_builder`"
+    )]
     pub fn with_client(client: reqwest::Client) -> Self {
+        Self::from_client(client)
+    }
+
+    fn from_client(client: reqwest::Client) -> Self {
         Self {
-            client,
+            client: Ok(client),
             allow_loopback_http: false,
         }
+    }
+
+    fn from_built(result: reqwest::Result<reqwest::Client>) -> Self {
+        Self {
+            client: result.map_err(build_failure),
+            allow_loopback_http: false,
+        }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, Error> {
+        self.client
+            .as_ref()
+            .map_err(|reason| Error::configuration("http", reason.clone()))
     }
 
     /// Allows plain `http://` to loopback hosts only; never to any other host.
@@ -98,7 +163,7 @@ impl HttpClient {
             "https" => Ok(()),
             "http" if self.allow_loopback_http && is_loopback(url) => Ok(()),
             _ => Err(Error::InsecureUrl {
-                url: url.to_string(),
+                url: redact_url(url),
             }),
         }
     }
@@ -106,8 +171,9 @@ impl HttpClient {
     /// GETs `url` with `Accept: accept`, retrying once after a transport error.
     pub(crate) async fn get(&self, url: &Url, accept: &str) -> Result<HttpResponse, Error> {
         self.check_url(url)?;
+        let client = self.client()?;
         let send = || {
-            self.client
+            client
                 .get(url.clone())
                 .header(http::header::ACCEPT, accept)
                 .send()
@@ -134,7 +200,7 @@ impl HttpClient {
             .extend_pairs(form)
             .finish();
         let mut request = self
-            .client
+            .client()?
             .post(url.clone())
             .header(http::header::ACCEPT, "application/json")
             .header(
@@ -163,7 +229,7 @@ async fn read(url: &Url, response: reqwest::Response) -> Result<HttpResponse, Er
         // Discovery, token and JWKS documents are small; a huge body is an attack or a bug.
         if body.len() + chunk.len() > MAX_BODY {
             return Err(Error::Transport {
-                url: url.to_string(),
+                url: redact_url(url),
                 source: format!("the response body exceeds {MAX_BODY} bytes").into(),
             });
         }
@@ -176,9 +242,33 @@ async fn read(url: &Url, response: reqwest::Response) -> Result<HttpResponse, Er
     })
 }
 
+/// `url` for an error message: without query, fragment or credentials (search parameters
+/// may hold patient data, and a URL may carry a password).
+pub(crate) fn redact_url(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    // Both fail only for URLs that cannot have credentials.
+    let _ = url.set_password(None);
+    let _ = url.set_username("");
+    url.to_string()
+}
+
+fn build_failure(err: reqwest::Error) -> String {
+    // Without the URL: a proxy URL may carry credentials.
+    let err = err.without_url();
+    let mut reason = format!("the HTTP client cannot be built: {err}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        reason = format!("{reason}: {cause}");
+        source = cause.source();
+    }
+    reason
+}
+
 fn transport(url: &Url, err: reqwest::Error) -> Error {
     Error::Transport {
-        url: url.to_string(),
+        url: redact_url(url),
         source: Box::new(err.without_url()),
     }
 }

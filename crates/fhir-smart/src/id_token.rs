@@ -12,7 +12,8 @@
 //! URL lies under the FHIR base URL.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -189,7 +190,8 @@ pub fn decode_unverified(token: &IdToken) -> Result<IdTokenClaims, Error> {
 pub struct Expectations {
     /// The app's client id (must be in `aud`).
     pub client_id: String,
-    /// The issuer from discovery, when known (must equal `iss` exactly).
+    /// The issuer from discovery (must equal `iss` exactly). Required: verification fails
+    /// when it is `None`, because keys are never fetched from an unverified token's `iss`.
     pub issuer: Option<String>,
     /// The nonce sent in the authorize request, if any.
     pub nonce: Option<String>,
@@ -220,28 +222,111 @@ impl Expectations {
     }
 }
 
+/// The least time between two JWKS fetches of one issuer caused by unknown `kid`s.
+pub const DEFAULT_MIN_REFETCH: Duration = Duration::from_secs(30);
+
+/// The cached JWKS of one issuer, and the lock that makes its fetches single-flight.
+#[derive(Debug, Default)]
+struct JwksSlot {
+    keys: Option<Arc<Vec<Jwk>>>,
+    /// Bumped on every fetch, so a caller can ask for keys newer than those it saw.
+    generation: u64,
+    fetched_at: Option<Instant>,
+    flight: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Keys from [`IdTokenVerifier::jwks`].
+struct FetchedKeys {
+    keys: Arc<Vec<Jwk>>,
+    generation: u64,
+    /// Fetched by this call (so an unknown kid is not worth another fetch).
+    fresh: bool,
+}
+
 /// Verifies id_tokens with the issuers' published keys; caches JWKS per issuer.
+///
+/// Fetches are single-flight per issuer and never hold a lock that other issuers wait on.
 #[derive(Debug)]
 pub struct IdTokenVerifier {
     http: HttpClient,
     leeway: Duration,
-    cache: tokio::sync::Mutex<HashMap<String, Vec<Jwk>>>,
+    min_refetch: Duration,
+    cache: Mutex<HashMap<String, JwksSlot>>,
 }
 
 impl IdTokenVerifier {
-    /// A verifier using `http`, with 60 s of clock-skew leeway.
+    /// A verifier using `http`, with 60 s of clock-skew leeway, refetching an issuer's JWKS
+    /// for an unknown `kid` at most every 30 s.
     pub fn new(http: HttpClient) -> Self {
         Self {
             http,
             leeway: Duration::from_secs(60),
-            cache: tokio::sync::Mutex::default(),
+            min_refetch: DEFAULT_MIN_REFETCH,
+            cache: Mutex::default(),
         }
     }
 
-    /// Sets the clock-skew leeway for `exp`.
+    fn slots(&self) -> MutexGuard<'_, HashMap<String, JwksSlot>> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The issuer's cached keys, unless there are none or they are the generation `stale`
+    /// (the caller saw them and missed a kid): then the lock to hold while fetching.
+    fn cached(
+        &self,
+        issuer: &str,
+        stale: Option<u64>,
+    ) -> Result<FetchedKeys, Arc<tokio::sync::Mutex<()>>> {
+        let mut slots = self.slots();
+        let slot = slots.entry(issuer.to_owned()).or_default();
+        let recent = slot
+            .fetched_at
+            .is_some_and(|at| at.elapsed() < self.min_refetch);
+        match &slot.keys {
+            Some(keys) if stale != Some(slot.generation) || recent => Ok(FetchedKeys {
+                keys: Arc::clone(keys),
+                generation: slot.generation,
+                fresh: false,
+            }),
+            _ => Err(Arc::clone(&slot.flight)),
+        }
+    }
+
+    /// The JWKS of `issuer`: cached, or fetched once however many callers wait for it.
+    async fn jwks(&self, issuer: &str, stale: Option<u64>) -> Result<FetchedKeys, Error> {
+        let flight = match self.cached(issuer, stale) {
+            Ok(keys) => return Ok(keys),
+            Err(flight) => flight,
+        };
+        let _flight = flight.lock().await;
+        if let Ok(keys) = self.cached(issuer, stale) {
+            return Ok(keys);
+        }
+        let keys = Arc::new(self.fetch_jwks(issuer).await?);
+        let mut slots = self.slots();
+        let slot = slots.entry(issuer.to_owned()).or_default();
+        slot.keys = Some(Arc::clone(&keys));
+        slot.generation = slot.generation.wrapping_add(1);
+        slot.fetched_at = Some(Instant::now());
+        Ok(FetchedKeys {
+            keys,
+            generation: slot.generation,
+            fresh: true,
+        })
+    }
+
+    /// Sets the clock-skew leeway for `exp` and `iat`.
     #[must_use]
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
+        self
+    }
+
+    /// The least time between JWKS refetches for unknown `kid`s (default 30 s), so tokens
+    /// with made-up kids cannot make the verifier hammer the issuer.
+    #[must_use]
+    pub fn min_refetch_interval(mut self, interval: Duration) -> Self {
+        self.min_refetch = interval;
         self
     }
 
@@ -303,20 +388,19 @@ impl IdTokenVerifier {
     ) -> Result<IdTokenClaims, Error> {
         let parts = split(token)?;
         let claims = IdTokenClaims::from_json(parts.claims.clone())?;
-        if let Some(issuer) = &expected.issuer
-            && *issuer != claims.iss
-        {
+        // J4: the issuer must be known beforehand (from discovery); keys are never fetched
+        // from the `iss` of a token that is not verified yet.
+        let Some(issuer) = &expected.issuer else {
+            return Err(invalid(
+                "no expected issuer: the issuer must come from discovery, not from the token",
+            ));
+        };
+        if *issuer != claims.iss {
             return Err(invalid("`iss` differs from the server's issuer"));
         }
         let alg = parts.header.alg.as_str();
         if !matches!(alg, "RS256" | "RS384" | "ES256" | "ES384") {
             return Err(invalid(format!("algorithm `{alg}` is not accepted")));
-        }
-        let mut cache = self.cache.lock().await;
-        let mut refreshed = false;
-        if !cache.contains_key(&claims.iss) {
-            cache.insert(claims.iss.clone(), self.fetch_jwks(&claims.iss).await?);
-            refreshed = true;
         }
         let find = |keys: &[Jwk]| -> Option<Jwk> {
             keys.iter()
@@ -327,14 +411,12 @@ impl IdTokenVerifier {
                 })
                 .cloned()
         };
-        let mut key = cache.get(&claims.iss).and_then(|keys| find(keys));
-        if key.is_none() && !refreshed {
+        let cached = self.jwks(issuer, None).await?;
+        let mut key = find(&cached.keys);
+        if key.is_none() && !cached.fresh {
             // Unknown kid: the issuer may have rotated its keys.
-            let keys = self.fetch_jwks(&claims.iss).await?;
-            key = find(&keys);
-            cache.insert(claims.iss.clone(), keys);
+            key = find(&self.jwks(issuer, Some(cached.generation)).await?.keys);
         }
-        drop(cache);
         let key = key.ok_or_else(|| invalid("no key in the issuer's JWKS matches the `kid`"))?;
         verify_signature(&key, alg, parts.signing_input.as_bytes(), &parts.signature)?;
         self.check_claims(&claims, expected)?;
@@ -352,8 +434,12 @@ impl IdTokenVerifier {
         if exp.saturating_add(self.leeway.as_secs()) <= now_secs() {
             return Err(invalid("the id_token has expired"));
         }
-        if claims.iat.is_none() {
-            return Err(invalid("no `iat` claim"));
+        if claims.sub.as_deref().is_none_or(str::is_empty) {
+            return Err(invalid("no `sub` claim"));
+        }
+        let iat = claims.iat.ok_or_else(|| invalid("no `iat` claim"))?;
+        if iat > now_secs().saturating_add(self.leeway.as_secs()) {
+            return Err(invalid("`iat` is in the future"));
         }
         if let Some(nonce) = &expected.nonce
             && claims.nonce.as_ref() != Some(nonce)

@@ -11,7 +11,7 @@ use jose_jwk::jose_jwa::{Algorithm, Signing};
 use jose_jwk::{Class, Jwk, JwkSet, Key, Operations, Parameters};
 use p384::pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, LineEnding};
 use rsa::pkcs1::DecodeRsaPrivateKey as _;
-use rsa::signature::{SignatureEncoding as _, Signer as _};
+use rsa::signature::{RandomizedSigner as _, SignatureEncoding as _, Signer as _};
 use rsa::traits::PublicKeyParts as _;
 use sha2::Sha384;
 
@@ -277,9 +277,11 @@ impl SigningKey {
                 Ok(signature.to_bytes().to_vec())
             }
             Material::Rsa(key) => {
+                // PKCS#1 v1.5 signatures are deterministic; the RNG only blinds the private
+                // key operation against timing side channels.
                 let signer = rsa::pkcs1v15::SigningKey::<Sha384>::new(key.as_ref().clone());
                 let signature = signer
-                    .try_sign(message)
+                    .try_sign_with_rng(&mut rand::rngs::OsRng, message)
                     .map_err(|_| Error::key("RS384 signing failed"))?;
                 Ok(signature.to_vec())
             }

@@ -22,7 +22,7 @@ use url::Url;
 
 use crate::Error;
 use crate::assertion::AssertionOptions;
-use crate::client::SmartClient;
+use crate::client::{IdTokenCheck, SmartClient};
 use crate::client_auth::{ClientAuth, ClientCredentials};
 use crate::discovery::{
     Capability, ConfigurationSource, DiscoveryCache, SmartConfiguration, Strictness, discover,
@@ -33,12 +33,19 @@ use crate::keys::SigningKey;
 use crate::pkce::{CODE_CHALLENGE_METHOD, PkceVerifier};
 use crate::scopes::{LaunchScope, Scope, ScopeVersion, Scopes};
 use crate::secret::{AuthorizationCode, ClientSecret};
-use crate::state::State;
+use crate::state::{State, random_id};
 use crate::store::{TokenStore, now_secs};
 use crate::token::token_request;
 
 /// How long a pending authorization stays usable by default.
 pub const DEFAULT_PENDING_TTL: Duration = Duration::from_secs(600);
+
+/// How long the default discovery cache of an [`AppLaunch`] keeps a result.
+const DEFAULT_DISCOVERY_TTL: Duration = Duration::from_secs(300);
+
+/// How far in the future a pending authorization's `created_at` may lie (clock skew between
+/// app instances); beyond it the record is refused.
+const PENDING_CLOCK_SKEW: u64 = 60;
 
 /// Parameter names this crate sets itself; extra parameters may not repeat them.
 const RESERVED: &[&str] = &[
@@ -139,9 +146,19 @@ pub struct PendingAuthorization {
     launch: Option<String>,
     nonce: Option<String>,
     created_at: u64,
+    /// A random id of this launch, part of the store key of the resulting client.
+    #[serde(default)]
+    launch_id: String,
 }
 
 impl PendingAuthorization {
+    /// The random id of this launch: the resulting client's tokens are stored under a key
+    /// that includes it ([`StoreKey::for_launch`](crate::StoreKey::for_launch)), so two
+    /// launches never share a token set.
+    pub fn launch_id(&self) -> &str {
+        &self.launch_id
+    }
+
     /// The state sent in the authorize request: the key to store this record under.
     pub fn state(&self) -> &str {
         self.state.as_str()
@@ -242,8 +259,20 @@ struct Callback {
 }
 
 impl Callback {
+    /// Parses a callback given as a full URL or as an absolute path with its query
+    /// (`/callback?code=…&state=…`, as a web framework hands it over).
     fn parse(url: &str) -> Result<Self, Error> {
-        let url = Url::parse(url).map_err(|_| Error::callback("the callback URL is not a URL"))?;
+        let not_a_url = || Error::callback("the callback URL is not a URL");
+        let url = match Url::parse(url) {
+            Ok(url) => url,
+            Err(url::ParseError::RelativeUrlWithoutBase) if url.starts_with('/') => {
+                // Only the path and query are used; `//host/...` cannot change that.
+                Url::parse("https://callback.invalid/")
+                    .and_then(|base| base.join(url))
+                    .map_err(|_| not_a_url())?
+            }
+            Err(_) => return Err(not_a_url()),
+        };
         let mut params = HashMap::new();
         for (name, value) in url.query_pairs() {
             if params.insert(name.to_string(), value.to_string()).is_some() {
@@ -318,11 +347,15 @@ impl AppLaunch {
             configuration: None,
             strictness: Strictness::Lenient,
             id_tokens: None,
-            discovery_cache: None,
+            discovery_cache: Some(Arc::new(DiscoveryCache::new(DEFAULT_DISCOVERY_TTL))),
         }
     }
 
     /// Caches discovery results (shared across launches and configurations).
+    ///
+    /// By default each `AppLaunch` (with its clones) has its own cache keeping results for
+    /// 5 minutes, so [`complete`](Self::complete) checks a pending authorization against the
+    /// discovery result of step one without a second request.
     #[must_use]
     pub fn discovery_cache(mut self, cache: Arc<DiscoveryCache>) -> Self {
         self.discovery_cache = Some(cache);
@@ -433,7 +466,11 @@ impl AppLaunch {
     /// Where the resulting client keeps its tokens, and the user or session they belong to.
     ///
     /// The subject is part of the store key: without it, users sharing a store would share
-    /// one token set.
+    /// one token set. So is the launch id of each [`PendingAuthorization`]: two launches by
+    /// the same user (two tabs, two patients) never share a token set. To rebuild a
+    /// launch's client from the store later, keep [`PendingAuthorization::launch_id`] (or
+    /// [`SmartClient::store_key`]) and pass it to
+    /// [`SmartClientBuilder::launch_id`](crate::SmartClientBuilder::launch_id).
     #[must_use]
     pub fn store(mut self, store: Arc<dyn TokenStore>, subject: impl Into<String>) -> Self {
         self.store = Some(store);
@@ -549,9 +586,20 @@ impl AppLaunch {
     /// context scopes the launch type needs.
     fn scopes_for(&self, config: &SmartConfiguration, ehr: bool) -> Scopes {
         let mut scopes = self.scope.clone();
-        let v1_only = config.scope_version() == ScopeVersion::V1;
-        if v1_only && let Ok(v1) = scopes.to_v1() {
-            scopes = v1;
+        // C12: one syntax per request, never a mix (some servers answer 400).
+        if config.scope_version() == ScopeVersion::V1 {
+            scopes = match scopes.to_v1() {
+                Ok(v1) => v1,
+                Err(err) => {
+                    tracing::warn!(
+                        scope = %err.scope,
+                        "the server lists only SMART v1 scopes, but a scope has no v1 form; sending v2 syntax"
+                    );
+                    scopes.to_v2()
+                }
+            };
+        } else if scopes.is_mixed() {
+            scopes = scopes.to_v2();
         }
         if ehr {
             scopes.push(Scope::Launch);
@@ -641,6 +689,7 @@ impl AppLaunch {
                 launch: launch.map(str::to_owned),
                 nonce,
                 created_at: now_secs(),
+                launch_id: random_id(),
             },
         })
     }
@@ -656,7 +705,14 @@ impl AppLaunch {
         pending: &PendingAuthorization,
         callback_url: &str,
     ) -> Result<AuthorizationCode, Error> {
-        if now_secs().saturating_sub(pending.created_at) > self.pending_ttl.as_secs() {
+        let now = now_secs();
+        if pending.created_at > now.saturating_add(PENDING_CLOCK_SKEW) {
+            // Otherwise the record would never expire.
+            return Err(Error::callback(
+                "the pending authorization was created in the future",
+            ));
+        }
+        if now.saturating_sub(pending.created_at) > self.pending_ttl.as_secs() {
             return Err(Error::callback("the pending authorization has expired"));
         }
         let callback = Callback::parse(callback_url)?;
@@ -699,23 +755,80 @@ impl AppLaunch {
             .ok_or_else(|| Error::callback("the callback has no code"))
     }
 
+    /// Checks what `pending` says about this app and its server (it comes back from client
+    /// storage, so it is not trusted): `aud` must be the configured FHIR base or an allowed
+    /// `iss`, and the client id and redirect URI must be this app's.
+    fn check_pending_identity(&self, pending: &PendingAuthorization) -> Result<(), Error> {
+        let allowed = self
+            .fhir_base
+            .iter()
+            .chain(&self.allowed_iss)
+            .any(|a| same_base(a, &pending.aud));
+        if !allowed {
+            return Err(Error::IssNotAllowed {
+                iss: pending.aud.clone(),
+            });
+        }
+        if pending.client_id != self.client_id {
+            return Err(Error::callback(
+                "the pending authorization was made for another client id",
+            ));
+        }
+        if pending.redirect_uri != self.redirect_uri {
+            return Err(Error::callback(
+                "the pending authorization names another redirect URI",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The server configuration of the pending `aud` (from discovery, or the configured one),
+    /// checked against the token endpoint and issuer the pending record names.
+    async fn check_pending_server(
+        &self,
+        pending: &PendingAuthorization,
+    ) -> Result<SmartConfiguration, Error> {
+        let config = self.configuration_for(&pending.aud).await?;
+        if config.token_endpoint != pending.token_endpoint {
+            return Err(Error::callback(
+                "the pending authorization's token endpoint is not the one discovery gives for its `aud`",
+            ));
+        }
+        if config.issuer != pending.issuer {
+            return Err(Error::callback(
+                "the pending authorization's issuer is not the one discovery gives for its `aud`",
+            ));
+        }
+        Ok(config)
+    }
+
     /// Step two: verifies the callback, exchanges the code (with the PKCE verifier and the
     /// client authentication chosen in step one) and returns a ready client.
     ///
     /// `pending` is consumed: a replayed callback needs a record that no longer exists.
+    /// It is not trusted either: its `aud` must be the configured FHIR base or an allowed
+    /// `iss`, its client id and redirect URI this app's, and its token endpoint and issuer
+    /// those that discovery (or the configured [`SmartConfiguration`]) gives for that `aud`
+    /// (the [`discovery_cache`](Self::discovery_cache) answers without a second request while
+    /// the result of step one is fresh).
     ///
     /// # Errors
     ///
-    /// As [`AppLaunch::verify_callback`], then token-endpoint and transport errors.
+    /// [`Error::IssNotAllowed`] for an `aud` that is not allowed; [`Error::InvalidCallback`]
+    /// for a pending record that does not match this app or its server; as
+    /// [`AppLaunch::verify_callback`]; discovery, token-endpoint and transport errors;
+    /// [`Error::IdToken`] when the id_token must be verified and cannot be.
     pub async fn complete(
         &self,
         pending: PendingAuthorization,
         callback_url: &str,
     ) -> Result<SmartClient, Error> {
+        self.check_pending_identity(&pending)?;
         let code = self.verify_callback(&pending, callback_url)?;
+        let config = self.check_pending_server(&pending).await?;
         let auth = self.auth_for_method(&pending.auth_method)?;
         let credentials = ClientCredentials {
-            client_id: pending.client_id.clone(),
+            client_id: self.client_id.clone(),
             auth,
             include_client_id: self.include_client_id,
         };
@@ -726,21 +839,35 @@ impl AppLaunch {
             ("code_verifier", pending.code_verifier.secret().to_owned()),
         ];
         let mut token =
-            token_request(&self.http, &pending.token_endpoint, &credentials, form).await?;
+            token_request(&self.http, &config.token_endpoint, &credentials, form).await?;
         if token.scope.is_none() {
             tracing::warn!("the token response has no scope; assuming the requested one");
             token.scope = Some(pending.scope.clone());
         }
+        let mut id_token_check = None;
         if let Some(verifier) = &self.id_tokens {
             match &token.id_token {
                 Some(id_token) => {
-                    let mut expected = Expectations::new(pending.client_id.clone());
-                    expected.issuer = pending.issuer.clone();
+                    // J4: `iss` must equal the issuer from discovery; without one there is
+                    // nothing trustworthy to fetch keys from, so verification fails closed.
+                    let issuer = config.issuer.clone().ok_or_else(|| Error::IdToken {
+                        reason: String::from(
+                            "no issuer is known from discovery, so the id_token cannot be verified",
+                        ),
+                    })?;
+                    let mut expected = Expectations::new(self.client_id.clone()).issuer(issuer);
                     expected.nonce = pending.nonce.clone();
-                    verifier
+                    let claims = verifier
                         .get_or_init(|| IdTokenVerifier::new(self.http.clone()))
                         .verify(id_token, &expected)
                         .await?;
+                    // Refreshed id_tokens carry no nonce (OIDC Core §12.2).
+                    expected.nonce = None;
+                    id_token_check = Some(IdTokenCheck {
+                        verifier: Arc::clone(verifier),
+                        expected,
+                        sub: claims.sub,
+                    });
                 }
                 None if pending.nonce.is_some() => {
                     tracing::warn!("openid was requested but the server sent no id_token");
@@ -751,10 +878,19 @@ impl AppLaunch {
         let base =
             Url::parse(&pending.aud).map_err(|_| Error::configuration("SMART_ISS", "not a URL"))?;
         let scope: Scopes = pending.scope.parse()?;
-        let mut builder = SmartClient::builder(base, pending.token_endpoint.clone(), credentials)
+        let launch_id = if pending.launch_id.is_empty() {
+            random_id()
+        } else {
+            pending.launch_id.clone()
+        };
+        let mut builder = SmartClient::builder(base, config.token_endpoint.clone(), credentials)
             .http(self.http.clone())
             .scope(&scope)
+            .launch_id(launch_id)
             .token(token);
+        if let Some(check) = id_token_check {
+            builder = builder.id_token_check(check);
+        }
         if let Some(store) = &self.store {
             builder = builder.store(Arc::clone(store));
         }

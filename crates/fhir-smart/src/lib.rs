@@ -134,6 +134,15 @@
 //! - Token requests are never retried; discovery GETs are retried once after a transport
 //!   error.
 //! - The access token is only attached to URLs under the FHIR base URL.
+//! - Every App Launch stores its tokens under its own key (a random launch id, see
+//!   [`StoreKey::for_launch`]), and a client never adopts a stored token set of another
+//!   launch (another patient).
+//! - **Refresh-token rotation is safe across clients of one process only.** Several
+//!   processes sharing one [`TokenStore`] (a database, a cache) need a store that implements
+//!   [`TokenStore::compare_and_set`] atomically (the default implementation is not atomic)
+//!   and a renewal lease around the refresh request; see [`TokenStore`]. Without them, two
+//!   processes may present the same refresh token, and a server that detects reuse may
+//!   revoke the grant.
 //!
 //! # Crate organization
 //!

@@ -419,6 +419,11 @@ fn parse_launch(rest: &str, start: usize) -> Result<Scope, (usize, &'static str)
     let context = match name {
         "patient" => LaunchScope::Patient,
         "encounter" => LaunchScope::Encounter,
+        // SMART writes launch context types in lowercase; another spelling (`launch/Patient`)
+        // is kept verbatim so it prints exactly as received.
+        other if other.bytes().any(|b| b.is_ascii_uppercase()) => {
+            return Ok(Scope::Other(format!("launch/{rest}")));
+        }
         other => LaunchScope::Other(other.to_owned()),
     };
     Ok(Scope::LaunchContext { context, role })

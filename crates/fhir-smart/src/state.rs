@@ -35,6 +35,13 @@ impl State {
     }
 }
 
+/// A random identifier (128 bits from the OS CSPRNG, base64url): launch ids, lineage markers.
+pub(crate) fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("State([redacted])")

@@ -13,7 +13,9 @@ use crate::Error;
 use crate::token::TokenResponse;
 
 /// The key a token set is stored under: the token endpoint, the client id, the requested
-/// scope, and an optional subject (a user or session id, for apps serving many users).
+/// scope, an optional subject (a user or session id, for apps serving many users) and, for
+/// token sets from an App Launch, the launch id (so two launches by the same user never share
+/// a token set, see [`StoreKey::for_launch`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StoreKey(String);
 
@@ -26,6 +28,27 @@ impl StoreKey {
     /// The key with a subject, so the tokens of different users never mix.
     pub fn with_subject(token_endpoint: &Url, client_id: &str, scope: &str, subject: &str) -> Self {
         Self::build(token_endpoint, client_id, scope, Some(subject))
+    }
+
+    /// The key of the token set of one App Launch: every launch (every
+    /// [`PendingAuthorization`](crate::PendingAuthorization)) has its own random launch id,
+    /// so two launches by one user, for two patients, never adopt each other's tokens.
+    pub fn for_launch(
+        token_endpoint: &Url,
+        client_id: &str,
+        scope: &str,
+        subject: Option<&str>,
+        launch_id: &str,
+    ) -> Self {
+        // Five parts: never equal to a key without a launch id.
+        let parts = [
+            Some(token_endpoint.as_str()),
+            Some(client_id),
+            Some(scope),
+            subject,
+            Some(launch_id),
+        ];
+        Self(serde_json::to_string(&parts).unwrap_or_default())
     }
 
     fn build(token_endpoint: &Url, client_id: &str, scope: &str, subject: Option<&str>) -> Self {
@@ -62,6 +85,14 @@ pub struct StoredToken {
     /// When the token set was obtained, in seconds since the Unix epoch.
     #[serde(default)]
     pub issued_at: u64,
+    /// A random marker of the token set's lineage: made when the set is first stored and
+    /// kept across refreshes. A client never adopts a stored set of another lineage (another
+    /// launch that happens to share the store key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lineage: Option<String>,
+    /// Incremented by every renewal: what [`TokenStore::compare_and_set`] compares.
+    #[serde(default)]
+    pub version: u64,
 }
 
 impl StoredToken {
@@ -73,6 +104,8 @@ impl StoredToken {
             expires_at: now.saturating_add(lifetime),
             issued_at: now,
             token,
+            lineage: Some(crate::state::random_id()),
+            version: 0,
         }
     }
 
@@ -101,6 +134,23 @@ pub(crate) fn now_secs() -> u64 {
 /// Implement it over app-specific, protected storage (a database row, an encrypted cache);
 /// never over system-wide locations. The client reads the store back before every renewal,
 /// so several clients sharing a store never reuse a rotated refresh token.
+///
+/// # Rotation safety: within one process only
+///
+/// Clients **in one process** that share a store renew one at a time (a process-wide lock
+/// per [`StoreKey`]), so a rotated refresh token is never presented twice. **Across
+/// processes** (several app instances on one database or cache) `get` then `set` is not
+/// atomic: two instances can read the same refresh token, both present it, and a server
+/// that detects refresh-token reuse may then revoke the whole grant, or one instance may
+/// overwrite the other's newer token set. Rotation safety across processes needs a store
+/// with compare-and-swap semantics and a renewal lease (for example a row lock or a
+/// conditional update on a version column, or a Redis `WATCH`/`SET NX` lease) around the
+/// read, the refresh request and the write. The client writes renewed sets with
+/// [`compare_and_set`](Self::compare_and_set) (versioned by [`StoredToken::version`]), so a
+/// store that implements it atomically never has a newer set overwritten by an older
+/// renewal; the lease around the refresh request itself is not part of this trait, so an
+/// implementation over shared storage needs one, or the app must route each token set's
+/// renewals through one process.
 pub trait TokenStore: fmt::Debug + Send + Sync {
     /// The token set under `key`.
     fn get<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<Option<StoredToken>, Error>>;
@@ -109,6 +159,32 @@ pub trait TokenStore: fmt::Debug + Send + Sync {
     -> BoxFuture<'a, Result<(), Error>>;
     /// Removes the token set under `key`.
     fn delete<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Stores `token` under `key` only if the stored set's [`version`](StoredToken::version)
+    /// is still `expected` (`None`: nothing is stored); returns whether it was stored.
+    ///
+    /// A [`SmartClient`](crate::SmartClient) writes renewed token sets with it, so a set
+    /// another process stored meanwhile is not overwritten.
+    ///
+    /// **The default implementation is not atomic** (a `get`, a comparison, a `set`): it is
+    /// right within one process, where the client's renewal lock already serializes
+    /// writers. A store shared by several processes must override it with an atomic
+    /// conditional write (`UPDATE … WHERE version = ?`, a transaction, Redis `WATCH`).
+    fn compare_and_set<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        expected: Option<u64>,
+        token: StoredToken,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(async move {
+            let current = self.get(key).await?.map(|stored| stored.version);
+            if current != expected {
+                return Ok(false);
+            }
+            self.set(key, token).await?;
+            Ok(true)
+        })
+    }
 }
 
 /// The default store: a map in memory, private to the process.
@@ -166,6 +242,24 @@ impl TokenStore for MemoryTokenStore {
             .unwrap_or_else(PoisonError::into_inner)
             .remove(key);
         Box::pin(async { Ok(()) })
+    }
+
+    fn compare_and_set<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        expected: Option<u64>,
+        token: StoredToken,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        // Atomic: the comparison and the write happen under one lock.
+        let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        let stored = if tokens.get(key).map(|t| t.version) == expected {
+            tokens.insert(key.clone(), token);
+            true
+        } else {
+            false
+        };
+        drop(tokens);
+        Box::pin(async move { Ok(stored) })
     }
 }
 

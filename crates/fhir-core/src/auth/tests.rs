@@ -71,3 +71,17 @@ async fn static_providers_do_not_ask_for_a_retry() {
         .unwrap();
     assert!(none.is_none());
 }
+
+#[test]
+fn fixed_credentials_are_at_hand_without_a_future() {
+    let (method, url) = request_parts();
+    let request = AuthRequest::new(&method, &url);
+    let bearer = BearerToken::new("s3cr3t-token").unwrap();
+    let header = bearer.cached_authorization(request).unwrap();
+    assert_eq!(header.to_str().unwrap(), "Bearer s3cr3t-token");
+    assert!(header.is_sensitive());
+    let basic = BasicAuth::new("my-app", "my-app-secret-123").unwrap();
+    assert!(basic.cached_authorization(request).unwrap().is_sensitive());
+    // No header is not a cached answer: the client asks `authorization`, which says none.
+    assert!(NoAuth.cached_authorization(request).is_none());
+}

@@ -136,3 +136,60 @@ fn history_entries_keep_request_and_response() {
     let err = entry.decode::<Value>().unwrap_err();
     assert_eq!(err.path, "entry[0].resource");
 }
+
+/// The one-pass page of the `resources` stream yields what `Page::resources` yields.
+#[test]
+fn one_pass_pages_match_raw_pages() {
+    let mut wrong_type = searchset();
+    wrong_type["entry"][3]["resource"]["resourceType"] = json!("Practitioner");
+    let bundles = [
+        (searchset(), Some("Observation")),
+        (searchset(), None),
+        (wrong_type, Some("Observation")),
+        (
+            json!({"resourceType": "Bundle", "entry": [{}, {"resource": {"id": "x"}, "search": {"mode": "match"}}]}),
+            Some("Patient"),
+        ),
+        (
+            json!({"resourceType": "Bundle", "entry": [{"search": {"mode": "match"}}, {"resource": {"resourceType": "Patient"}, "search": {"mode": "other"}}]}),
+            None,
+        ),
+    ];
+    for (bundle, expected) in bundles {
+        let page =
+            Page::<Value>::from_raw(raw(bundle.clone()), expected.map(str::to_owned)).unwrap();
+        let parsed =
+            ParsedPage::<Value>::from_raw(raw(bundle.clone()), expected.map(str::to_owned))
+                .unwrap();
+        assert_eq!(parsed.next.as_deref(), page.next_link(), "{bundle}");
+        let mut ok = Vec::new();
+        let mut first_error = None;
+        for resource in parsed.resources {
+            match resource {
+                Ok(resource) => ok.push(resource),
+                Err(err) => {
+                    first_error = Some(err);
+                    break;
+                }
+            }
+        }
+        match page.resources() {
+            Ok(resources) => {
+                assert_eq!(ok, resources, "{bundle}");
+                assert!(first_error.is_none(), "{bundle}");
+            }
+            Err(expected_err) => {
+                let err = first_error.expect("an error");
+                assert_eq!(err.decode_error(), Some(&expected_err), "{bundle}");
+                assert_eq!(err.status(), Some(StatusCode::OK));
+            }
+        }
+    }
+    let err = ParsedPage::<Value>::from_raw(raw(json!({"resourceType": "Patient"})), None)
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.decode_error().unwrap().kind,
+        DecodeErrorKind::WrongResourceType
+    );
+}

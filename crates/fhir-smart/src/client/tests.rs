@@ -47,3 +47,46 @@ fn rejected_header_comparison() {
     assert!(!is_rejected(&stored, Some(&other)));
     assert!(is_rejected(&stored, None));
 }
+
+#[tokio::test]
+async fn cached_authorization_is_the_fresh_token_under_the_base_only() {
+    let base = Url::parse("https://fhir.example/r4").unwrap();
+    let token_endpoint = Url::parse("https://auth.example/token").unwrap();
+    let build = |expires_in: u64| {
+        SmartClient::builder(
+            base.clone(),
+            token_endpoint.clone(),
+            ClientCredentials::new("app", crate::client_auth::ClientAuth::Public),
+        )
+        .token(token(json!({
+            "access_token": "a1", "token_type": "bearer", "expires_in": expires_in,
+            "refresh_token": "r1"
+        })))
+        .build()
+    };
+    let get = http::Method::GET;
+    let under = Url::parse("https://fhir.example/r4/Patient/1").unwrap();
+    let elsewhere = Url::parse("https://other.example/r4/Patient/1").unwrap();
+    let plain = Url::parse("http://fhir.example/r4/Patient/1").unwrap();
+
+    let fresh = build(3600).await.unwrap();
+    let header = fresh
+        .cached_authorization(AuthRequest::new(&get, &under))
+        .unwrap();
+    assert_eq!(header.as_bytes(), b"Bearer a1");
+    assert!(header.is_sensitive());
+    for url in [&elsewhere, &plain] {
+        assert!(
+            fresh
+                .cached_authorization(AuthRequest::new(&get, url))
+                .is_none()
+        );
+    }
+    // A token due for renewal is not at hand: `authorization` renews it.
+    let expired = build(0).await.unwrap();
+    assert!(
+        expired
+            .cached_authorization(AuthRequest::new(&get, &under))
+            .is_none()
+    );
+}

@@ -36,3 +36,44 @@ fn loopback_http_only_when_allowed() {
         assert!(http.check_url(&url(bad)).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn a_client_that_cannot_be_built_fails_requests_instead_of_panicking() {
+    let bad = || reqwest::Client::builder().user_agent("bad\nagent");
+    match HttpClient::from_builder(bad()) {
+        Err(Error::Configuration { name, reason }) => {
+            assert_eq!(name, "http");
+            assert!(reason.contains("cannot be built"), "{reason}");
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+    // The infallible constructors keep the failure and report it on use.
+    let http = HttpClient::from_built(bad().build());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let result = runtime.block_on(http.get(&url("https://h/x"), "application/json"));
+    assert!(
+        matches!(&result, Err(Error::Configuration { reason, .. }) if reason.contains("cannot be built")),
+        "{result:?}"
+    );
+    assert!(HttpClient::try_new().is_ok());
+}
+
+#[test]
+fn insecure_url_errors_carry_no_query_or_credentials() {
+    let http = HttpClient::new();
+    let err = http
+        .check_url(&url(
+            "http://user:pw@ehr.example.org/fhir/Patient?name=Jane%20Doe&birthdate=1970-01-01#x",
+        ))
+        .unwrap_err();
+    let Error::InsecureUrl { url } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(url, "http://ehr.example.org/fhir/Patient");
+    let text = format!("{err} {err:?} {}", err.to_json());
+    for leaked in ["Jane", "1970", "pw", "user", "#x"] {
+        assert!(!text.contains(leaked), "{leaked} in {text}");
+    }
+}

@@ -60,7 +60,8 @@ fn fhir_user_relative_absolute_and_profile() {
 fn claim_checks() {
     let verifier = IdTokenVerifier::new(HttpClient::new());
     let now = now_secs();
-    let good = json!({"iss": "i", "aud": "app", "exp": now + 100, "iat": now, "nonce": "n"});
+    let good =
+        json!({"iss": "i", "sub": "u", "aud": "app", "exp": now + 100, "iat": now, "nonce": "n"});
     let expected = Expectations::new("app").nonce("n");
     assert!(
         verifier

@@ -156,3 +156,20 @@ fn ig_sample_es384_key_imports_and_signs_verifiably() {
     .unwrap();
     assert_eq!(decoded.claims["iss"], "https://bili-monitor.example.com");
 }
+
+#[test]
+fn rs384_signatures_are_blinded_pkcs1_v15_and_deterministic() {
+    use rsa::signature::Verifier as _;
+    let key = SigningKey::generate(SigningAlgorithm::Rs384, "r").unwrap();
+    let first = key.sign(b"header.payload").unwrap();
+    // The blinding RNG does not change the PKCS#1 v1.5 signature itself.
+    assert_eq!(first, key.sign(b"header.payload").unwrap());
+    assert_eq!(first.len(), 256);
+    let Material::Rsa(private) = &key.material else {
+        panic!("an RSA key")
+    };
+    let verifier = rsa::pkcs1v15::VerifyingKey::<Sha384>::new(private.to_public_key());
+    let signature = rsa::pkcs1v15::Signature::try_from(first.as_slice()).unwrap();
+    assert!(verifier.verify(b"header.payload", &signature).is_ok());
+    assert!(verifier.verify(b"header.payloaD", &signature).is_err());
+}

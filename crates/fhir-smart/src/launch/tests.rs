@@ -432,3 +432,162 @@ fn callback_iss_must_match_the_discovered_issuer() {
         Err(Error::InvalidCallback { .. })
     ));
 }
+
+fn app_with_scope(scope: &str) -> AppLaunch {
+    AppLaunch::new(
+        "my-app",
+        "https://app.example.org/callback",
+        scope.parse().unwrap(),
+    )
+    .fhir_base("https://ehr.example.org/fhir")
+}
+
+#[test]
+fn granular_scope_is_form_encoded_in_the_authorize_url() {
+    let scope = "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory&code=x openid";
+    let request = app_with_scope(scope)
+        .prefer_post(true)
+        .authorize(
+            &config(&["launch-standalone", "permission-v2", "authorize-post"]),
+            "https://ehr.example.org/fhir",
+            None,
+        )
+        .unwrap();
+    let raw = request.url.query().unwrap();
+    assert!(
+        raw.contains(
+            "scope=patient%2FObservation.rs%3Fcategory%3Dhttp%3A%2F%2Fterminology.hl7.org%2FCodeSystem%2Fobservation-category%7Claboratory%26code%3Dx+openid"
+        ),
+        "{raw}"
+    );
+    // The `&` inside the scope did not split the form: no stray `code` parameter.
+    assert_eq!(param(&request.url, "code"), None);
+    let sent = param(&request.url, "scope").unwrap();
+    assert!(sent.starts_with(
+        "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory&code=x openid"
+    ));
+    let form = request.post_form.unwrap();
+    let field = form.fields.iter().find(|(n, _)| n == "scope").unwrap();
+    assert_eq!(field.1, sent);
+}
+
+#[test]
+fn v1_and_v2_syntax_are_never_mixed_in_one_request() {
+    let mixed = "patient/Observation.read user/Patient.rs";
+    let v2 = app_with_scope(mixed)
+        .authorize(
+            &config(&["launch-standalone", "permission-v2"]),
+            "https://ehr.example.org/fhir",
+            None,
+        )
+        .unwrap();
+    let sent: crate::scopes::Scopes = param(&v2.url, "scope").unwrap().parse().unwrap();
+    assert!(!sent.is_mixed(), "{sent}");
+    assert_eq!(sent.version(), Some(ScopeVersion::V2));
+    assert!(
+        sent.to_string().contains("patient/Observation.rs"),
+        "{sent}"
+    );
+
+    let v1 = app_with_scope(mixed)
+        .authorize(
+            &config(&["launch-standalone", "permission-v1"]),
+            "https://ehr.example.org/fhir",
+            None,
+        )
+        .unwrap();
+    let sent: crate::scopes::Scopes = param(&v1.url, "scope").unwrap().parse().unwrap();
+    assert_eq!(sent.version(), Some(ScopeVersion::V1), "{sent}");
+
+    // A v1-only server, but `.r` has no v1 form: all v2 rather than a mix.
+    let no_v1 = app_with_scope("patient/Observation.r patient/Patient.read")
+        .authorize(
+            &config(&["launch-standalone", "permission-v1"]),
+            "https://ehr.example.org/fhir",
+            None,
+        )
+        .unwrap();
+    let sent: crate::scopes::Scopes = param(&no_v1.url, "scope").unwrap().parse().unwrap();
+    assert!(!sent.is_mixed(), "{sent}");
+    assert_eq!(sent.version(), Some(ScopeVersion::V2), "{sent}");
+}
+
+#[test]
+fn an_empty_scope_is_refused() {
+    let app = AppLaunch::new(
+        "my-app",
+        "https://app.example.org/callback",
+        crate::scopes::Scopes::new(),
+    );
+    match app.authorize(
+        &config(&["launch-standalone"]),
+        "https://ehr.example.org/fhir",
+        None,
+    ) {
+        Err(Error::Configuration { name, reason }) => {
+            assert_eq!(name, "SMART_SCOPE");
+            assert!(reason.contains("empty"), "{reason}");
+        }
+        other => panic!("expected a configuration error, got {other:?}"),
+    }
+}
+
+#[test]
+fn raw_plus_in_the_launch_url_is_echoed_byte_for_byte() {
+    // A raw `+` is a form-encoded space on the way in, and is written back as `+`.
+    let params = LaunchParams::from_url(
+        "https://app.example.org/launch?iss=https%3A%2F%2Fehr.example.org%2Ffhir&launch=ab+cd%2Bef",
+    )
+    .unwrap();
+    assert_eq!(params.launch, "ab cd+ef");
+    let request = app()
+        .authorize(&config(&["launch-ehr"]), &params.iss, Some(&params.launch))
+        .unwrap();
+    assert!(
+        request.url.query().unwrap().contains("&launch=ab+cd%2Bef&"),
+        "{}",
+        request.url
+    );
+    assert_eq!(param(&request.url, "launch").as_deref(), Some("ab cd+ef"));
+}
+
+#[test]
+fn a_pending_authorization_from_the_future_is_refused() {
+    let (app, mut pending) = pending();
+    pending.created_at = now_secs() + 3600;
+    let url = format!(
+        "https://app.example.org/callback?code=c&state={}",
+        pending.state()
+    );
+    match app.verify_callback(&pending, &url) {
+        Err(Error::InvalidCallback { reason }) => assert!(reason.contains("future"), "{reason}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Small clock skew between app instances is tolerated.
+    pending.created_at = now_secs() + 5;
+    assert!(app.verify_callback(&pending, &url).is_ok());
+}
+
+#[test]
+fn callbacks_given_as_path_and_query_parse() {
+    let (app, pending) = pending();
+    let relative = format!("/callback?code=c%2B1&state={}", pending.state());
+    assert_eq!(
+        app.verify_callback(&pending, &relative).unwrap().secret(),
+        "c+1"
+    );
+    let keeper = PendingAuthorizations::new();
+    keeper.insert(pending.clone());
+    assert!(keeper.take(&relative).is_ok());
+    // The path is still checked, and a bare query is not a callback.
+    let wrong = format!("/other?code=c&state={}", pending.state());
+    assert!(matches!(
+        app.verify_callback(&pending, &wrong),
+        Err(Error::InvalidCallback { reason }) if reason.contains("path")
+    ));
+    let bare = format!("code=c&state={}", pending.state());
+    assert!(matches!(
+        app.verify_callback(&pending, &bare),
+        Err(Error::InvalidCallback { reason }) if reason.contains("not a URL")
+    ));
+}

@@ -260,3 +260,24 @@ fn granted_scope_table() {
         Interaction::Update
     ));
 }
+
+#[test]
+fn launch_context_spelled_with_capitals_round_trips_verbatim() {
+    for text in [
+        "launch/Patient",
+        "launch/Encounter?role=http://x/r",
+        "launch/DiagnosticReport",
+    ] {
+        let parsed = scopes(text);
+        assert_eq!(parsed.to_string(), text);
+        assert_eq!(scopes(&parsed.to_string()), parsed);
+    }
+    // The lowercase spelling is the SMART launch context.
+    assert!(matches!(
+        scopes("launch/patient").iter().next(),
+        Some(Scope::LaunchContext {
+            context: LaunchScope::Patient,
+            ..
+        })
+    ));
+}

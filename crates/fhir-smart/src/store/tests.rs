@@ -86,3 +86,80 @@ fn renewal_margin_is_at_most_half_the_lifetime() {
     expired.expires_at = expired.issued_at;
     assert!(expired.needs_renewal(Duration::from_secs(60)));
 }
+
+#[test]
+fn keys_of_two_launches_never_collide() {
+    let a = Url::parse("https://a/token").unwrap();
+    let shared = StoreKey::with_subject(&a, "c", "s", "u1");
+    let one = StoreKey::for_launch(&a, "c", "s", Some("u1"), "launch-1");
+    let two = StoreKey::for_launch(&a, "c", "s", Some("u1"), "launch-2");
+    assert_ne!(one, two);
+    assert_ne!(one, shared);
+    assert_ne!(
+        StoreKey::for_launch(&a, "c", "s", None, "l"),
+        StoreKey::new(&a, "c", "s")
+    );
+}
+
+/// A store with only the required methods: exercises the default `compare_and_set`.
+#[derive(Debug, Default)]
+struct Plain(MemoryTokenStore);
+
+impl TokenStore for Plain {
+    fn get<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<Option<StoredToken>, Error>> {
+        self.0.get(key)
+    }
+    fn set<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        token: StoredToken,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        self.0.set(key, token)
+    }
+    fn delete<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<(), Error>> {
+        self.0.delete(key)
+    }
+}
+
+#[tokio::test]
+async fn compare_and_set_writes_only_over_the_expected_version() {
+    let memory = MemoryTokenStore::new();
+    let plain = Plain::default();
+    let stores: [&dyn TokenStore; 2] = [&memory, &plain];
+    for store in stores {
+        let key = StoreKey::new(&Url::parse("https://a/token").unwrap(), "c", "s");
+        let mut first = StoredToken::new(token("a1"), Duration::ZERO);
+        assert!(
+            !store
+                .compare_and_set(&key, Some(0), first.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .compare_and_set(&key, None, first.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .compare_and_set(&key, None, first.clone())
+                .await
+                .unwrap()
+        );
+        first.version = 1;
+        first.token.access_token = crate::secret::AccessToken::new("a2");
+        assert!(
+            store
+                .compare_and_set(&key, Some(0), first.clone())
+                .await
+                .unwrap()
+        );
+        let mut stale = first.clone();
+        stale.token.access_token = crate::secret::AccessToken::new("stale");
+        assert!(!store.compare_and_set(&key, Some(0), stale).await.unwrap());
+        let stored = store.get(&key).await.unwrap().unwrap();
+        assert_eq!(stored.token.access_token.secret(), "a2");
+        assert_eq!(stored.version, 1);
+    }
+}

@@ -176,3 +176,79 @@ async fn oversized_documents_are_refused() {
     };
     assert!(reason.contains("exceeds"), "{reason}");
 }
+
+#[tokio::test]
+async fn discovery_cache_keys_on_strictness() {
+    use std::time::Duration;
+
+    use fhir_smart::discovery::DiscoveryCache;
+    let server = server().await;
+    let mut lax = smart_configuration(&server);
+    lax.as_object_mut()
+        .unwrap()
+        .remove("code_challenge_methods_supported");
+    Mock::given(method("GET"))
+        .and(path("/fhir/.well-known/smart-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(lax))
+        .mount(&server)
+        .await;
+    let cache = DiscoveryCache::new(Duration::from_secs(300));
+    let base = fhir_base(&server);
+    let lenient = cache
+        .get(&http(), &base, Strictness::Lenient)
+        .await
+        .unwrap();
+    assert!(!lenient.warnings.is_empty());
+    // The lenient result must not answer a strict lookup.
+    match cache.get(&http(), &base, Strictness::Strict).await {
+        Err(Error::Discovery { reason, .. }) => {
+            assert!(
+                reason.contains("code_challenge_methods_supported"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected a strict discovery error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_discovery_does_not_block_other_bases() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use fhir_smart::discovery::DiscoveryCache;
+    let slow = server().await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/.well-known/smart-configuration"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(smart_configuration(&slow))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .mount(&slow)
+        .await;
+    let fast = server().await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/.well-known/smart-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(smart_configuration(&fast)))
+        .mount(&fast)
+        .await;
+    let cache = Arc::new(DiscoveryCache::new(Duration::from_secs(300)));
+    let pending = {
+        let cache = Arc::clone(&cache);
+        let base = fhir_base(&slow);
+        tokio::spawn(async move { cache.get(&http(), &base, Strictness::Lenient).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    cache
+        .get(&http(), &fhir_base(&fast), Strictness::Lenient)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "waited {:?} for another base's discovery",
+        started.elapsed()
+    );
+    pending.await.unwrap().unwrap();
+}

@@ -161,7 +161,8 @@ async fn unknown_kid_refetches_the_jwks_once() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": [old.jwk, new.jwk]})))
         .mount(&server)
         .await;
-    let verifier = IdTokenVerifier::new(http());
+    // No refetch cooldown, so the rotation right after the first fetch is picked up.
+    let verifier = IdTokenVerifier::new(http()).min_refetch_interval(std::time::Duration::ZERO);
     verifier
         .verify(&old.sign(&claims(&server)), &expected(&server))
         .await
@@ -194,10 +195,16 @@ async fn forged_and_unacceptable_tokens_fail() {
     issuer(&server, &[&signer]).await;
     let verifier = IdTokenVerifier::new(http());
 
+    let reason = |result: Result<_, fhir_smart::Error>| match result {
+        Err(fhir_smart::Error::IdToken { reason }) => reason,
+        other => panic!("expected an id_token error, got {other:?}"),
+    };
+
     // Signed by another key under the same kid.
     let impostor = es384_signer("k");
     let forged = impostor.sign(&claims(&server));
-    assert!(verifier.verify(&forged, &expected(&server)).await.is_err());
+    let why = reason(verifier.verify(&forged, &expected(&server)).await);
+    assert!(why.contains("signature does not verify"), "{why}");
 
     // Payload swapped after signing.
     let token = signer.sign(&claims(&server));
@@ -209,61 +216,75 @@ async fn forged_and_unacceptable_tokens_fail() {
         other.to_string(),
     );
     let tampered = IdToken::new(parts.join("."));
-    assert!(
-        verifier
-            .verify(&tampered, &expected(&server))
-            .await
-            .is_err()
-    );
+    let why = reason(verifier.verify(&tampered, &expected(&server)).await);
+    assert!(why.contains("signature does not verify"), "{why}");
 
-    // alg none and HMAC are refused outright.
+    // alg none and HMAC are refused outright, by the algorithm allow-list, even when the
+    // header names a kid the issuer publishes.
     let header = base64::Engine::encode(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        br#"{"alg":"none"}"#,
+        br#"{"alg":"none","kid":"k"}"#,
     );
     let none = IdToken::new(format!("{header}.{}.", parts[1]));
-    assert!(
-        verifier
-            .verify(&none, &expected(&server))
-            .await
-            .unwrap_err()
-            .to_string()
-            .contains("none")
-    );
+    let why = reason(verifier.verify(&none, &expected(&server)).await);
+    assert!(why.contains("algorithm `none` is not accepted"), "{why}");
+    let mut hs_header = Header::new(Algorithm::HS256);
+    hs_header.kid = Some(String::from("k"));
     let hs = encode(
-        &Header::new(Algorithm::HS256),
+        &hs_header,
         &claims(&server),
         &EncodingKey::from_secret(b"secret"),
     )
     .unwrap();
-    assert!(
-        verifier
-            .verify(&IdToken::new(hs), &expected(&server))
-            .await
-            .is_err()
-    );
+    let why = reason(verifier.verify(&IdToken::new(hs), &expected(&server)).await);
+    assert!(why.contains("algorithm `HS256` is not accepted"), "{why}");
 
     // Wrong nonce, wrong audience, wrong issuer.
     let good = signer.sign(&claims(&server));
-    assert!(
+    let issuer = server.uri();
+    let why = reason(
         verifier
-            .verify(&good, &Expectations::new("app-1").nonce("other"))
-            .await
-            .is_err()
+            .verify(
+                &good,
+                &Expectations::new("app-1").issuer(&issuer).nonce("other"),
+            )
+            .await,
     );
-    assert!(
+    assert!(why.contains("nonce"), "{why}");
+    let why = reason(
         verifier
-            .verify(&good, &Expectations::new("app-2"))
-            .await
-            .is_err()
+            .verify(&good, &Expectations::new("app-2").issuer(&issuer))
+            .await,
     );
-    assert!(
+    assert!(why.contains("`aud`"), "{why}");
+    let why = reason(
         verifier
             .verify(&good, &Expectations::new("app-1").issuer("https://x"))
-            .await
-            .is_err()
+            .await,
     );
+    assert!(why.contains("`iss`"), "{why}");
     assert!(verifier.verify(&good, &expected(&server)).await.is_ok());
+}
+
+#[tokio::test]
+async fn without_a_known_issuer_verification_fails_closed_and_fetches_nothing() {
+    let server = server().await;
+    let signer = es384_signer("k");
+    issuer(&server, &[&signer]).await;
+    let verifier = IdTokenVerifier::new(http());
+    // A perfectly signed token whose `iss` hosts its own keys: still refused, because the
+    // issuer must come from discovery, never from the token itself.
+    let token = signer.sign(&claims(&server));
+    match verifier
+        .verify(&token, &Expectations::new("app-1").nonce("nonce-1"))
+        .await
+    {
+        Err(fhir_smart::Error::IdToken { reason }) => {
+            assert!(reason.contains("no expected issuer"), "{reason}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -277,4 +298,108 @@ async fn key_published_for_another_algorithm_is_refused() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("another algorithm"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_issuer_does_not_block_other_issuers() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let slow = server().await;
+    let slow_signer = es384_signer("s");
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({
+                    "issuer": slow.uri(), "jwks_uri": format!("{}/jwks", slow.uri())
+                }))
+                .set_delay(Duration::from_secs(3)),
+        )
+        .mount(&slow)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/jwks"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": [slow_signer.jwk]})))
+        .mount(&slow)
+        .await;
+    let fast = server().await;
+    let fast_signer = es384_signer("f");
+    issuer(&fast, &[&fast_signer]).await;
+    let verifier = Arc::new(IdTokenVerifier::new(http()));
+    let pending = {
+        let verifier = Arc::clone(&verifier);
+        let token = slow_signer.sign(&claims(&slow));
+        let expected = expected(&slow);
+        tokio::spawn(async move { verifier.verify(&token, &expected).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    verifier
+        .verify(&fast_signer.sign(&claims(&fast)), &expected(&fast))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "waited {:?} for another issuer's keys",
+        started.elapsed()
+    );
+    pending.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn unknown_kids_cannot_make_the_verifier_hammer_the_issuer() {
+    let server = server().await;
+    let signer = es384_signer("k");
+    issuer(&server, &[&signer]).await;
+    let verifier = IdTokenVerifier::new(http());
+    verifier
+        .verify(&signer.sign(&claims(&server)), &expected(&server))
+        .await
+        .unwrap();
+    for i in 0..5 {
+        let stranger = es384_signer(&format!("made-up-{i}"));
+        let err = verifier
+            .verify(&stranger.sign(&claims(&server)), &expected(&server))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("kid"), "{err}");
+    }
+    let fetches = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/jwks")
+        .count();
+    assert_eq!(fetches, 1, "refetches are rate-limited");
+}
+
+#[tokio::test]
+async fn sub_is_required_and_iat_may_not_lie_in_the_future() {
+    let server = server().await;
+    let signer = es384_signer("k");
+    issuer(&server, &[&signer]).await;
+    let verifier = IdTokenVerifier::new(http());
+    let mut no_sub = claims(&server);
+    no_sub.as_object_mut().unwrap().remove("sub");
+    let mut future = claims(&server);
+    future["iat"] = json!(now() + 3600);
+    for (claims, why) in [(no_sub, "`sub`"), (future, "`iat` is in the future")] {
+        match verifier
+            .verify(&signer.sign(&claims), &expected(&server))
+            .await
+        {
+            Err(fhir_smart::Error::IdToken { reason }) => assert!(reason.contains(why), "{reason}"),
+            other => panic!("expected {why}, got {other:?}"),
+        }
+    }
+    let mut skewed = claims(&server);
+    skewed["iat"] = json!(now() + 10);
+    assert!(
+        verifier
+            .verify(&signer.sign(&skewed), &expected(&server))
+            .await
+            .is_ok()
+    );
 }

@@ -186,14 +186,17 @@ async fn public_standalone_launch_exchanges_the_code_with_pkce() {
     assert_eq!(smart.patient_id().as_deref(), Some("pat-1"));
     assert_eq!(smart.access_token().await.unwrap().secret(), "launch-at");
     assert_eq!(smart.fhir_base(), &fhir_base(&server));
-    // Persisted under a key that names the user.
-    let key = fhir_smart::StoreKey::with_subject(
+    // Persisted under a key that names the user and this launch, never under the key
+    // shared by every launch of the user.
+    let shared = fhir_smart::StoreKey::with_subject(
         &token_url(&server),
         "app-1",
         "openid fhirUser patient/*.rs launch/patient",
         "user-1",
     );
-    let stored = store.get(&key).await.unwrap().unwrap();
+    assert!(store.get(&shared).await.unwrap().is_none());
+    assert_ne!(smart.store_key(), &shared);
+    let stored = store.get(smart.store_key()).await.unwrap().unwrap();
     assert_eq!(stored.token.patient.as_deref(), Some("pat-1"));
 }
 
@@ -368,4 +371,383 @@ async fn id_token_is_verified_with_the_nonce_of_the_request() {
             (expected, other) => panic!("expected pass={expected}, got {other:?}"),
         }
     }
+}
+
+/// A token endpoint for several launches: the code names the patient (`code-<p>` gives
+/// `patient = <p>`, `at-<p>-0`, `rt-<p>-0`); refresh tokens rotate per launch, and a refresh
+/// response carries no launch context (K6).
+async fn mount_multi_launch(server: &MockServer) -> Arc<Mutex<Vec<String>>> {
+    Mock::given(method("GET"))
+        .and(path("/fhir/.well-known/smart-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(smart_configuration(server)))
+        .mount(server)
+        .await;
+    let presented: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&presented);
+    let valid: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(move |request: &Request| {
+            let form = form(request);
+            let mut valid = valid.lock().unwrap();
+            match form["grant_type"].as_str() {
+                "authorization_code" => {
+                    let patient = form["code"].strip_prefix("code-").unwrap().to_owned();
+                    valid.insert(patient.clone(), format!("rt-{patient}-0"));
+                    ResponseTemplate::new(200).set_body_json(json!({
+                        "access_token": format!("at-{patient}-0"), "token_type": "Bearer",
+                        "expires_in": 3600, "scope": "openid fhirUser patient/*.rs launch/patient",
+                        "refresh_token": format!("rt-{patient}-0"), "patient": patient
+                    }))
+                }
+                _ => {
+                    let rt = form["refresh_token"].clone();
+                    log.lock().unwrap().push(rt.clone());
+                    let mut parts = rt.split('-');
+                    let (_, patient, n) = (parts.next(), parts.next().unwrap(), parts.next());
+                    if valid.get(patient) != Some(&rt) {
+                        return ResponseTemplate::new(400)
+                            .set_body_json(json!({"error": "invalid_grant"}));
+                    }
+                    let n: u32 = n.unwrap().parse::<u32>().unwrap() + 1;
+                    valid.insert(patient.to_owned(), format!("rt-{patient}-{n}"));
+                    ResponseTemplate::new(200).set_body_json(json!({
+                        "access_token": format!("at-{patient}-{n}"), "token_type": "Bearer",
+                        "expires_in": 3600, "scope": "openid fhirUser patient/*.rs launch/patient",
+                        "refresh_token": format!("rt-{patient}-{n}")
+                    }))
+                }
+            }
+        })
+        .mount(server)
+        .await;
+    presented
+}
+
+fn callback_for(request: &fhir_smart::AuthorizationRequest, code: &str) -> String {
+    format!(
+        "http://127.0.0.1:9/callback?code={code}&state={}",
+        request.pending.state()
+    )
+}
+
+#[tokio::test]
+async fn two_launches_sharing_a_store_and_subject_keep_their_own_patient_and_tokens() {
+    let server = server().await;
+    let presented = mount_multi_launch(&server).await;
+    let store: Arc<dyn fhir_smart::TokenStore> = Arc::new(fhir_smart::MemoryTokenStore::new());
+    let app = app(&server)
+        .client_auth(fhir_smart::client_auth::ClientAuth::Public)
+        .store(Arc::clone(&store), "user-1");
+    // The same user launches the app twice (two tabs), for two patients.
+    let first = app.standalone().await.unwrap();
+    let second = app.standalone().await.unwrap();
+    assert_ne!(first.pending.launch_id(), second.pending.launch_id());
+    let a = app
+        .complete(first.pending.clone(), &callback_for(&first, "code-alice"))
+        .await
+        .unwrap();
+    let b = app
+        .complete(second.pending.clone(), &callback_for(&second, "code-bob"))
+        .await
+        .unwrap();
+    assert_ne!(a.store_key(), b.store_key());
+    for _ in 0..2 {
+        a.refresh().await.unwrap();
+        b.refresh().await.unwrap();
+    }
+    assert_eq!(a.patient_id().as_deref(), Some("alice"));
+    assert_eq!(b.patient_id().as_deref(), Some("bob"));
+    assert_eq!(a.access_token().await.unwrap().secret(), "at-alice-2");
+    assert_eq!(b.access_token().await.unwrap().secret(), "at-bob-2");
+    // Each client presented only its own refresh tokens, each once.
+    assert_eq!(
+        *presented.lock().unwrap(),
+        ["rt-alice-0", "rt-bob-0", "rt-alice-1", "rt-bob-1"]
+    );
+    // complete() checked both records against the cached discovery result of step one.
+    let discoveries = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("smart-configuration"))
+        .count();
+    assert_eq!(discoveries, 1);
+}
+
+/// Serializes `pending`, lets `tamper` edit the JSON (as a client holding the record could),
+/// and reads it back.
+fn tampered(
+    pending: &fhir_smart::PendingAuthorization,
+    tamper: impl FnOnce(&mut serde_json::Value),
+) -> fhir_smart::PendingAuthorization {
+    let mut value = serde_json::to_value(pending).unwrap();
+    tamper(&mut value);
+    serde_json::from_value(value).unwrap()
+}
+
+#[tokio::test]
+async fn a_tampered_pending_authorization_is_refused_before_the_code_is_sent() {
+    let server = server().await;
+    let _presented = mount_multi_launch(&server).await;
+    let attacker = crate::support::server().await;
+    let app = app(&server).client_auth(fhir_smart::client_auth::ClientAuth::Public);
+
+    // The token endpoint is redirected to the attacker: the code and verifier must not go there.
+    let request = app.standalone().await.unwrap();
+    let evil = tampered(&request.pending, |v| {
+        v["token_endpoint"] = json!(format!("{}/auth/token", attacker.uri()));
+    });
+    match app
+        .complete(evil, &callback_for(&request, "code-alice"))
+        .await
+    {
+        Err(Error::InvalidCallback { reason }) => {
+            assert!(reason.contains("token endpoint"), "{reason}")
+        }
+        other => panic!("expected a refused token endpoint, got {other:?}"),
+    }
+    assert!(attacker.received_requests().await.unwrap().is_empty());
+
+    // An `aud` that is neither the FHIR base nor an allowed `iss`.
+    let request = app.standalone().await.unwrap();
+    let evil = tampered(&request.pending, |v| {
+        v["aud"] = json!(format!("{}/fhir", attacker.uri()));
+    });
+    match app
+        .complete(evil, &callback_for(&request, "code-alice"))
+        .await
+    {
+        Err(Error::IssNotAllowed { iss }) => assert!(iss.starts_with(&attacker.uri())),
+        other => panic!("expected IssNotAllowed, got {other:?}"),
+    }
+
+    // Another client id, and another issuer.
+    let request = app.standalone().await.unwrap();
+    let evil = tampered(&request.pending, |v| v["client_id"] = json!("app-2"));
+    match app
+        .complete(evil, &callback_for(&request, "code-alice"))
+        .await
+    {
+        Err(Error::InvalidCallback { reason }) => assert!(reason.contains("client id"), "{reason}"),
+        other => panic!("expected a refused client id, got {other:?}"),
+    }
+    let request = app.standalone().await.unwrap();
+    let evil = tampered(&request.pending, |v| v["issuer"] = json!(attacker.uri()));
+    match app
+        .complete(evil, &callback_for(&request, "code-alice"))
+        .await
+    {
+        Err(Error::InvalidCallback { reason }) => assert!(reason.contains("issuer"), "{reason}"),
+        other => panic!("expected a refused issuer, got {other:?}"),
+    }
+    assert!(attacker.received_requests().await.unwrap().is_empty());
+    let exchanges = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/auth/token")
+        .count();
+    assert_eq!(exchanges, 0, "no code was exchanged");
+
+    // The untouched record still works.
+    let request = app.standalone().await.unwrap();
+    let smart = app
+        .complete(
+            request.pending.clone(),
+            &callback_for(&request, "code-alice"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(smart.patient_id().as_deref(), Some("alice"));
+}
+
+#[tokio::test]
+async fn registrations_check_the_token_endpoint_of_the_pending_authorization() {
+    let server = server().await;
+    let _presented = mount_multi_launch(&server).await;
+    let attacker = crate::support::server().await;
+    let registrations = fhir_smart::Registrations::new().register(
+        fhir_base(&server).as_str(),
+        app(&server).client_auth(fhir_smart::client_auth::ClientAuth::Public),
+    );
+    let launch = LaunchParams {
+        iss: fhir_base(&server).to_string(),
+        launch: String::from("l-1"),
+    };
+    let request = registrations.ehr(&launch).await.unwrap();
+    let evil = tampered(&request.pending, |v| {
+        v["token_endpoint"] = json!(format!("{}/auth/token", attacker.uri()));
+    });
+    match registrations
+        .complete(evil, &callback_for(&request, "code-alice"))
+        .await
+    {
+        Err(Error::InvalidCallback { reason }) => {
+            assert!(reason.contains("token endpoint"), "{reason}")
+        }
+        other => panic!("expected a refused token endpoint, got {other:?}"),
+    }
+    assert!(attacker.received_requests().await.unwrap().is_empty());
+    let smart = registrations
+        .complete(
+            request.pending.clone(),
+            &callback_for(&request, "code-alice"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(smart.patient_id().as_deref(), Some("alice"));
+}
+
+/// An OpenID issuer at `server` publishing `key` (RS256) as kid `idt`, and an RS256 signer.
+async fn id_token_issuer(
+    server: &MockServer,
+    key: &SigningKey,
+) -> impl Fn(&str, serde_json::Value) -> String + use<> {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+    let mut jwk = serde_json::to_value(key.public_jwk()).unwrap();
+    jwk["alg"] = json!("RS256");
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": server.uri(), "jwks_uri": format!("{}/auth/jwks", server.uri())
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/auth/jwks"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": [jwk]})))
+        .mount(server)
+        .await;
+    let issuer = server.uri();
+    move |pem: &str, extra: serde_json::Value| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut claims = json!({"iss": issuer, "sub": "u", "aud": "app-1", "exp": now + 300,
+            "iat": now, "fhirUser": "Practitioner/dr-1"});
+        for (name, value) in extra.as_object().unwrap() {
+            claims[name] = value.clone();
+        }
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(String::from("idt"));
+        encode(
+            &header,
+            &claims,
+            &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+        )
+        .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn id_token_verification_fails_closed_when_discovery_names_no_issuer() {
+    let server = server().await;
+    let mut config = smart_configuration(&server);
+    config.as_object_mut().unwrap().remove("issuer");
+    config["capabilities"] = json!(["launch-standalone", "client-public", "permission-v2"]);
+    Mock::given(method("GET"))
+        .and(path("/fhir/.well-known/smart-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(config))
+        .mount(&server)
+        .await;
+    // The token's own `iss` hosts keys that would verify it: they must not be consulted.
+    let key = SigningKey::generate(SigningAlgorithm::Rs384, "idt").unwrap();
+    let pem = key.to_pkcs8_pem().unwrap();
+    let sign = id_token_issuer(&server, &key).await;
+    let app = app(&server)
+        .client_auth(fhir_smart::client_auth::ClientAuth::Public)
+        .verify_id_token(true);
+    let request = app.standalone().await.unwrap();
+    let nonce = query(&request.url)["nonce"].clone();
+    let id_token = sign(pem.secret(), json!({"nonce": nonce}));
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "at", "token_type": "bearer", "expires_in": 300,
+            "scope": "openid fhirUser patient/*.rs", "id_token": id_token
+        })))
+        .mount(&server)
+        .await;
+    match app
+        .complete(request.pending.clone(), &callback_for(&request, "c"))
+        .await
+    {
+        Err(Error::IdToken { reason }) => assert!(reason.contains("no issuer"), "{reason}"),
+        other => panic!("expected an id_token error, got {other:?}"),
+    }
+    let fetched = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path().contains("openid-configuration") || r.url.path() == "/auth/jwks")
+        .count();
+    assert_eq!(fetched, 0, "no key was fetched from the token's own `iss`");
+}
+
+#[tokio::test]
+async fn a_refreshed_id_token_is_verified_or_discarded() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/.well-known/smart-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(smart_configuration(&server)))
+        .mount(&server)
+        .await;
+    let key = SigningKey::generate(SigningAlgorithm::Rs384, "idt").unwrap();
+    let pem = key.to_pkcs8_pem().unwrap();
+    let impostor = SigningKey::generate(SigningAlgorithm::Rs384, "idt").unwrap();
+    let impostor_pem = impostor.to_pkcs8_pem().unwrap();
+    let sign = id_token_issuer(&server, &key).await;
+    let app = app(&server)
+        .client_auth(fhir_smart::client_auth::ClientAuth::Public)
+        .verify_id_token(true);
+    let request = app.standalone().await.unwrap();
+    let nonce = query(&request.url)["nonce"].clone();
+    let first = sign(pem.secret(), json!({"nonce": nonce}));
+    let refreshed: Arc<Mutex<String>> = Arc::default();
+    let served = Arc::clone(&refreshed);
+    let first_served = first.clone();
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(move |request: &Request| {
+            let id_token = if form(request)["grant_type"] == "authorization_code" {
+                first_served.clone()
+            } else {
+                served.lock().unwrap().clone()
+            };
+            ResponseTemplate::new(200).set_body_json(json!({
+                "access_token": "at", "token_type": "bearer", "expires_in": 300,
+                "refresh_token": "rt", "scope": "openid fhirUser patient/*.rs",
+                "id_token": id_token
+            }))
+        })
+        .mount(&server)
+        .await;
+    let smart = app
+        .complete(request.pending.clone(), &callback_for(&request, "c"))
+        .await
+        .unwrap();
+    assert_eq!(smart.id_token().unwrap().secret(), first);
+
+    // Validly signed, but for another user (`sub`): discarded, the original is kept.
+    *refreshed.lock().unwrap() = sign(pem.secret(), json!({"sub": "someone-else"}));
+    smart.refresh().await.unwrap();
+    assert_eq!(smart.id_token().unwrap().secret(), first);
+    // Signed by a key the issuer does not publish: discarded.
+    *refreshed.lock().unwrap() = sign(impostor_pem.secret(), json!({"fhirUser": "Patient/x"}));
+    smart.refresh().await.unwrap();
+    assert_eq!(smart.id_token().unwrap().secret(), first);
+    // Another audience: discarded.
+    *refreshed.lock().unwrap() = sign(pem.secret(), json!({"aud": "app-2"}));
+    smart.refresh().await.unwrap();
+    assert_eq!(smart.id_token().unwrap().secret(), first);
+    // A valid one for the same user (no nonce on refresh): it replaces the original.
+    let renewed = sign(pem.secret(), json!({"fhirUser": "Practitioner/dr-2"}));
+    *refreshed.lock().unwrap() = renewed.clone();
+    smart.refresh().await.unwrap();
+    assert_eq!(smart.id_token().unwrap().secret(), renewed);
 }

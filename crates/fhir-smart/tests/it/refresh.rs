@@ -344,3 +344,306 @@ async fn refresh_with_scope_only_narrows() {
     let form = endpoint.forms.lock().unwrap()[0].clone();
     assert_eq!(form["scope"], "patient/Observation.rs");
 }
+
+#[tokio::test]
+async fn a_client_never_adopts_the_token_set_of_another_launch_under_its_key() {
+    let server = server().await;
+    let endpoint = RotatingEndpoint::new(true);
+    mount(&server, &endpoint).await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    let a = client(
+        &server,
+        ClientAuth::Public,
+        Some(Arc::clone(&store)),
+        Some(initial_token(3600)),
+    )
+    .await;
+    // A second launch under the same key (same client, scope, no subject): another patient.
+    let mut other = initial_token(3600);
+    other.patient = Some(String::from("p-other"));
+    other.encounter = None;
+    let b = client(
+        &server,
+        ClientAuth::Public,
+        Some(Arc::clone(&store)),
+        Some(other),
+    )
+    .await;
+    match a.refresh().await {
+        Err(Error::Store { reason }) => assert!(reason.contains("another launch"), "{reason}"),
+        other => panic!("expected a refused adoption, got {other:?}"),
+    }
+    assert_eq!(endpoint.calls.load(Ordering::SeqCst), 0, "nothing was sent");
+    assert_eq!(a.patient_id().as_deref(), Some("p-123"));
+    assert_eq!(a.access_token().await.unwrap().secret(), "at-0");
+    // The launch that owns the stored set renews normally and keeps its patient.
+    b.refresh().await.unwrap();
+    assert_eq!(b.patient_id().as_deref(), Some("p-other"));
+}
+
+#[tokio::test]
+async fn transient_refresh_failures_keep_the_refresh_token() {
+    for (status, body) in [
+        (
+            503,
+            Some(json!({"error": "temporarily_unavailable", "error_description": "maintenance"})),
+        ),
+        (500, Some(json!({"error": "server_error"}))),
+        (401, Some(json!({"error": "invalid_client"}))),
+        (429, None),
+        (502, None),
+    ] {
+        let server = server().await;
+        let mut failure = ResponseTemplate::new(status);
+        if let Some(body) = &body {
+            failure = failure.set_body_json(body.clone());
+        }
+        Mock::given(method("POST"))
+            .and(path("/auth/token"))
+            .respond_with(failure)
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        let endpoint = RotatingEndpoint::new(true);
+        mount(&server, &endpoint).await;
+        let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+        let smart = client(
+            &server,
+            ClientAuth::Public,
+            Some(Arc::clone(&store)),
+            Some(initial_token(0)),
+        )
+        .await;
+        let err = smart.access_token().await.unwrap_err();
+        match &err {
+            Error::TokenEndpoint(e) => assert_eq!(e.status, status),
+            other => panic!("HTTP {status}: expected the token endpoint error, got {other:?}"),
+        }
+        let code = body.as_ref().map(|b| b["error"].as_str().unwrap());
+        assert_eq!(err.oauth_code(), code);
+        // Kept in memory and in the store, and used by the next attempt.
+        assert_eq!(
+            smart
+                .token_response()
+                .unwrap()
+                .refresh_token
+                .unwrap()
+                .secret(),
+            "rt-0",
+            "HTTP {status}"
+        );
+        let stored = store.get(smart.store_key()).await.unwrap().unwrap();
+        assert_eq!(stored.token.refresh_token.unwrap().secret(), "rt-0");
+        assert_eq!(smart.access_token().await.unwrap().secret(), "at-r1");
+    }
+}
+
+#[tokio::test]
+async fn invalid_grant_or_a_bare_400_drops_the_refresh_token() {
+    for (status, body) in [(400, Some(json!({"error": "invalid_grant"}))), (401, None)] {
+        let server = server().await;
+        let mut failure = ResponseTemplate::new(status);
+        if let Some(body) = &body {
+            failure = failure.set_body_json(body.clone());
+        }
+        Mock::given(method("POST"))
+            .and(path("/auth/token"))
+            .respond_with(failure)
+            .expect(1)
+            .mount(&server)
+            .await;
+        let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+        let smart = client(
+            &server,
+            ClientAuth::Public,
+            Some(Arc::clone(&store)),
+            Some(initial_token(0)),
+        )
+        .await;
+        match smart.access_token().await {
+            Err(Error::ReauthorizationRequired {
+                source: Some(source),
+                ..
+            }) => assert_eq!(source.status, status),
+            other => panic!("HTTP {status}: expected ReauthorizationRequired, got {other:?}"),
+        }
+        assert!(smart.token_response().unwrap().refresh_token.is_none());
+        assert!(store.get(smart.store_key()).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_custom_reqwest_builder_never_follows_a_token_redirect_to_another_origin() {
+    let server = server().await;
+    let elsewhere = crate::support::server().await;
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(
+            ResponseTemplate::new(307)
+                .insert_header("location", format!("{}/auth/token", elsewhere.uri())),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // reqwest's own default policy would follow this redirect and re-send the POST body.
+    let http = fhir_smart::HttpClient::from_builder(reqwest::Client::builder())
+        .unwrap()
+        .allow_loopback_http(true);
+    let smart = SmartClient::builder(
+        fhir_base(&server),
+        token_url(&server),
+        ClientCredentials::new("launch-app", ClientAuth::basic("s3cret")),
+    )
+    .http(http)
+    .token(initial_token(0))
+    .build()
+    .await
+    .unwrap();
+    match smart.refresh().await {
+        Err(Error::TokenEndpoint(err)) => assert_eq!(err.status, 307),
+        other => panic!("expected the unfollowed redirect, got {other:?}"),
+    }
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "the refresh token and secret went to another origin"
+    );
+}
+
+#[tokio::test]
+async fn app_launch_401_refreshes_once_and_retries_once() {
+    use wiremock::matchers::header;
+
+    let server = server().await;
+    let endpoint = RotatingEndpoint::new(true);
+    mount(&server, &endpoint).await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/Patient/p-123"))
+        .and(header("authorization", "Bearer at-0"))
+        .respond_with(ResponseTemplate::new(401))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/Patient/p-123"))
+        .and(header("authorization", "Bearer at-r1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"resourceType": "Patient", "id": "p-123"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The access token looks fresh: only the server's 401 says it is revoked.
+    let smart = client(&server, ClientAuth::Public, None, Some(initial_token(3600))).await;
+    let fhir = fhir_core::Client::builder(fhir_base(&server).as_str())
+        .auth(smart.clone())
+        .build()
+        .unwrap();
+    fhir.read_json("Patient", "p-123").send().await.unwrap();
+    assert_eq!(endpoint.calls.load(Ordering::SeqCst), 1, "one refresh");
+    assert_eq!(smart.access_token().await.unwrap().secret(), "at-r1");
+
+    // A 401 on the retry too: no loop, the error surfaces after one refresh and one retry.
+    let server = crate::support::server().await;
+    let endpoint = RotatingEndpoint::new(true);
+    mount(&server, &endpoint).await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/Patient/p-123"))
+        .respond_with(ResponseTemplate::new(401))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let smart = client(&server, ClientAuth::Public, None, Some(initial_token(3600))).await;
+    let fhir = fhir_core::Client::builder(fhir_base(&server).as_str())
+        .auth(smart)
+        .build()
+        .unwrap();
+    let err = fhir.read_json("Patient", "p-123").send().await.unwrap_err();
+    assert!(err.is_unauthorized());
+    assert_eq!(
+        endpoint.calls.load(Ordering::SeqCst),
+        1,
+        "one refresh, no loop"
+    );
+}
+
+/// Stores, as another process would, a newer version of the set under `key`.
+async fn other_process_writes(store: &Arc<dyn TokenStore>, key: &fhir_smart::StoreKey) {
+    let mut newer = store.get(key).await.unwrap().unwrap();
+    newer.version += 1;
+    newer.token.access_token = fhir_smart::secret::AccessToken::new("at-other-process");
+    store.set(key, newer).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_renewal_never_overwrites_a_set_another_process_stored_meanwhile() {
+    let server = server().await;
+    let mut endpoint = RotatingEndpoint::new(false);
+    endpoint.delay = Duration::from_millis(600);
+    mount(&server, &endpoint).await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    let smart = client(
+        &server,
+        ClientAuth::Public,
+        Some(Arc::clone(&store)),
+        Some(initial_token(3600)),
+    )
+    .await;
+    let key = smart.store_key().clone();
+    let renewal = {
+        let smart = smart.clone();
+        tokio::spawn(async move { smart.refresh().await })
+    };
+    // Once the refresh request is in flight, another process writes.
+    while endpoint.calls.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    other_process_writes(&store, &key).await;
+    renewal.await.unwrap().unwrap();
+    let stored = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(stored.token.access_token.secret(), "at-other-process");
+    assert_eq!(smart.access_token().await.unwrap().secret(), "at-r1");
+    // Without interference, renewals are written and versioned.
+    smart.refresh().await.unwrap();
+    let stored = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(stored.token.access_token.secret(), "at-r2");
+    assert_eq!(stored.version, 2);
+}
+
+#[tokio::test]
+async fn a_rejected_refresh_does_not_delete_a_set_another_process_stored_meanwhile() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": "invalid_grant"}))
+                .set_delay(Duration::from_millis(600)),
+        )
+        .mount(&server)
+        .await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    let smart = client(
+        &server,
+        ClientAuth::Public,
+        Some(Arc::clone(&store)),
+        Some(initial_token(3600)),
+    )
+    .await;
+    let key = smart.store_key().clone();
+    let renewal = {
+        let smart = smart.clone();
+        tokio::spawn(async move { smart.refresh().await })
+    };
+    while server.received_requests().await.unwrap().is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    other_process_writes(&store, &key).await;
+    assert!(matches!(
+        renewal.await.unwrap(),
+        Err(Error::ReauthorizationRequired { .. })
+    ));
+    let stored = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(stored.token.access_token.secret(), "at-other-process");
+}
