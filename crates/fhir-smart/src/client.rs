@@ -735,6 +735,10 @@ impl AuthProvider for SmartClient {
         &'a self,
         request: AuthRequest<'a>,
     ) -> BoxFuture<'a, Result<Option<HeaderValue>, AuthError>> {
+        // A fresh cached token needs no renewal: skip the token-set copy of `access_token`.
+        if let Some(header) = self.cached_authorization(request) {
+            return Box::pin(async move { Ok(Some(header)) });
+        }
         Box::pin(async move {
             if !self.is_under_base(request.url) {
                 return Ok(None);

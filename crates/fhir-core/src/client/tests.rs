@@ -33,6 +33,21 @@ fn credentials_stay_under_the_base_url() {
     assert!(!under("http://h:8443/fhir/R4/Patient"), "scheme differs");
     assert!(!under("https://h/fhir/R4/Patient"), "port differs");
     assert!(!under("https://evil.example/fhir/R4/Patient"));
+    // Edges of the prefix fast path: the base's serialization followed by something else.
+    assert!(under("https://h:8443/fhir/R4?_format=json"));
+    assert!(under("https://h:8443/fhir/R4#top"));
+    assert!(under("https://user@h:8443/fhir/R4/Patient"), "same origin");
+    assert!(!under("https://h:8443/fhir/R4.evil/Patient"));
+
+    let root = Client::new("https://h/").unwrap();
+    let under_root = |url: &str| root.is_under_base(&Url::parse(url).unwrap());
+    assert!(under_root("https://h/Patient/1"));
+    assert!(under_root("https://h:443/Patient/1"), "the default port");
+    assert!(!under_root("https://h.evil/Patient/1"));
+    assert!(!under_root("https://h:8443/Patient/1"));
+    let port_84 = Client::new("https://h:84").unwrap();
+    let url = Url::parse("https://h:8443/Patient/1").unwrap();
+    assert!(!port_84.is_under_base(&url), "a longer port");
 }
 
 #[test]
