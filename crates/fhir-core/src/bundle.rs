@@ -31,7 +31,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::outcome::OperationOutcome;
 use crate::params::SearchParams;
-use crate::request::{Body, Prefer, Prepared, etag_for};
+use crate::request::{Body, Prefer, Prepared, etag_for, resource_type_of};
 use crate::resource::{DecodeError, DecodeErrorKind, Resource, decode_with_serde};
 use crate::response::ResponseMeta;
 
@@ -93,13 +93,6 @@ fn to_json<R: Resource>(resource: &R) -> Result<Value, Error> {
     })
 }
 
-fn type_of<R: Resource>(resource: &R) -> Result<String, Error> {
-    match resource.resource_type() {
-        Some(resource_type) if !resource_type.is_empty() => Ok(resource_type.to_owned()),
-        _ => Err(Error::invalid_request("the resource has no resourceType")),
-    }
-}
-
 impl BundleBuilder {
     pub(crate) fn new(client: Client, kind: BundleKind) -> Self {
         Self {
@@ -136,7 +129,7 @@ impl BundleBuilder {
         resource: &R,
         if_none_exist: Option<&SearchParams>,
     ) -> Result<EntryHandle, Error> {
-        let resource_type = type_of(resource)?;
+        let resource_type = resource_type_of(resource)?;
         let mut json = to_json(resource)?;
         // A created resource gets its id from the server; its entry is named by a fresh UUID.
         if let Some(object) = json.as_object_mut() {
@@ -179,7 +172,7 @@ impl BundleBuilder {
         resource: &R,
         if_match: Option<&str>,
     ) -> Result<EntryHandle, Error> {
-        let resource_type = type_of(resource)?;
+        let resource_type = resource_type_of(resource)?;
         let id = resource
             .id()
             .filter(|id| !id.is_empty())
@@ -231,7 +224,7 @@ impl BundleBuilder {
                 "a conditional update needs search parameters",
             ));
         }
-        let resource_type = type_of(resource)?;
+        let resource_type = resource_type_of(resource)?;
         let request =
             json!({"method": "PUT", "url": format!("{resource_type}?{}", search.to_query())});
         let full_url = format!("urn:uuid:{}", uuid::Uuid::new_v4());

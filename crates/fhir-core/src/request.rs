@@ -128,6 +128,14 @@ impl Prepared {
     }
 }
 
+/// The `resourceType` of a resource to send; a resource without one cannot be addressed.
+pub(crate) fn resource_type_of<R: crate::Resource>(resource: &R) -> Result<String, Error> {
+    match resource.resource_type() {
+        Some(resource_type) if !resource_type.is_empty() => Ok(resource_type.to_owned()),
+        _ => Err(Error::invalid_request("the resource has no resourceType")),
+    }
+}
+
 /// Turns a version id or ETag into an `If-Match` value: `3` → `W/"3"`; an ETag stays as is.
 pub(crate) fn etag_for(version: &str) -> String {
     let version = version.trim();

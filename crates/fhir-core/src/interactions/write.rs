@@ -8,16 +8,9 @@ use serde_json::Value;
 use crate::client::Client;
 use crate::error::Error;
 use crate::params::SearchParams;
-use crate::request::{Body, Prefer, Prepared, etag_for};
+use crate::request::{Body, Prefer, Prepared, etag_for, resource_type_of};
 use crate::resource::{Resource, TypedResource};
 use crate::response::WriteResponse;
-
-fn resource_type_of<R: Resource>(resource: &R) -> Result<String, Error> {
-    match resource.resource_type() {
-        Some(resource_type) if !resource_type.is_empty() => Ok(resource_type.to_owned()),
-        _ => Err(Error::invalid_request("the resource has no resourceType")),
-    }
-}
 
 fn encode<R: Resource>(resource: &R) -> Result<Vec<u8>, Error> {
     resource.to_json_vec().map_err(Error::encode)
