@@ -9,8 +9,12 @@
 
 use std::process::ExitCode;
 
+use bytes::Bytes;
 use fhir_smart::{HttpClient, SmartEnv};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 /// Prints the error chain, and the OAuth error code where there is one.
@@ -31,7 +35,8 @@ fn report(err: &(dyn std::error::Error + 'static)) {
     }
 }
 
-/// Serves the redirect URI until a request for its path arrives; returns the full callback URL.
+/// Serves the redirect URI (with hyper) until a request for its path arrives; returns the full
+/// callback URL.
 async fn wait_for_callback(redirect: &url::Url) -> Result<String, Box<dyn std::error::Error>> {
     if redirect.scheme() != "http" {
         return Err(
@@ -45,39 +50,39 @@ async fn wait_for_callback(redirect: &url::Url) -> Result<String, Box<dyn std::e
         .port_or_known_default()
         .ok_or("SMART_REDIRECT_URI has no port")?;
     let listener = TcpListener::bind((host, port)).await?;
+    let (found, mut callback) = tokio::sync::mpsc::channel::<String>(1);
     loop {
-        let (mut socket, _) = listener.accept().await?;
-        let mut buffer = vec![0u8; 16 * 1024];
-        let mut read = 0;
-        while !buffer[..read].windows(4).any(|w| w == b"\r\n\r\n") && read < buffer.len() {
-            let n = socket.read(&mut buffer[read..]).await?;
-            if n == 0 {
-                break;
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = accepted?;
+                let redirect = redirect.clone();
+                let found = found.clone();
+                let service = service_fn(move |request: Request<hyper::body::Incoming>| {
+                    let target = request.uri().path_and_query().map_or("/", |target| target.as_str());
+                    let callback = redirect.join(target).ok().filter(|url| url.path() == redirect.path());
+                    let found = found.clone();
+                    async move {
+                        let (status, body) = match callback {
+                            Some(callback) => {
+                                let _ = found.send(callback.to_string()).await;
+                                (200, "Authorization received; you can close this window.")
+                            }
+                            None => (404, "Not the redirect URI."),
+                        };
+                        Response::builder()
+                            .status(status)
+                            .header("content-type", "text/plain")
+                            .body(Full::new(Bytes::from_static(body.as_bytes())))
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
             }
-            read += n;
+            Some(url) = callback.recv() => return Ok(url),
         }
-        let request = String::from_utf8_lossy(&buffer[..read]);
-        let target = request
-            .lines()
-            .next()
-            .and_then(|line| line.split_whitespace().nth(1))
-            .unwrap_or("/");
-        let callback = redirect.join(target)?;
-        if callback.path() != redirect.path() {
-            socket
-                .write_all(
-                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                )
-                .await?;
-            continue;
-        }
-        let body = "Authorization received; you can close this window.";
-        let response = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        socket.write_all(response.as_bytes()).await?;
-        return Ok(callback.to_string());
     }
 }
 
