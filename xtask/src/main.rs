@@ -1,19 +1,58 @@
 //! Developer tasks for the workspace, run as `cargo xtask <task>`.
+//!
+//! - `cargo xtask spec`: obtains the pinned FHIR R4 definitions and examples into `.cache/spec/`.
+//! - `cargo xtask codegen [--check]`: regenerates `crates/fhir-r4/src/generated/`.
+//! - `cargo xtask roundtrip [PATH]...`: parses and re-serializes every resource under the paths.
 
 // A command-line tool talks to its user on stdout and stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod codegen;
+#[cfg(feature = "roundtrip")]
+mod roundtrip;
+mod spec;
+mod tidy;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The error of a task: a message for the user.
+type Result<T, E = String> = std::result::Result<T, E>;
+
+/// The root of the workspace.
+fn project_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
 fn main() -> ExitCode {
-    let task = std::env::args().nth(1);
-    match task.as_deref() {
-        Some(other) => {
-            eprintln!("xtask: unknown task `{other}`");
-            ExitCode::FAILURE
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("spec") => spec::ensure().map(|spec| {
+            println!("spec: {}", spec.package_dir.display());
+            true
+        }),
+        Some("codegen") => {
+            let check = args.iter().skip(1).any(|a| a == "--check");
+            codegen::run(if check {
+                codegen::Mode::Check
+            } else {
+                codegen::Mode::Write
+            })
+            .map(|()| true)
         }
-        None => {
-            eprintln!("usage: cargo xtask <task>");
+        #[cfg(feature = "roundtrip")]
+        Some("roundtrip") => roundtrip::run(&args[1..]),
+        Some(other) => Err(format!("unknown task `{other}`")),
+        None => Err(String::from(
+            "usage: cargo xtask <spec | codegen [--check] | roundtrip [PATH]...>",
+        )),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("xtask: {message}");
             ExitCode::FAILURE
         }
     }

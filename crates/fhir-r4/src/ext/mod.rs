@@ -1,0 +1,5 @@
+//! Hand-written additions to the generated types.
+
+pub(crate) mod raw;
+mod reference;
+mod resource;

@@ -1,0 +1,70 @@
+//! Entry points on [`Resource`]: decoding and encoding FHIR JSON, and the `fhir-core` trait.
+
+use fhir_core::{DecodeError, EncodeError};
+
+use crate::json::{self, DecodeOptions, Reader};
+use crate::validate::{self, Issue};
+use crate::{RawResource, Resource};
+
+impl Resource {
+    /// Decodes one resource of any type from FHIR JSON, strictly: an unknown property or
+    /// resource type is an error naming its JSON path (`Patient.name[0].given[1]`).
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] with the kind, JSON path, line and column of the first problem.
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_slice_with(bytes, DecodeOptions::default())
+    }
+
+    /// Decodes one resource with `options`, such as [`DecodeOptions::lenient`], which keeps
+    /// unknown properties and resource types instead of rejecting them.
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] with the kind, JSON path, line and column of the first problem.
+    pub fn from_slice_with(bytes: &[u8], options: DecodeOptions) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(bytes, options);
+        let resource =
+            json::JsonDecode::decode(&mut r).and_then(|resource| r.finish().map(|()| resource));
+        resource.map_err(|err| {
+            let mut peek = Reader::new(bytes, DecodeOptions::lenient());
+            let root = RawResource::peek_type(&mut peek).ok();
+            err.into_decode_error(root.as_deref(), bytes)
+        })
+    }
+
+    /// Encodes this resource as canonical FHIR JSON: `resourceType` first, no empty elements.
+    pub fn to_vec(&self) -> Vec<u8> {
+        json::to_vec(self)
+    }
+
+    /// The required elements (minimum cardinality 1) this resource lacks, by path; parsing
+    /// accepts such gaps, so they are reported here.
+    pub fn missing_required(&self) -> Vec<Issue> {
+        // The encoder writes well-formed JSON, which the validator always reads.
+        validate::missing_required(&self.to_vec()).unwrap_or_default()
+    }
+}
+
+impl fhir_core::Resource for Resource {
+    fn resource_type(&self) -> Option<&str> {
+        Some(Resource::resource_type(self))
+    }
+
+    fn id(&self) -> Option<&str> {
+        Resource::id(self)
+    }
+
+    fn version_id(&self) -> Option<&str> {
+        json::version_id(self.meta())
+    }
+
+    fn from_json_slice(bytes: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_slice(bytes)
+    }
+
+    fn to_json_vec(&self) -> Result<Vec<u8>, EncodeError> {
+        Ok(self.to_vec())
+    }
+}

@@ -1,0 +1,162 @@
+//! Bad input is a typed error with its JSON path: never a panic, never a stack overflow.
+
+use fhir_core::DecodeErrorKind;
+use fhir_r4::{DecodeOptions, Resource};
+
+fn error(json: &str) -> (DecodeErrorKind, String) {
+    let err = Resource::from_slice(json.as_bytes()).unwrap_err();
+    (err.kind, err.path)
+}
+
+#[test]
+fn wrong_json_types_name_their_path() {
+    assert_eq!(
+        error(r#"{"resourceType":"Patient","active":"yes"}"#),
+        (DecodeErrorKind::InvalidType, String::from("Patient.active"))
+    );
+    assert_eq!(
+        error(r#"{"resourceType":"Patient","name":{"family":"x"}}"#),
+        (DecodeErrorKind::InvalidType, String::from("Patient.name"))
+    );
+    assert_eq!(
+        error(r#"{"resourceType":"Patient","name":[{"given":["a",1]}]}"#),
+        (
+            DecodeErrorKind::InvalidType,
+            String::from("Patient.name[0].given[1]")
+        )
+    );
+}
+
+#[test]
+fn two_choice_variants_are_an_error() {
+    assert_eq!(
+        error(r#"{"resourceType":"Patient","deceasedBoolean":true,"deceasedDateTime":"2020"}"#),
+        (
+            DecodeErrorKind::InvalidValue,
+            String::from("Patient.deceasedDateTime")
+        )
+    );
+}
+
+#[test]
+fn bad_dates_are_an_error() {
+    for date in ["2020-02-30", "20-01-01", "2020/01/01"] {
+        let json = format!(r#"{{"resourceType":"Patient","birthDate":"{date}"}}"#);
+        assert_eq!(
+            error(&json),
+            (
+                DecodeErrorKind::InvalidValue,
+                String::from("Patient.birthDate")
+            ),
+            "{date}"
+        );
+    }
+}
+
+#[test]
+fn out_of_range_integers_are_an_error() {
+    let cases = [
+        (
+            r#"{"resourceType":"RiskEvidenceSynthesis","sampleSize":{"numberOfStudies":2147483648}}"#,
+            "RiskEvidenceSynthesis.sampleSize.numberOfStudies",
+        ),
+        (
+            r#"{"resourceType":"Observation","valueInteger":1.5}"#,
+            "Observation.valueInteger",
+        ),
+        (
+            r#"{"resourceType":"ImagingStudy","numberOfSeries":-1}"#,
+            "ImagingStudy.numberOfSeries",
+        ),
+        (
+            r#"{"resourceType":"Patient","multipleBirthInteger":99999999999}"#,
+            "Patient.multipleBirthInteger",
+        ),
+    ];
+    for (json, path) in cases {
+        assert_eq!(
+            error(json),
+            (DecodeErrorKind::InvalidValue, String::from(path)),
+            "{json}"
+        );
+    }
+}
+
+#[test]
+fn unknown_fields_and_resource_types_are_errors_in_strict_mode() {
+    assert_eq!(
+        error(r#"{"resourceType":"Patient","name":[{"nickname":"x"}]}"#),
+        (
+            DecodeErrorKind::UnknownField,
+            String::from("Patient.name[0].nickname")
+        )
+    );
+    assert_eq!(
+        error(r#"{"resourceType":"Unicorn"}"#),
+        (
+            DecodeErrorKind::WrongResourceType,
+            String::from("Unicorn.resourceType")
+        )
+    );
+    assert_eq!(error(r#"{"id":"x"}"#).0, DecodeErrorKind::MissingField);
+}
+
+#[test]
+fn truncated_json_is_an_eof_error() {
+    let json = r#"{"resourceType":"Patient","name":[{"family":"Doe"}]}"#;
+    for cut in 1..json.len() {
+        let err = Resource::from_slice(&json.as_bytes()[..cut]).unwrap_err();
+        assert!(
+            matches!(err.kind, DecodeErrorKind::Eof | DecodeErrorKind::Syntax),
+            "{cut}: {err}"
+        );
+    }
+    assert_eq!(error(&json[..20]).0, DecodeErrorKind::Eof);
+}
+
+#[test]
+fn deep_nesting_is_a_typed_error_not_a_stack_overflow() {
+    let depth = 5_000;
+    let json = format!(
+        r#"{{"resourceType":"Patient","extension":[{}{}]}}"#,
+        r#"{"url":"u","extension":["#.repeat(depth),
+        "]}".repeat(depth)
+    );
+    assert_eq!(error(&json).0, DecodeErrorKind::TooDeep);
+    // A lenient reader skips unknown properties, with the same depth limit.
+    let json = format!(
+        r#"{{"resourceType":"Basic","x":{}{}}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let err = Resource::from_slice_with(json.as_bytes(), DecodeOptions::lenient()).unwrap_err();
+    assert_eq!(
+        (err.kind, err.path.as_str()),
+        (DecodeErrorKind::TooDeep, "Basic.x")
+    );
+    // Resources contained in resources contained in resources.
+    let json = format!(
+        "{}{}",
+        r#"{"resourceType":"Basic","contained":["#.repeat(depth),
+        "]}".repeat(depth)
+    );
+    assert_eq!(error(&json).0, DecodeErrorKind::TooDeep);
+}
+
+#[test]
+fn garbage_never_panics() {
+    let seeds = [
+        r#"{"resourceType":"Observation","component":[{"valueQuantity":{"value":1}}]}"#,
+        r#"{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient"}}]}"#,
+    ];
+    for seed in seeds {
+        let bytes = seed.as_bytes();
+        for i in 0..bytes.len() {
+            for replacement in [b'"', b'{', b'[', b'}', b']', b',', b':', b'1', 0xff] {
+                let mut mutated = bytes.to_vec();
+                mutated[i] = replacement;
+                let _ = Resource::from_slice(&mutated);
+            }
+        }
+    }
+}
