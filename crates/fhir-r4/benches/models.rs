@@ -117,7 +117,7 @@ fn patient(n: usize) -> Value {
                  {"use": "nickname", "given": ["AJ"]}],
         "telecom": [{"system": "phone", "value": "+1 555 0100", "use": "home"},
                     {"system": "email", "value": format!("alex{n}@example.org")}],
-        "gender": if n % 2 == 0 { "female" } else { "male" },
+        "gender": if n.is_multiple_of(2) { "female" } else { "male" },
         "birthDate": format!("{}-{:02}-{:02}", 1940 + n % 70, 1 + n % 12, 1 + n % 28),
         "_birthDate": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/patient-birthTime",
                                       "valueDateTime": format!("{}-{:02}-{:02}T08:30:00Z", 1940 + n % 70, 1 + n % 12, 1 + n % 28)}]},
