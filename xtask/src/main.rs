@@ -3,10 +3,13 @@
 //! - `cargo xtask spec`: obtains the pinned FHIR R4 definitions and examples into `.cache/spec/`.
 //! - `cargo xtask codegen [--check]`: regenerates `crates/fhir-r4/src/generated/`.
 //! - `cargo xtask roundtrip [PATH]...`: parses and re-serializes every resource under the paths.
+//! - `cargo xtask build-cost [--only <all|patient-observation>] [--profile <debug|release>]
+//!   [--keep]`: clean build time, peak memory and binary size of tiny programs using `fhir-r4`.
 
 // A command-line tool talks to its user on stdout and stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod build_cost;
 mod codegen;
 #[cfg(feature = "roundtrip")]
 mod roundtrip;
@@ -43,9 +46,11 @@ fn main() -> ExitCode {
         }
         #[cfg(feature = "roundtrip")]
         Some("roundtrip") => roundtrip::run(&args[1..]),
+        Some("build-cost") => build_cost::run(&args[1..]),
         Some(other) => Err(format!("unknown task `{other}`")),
         None => Err(String::from(
-            "usage: cargo xtask <spec | codegen [--check] | roundtrip [PATH]...>",
+            "usage: cargo xtask <spec | codegen [--check] | roundtrip [PATH]... | build-cost \
+             [--only <all|patient-observation>] [--profile <debug|release>] [--keep]>",
         )),
     };
     match result {
