@@ -200,26 +200,10 @@ fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {
 
 /// Splits a search value on unescaped commas (OR) and removes FHIR escapes.
 fn or_values(value: &str) -> Vec<String> {
-    let mut values = vec![String::new()];
-    let mut chars = value.chars();
-    while let Some(ch) = chars.next() {
-        match ch {
-            '\\' => {
-                if let Some(next) = chars.next()
-                    && let Some(last) = values.last_mut()
-                {
-                    last.push(next);
-                }
-            }
-            ',' => values.push(String::new()),
-            _ => {
-                if let Some(last) = values.last_mut() {
-                    last.push(ch);
-                }
-            }
-        }
-    }
-    values
+    or_values_raw(value)
+        .iter()
+        .map(|part| unescape(part))
+        .collect()
 }
 
 /// Splits `system|code` on the first unescaped `|`.
