@@ -21,7 +21,7 @@ const TIME: &str = "/usr/bin/time";
 /// One tiny program: which resource types of `fhir-r4` it compiles in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Program {
-    /// Every resource type (the default features).
+    /// Every resource type (the `all-resources` feature, without the client).
     All,
     /// Only Patient and Observation.
     PatientObservation,
@@ -45,7 +45,8 @@ impl Program {
     /// The `fhir-r4` dependency line's options after the path.
     fn features(self) -> &'static str {
         match self {
-            Self::All => "",
+            // Models only: the default `client` feature would add the HTTP stack.
+            Self::All => r#", default-features = false, features = ["all-resources"]"#,
             Self::PatientObservation => {
                 r#", default-features = false, features = ["patient", "observation"]"#
             }

@@ -69,6 +69,7 @@ pub fn generate(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFile>, Erro
         path: String::from("mod.rs"),
         text: format_file(&ctx.header(), emit_root_mod())?,
     });
+    files.extend(crate::emit_search::generate(ir, settings)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
@@ -119,7 +120,7 @@ impl Ctx {
     }
 }
 
-fn format_file(header: &str, tokens: TokenStream) -> Result<String, Error> {
+pub(crate) fn format_file(header: &str, tokens: TokenStream) -> Result<String, Error> {
     let file: syn::File = syn::parse2(tokens)
         .map_err(|err| Error::new(format!("generated code does not parse: {err}")))?;
     let body = prettyplease::unparse(&file);
@@ -145,7 +146,7 @@ fn separate_items(body: &str) -> String {
     out
 }
 
-fn ident(name: &str) -> Ident {
+pub(crate) fn ident(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }
 
@@ -169,7 +170,7 @@ fn doc_text(text: &str) -> String {
     sentence
 }
 
-fn doc(text: &str) -> TokenStream {
+pub(crate) fn doc(text: &str) -> TokenStream {
     let text = format!(" {}", doc_text(text));
     quote!(#[doc = #text])
 }
@@ -720,7 +721,9 @@ fn emit_root_mod() -> TokenStream {
 
         pub mod codes;
         pub mod datatypes;
+        pub(crate) mod paths;
         pub mod resources;
+        pub(crate) mod search;
         mod resource;
         pub(crate) mod schema;
 

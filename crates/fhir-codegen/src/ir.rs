@@ -19,6 +19,69 @@ pub struct Ir {
     pub value_sets: BTreeMap<String, ValueSet>,
     /// Enums for the codes of required bindings, sorted by name.
     pub code_enums: Vec<CodeEnum>,
+    /// Compartments (from the `CompartmentDefinition`s), sorted by code.
+    pub compartments: Vec<Compartment>,
+    /// Operations (`$everything`, `$validate`, …), sorted by URL.
+    pub operations: Vec<Operation>,
+}
+
+/// An operation from an `OperationDefinition`, with the levels it is invoked at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    /// The canonical URL.
+    pub url: String,
+    /// The name used in URLs, without `$` (`everything`).
+    pub code: String,
+    /// The description, on one line.
+    pub description: String,
+    /// Whether invoking it changes the server's state (then only POST is allowed).
+    pub affects_state: bool,
+    /// The resource types it applies to (`Resource` means all of them).
+    pub resource: Vec<String>,
+    /// Invoked on the whole server (`/$code`).
+    pub system: bool,
+    /// Invoked on a resource type (`/Patient/$code`).
+    pub type_level: bool,
+    /// Invoked on one resource (`/Patient/{id}/$code`).
+    pub instance: bool,
+    /// The top-level parameters, in definition order.
+    pub parameters: Vec<OperationParameter>,
+}
+
+/// A top-level parameter of an [`Operation`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationParameter {
+    /// The parameter name.
+    pub name: String,
+    /// Whether it is an input (`true`) or an output.
+    pub input: bool,
+    /// Minimum cardinality.
+    pub min: u32,
+    /// Whether it repeats (`max` is not `1`).
+    pub many: bool,
+    /// The FHIR type, if any (a parameter with parts has none).
+    pub ty: Option<String>,
+    /// The documentation, on one line.
+    pub documentation: String,
+}
+
+/// A compartment: the resource type that owns it and the resource types it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compartment {
+    /// The owning resource type (`Patient`).
+    pub code: String,
+    /// The member resource types with the search parameters that link them to the owner,
+    /// sorted by type; types whose parameter list is empty are not members.
+    pub members: Vec<(String, Vec<String>)>,
+}
+
+/// One component of a composite search parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchComponent {
+    /// The canonical URL of the component's own search parameter.
+    pub definition: String,
+    /// The FHIRPath expression, relative to the composite's expression.
+    pub expression: Option<String>,
 }
 
 /// A Rust enum for the codes of a value set that a `code` element is bound to (required).
@@ -178,6 +241,8 @@ pub struct SearchParameter {
     pub description: String,
     /// Target resource types of a reference parameter.
     pub target: Vec<String>,
+    /// The components of a composite parameter, in definition order.
+    pub components: Vec<SearchComponent>,
 }
 
 /// A value set whose codes are enumerated (directly or through a whole, enumerated code system).
@@ -263,16 +328,45 @@ impl Ir {
                 expression: sp.expression.clone(),
                 description: sp.description.clone().unwrap_or_default(),
                 target: sp.target.clone(),
+                components: sp
+                    .component
+                    .iter()
+                    .map(|c| SearchComponent {
+                        definition: strip_version(&c.definition),
+                        expression: c.expression.clone(),
+                    })
+                    .collect(),
             })
             .collect();
         search_parameters.sort_by(|a, b| a.url.cmp(&b.url));
         let value_sets = crate::valueset::enumerate(defs);
         let code_enums = crate::valueset::code_enums(&mut types, &value_sets, &seen);
+        let mut compartments: Vec<Compartment> = defs
+            .compartments
+            .iter()
+            .map(|c| Compartment {
+                code: c.code.clone(),
+                members: {
+                    let mut members: Vec<(String, Vec<String>)> = c
+                        .resource
+                        .iter()
+                        .filter(|r| !r.param.is_empty())
+                        .map(|r| (r.code.clone(), r.param.clone()))
+                        .collect();
+                    members.sort();
+                    members
+                },
+            })
+            .collect();
+        compartments.sort_by(|a, b| a.code.cmp(&b.code));
+        compartments.dedup_by(|a, b| a.code == b.code);
         Ok(Self {
             types,
             search_parameters,
             value_sets,
             code_enums,
+            compartments,
+            operations: lower_operations(defs),
         })
     }
 
@@ -280,6 +374,37 @@ impl Ir {
     pub fn get(&self, name: &str) -> Option<&TypeDef> {
         self.types.iter().find(|t| t.name == name)
     }
+}
+
+fn lower_operations(defs: &Definitions) -> Vec<Operation> {
+    let mut operations: Vec<Operation> = defs
+        .operation_definitions
+        .iter()
+        .map(|op| Operation {
+            url: op.url.clone(),
+            code: op.code.clone(),
+            description: one_line(op.description.as_deref().unwrap_or_default()),
+            affects_state: op.affects_state.unwrap_or(false),
+            resource: op.resource.clone(),
+            system: op.system,
+            type_level: op.type_level,
+            instance: op.instance,
+            parameters: op
+                .parameter
+                .iter()
+                .map(|p| OperationParameter {
+                    name: p.name.clone(),
+                    input: p.use_ == "in",
+                    min: p.min,
+                    many: p.max != "1",
+                    ty: p.type_name.clone(),
+                    documentation: one_line(p.documentation.as_deref().unwrap_or_default()),
+                })
+                .collect(),
+        })
+        .collect();
+    operations.sort_by(|a, b| a.url.cmp(&b.url));
+    operations
 }
 
 fn strip_version(url: &str) -> String {

@@ -10,14 +10,21 @@
 //! 3. [`generate`] emits one Rust file per type plus the module files and the `Resource` enum,
 //!    as token streams formatted with `prettyplease`, following [`Settings`].
 //!
+//! From the same IR, [`openapi`] writes an OpenAPI 3.1 description of the FHIR REST API whose
+//! [`component_schemas`] describe FHIR JSON, and [`json_schema_impls`] pairs each model type
+//! with its schema for the `schemars` feature of `fhir-r4`.
+//!
 //! The emitted code calls the hand-written runtime of `fhir-r4` (its `json` and `primitives`
 //! modules) and stays declarative: one struct, one `decode` and one `encode` function per
 //! struct. `cargo xtask codegen` is the only caller that reads and writes files.
 
 mod emit;
+mod emit_search;
 pub mod ir;
+mod json_schema;
 mod model;
 mod naming;
+mod openapi;
 mod valueset;
 
 #[cfg(test)]
@@ -27,8 +34,15 @@ use std::fmt;
 
 pub use emit::{GeneratedFile, generate, generate_type_file, resource_features};
 pub use ir::Ir;
+pub use json_schema::json_schema_impls;
+pub use openapi::{
+    ELEMENT_SCHEMA, OpenApiSettings, RESOURCE_SCHEMA, component_schemas, openapi, openapi_document,
+};
 
-use model::{Bundle, CodeSystemDef, SearchParameterDef, StructureDefinition, ValueSetDef};
+use model::{
+    Bundle, CodeSystemDef, CompartmentDefinitionDef, OperationDefinitionDef, SearchParameterDef,
+    StructureDefinition, ValueSetDef,
+};
 
 /// The generator could not understand its input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +73,8 @@ pub struct Definitions {
     search_parameters: Vec<SearchParameterDef>,
     value_sets: Vec<ValueSetDef>,
     code_systems: Vec<CodeSystemDef>,
+    compartments: Vec<CompartmentDefinitionDef>,
+    operation_definitions: Vec<OperationDefinitionDef>,
 }
 
 impl Definitions {
@@ -107,6 +123,12 @@ impl Definitions {
                 .push(serde_json::from_value(resource).map_err(parse_err)?),
             Some("CodeSystem") => self
                 .code_systems
+                .push(serde_json::from_value(resource).map_err(parse_err)?),
+            Some("CompartmentDefinition") => self
+                .compartments
+                .push(serde_json::from_value(resource).map_err(parse_err)?),
+            Some("OperationDefinition") => self
+                .operation_definitions
                 .push(serde_json::from_value(resource).map_err(parse_err)?),
             _ => {}
         }

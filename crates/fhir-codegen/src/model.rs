@@ -88,6 +88,33 @@ pub(crate) struct SearchParameterDef {
     pub(crate) description: Option<String>,
     #[serde(default)]
     pub(crate) target: Vec<String>,
+    #[serde(default)]
+    pub(crate) component: Vec<SearchComponentDef>,
+}
+
+/// One component of a composite `SearchParameter`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct SearchComponentDef {
+    pub(crate) definition: String,
+    #[serde(default)]
+    pub(crate) expression: Option<String>,
+}
+
+/// A `CompartmentDefinition`: which resource types belong to a compartment, and through which
+/// search parameters.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CompartmentDefinitionDef {
+    pub(crate) code: String,
+    #[serde(default)]
+    pub(crate) resource: Vec<CompartmentResourceDef>,
+}
+
+/// One `CompartmentDefinition.resource`.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct CompartmentResourceDef {
+    pub(crate) code: String,
+    #[serde(default)]
+    pub(crate) param: Vec<String>,
 }
 
 /// A `ValueSet`, reduced to its URL and the codes it lists by enumeration.
@@ -141,4 +168,39 @@ pub(crate) struct CodeSystemDef {
     pub(crate) url: String,
     #[serde(default)]
     pub(crate) concept: Vec<Concept>,
+}
+
+/// An `OperationDefinition`, reduced to what the OpenAPI output needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OperationDefinitionDef {
+    pub(crate) url: String,
+    pub(crate) code: String,
+    #[serde(default)]
+    pub(crate) description: Option<String>,
+    #[serde(default)]
+    pub(crate) affects_state: Option<bool>,
+    #[serde(default)]
+    pub(crate) resource: Vec<String>,
+    pub(crate) system: bool,
+    #[serde(rename = "type")]
+    pub(crate) type_level: bool,
+    pub(crate) instance: bool,
+    #[serde(default)]
+    pub(crate) parameter: Vec<OperationParameterDef>,
+}
+
+/// One top-level parameter of an `OperationDefinition`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct OperationParameterDef {
+    pub(crate) name: String,
+    #[serde(rename = "use")]
+    pub(crate) use_: String,
+    pub(crate) min: u32,
+    pub(crate) max: String,
+    #[serde(default)]
+    pub(crate) documentation: Option<String>,
+    #[serde(default, rename = "type")]
+    pub(crate) type_name: Option<String>,
 }

@@ -327,7 +327,7 @@ impl BundleBuilder {
             .body(Body::fhir_json(body))
             .prefer(self.prefer.or(self.client.inner.prefer));
         let raw = self.client.execute(request).await?.success(&self.client)?;
-        let entries = parse_response(&raw.body, self.kind, self.entries.len())
+        let entries = parse_response(&raw.body, self.kind, &self.entries)
             .map_err(|err| raw.decode_error(err))?;
         Ok(BundleResponse {
             meta: raw.into_meta_and_url().0,
@@ -391,6 +391,21 @@ impl EntryResponse {
     /// `response.location`: where the created or updated resource lives.
     pub fn location(&self) -> Option<&str> {
         self.location.as_deref()
+    }
+
+    /// The resource type named by `location` (`Patient/123/_history/2` → `Patient`).
+    pub fn location_type(&self) -> Option<&str> {
+        self.location
+            .as_deref()
+            .and_then(|location| crate::response::split_location(location).0)
+    }
+
+    /// The logical id named by `location` (`Patient/123/_history/2` → `123`): the id the
+    /// server gave a created resource.
+    pub fn location_id(&self) -> Option<&str> {
+        self.location
+            .as_deref()
+            .and_then(|location| crate::response::split_location(location).1)
     }
 
     /// `response.etag`.
@@ -457,11 +472,22 @@ struct ResponseShape {
     outcome: Option<Value>,
 }
 
+/// `POST Patient`: the request of a request entry, to name it in errors.
+fn describe_request(entry: &Value) -> String {
+    let request = &entry["request"];
+    format!(
+        "{} {}",
+        request["method"].as_str().unwrap_or("?"),
+        request["url"].as_str().unwrap_or("?")
+    )
+}
+
 fn parse_response(
     body: &[u8],
     kind: BundleKind,
-    expected: usize,
+    sent: &[Value],
 ) -> Result<Vec<EntryResponse>, DecodeError> {
+    let expected = sent.len();
     let shape: ResponseBundleShape = decode_with_serde(body)?;
     if shape.resource_type.as_deref() != Some("Bundle") {
         return Err(crate::transport::wrong_type(
@@ -480,13 +506,26 @@ fn parse_response(
             ),
         ));
     }
-    if shape.entry.len() != expected {
+    let found = shape.entry.len();
+    if found < expected {
+        // The first entry left without a response is named, with its request.
+        return Err(DecodeError::new(
+            DecodeErrorKind::MissingField,
+            format!("entry[{found}]"),
+            format!(
+                "the request had {expected} entries, the response has {found}: no response to \
+                 entry {found} ({})",
+                describe_request(&sent[found])
+            ),
+        ));
+    }
+    if found > expected {
         return Err(DecodeError::new(
             DecodeErrorKind::InvalidValue,
-            "entry",
+            format!("entry[{expected}]"),
             format!(
-                "the request had {expected} entries, the response has {}",
-                shape.entry.len()
+                "the request had {expected} entries, the response has {found}: entry \
+                 {expected} answers no request"
             ),
         ));
     }
@@ -499,7 +538,10 @@ fn parse_response(
                 DecodeError::new(
                     DecodeErrorKind::MissingField,
                     format!("entry[{index}].response"),
-                    "the entry has no response",
+                    format!(
+                        "the entry has no response (request: {})",
+                        describe_request(&sent[index])
+                    ),
                 )
             })?;
             let code = response

@@ -86,6 +86,8 @@
 //! - [`resource`]: the [`Resource`] trait models implement, and decode errors.
 //! - [`auth`]: [`AuthProvider`] and the built-in [`NoAuth`], [`BearerToken`], [`BasicAuth`].
 //! - [`params`]: [`SearchParams`] and FHIR search escaping.
+//! - [`query`]: [`SearchQuery`], the hook for typed searches built by a model crate
+//!   ([`Client::search_with`]), and [`escape`](query::escape); available without `client`.
 //! - [`page`]: search and history [`Page`]s and their entries.
 //! - [`bundle`]: batch and transaction builders and their per-entry responses.
 //! - [`retry`]: [`RetryPolicy`], `Retry-After`, and the injectable [`Timer`](retry::Timer).
@@ -114,6 +116,7 @@ mod outcome;
 pub mod page;
 #[cfg(feature = "client")]
 pub mod params;
+pub mod query;
 #[cfg(feature = "client")]
 mod request;
 #[cfg(feature = "client")]
@@ -145,6 +148,7 @@ pub use outcome::{Issue, OperationOutcome};
 pub use page::Page;
 #[cfg(feature = "client")]
 pub use params::SearchParams;
+pub use query::SearchQuery;
 #[cfg(feature = "client")]
 pub use request::{FHIR_JSON, JSON_PATCH, Prefer};
 pub use resource::{DecodeError, DecodeErrorKind, EncodeError, Resource, TypedResource};

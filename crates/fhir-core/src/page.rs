@@ -222,6 +222,26 @@ impl<T: Resource> Page<T> {
             .filter(|entry| entry.search_mode == Some(SearchMode::Include))
     }
 
+    /// The resources added by `_include` / `_revinclude`, decoded as `R` (a model of any
+    /// resource type, such as `serde_json::Value` or `fhir_r4::Resource`).
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] naming the entry (`entry[3].resource…`) when an included resource is
+    /// not a valid `R`.
+    pub fn included_as<R: Resource>(&self) -> Result<Vec<R>, DecodeError> {
+        self.included().map(Entry::decode).collect()
+    }
+
+    /// A client [`Error`] for a decode error found in this page's entries (by
+    /// [`Entry::decode`], say), carrying the page's request and status like the errors of the
+    /// paging streams; for streams of one's own over [`pages`](crate::interactions::SearchRequest::pages).
+    pub fn wrap_decode_error(&self, err: DecodeError) -> Error {
+        Error::decode(err)
+            .with_request(&Method::GET, &self.url)
+            .with_status(self.meta.status())
+    }
+
     /// OperationOutcomes about the search itself (`search.mode = outcome`), decoded.
     ///
     /// # Errors
@@ -466,11 +486,8 @@ pub(crate) fn resources<T: Resource>(cursor: PageCursor) -> BoxStream<'static, R
             let decoded: Vec<Result<T, Error>> = page
                 .matches()
                 .map(|entry| {
-                    page.decode_match(entry).map_err(|err| {
-                        Error::decode(err)
-                            .with_request(&Method::GET, page.url())
-                            .with_status(page.meta().status())
-                    })
+                    page.decode_match(entry)
+                        .map_err(|err| page.wrap_decode_error(err))
                 })
                 .collect();
             stream::iter(decoded)

@@ -9,6 +9,8 @@ use std::fmt;
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
+pub use crate::query::escape;
+
 /// Characters percent-encoded in query names and values: everything RFC 3986 does not allow in
 /// a query, plus the query's own delimiters (`&`, `=`, `+`, `#`). FHIR's separators `,` `$` `:`
 /// `/` stay readable; they mean the same to the server either way.
@@ -170,23 +172,6 @@ impl<N: Into<String>, V: Into<String>> Extend<(N, V)> for SearchParams {
                 .map(|(name, value)| (name.into(), value.into())),
         );
     }
-}
-
-/// Escapes literal text for use inside a FHIR search value: `\` `,` `$` `|` get a backslash
-/// (FHIR R4 §3.1.1.5.7), so `a,b` is searched as one value, not as `a` OR `b`.
-///
-/// ```
-/// assert_eq!(fhir_core::params::escape(r"a,b|c$d\e"), r"a\,b\|c\$d\\e");
-/// ```
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for ch in text.chars() {
-        if matches!(ch, '\\' | ',' | '$' | '|') {
-            escaped.push('\\');
-        }
-        escaped.push(ch);
-    }
-    escaped
 }
 
 #[cfg(test)]

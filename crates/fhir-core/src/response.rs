@@ -82,7 +82,7 @@ pub(crate) fn version_from_etag(etag: &str) -> &str {
 }
 
 /// Splits `[base]/Type/id[/_history/vid]` into its type, id and version parts.
-fn split_location(location: &str) -> (Option<&str>, Option<&str>, Option<&str>) {
+pub(crate) fn split_location(location: &str) -> (Option<&str>, Option<&str>, Option<&str>) {
     let path = location.split(['?', '#']).next().unwrap_or(location);
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     match segments.as_slice() {

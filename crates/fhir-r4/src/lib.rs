@@ -17,6 +17,47 @@
 //!   primitive value types (`Decimal`, `Date`, `DateTime`, `Instant`, `Time`, …).
 //! - [`json`]: the JSON runtime behind the models; [`DecodeOptions`] selects lenient decoding.
 //! - [`validate`]: checks that are not part of parsing, such as missing required elements.
+//! - [`search`]: typed search parameters per resource type and the [`search::Search`] query.
+//! - [`paths`]: the relative path and query of every RESTful interaction, without a client.
+//! - `client` (the `client` cargo feature, on by default): typed calls on
+//!   [`fhir_core::Client`]: R4 views of search pages, `$everything`, `$validate` and typed
+//!   operations. Without the feature this crate compiles no HTTP stack.
+//!
+//! # Typed REST
+//!
+//! Every model implements [`fhir_core::Resource`] and [`fhir_core::TypedResource`], so
+//! `fhir-core`'s client reads, searches, writes and bundles them directly
+//! (`client.read::<Patient>(id)`, `client.search::<Observation>()`,
+//! `client.transaction_builder().create(&patient)`); `Parameters` gets builders and readers
+//! (`Parameters::new().with_value(…)`, `parameters.resource("return")`), and
+//! `Reference::from_handle` refers to another entry of the same transaction. The `typed_rest`
+//! example runs the whole flow against a server.
+//!
+//! # JSON Schema (the `schemars` cargo feature)
+//!
+//! With the `schemars` feature (off by default), every model type — resources, datatypes,
+//! backbone elements, code enums, [`Resource`] and the primitive value types — implements
+//! `schemars::JsonSchema`, for tools that need the schema of a resource (agent tool
+//! definitions, form builders, validators). The schemas describe FHIR JSON rather than the Rust
+//! structs: a choice element is one property per variant (`valueQuantity`, `valueString`), a
+//! primitive has its `_field` sibling (`_birthDate`: `id` and `extension`), a resource has
+//! `resourceType` as a `const`, a code with a required binding is an `enum`, `decimal` is a
+//! `number`, dates carry the R4 regular expressions, and [`Resource`] is a `oneOf` tagged by
+//! `resourceType`. They are the component schemas of `docs/openapi/r4.json`, both written by
+//! `cargo xtask codegen`; referenced schemas become definitions (`$defs`) named by FHIR type or
+//! path (`HumanName`, `Patient.contact`, `date`). Elements with minimum cardinality 1 are
+//! `required`, except primitives, whose value may be replaced by an extension in `_field`.
+//!
+//! ```
+//! # #[cfg(all(feature = "schemars", feature = "patient"))]
+//! # {
+//! let schema = schemars::schema_for!(fhir_r4::resources::Patient);
+//! let properties = schema.get("properties").unwrap();
+//! assert_eq!(properties["resourceType"]["const"], "Patient");
+//! assert!(properties.get("deceasedBoolean").is_some());
+//! assert!(properties.get("_birthDate").is_some());
+//! # }
+//! ```
 //!
 //! # Example
 //!
@@ -33,9 +74,15 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "client")]
+pub mod client;
 mod ext;
 pub mod json;
+#[cfg(feature = "schemars")]
+mod json_schema;
+pub mod paths;
 pub mod primitives;
+pub mod search;
 pub mod validate;
 
 // Generated code only: its doc text comes from the definitions (which mention URLs and use

@@ -82,11 +82,13 @@ fn odd_time_output_is_an_error() {
 }
 
 #[test]
-fn cargo_toml_of_all_resources_uses_the_default_features() {
+fn cargo_toml_of_all_resources_selects_the_models_without_the_client() {
     let text = cargo_toml(Program::All, Path::new("/work/main/crates/fhir-r4"));
     assert!(text.contains("name = \"tiny-all\"\n"), "{text}");
     assert!(
-        text.contains("fhir-r4 = { path = \"/work/main/crates/fhir-r4\" }\n"),
+        text.contains(
+            "fhir-r4 = { path = \"/work/main/crates/fhir-r4\", default-features = false, features = [\"all-resources\"] }\n"
+        ),
         "{text}"
     );
     assert!(text.contains("\n[workspace]\n"), "{text}");

@@ -6,6 +6,7 @@ fn the_features_block_is_replaced_and_the_rest_kept() {
     let features = [(String::from("patient"), String::from("Patient"))];
     let out = manifest_with_features(manifest, &features).unwrap();
     assert!(out.starts_with("[package]\n\n[features]\n# BEGIN"));
+    assert!(out.contains("# BEGIN generated features (`cargo xtask codegen`)\ndefault = [\"all-resources\", \"client\"]\n"));
     assert!(out.contains(
         "all-resources = [\n    \"patient\",\n]\n# The `Patient` resource.\npatient = []\n# END"
     ));

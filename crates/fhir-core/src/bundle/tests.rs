@@ -1,5 +1,12 @@
 use super::*;
 
+/// `n` request entries, each a GET of `Patient/<index>`.
+fn sent(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| json!({"request": {"method": "GET", "url": format!("Patient/{i}")}}))
+        .collect()
+}
+
 fn response(entries: Value, kind: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({"resourceType": "Bundle", "type": kind, "entry": entries})).unwrap()
 }
@@ -17,10 +24,13 @@ fn entry_responses_are_read_in_order() {
         ]),
         "batch-response",
     );
-    let entries = parse_response(&body, BundleKind::Batch, 3).unwrap();
+    let entries = parse_response(&body, BundleKind::Batch, &sent(3)).unwrap();
     assert_eq!(entries[0].status(), StatusCode::CREATED);
     assert_eq!(entries[0].location(), Some("Patient/1/_history/1"));
     assert_eq!(entries[0].version_id(), Some("1"));
+    assert_eq!(entries[0].location_type(), Some("Patient"));
+    assert_eq!(entries[0].location_id(), Some("1"));
+    assert_eq!(entries[1].location_id(), None);
     assert_eq!(entries[0].resource::<Value>().unwrap().unwrap()["id"], "1");
     assert_eq!(entries[1].status(), StatusCode::NOT_FOUND);
     assert_eq!(entries[1].outcome().unwrap().summary(), "no Patient/x");
@@ -39,7 +49,7 @@ fn malformed_responses_name_the_entry() {
             "transaction-response",
         ),
         BundleKind::Transaction,
-        1,
+        &sent(1),
     )
     .unwrap_err();
     assert_eq!(err.path, "entry[0].response.status");
@@ -47,21 +57,50 @@ fn malformed_responses_name_the_entry() {
     let err = parse_response(
         &response(json!([{}]), "transaction-response"),
         BundleKind::Transaction,
-        1,
+        &sent(1),
     )
     .unwrap_err();
     assert_eq!(err.path, "entry[0].response");
+    assert!(
+        err.message.contains("(request: GET Patient/0)"),
+        "{}",
+        err.message
+    );
 
     let err = parse_response(
-        &response(json!([]), "transaction-response"),
+        &response(
+            json!([{"response": {"status": "200"}}]),
+            "transaction-response",
+        ),
         BundleKind::Transaction,
-        2,
+        &sent(3),
     )
     .unwrap_err();
-    assert_eq!(err.path, "entry");
-    assert!(err.message.contains("2 entries"));
+    assert_eq!(err.path, "entry[1]");
+    assert_eq!(err.kind, DecodeErrorKind::MissingField);
+    assert_eq!(
+        err.message,
+        "the request had 3 entries, the response has 1: no response to entry 1 (GET Patient/1)"
+    );
 
-    let err = parse_response(&response(json!([]), "searchset"), BundleKind::Batch, 0).unwrap_err();
+    let err = parse_response(
+        &response(
+            json!([{"response": {"status": "200"}}, {"response": {"status": "200"}}]),
+            "batch-response",
+        ),
+        BundleKind::Batch,
+        &sent(1),
+    )
+    .unwrap_err();
+    assert_eq!(err.path, "entry[1]");
+    assert!(
+        err.message.contains("entry 1 answers no request"),
+        "{}",
+        err.message
+    );
+
+    let err =
+        parse_response(&response(json!([]), "searchset"), BundleKind::Batch, &[]).unwrap_err();
     assert_eq!(err.path, "type");
     assert!(err.message.contains("expected batch-response"));
 }

@@ -1,7 +1,10 @@
 //! Operations (`$name`) at system, type and instance level, by GET or POST.
 
+use futures::stream::BoxStream;
+
 use crate::client::Client;
 use crate::error::Error;
+use crate::page::{self, Page, PageCursor};
 use crate::params::SearchParams;
 use crate::request::{Body, Prepared};
 use crate::resource::Resource;
@@ -95,6 +98,26 @@ impl OperationRequest {
             .execute(Prepared::new(Method::GET, url))
             .await?
             .into_response(&self.client, None)
+    }
+
+    /// Invokes the operation by GET, like [`get`](Self::get), for an operation whose result is
+    /// a searchset Bundle (`$everything`), and pages through it following `next` links.
+    pub fn pages<T: Resource>(self) -> BoxStream<'static, Result<Page<T>, Error>> {
+        let first = self.url().map(|mut url| {
+            if !self.params.is_empty() {
+                url.set_query(Some(&self.params.to_query()));
+            }
+            Prepared::new(Method::GET, url)
+        });
+        match first {
+            Ok(first) => page::pages(PageCursor {
+                client: self.client,
+                first,
+                expected_type: None,
+                max_pages: None,
+            }),
+            Err(err) => Box::pin(futures::stream::once(async { Err(err) })),
+        }
     }
 
     /// Invokes the operation by POST with `parameters` (a `Parameters` resource, or the single

@@ -10,6 +10,7 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::page::{self, Entry, Page, PageCursor};
 use crate::params::SearchParams;
+use crate::query::SearchQuery;
 use crate::request::{Body, Prepared};
 use crate::resource::{Resource, TypedResource};
 
@@ -209,6 +210,31 @@ impl Client {
     /// Type-level search of `T` (`GET [base]/[type]?…`).
     pub fn search<T: TypedResource>(&self) -> SearchRequest<T> {
         SearchRequest::new(self.clone(), Target::Type(T::RESOURCE_TYPE.to_owned()))
+    }
+
+    /// Search with a query built elsewhere, such as `fhir_r4::search::Search`: type-level, or in
+    /// the query's compartment when it names one. The parameters are sent in the query's order,
+    /// as given (they are already in FHIR search syntax); add paging options to the returned
+    /// request as usual.
+    ///
+    /// ```no_run
+    /// # async fn demo<Q: fhir_core::SearchQuery>(client: fhir_core::Client, q: Q)
+    /// # -> Result<(), fhir_core::Error> {
+    /// let page = client.search_with(q).max_pages(10).send().await?;
+    /// println!("{:?} matches", page.total());
+    /// # Ok(()) }
+    /// ```
+    pub fn search_with<Q: SearchQuery>(&self, query: Q) -> SearchRequest<Q::Resource> {
+        let target = match query.compartment() {
+            Some((compartment, id)) => Target::Compartment {
+                compartment: compartment.to_owned(),
+                id: id.to_owned(),
+                resource_type: Some(<Q::Resource as TypedResource>::RESOURCE_TYPE.to_owned()),
+            },
+            None => Target::Type(<Q::Resource as TypedResource>::RESOURCE_TYPE.to_owned()),
+        };
+        let params: SearchParams = query.into_pairs().into_iter().collect();
+        SearchRequest::new(self.clone(), target).params(params)
     }
 
     /// Type-level search of any resource type, as JSON.

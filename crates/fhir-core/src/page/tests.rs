@@ -193,3 +193,18 @@ fn one_pass_pages_match_raw_pages() {
         DecodeErrorKind::WrongResourceType
     );
 }
+
+#[test]
+fn included_resources_decode_and_entry_errors_carry_the_page_request() {
+    let page: Page<Value> = Page::from_raw(raw(searchset()), Some("Observation".into())).unwrap();
+    let included: Vec<Value> = page.included_as().unwrap();
+    assert_eq!(included, [json!({"resourceType": "Patient", "id": "p"})]);
+
+    let err = DecodeError::new(DecodeErrorKind::InvalidType, "entry[1].resource", "bad");
+    let wrapped = page.wrap_decode_error(err.clone());
+    assert!(wrapped.is_decode());
+    assert_eq!(wrapped.decode_error(), Some(&err));
+    assert_eq!(wrapped.status(), Some(StatusCode::OK));
+    assert_eq!(wrapped.method(), Some(&Method::GET));
+    assert_eq!(wrapped.url().map(Url::path), Some("/fhir/Observation"));
+}

@@ -135,7 +135,13 @@ async fn a_response_with_missing_entries_is_a_decode_error() {
     batch.get("Patient/1");
     let err = batch.send().await.unwrap_err();
     assert!(err.is_decode());
-    assert_eq!(err.decode_error().unwrap().path, "entry");
+    assert_eq!(err.decode_error().unwrap().path, "entry[0]");
+    assert!(
+        err.decode_error()
+            .unwrap()
+            .message
+            .ends_with("no response to entry 0 (GET Patient/1)")
+    );
 }
 
 #[tokio::test]

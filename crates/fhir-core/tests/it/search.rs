@@ -379,3 +379,72 @@ async fn a_non_bundle_search_response_is_a_decode_error() {
         "{err}"
     );
 }
+
+/// A query built outside the client, as `fhir_r4::search::Search` is.
+struct Query {
+    pairs: Vec<(String, String)>,
+    compartment: Option<(&'static str, &'static str)>,
+}
+
+impl fhir_core::SearchQuery for Query {
+    type Resource = Patient;
+
+    fn into_pairs(self) -> Vec<(String, String)> {
+        self.pairs
+    }
+
+    fn compartment(&self) -> Option<(&str, &str)> {
+        self.compartment
+    }
+}
+
+#[tokio::test]
+async fn search_with_sends_the_query_pairs_as_given_in_order() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/Patient"))
+        .respond_with(fhir_json(&searchset(&["a"], None, Some(1))))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/Group/g1/Patient"))
+        .respond_with(fhir_json(&searchset(&["b"], None, None)))
+        .mount(&server)
+        .await;
+    let escaped = fhir_core::query::escape("a,b|c");
+    let query = Query {
+        pairs: vec![
+            ("name:contains".into(), escaped.clone()),
+            ("identifier".into(), r"urn:mrn|1\,2".into()),
+            ("name".into(), "x y".into()),
+            ("_sort".into(), "-_lastUpdated".into()),
+        ],
+        compartment: None,
+    };
+
+    let page = client(&server)
+        .search_with(query)
+        .count(5)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.resources().unwrap()[0].id.as_deref(), Some("a"));
+    let request = only_request(&server).await;
+    assert_eq!(
+        path_and_query(&request),
+        "/fhir/Patient?name:contains=a%5C,b%5C%7Cc&identifier=urn:mrn%7C1%5C,2&name=x%20y\
+         &_sort=-_lastUpdated&_count=5"
+    );
+
+    let in_group = Query {
+        pairs: vec![("active".into(), "true".into())],
+        compartment: Some(("Group", "g1")),
+    };
+    let page = client(&server).search_with(in_group).send().await.unwrap();
+    assert_eq!(page.resources().unwrap()[0].id.as_deref(), Some("b"));
+    let requests = received(&server).await;
+    assert_eq!(
+        path_and_query(&requests[1]),
+        "/fhir/Group/g1/Patient?active=true"
+    );
+}

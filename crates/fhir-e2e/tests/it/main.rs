@@ -6,3 +6,4 @@
 #![allow(unreachable_pub, missing_docs)]
 
 mod rest;
+mod typed_rest;

@@ -20,6 +20,34 @@ impl Reference {
         resource.id().map(Self::to::<T>)
     }
 
+    /// A reference to the resource of another entry of the same transaction or batch: its
+    /// `urn:uuid:` full URL for a create, which the server rewrites to the new `Type/id`
+    /// ([`EntryHandle::reference`](fhir_core::EntryHandle::reference)).
+    ///
+    /// ```no_run
+    /// # #[cfg(all(feature = "patient", feature = "observation"))]
+    /// # async fn demo(client: fhir_core::Client) -> Result<(), fhir_core::Error> {
+    /// use fhir_r4::datatypes::Reference;
+    /// use fhir_r4::resources::{Observation, Patient};
+    ///
+    /// let mut tx = client.transaction_builder();
+    /// let patient = tx.create(&Patient::default())?;
+    /// let observation = Observation {
+    ///     subject: Some(Box::new(Reference::from_handle(&patient))),
+    ///     ..Observation::default()
+    /// };
+    /// tx.create(&observation)?;
+    /// tx.send().await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "client")]
+    pub fn from_handle(handle: &fhir_core::EntryHandle) -> Self {
+        Self {
+            reference: Some(Primitive::from(handle.reference())),
+            ..Self::default()
+        }
+    }
+
     /// The literal reference text (`Patient/123`, `#contained`, `urn:uuid:…`), if any.
     pub fn reference_str(&self) -> Option<&str> {
         self.reference.as_ref()?.value.as_deref()

@@ -4,7 +4,9 @@
 
 pub mod codes;
 pub mod datatypes;
+pub(crate) mod paths;
 mod resource;
 pub mod resources;
 pub(crate) mod schema;
+pub(crate) mod search;
 pub use resource::{RESOURCE_TYPES, Resource};

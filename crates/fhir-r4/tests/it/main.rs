@@ -4,5 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod bad_input;
+#[cfg(feature = "client")]
+mod client_support;
 mod fidelity;
 mod sizes;
+#[cfg(all(feature = "client", feature = "patient", feature = "observation"))]
+mod typed_bundles;
+#[cfg(all(feature = "client", feature = "patient"))]
+mod typed_operations;
+#[cfg(all(feature = "client", feature = "patient", feature = "observation"))]
+mod typed_pages;
+#[cfg(all(feature = "client", feature = "patient", feature = "observation"))]
+mod typed_search;
