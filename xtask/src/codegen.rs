@@ -1,12 +1,13 @@
-//! `cargo xtask codegen`: regenerates `crates/fhir-r4/src/generated/` and the resource features
-//! of `crates/fhir-r4/Cargo.toml`; `--check` fails instead of writing when they are stale.
+//! `cargo xtask codegen`: regenerates `crates/fhir-r4/src/generated/`,
+//! `crates/fhir-r4-datatypes/src/generated/` and the resource features of
+//! `crates/fhir-r4/Cargo.toml`; `--check` fails instead of writing when they are stale.
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use fhir_codegen::{Definitions, GeneratedFile, Ir, Settings};
+use fhir_codegen::{Definitions, GeneratedFile, Ir, Settings, TargetCrate};
 
 use crate::{Result, project_root, spec};
 
@@ -51,7 +52,7 @@ fn rustfmt(files: &mut [GeneratedFile]) -> Result<()> {
     let _ = fs::remove_dir_all(&dir);
     let mut paths = Vec::new();
     for file in files.iter() {
-        let path = dir.join(&file.path);
+        let path = dir.join(crate_folder(file.krate)).join(&file.path);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)
                 .map_err(|err| format!("cannot create {}: {err}", parent.display()))?;
@@ -76,6 +77,14 @@ fn rustfmt(files: &mut [GeneratedFile]) -> Result<()> {
     Ok(())
 }
 
+/// The `generated` folder of a crate, relative to the workspace root.
+fn crate_folder(krate: TargetCrate) -> &'static str {
+    match krate {
+        TargetCrate::Datatypes => "crates/fhir-r4-datatypes/src/generated",
+        TargetCrate::Models => "crates/fhir-r4/src/generated",
+    }
+}
+
 fn generated_files(dir: &Path, out: &mut BTreeSet<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -90,17 +99,33 @@ fn generated_files(dir: &Path, out: &mut BTreeSet<PathBuf>) {
     }
 }
 
-/// Replaces the generated block of features in fhir-r4's manifest.
-fn manifest_with_features(manifest: &str, features: &[(String, String)]) -> Result<String> {
+/// Which manifest a block of features is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FeatureBlock {
+    /// `fhir-r4`: each resource feature turns on the same feature of `fhir-r4-datatypes`.
+    Models,
+    /// `fhir-r4-datatypes`: each resource feature compiles the code enums of that resource.
+    Datatypes,
+}
+
+/// Replaces the generated block of features in a manifest.
+fn manifest_with_features(
+    manifest: &str,
+    features: &[(String, String)],
+    kind: FeatureBlock,
+) -> Result<String> {
     const BEGIN: &str = "# BEGIN generated features (`cargo xtask codegen`)\n";
     const END: &str = "# END generated features\n";
     let (head, rest) = manifest
         .split_once(BEGIN)
-        .ok_or("crates/fhir-r4/Cargo.toml has no generated features block")?;
+        .ok_or("the manifest has no generated features block")?;
     let (_, tail) = rest
         .split_once(END)
-        .ok_or("crates/fhir-r4/Cargo.toml has no end of the generated features block")?;
-    let mut block = String::from("default = [\"all-resources\"]\n");
+        .ok_or("the manifest has no end of the generated features block")?;
+    let mut block = String::new();
+    if kind == FeatureBlock::Models {
+        block.push_str("default = [\"all-resources\"]\n");
+    }
     block.push_str("# Every resource type; each also has a feature of its own, named below.\n");
     block.push_str("all-resources = [\n");
     for (feature, _) in features {
@@ -108,7 +133,14 @@ fn manifest_with_features(manifest: &str, features: &[(String, String)]) -> Resu
     }
     block.push_str("]\n");
     for (feature, name) in features {
-        block.push_str(&format!("# The `{name}` resource.\n{feature} = []\n"));
+        match kind {
+            FeatureBlock::Models => block.push_str(&format!(
+                "# The `{name}` resource.\n{feature} = [\"fhir-r4-datatypes/{feature}\"]\n"
+            )),
+            FeatureBlock::Datatypes => block.push_str(&format!(
+                "# The code enums of the `{name}` resource.\n{feature} = []\n"
+            )),
+        }
     }
     Ok(format!("{head}{BEGIN}{block}{END}{tail}"))
 }
@@ -133,12 +165,13 @@ pub(crate) fn run(mode: Mode) -> Result<()> {
     rustfmt(&mut files)?;
 
     let root = project_root();
-    let out_dir = root.join("crates/fhir-r4/src/generated");
     let mut stale = BTreeSet::new();
-    generated_files(&out_dir, &mut stale);
+    for krate in [TargetCrate::Datatypes, TargetCrate::Models] {
+        generated_files(&root.join(crate_folder(krate)), &mut stale);
+    }
     let mut changed = 0;
     for file in &files {
-        let path = out_dir.join(&file.path);
+        let path = root.join(crate_folder(file.krate)).join(&file.path);
         stale.remove(&path);
         changed += usize::from(ensure_file_contents(&path, &file.text, mode)?);
     }
@@ -157,15 +190,24 @@ pub(crate) fn run(mode: Mode) -> Result<()> {
             }
         }
     }
-    let manifest_path = root.join("crates/fhir-r4/Cargo.toml");
-    let manifest =
-        fs::read_to_string(&manifest_path).map_err(|err| format!("cannot read manifest: {err}"))?;
     let features = fhir_codegen::resource_features(&ir);
-    changed += usize::from(ensure_file_contents(
-        &manifest_path,
-        &manifest_with_features(&manifest, &features)?,
-        mode,
-    )?);
+    for (manifest, kind) in [
+        ("crates/fhir-r4/Cargo.toml", FeatureBlock::Models),
+        (
+            "crates/fhir-r4-datatypes/Cargo.toml",
+            FeatureBlock::Datatypes,
+        ),
+    ] {
+        let manifest_path = root.join(manifest);
+        let text = fs::read_to_string(&manifest_path)
+            .map_err(|err| format!("cannot read {manifest}: {err}"))?;
+        changed += usize::from(ensure_file_contents(
+            &manifest_path,
+            &manifest_with_features(&text, &features, kind)
+                .map_err(|err| format!("{manifest}: {err}"))?,
+            mode,
+        )?);
+    }
     eprintln!(
         "codegen: {} files, {} resource types, {changed} changed",
         files.len(),

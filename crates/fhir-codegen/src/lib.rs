@@ -25,7 +25,7 @@ mod tests;
 
 use std::fmt;
 
-pub use emit::{GeneratedFile, generate, generate_type_file, resource_features};
+pub use emit::{GeneratedFile, TargetCrate, generate, generate_type_file, resource_features};
 pub use ir::Ir;
 
 use model::{Bundle, CodeSystemDef, SearchParameterDef, StructureDefinition, ValueSetDef};

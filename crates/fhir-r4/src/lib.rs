@@ -12,11 +12,16 @@
 //! - [`codes`]: enums for codes bound to a value set with strength `required`
 //!   (`AdministrativeGender`, `ObservationStatus`, …); a code outside the value set is kept in
 //!   the `Unrecognized` variant, so reading never loses it.
-//! - [`datatypes`]: the complex datatypes (`HumanName`, `Quantity`, `Extension`, …).
+//! - [`datatypes`]: the complex datatypes (`HumanName`, `Quantity`, `Extension`, …), and
+//!   [`datatypes::OpenValue`], the value of open-type elements such as `Extension.value[x]`.
 //! - [`primitives`]: [`primitives::Primitive`] (a value with its `id` and extensions) and the
 //!   primitive value types (`Decimal`, `Date`, `DateTime`, `Instant`, `Time`, …).
 //! - [`json`]: the JSON runtime behind the models; [`DecodeOptions`] selects lenient decoding.
 //! - [`validate`]: checks that are not part of parsing, such as missing required elements.
+//!
+//! `datatypes`, `primitives`, `json` and `codes` live in the
+//! `fhir-r4-datatypes` crate and are re-exported here: two crates of similar size keep the
+//! peak memory of a build lower than one, and cargo compiles them partly in parallel.
 //!
 //! # Example
 //!
@@ -34,8 +39,6 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod ext;
-pub mod json;
-pub mod primitives;
 pub mod validate;
 
 // Generated code only: its doc text comes from the definitions (which mention URLs and use
@@ -50,5 +53,6 @@ pub mod validate;
 mod generated;
 
 pub use ext::raw::RawResource;
-pub use generated::{RESOURCE_TYPES, Resource, codes, datatypes, resources};
+pub use fhir_r4_datatypes::{ThinVec, codes, datatypes, json, primitives, thin_vec};
+pub use generated::{RESOURCE_TYPES, Resource, resources};
 pub use json::DecodeOptions;

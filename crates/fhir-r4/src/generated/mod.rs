@@ -2,8 +2,6 @@
 
 //! Code generated from the FHIR R4 definitions; see `docs/codegen.md`.
 
-pub mod codes;
-pub mod datatypes;
 mod resource;
 pub mod resources;
 pub(crate) mod schema;
