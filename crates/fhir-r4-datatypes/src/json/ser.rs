@@ -5,25 +5,25 @@ use super::{JsonEncode, Writer};
 use crate::primitives::Primitive;
 
 /// Writes `key` and `value`.
-pub fn value<T: JsonEncode + ?Sized>(w: &mut Writer, key: &str, value: &T) {
-    w.key(key);
+pub fn value<T: JsonEncode + ?Sized>(w: &mut Writer, key: &'static str, value: &T) {
+    w.name(key);
     value.encode(w);
 }
 
 /// Writes `key` and the value when there is one.
-pub fn opt<T: JsonEncode>(w: &mut Writer, key: &str, value: &Option<T>) {
+pub fn opt<T: JsonEncode>(w: &mut Writer, key: &'static str, value: &Option<T>) {
     if let Some(value) = value {
-        w.key(key);
+        w.name(key);
         value.encode(w);
     }
 }
 
 /// Writes `key` and an array, unless the array is empty.
-pub fn vec<T: JsonEncode>(w: &mut Writer, key: &str, values: &[T]) {
+pub fn vec<T: JsonEncode>(w: &mut Writer, key: &'static str, values: &[T]) {
     if values.is_empty() {
         return;
     }
-    w.key(key);
+    w.name(key);
     w.begin_array();
     for value in values {
         value.encode(w);
@@ -33,29 +33,44 @@ pub fn vec<T: JsonEncode>(w: &mut Writer, key: &str, values: &[T]) {
 
 /// Writes a single primitive: `key` with its value and `ext_key` (`_key`) with its extensions,
 /// each only when present.
-pub fn prim<T: JsonEncode>(w: &mut Writer, key: &str, ext_key: &str, value: &Option<Primitive<T>>) {
+pub fn prim<T: JsonEncode>(
+    w: &mut Writer,
+    key: &'static str,
+    ext_key: &'static str,
+    value: &Option<Primitive<T>>,
+) {
     if let Some(value) = value {
         prim_one(w, key, ext_key, value);
     }
 }
 
 /// Writes one primitive that is present (also a primitive variant of a choice element).
-pub fn prim_one<T: JsonEncode>(w: &mut Writer, key: &str, ext_key: &str, value: &Primitive<T>) {
+pub fn prim_one<T: JsonEncode>(
+    w: &mut Writer,
+    key: &'static str,
+    ext_key: &'static str,
+    value: &Primitive<T>,
+) {
     if let Some(v) = &value.value {
-        w.key(key);
+        w.name(key);
         v.encode(w);
     }
     if let Some(extension) = &value.extension {
-        w.key(ext_key);
+        w.name(ext_key);
         extension.encode(w);
     }
 }
 
 /// Writes a repeating primitive: values under `key` and extensions under `ext_key`, aligned by
 /// index with `null`s, each array only when it has something to say.
-pub fn prim_vec<T: JsonEncode>(w: &mut Writer, key: &str, ext_key: &str, values: &[Primitive<T>]) {
+pub fn prim_vec<T: JsonEncode>(
+    w: &mut Writer,
+    key: &'static str,
+    ext_key: &'static str,
+    values: &[Primitive<T>],
+) {
     if values.iter().any(|item| item.value.is_some()) {
-        w.key(key);
+        w.name(key);
         w.begin_array();
         for item in values {
             match &item.value {
@@ -66,7 +81,7 @@ pub fn prim_vec<T: JsonEncode>(w: &mut Writer, key: &str, ext_key: &str, values:
         w.end_array();
     }
     if values.iter().any(|item| item.extension.is_some()) {
-        w.key(ext_key);
+        w.name(ext_key);
         w.begin_array();
         for item in values {
             match &item.extension {

@@ -73,6 +73,20 @@ impl Writer {
         self.comma = false;
     }
 
+    /// Writes a key known to need no escaping (the name of a FHIR element) and its `:`.
+    ///
+    /// Generated code writes every key of the model this way: it skips the scan for
+    /// characters to escape, which is a measurable part of writing small objects.
+    pub fn name(&mut self, name: &'static str) {
+        debug_assert!(!name.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'));
+        self.separate();
+        self.out.reserve(name.len() + 3);
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.comma = false;
+    }
+
     /// Writes a string value.
     pub fn string(&mut self, value: &str) {
         self.separate();
@@ -108,6 +122,12 @@ impl Writer {
         let bytes = value.as_bytes();
         self.out.reserve(bytes.len() + 2);
         self.out.push(b'"');
+        // Most strings need no escaping: one branch-free scan, then one copy.
+        if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+            self.out.extend_from_slice(bytes);
+            self.out.push(b'"');
+            return;
+        }
         let mut start = 0;
         let mut control = [b'\\', b'u', b'0', b'0', 0, 0];
         for (i, &b) in bytes.iter().enumerate() {

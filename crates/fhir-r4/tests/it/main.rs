@@ -5,4 +5,5 @@
 
 mod bad_input;
 mod fidelity;
+mod open_values;
 mod sizes;
