@@ -5,13 +5,28 @@ use std::collections::BTreeSet;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
-use crate::ir::{ChoiceDef, CodeEnum, Field, FieldType, Ir, StructDef, TypeDef, TypeKind};
+use crate::ir::{
+    ChoiceDef, ChoiceVariant, CodeEnum, Field, FieldType, Ir, StructDef, TypeDef, TypeKind,
+};
 use crate::naming::module_name;
 use crate::{Error, Settings};
 
-/// One generated file: its path relative to the `generated` folder, and its text.
+/// The crate a generated file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetCrate {
+    /// `fhir-r4-datatypes`: the complex datatypes and the code enums (those only resources use
+    /// behind the resources' features).
+    Datatypes,
+    /// `fhir-r4`: the resources, the `Resource` enum and the schema tables.
+    Models,
+}
+
+/// One generated file: its crate, its path relative to that crate's `generated` folder, and
+/// its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
+    /// The crate whose `src/generated` folder holds the file.
+    pub krate: TargetCrate,
     /// The path relative to the generated folder, with `/` separators (`resources/patient.rs`).
     pub path: String,
     /// The formatted Rust source.
@@ -27,50 +42,48 @@ pub fn resource_features(ir: &Ir) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Generates every file of the models, sorted by path.
+/// Generates every file of the models, sorted by crate and path.
 ///
 /// # Errors
 ///
 /// When the emitted tokens are not valid Rust (a bug in the generator).
 pub fn generate(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFile>, Error> {
-    let ctx = Ctx::new(settings);
+    use TargetCrate::{Datatypes, Models};
+    let ctx = Ctx::new(ir, settings);
+    let header = ctx.header();
+    let file = |krate, path: String, tokens| -> Result<GeneratedFile, Error> {
+        Ok(GeneratedFile {
+            krate,
+            path,
+            text: format_file(&header, tokens)?,
+        })
+    };
     let mut files = Vec::new();
     for ty in &ir.types {
-        let folder = match ty.kind {
-            TypeKind::Datatype => "datatypes",
-            TypeKind::Resource => "resources",
+        let (krate, folder) = match ty.kind {
+            TypeKind::Datatype => (Datatypes, "datatypes"),
+            TypeKind::Resource => (Models, "resources"),
         };
-        files.push(GeneratedFile {
-            path: format!("{folder}/{}.rs", module_name(&ty.name)),
-            text: format_file(&ctx.header(), emit_type(ty, &ctx))?,
-        });
+        let path = format!("{folder}/{}.rs", module_name(&ty.name));
+        files.push(file(krate, path, emit_type(ty, &ctx))?);
     }
-    files.push(GeneratedFile {
-        path: String::from("datatypes/mod.rs"),
-        text: format_file(&ctx.header(), emit_mod(ir, TypeKind::Datatype, &ctx))?,
-    });
-    files.push(GeneratedFile {
-        path: String::from("resources/mod.rs"),
-        text: format_file(&ctx.header(), emit_mod(ir, TypeKind::Resource, &ctx))?,
-    });
-    files.push(GeneratedFile {
-        path: String::from("schema.rs"),
-        text: format_file(&ctx.header(), emit_schema(ir, &ctx)?)?,
-    });
-    files.push(GeneratedFile {
-        path: String::from("codes.rs"),
-        text: format_file(&ctx.header(), emit_codes(ir, &ctx))?,
-    });
-    files.push(GeneratedFile {
-        path: String::from("resource.rs"),
-        text: format_file(&ctx.header(), emit_resource_enum(ir, &ctx))?,
-    });
-    files.push(GeneratedFile {
-        path: String::from("mod.rs"),
-        text: format_file(&ctx.header(), emit_root_mod())?,
-    });
+    if let Some(open) = &ctx.open {
+        let path = format!("datatypes/{}.rs", module_name(OPEN_VALUE));
+        files.push(file(Datatypes, path, emit_open_value(open, &ctx))?);
+    }
+    let datatypes_mod = emit_mod(ir, TypeKind::Datatype, &ctx);
+    files.push(file(Datatypes, "datatypes/mod.rs".into(), datatypes_mod)?);
+    files.push(file(Datatypes, "codes.rs".into(), emit_codes(ir, &ctx))?);
+    files.push(file(Datatypes, "mod.rs".into(), emit_root_mod(Datatypes))?);
+
+    let resources_mod = emit_mod(ir, TypeKind::Resource, &ctx);
+    files.push(file(Models, "resources/mod.rs".into(), resources_mod)?);
+    files.push(file(Models, "schema.rs".into(), emit_schema(ir, &ctx)?)?);
+    let resource_enum = emit_resource_enum(ir, &ctx);
+    files.push(file(Models, "resource.rs".into(), resource_enum)?);
+    files.push(file(Models, "mod.rs".into(), emit_root_mod(Models))?);
     files.extend(crate::emit_search::generate(ir, settings)?);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.sort_by(|a, b| (a.krate, &a.path).cmp(&(b.krate, &b.path)));
     Ok(files)
 }
 
@@ -83,7 +96,7 @@ pub fn generate_type_file(ir: &Ir, name: &str, settings: &Settings) -> Result<St
     let ty = ir
         .get(name)
         .ok_or_else(|| Error::new(format!("no type named `{name}`")))?;
-    let ctx = Ctx::new(settings);
+    let ctx = Ctx::new(ir, settings);
     format_file(&ctx.header(), emit_type(ty, &ctx))
 }
 
@@ -91,10 +104,56 @@ struct Ctx {
     krate: TokenStream,
     header: String,
     features: bool,
+    open: Option<OpenType>,
+}
+
+/// The open-type elements (`Extension.value[x]`, `ElementDefinition.fixed[x]`, `Task.input.value[x]`,
+/// …): choices that allow every type. They share one enum, [`OPEN_VALUE`], instead of one
+/// 50-variant enum each, which would be the same code compiled ten times.
+struct OpenType {
+    /// The choice enums replaced by the shared one.
+    choices: BTreeSet<String>,
+    /// The variants, as defined on `Extension.value[x]`.
+    variants: Vec<ChoiceVariant>,
+}
+
+/// The shared enum of open-type elements, in `datatypes`.
+const OPEN_VALUE: &str = "OpenValue";
+
+impl OpenType {
+    /// Finds the choices with the types of `Extension.value[x]`, when more than one exists.
+    fn find(ir: &Ir) -> Option<Self> {
+        let signature = |c: &ChoiceDef| -> Vec<(String, FieldType)> {
+            c.variants
+                .iter()
+                .map(|v| (v.name.clone(), v.ty.clone()))
+                .collect()
+        };
+        let extension = ir
+            .get("Extension")?
+            .choices
+            .iter()
+            .find(|c| c.path == "Extension.value[x]")?;
+        let wanted = signature(extension);
+        let choices: BTreeSet<String> = ir
+            .types
+            .iter()
+            .flat_map(|t| &t.choices)
+            .filter(|c| signature(c) == wanted)
+            .map(|c| c.name.clone())
+            .collect();
+        if choices.len() < 2 {
+            return None;
+        }
+        Some(Self {
+            choices,
+            variants: extension.variants.clone(),
+        })
+    }
 }
 
 impl Ctx {
-    fn new(settings: &Settings) -> Self {
+    fn new(ir: &Ir, settings: &Settings) -> Self {
         let krate = match settings.crate_path.parse::<TokenStream>() {
             Ok(tokens) => tokens,
             Err(_) => quote!(crate),
@@ -103,7 +162,15 @@ impl Ctx {
             krate,
             header: settings.header.clone(),
             features: settings.resource_features,
+            open: OpenType::find(ir),
         }
+    }
+
+    /// Whether the choice enum `choice` is replaced by the shared open-type enum.
+    fn is_open(&self, choice: &str) -> bool {
+        self.open
+            .as_ref()
+            .is_some_and(|open| open.choices.contains(choice))
     }
 
     fn header(&self) -> String {
@@ -197,6 +264,7 @@ struct Uses {
     datatypes: BTreeSet<String>,
     primitives: BTreeSet<String>,
     resource: bool,
+    list: bool,
 }
 
 impl Uses {
@@ -252,10 +320,16 @@ fn value_type(ty: &FieldType, boxed: bool) -> TokenStream {
     }
 }
 
-fn field_type(field: &Field) -> TokenStream {
+fn field_type(field: &Field, ctx: &Ctx) -> TokenStream {
+    if let FieldType::Choice(name) = &field.ty
+        && ctx.is_open(name)
+    {
+        let open = ident(OPEN_VALUE);
+        return quote!(Option<#open>);
+    }
     if field.many {
         let inner = value_type(&field.ty, false);
-        quote!(Vec<#inner>)
+        quote!(ThinVec<#inner>)
     } else {
         let inner = value_type(&field.ty, true);
         quote!(Option<#inner>)
@@ -265,15 +339,28 @@ fn field_type(field: &Field) -> TokenStream {
 fn emit_type(ty: &TypeDef, ctx: &Ctx) -> TokenStream {
     let own: BTreeSet<String> = ty.structs.iter().map(|s| s.name.clone()).collect();
     let mut uses = Uses::default();
+    let mut open = false;
     for s in &ty.structs {
         for f in &s.fields {
-            uses.add(&f.ty, &own);
+            uses.list |= f.many;
+            match &f.ty {
+                FieldType::Choice(name) if ctx.is_open(name) => open = true,
+                other => uses.add(other, &own),
+            }
         }
     }
-    for c in &ty.choices {
+    let own_choices: Vec<&ChoiceDef> = ty
+        .choices
+        .iter()
+        .filter(|c| !ctx.is_open(&c.name))
+        .collect();
+    for c in &own_choices {
         for v in &c.variants {
             uses.add(&v.ty, &own);
         }
+    }
+    if open {
+        uses.datatypes.insert(String::from(OPEN_VALUE));
     }
     let krate = &ctx.krate;
     let mut items = vec![quote!(
@@ -296,7 +383,7 @@ fn emit_type(ty: &TypeDef, ctx: &Ctx) -> TokenStream {
         "de",
         "ser",
     ];
-    if !ty.choices.is_empty() {
+    if !own_choices.is_empty() {
         json.push("Choice");
     }
     json.push("Error");
@@ -310,13 +397,16 @@ fn emit_type(ty: &TypeDef, ctx: &Ctx) -> TokenStream {
     if uses.resource {
         items.push(quote!(use #krate::Resource;));
     }
+    if uses.list {
+        items.push(quote!(use #krate::ThinVec;));
+    }
     for (index, s) in ty.structs.iter().enumerate() {
         let is_root = index == 0;
-        items.push(emit_struct(ty, s, is_root));
-        items.push(emit_decode(ty, s, is_root, &ty.choices));
-        items.push(emit_encode(ty, s, is_root));
+        items.push(emit_struct(ty, s, is_root, ctx));
+        items.push(emit_decode(ty, s, is_root, ctx));
+        items.push(emit_encode(ty, s, is_root, ctx));
     }
-    for c in &ty.choices {
+    for c in own_choices {
         items.push(emit_choice(c));
     }
     if ty.kind == TypeKind::Resource {
@@ -325,7 +415,7 @@ fn emit_type(ty: &TypeDef, ctx: &Ctx) -> TokenStream {
     quote!(#(#items)*)
 }
 
-fn emit_struct(ty: &TypeDef, s: &StructDef, is_root: bool) -> TokenStream {
+fn emit_struct(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx) -> TokenStream {
     let name = ident(&s.name);
     let mut docs = vec![doc(&s.short)];
     if is_root {
@@ -339,7 +429,7 @@ fn emit_struct(ty: &TypeDef, s: &StructDef, is_root: bool) -> TokenStream {
     }
     let fields = s.fields.iter().map(|f| {
         let fname = ident(&f.rust_name);
-        let fty = field_type(f);
+        let fty = field_type(f, ctx);
         let mut text = f.short.clone();
         if f.min > 0 {
             text = format!("{} (required)", text.trim_end_matches('.'));
@@ -352,7 +442,7 @@ fn emit_struct(ty: &TypeDef, s: &StructDef, is_root: bool) -> TokenStream {
     });
     quote! {
         #(#docs)*
-        #[derive(Debug, Clone, Default, PartialEq, Eq)]
+        #[derive(Debug, Clone, Default, PartialEq)]
         pub struct #name {
             #(#fields)*
             /// Properties not defined by FHIR R4, kept by a lenient decoder.
@@ -361,9 +451,12 @@ fn emit_struct(ty: &TypeDef, s: &StructDef, is_root: bool) -> TokenStream {
     }
 }
 
-fn emit_decode(ty: &TypeDef, s: &StructDef, is_root: bool, choices: &[ChoiceDef]) -> TokenStream {
+fn emit_decode(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx) -> TokenStream {
+    let choices = &ty.choices;
     let name = ident(&s.name);
     let mut arms = Vec::new();
+    // Open-type elements are recognized by prefix, after the fixed names.
+    let mut open_fields = Vec::new();
     if is_root && ty.kind == TypeKind::Resource {
         let type_name = &ty.name;
         arms.push(quote!("resourceType" => de::resource_type(r, #type_name),));
@@ -380,6 +473,10 @@ fn emit_decode(ty: &TypeDef, s: &StructDef, is_root: bool, choices: &[ChoiceDef]
             (FieldType::Primitive(_) | FieldType::Code(_), true) => {
                 arms.push(quote!(#key => de::prim_vec(r, #key, &mut self.#fname),));
                 arms.push(quote!(#ext_key => de::prim_vec_ext(r, #ext_key, &mut self.#fname),));
+            }
+            (FieldType::Choice(enum_name), _) if ctx.is_open(enum_name) => {
+                open_fields
+                    .push(quote!(OpenValue::decode_property(r, &key, #key, &mut self.#fname)?));
             }
             (FieldType::Choice(enum_name), _) => {
                 let Some(choice) = choices.iter().find(|c| &c.name == enum_name) else {
@@ -406,6 +503,17 @@ fn emit_decode(ty: &TypeDef, s: &StructDef, is_root: bool, choices: &[ChoiceDef]
             (_, true) => arms.push(quote!(#key => de::vec(r, #key, &mut self.#fname),)),
         }
     }
+    let fallback = if open_fields.is_empty() {
+        quote!(de::unknown(r, key, &mut self.unknown))
+    } else {
+        quote! {
+            if #(#open_fields)||* {
+                Ok(())
+            } else {
+                de::unknown(r, key, &mut self.unknown)
+            }
+        }
+    };
     quote! {
         impl JsonDecode for #name {
             fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
@@ -417,14 +525,14 @@ fn emit_decode(ty: &TypeDef, s: &StructDef, is_root: bool, choices: &[ChoiceDef]
             fn decode_property(&mut self, r: &mut Reader<'_>, key: Cow<'_, str>) -> Result<(), Error> {
                 match &*key {
                     #(#arms)*
-                    _ => de::unknown(r, key, &mut self.unknown),
+                    _ => #fallback,
                 }
             }
         }
     }
 }
 
-fn emit_encode(ty: &TypeDef, s: &StructDef, is_root: bool) -> TokenStream {
+fn emit_encode(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx) -> TokenStream {
     let name = ident(&s.name);
     let mut stmts = Vec::new();
     if is_root && ty.kind == TypeKind::Resource {
@@ -442,6 +550,11 @@ fn emit_encode(ty: &TypeDef, s: &StructDef, is_root: bool) -> TokenStream {
             (FieldType::Primitive(_) | FieldType::Code(_), true) => {
                 quote!(ser::prim_vec(w, #key, #ext_key, &self.#fname);)
             }
+            (FieldType::Choice(enum_name), _) if ctx.is_open(enum_name) => quote! {
+                if let Some(value) = &self.#fname {
+                    value.encode_property(w, #key);
+                }
+            },
             (FieldType::Choice(_), _) => quote! {
                 if let Some(value) = &self.#fname {
                     value.encode_choice(w);
@@ -495,7 +608,7 @@ fn emit_choice(c: &ChoiceDef) -> TokenStream {
         #enum_doc
         #[doc = ""]
         #[doc = #path]
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[derive(Debug, Clone, PartialEq)]
         pub enum #name {
             #(#variants)*
         }
@@ -508,6 +621,117 @@ fn emit_choice(c: &ChoiceDef) -> TokenStream {
             }
 
             fn encode_choice(&self, w: &mut Writer) {
+                match self {
+                    #(#encodes)*
+                }
+            }
+        }
+    }
+}
+
+/// The shared enum of open-type elements: its variants are named by type, and the element's
+/// name (`value`, `defaultValue`, `fixed`, …) is given when reading and writing.
+fn emit_open_value(open: &OpenType, ctx: &Ctx) -> TokenStream {
+    let krate = &ctx.krate;
+    let name = ident(OPEN_VALUE);
+    let mut uses = Uses::default();
+    for v in &open.variants {
+        uses.add(&v.ty, &BTreeSet::new());
+    }
+    let datatypes = uses.datatypes.iter().map(|n| ident(n));
+    let primitives = uses.primitives.iter().map(|n| ident(n));
+    let suffix = |v: &ChoiceVariant| v.name.clone();
+    let variants = open.variants.iter().map(|v| {
+        let vname = ident(&v.name);
+        let vty = value_type(&v.ty, true);
+        let vdoc = format!(" A `{}` (`value{}`).", v.name, suffix(v));
+        quote! {
+            #[doc = #vdoc]
+            #vname(#vty),
+        }
+    });
+    let type_names = open.variants.iter().map(|v| {
+        let vname = ident(&v.name);
+        let key = suffix(v);
+        quote!(Self::#vname(_) => #key,)
+    });
+    let decode_arms = open.variants.iter().map(|v| {
+        let vname = ident(&v.name);
+        let key = suffix(v);
+        if let FieldType::Primitive(_) = v.ty {
+            let get = quote!(|v| match v {
+                Self::#vname(p) => Some(p),
+                _ => None,
+            });
+            quote! {
+                (#key, false) => de::open_prim(r, key, #key, slot, Self::#vname, #get),
+                (#key, true) => de::open_prim_ext(r, key, #key, slot, Self::#vname, #get),
+            }
+        } else {
+            quote!((#key, false) => de::open(r, key, #key, slot, Self::#vname),)
+        }
+    });
+    let encodes = open.variants.iter().map(|v| {
+        let vname = ident(&v.name);
+        let key = suffix(v);
+        if let FieldType::Primitive(_) = v.ty {
+            quote!(Self::#vname(value) => ser::open_prim(w, name, #key, value),)
+        } else {
+            quote!(Self::#vname(value) => ser::open(w, name, #key, value),)
+        }
+    });
+    quote! {
+        use #krate::datatypes::{#(#datatypes),*};
+        use #krate::json::{Error, Reader, Writer, de, ser};
+        use #krate::primitives::{#(#primitives),*};
+
+        /// The value of an open-type element, which may hold any FHIR type:
+        /// `Extension.value[x]`, `ElementDefinition.defaultValue[x]`, `fixed[x]`, `pattern[x]`,
+        /// `Parameters.parameter.value[x]`, `Task.input.value[x]`, ….
+        ///
+        /// In JSON the element's name is followed by the type (`valueQuantity`, `fixedString`).
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name {
+            #(#variants)*
+        }
+
+        impl #name {
+            /// The name of the type held (`"Quantity"`), which follows the element's name in JSON.
+            pub fn type_name(&self) -> &'static str {
+                match self {
+                    #(#type_names)*
+                }
+            }
+
+            /// Reads the property `key` if it is a variant of the open-type element `name`
+            /// (`valueString` or `_valueString` for `value`); returns whether it was. Used by
+            /// the generated decoders of the structs holding open-type elements.
+            ///
+            /// # Errors
+            ///
+            /// When the value does not decode, or another variant is already present.
+            pub fn decode_property(
+                r: &mut Reader<'_>,
+                key: &str,
+                name: &'static str,
+                slot: &mut Option<Self>,
+            ) -> Result<bool, Error> {
+                let (extension, rest) = match key.strip_prefix('_') {
+                    Some(rest) => (true, rest),
+                    None => (false, key),
+                };
+                let Some(type_name) = rest.strip_prefix(name) else {
+                    return Ok(false);
+                };
+                match (type_name, extension) {
+                    #(#decode_arms)*
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            }
+
+            /// Writes the value as the open-type element `name` (`valueQuantity` for `value`).
+            pub fn encode_property(&self, w: &mut Writer, name: &str) {
                 match self {
                     #(#encodes)*
                 }
@@ -574,9 +798,17 @@ fn emit_mod(ir: &Ir, kind: TypeKind, ctx: &Ctx) -> TokenStream {
             pub use #module::*;
         }
     });
+    let open = (kind == TypeKind::Datatype && ctx.open.is_some()).then(|| {
+        let module = ident(&module_name(OPEN_VALUE));
+        quote! {
+            mod #module;
+            pub use #module::*;
+        }
+    });
     quote! {
         #![doc = #inner_doc]
         #(#items)*
+        #open
     }
 }
 
@@ -657,7 +889,7 @@ fn emit_resource_enum(ir: &Ir, ctx: &Ctx) -> TokenStream {
         ///
         /// A resource type whose cargo feature is off is kept losslessly as
         /// [`Resource::Raw`] JSON, as is, in lenient mode, an unknown resource type.
-        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
         pub enum Resource {
             #(#variants)*
@@ -715,19 +947,25 @@ fn emit_resource_enum(ir: &Ir, ctx: &Ctx) -> TokenStream {
     }
 }
 
-fn emit_root_mod() -> TokenStream {
-    quote! {
-        #![doc = " Code generated from the FHIR R4 definitions; see `docs/codegen.md`."]
+fn emit_root_mod(krate: TargetCrate) -> TokenStream {
+    match krate {
+        TargetCrate::Datatypes => quote! {
+            #![doc = " Code generated from the FHIR R4 definitions; see `docs/codegen.md`."]
 
-        pub mod codes;
-        pub mod datatypes;
-        pub(crate) mod paths;
-        pub mod resources;
-        pub(crate) mod search;
-        mod resource;
-        pub(crate) mod schema;
+            pub mod codes;
+            pub mod datatypes;
+        },
+        TargetCrate::Models => quote! {
+            #![doc = " Code generated from the FHIR R4 definitions; see `docs/codegen.md`."]
 
-        pub use resource::{RESOURCE_TYPES, Resource};
+            pub(crate) mod paths;
+            pub mod resources;
+            pub(crate) mod search;
+            mod resource;
+            pub(crate) mod schema;
+
+            pub use resource::{RESOURCE_TYPES, Resource};
+        },
     }
 }
 

@@ -41,6 +41,7 @@ pub(crate) fn generate(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFile
     };
     let targets = TargetSets::new(ir, &resources);
     let mut files = vec![GeneratedFile {
+        krate: crate::TargetCrate::Models,
         path: String::from("search/targets.rs"),
         text: format_file(&header, targets.emit(&krate, &cfg))?,
     }];
@@ -50,6 +51,7 @@ pub(crate) fn generate(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFile
         let module = module_name(resource);
         let tokens = emit_resource(resource, &params, &targets, &by_url, &krate);
         files.push(GeneratedFile {
+            krate: crate::TargetCrate::Models,
             path: format!("search/{module}.rs"),
             text: format_file(&header, tokens)?,
         });
@@ -63,6 +65,7 @@ pub(crate) fn generate(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFile
         });
     }
     files.push(GeneratedFile {
+        krate: crate::TargetCrate::Models,
         path: String::from("search/mod.rs"),
         text: format_file(
             &header,
@@ -74,6 +77,7 @@ pub(crate) fn generate(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFile
         )?,
     });
     files.push(GeneratedFile {
+        krate: crate::TargetCrate::Models,
         path: String::from("paths.rs"),
         text: format_file(&header, emit_compartments(ir, &resources, &krate, &cfg))?,
     });

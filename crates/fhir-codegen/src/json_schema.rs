@@ -1,28 +1,31 @@
 //! The list of `schemars::JsonSchema` impls of `fhir-r4`: one `impl_json_schema!` call per
 //! model type, naming the type and its key in the component schemas (see [`crate::openapi`]).
-//! The macro and the embedded schemas live in `fhir-r4`; this file only pairs types with keys.
+//! The macro and the embedded schemas live in the crates; this file only pairs types with keys.
 
 use std::fmt::Write as _;
 
-use crate::emit::GeneratedFile;
+use crate::emit::{GeneratedFile, TargetCrate};
 use crate::ir::{Ir, TypeKind};
 use crate::naming::module_name;
 use crate::openapi::RESOURCE_SCHEMA;
 use crate::{Error, Settings};
 
-/// The file `json_schema.rs`: `impl_json_schema!(path::Type, "key");` for every struct of every
-/// datatype and resource (resources' ones behind their features), every code enum and the
-/// `Resource` enum. It is meant to be included where `impl_json_schema!` is defined.
+/// The files `json_schema.rs` of both crates: `impl_json_schema!(path::Type, "key");` for every
+/// struct of every datatype, every code enum (in `fhir-r4-datatypes`), every struct of every
+/// resource and the `Resource` enum (in `fhir-r4`); those of a resource behind its feature. Each
+/// is meant to be included where `impl_json_schema!` is defined.
 ///
 /// # Errors
 ///
 /// Never at present; the `Result` leaves room for consistency checks.
-pub fn json_schema_impls(ir: &Ir, settings: &Settings) -> Result<GeneratedFile, Error> {
+pub fn json_schema_impls(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFile>, Error> {
     let root = &settings.crate_path;
-    let mut text = format!(
+    let head = format!(
         "//! {}\n\n//! One `JsonSchema` impl per model type: the type and its component schema.\n\n",
         settings.header
     );
+    let mut datatypes = head.clone();
+    let mut models = head;
     let cfg_of = |features: &[String]| -> String {
         match features {
             _ if !settings.resource_features => String::new(),
@@ -35,9 +38,9 @@ pub fn json_schema_impls(ir: &Ir, settings: &Settings) -> Result<GeneratedFile, 
         }
     };
     for ty in &ir.types {
-        let (module, features) = match ty.kind {
-            TypeKind::Datatype => ("datatypes", Vec::new()),
-            TypeKind::Resource => ("resources", vec![module_name(&ty.name)]),
+        let (module, features, text) = match ty.kind {
+            TypeKind::Datatype => ("datatypes", Vec::new(), &mut datatypes),
+            TypeKind::Resource => ("resources", vec![module_name(&ty.name)], &mut models),
         };
         for s in &ty.structs {
             let _ = writeln!(
@@ -57,7 +60,7 @@ pub fn json_schema_impls(ir: &Ir, settings: &Settings) -> Result<GeneratedFile, 
             Vec::new()
         };
         let _ = writeln!(
-            text,
+            datatypes,
             "{}impl_json_schema!({root}::codes::{}, \"{}\");",
             cfg_of(&features),
             e.name,
@@ -65,11 +68,19 @@ pub fn json_schema_impls(ir: &Ir, settings: &Settings) -> Result<GeneratedFile, 
         );
     }
     let _ = writeln!(
-        text,
+        models,
         "impl_json_schema!({root}::Resource, \"{RESOURCE_SCHEMA}\");"
     );
-    Ok(GeneratedFile {
-        path: String::from("json_schema.rs"),
-        text,
-    })
+    Ok(vec![
+        GeneratedFile {
+            krate: TargetCrate::Datatypes,
+            path: String::from("json_schema.rs"),
+            text: datatypes,
+        },
+        GeneratedFile {
+            krate: TargetCrate::Models,
+            path: String::from("json_schema.rs"),
+            text: models,
+        },
+    ])
 }

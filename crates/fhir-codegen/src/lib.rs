@@ -32,7 +32,7 @@ mod tests;
 
 use std::fmt;
 
-pub use emit::{GeneratedFile, generate, generate_type_file, resource_features};
+pub use emit::{GeneratedFile, TargetCrate, generate, generate_type_file, resource_features};
 pub use ir::Ir;
 pub use json_schema::json_schema_impls;
 pub use openapi::{

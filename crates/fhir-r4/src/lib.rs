@@ -12,7 +12,8 @@
 //! - [`codes`]: enums for codes bound to a value set with strength `required`
 //!   (`AdministrativeGender`, `ObservationStatus`, …); a code outside the value set is kept in
 //!   the `Unrecognized` variant, so reading never loses it.
-//! - [`datatypes`]: the complex datatypes (`HumanName`, `Quantity`, `Extension`, …).
+//! - [`datatypes`]: the complex datatypes (`HumanName`, `Quantity`, `Extension`, …), and
+//!   [`datatypes::OpenValue`], the value of open-type elements such as `Extension.value[x]`.
 //! - [`primitives`]: [`primitives::Primitive`] (a value with its `id` and extensions) and the
 //!   primitive value types (`Decimal`, `Date`, `DateTime`, `Instant`, `Time`, …).
 //! - [`json`]: the JSON runtime behind the models; [`DecodeOptions`] selects lenient decoding.
@@ -59,6 +60,10 @@
 //! # }
 //! ```
 //!
+//! `datatypes`, `primitives`, `json` and `codes` live in the
+//! `fhir-r4-datatypes` crate and are re-exported here: two crates of similar size keep the
+//! peak memory of a build lower than one, and cargo compiles them partly in parallel.
+//!
 //! # Example
 //!
 //! ```
@@ -77,11 +82,9 @@
 #[cfg(feature = "client")]
 pub mod client;
 mod ext;
-pub mod json;
 #[cfg(feature = "schemars")]
 mod json_schema;
 pub mod paths;
-pub mod primitives;
 pub mod search;
 pub mod validate;
 
@@ -97,5 +100,6 @@ pub mod validate;
 mod generated;
 
 pub use ext::raw::RawResource;
-pub use generated::{RESOURCE_TYPES, Resource, codes, datatypes, resources};
+pub use fhir_r4_datatypes::{ThinVec, codes, datatypes, json, primitives, thin_vec};
+pub use generated::{RESOURCE_TYPES, Resource, resources};
 pub use json::DecodeOptions;

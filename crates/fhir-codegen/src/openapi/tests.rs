@@ -399,15 +399,34 @@ fn the_output_is_deterministic() {
 
 #[test]
 fn json_schema_impls_pair_types_with_schema_keys() {
-    let file = json_schema_impls(&ir(), &crate::Settings::default()).unwrap();
-    assert_eq!(file.path, "json_schema.rs");
+    let files = json_schema_impls(&ir(), &crate::Settings::default()).unwrap();
+    let [datatypes, models] = files.as_slice() else {
+        panic!("{files:?}");
+    };
+    assert_eq!(
+        (datatypes.krate, datatypes.path.as_str()),
+        (crate::TargetCrate::Datatypes, "json_schema.rs")
+    );
+    assert_eq!(
+        (models.krate, models.path.as_str()),
+        (crate::TargetCrate::Models, "json_schema.rs")
+    );
     for line in [
         "#[cfg(feature = \"thing\")]\nimpl_json_schema!(crate::resources::Thing, \"Thing\");",
         "#[cfg(feature = \"thing\")]\nimpl_json_schema!(crate::resources::ThingNode, \"Thing.node\");",
-        "\nimpl_json_schema!(crate::datatypes::Quantity, \"Quantity\");",
-        "#[cfg(feature = \"thing\")]\nimpl_json_schema!(crate::codes::ThingStatus, \"ThingStatus\");",
         "\nimpl_json_schema!(crate::Resource, \"Resource\");",
     ] {
-        assert!(file.text.contains(line), "{line}\n---\n{}", file.text);
+        assert!(models.text.contains(line), "{line}\n---\n{}", models.text);
     }
+    for line in [
+        "\nimpl_json_schema!(crate::datatypes::Quantity, \"Quantity\");",
+        "#[cfg(feature = \"thing\")]\nimpl_json_schema!(crate::codes::ThingStatus, \"ThingStatus\");",
+    ] {
+        assert!(
+            datatypes.text.contains(line),
+            "{line}\n---\n{}",
+            datatypes.text
+        );
+    }
+    assert!(!models.text.contains("datatypes::"), "{}", models.text);
 }

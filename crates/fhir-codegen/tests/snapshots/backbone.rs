@@ -8,20 +8,21 @@ use fhir_r4::json::{
     Error, JsonDecode, JsonEncode, Reader, UnknownFields, Writer, de, ser,
 };
 use fhir_r4::primitives::{Decimal, Primitive};
+use fhir_r4::ThinVec;
 
 /// A synthetic BackboneTest resource for snapshot tests.
 ///
 /// See <http://example.org/fhir/StructureDefinition/BackboneTest>.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BackboneTest {
     /// Logical id of this artifact.
     pub id: Option<String>,
     /// Metadata about the resource.
     pub meta: Option<Box<Meta>>,
     /// Additional content defined by implementations.
-    pub extension: Vec<Extension>,
+    pub extension: ThinVec<Extension>,
     /// An item with parts.
-    pub item: Vec<BackboneTestItem>,
+    pub item: ThinVec<BackboneTestItem>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
 }
@@ -65,7 +66,7 @@ impl JsonEncode for BackboneTest {
 /// An item with parts.
 ///
 /// The backbone element `BackboneTest.item`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BackboneTestItem {
     /// Unique id for inter-element referencing.
     pub id: Option<String>,
@@ -113,7 +114,7 @@ impl JsonEncode for BackboneTestItem {
 /// A nested part.
 ///
 /// The backbone element `BackboneTest.item.detail`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BackboneTestItemDetail {
     /// How much.
     pub amount: Option<Primitive<Decimal>>,

@@ -7,18 +7,19 @@ use fhir_r4::json::{
     Choice, Error, JsonDecode, JsonEncode, Reader, UnknownFields, Writer, de, ser,
 };
 use fhir_r4::primitives::{DateTime, Primitive};
+use fhir_r4::ThinVec;
 
 /// A synthetic ChoiceTest resource for snapshot tests.
 ///
 /// See <http://example.org/fhir/StructureDefinition/ChoiceTest>.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChoiceTest {
     /// Logical id of this artifact.
     pub id: Option<String>,
     /// Metadata about the resource.
     pub meta: Option<Box<Meta>>,
     /// Additional content defined by implementations.
-    pub extension: Vec<Extension>,
+    pub extension: ThinVec<Extension>,
     /// A value of one of three types.
     pub value: Option<ChoiceTestValue>,
     /// When it applies (required).
@@ -158,7 +159,7 @@ impl JsonEncode for ChoiceTest {
 /// A value of one of three types.
 ///
 /// The choice element `ChoiceTest.value[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ChoiceTestValue {
     /// `valueString`.
     String(Primitive<String>),
@@ -190,7 +191,7 @@ impl Choice for ChoiceTestValue {
 /// When it applies.
 ///
 /// The choice element `ChoiceTest.effective[x]`: one of its types.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ChoiceTestEffective {
     /// `effectiveDateTime`.
     DateTime(Primitive<DateTime>),

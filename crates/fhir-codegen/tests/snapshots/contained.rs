@@ -7,22 +7,23 @@ use fhir_r4::json::{
     Error, JsonDecode, JsonEncode, Reader, UnknownFields, Writer, de, ser,
 };
 use fhir_r4::Resource;
+use fhir_r4::ThinVec;
 
 /// A synthetic ContainerTest resource for snapshot tests.
 ///
 /// See <http://example.org/fhir/StructureDefinition/ContainerTest>.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContainerTest {
     /// Logical id of this artifact.
     pub id: Option<String>,
     /// Metadata about the resource.
     pub meta: Option<Box<Meta>>,
     /// Additional content defined by implementations.
-    pub extension: Vec<Extension>,
+    pub extension: ThinVec<Extension>,
     /// Contained, inline resources.
-    pub contained: Vec<Resource>,
+    pub contained: ThinVec<Resource>,
     /// An entry holding one resource.
-    pub entry: Vec<ContainerTestEntry>,
+    pub entry: ThinVec<ContainerTestEntry>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
 }
@@ -68,7 +69,7 @@ impl JsonEncode for ContainerTest {
 /// An entry holding one resource.
 ///
 /// The backbone element `ContainerTest.entry`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContainerTestEntry {
     /// The resource of the entry.
     pub resource: Option<Resource>,

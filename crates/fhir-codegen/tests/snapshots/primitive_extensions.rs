@@ -7,22 +7,23 @@ use fhir_r4::json::{
     Error, JsonDecode, JsonEncode, Reader, UnknownFields, Writer, de, ser,
 };
 use fhir_r4::primitives::{Date, Instant, PositiveInt, Primitive};
+use fhir_r4::ThinVec;
 
 /// A synthetic PrimitiveTest resource for snapshot tests.
 ///
 /// See <http://example.org/fhir/StructureDefinition/PrimitiveTest>.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PrimitiveTest {
     /// Logical id of this artifact.
     pub id: Option<String>,
     /// Metadata about the resource.
     pub meta: Option<Box<Meta>>,
     /// Additional content defined by implementations.
-    pub extension: Vec<Extension>,
+    pub extension: ThinVec<Extension>,
     /// A date that may carry extensions.
     pub birth_date: Option<Primitive<Date>>,
     /// Repeating strings aligned with their extensions.
-    pub given: Vec<Primitive<String>>,
+    pub given: ThinVec<Primitive<String>>,
     /// A positive integer.
     pub count: Option<Primitive<PositiveInt>>,
     /// An instant.

@@ -7,20 +7,21 @@ use fhir_r4::json::{
     Error, JsonDecode, JsonEncode, Reader, UnknownFields, Writer, de, ser,
 };
 use fhir_r4::primitives::Primitive;
+use fhir_r4::ThinVec;
 
 /// A synthetic RecursiveTest resource for snapshot tests.
 ///
 /// See <http://example.org/fhir/StructureDefinition/RecursiveTest>.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecursiveTest {
     /// Logical id of this artifact.
     pub id: Option<String>,
     /// Metadata about the resource.
     pub meta: Option<Box<Meta>>,
     /// Additional content defined by implementations.
-    pub extension: Vec<Extension>,
+    pub extension: ThinVec<Extension>,
     /// A node of a tree.
-    pub node: Vec<RecursiveTestNode>,
+    pub node: ThinVec<RecursiveTestNode>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
 }
@@ -64,12 +65,12 @@ impl JsonEncode for RecursiveTest {
 /// A node of a tree.
 ///
 /// The backbone element `RecursiveTest.node`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecursiveTestNode {
     /// The label of the node.
     pub label: Option<Primitive<String>>,
     /// Child nodes.
-    pub node: Vec<RecursiveTestNode>,
+    pub node: ThinVec<RecursiveTestNode>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
 }

@@ -13,6 +13,7 @@ use fhir_r4::codes::ObservationStatus;
 use fhir_r4::datatypes::{CodeableConcept, Coding, HumanName, Identifier, Quantity, Reference};
 use fhir_r4::primitives::{Decimal, Primitive};
 use fhir_r4::resources::{Observation, ObservationValue, Patient};
+use fhir_r4::thin_vec;
 use futures::TryStreamExt as _;
 
 /// The identifier system of the Patients this flow creates.
@@ -96,14 +97,14 @@ fn unexpected(step: &'static str, detail: impl Into<String>) -> FlowError {
 /// A Patient with identifier `IDENTIFIER_SYSTEM|value`.
 fn patient(value: &str) -> Patient {
     Patient {
-        identifier: vec![Identifier {
+        identifier: thin_vec![Identifier {
             system: Some(IDENTIFIER_SYSTEM.into()),
             value: Some(value.into()),
             ..Identifier::default()
         }],
-        name: vec![HumanName {
+        name: thin_vec![HumanName {
             family: Some("Typed-Rest".into()),
-            given: vec!["Example".into()],
+            given: thin_vec!["Example".into()],
             ..HumanName::default()
         }],
         ..Patient::default()
@@ -115,7 +116,7 @@ fn heart_rate(subject: Reference, beats_per_minute: i32) -> Observation {
     Observation {
         status: Some(Primitive::new(ObservationStatus::Final)),
         code: Some(Box::new(CodeableConcept {
-            coding: vec![Coding {
+            coding: thin_vec![Coding {
                 system: Some(HEART_RATE.0.into()),
                 code: Some(HEART_RATE.1.into()),
                 display: Some("Heart rate".into()),

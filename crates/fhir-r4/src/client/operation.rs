@@ -7,7 +7,8 @@ use futures::stream::{self, BoxStream, StreamExt as _, TryStreamExt as _};
 
 use super::sealed::Sealed;
 use crate::Resource;
-use crate::resources::{OperationOutcome, Parameters, ParametersParameterValue};
+use crate::datatypes::OpenValue;
+use crate::resources::{OperationOutcome, Parameters};
 
 /// Operations on [`fhir_core::Client`] with R4 types; see the [module docs](super).
 pub trait OperationsExt: Sealed {
@@ -207,14 +208,10 @@ impl ValidateRequest {
     pub fn to_parameters(&self) -> Parameters {
         let mut parameters = Parameters::new().with_resource("resource", self.resource.clone());
         if let Some(mode) = self.mode {
-            parameters =
-                parameters.with_value("mode", ParametersParameterValue::Code(mode.as_str().into()));
+            parameters = parameters.with_value("mode", OpenValue::Code(mode.as_str().into()));
         }
         if let Some(profile) = &self.profile {
-            parameters = parameters.with_value(
-                "profile",
-                ParametersParameterValue::Uri(profile.as_str().into()),
-            );
+            parameters = parameters.with_value("profile", OpenValue::Uri(profile.as_str().into()));
         }
         parameters
     }
@@ -242,9 +239,10 @@ impl ValidateRequest {
 /// # #[cfg(feature = "patient")]
 /// # async fn demo(client: fhir_core::Client) -> Result<(), fhir_core::Error> {
 /// use fhir_r4::client::OperationsExt as _;
-/// use fhir_r4::resources::{Parameters, ParametersParameterValue, Patient};
+/// use fhir_r4::datatypes::OpenValue;
+/// use fhir_r4::resources::{Parameters, Patient};
 ///
-/// let input = Parameters::new().with_value("count", ParametersParameterValue::Integer(3.into()));
+/// let input = Parameters::new().with_value("count", OpenValue::Integer(3.into()));
 /// let response = client.operation_typed("$match").on_type::<Patient>().post(&input).await?;
 /// if let Some(result) = response.parameters() {
 ///     println!("{} output parameters", result.parameter.len());

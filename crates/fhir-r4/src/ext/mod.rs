@@ -5,5 +5,4 @@ mod outcome;
 #[cfg(feature = "parameters")]
 mod parameters;
 pub(crate) mod raw;
-mod reference;
 mod resource;

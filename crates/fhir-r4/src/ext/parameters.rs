@@ -1,24 +1,26 @@
 //! Building and reading [`Parameters`], the resource operations take and return.
 
 use crate::Resource;
+use crate::datatypes::OpenValue;
 use crate::primitives::Primitive;
-use crate::resources::{Parameters, ParametersParameter, ParametersParameterValue};
+use crate::resources::{Parameters, ParametersParameter};
 
 impl Parameters {
     /// An empty `Parameters` resource, to fill with the `with_*` builders and read by name.
     ///
     /// ```
     /// use fhir_r4::Resource;
-    /// use fhir_r4::resources::{Parameters, ParametersParameter, ParametersParameterValue};
+    /// use fhir_r4::datatypes::OpenValue;
+    /// use fhir_r4::resources::{Parameters, ParametersParameter};
     ///
     /// let patient = Resource::from_slice(br#"{"resourceType": "Patient", "id": "p1"}"#).unwrap();
     /// let input = Parameters::new()
-    ///     .with_value("mode", ParametersParameterValue::Code("create".into()))
-    ///     .with_value("count", ParametersParameterValue::Integer(10.into()))
+    ///     .with_value("mode", OpenValue::Code("create".into()))
+    ///     .with_value("count", OpenValue::Integer(10.into()))
     ///     .with_resource("resource", patient)
     ///     .with_part("match", vec![ParametersParameter::new_value(
     ///         "system",
-    ///         ParametersParameterValue::Uri("urn:mrn".into()),
+    ///         OpenValue::Uri("urn:mrn".into()),
     ///     )]);
     /// assert_eq!(input.value_str("mode"), Some("create"));
     /// assert_eq!(input.value_integer("count"), Some(10));
@@ -39,7 +41,7 @@ impl Parameters {
 
     /// Adds a parameter `name` with a datatype value (`valueInteger`, `valueCode`, …).
     #[must_use]
-    pub fn with_value(self, name: &str, value: ParametersParameterValue) -> Self {
+    pub fn with_value(self, name: &str, value: OpenValue) -> Self {
         self.with_parameter(ParametersParameter::new_value(name, value))
     }
 
@@ -73,7 +75,7 @@ impl Parameters {
     }
 
     /// The value of the first parameter called `name`.
-    pub fn value(&self, name: &str) -> Option<&ParametersParameterValue> {
+    pub fn value(&self, name: &str) -> Option<&OpenValue> {
         self.get(name)?.value.as_ref()
     }
 
@@ -87,7 +89,7 @@ impl Parameters {
     /// The value of the first parameter called `name`, when it is a `boolean`.
     pub fn value_bool(&self, name: &str) -> Option<bool> {
         match self.value(name)? {
-            ParametersParameterValue::Boolean(value) => value.value().copied(),
+            OpenValue::Boolean(value) => value.value().copied(),
             _ => None,
         }
     }
@@ -95,7 +97,7 @@ impl Parameters {
     /// The value of the first parameter called `name`, when it is an `integer`.
     pub fn value_integer(&self, name: &str) -> Option<i32> {
         match self.value(name)? {
-            ParametersParameterValue::Integer(value) => value.value().copied(),
+            OpenValue::Integer(value) => value.value().copied(),
             _ => None,
         }
     }
@@ -123,7 +125,7 @@ impl ParametersParameter {
     }
 
     /// A parameter `name` with a datatype value.
-    pub fn new_value(name: &str, value: ParametersParameterValue) -> Self {
+    pub fn new_value(name: &str, value: OpenValue) -> Self {
         Self {
             value: Some(value),
             ..Self::named(name)
@@ -141,7 +143,7 @@ impl ParametersParameter {
     /// A multi-part parameter `name`.
     pub fn new_part(name: &str, parts: Vec<ParametersParameter>) -> Self {
         Self {
-            part: parts,
+            part: parts.into(),
             ..Self::named(name)
         }
     }
@@ -154,7 +156,7 @@ impl ParametersParameter {
     /// The text of the value when it is a string-like primitive (see
     /// [`Parameters::value_str`]).
     pub fn value_str(&self) -> Option<&str> {
-        use ParametersParameterValue as V;
+        use OpenValue as V;
         let text = match self.value.as_ref()? {
             V::String(p)
             | V::Code(p)

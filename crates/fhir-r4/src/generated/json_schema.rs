@@ -20,7 +20,6 @@ impl_json_schema!(
     crate::resources::ActivityDefinitionDynamicValue,
     "ActivityDefinition.dynamicValue"
 );
-impl_json_schema!(crate::datatypes::Address, "Address");
 #[cfg(feature = "adverse_event")]
 impl_json_schema!(crate::resources::AdverseEvent, "AdverseEvent");
 #[cfg(feature = "adverse_event")]
@@ -33,7 +32,6 @@ impl_json_schema!(
     crate::resources::AdverseEventSuspectEntityCausality,
     "AdverseEvent.suspectEntity.causality"
 );
-impl_json_schema!(crate::datatypes::Age, "Age");
 #[cfg(feature = "allergy_intolerance")]
 impl_json_schema!(crate::resources::AllergyIntolerance, "AllergyIntolerance");
 #[cfg(feature = "allergy_intolerance")]
@@ -41,7 +39,6 @@ impl_json_schema!(
     crate::resources::AllergyIntoleranceReaction,
     "AllergyIntolerance.reaction"
 );
-impl_json_schema!(crate::datatypes::Annotation, "Annotation");
 #[cfg(feature = "appointment")]
 impl_json_schema!(crate::resources::Appointment, "Appointment");
 #[cfg(feature = "appointment")]
@@ -51,7 +48,6 @@ impl_json_schema!(
 );
 #[cfg(feature = "appointment_response")]
 impl_json_schema!(crate::resources::AppointmentResponse, "AppointmentResponse");
-impl_json_schema!(crate::datatypes::Attachment, "Attachment");
 #[cfg(feature = "audit_event")]
 impl_json_schema!(crate::resources::AuditEvent, "AuditEvent");
 #[cfg(feature = "audit_event")]
@@ -346,8 +342,6 @@ impl_json_schema!(
     crate::resources::CodeSystemConceptProperty,
     "CodeSystem.concept.property"
 );
-impl_json_schema!(crate::datatypes::CodeableConcept, "CodeableConcept");
-impl_json_schema!(crate::datatypes::Coding, "Coding");
 #[cfg(feature = "communication")]
 impl_json_schema!(crate::resources::Communication, "Communication");
 #[cfg(feature = "communication")]
@@ -442,8 +436,6 @@ impl_json_schema!(
     crate::resources::ConsentProvisionData,
     "Consent.provision.data"
 );
-impl_json_schema!(crate::datatypes::ContactDetail, "ContactDetail");
-impl_json_schema!(crate::datatypes::ContactPoint, "ContactPoint");
 #[cfg(feature = "contract")]
 impl_json_schema!(crate::resources::Contract, "Contract");
 #[cfg(feature = "contract")]
@@ -497,8 +489,6 @@ impl_json_schema!(crate::resources::ContractFriendly, "Contract.friendly");
 impl_json_schema!(crate::resources::ContractLegal, "Contract.legal");
 #[cfg(feature = "contract")]
 impl_json_schema!(crate::resources::ContractRule, "Contract.rule");
-impl_json_schema!(crate::datatypes::Contributor, "Contributor");
-impl_json_schema!(crate::datatypes::Count, "Count");
 #[cfg(feature = "coverage")]
 impl_json_schema!(crate::resources::Coverage, "Coverage");
 #[cfg(feature = "coverage")]
@@ -562,19 +552,6 @@ impl_json_schema!(
 impl_json_schema!(
     crate::resources::CoverageEligibilityResponseError,
     "CoverageEligibilityResponse.error"
-);
-impl_json_schema!(crate::datatypes::DataRequirement, "DataRequirement");
-impl_json_schema!(
-    crate::datatypes::DataRequirementCodeFilter,
-    "DataRequirement.codeFilter"
-);
-impl_json_schema!(
-    crate::datatypes::DataRequirementDateFilter,
-    "DataRequirement.dateFilter"
-);
-impl_json_schema!(
-    crate::datatypes::DataRequirementSort,
-    "DataRequirement.sort"
 );
 #[cfg(feature = "detected_issue")]
 impl_json_schema!(crate::resources::DetectedIssue, "DetectedIssue");
@@ -658,7 +635,6 @@ impl_json_schema!(
     crate::resources::DiagnosticReportMedia,
     "DiagnosticReport.media"
 );
-impl_json_schema!(crate::datatypes::Distance, "Distance");
 #[cfg(feature = "document_manifest")]
 impl_json_schema!(crate::resources::DocumentManifest, "DocumentManifest");
 #[cfg(feature = "document_manifest")]
@@ -683,9 +659,6 @@ impl_json_schema!(
     crate::resources::DocumentReferenceContext,
     "DocumentReference.context"
 );
-impl_json_schema!(crate::datatypes::Dosage, "Dosage");
-impl_json_schema!(crate::datatypes::DosageDoseAndRate, "Dosage.doseAndRate");
-impl_json_schema!(crate::datatypes::Duration, "Duration");
 #[cfg(feature = "effect_evidence_synthesis")]
 impl_json_schema!(
     crate::resources::EffectEvidenceSynthesis,
@@ -720,39 +693,6 @@ impl_json_schema!(
 impl_json_schema!(
     crate::resources::EffectEvidenceSynthesisCertaintyCertaintySubcomponent,
     "EffectEvidenceSynthesis.certainty.certaintySubcomponent"
-);
-impl_json_schema!(crate::datatypes::ElementDefinition, "ElementDefinition");
-impl_json_schema!(
-    crate::datatypes::ElementDefinitionSlicing,
-    "ElementDefinition.slicing"
-);
-impl_json_schema!(
-    crate::datatypes::ElementDefinitionSlicingDiscriminator,
-    "ElementDefinition.slicing.discriminator"
-);
-impl_json_schema!(
-    crate::datatypes::ElementDefinitionBase,
-    "ElementDefinition.base"
-);
-impl_json_schema!(
-    crate::datatypes::ElementDefinitionType,
-    "ElementDefinition.type"
-);
-impl_json_schema!(
-    crate::datatypes::ElementDefinitionExample,
-    "ElementDefinition.example"
-);
-impl_json_schema!(
-    crate::datatypes::ElementDefinitionConstraint,
-    "ElementDefinition.constraint"
-);
-impl_json_schema!(
-    crate::datatypes::ElementDefinitionBinding,
-    "ElementDefinition.binding"
-);
-impl_json_schema!(
-    crate::datatypes::ElementDefinitionMapping,
-    "ElementDefinition.mapping"
 );
 #[cfg(feature = "encounter")]
 impl_json_schema!(crate::resources::Encounter, "Encounter");
@@ -956,8 +896,6 @@ impl_json_schema!(
     crate::resources::ExplanationOfBenefitBenefitBalanceFinancial,
     "ExplanationOfBenefit.benefitBalance.financial"
 );
-impl_json_schema!(crate::datatypes::Expression, "Expression");
-impl_json_schema!(crate::datatypes::Extension, "Extension");
 #[cfg(feature = "family_member_history")]
 impl_json_schema!(crate::resources::FamilyMemberHistory, "FamilyMemberHistory");
 #[cfg(feature = "family_member_history")]
@@ -1016,8 +954,6 @@ impl_json_schema!(
     crate::resources::HealthcareServiceNotAvailable,
     "HealthcareService.notAvailable"
 );
-impl_json_schema!(crate::datatypes::HumanName, "HumanName");
-impl_json_schema!(crate::datatypes::Identifier, "Identifier");
 #[cfg(feature = "imaging_study")]
 impl_json_schema!(crate::resources::ImagingStudy, "ImagingStudy");
 #[cfg(feature = "imaging_study")]
@@ -1205,7 +1141,6 @@ impl_json_schema!(
     crate::resources::LocationHoursOfOperation,
     "Location.hoursOfOperation"
 );
-impl_json_schema!(crate::datatypes::MarketingStatus, "MarketingStatus");
 #[cfg(feature = "measure")]
 impl_json_schema!(crate::resources::Measure, "Measure");
 #[cfg(feature = "measure")]
@@ -1571,7 +1506,6 @@ impl_json_schema!(
     crate::resources::MessageHeaderResponse,
     "MessageHeader.response"
 );
-impl_json_schema!(crate::datatypes::Meta, "Meta");
 #[cfg(feature = "molecular_sequence")]
 impl_json_schema!(crate::resources::MolecularSequence, "MolecularSequence");
 #[cfg(feature = "molecular_sequence")]
@@ -1614,7 +1548,6 @@ impl_json_schema!(
     crate::resources::MolecularSequenceStructureVariantInner,
     "MolecularSequence.structureVariant.inner"
 );
-impl_json_schema!(crate::datatypes::Money, "Money");
 #[cfg(feature = "naming_system")]
 impl_json_schema!(crate::resources::NamingSystem, "NamingSystem");
 #[cfg(feature = "naming_system")]
@@ -1622,7 +1555,6 @@ impl_json_schema!(
     crate::resources::NamingSystemUniqueId,
     "NamingSystem.uniqueId"
 );
-impl_json_schema!(crate::datatypes::Narrative, "Narrative");
 #[cfg(feature = "nutrition_order")]
 impl_json_schema!(crate::resources::NutritionOrder, "NutritionOrder");
 #[cfg(feature = "nutrition_order")]
@@ -1723,7 +1655,6 @@ impl_json_schema!(
     crate::resources::OrganizationAffiliation,
     "OrganizationAffiliation"
 );
-impl_json_schema!(crate::datatypes::ParameterDefinition, "ParameterDefinition");
 #[cfg(feature = "parameters")]
 impl_json_schema!(crate::resources::Parameters, "Parameters");
 #[cfg(feature = "parameters")]
@@ -1759,7 +1690,6 @@ impl_json_schema!(
     crate::resources::PaymentReconciliationProcessNote,
     "PaymentReconciliation.processNote"
 );
-impl_json_schema!(crate::datatypes::Period, "Period");
 #[cfg(feature = "person")]
 impl_json_schema!(crate::resources::Person, "Person");
 #[cfg(feature = "person")]
@@ -1798,7 +1728,6 @@ impl_json_schema!(
     crate::resources::PlanDefinitionActionDynamicValue,
     "PlanDefinition.action.dynamicValue"
 );
-impl_json_schema!(crate::datatypes::Population, "Population");
 #[cfg(feature = "practitioner")]
 impl_json_schema!(crate::resources::Practitioner, "Practitioner");
 #[cfg(feature = "practitioner")]
@@ -1827,15 +1756,12 @@ impl_json_schema!(
     crate::resources::ProcedureFocalDevice,
     "Procedure.focalDevice"
 );
-impl_json_schema!(crate::datatypes::ProdCharacteristic, "ProdCharacteristic");
-impl_json_schema!(crate::datatypes::ProductShelfLife, "ProductShelfLife");
 #[cfg(feature = "provenance")]
 impl_json_schema!(crate::resources::Provenance, "Provenance");
 #[cfg(feature = "provenance")]
 impl_json_schema!(crate::resources::ProvenanceAgent, "Provenance.agent");
 #[cfg(feature = "provenance")]
 impl_json_schema!(crate::resources::ProvenanceEntity, "Provenance.entity");
-impl_json_schema!(crate::datatypes::Quantity, "Quantity");
 #[cfg(feature = "questionnaire")]
 impl_json_schema!(crate::resources::Questionnaire, "Questionnaire");
 #[cfg(feature = "questionnaire")]
@@ -1870,10 +1796,6 @@ impl_json_schema!(
     crate::resources::QuestionnaireResponseItemAnswer,
     "QuestionnaireResponse.item.answer"
 );
-impl_json_schema!(crate::datatypes::Range, "Range");
-impl_json_schema!(crate::datatypes::Ratio, "Ratio");
-impl_json_schema!(crate::datatypes::Reference, "Reference");
-impl_json_schema!(crate::datatypes::RelatedArtifact, "RelatedArtifact");
 #[cfg(feature = "related_person")]
 impl_json_schema!(crate::resources::RelatedPerson, "RelatedPerson");
 #[cfg(feature = "related_person")]
@@ -1955,7 +1877,6 @@ impl_json_schema!(
     crate::resources::RiskEvidenceSynthesisCertaintyCertaintySubcomponent,
     "RiskEvidenceSynthesis.certainty.certaintySubcomponent"
 );
-impl_json_schema!(crate::datatypes::SampledData, "SampledData");
 #[cfg(feature = "schedule")]
 impl_json_schema!(crate::resources::Schedule, "Schedule");
 #[cfg(feature = "search_parameter")]
@@ -1967,7 +1888,6 @@ impl_json_schema!(
 );
 #[cfg(feature = "service_request")]
 impl_json_schema!(crate::resources::ServiceRequest, "ServiceRequest");
-impl_json_schema!(crate::datatypes::Signature, "Signature");
 #[cfg(feature = "slot")]
 impl_json_schema!(crate::resources::Slot, "Slot");
 #[cfg(feature = "specimen")]
@@ -2076,11 +1996,6 @@ impl_json_schema!(crate::resources::SubstanceInstance, "Substance.instance");
 impl_json_schema!(
     crate::resources::SubstanceIngredient,
     "Substance.ingredient"
-);
-impl_json_schema!(crate::datatypes::SubstanceAmount, "SubstanceAmount");
-impl_json_schema!(
-    crate::datatypes::SubstanceAmountReferenceRange,
-    "SubstanceAmount.referenceRange"
 );
 #[cfg(feature = "substance_nucleic_acid")]
 impl_json_schema!(
@@ -2432,10 +2347,6 @@ impl_json_schema!(
     crate::resources::TestScriptTeardownAction,
     "TestScript.teardown.action"
 );
-impl_json_schema!(crate::datatypes::Timing, "Timing");
-impl_json_schema!(crate::datatypes::TimingRepeat, "Timing.repeat");
-impl_json_schema!(crate::datatypes::TriggerDefinition, "TriggerDefinition");
-impl_json_schema!(crate::datatypes::UsageContext, "UsageContext");
 #[cfg(feature = "value_set")]
 impl_json_schema!(crate::resources::ValueSet, "ValueSet");
 #[cfg(feature = "value_set")]
@@ -2501,719 +2412,4 @@ impl_json_schema!(
     crate::resources::VisionPrescriptionLensSpecificationPrism,
     "VisionPrescription.lensSpecification.prism"
 );
-#[cfg(feature = "account")]
-impl_json_schema!(crate::codes::AccountStatus, "AccountStatus");
-#[cfg(any(feature = "plan_definition", feature = "request_group"))]
-impl_json_schema!(
-    crate::codes::ActionCardinalityBehavior,
-    "ActionCardinalityBehavior"
-);
-#[cfg(any(feature = "plan_definition", feature = "request_group"))]
-impl_json_schema!(crate::codes::ActionConditionKind, "ActionConditionKind");
-#[cfg(any(feature = "plan_definition", feature = "request_group"))]
-impl_json_schema!(
-    crate::codes::ActionGroupingBehavior,
-    "ActionGroupingBehavior"
-);
-#[cfg(any(feature = "activity_definition", feature = "plan_definition"))]
-impl_json_schema!(crate::codes::ActionParticipantType, "ActionParticipantType");
-#[cfg(any(feature = "plan_definition", feature = "request_group"))]
-impl_json_schema!(
-    crate::codes::ActionPrecheckBehavior,
-    "ActionPrecheckBehavior"
-);
-#[cfg(any(feature = "plan_definition", feature = "request_group"))]
-impl_json_schema!(
-    crate::codes::ActionRelationshipType,
-    "ActionRelationshipType"
-);
-#[cfg(any(feature = "plan_definition", feature = "request_group"))]
-impl_json_schema!(
-    crate::codes::ActionRequiredBehavior,
-    "ActionRequiredBehavior"
-);
-#[cfg(any(feature = "plan_definition", feature = "request_group"))]
-impl_json_schema!(
-    crate::codes::ActionSelectionBehavior,
-    "ActionSelectionBehavior"
-);
-impl_json_schema!(crate::codes::AddressType, "AddressType");
-impl_json_schema!(crate::codes::AddressUse, "AddressUse");
-#[cfg(any(
-    feature = "observation_definition",
-    feature = "patient",
-    feature = "person",
-    feature = "practitioner",
-    feature = "related_person"
-))]
-impl_json_schema!(crate::codes::AdministrativeGender, "AdministrativeGender");
-#[cfg(feature = "adverse_event")]
-impl_json_schema!(crate::codes::AdverseEventActuality, "AdverseEventActuality");
-impl_json_schema!(crate::codes::AggregationMode, "AggregationMode");
-#[cfg(feature = "allergy_intolerance")]
-impl_json_schema!(
-    crate::codes::AllergyIntoleranceCategory,
-    "AllergyIntoleranceCategory"
-);
-#[cfg(feature = "allergy_intolerance")]
-impl_json_schema!(
-    crate::codes::AllergyIntoleranceCriticality,
-    "AllergyIntoleranceCriticality"
-);
-#[cfg(feature = "allergy_intolerance")]
-impl_json_schema!(
-    crate::codes::AllergyIntoleranceSeverity,
-    "AllergyIntoleranceSeverity"
-);
-#[cfg(feature = "allergy_intolerance")]
-impl_json_schema!(
-    crate::codes::AllergyIntoleranceType,
-    "AllergyIntoleranceType"
-);
-#[cfg(feature = "appointment")]
-impl_json_schema!(crate::codes::AppointmentStatus, "AppointmentStatus");
-#[cfg(feature = "test_script")]
-impl_json_schema!(
-    crate::codes::AssertionDirectionType,
-    "AssertionDirectionType"
-);
-#[cfg(feature = "test_script")]
-impl_json_schema!(crate::codes::AssertionOperatorType, "AssertionOperatorType");
-#[cfg(feature = "test_script")]
-impl_json_schema!(
-    crate::codes::AssertionResponseTypes,
-    "AssertionResponseTypes"
-);
-#[cfg(feature = "audit_event")]
-impl_json_schema!(crate::codes::AuditEventAction, "AuditEventAction");
-#[cfg(feature = "audit_event")]
-impl_json_schema!(
-    crate::codes::AuditEventAgentNetworkType,
-    "AuditEventAgentNetworkType"
-);
-#[cfg(feature = "audit_event")]
-impl_json_schema!(crate::codes::AuditEventOutcome, "AuditEventOutcome");
-impl_json_schema!(crate::codes::BindingStrength, "BindingStrength");
-#[cfg(feature = "biologically_derived_product")]
-impl_json_schema!(
-    crate::codes::BiologicallyDerivedProductCategory,
-    "BiologicallyDerivedProductCategory"
-);
-#[cfg(feature = "biologically_derived_product")]
-impl_json_schema!(
-    crate::codes::BiologicallyDerivedProductStatus,
-    "BiologicallyDerivedProductStatus"
-);
-#[cfg(feature = "biologically_derived_product")]
-impl_json_schema!(
-    crate::codes::BiologicallyDerivedProductStorageScale,
-    "BiologicallyDerivedProductStorageScale"
-);
-#[cfg(feature = "bundle")]
-impl_json_schema!(crate::codes::BundleType, "BundleType");
-#[cfg(any(feature = "capability_statement", feature = "terminology_capabilities"))]
-impl_json_schema!(
-    crate::codes::CapabilityStatementKind,
-    "CapabilityStatementKind"
-);
-#[cfg(feature = "care_plan")]
-impl_json_schema!(crate::codes::CarePlanActivityKind, "CarePlanActivityKind");
-#[cfg(feature = "care_plan")]
-impl_json_schema!(
-    crate::codes::CarePlanActivityStatus,
-    "CarePlanActivityStatus"
-);
-#[cfg(feature = "care_plan")]
-impl_json_schema!(crate::codes::CarePlanIntent, "CarePlanIntent");
-#[cfg(feature = "care_team")]
-impl_json_schema!(crate::codes::CareTeamStatus, "CareTeamStatus");
-#[cfg(feature = "catalog_entry")]
-impl_json_schema!(
-    crate::codes::CatalogEntryRelationType,
-    "CatalogEntryRelationType"
-);
-#[cfg(feature = "charge_item")]
-impl_json_schema!(crate::codes::ChargeItemStatus, "ChargeItemStatus");
-#[cfg(any(
-    feature = "claim_response",
-    feature = "coverage_eligibility_response",
-    feature = "enrollment_response",
-    feature = "explanation_of_benefit",
-    feature = "payment_reconciliation"
-))]
-impl_json_schema!(crate::codes::ClaimProcessingCodes, "ClaimProcessingCodes");
-#[cfg(feature = "clinical_impression")]
-impl_json_schema!(
-    crate::codes::ClinicalImpressionStatus,
-    "ClinicalImpressionStatus"
-);
-#[cfg(feature = "terminology_capabilities")]
-impl_json_schema!(crate::codes::CodeSearchSupport, "CodeSearchSupport");
-#[cfg(feature = "code_system")]
-impl_json_schema!(crate::codes::CodeSystemContentMode, "CodeSystemContentMode");
-#[cfg(feature = "code_system")]
-impl_json_schema!(
-    crate::codes::CodeSystemHierarchyMeaning,
-    "CodeSystemHierarchyMeaning"
-);
-#[cfg(any(feature = "compartment_definition", feature = "graph_definition"))]
-impl_json_schema!(crate::codes::CompartmentType, "CompartmentType");
-#[cfg(feature = "composition")]
-impl_json_schema!(
-    crate::codes::CompositionAttestationMode,
-    "CompositionAttestationMode"
-);
-#[cfg(any(feature = "composition", feature = "document_reference"))]
-impl_json_schema!(crate::codes::CompositionStatus, "CompositionStatus");
-#[cfg(feature = "concept_map")]
-impl_json_schema!(crate::codes::ConceptMapEquivalence, "ConceptMapEquivalence");
-#[cfg(feature = "concept_map")]
-impl_json_schema!(
-    crate::codes::ConceptMapGroupUnmappedMode,
-    "ConceptMapGroupUnmappedMode"
-);
-#[cfg(feature = "capability_statement")]
-impl_json_schema!(
-    crate::codes::ConditionalDeleteStatus,
-    "ConditionalDeleteStatus"
-);
-#[cfg(feature = "capability_statement")]
-impl_json_schema!(crate::codes::ConditionalReadStatus, "ConditionalReadStatus");
-#[cfg(feature = "consent")]
-impl_json_schema!(crate::codes::ConsentDataMeaning, "ConsentDataMeaning");
-#[cfg(feature = "consent")]
-impl_json_schema!(crate::codes::ConsentProvisionType, "ConsentProvisionType");
-#[cfg(feature = "consent")]
-impl_json_schema!(crate::codes::ConsentState, "ConsentState");
-impl_json_schema!(crate::codes::ConstraintSeverity, "ConstraintSeverity");
-impl_json_schema!(crate::codes::ContactPointSystem, "ContactPointSystem");
-impl_json_schema!(crate::codes::ContactPointUse, "ContactPointUse");
-#[cfg(feature = "contract")]
-impl_json_schema!(
-    crate::codes::ContractResourcePublicationStatusCodes,
-    "ContractResourcePublicationStatusCodes"
-);
-#[cfg(feature = "contract")]
-impl_json_schema!(
-    crate::codes::ContractResourceStatusCodes,
-    "ContractResourceStatusCodes"
-);
-impl_json_schema!(crate::codes::ContributorType, "ContributorType");
-impl_json_schema!(crate::codes::DaysOfWeek, "DaysOfWeek");
-#[cfg(feature = "detected_issue")]
-impl_json_schema!(crate::codes::DetectedIssueSeverity, "DetectedIssueSeverity");
-#[cfg(feature = "device_metric")]
-impl_json_schema!(
-    crate::codes::DeviceMetricCalibrationState,
-    "DeviceMetricCalibrationState"
-);
-#[cfg(feature = "device_metric")]
-impl_json_schema!(
-    crate::codes::DeviceMetricCalibrationType,
-    "DeviceMetricCalibrationType"
-);
-#[cfg(feature = "device_metric")]
-impl_json_schema!(crate::codes::DeviceMetricCategory, "DeviceMetricCategory");
-#[cfg(feature = "device_metric")]
-impl_json_schema!(crate::codes::DeviceMetricColor, "DeviceMetricColor");
-#[cfg(feature = "device_metric")]
-impl_json_schema!(
-    crate::codes::DeviceMetricOperationalStatus,
-    "DeviceMetricOperationalStatus"
-);
-#[cfg(any(feature = "device", feature = "device_definition"))]
-impl_json_schema!(crate::codes::DeviceNameType, "DeviceNameType");
-#[cfg(feature = "device_use_statement")]
-impl_json_schema!(
-    crate::codes::DeviceUseStatementStatus,
-    "DeviceUseStatementStatus"
-);
-#[cfg(feature = "diagnostic_report")]
-impl_json_schema!(
-    crate::codes::DiagnosticReportStatus,
-    "DiagnosticReportStatus"
-);
-impl_json_schema!(crate::codes::DiscriminatorType, "DiscriminatorType");
-#[cfg(feature = "capability_statement")]
-impl_json_schema!(crate::codes::DocumentMode, "DocumentMode");
-#[cfg(any(feature = "document_manifest", feature = "document_reference"))]
-impl_json_schema!(
-    crate::codes::DocumentReferenceStatus,
-    "DocumentReferenceStatus"
-);
-#[cfg(any(feature = "composition", feature = "document_reference"))]
-impl_json_schema!(
-    crate::codes::DocumentRelationshipType,
-    "DocumentRelationshipType"
-);
-#[cfg(feature = "coverage_eligibility_request")]
-impl_json_schema!(
-    crate::codes::EligibilityRequestPurpose,
-    "EligibilityRequestPurpose"
-);
-#[cfg(feature = "coverage_eligibility_response")]
-impl_json_schema!(
-    crate::codes::EligibilityResponsePurpose,
-    "EligibilityResponsePurpose"
-);
-#[cfg(feature = "questionnaire")]
-impl_json_schema!(crate::codes::EnableWhenBehavior, "EnableWhenBehavior");
-#[cfg(feature = "encounter")]
-impl_json_schema!(
-    crate::codes::EncounterLocationStatus,
-    "EncounterLocationStatus"
-);
-#[cfg(feature = "encounter")]
-impl_json_schema!(crate::codes::EncounterStatus, "EncounterStatus");
-#[cfg(feature = "endpoint")]
-impl_json_schema!(crate::codes::EndpointStatus, "EndpointStatus");
-#[cfg(feature = "episode_of_care")]
-impl_json_schema!(crate::codes::EpisodeOfCareStatus, "EpisodeOfCareStatus");
-#[cfg(feature = "capability_statement")]
-impl_json_schema!(crate::codes::EventCapabilityMode, "EventCapabilityMode");
-#[cfg(any(feature = "communication", feature = "media", feature = "procedure"))]
-impl_json_schema!(crate::codes::EventStatus, "EventStatus");
-impl_json_schema!(crate::codes::EventTiming, "EventTiming");
-#[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
-impl_json_schema!(crate::codes::EvidenceVariableType, "EvidenceVariableType");
-#[cfg(feature = "example_scenario")]
-impl_json_schema!(
-    crate::codes::ExampleScenarioActorType,
-    "ExampleScenarioActorType"
-);
-#[cfg(feature = "explanation_of_benefit")]
-impl_json_schema!(
-    crate::codes::ExplanationOfBenefitStatus,
-    "ExplanationOfBenefitStatus"
-);
-#[cfg(feature = "effect_evidence_synthesis")]
-impl_json_schema!(crate::codes::ExposureState, "ExposureState");
-#[cfg(feature = "structure_definition")]
-impl_json_schema!(crate::codes::ExtensionContextType, "ExtensionContextType");
-impl_json_schema!(crate::codes::FHIRAllTypes, "FHIRAllTypes");
-#[cfg(feature = "test_script")]
-impl_json_schema!(crate::codes::FHIRDefinedType, "FHIRDefinedType");
-#[cfg(feature = "device")]
-impl_json_schema!(crate::codes::FHIRDeviceStatus, "FHIRDeviceStatus");
-#[cfg(feature = "substance")]
-impl_json_schema!(crate::codes::FHIRSubstanceStatus, "FHIRSubstanceStatus");
-#[cfg(any(
-    feature = "capability_statement",
-    feature = "implementation_guide",
-    feature = "structure_definition"
-))]
-impl_json_schema!(crate::codes::FHIRVersion, "FHIRVersion");
-#[cfg(feature = "family_member_history")]
-impl_json_schema!(crate::codes::FamilyHistoryStatus, "FamilyHistoryStatus");
-#[cfg(any(feature = "code_system", feature = "value_set"))]
-impl_json_schema!(crate::codes::FilterOperator, "FilterOperator");
-#[cfg(any(
-    feature = "claim",
-    feature = "claim_response",
-    feature = "coverage",
-    feature = "coverage_eligibility_request",
-    feature = "coverage_eligibility_response",
-    feature = "enrollment_request",
-    feature = "enrollment_response",
-    feature = "payment_notice",
-    feature = "payment_reconciliation",
-    feature = "vision_prescription"
-))]
-impl_json_schema!(
-    crate::codes::FinancialResourceStatusCodes,
-    "FinancialResourceStatusCodes"
-);
-#[cfg(feature = "flag")]
-impl_json_schema!(crate::codes::FlagStatus, "FlagStatus");
-#[cfg(feature = "goal")]
-impl_json_schema!(crate::codes::GoalLifecycleStatus, "GoalLifecycleStatus");
-#[cfg(feature = "graph_definition")]
-impl_json_schema!(crate::codes::GraphCompartmentRule, "GraphCompartmentRule");
-#[cfg(feature = "graph_definition")]
-impl_json_schema!(crate::codes::GraphCompartmentUse, "GraphCompartmentUse");
-#[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
-impl_json_schema!(crate::codes::GroupMeasure, "GroupMeasure");
-#[cfg(feature = "group")]
-impl_json_schema!(crate::codes::GroupType, "GroupType");
-#[cfg(feature = "guidance_response")]
-impl_json_schema!(
-    crate::codes::GuidanceResponseStatus,
-    "GuidanceResponseStatus"
-);
-#[cfg(feature = "implementation_guide")]
-impl_json_schema!(crate::codes::GuidePageGeneration, "GuidePageGeneration");
-#[cfg(feature = "implementation_guide")]
-impl_json_schema!(crate::codes::GuideParameterCode, "GuideParameterCode");
-#[cfg(feature = "bundle")]
-impl_json_schema!(crate::codes::HTTPVerb, "HTTPVerb");
-impl_json_schema!(crate::codes::IdentifierUse, "IdentifierUse");
-#[cfg(feature = "person")]
-impl_json_schema!(
-    crate::codes::IdentityAssuranceLevel,
-    "IdentityAssuranceLevel"
-);
-#[cfg(feature = "imaging_study")]
-impl_json_schema!(crate::codes::ImagingStudyStatus, "ImagingStudyStatus");
-#[cfg(feature = "immunization_evaluation")]
-impl_json_schema!(
-    crate::codes::ImmunizationEvaluationStatusCodes,
-    "ImmunizationEvaluationStatusCodes"
-);
-#[cfg(feature = "immunization")]
-impl_json_schema!(
-    crate::codes::ImmunizationStatusCodes,
-    "ImmunizationStatusCodes"
-);
-#[cfg(any(feature = "charge_item_definition", feature = "invoice"))]
-impl_json_schema!(
-    crate::codes::InvoicePriceComponentType,
-    "InvoicePriceComponentType"
-);
-#[cfg(feature = "invoice")]
-impl_json_schema!(crate::codes::InvoiceStatus, "InvoiceStatus");
-#[cfg(feature = "operation_outcome")]
-impl_json_schema!(crate::codes::IssueSeverity, "IssueSeverity");
-#[cfg(feature = "operation_outcome")]
-impl_json_schema!(crate::codes::IssueType, "IssueType");
-#[cfg(feature = "patient")]
-impl_json_schema!(crate::codes::LinkType, "LinkType");
-#[cfg(feature = "linkage")]
-impl_json_schema!(crate::codes::LinkageType, "LinkageType");
-#[cfg(any(feature = "composition", feature = "list"))]
-impl_json_schema!(crate::codes::ListMode, "ListMode");
-#[cfg(feature = "list")]
-impl_json_schema!(crate::codes::ListStatus, "ListStatus");
-#[cfg(feature = "location")]
-impl_json_schema!(crate::codes::LocationMode, "LocationMode");
-#[cfg(feature = "location")]
-impl_json_schema!(crate::codes::LocationStatus, "LocationStatus");
-#[cfg(feature = "measure_report")]
-impl_json_schema!(crate::codes::MeasureReportStatus, "MeasureReportStatus");
-#[cfg(feature = "measure_report")]
-impl_json_schema!(crate::codes::MeasureReportType, "MeasureReportType");
-#[cfg(feature = "medication_administration")]
-impl_json_schema!(
-    crate::codes::MedicationAdministrationStatusCodes,
-    "MedicationAdministrationStatusCodes"
-);
-#[cfg(feature = "medication_dispense")]
-impl_json_schema!(
-    crate::codes::MedicationDispenseStatusCodes,
-    "MedicationDispenseStatusCodes"
-);
-#[cfg(feature = "medication_knowledge")]
-impl_json_schema!(
-    crate::codes::MedicationKnowledgeStatusCodes,
-    "MedicationKnowledgeStatusCodes"
-);
-#[cfg(feature = "medication_request")]
-impl_json_schema!(
-    crate::codes::MedicationRequestIntent,
-    "MedicationRequestIntent"
-);
-#[cfg(feature = "medication")]
-impl_json_schema!(crate::codes::MedicationStatusCodes, "MedicationStatusCodes");
-#[cfg(feature = "medication_statement")]
-impl_json_schema!(
-    crate::codes::MedicationStatusCodesCode,
-    "MedicationStatusCodesCode"
-);
-#[cfg(feature = "medication_request")]
-impl_json_schema!(
-    crate::codes::MedicationrequestStatus,
-    "MedicationrequestStatus"
-);
-#[cfg(feature = "message_definition")]
-impl_json_schema!(
-    crate::codes::MessageSignificanceCategory,
-    "MessageSignificanceCategory"
-);
-#[cfg(feature = "message_definition")]
-impl_json_schema!(
-    crate::codes::MessageheaderResponseRequest,
-    "MessageheaderResponseRequest"
-);
-impl_json_schema!(crate::codes::NameUse, "NameUse");
-#[cfg(feature = "naming_system")]
-impl_json_schema!(
-    crate::codes::NamingSystemIdentifierType,
-    "NamingSystemIdentifierType"
-);
-#[cfg(feature = "naming_system")]
-impl_json_schema!(crate::codes::NamingSystemType, "NamingSystemType");
-impl_json_schema!(crate::codes::NarrativeStatus, "NarrativeStatus");
-#[cfg(any(
-    feature = "claim_response",
-    feature = "explanation_of_benefit",
-    feature = "payment_reconciliation"
-))]
-impl_json_schema!(crate::codes::NoteType, "NoteType");
-#[cfg(feature = "observation_definition")]
-impl_json_schema!(crate::codes::ObservationDataType, "ObservationDataType");
-#[cfg(feature = "observation_definition")]
-impl_json_schema!(
-    crate::codes::ObservationRangeCategory,
-    "ObservationRangeCategory"
-);
-#[cfg(any(
-    feature = "detected_issue",
-    feature = "observation",
-    feature = "risk_assessment"
-))]
-impl_json_schema!(crate::codes::ObservationStatus, "ObservationStatus");
-#[cfg(feature = "operation_definition")]
-impl_json_schema!(crate::codes::OperationKind, "OperationKind");
-impl_json_schema!(crate::codes::OperationParameterUse, "OperationParameterUse");
-#[cfg(feature = "molecular_sequence")]
-impl_json_schema!(crate::codes::OrientationType, "OrientationType");
-#[cfg(feature = "appointment")]
-impl_json_schema!(crate::codes::ParticipantRequired, "ParticipantRequired");
-#[cfg(any(feature = "appointment", feature = "appointment_response"))]
-impl_json_schema!(crate::codes::ParticipationStatus, "ParticipationStatus");
-impl_json_schema!(
-    crate::codes::PropertyRepresentation,
-    "PropertyRepresentation"
-);
-#[cfg(feature = "code_system")]
-impl_json_schema!(crate::codes::PropertyType, "PropertyType");
-#[cfg(feature = "provenance")]
-impl_json_schema!(crate::codes::ProvenanceEntityRole, "ProvenanceEntityRole");
-#[cfg(any(
-    feature = "activity_definition",
-    feature = "capability_statement",
-    feature = "catalog_entry",
-    feature = "charge_item_definition",
-    feature = "code_system",
-    feature = "compartment_definition",
-    feature = "concept_map",
-    feature = "effect_evidence_synthesis",
-    feature = "event_definition",
-    feature = "evidence",
-    feature = "evidence_variable",
-    feature = "example_scenario",
-    feature = "graph_definition",
-    feature = "implementation_guide",
-    feature = "insurance_plan",
-    feature = "library",
-    feature = "measure",
-    feature = "message_definition",
-    feature = "naming_system",
-    feature = "operation_definition",
-    feature = "plan_definition",
-    feature = "questionnaire",
-    feature = "research_definition",
-    feature = "research_element_definition",
-    feature = "risk_evidence_synthesis",
-    feature = "search_parameter",
-    feature = "structure_definition",
-    feature = "structure_map",
-    feature = "terminology_capabilities",
-    feature = "test_script",
-    feature = "value_set"
-))]
-impl_json_schema!(crate::codes::PublicationStatus, "PublicationStatus");
-#[cfg(feature = "molecular_sequence")]
-impl_json_schema!(crate::codes::QualityType, "QualityType");
-impl_json_schema!(crate::codes::QuantityComparator, "QuantityComparator");
-#[cfg(feature = "questionnaire")]
-impl_json_schema!(
-    crate::codes::QuestionnaireItemOperator,
-    "QuestionnaireItemOperator"
-);
-#[cfg(feature = "questionnaire")]
-impl_json_schema!(crate::codes::QuestionnaireItemType, "QuestionnaireItemType");
-#[cfg(feature = "questionnaire_response")]
-impl_json_schema!(
-    crate::codes::QuestionnaireResponseStatus,
-    "QuestionnaireResponseStatus"
-);
-#[cfg(feature = "capability_statement")]
-impl_json_schema!(
-    crate::codes::ReferenceHandlingPolicy,
-    "ReferenceHandlingPolicy"
-);
-impl_json_schema!(crate::codes::ReferenceVersionRules, "ReferenceVersionRules");
-impl_json_schema!(crate::codes::RelatedArtifactType, "RelatedArtifactType");
-#[cfg(feature = "molecular_sequence")]
-impl_json_schema!(crate::codes::RepositoryType, "RepositoryType");
-#[cfg(any(
-    feature = "activity_definition",
-    feature = "device_request",
-    feature = "nutrition_order",
-    feature = "request_group",
-    feature = "service_request"
-))]
-impl_json_schema!(crate::codes::RequestIntent, "RequestIntent");
-#[cfg(any(
-    feature = "activity_definition",
-    feature = "communication",
-    feature = "communication_request",
-    feature = "device_request",
-    feature = "medication_request",
-    feature = "plan_definition",
-    feature = "request_group",
-    feature = "service_request",
-    feature = "supply_request",
-    feature = "task"
-))]
-impl_json_schema!(crate::codes::RequestPriority, "RequestPriority");
-#[cfg(feature = "activity_definition")]
-impl_json_schema!(crate::codes::RequestResourceType, "RequestResourceType");
-#[cfg(any(
-    feature = "care_plan",
-    feature = "communication_request",
-    feature = "device_request",
-    feature = "nutrition_order",
-    feature = "request_group",
-    feature = "service_request"
-))]
-impl_json_schema!(crate::codes::RequestStatus, "RequestStatus");
-#[cfg(feature = "research_element_definition")]
-impl_json_schema!(crate::codes::ResearchElementType, "ResearchElementType");
-#[cfg(feature = "research_study")]
-impl_json_schema!(crate::codes::ResearchStudyStatus, "ResearchStudyStatus");
-#[cfg(feature = "research_subject")]
-impl_json_schema!(crate::codes::ResearchSubjectStatus, "ResearchSubjectStatus");
-#[cfg(any(
-    feature = "capability_statement",
-    feature = "compartment_definition",
-    feature = "example_scenario",
-    feature = "graph_definition",
-    feature = "implementation_guide",
-    feature = "message_definition",
-    feature = "operation_definition",
-    feature = "questionnaire",
-    feature = "search_parameter"
-))]
-impl_json_schema!(crate::codes::ResourceType, "ResourceType");
-#[cfg(feature = "capability_statement")]
-impl_json_schema!(crate::codes::ResourceVersionPolicy, "ResourceVersionPolicy");
-#[cfg(feature = "message_header")]
-impl_json_schema!(crate::codes::ResponseType, "ResponseType");
-#[cfg(feature = "capability_statement")]
-impl_json_schema!(crate::codes::RestfulCapabilityMode, "RestfulCapabilityMode");
-#[cfg(feature = "implementation_guide")]
-impl_json_schema!(crate::codes::SPDXLicense, "SPDXLicense");
-#[cfg(feature = "search_parameter")]
-impl_json_schema!(crate::codes::SearchComparator, "SearchComparator");
-#[cfg(feature = "bundle")]
-impl_json_schema!(crate::codes::SearchEntryMode, "SearchEntryMode");
-#[cfg(feature = "search_parameter")]
-impl_json_schema!(crate::codes::SearchModifierCode, "SearchModifierCode");
-#[cfg(any(
-    feature = "capability_statement",
-    feature = "operation_definition",
-    feature = "search_parameter"
-))]
-impl_json_schema!(crate::codes::SearchParamType, "SearchParamType");
-#[cfg(feature = "molecular_sequence")]
-impl_json_schema!(crate::codes::SequenceType, "SequenceType");
-impl_json_schema!(crate::codes::SlicingRules, "SlicingRules");
-#[cfg(feature = "slot")]
-impl_json_schema!(crate::codes::SlotStatus, "SlotStatus");
-impl_json_schema!(crate::codes::SortDirection, "SortDirection");
-#[cfg(feature = "specimen_definition")]
-impl_json_schema!(
-    crate::codes::SpecimenContainedPreference,
-    "SpecimenContainedPreference"
-);
-#[cfg(feature = "specimen")]
-impl_json_schema!(crate::codes::SpecimenStatus, "SpecimenStatus");
-#[cfg(feature = "verification_result")]
-impl_json_schema!(crate::codes::Status, "Status");
-#[cfg(feature = "molecular_sequence")]
-impl_json_schema!(crate::codes::StrandType, "StrandType");
-#[cfg(feature = "structure_definition")]
-impl_json_schema!(
-    crate::codes::StructureDefinitionKind,
-    "StructureDefinitionKind"
-);
-#[cfg(feature = "structure_map")]
-impl_json_schema!(
-    crate::codes::StructureMapContextType,
-    "StructureMapContextType"
-);
-#[cfg(feature = "structure_map")]
-impl_json_schema!(
-    crate::codes::StructureMapGroupTypeMode,
-    "StructureMapGroupTypeMode"
-);
-#[cfg(feature = "structure_map")]
-impl_json_schema!(crate::codes::StructureMapInputMode, "StructureMapInputMode");
-#[cfg(feature = "structure_map")]
-impl_json_schema!(crate::codes::StructureMapModelMode, "StructureMapModelMode");
-#[cfg(feature = "structure_map")]
-impl_json_schema!(
-    crate::codes::StructureMapSourceListMode,
-    "StructureMapSourceListMode"
-);
-#[cfg(feature = "structure_map")]
-impl_json_schema!(
-    crate::codes::StructureMapTargetListMode,
-    "StructureMapTargetListMode"
-);
-#[cfg(feature = "structure_map")]
-impl_json_schema!(crate::codes::StructureMapTransform, "StructureMapTransform");
-#[cfg(feature = "subscription")]
-impl_json_schema!(
-    crate::codes::SubscriptionChannelType,
-    "SubscriptionChannelType"
-);
-#[cfg(feature = "subscription")]
-impl_json_schema!(crate::codes::SubscriptionStatus, "SubscriptionStatus");
-#[cfg(feature = "supply_delivery")]
-impl_json_schema!(crate::codes::SupplyDeliveryStatus, "SupplyDeliveryStatus");
-#[cfg(feature = "supply_request")]
-impl_json_schema!(crate::codes::SupplyRequestStatus, "SupplyRequestStatus");
-#[cfg(feature = "capability_statement")]
-impl_json_schema!(
-    crate::codes::SystemRestfulInteraction,
-    "SystemRestfulInteraction"
-);
-#[cfg(feature = "task")]
-impl_json_schema!(crate::codes::TaskIntent, "TaskIntent");
-#[cfg(feature = "task")]
-impl_json_schema!(crate::codes::TaskStatus, "TaskStatus");
-#[cfg(feature = "test_report")]
-impl_json_schema!(
-    crate::codes::TestReportActionResult,
-    "TestReportActionResult"
-);
-#[cfg(feature = "test_report")]
-impl_json_schema!(
-    crate::codes::TestReportParticipantType,
-    "TestReportParticipantType"
-);
-#[cfg(feature = "test_report")]
-impl_json_schema!(crate::codes::TestReportResult, "TestReportResult");
-#[cfg(feature = "test_report")]
-impl_json_schema!(crate::codes::TestReportStatus, "TestReportStatus");
-#[cfg(feature = "test_script")]
-impl_json_schema!(
-    crate::codes::TestScriptRequestMethodCode,
-    "TestScriptRequestMethodCode"
-);
-impl_json_schema!(crate::codes::TriggerType, "TriggerType");
-#[cfg(feature = "structure_definition")]
-impl_json_schema!(crate::codes::TypeDerivationRule, "TypeDerivationRule");
-#[cfg(feature = "capability_statement")]
-impl_json_schema!(
-    crate::codes::TypeRestfulInteraction,
-    "TypeRestfulInteraction"
-);
-#[cfg(feature = "device")]
-impl_json_schema!(crate::codes::UDIEntryType, "UDIEntryType");
-impl_json_schema!(crate::codes::UnitsOfTime, "UnitsOfTime");
-#[cfg(any(
-    feature = "claim",
-    feature = "claim_response",
-    feature = "explanation_of_benefit"
-))]
-impl_json_schema!(crate::codes::Use, "Use");
-#[cfg(feature = "vision_prescription")]
-impl_json_schema!(crate::codes::VisionBase, "VisionBase");
-#[cfg(feature = "vision_prescription")]
-impl_json_schema!(crate::codes::VisionEyes, "VisionEyes");
-#[cfg(feature = "search_parameter")]
-impl_json_schema!(crate::codes::XPathUsageType, "XPathUsageType");
 impl_json_schema!(crate::Resource, "Resource");

@@ -2,8 +2,6 @@
 
 //! Code generated from the FHIR R4 definitions; see `docs/codegen.md`.
 
-pub mod codes;
-pub mod datatypes;
 pub(crate) mod paths;
 mod resource;
 pub mod resources;

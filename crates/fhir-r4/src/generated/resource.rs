@@ -161,7 +161,7 @@ pub const RESOURCE_TYPES: &[&str] = &[
 ///
 /// A resource type whose cargo feature is off is kept losslessly as
 /// [`Resource::Raw`] JSON, as is, in lenient mode, an unknown resource type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Resource {
     #[cfg(feature = "account")]

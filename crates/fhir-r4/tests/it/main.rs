@@ -7,6 +7,7 @@ mod bad_input;
 #[cfg(feature = "client")]
 mod client_support;
 mod fidelity;
+mod open_values;
 mod sizes;
 #[cfg(all(feature = "client", feature = "patient", feature = "observation"))]
 mod typed_bundles;

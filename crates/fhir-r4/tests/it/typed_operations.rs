@@ -3,7 +3,8 @@
 
 use fhir_r4::Resource;
 use fhir_r4::client::{OperationOutput, OperationsExt as _, ValidateMode};
-use fhir_r4::resources::{OperationOutcome, Parameters, ParametersParameterValue, Patient};
+use fhir_r4::datatypes::OpenValue;
+use fhir_r4::resources::{OperationOutcome, Parameters, Patient};
 use futures::TryStreamExt as _;
 use serde_json::json;
 use wiremock::Mock;
@@ -230,9 +231,9 @@ async fn a_typed_operation_reads_parameters_a_direct_resource_or_a_return_parame
     let client = client(&server);
 
     let input = Parameters::new()
-        .with_value("count", ParametersParameterValue::Integer(2.into()))
-        .with_value("code", ParametersParameterValue::Code("a".into()))
-        .with_value("code", ParametersParameterValue::Code("b".into()));
+        .with_value("count", OpenValue::Integer(2.into()))
+        .with_value("code", OpenValue::Code("a".into()))
+        .with_value("code", OpenValue::Code("b".into()));
     let response = client
         .operation_typed("lookup-things")
         .instance::<Patient>("p1")

@@ -65,18 +65,12 @@ fn built_parameters_encode_as_the_spec_example() {
         other => panic!("not a Patient: {}", other.resource_type()),
     };
     let mut built = Parameters::new()
-        .with_value("exact", ParametersParameterValue::Boolean(true.into()))
+        .with_value("exact", OpenValue::Boolean(true.into()))
         .with_part(
             "property",
             vec![
-                ParametersParameter::new_value(
-                    "code",
-                    ParametersParameterValue::Code("focus".into()),
-                ),
-                ParametersParameter::new_value(
-                    "value",
-                    ParametersParameterValue::Code("top".into()),
-                ),
+                ParametersParameter::new_value("code", OpenValue::Code("focus".into())),
+                ParametersParameter::new_value("value", OpenValue::Code("top".into())),
             ],
         )
         .with_resource("patient", patient);
@@ -91,9 +85,9 @@ fn built_parameters_encode_as_the_spec_example() {
 #[test]
 fn repeated_names_are_kept_in_order() {
     let parameters = Parameters::new()
-        .with_value("code", ParametersParameterValue::Code("a".into()))
-        .with_value("count", ParametersParameterValue::Integer(3.into()))
-        .with_value("code", ParametersParameterValue::Uri("b".into()));
+        .with_value("code", OpenValue::Code("a".into()))
+        .with_value("count", OpenValue::Integer(3.into()))
+        .with_value("code", OpenValue::Uri("b".into()));
     let codes: Vec<_> = parameters
         .get_all("code")
         .map(|parameter| parameter.value_str().unwrap())

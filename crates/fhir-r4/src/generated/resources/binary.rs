@@ -8,7 +8,7 @@ use std::borrow::Cow;
 /// Pure binary content defined by a format other than FHIR.
 ///
 /// See <http://hl7.org/fhir/StructureDefinition/Binary>.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Binary {
     /// Logical id of this artifact.
     pub id: Option<String>,

@@ -1,0 +1,141 @@
+//! The JSON runtime behind the generated models: a pull reader, a writer, and the small,
+//! non-generic-over-the-format helpers that generated `decode`/`encode` functions call.
+//!
+//! Each generated type has exactly one concrete decode function and one encode function, all
+//! compiled inside this crate or `fhir-r4`; nothing is instantiated per serializer in a user's
+//! crate. Use `fhir_r4::Resource::from_slice` and `fhir_r4::Resource::to_vec` rather than this
+//! module, unless you are writing a decoder for a type of your own.
+
+mod error;
+mod reader;
+mod writer;
+
+pub mod de;
+pub mod ser;
+
+#[cfg(test)]
+mod tests;
+
+use fhir_core::DecodeError;
+
+use crate::datatypes::Meta;
+
+pub use error::Error;
+pub use reader::{DecodeOptions, MAX_DEPTH, Peek, Reader};
+pub use writer::Writer;
+
+/// A value that can be read from FHIR JSON.
+pub trait JsonDecode: Sized {
+    /// Reads one value from `r`.
+    ///
+    /// # Errors
+    ///
+    /// When the JSON does not match the type; the error's path is relative to this value.
+    fn decode(r: &mut Reader<'_>) -> Result<Self, Error>;
+}
+
+/// A value that can be written as FHIR JSON.
+pub trait JsonEncode {
+    /// Writes this value to `w`.
+    fn encode(&self, w: &mut Writer);
+}
+
+/// A choice element's enum (`ObservationValue` for `Observation.value[x]`).
+pub trait Choice {
+    /// The JSON name of the variant held (`valueQuantity`).
+    fn json_name(&self) -> &'static str;
+
+    /// Writes the variant held as a property of the object being written (`"valueQuantity": …`).
+    fn encode_choice(&self, w: &mut Writer);
+}
+
+/// Decodes one document of type `T`, whose errors' paths start with `root` (`Patient`).
+///
+/// # Errors
+///
+/// A [`DecodeError`] with the JSON path, line and column of the first problem.
+pub fn from_slice<T: JsonDecode>(bytes: &[u8], root: &str) -> Result<T, DecodeError> {
+    from_slice_with(bytes, root, DecodeOptions::default())
+}
+
+/// Like [`from_slice`], with options (such as lenient decoding).
+///
+/// # Errors
+///
+/// A [`DecodeError`] with the JSON path, line and column of the first problem.
+pub fn from_slice_with<T: JsonDecode>(
+    bytes: &[u8],
+    root: &str,
+    options: DecodeOptions,
+) -> Result<T, DecodeError> {
+    let mut r = Reader::new(bytes, options);
+    let value = T::decode(&mut r).and_then(|value| r.finish().map(|()| value));
+    value.map_err(|err| err.into_decode_error(Some(root), bytes))
+}
+
+/// Encodes a value as compact JSON.
+pub fn to_vec<T: JsonEncode + ?Sized>(value: &T) -> Vec<u8> {
+    let mut w = Writer::with_capacity(1024);
+    value.encode(&mut w);
+    w.into_bytes()
+}
+
+/// The `meta.versionId` of a resource, if set.
+pub fn version_id(meta: Option<&Meta>) -> Option<&str> {
+    meta?.version_id.as_ref()?.value.as_deref()
+}
+
+impl<T: JsonDecode> JsonDecode for Box<T> {
+    fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
+        match T::decode(r) {
+            Ok(value) => Ok(Box::new(value)),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+impl<T: JsonEncode + ?Sized> JsonEncode for Box<T> {
+    fn encode(&self, w: &mut Writer) {
+        (**self).encode(w);
+    }
+}
+
+/// Properties a lenient decoder did not know, kept as raw JSON in their original order.
+///
+/// Empty (and one pointer wide) unless [`DecodeOptions::lenient`] was on and the input had
+/// properties the model does not define. They are written back after the known properties.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+// The box keeps the (almost always empty) field one pointer wide instead of three.
+#[allow(clippy::box_collection)]
+pub struct UnknownFields(Option<Box<Vec<UnknownField>>>);
+
+/// One kept property: its name and its raw JSON text.
+type UnknownField = (String, Box<str>);
+
+impl UnknownFields {
+    /// Whether no unknown property was kept.
+    pub fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|fields| fields.is_empty())
+    }
+
+    /// The kept properties: name and raw JSON text.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .flat_map(|fields| fields.iter())
+            .map(|(key, json)| (key.as_str(), &**json))
+    }
+
+    /// Keeps a property; `json` must be one valid JSON value.
+    pub fn push(&mut self, key: String, json: Box<str>) {
+        self.0.get_or_insert_with(Box::default).push((key, json));
+    }
+
+    /// Writes the kept properties as members of the object being written.
+    pub fn encode(&self, w: &mut Writer) {
+        for (key, json) in self.iter() {
+            w.key(key);
+            w.raw(json);
+        }
+    }
+}

@@ -1,0 +1,566 @@
+//! A pull-style JSON reader over a byte slice.
+//!
+//! Generated decoders ask for exactly what they expect next (`begin_object`, `next_key`,
+//! `read_str`, …), so no intermediate tree is built and numbers keep their literal text.
+
+use std::borrow::Cow;
+
+use fhir_core::DecodeErrorKind;
+
+use super::Error;
+
+/// The deepest nesting of objects and arrays the reader accepts; deeper input is a
+/// [`DecodeErrorKind::TooDeep`] error rather than a stack overflow.
+pub const MAX_DEPTH: usize = 128;
+
+/// How strictly a document is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// Keep unknown properties and resource types instead of rejecting them.
+    ///
+    /// Off by default: a property the model does not know is an error naming its JSON path.
+    /// When on, unknown properties are kept as raw JSON on the object that holds them and written
+    /// back on output, and unknown resource types are kept as a `fhir_r4::RawResource`.
+    pub lenient: bool,
+}
+
+impl DecodeOptions {
+    /// Options that keep unknown properties and resource types instead of rejecting them.
+    pub fn lenient() -> Self {
+        Self { lenient: true }
+    }
+}
+
+/// The kind of the next JSON value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peek {
+    /// `{`.
+    Object,
+    /// `[`.
+    Array,
+    /// `"`.
+    String,
+    /// `-` or a digit.
+    Number,
+    /// `true` or `false`.
+    Bool,
+    /// `null`.
+    Null,
+}
+
+impl Peek {
+    /// The name of this kind of value, for error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Object => "an object",
+            Self::Array => "an array",
+            Self::String => "a string",
+            Self::Number => "a number",
+            Self::Bool => "a boolean",
+            Self::Null => "null",
+        }
+    }
+}
+
+/// A pull-style reader over one JSON document held in memory.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    input: &'a [u8],
+    pos: usize,
+    depth: usize,
+    first: bool,
+    options: DecodeOptions,
+}
+
+impl<'a> Reader<'a> {
+    /// Creates a reader over `input`; strings are checked to be UTF-8 as they are read.
+    pub fn new(input: &'a [u8], options: DecodeOptions) -> Self {
+        Self {
+            input,
+            pos: 0,
+            depth: 0,
+            first: false,
+            options,
+        }
+    }
+
+    /// The options this reader was created with.
+    pub fn options(&self) -> DecodeOptions {
+        self.options
+    }
+
+    /// The byte offset of the reader in its input.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// An error of `kind` at the current offset.
+    pub fn error(&self, kind: DecodeErrorKind, message: impl Into<String>) -> Error {
+        Error::new(kind, self.pos, message)
+    }
+
+    /// An "expected X, found Y" error for the next value.
+    pub fn invalid_type(&mut self, expected: &str) -> Error {
+        match self.peek() {
+            Ok(found) => self.error(
+                DecodeErrorKind::InvalidType,
+                format!("expected {expected}, found {}", found.name()),
+            ),
+            Err(err) => err,
+        }
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(&b) = self.input.get(self.pos) {
+            if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn peek_byte(&mut self) -> Result<u8, Error> {
+        self.skip_whitespace();
+        match self.input.get(self.pos) {
+            Some(&b) => Ok(b),
+            None => Err(self.error(DecodeErrorKind::Eof, "unexpected end of input")),
+        }
+    }
+
+    /// The kind of the next value, without consuming it.
+    ///
+    /// # Errors
+    ///
+    /// At the end of input, or when the next byte cannot start a JSON value.
+    pub fn peek(&mut self) -> Result<Peek, Error> {
+        match self.peek_byte()? {
+            b'{' => Ok(Peek::Object),
+            b'[' => Ok(Peek::Array),
+            b'"' => Ok(Peek::String),
+            b'-' | b'0'..=b'9' => Ok(Peek::Number),
+            b't' | b'f' => Ok(Peek::Bool),
+            b'n' => Ok(Peek::Null),
+            other => Err(self.error(
+                DecodeErrorKind::Syntax,
+                format!("unexpected character `{}`", char::from(other)),
+            )),
+        }
+    }
+
+    /// Checks that nothing but whitespace follows the document.
+    ///
+    /// # Errors
+    ///
+    /// A syntax error when anything else follows.
+    pub fn finish(&mut self) -> Result<(), Error> {
+        self.skip_whitespace();
+        if self.pos < self.input.len() {
+            return Err(self.error(
+                DecodeErrorKind::Syntax,
+                "trailing characters after the document",
+            ));
+        }
+        Ok(())
+    }
+
+    fn enter(&mut self) -> Result<(), Error> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error(
+                DecodeErrorKind::TooDeep,
+                format!("more than {MAX_DEPTH} nested objects and arrays"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Consumes the `{` that opens an object.
+    ///
+    /// # Errors
+    ///
+    /// When the next value is not an object, or nesting is too deep.
+    pub fn begin_object(&mut self) -> Result<(), Error> {
+        if self.peek_byte()? != b'{' {
+            return Err(self.invalid_type("an object"));
+        }
+        self.enter()?;
+        self.pos += 1;
+        self.first = true;
+        Ok(())
+    }
+
+    /// The next key of the current object (with its `:` consumed), or `None` after its `}`.
+    ///
+    /// # Errors
+    ///
+    /// On malformed or truncated JSON.
+    pub fn next_key(&mut self) -> Result<Option<Cow<'a, str>>, Error> {
+        let b = self.peek_byte()?;
+        if b == b'}' {
+            self.pos += 1;
+            self.depth -= 1;
+            self.first = false;
+            return Ok(None);
+        }
+        if self.first {
+            self.first = false;
+        } else if b == b',' {
+            self.pos += 1;
+        } else {
+            return Err(self.error(DecodeErrorKind::Syntax, "expected `,` or `}` in object"));
+        }
+        if self.peek_byte()? != b'"' {
+            return Err(self.error(DecodeErrorKind::Syntax, "expected a string key"));
+        }
+        let key = self.read_str()?;
+        if self.peek_byte()? != b':' {
+            return Err(self.error(DecodeErrorKind::Syntax, "expected `:` after key"));
+        }
+        self.pos += 1;
+        Ok(Some(key))
+    }
+
+    /// Consumes the `[` that opens an array.
+    ///
+    /// # Errors
+    ///
+    /// When the next value is not an array, or nesting is too deep.
+    pub fn begin_array(&mut self) -> Result<(), Error> {
+        if self.peek_byte()? != b'[' {
+            return Err(self.invalid_type("an array"));
+        }
+        self.enter()?;
+        self.pos += 1;
+        self.first = true;
+        Ok(())
+    }
+
+    /// Whether the current array has another item; consumes the `,` before it or the closing `]`.
+    ///
+    /// # Errors
+    ///
+    /// On malformed or truncated JSON.
+    pub fn next_item(&mut self) -> Result<bool, Error> {
+        let b = self.peek_byte()?;
+        if b == b']' {
+            self.pos += 1;
+            self.depth -= 1;
+            self.first = false;
+            return Ok(false);
+        }
+        if self.first {
+            self.first = false;
+        } else if b == b',' {
+            self.pos += 1;
+            if self.peek_byte()? == b']' {
+                return Err(self.error(DecodeErrorKind::Syntax, "trailing comma in array"));
+            }
+        } else {
+            return Err(self.error(DecodeErrorKind::Syntax, "expected `,` or `]` in array"));
+        }
+        Ok(true)
+    }
+
+    /// Consumes a `null` if one comes next.
+    ///
+    /// # Errors
+    ///
+    /// At the end of input, or on a malformed literal.
+    pub fn read_null(&mut self) -> Result<bool, Error> {
+        if self.peek_byte()? == b'n' {
+            self.literal(b"null")?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<(), Error> {
+        if self.input.get(self.pos..self.pos + word.len()) == Some(word) {
+            self.pos += word.len();
+            Ok(())
+        } else if self.input.len() < self.pos + word.len()
+            && word.starts_with(&self.input[self.pos..])
+        {
+            Err(self.error(DecodeErrorKind::Eof, "unexpected end of input"))
+        } else {
+            Err(self.error(DecodeErrorKind::Syntax, "invalid literal"))
+        }
+    }
+
+    /// Reads a boolean.
+    ///
+    /// # Errors
+    ///
+    /// When the next value is not `true` or `false`.
+    pub fn read_bool(&mut self) -> Result<bool, Error> {
+        match self.peek_byte()? {
+            b't' => self.literal(b"true").map(|()| true),
+            b'f' => self.literal(b"false").map(|()| false),
+            _ => Err(self.invalid_type("a boolean")),
+        }
+    }
+
+    /// Reads a number and returns its literal text, checked against the JSON grammar.
+    ///
+    /// # Errors
+    ///
+    /// When the next value is not a number.
+    pub fn read_number(&mut self) -> Result<&'a str, Error> {
+        let b = self.peek_byte()?;
+        if b != b'-' && !b.is_ascii_digit() {
+            return Err(self.invalid_type("a number"));
+        }
+        let start = self.pos;
+        let input = self.input;
+        let mut i = start;
+        if input.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while input.get(*i).is_some_and(u8::is_ascii_digit) {
+                *i += 1;
+            }
+            *i - from
+        };
+        let int_start = i;
+        let int_digits = digits(&mut i);
+        let mut valid = int_digits > 0 && !(int_digits > 1 && input.get(int_start) == Some(&b'0'));
+        if input.get(i) == Some(&b'.') {
+            i += 1;
+            valid &= digits(&mut i) > 0;
+        }
+        if matches!(input.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(input.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            valid &= digits(&mut i) > 0;
+        }
+        if !valid {
+            self.pos = i;
+            let kind = if i >= input.len() {
+                DecodeErrorKind::Eof
+            } else {
+                DecodeErrorKind::Syntax
+            };
+            return Err(self.error(kind, "invalid number"));
+        }
+        self.pos = i;
+        self.utf8(start, i)
+    }
+
+    /// Reads a string, borrowing it from the input when it has no escapes.
+    ///
+    /// # Errors
+    ///
+    /// When the next value is not a string, or the string is malformed.
+    pub fn read_str(&mut self) -> Result<Cow<'a, str>, Error> {
+        if self.peek_byte()? != b'"' {
+            return Err(self.invalid_type("a string"));
+        }
+        self.pos += 1;
+        let input = self.input;
+        let start = self.pos;
+        let mut i = start;
+        loop {
+            match input.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    return self.utf8(start, i).map(Cow::Borrowed);
+                }
+                Some(b'\\') => break,
+                Some(&b) if b < 0x20 => {
+                    self.pos = i;
+                    return Err(self.error(DecodeErrorKind::Syntax, "control character in string"));
+                }
+                Some(_) => i += 1,
+                None => {
+                    self.pos = i;
+                    return Err(self.error(DecodeErrorKind::Eof, "unterminated string"));
+                }
+            }
+        }
+        let mut out = String::with_capacity(i - start + 16);
+        out.push_str(self.utf8(start, i)?);
+        self.pos = i;
+        self.unescape_rest(&mut out)?;
+        Ok(Cow::Owned(out))
+    }
+
+    /// Reads a string into an owned `String`.
+    ///
+    /// # Errors
+    ///
+    /// When the next value is not a string, or the string is malformed.
+    pub fn read_string(&mut self) -> Result<String, Error> {
+        self.read_str().map(Cow::into_owned)
+    }
+
+    fn unescape_rest(&mut self, out: &mut String) -> Result<(), Error> {
+        let input = self.input;
+        loop {
+            let run_start = self.pos;
+            let mut i = run_start;
+            while let Some(&b) = input.get(i) {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                i += 1;
+            }
+            out.push_str(self.utf8(run_start, i)?);
+            self.pos = i;
+            match input.get(i) {
+                Some(b'"') => {
+                    self.pos = i + 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    let escaped = match input.get(i + 1) {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.pos = i + 2;
+                            let c = self.unicode_escape()?;
+                            out.push(c);
+                            continue;
+                        }
+                        Some(_) => {
+                            return Err(self.error(DecodeErrorKind::Syntax, "invalid escape"));
+                        }
+                        None => return Err(self.error(DecodeErrorKind::Eof, "unterminated string")),
+                    };
+                    self.pos = i + 2;
+                    out.push(escaped);
+                }
+                Some(_) => {
+                    return Err(self.error(DecodeErrorKind::Syntax, "control character in string"));
+                }
+                None => return Err(self.error(DecodeErrorKind::Eof, "unterminated string")),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, Error> {
+        let Some(digits) = self.input.get(self.pos..self.pos + 4) else {
+            return Err(self.error(DecodeErrorKind::Eof, "unterminated string"));
+        };
+        let mut value = 0;
+        for &d in digits {
+            let Some(v) = char::from(d).to_digit(16) else {
+                return Err(self.error(DecodeErrorKind::Syntax, "invalid \\u escape"));
+            };
+            value = value * 16 + v;
+        }
+        self.pos += 4;
+        Ok(value)
+    }
+
+    /// Decodes the `XXXX` (and a following low surrogate) after `\u`.
+    fn unicode_escape(&mut self) -> Result<char, Error> {
+        let first = self.hex4()?;
+        let code = if (0xD800..0xDC00).contains(&first) {
+            if self.input.get(self.pos..self.pos + 2) != Some(b"\\u") {
+                return Err(self.error(DecodeErrorKind::Syntax, "lone surrogate in \\u escape"));
+            }
+            self.pos += 2;
+            let second = self.hex4()?;
+            if !(0xDC00..0xE000).contains(&second) {
+                return Err(self.error(DecodeErrorKind::Syntax, "lone surrogate in \\u escape"));
+            }
+            0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00)
+        } else {
+            first
+        };
+        char::from_u32(code)
+            .ok_or_else(|| self.error(DecodeErrorKind::Syntax, "lone surrogate in \\u escape"))
+    }
+
+    /// Skips the next value, whatever it is, and returns its raw text.
+    ///
+    /// # Errors
+    ///
+    /// On malformed or truncated JSON, or nesting that is too deep.
+    pub fn raw_value(&mut self) -> Result<&'a str, Error> {
+        self.skip_whitespace();
+        let start = self.pos;
+        self.skip_value()?;
+        self.utf8(start, self.pos)
+    }
+
+    /// Skips the next value, whatever it is.
+    ///
+    /// # Errors
+    ///
+    /// On malformed or truncated JSON, or nesting that is too deep.
+    pub fn skip_value(&mut self) -> Result<(), Error> {
+        match self.peek()? {
+            Peek::Object => {
+                self.begin_object()?;
+                while self.next_key()?.is_some() {
+                    self.skip_value()?;
+                }
+                Ok(())
+            }
+            Peek::Array => {
+                self.begin_array()?;
+                while self.next_item()? {
+                    self.skip_value()?;
+                }
+                Ok(())
+            }
+            Peek::String => self.read_str().map(drop),
+            Peek::Number => self.read_number().map(drop),
+            Peek::Bool => self.read_bool().map(drop),
+            Peek::Null => self.read_null().map(drop),
+        }
+    }
+
+    /// Finds the string value of `key` in the object that starts at the current position,
+    /// without consuming anything. Used to read `resourceType` wherever it appears.
+    ///
+    /// # Errors
+    ///
+    /// When the next value is not an object, or the object is malformed.
+    pub fn find_string_key(&mut self, key: &str) -> Result<Option<Cow<'a, str>>, Error> {
+        let (pos, depth, first) = (self.pos, self.depth, self.first);
+        let found = self.find_string_key_inner(key);
+        self.pos = pos;
+        self.depth = depth;
+        self.first = first;
+        found
+    }
+
+    fn find_string_key_inner(&mut self, key: &str) -> Result<Option<Cow<'a, str>>, Error> {
+        self.begin_object()?;
+        while let Some(k) = self.next_key()? {
+            if k == key {
+                return match self.peek()? {
+                    Peek::String => self.read_str().map(Some),
+                    _ => Err(self.invalid_type("a string").in_owned_key(key)),
+                };
+            }
+            self.skip_value()?;
+        }
+        Ok(None)
+    }
+
+    /// The input between `start` and `end` as text.
+    fn utf8(&self, start: usize, end: usize) -> Result<&'a str, Error> {
+        let bytes = self.input.get(start..end).unwrap_or_default();
+        std::str::from_utf8(bytes).map_err(|err| {
+            Error::new(
+                DecodeErrorKind::Syntax,
+                start + err.valid_up_to(),
+                "invalid UTF-8 in string",
+            )
+        })
+    }
+}
