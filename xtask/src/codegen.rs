@@ -125,8 +125,8 @@ fn manifest_with_features(
         .ok_or("the manifest has no end of the generated features block")?;
     let mut block = String::new();
     if kind == FeatureBlock::Models {
-        // `client` is declared by hand above the block; the default keeps it on.
-        block.push_str("default = [\"all-resources\", \"client\"]\n");
+        // `client` and `rest` are declared by hand above the block; the default keeps them on.
+        block.push_str("default = [\"all-resources\", \"client\", \"rest\"]\n");
     }
     block.push_str("# Every resource type; each also has a feature of its own, named below.\n");
     block.push_str("all-resources = [\n");

@@ -958,8 +958,10 @@ fn emit_root_mod(krate: TargetCrate) -> TokenStream {
         TargetCrate::Models => quote! {
             #![doc = " Code generated from the FHIR R4 definitions; see `docs/codegen.md`."]
 
+            #[cfg(feature = "rest")]
             pub(crate) mod paths;
             pub mod resources;
+            #[cfg(feature = "rest")]
             pub(crate) mod search;
             mod resource;
             pub(crate) mod schema;

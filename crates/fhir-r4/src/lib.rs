@@ -18,8 +18,10 @@
 //!   primitive value types (`Decimal`, `Date`, `DateTime`, `Instant`, `Time`, …).
 //! - [`json`]: the JSON runtime behind the models; [`DecodeOptions`] selects lenient decoding.
 //! - [`validate`]: checks that are not part of parsing, such as missing required elements.
-//! - [`search`]: typed search parameters per resource type and the [`search::Search`] query.
-//! - [`paths`]: the relative path and query of every RESTful interaction, without a client.
+//! - [`search`] (cargo feature `rest`, on by default): typed search parameters per resource
+//!   type and the [`search::Search`] query.
+//! - [`paths`] (feature `rest`): the relative path and query of every RESTful interaction,
+//!   without a client.
 //! - `client` (the `client` cargo feature, on by default): typed calls on
 //!   [`fhir_core::Client`]: R4 views of search pages, `$everything`, `$validate` and typed
 //!   operations. Without the feature this crate compiles no HTTP stack.
@@ -84,7 +86,9 @@ pub mod client;
 mod ext;
 #[cfg(feature = "schemars")]
 mod json_schema;
+#[cfg(feature = "rest")]
 pub mod paths;
+#[cfg(feature = "rest")]
 pub mod search;
 pub mod validate;
 

@@ -13,6 +13,7 @@ use fhir_r4::codes::ObservationStatus;
 use fhir_r4::datatypes::{CodeableConcept, Coding, HumanName, Identifier, Quantity, Reference};
 use fhir_r4::primitives::{Decimal, Primitive};
 use fhir_r4::resources::{Observation, ObservationValue, Patient};
+use fhir_r4::search::{Search, Token, observation};
 use fhir_r4::thin_vec;
 use futures::TryStreamExt as _;
 
@@ -224,15 +225,14 @@ async fn steps(
         created.observations.len()
     ));
 
-    // 2. Search the Patient's heart rates, two per page, with the Patient included.
-    // Raw parameters; `fhir_r4::search::Search<Observation>` types them once it lands.
-    let mut pages = client
-        .search::<Observation>()
-        .param("subject", format!("Patient/{patient_id}"))
-        .params(SearchParams::new().with_token("code", Some(HEART_RATE.0), HEART_RATE.1))
-        .param("_include", "Observation:patient")
-        .count(2)
-        .pages();
+    // 2. Search the Patient's heart rates, two per page, with the Patient included: typed
+    // parameters of Observation (a Patient parameter here would not compile).
+    let query = Search::<Observation>::new()
+        .and(observation::subject().to::<Patient>(&patient_id))
+        .and(observation::code().eq(Token::new(HEART_RATE.0, HEART_RATE.1)))
+        .include(observation::patient())
+        .count(2);
+    let mut pages = client.search_with(query).pages();
     let (mut page_count, mut matches) = (0, 0);
     let mut included = std::collections::BTreeSet::new();
     while let Some(page) = pages.try_next().await? {

@@ -2,9 +2,11 @@
 
 //! Code generated from the FHIR R4 definitions; see `docs/codegen.md`.
 
+#[cfg(feature = "rest")]
 pub(crate) mod paths;
 mod resource;
 pub mod resources;
 pub(crate) mod schema;
+#[cfg(feature = "rest")]
 pub(crate) mod search;
 pub use resource::{RESOURCE_TYPES, Resource};

@@ -15,5 +15,10 @@ mod typed_bundles;
 mod typed_operations;
 #[cfg(all(feature = "client", feature = "patient", feature = "observation"))]
 mod typed_pages;
-#[cfg(all(feature = "client", feature = "patient", feature = "observation"))]
+#[cfg(all(
+    feature = "client",
+    feature = "rest",
+    feature = "patient",
+    feature = "observation"
+))]
 mod typed_search;
