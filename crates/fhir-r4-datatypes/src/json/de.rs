@@ -208,16 +208,50 @@ pub fn prim_vec_ext<T>(
     Ok(())
 }
 
-/// Fails when the choice element already holds a variant other than `key`.
-fn vacant(r: &Reader<'_>, key: &'static str, held: Option<&'static str>) -> Result<(), Error> {
+/// Fails when the choice element already holds a variant other than `wanted`; `held` names the
+/// variant held the same way (a JSON name for a choice, a type name for an open-type element),
+/// and `key` is the property being read, for the error's path.
+fn vacant(
+    r: &Reader<'_>,
+    key: &str,
+    wanted: &'static str,
+    held: Option<&'static str>,
+) -> Result<(), Error> {
     match held {
-        Some(held) if held != key => Err(r
+        Some(held) if held != wanted => Err(r
             .error(
                 DecodeErrorKind::InvalidValue,
-                format!("`{held}` and `{key}` are two variants of one choice element"),
+                format!("`{key}` and a `{held}` variant are two variants of one choice element"),
             )
-            .in_key(key)),
+            .in_owned_key(key)),
         _ => Ok(()),
+    }
+}
+
+/// The primitive a variant holds, inserted empty when the choice is vacant (a `_valueString`
+/// may come before its `valueString`); fails when another variant is held.
+fn variant_slot<'s, C, T>(
+    r: &Reader<'_>,
+    key: &str,
+    wanted: &'static str,
+    held: Option<&'static str>,
+    slot: &'s mut Option<C>,
+    wrap: fn(Primitive<T>) -> C,
+    get: fn(&mut C) -> Option<&mut Primitive<T>>,
+) -> Result<&'s mut Primitive<T>, Error> {
+    vacant(r, key, wanted, held)?;
+    let held = match slot {
+        Some(held) => held,
+        None => slot.insert(wrap(Primitive::default())),
+    };
+    match get(held) {
+        Some(primitive) => Ok(primitive),
+        None => Err(r
+            .error(
+                DecodeErrorKind::InvalidValue,
+                "two variants of one choice element",
+            )
+            .in_owned_key(key)),
     }
 }
 
@@ -239,32 +273,9 @@ pub fn choice<C: Choice, T: JsonDecode>(
     slot: &mut Option<C>,
     wrap: fn(T) -> C,
 ) -> Result<(), Error> {
-    vacant(r, key, held(slot))?;
+    vacant(r, key, key, held(slot))?;
     *slot = Some(wrap(decode_in(r, key)?));
     Ok(())
-}
-
-fn choice_slot<'s, C: Choice, T>(
-    r: &Reader<'_>,
-    key: &'static str,
-    slot: &'s mut Option<C>,
-    wrap: fn(Primitive<T>) -> C,
-    get: fn(&mut C) -> Option<&mut Primitive<T>>,
-) -> Result<&'s mut Primitive<T>, Error> {
-    vacant(r, key, held(slot))?;
-    let held = match slot {
-        Some(held) => held,
-        None => slot.insert(wrap(Primitive::default())),
-    };
-    match get(held) {
-        Some(primitive) => Ok(primitive),
-        None => Err(r
-            .error(
-                DecodeErrorKind::InvalidValue,
-                "two variants of one choice element",
-            )
-            .in_key(key)),
-    }
 }
 
 /// Reads the value of a primitive variant of a choice element (`valueString`).
@@ -280,7 +291,7 @@ pub fn choice_prim<C: Choice, T: JsonDecode>(
     get: fn(&mut C) -> Option<&mut Primitive<T>>,
 ) -> Result<(), Error> {
     let value = decode_in(r, key)?;
-    choice_slot(r, key, slot, wrap, get)?.value = Some(value);
+    variant_slot(r, key, key, held(slot), slot, wrap, get)?.value = Some(value);
     Ok(())
 }
 
@@ -298,32 +309,15 @@ pub fn choice_prim_ext<C: Choice, T>(
     get: fn(&mut C) -> Option<&mut Primitive<T>>,
 ) -> Result<(), Error> {
     let extension = element_extension(r, key)?;
-    choice_slot(r, key, slot, wrap, get)?.extension = Some(extension);
+    variant_slot(r, key, key, held(slot), slot, wrap, get)?.extension = Some(extension);
     Ok(())
 }
 
 // Open-type elements (`Extension.value[x]`, …) share one enum, `OpenValue`; their JSON names
 // are built at run time (`value` + `Quantity`), so errors name the property by its actual key.
 
-/// Fails when the open-type element already holds a variant other than `type_name`.
-fn open_vacant(
-    r: &Reader<'_>,
-    key: &str,
-    type_name: &'static str,
-    slot: &Option<OpenValue>,
-) -> Result<(), Error> {
-    match slot {
-        Some(held) if held.type_name() != type_name => Err(r
-            .error(
-                DecodeErrorKind::InvalidValue,
-                format!(
-                    "`{key}` and a `{}` value are two variants of one choice element",
-                    held.type_name()
-                ),
-            )
-            .in_owned_key(key)),
-        _ => Ok(()),
-    }
+fn open_held(slot: &Option<OpenValue>) -> Option<&'static str> {
+    slot.as_ref().map(OpenValue::type_name)
 }
 
 /// Reads a complex variant of an open-type element (`valueQuantity`).
@@ -338,37 +332,13 @@ pub fn open<T: JsonDecode>(
     slot: &mut Option<OpenValue>,
     wrap: fn(T) -> OpenValue,
 ) -> Result<(), Error> {
-    open_vacant(r, key, type_name, slot)?;
+    vacant(r, key, type_name, open_held(slot))?;
     match T::decode(r) {
         Ok(value) => {
             *slot = Some(wrap(value));
             Ok(())
         }
         Err(err) => Err(err.in_owned_key(key)),
-    }
-}
-
-fn open_slot<'s, T>(
-    r: &Reader<'_>,
-    key: &str,
-    type_name: &'static str,
-    slot: &'s mut Option<OpenValue>,
-    wrap: fn(Primitive<T>) -> OpenValue,
-    get: fn(&mut OpenValue) -> Option<&mut Primitive<T>>,
-) -> Result<&'s mut Primitive<T>, Error> {
-    open_vacant(r, key, type_name, slot)?;
-    let held = match slot {
-        Some(held) => held,
-        None => slot.insert(wrap(Primitive::default())),
-    };
-    match get(held) {
-        Some(primitive) => Ok(primitive),
-        None => Err(r
-            .error(
-                DecodeErrorKind::InvalidValue,
-                "two variants of one choice element",
-            )
-            .in_owned_key(key)),
     }
 }
 
@@ -389,7 +359,7 @@ pub fn open_prim<T: JsonDecode>(
         Ok(value) => value,
         Err(err) => return Err(err.in_owned_key(key)),
     };
-    open_slot(r, key, type_name, slot, wrap, get)?.value = Some(value);
+    variant_slot(r, key, type_name, open_held(slot), slot, wrap, get)?.value = Some(value);
     Ok(())
 }
 
@@ -411,7 +381,7 @@ pub fn open_prim_ext<T>(
         Ok(extension) => Box::new(extension),
         Err(err) => return Err(err.in_owned_key(key)),
     };
-    open_slot(r, key, type_name, slot, wrap, get)?.extension = Some(extension);
+    variant_slot(r, key, type_name, open_held(slot), slot, wrap, get)?.extension = Some(extension);
     Ok(())
 }
 
