@@ -25,7 +25,7 @@
 use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::client::Client;
 use crate::error::Error;
@@ -75,22 +75,77 @@ impl EntryHandle {
 }
 
 /// Builds a `batch` or `transaction` Bundle; see the [module docs](self).
+///
+/// Each resource is embedded as the bytes its own [`Resource::to_json_vec`] wrote, never
+/// through [`serde_json::Value`]: decimal text (`1.50` stays `1.50`), key order and every
+/// other detail reach the server exactly as the model encodes them.
 #[derive(Debug)]
 #[must_use = "a Bundle does nothing until sent"]
 pub struct BundleBuilder {
     client: Client,
     kind: BundleKind,
-    entries: Vec<Value>,
+    entries: Vec<RequestEntry>,
     prefer: Option<Prefer>,
 }
 
-fn to_json<R: Resource>(resource: &R) -> Result<Value, Error> {
+/// One entry as it is sent.
+#[derive(Debug, serde::Serialize)]
+struct RequestEntry {
+    #[serde(rename = "fullUrl", skip_serializing_if = "Option::is_none")]
+    full_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    resource: Option<Box<RawValue>>,
+    request: EntryRequest,
+}
+
+/// `Bundle.entry.request`, in the order FHIR lists its elements.
+#[derive(Debug, serde::Serialize)]
+struct EntryRequest {
+    method: &'static str,
+    url: String,
+    #[serde(rename = "ifMatch", skip_serializing_if = "Option::is_none")]
+    if_match: Option<String>,
+    #[serde(rename = "ifNoneExist", skip_serializing_if = "Option::is_none")]
+    if_none_exist: Option<String>,
+}
+
+impl EntryRequest {
+    fn new(method: &'static str, url: String) -> Self {
+        Self {
+            method,
+            url,
+            if_match: None,
+            if_none_exist: None,
+        }
+    }
+}
+
+/// The Bundle as it is sent: `resourceType` first, entries in order.
+#[derive(serde::Serialize)]
+struct RequestBundle<'a> {
+    #[serde(rename = "resourceType")]
+    resource_type: &'static str,
+    #[serde(rename = "type")]
+    bundle_type: &'static str,
+    entry: &'a [RequestEntry],
+}
+
+/// The resource's own encoding, checked to be one JSON object.
+fn raw_resource<R: Resource>(resource: &R) -> Result<Box<RawValue>, Error> {
     let bytes = resource.to_json_vec().map_err(Error::encode)?;
-    serde_json::from_slice(&bytes).map_err(|err| {
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::encode(crate::EncodeError::new("the resource is not UTF-8")))?;
+    let raw = RawValue::from_string(text).map_err(|err| {
         Error::encode(crate::EncodeError::new(format!(
             "the resource is not JSON: {err}"
         )))
-    })
+    })?;
+    if !raw.get().trim_start().starts_with('{') {
+        return Err(Error::encode(crate::EncodeError::new(
+            "the resource is not a JSON object",
+        )));
+    }
+    Ok(raw)
 }
 
 impl BundleBuilder {
@@ -106,18 +161,14 @@ impl BundleBuilder {
     fn push(
         &mut self,
         full_url: Option<String>,
-        resource: Option<Value>,
-        request: Value,
+        resource: Option<Box<RawValue>>,
+        request: EntryRequest,
     ) -> EntryHandle {
-        let mut entry = Map::new();
-        if let Some(full_url) = &full_url {
-            entry.insert("fullUrl".into(), json!(full_url));
-        }
-        if let Some(resource) = resource {
-            entry.insert("resource".into(), resource);
-        }
-        entry.insert("request".into(), request);
-        self.entries.push(Value::Object(entry));
+        self.entries.push(RequestEntry {
+            full_url: full_url.clone(),
+            resource,
+            request,
+        });
         EntryHandle {
             index: self.entries.len() - 1,
             full_url,
@@ -130,21 +181,18 @@ impl BundleBuilder {
         if_none_exist: Option<&SearchParams>,
     ) -> Result<EntryHandle, Error> {
         let resource_type = resource_type_of(resource)?;
-        let mut json = to_json(resource)?;
         // A created resource gets its id from the server; its entry is named by a fresh UUID.
-        if let Some(object) = json.as_object_mut() {
-            object.remove("id");
-        }
-        let mut request = json!({"method": "POST", "url": resource_type});
-        if let Some(search) = if_none_exist {
-            request["ifNoneExist"] = json!(search.to_query());
-        }
+        let raw = crate::raw::without_member(raw_resource(resource)?, "id")
+            .map_err(|err| Error::encode(crate::EncodeError::new(err.to_string())))?;
+        let mut request = EntryRequest::new("POST", resource_type);
+        request.if_none_exist = if_none_exist.map(SearchParams::to_query);
         let full_url = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-        Ok(self.push(Some(full_url), Some(json), request))
+        Ok(self.push(Some(full_url), Some(raw), request))
     }
 
     /// Adds a create; reference the new resource from other entries with
-    /// [`EntryHandle::reference`].
+    /// [`EntryHandle::reference`]. An `id` the resource has is left out (the server assigns
+    /// one); everything else is sent as the resource encodes itself.
     ///
     /// # Errors
     ///
@@ -178,13 +226,10 @@ impl BundleBuilder {
             .filter(|id| !id.is_empty())
             .ok_or_else(|| Error::invalid_request("the resource to update has no id"))?
             .to_owned();
-        let url = format!("{resource_type}/{id}");
-        let mut request = json!({"method": "PUT", "url": url});
-        if let Some(version) = if_match {
-            request["ifMatch"] = json!(etag_for(version));
-        }
+        let mut request = EntryRequest::new("PUT", format!("{resource_type}/{id}"));
+        request.if_match = if_match.map(etag_for);
         let full_url = self.client.url_for(&[&resource_type, &id]).to_string();
-        Ok(self.push(Some(full_url), Some(to_json(resource)?), request))
+        Ok(self.push(Some(full_url), Some(raw_resource(resource)?), request))
     }
 
     /// Adds an update of the resource's own id.
@@ -225,10 +270,9 @@ impl BundleBuilder {
             ));
         }
         let resource_type = resource_type_of(resource)?;
-        let request =
-            json!({"method": "PUT", "url": format!("{resource_type}?{}", search.to_query())});
+        let request = EntryRequest::new("PUT", format!("{resource_type}?{}", search.to_query()));
         let full_url = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-        Ok(self.push(Some(full_url), Some(to_json(resource)?), request))
+        Ok(self.push(Some(full_url), Some(raw_resource(resource)?), request))
     }
 
     /// Adds a JSON Patch of `resource_type/id`, sent as a Binary entry as FHIR R4 requires.
@@ -249,9 +293,12 @@ impl BundleBuilder {
         }
         use base64::Engine as _;
         let data = base64::engine::general_purpose::STANDARD.encode(patch.to_string());
-        let binary =
-            json!({"resourceType": "Binary", "contentType": crate::JSON_PATCH, "data": data});
-        let request = json!({"method": "PATCH", "url": format!("{resource_type}/{id}")});
+        let binary = serde_json::to_string(&json!({
+            "resourceType": "Binary", "contentType": crate::JSON_PATCH, "data": data
+        }))
+        .and_then(RawValue::from_string)
+        .map_err(|err| Error::encode(crate::EncodeError::new(err.to_string())))?;
+        let request = EntryRequest::new("PATCH", format!("{resource_type}/{id}"));
         Ok(self.push(None, Some(binary), request))
     }
 
@@ -260,7 +307,7 @@ impl BundleBuilder {
         self.push(
             None,
             None,
-            json!({"method": "DELETE", "url": format!("{resource_type}/{id}")}),
+            EntryRequest::new("DELETE", format!("{resource_type}/{id}")),
         )
     }
 
@@ -282,14 +329,14 @@ impl BundleBuilder {
         Ok(self.push(
             None,
             None,
-            json!({"method": "DELETE", "url": format!("{resource_type}?{}", search.to_query())}),
+            EntryRequest::new("DELETE", format!("{resource_type}?{}", search.to_query())),
         ))
     }
 
     /// Adds a read or search (`GET`) of `url`, relative to the base (`Patient/1`,
     /// `Observation?code=…`).
     pub fn get(&mut self, url: &str) -> EntryHandle {
-        self.push(None, None, json!({"method": "GET", "url": url}))
+        self.push(None, None, EntryRequest::new("GET", url.to_owned()))
     }
 
     /// `Prefer: return=…` for the entries' responses.
@@ -308,9 +355,27 @@ impl BundleBuilder {
         self.entries.is_empty()
     }
 
-    /// The Bundle as JSON, as it will be sent.
-    pub fn to_bundle(&self) -> Value {
-        json!({"resourceType": "Bundle", "type": self.kind.as_str(), "entry": self.entries})
+    /// The Bundle exactly as it will be sent: FHIR JSON bytes, each resource as it encoded
+    /// itself.
+    pub fn to_json_vec(&self) -> Vec<u8> {
+        let bundle = RequestBundle {
+            resource_type: "Bundle",
+            bundle_type: self.kind.as_str(),
+            entry: &self.entries,
+        };
+        // Strings, raw JSON and plain structs only: serializing cannot fail.
+        serde_json::to_vec(&bundle).unwrap_or_default()
+    }
+
+    /// The Bundle as it will be sent, decoded as `B` (a model's `Bundle`, or
+    /// `serde_json::Value`, which loses decimal text: prefer a model or
+    /// [`to_json_vec`](Self::to_json_vec)).
+    ///
+    /// # Errors
+    ///
+    /// A [`DecodeError`] when `B` cannot represent the Bundle.
+    pub fn to_bundle<B: Resource>(&self) -> Result<B, DecodeError> {
+        B::from_json_slice(&self.to_json_vec())
     }
 
     /// Sends the Bundle.
@@ -321,10 +386,8 @@ impl BundleBuilder {
     /// a decode error naming the entry when the response Bundle is malformed or has another
     /// number of entries than the request.
     pub async fn send(self) -> Result<BundleResponse, Error> {
-        let body = serde_json::to_vec(&self.to_bundle())
-            .map_err(|err| Error::encode(crate::EncodeError::new(err.to_string())))?;
         let request = Prepared::new(Method::POST, self.client.url_for(&[]))
-            .body(Body::fhir_json(body))
+            .body(Body::fhir_json(self.to_json_vec()))
             .prefer(self.prefer.or(self.client.inner.prefer));
         let raw = self.client.execute(request).await?.success(&self.client)?;
         let entries = parse_response(&raw.body, self.kind, &self.entries)
@@ -473,19 +536,14 @@ struct ResponseShape {
 }
 
 /// `POST Patient`: the request of a request entry, to name it in errors.
-fn describe_request(entry: &Value) -> String {
-    let request = &entry["request"];
-    format!(
-        "{} {}",
-        request["method"].as_str().unwrap_or("?"),
-        request["url"].as_str().unwrap_or("?")
-    )
+fn describe_request(entry: &RequestEntry) -> String {
+    format!("{} {}", entry.request.method, entry.request.url)
 }
 
 fn parse_response(
     body: &[u8],
     kind: BundleKind,
-    sent: &[Value],
+    sent: &[RequestEntry],
 ) -> Result<Vec<EntryResponse>, DecodeError> {
     let expected = sent.len();
     let shape: ResponseBundleShape = decode_with_serde(body)?;

@@ -44,9 +44,13 @@ pub(crate) struct ClientInner {
     pub(crate) base: Url,
     pub(crate) http: reqwest::Client,
     pub(crate) auth: Arc<dyn AuthProvider>,
-    /// The headers every request starts with: the default headers, `User-Agent` and `Accept`,
-    /// built once so a request clones one small map.
+    /// The headers every request to the base URL's origin starts with: the default headers,
+    /// `User-Agent` and `Accept`, built once so a request clones one small map.
     pub(crate) request_headers: HeaderMap,
+    /// The headers a request to another origin starts with: `User-Agent` and `Accept` only
+    /// (default headers may carry tenant ids or API keys meant for the FHIR server).
+    pub(crate) own_headers: HeaderMap,
+    pub(crate) limits: Limits,
     /// The per-request timeout, when it is not already the reqwest client's own.
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) timeout: Option<Duration>,
@@ -66,6 +70,7 @@ impl fmt::Debug for Client {
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
             .field("max_get_url_len", &self.inner.max_get_url_len)
+            .field("limits", &self.inner.limits)
             .finish_non_exhaustive()
     }
 }
@@ -124,26 +129,47 @@ impl Client {
         {
             return true;
         }
-        let base = &self.inner.base;
-        if url.scheme() != base.scheme()
-            || url.host_str() != base.host_str()
-            || url.port_or_known_default() != base.port_or_known_default()
-        {
-            return false;
+        crate::credentials::is_under_base(&self.inner.base, url)
+    }
+}
+
+/// The reqwest client to use, or the builder to make it from.
+enum HttpClient {
+    Client(reqwest::Client),
+    Builder(Box<reqwest::ClientBuilder>),
+}
+
+/// The default of [`ClientBuilder::max_response_bytes`]: 256 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 256 << 20;
+
+/// The bounds of every call: body size, waits, redirects, paging.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    pub(crate) max_response_bytes: Option<usize>,
+    pub(crate) read_idle_timeout: Option<Duration>,
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) max_redirects: usize,
+    pub(crate) max_empty_pages: usize,
+    pub(crate) allow_cross_origin_links: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_response_bytes: Some(DEFAULT_MAX_RESPONSE_BYTES),
+            read_idle_timeout: Some(Duration::from_secs(60)),
+            deadline: Some(Duration::from_secs(300)),
+            max_redirects: 10,
+            max_empty_pages: 5,
+            allow_cross_origin_links: false,
         }
-        let base_path = base.path().trim_end_matches('/');
-        let path = url.path();
-        path == base_path
-            || path
-                .strip_prefix(base_path)
-                .is_some_and(|rest| rest.starts_with('/'))
     }
 }
 
 /// Configures a [`Client`].
 pub struct ClientBuilder {
     base_url: String,
-    http: Option<reqwest::Client>,
+    http: Option<HttpClient>,
     auth: Arc<dyn AuthProvider>,
     default_headers: HeaderMap,
     user_agent: Option<String>,
@@ -152,6 +178,7 @@ pub struct ClientBuilder {
     timer: Arc<dyn Timer>,
     max_get_url_len: usize,
     prefer: Option<Prefer>,
+    limits: Limits,
     invalid_header: Option<String>,
 }
 
@@ -179,19 +206,37 @@ impl ClientBuilder {
             timer: Arc::new(TokioTimer),
             max_get_url_len: DEFAULT_MAX_GET_URL_LEN,
             prefer: None,
+            limits: Limits::default(),
             invalid_header: None,
         }
     }
 
-    /// Uses `http` for all requests, for proxies, mTLS, custom root certificates or connection
-    /// pool settings. Its own default headers, timeouts and redirect policy apply as well.
+    /// Builds the HTTP client from `builder` (proxies, mTLS, custom root certificates,
+    /// connection pool settings), with this client's timeout and **its redirect policy
+    /// replacing the builder's**: the client follows redirects itself, checking every hop
+    /// (see [`max_redirects`](Self::max_redirects)). Prefer this to
+    /// [`http_client`](Self::http_client).
+    #[must_use]
+    pub fn http_client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http = Some(HttpClient::Builder(Box::new(builder)));
+        self
+    }
+
+    /// Uses `http` as it is for all requests. Its own default headers, timeouts and
+    /// redirect policy apply as well.
     ///
-    /// The client sends credentials only to URLs under the base URL; keep reqwest's default
-    /// redirect policy (or one at least as strict), which drops `Authorization` when a redirect
-    /// leaves the host.
+    /// **Build it with `reqwest::redirect::Policy::none()`.** The client follows redirects
+    /// itself and checks every hop: credentials only under the base URL, never from https to
+    /// http, default headers only on the base URL's origin, no request body to another
+    /// origin. A reqwest client that follows redirects on its own does so before this client
+    /// sees them, and then only reqwest's rule holds: `Authorization` (and cookies) are
+    /// dropped when the host, port or scheme changes, but are kept for another path on the
+    /// same host (outside the base URL), default headers go everywhere, and a 307/308 body is
+    /// sent again to any host. Such a redirect is logged as a warning.
+    /// [`http_client_builder`](Self::http_client_builder) applies the policy for you.
     #[must_use]
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
+        self.http = Some(HttpClient::Client(http));
         self
     }
 
@@ -237,6 +282,65 @@ impl ClientBuilder {
     #[must_use]
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// The longest response body read, decompressed, in bytes (default
+    /// [`DEFAULT_MAX_RESPONSE_BYTES`], 256 MiB; `None` lifts the limit). A longer body fails
+    /// the call with [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge) as
+    /// soon as it passes the limit, so memory stays bounded however the body is compressed.
+    #[must_use]
+    pub fn max_response_bytes(mut self, max: Option<usize>) -> Self {
+        self.limits.max_response_bytes = max;
+        self
+    }
+
+    /// The longest wait for the response headers or for the next piece of a body (default
+    /// 60 s; `None` to wait as long as the other bounds allow). A server that stalls fails
+    /// with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout) even with `timeout(None)`.
+    #[must_use]
+    pub fn read_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.limits.read_idle_timeout = timeout;
+        self
+    }
+
+    /// The longest time one call may take, every attempt and every wait between retries
+    /// (`Retry-After` included) counted (default 5 minutes; `None` for no deadline). A retry
+    /// whose wait would pass the deadline is not made: the last answer or error is returned.
+    /// A call past its deadline fails with [`ErrorKind::Timeout`](crate::ErrorKind::Timeout).
+    /// Each page of a paged stream is one call.
+    #[must_use]
+    pub fn deadline(mut self, deadline: Option<Duration>) -> Self {
+        self.limits.deadline = deadline;
+        self
+    }
+
+    /// The most redirects followed for one request (default 10; 0 follows none). Every hop
+    /// is checked before it is sent; a refused or unfollowed redirect fails with
+    /// [`ErrorKind::Redirect`](crate::ErrorKind::Redirect).
+    #[must_use]
+    pub fn max_redirects(mut self, max: usize) -> Self {
+        self.limits.max_redirects = max;
+        self
+    }
+
+    /// How many pages in a row may come without a single entry while still linking to a
+    /// `next` page before a paged stream fails with
+    /// [`ErrorKind::EmptyPages`](crate::ErrorKind::EmptyPages) (default 5). This stops a
+    /// server that links to empty pages forever.
+    #[must_use]
+    pub fn max_empty_pages(mut self, max: usize) -> Self {
+        self.limits.max_empty_pages = max;
+        self
+    }
+
+    /// Whether paged streams follow a `next` link to another origin than the base URL's
+    /// (default `false`: such a link fails with
+    /// [`ErrorKind::LinkRefused`](crate::ErrorKind::LinkRefused)). Credentials never go there
+    /// either way, and an `http` link from an `https` base is always refused.
+    #[must_use]
+    pub fn allow_cross_origin_links(mut self, allow: bool) -> Self {
+        self.limits.allow_cross_origin_links = allow;
         self
     }
 
@@ -301,16 +405,25 @@ impl ClientBuilder {
             )));
         }
         // A reqwest client built here carries the timeout itself, which spares every request
-        // setting it; an injected client gets it per request (overriding its own).
-        let (http, request_timeout) = match self.http {
-            Some(http) => (http, self.timeout),
-            None => {
-                let mut builder = reqwest::Client::builder();
+        // setting it; an injected client gets it per request (overriding its own). Redirects
+        // are the transport's to follow, hop by hop, so reqwest follows none.
+        let builder = match self.http {
+            Some(HttpClient::Client(http)) => Err(http),
+            Some(HttpClient::Builder(builder)) => Ok(*builder),
+            None => Ok(reqwest::Client::builder()),
+        };
+        let (http, request_timeout) = match builder {
+            Err(http) => (http, self.timeout),
+            Ok(mut builder) => {
+                builder = builder.redirect(reqwest::redirect::Policy::none());
                 if let Some(timeout) = self.timeout {
                     builder = builder.timeout(timeout);
                 }
                 let http = builder.build().map_err(|err| {
-                    Error::invalid_request(format!("cannot create the HTTP client: {err}"))
+                    Error::invalid_request(format!(
+                        "cannot create the HTTP client: {}",
+                        err.without_url()
+                    ))
                 })?;
                 (http, None)
             }
@@ -324,6 +437,12 @@ impl ClientBuilder {
             http::header::ACCEPT,
             HeaderValue::from_static(crate::request::FHIR_JSON),
         );
+        let mut own_headers = HeaderMap::new();
+        for name in [http::header::USER_AGENT, http::header::ACCEPT] {
+            for value in request_headers.get_all(&name) {
+                own_headers.append(name.clone(), value.clone());
+            }
+        }
         let base_prefix = base.as_str().trim_end_matches('/').to_owned();
         Ok(Client {
             inner: Arc::new(ClientInner {
@@ -332,6 +451,8 @@ impl ClientBuilder {
                 http,
                 auth: self.auth,
                 request_headers,
+                own_headers,
+                limits: self.limits,
                 request_timeout,
                 timeout: self.timeout,
                 retry: self.retry,

@@ -16,19 +16,6 @@ use crate::resource::{DecodeError, EncodeError};
 /// The longest excerpt of a non-FHIR error body kept in an [`Error`].
 const BODY_EXCERPT_LIMIT: usize = 512;
 
-/// Query parameters whose values are secrets and are redacted from URLs in errors and logs.
-const SECRET_QUERY_PARAMS: &[&str] = &[
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "code_verifier",
-    "client_secret",
-    "client_assertion",
-    "password",
-    "token",
-];
-
 /// What went wrong, for callers that branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -52,6 +39,19 @@ pub enum ErrorKind {
     InvalidRequest,
     /// A Bundle's `next` links lead back to a page already visited.
     LinkCycle,
+    /// The response body is larger than the client accepts; see [`Error::size_limit`] and
+    /// [`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes).
+    ResponseTooLarge,
+    /// A redirect was refused: to plain `http` from `https`, a request body to another
+    /// origin, a bad `Location`, too many hops, or redirects switched off.
+    Redirect,
+    /// A paged stream refused a `next` link: to another origin (unless allowed with
+    /// [`ClientBuilder::allow_cross_origin_links`](crate::ClientBuilder::allow_cross_origin_links)),
+    /// or to plain `http` from an `https` base.
+    LinkRefused,
+    /// A paged stream met too many pages in a row without entries but with a `next` link
+    /// ([`ClientBuilder::max_empty_pages`](crate::ClientBuilder::max_empty_pages)).
+    EmptyPages,
 }
 
 /// An error from the FHIR client.
@@ -79,6 +79,8 @@ struct Inner {
     body_excerpt: Option<String>,
     www_authenticate: Option<String>,
     retry_after: Option<Duration>,
+    size_limit: Option<usize>,
+    earlier_attempt_unknown: bool,
     decode: Option<DecodeError>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
@@ -96,6 +98,8 @@ impl Error {
                 body_excerpt: None,
                 www_authenticate: None,
                 retry_after: None,
+                size_limit: None,
+                earlier_attempt_unknown: false,
                 decode: None,
                 source: None,
             }),
@@ -112,6 +116,57 @@ impl Error {
             "the `next` link leads back to a page already visited",
         )
         .with_request(&Method::GET, url)
+    }
+
+    pub(crate) fn too_large(limit: usize) -> Self {
+        let mut err = Self::new(
+            ErrorKind::ResponseTooLarge,
+            format!("the response body exceeds the limit of {limit} bytes"),
+        );
+        err.inner.size_limit = Some(limit);
+        err
+    }
+
+    pub(crate) fn idle_timeout(idle: Duration) -> Self {
+        Self::new(
+            ErrorKind::Timeout,
+            format!("the server sent nothing for {} s", idle.as_secs_f64()),
+        )
+    }
+
+    pub(crate) fn deadline(limit: Duration) -> Self {
+        Self::new(
+            ErrorKind::Timeout,
+            format!(
+                "the call did not finish within its deadline of {} s",
+                limit.as_secs_f64()
+            ),
+        )
+    }
+
+    pub(crate) fn redirect_refused(reason: &'static str, status: StatusCode) -> Self {
+        let mut err = Self::new(ErrorKind::Redirect, reason);
+        err.inner.status = Some(status);
+        err
+    }
+
+    pub(crate) fn link_refused(reason: &'static str, url: &Url) -> Self {
+        Self::new(ErrorKind::LinkRefused, reason).with_request(&Method::GET, url)
+    }
+
+    pub(crate) fn empty_pages(pages: usize, url: &Url) -> Self {
+        Self::new(
+            ErrorKind::EmptyPages,
+            format!("{pages} pages in a row had no entries but a `next` link"),
+        )
+        .with_request(&Method::GET, url)
+    }
+
+    /// Marks a status error to a delete or `If-Match` update as possibly caused by an earlier
+    /// attempt of the same call whose outcome is unknown.
+    pub(crate) fn with_earlier_attempt_unknown(mut self) -> Self {
+        self.inner.earlier_attempt_unknown = true;
+        self
     }
 
     pub(crate) fn auth(source: crate::auth::AuthError) -> Self {
@@ -223,6 +278,21 @@ impl Error {
         self.inner.retry_after
     }
 
+    /// The size limit a [`ErrorKind::ResponseTooLarge`] body passed, in bytes.
+    pub fn size_limit(&self) -> Option<usize> {
+        self.inner.size_limit
+    }
+
+    /// Whether an earlier attempt of this call may have been applied by the server.
+    ///
+    /// Set on a 404, 410 or 412 answer to a delete or an `If-Match` update that was retried
+    /// after an attempt failed without an answer (a dropped connection, a timeout, a 503): the
+    /// resource may be gone, or at a new version, because of that first attempt. Read it back
+    /// before concluding that the write failed.
+    pub fn earlier_attempt_unknown(&self) -> bool {
+        self.inner.earlier_attempt_unknown
+    }
+
     /// The decoding problem, for [`ErrorKind::Decode`] errors: what was wrong and where.
     pub fn decode_error(&self) -> Option<&DecodeError> {
         self.inner.decode.as_ref()
@@ -325,6 +395,12 @@ impl fmt::Debug for Error {
         if let Some(body) = &inner.body_excerpt {
             debug.field("body", body);
         }
+        if let Some(limit) = &inner.size_limit {
+            debug.field("size_limit", limit);
+        }
+        if inner.earlier_attempt_unknown {
+            debug.field("earlier_attempt_unknown", &true);
+        }
         if let Some(decode) = &inner.decode {
             debug.field("decode", decode);
         }
@@ -351,6 +427,18 @@ impl fmt::Display for Error {
                         write!(f, ": {summary}")?;
                     }
                 }
+                if inner.earlier_attempt_unknown {
+                    f.write_str(
+                        " (an earlier attempt failed without an answer and may have been applied)",
+                    )?;
+                }
+                Ok(())
+            }
+            ErrorKind::Redirect => {
+                f.write_str(&inner.message)?;
+                if let Some(status) = inner.status {
+                    write!(f, " ({status})")?;
+                }
                 Ok(())
             }
             ErrorKind::Decode => match &inner.decode {
@@ -374,39 +462,21 @@ impl std::error::Error for Error {
     }
 }
 
-/// The URL without user name, password and the values of secret query parameters.
+/// The URL without user name, password, fragment and the values of secret query parameters.
 pub(crate) fn sanitize_url(url: &Url) -> Url {
-    let mut clean = url.clone();
-    // Both setters only fail for URLs that cannot have credentials, which then have none.
-    let _ = clean.set_username("");
-    let _ = clean.set_password(None);
-    if clean.query().is_some()
-        && clean
-            .query_pairs()
-            .any(|(name, _)| SECRET_QUERY_PARAMS.contains(&name.as_ref()))
-    {
-        let pairs: Vec<(String, String)> = clean
-            .query_pairs()
-            .map(|(name, value)| {
-                let value = if SECRET_QUERY_PARAMS.contains(&name.as_ref()) {
-                    String::from("[redacted]")
-                } else {
-                    value.into_owned()
-                };
-                (name.into_owned(), value)
-            })
-            .collect();
-        clean.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    clean
+    crate::credentials::redact_url(url)
 }
 
+/// The start of a body, with credentials it may echo (`Bearer …`, `access_token=…`) masked.
 fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    if text.len() <= BODY_EXCERPT_LIMIT {
+    // Redacted before it is cut, so a secret split by the cut is still recognised.
+    let head = &body[..body.len().min(BODY_EXCERPT_LIMIT * 4)];
+    let text = String::from_utf8_lossy(head);
+    let text = crate::credentials::redact_text(&text);
+    if text.len() <= BODY_EXCERPT_LIMIT && head.len() == body.len() {
         return text.into_owned();
     }
-    let mut end = BODY_EXCERPT_LIMIT;
+    let mut end = BODY_EXCERPT_LIMIT.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }

@@ -84,12 +84,14 @@
 //! - [`Client`], [`ClientBuilder`]: configuration; the interactions are methods on `Client`
 //!   returning builders from [`interactions`].
 //! - [`resource`]: the [`Resource`] trait models implement, and decode errors.
+//! - [`raw`]: [`RawJson`], a resource kept as its exact text, for lossless untyped edits.
 //! - [`auth`]: [`AuthProvider`] and the built-in [`NoAuth`], [`BearerToken`], [`BasicAuth`].
 //! - [`params`]: [`SearchParams`] and FHIR search escaping.
 //! - [`query`]: [`SearchQuery`], the hook for typed searches built by a model crate
 //!   ([`Client::search_with`]), and [`escape`](query::escape); available without `client`.
 //! - [`page`]: search and history [`Page`]s and their entries.
 //! - [`bundle`]: batch and transaction builders and their per-entry responses.
+//! - [`credentials`]: where credentials may go and how URLs and text lose their secrets.
 //! - [`retry`]: [`RetryPolicy`], `Retry-After`, and the injectable [`Timer`](retry::Timer).
 //!
 //! # Features
@@ -99,6 +101,7 @@
 //! - `rustls` (default) or `native-tls`: the TLS implementation.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod raw;
 pub mod resource;
 
 #[cfg(feature = "client")]
@@ -107,6 +110,8 @@ pub mod auth;
 pub mod bundle;
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "client")]
+pub mod credentials;
 #[cfg(feature = "client")]
 mod error;
 #[cfg(feature = "client")]
@@ -133,7 +138,7 @@ pub use auth::{AuthProvider, BasicAuth, BearerToken, NoAuth};
 #[cfg(feature = "client")]
 pub use bundle::{BundleBuilder, BundleResponse, EntryHandle};
 #[cfg(feature = "client")]
-pub use client::{Client, ClientBuilder, DEFAULT_MAX_GET_URL_LEN};
+pub use client::{Client, ClientBuilder, DEFAULT_MAX_GET_URL_LEN, DEFAULT_MAX_RESPONSE_BYTES};
 #[cfg(feature = "client")]
 pub use error::{Error, ErrorKind};
 #[cfg(feature = "client")]
@@ -149,6 +154,7 @@ pub use page::Page;
 #[cfg(feature = "client")]
 pub use params::SearchParams;
 pub use query::SearchQuery;
+pub use raw::RawJson;
 #[cfg(feature = "client")]
 pub use request::{FHIR_JSON, JSON_PATCH, Prefer};
 pub use resource::{DecodeError, DecodeErrorKind, EncodeError, Resource, TypedResource};

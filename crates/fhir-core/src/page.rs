@@ -388,8 +388,12 @@ struct PagingState<P> {
     /// The next request, or the error found in the last page's `next` link, reported after
     /// that page has been yielded so its entries are not lost.
     next: Option<Result<Prepared, Error>>,
+    /// The URLs fetched, without fragment (a fragment never reaches the server, so links
+    /// differing only there lead to the same page).
     visited: HashSet<String>,
     fetched: usize,
+    /// Pages in a row without a single entry.
+    empty_run: usize,
     max_pages: Option<usize>,
     expected_type: Option<String>,
     parse: fn(RawResponse, Option<String>) -> Result<P, Error>,
@@ -408,12 +412,60 @@ pub(crate) async fn fetch_page<T: Resource>(
 /// What the paging loop needs from a parsed page.
 trait NextLink {
     fn next_link(&self) -> Option<&str>;
+
+    /// The number of entries, of any kind, in the page.
+    fn entry_count(&self) -> usize;
 }
 
 impl<T: Resource> NextLink for Page<T> {
     fn next_link(&self) -> Option<&str> {
         Page::next_link(self)
     }
+
+    fn entry_count(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// The URL as it is fetched and remembered: without its fragment.
+fn page_key(url: &Url) -> String {
+    let text = url.as_str();
+    match text.find('#') {
+        Some(cut) => text[..cut].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+/// The request for a page's `next` link, or why it is not followed.
+fn next_request(
+    client: &Client,
+    link: &str,
+    visited: &HashSet<String>,
+    empty_run: usize,
+) -> Result<Prepared, Error> {
+    let limits = &client.inner.limits;
+    let mut url = client.resolve(link)?;
+    url.set_fragment(None);
+    let base = client.base_url();
+    if base.scheme() == "https" && url.scheme() != "https" {
+        return Err(Error::link_refused(
+            "the `next` link leaves https for another scheme",
+            &url,
+        ));
+    }
+    if !limits.allow_cross_origin_links && crate::credentials::is_cross_origin(base, &url) {
+        return Err(Error::link_refused(
+            "the `next` link points to another origin than the base URL",
+            &url,
+        ));
+    }
+    if visited.contains(&page_key(&url)) {
+        return Err(Error::link_cycle(&url));
+    }
+    if empty_run >= limits.max_empty_pages {
+        return Err(Error::empty_pages(empty_run, &url));
+    }
+    Ok(Prepared::new(Method::GET, url))
 }
 
 /// The stream of pages: the first request, then every `next` link, until there is none, the
@@ -432,6 +484,7 @@ fn paged<P: NextLink + Send + 'static>(
         next: Some(Ok(cursor.first)),
         visited: HashSet::new(),
         fetched: 0,
+        empty_run: 0,
         max_pages: cursor.max_pages,
         expected_type: cursor.expected_type,
         parse,
@@ -444,7 +497,7 @@ fn paged<P: NextLink + Send + 'static>(
         if state.max_pages.is_some_and(|max| state.fetched >= max) {
             return Ok(None);
         }
-        state.visited.insert(request.url.as_str().to_owned());
+        state.visited.insert(page_key(&request.url));
         let raw = state
             .client
             .execute(request)
@@ -452,13 +505,14 @@ fn paged<P: NextLink + Send + 'static>(
             .success(&state.client)?;
         let page = (state.parse)(raw, state.expected_type.clone())?;
         state.fetched += 1;
-        state.next = page.next_link().map(|next| {
-            let url = state.client.resolve(next)?;
-            if state.visited.contains(url.as_str()) {
-                return Err(Error::link_cycle(&url));
-            }
-            Ok(Prepared::new(Method::GET, url))
-        });
+        state.empty_run = if page.entry_count() == 0 {
+            state.empty_run + 1
+        } else {
+            0
+        };
+        state.next = page
+            .next_link()
+            .map(|link| next_request(&state.client, link, &state.visited, state.empty_run));
         Ok(Some((page, state)))
     })
     .boxed()
@@ -501,12 +555,17 @@ pub(crate) fn resources<T: Resource>(cursor: PageCursor) -> BoxStream<'static, R
 /// same matches, checks and errors as [`Page::resources`], without keeping raw entries.
 struct ParsedPage<T> {
     next: Option<String>,
+    entry_count: usize,
     resources: Vec<Result<T, Error>>,
 }
 
 impl<T> NextLink for ParsedPage<T> {
     fn next_link(&self) -> Option<&str> {
         self.next.as_deref()
+    }
+
+    fn entry_count(&self) -> usize {
+        self.entry_count
     }
 }
 
@@ -552,7 +611,8 @@ impl<T: Resource> ParsedPage<T> {
         if shape.resource_type.as_deref() != Some("Bundle") {
             return Err(raw.decode_error(wrong_type("Bundle", shape.resource_type.as_deref())));
         }
-        let mut resources = Vec::with_capacity(shape.entry.len());
+        let entry_count = shape.entry.len();
+        let mut resources = Vec::with_capacity(entry_count);
         for (index, entry) in shape.entry.into_iter().enumerate() {
             // As `Entry::is_match`: mode `match`, or no mode and a resource that is not an
             // OperationOutcome.
@@ -581,7 +641,11 @@ impl<T: Resource> ParsedPage<T> {
             .into_iter()
             .find(|link| link.relation == "next")
             .map(|link| link.url);
-        Ok(Self { next, resources })
+        Ok(Self {
+            next,
+            entry_count,
+            resources,
+        })
     }
 }
 

@@ -38,10 +38,11 @@ impl Prefer {
 /// Whether a request may be repeated safely after an ambiguous failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Idempotency {
-    /// GET, HEAD, PUT, DELETE and POST `_search`: repeating has the same effect.
+    /// GET, HEAD, PUT by id, DELETE and POST `_search`: repeating has the same effect.
     Idempotent,
-    /// POST create, batch, transaction, PATCH, operations by POST: retried only when the server
-    /// certainly did not process the request.
+    /// POST create, batch, transaction, PATCH, operations by POST, conditional update
+    /// (`PUT [type]?search`): retried only when the server certainly did not process the
+    /// request.
     NonIdempotent,
 }
 
@@ -108,6 +109,13 @@ impl Prepared {
 
     pub(crate) fn idempotent(mut self) -> Self {
         self.idempotency = Idempotency::Idempotent;
+        self
+    }
+
+    /// Marks a request whose repetition may have another effect than the first attempt (a
+    /// conditional update creates when nothing matches, so a repeat may create twice).
+    pub(crate) fn non_idempotent(mut self) -> Self {
+        self.idempotency = Idempotency::NonIdempotent;
         self
     }
 

@@ -135,12 +135,15 @@ impl Resource for Value {
 
 /// Decodes any `serde` type from JSON bytes, reporting the JSON path of the first error.
 ///
-/// A helper for implementations of [`Resource::from_json_slice`].
+/// A helper for implementations of [`Resource::from_json_slice`]. A leading UTF-8 byte-order
+/// mark, which some servers send before JSON, is skipped (RFC 8259 §8.1 lets a parser ignore
+/// it); one anywhere else is an error.
 ///
 /// # Errors
 ///
 /// A [`DecodeError`] with the path (`entry[2].resource`), line and column of the problem.
 pub fn decode_with_serde<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     // The fast path tracks no path; only a failing document is decoded again to find where.
     match serde_json::from_slice(bytes) {
         Ok(value) => Ok(value),
@@ -149,8 +152,12 @@ pub fn decode_with_serde<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result
     }
 }
 
+/// The UTF-8 byte-order mark.
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Decodes `bytes` again, tracking the JSON path, to say where decoding fails.
 fn locate_error<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<DecodeError> {
+    let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Err(err) => {

@@ -6,7 +6,7 @@
 //! opened (the server never saw it).
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use http::HeaderMap;
 use rand::Rng as _;
@@ -137,6 +137,14 @@ pub trait Timer: fmt::Debug + Send + Sync {
 
     /// A future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+
+    /// The monotonic clock the call deadline is measured on
+    /// ([`ClientBuilder::deadline`](crate::ClientBuilder::deadline)). The default is the
+    /// real one; a test timer that does not sleep advances its own by each sleep, so that
+    /// retry waits count against the deadline without taking time.
+    fn monotonic(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 /// The real clock and `tokio::time::sleep`.

@@ -1,9 +1,13 @@
 use super::*;
 
 /// `n` request entries, each a GET of `Patient/<index>`.
-fn sent(n: usize) -> Vec<Value> {
+fn sent(n: usize) -> Vec<RequestEntry> {
     (0..n)
-        .map(|i| json!({"request": {"method": "GET", "url": format!("Patient/{i}")}}))
+        .map(|i| RequestEntry {
+            full_url: None,
+            resource: None,
+            request: EntryRequest::new("GET", format!("Patient/{i}")),
+        })
         .collect()
 }
 

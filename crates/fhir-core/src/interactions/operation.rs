@@ -37,6 +37,7 @@ pub struct OperationRequest {
     name: String,
     level: Level,
     params: SearchParams,
+    max_pages: Option<usize>,
 }
 
 impl OperationRequest {
@@ -58,6 +59,12 @@ impl OperationRequest {
     /// Adds a simple input parameter, sent in the query by [`get`](Self::get).
     pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.params.push(name, value);
+        self
+    }
+
+    /// Stops [`pages`](Self::pages) after `max` pages (the stream ends; no error).
+    pub fn max_pages(mut self, max: usize) -> Self {
+        self.max_pages = Some(max);
         self
     }
 
@@ -114,7 +121,7 @@ impl OperationRequest {
                 client: self.client,
                 first,
                 expected_type: None,
-                max_pages: None,
+                max_pages: self.max_pages,
             }),
             Err(err) => Box::pin(futures::stream::once(async { Err(err) })),
         }
@@ -153,6 +160,7 @@ impl Client {
             name: name.to_owned(),
             level: Level::System,
             params: SearchParams::new(),
+            max_pages: None,
         }
     }
 }

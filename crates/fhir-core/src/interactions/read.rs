@@ -145,8 +145,18 @@ impl Client {
         ReadRequest::new(self.clone(), T::RESOURCE_TYPE, id, None)
     }
 
-    /// `read` of any resource type, as JSON.
+    /// `read` of any resource type, as a [`serde_json::Value`].
+    ///
+    /// **`Value` loses decimal text** (`1.50` becomes `1.5`, long decimals are rounded): do not
+    /// send a `Value` read this way back with [`update`](Self::update) if it holds decimals
+    /// that matter. Use [`read_raw`](Self::read_raw) or a typed model for read-modify-write.
     pub fn read_json(&self, resource_type: &str, id: &str) -> ReadRequest<Value> {
+        ReadRequest::new(self.clone(), resource_type, id, None)
+    }
+
+    /// `read` of any resource type, kept as its exact JSON text ([`RawJson`](crate::RawJson)):
+    /// the lossless untyped read, for read-modify-write without a model (see [`crate::raw`]).
+    pub fn read_raw(&self, resource_type: &str, id: &str) -> ReadRequest<crate::RawJson> {
         ReadRequest::new(self.clone(), resource_type, id, None)
     }
 

@@ -130,6 +130,10 @@ impl<R: Resource> UpdateRequest<'_, R> {
         let mut request = Prepared::new(Method::PUT, url)
             .body(Body::fhir_json(encode(self.resource)?))
             .prefer(self.prefer.or(self.client.inner.prefer));
+        if matches!(self.target, UpdateTarget::Conditional(_)) {
+            // With no match the server creates: a repeat after a lost answer may create twice.
+            request = request.non_idempotent();
+        }
         if let Some(etag) = &self.if_match {
             request = request.header(header::IF_MATCH, etag)?;
         }

@@ -5,13 +5,13 @@ use serde_json::{Value, json};
 use super::*;
 
 fn raw(body: Value) -> RawResponse {
-    RawResponse {
-        method: Method::GET,
-        url: Url::parse("https://h/fhir/Observation?code=x").unwrap(),
-        status: StatusCode::OK,
-        headers: HeaderMap::new(),
-        body: Bytes::from(serde_json::to_vec(&body).unwrap()),
-    }
+    RawResponse::new(
+        Method::GET,
+        Url::parse("https://h/fhir/Observation?code=x").unwrap(),
+        StatusCode::OK,
+        HeaderMap::new(),
+        Bytes::from(serde_json::to_vec(&body).unwrap()),
+    )
 }
 
 fn searchset() -> Value {

@@ -197,7 +197,7 @@ async fn json_patch_entries_travel_as_binary() {
     let mut tx = client(&server).transaction_builder();
     let ops = json!([{"op": "replace", "path": "/active", "value": false}]);
     tx.patch("Patient", "1", &ops).unwrap();
-    let bundle = tx.to_bundle();
+    let bundle: Value = tx.to_bundle().unwrap();
     let binary = &bundle["entry"][0]["resource"];
     assert_eq!(binary["resourceType"], "Binary");
     assert_eq!(binary["contentType"], "application/json-patch+json");

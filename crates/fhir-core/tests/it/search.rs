@@ -297,6 +297,32 @@ async fn a_next_link_cycle_is_an_error_not_a_loop() {
 }
 
 #[tokio::test]
+async fn a_next_link_to_another_origin_is_refused_by_default() {
+    let server = server().await;
+    let elsewhere = crate::support::server().await;
+    Mock::given(path("/fhir/Patient"))
+        .respond_with(fhir_json(&searchset(
+            &["a"],
+            Some(&format!("{}/fhir/Patient?page=2", elsewhere.uri())),
+            None,
+        )))
+        .mount(&server)
+        .await;
+    let mut pages = client(&server).search_json("Patient").pages();
+
+    let first = pages.try_next().await.unwrap().unwrap();
+    let err = pages.try_next().await.unwrap_err();
+
+    assert_eq!(
+        first.entries().len(),
+        1,
+        "the page with the link is yielded first"
+    );
+    assert_eq!(err.kind(), fhir_core::ErrorKind::LinkRefused);
+    assert!(received(&elsewhere).await.is_empty());
+}
+
+#[tokio::test]
 async fn a_next_link_to_another_host_gets_no_credentials() {
     let server = server().await;
     let elsewhere = crate::support::server().await;
@@ -314,6 +340,7 @@ async fn a_next_link_to_another_host_gets_no_credentials() {
         .await;
     let client = Client::builder(&base(&server))
         .auth(BearerToken::new("top-secret").unwrap())
+        .allow_cross_origin_links(true)
         .build()
         .unwrap();
 
