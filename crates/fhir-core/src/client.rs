@@ -65,7 +65,10 @@ pub(crate) struct ClientInner {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.inner.base.as_str())
+            .field(
+                "base_url",
+                &crate::credentials::redact_url(&self.inner.base).as_str(),
+            )
             .field("auth", &self.inner.auth)
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
@@ -185,7 +188,13 @@ pub struct ClientBuilder {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field(
+                "base_url",
+                &Url::parse(&self.base_url).map_or_else(
+                    |_| String::from("[not a URL]"),
+                    |url| crate::credentials::redact_url(&url).to_string(),
+                ),
+            )
             .field("auth", &self.auth)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
@@ -379,20 +388,25 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`ErrorKind::InvalidRequest`](crate::ErrorKind::InvalidRequest) when the base URL is not an
-    /// absolute `http(s)` URL without query or fragment, a default header is invalid, or the
+    /// absolute `http(s)` URL without user info, query or fragment, a default header is
+    /// invalid, or the
     /// HTTP client cannot be created.
     pub fn build(self) -> Result<Client, Error> {
-        let base = Url::parse(&self.base_url).map_err(|err| {
-            Error::invalid_request(format!(
-                "the base URL `{}` is invalid: {err}",
-                self.base_url
-            ))
-        })?;
+        // Not echoed: an unparsable URL cannot be cleaned of a password it may hold.
+        let base = Url::parse(&self.base_url)
+            .map_err(|err| Error::invalid_request(format!("the base URL is invalid: {err}")))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
             return Err(Error::invalid_request(format!(
                 "the base URL `{}` is not an http(s) URL",
                 crate::error::sanitize_url(&base)
             )));
+        }
+        if !base.username().is_empty() || base.password().is_some() {
+            // reqwest would turn them into a Basic header for every request, and the HTTP
+            // stack logs URLs with them: credentials belong to `auth`.
+            return Err(Error::invalid_request(
+                "the base URL must not hold a user name or password: use `auth(BasicAuth::new(..))`",
+            ));
         }
         if base.query().is_some() || base.fragment().is_some() {
             return Err(Error::invalid_request(

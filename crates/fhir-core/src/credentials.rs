@@ -48,10 +48,16 @@ pub const SECRET_NAMES: &[&str] = &[
     "sig",
     "signature",
     "authorization",
+    "auth_token",
+    "private_key",
+    "secret",
+    "cookie",
+    "set_cookie",
 ];
 
 /// Whether the value of a parameter, field or member called `name` is a secret
-/// (case-insensitive; `-` and `_` are the same: `Api-Key` is `api_key`).
+/// (case-insensitive; `-` and `_` are the same, and an `X-` prefix does not count:
+/// `X-Api-Key` is `api_key`).
 pub fn is_secret_name(name: &str) -> bool {
     if name.len() > 64 {
         return false;
@@ -68,6 +74,9 @@ pub fn is_secret_name(name: &str) -> bool {
         lower = lower.replace('-', "_");
     }
     SECRET_NAMES.contains(&lower.as_str())
+        || lower
+            .strip_prefix("x_")
+            .is_some_and(|rest| SECRET_NAMES.contains(&rest))
 }
 
 /// Whether `url` lies under `base`: the same scheme, host and port (the default port counts as

@@ -390,7 +390,10 @@ impl fmt::Debug for Error {
             debug.field("status", status);
         }
         if let Some(outcome) = &inner.outcome {
-            debug.field("outcome", &outcome.summary());
+            debug.field(
+                "outcome",
+                &crate::credentials::redact_text(&outcome.summary()),
+            );
         }
         if let Some(body) = &inner.body_excerpt {
             debug.field("body", body);
@@ -422,7 +425,9 @@ impl fmt::Display for Error {
                 let status = inner.status.unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                 write!(f, "server answered {status}")?;
                 if let Some(outcome) = &inner.outcome {
+                    // A server may echo the request, headers included, in its diagnostics.
                     let summary = outcome.summary();
+                    let summary = crate::credentials::redact_text(&summary);
                     if !summary.is_empty() {
                         write!(f, ": {summary}")?;
                     }

@@ -446,6 +446,9 @@ fn next_request(
     let limits = &client.inner.limits;
     let mut url = client.resolve(link)?;
     url.set_fragment(None);
+    // User info in a link would become a Basic header the server chose.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
     let base = client.base_url();
     if base.scheme() == "https" && url.scheme() != "https" {
         return Err(Error::link_refused(

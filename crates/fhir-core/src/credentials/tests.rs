@@ -56,6 +56,10 @@ fn secret_names_are_case_and_dash_insensitive() {
         "password",
         "token",
         "key",
+        "X-Api-Key",
+        "x-auth-token",
+        "Cookie",
+        "Set-Cookie",
     ] {
         assert!(is_secret_name(name), "{name}");
     }

@@ -83,8 +83,11 @@ pub(crate) fn next_hop(
     if current.url.scheme() == "https" && url.scheme() == "http" {
         return Err(Refusal::Downgrade);
     }
-    // A fragment of the Location is never sent; keep the request's own, if any, off the wire too.
+    // A fragment is never sent. User info in a Location would make reqwest add a Basic header
+    // the server chose: dropped (both setters fail only for URLs that cannot have any).
     url.set_fragment(None);
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
     // RFC 9110 §15.4: 303 turns any method but HEAD into GET; 301 and 302 turn POST into GET
     // (what every client does); 307 and 308 keep the method and the body.
     let becomes_get = match status.as_u16() {

@@ -1,0 +1,196 @@
+//! Item 2: the client's own redirect policy, checked hop by hop.
+
+use fhir_core::{BearerToken, Client, ErrorKind};
+use serde_json::json;
+
+use crate::server::{Hostile, Reply, tls_client_builder};
+
+const TOKEN: &str = "redirect-canary-token";
+
+fn patient(id: &str) -> Reply {
+    Reply::json(200, &json!({"resourceType": "Patient", "id": id}))
+}
+
+fn authed(base: &str) -> fhir_core::ClientBuilder {
+    Client::builder(base).auth(BearerToken::new(TOKEN).unwrap())
+}
+
+#[tokio::test]
+async fn a_redirect_outside_the_base_path_on_the_same_host_gets_no_token() {
+    let server = Hostile::start(|seen, _| match seen.uri.path() {
+        "/fhir/Patient/1" => Reply::redirect(307, "/other/Patient/1"),
+        _ => patient("1"),
+    })
+    .await;
+    let client = authed(&server.url("/fhir")).build().unwrap();
+
+    let patient = client.read_json("Patient", "1").send().await.unwrap();
+
+    assert_eq!(patient.resource()["id"], "1");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        seen[0].header("authorization"),
+        Some(&*format!("Bearer {TOKEN}"))
+    );
+    assert_eq!(seen[1].path_and_query(), "/other/Patient/1");
+    assert_eq!(
+        seen[1].header("authorization"),
+        None,
+        "the token left the base"
+    );
+}
+
+#[tokio::test]
+async fn the_base_check_runs_on_every_hop() {
+    let server = Hostile::start(|seen, _| match seen.uri.path() {
+        "/fhir/Patient/1" => Reply::redirect(302, "/outside/hop"),
+        "/outside/hop" => Reply::redirect(302, "/fhir/Patient/2"),
+        _ => patient("2"),
+    })
+    .await;
+    let client = authed(&server.url("/fhir")).build().unwrap();
+
+    client.read_json("Patient", "1").send().await.unwrap();
+
+    let auth: Vec<bool> = server
+        .seen()
+        .iter()
+        .map(|seen| seen.header("authorization").is_some())
+        .collect();
+    assert_eq!(auth, [true, false, true]);
+}
+
+#[tokio::test]
+async fn https_never_redirects_to_http() {
+    let plain = Hostile::start(|_, _| patient("1")).await;
+    let target = plain.url("/fhir/Patient/1");
+    let tls = Hostile::start_tls(move |_, _| Reply::redirect(301, target.clone())).await;
+    let client = authed(&tls.url("/fhir"))
+        .http_client_builder(tls_client_builder())
+        .build()
+        .unwrap();
+
+    let err = client.read_json("Patient", "1").send().await.unwrap_err();
+
+    assert_eq!(err.kind(), ErrorKind::Redirect, "{err}");
+    assert!(err.to_string().contains("https to plain http"), "{err}");
+    assert_eq!(tls.seen().len(), 1);
+    assert!(plain.seen().is_empty(), "the plain-http server was reached");
+}
+
+#[tokio::test]
+async fn default_headers_stay_on_the_base_origin() {
+    let elsewhere = Hostile::start(|_, _| patient("1")).await;
+    let target = elsewhere.url("/files/1");
+    let server = Hostile::start(move |seen, _| match seen.uri.path() {
+        "/fhir/Patient/1" => Reply::redirect(302, "/fhir/Patient/2"),
+        _ => Reply::redirect(302, target.clone()),
+    })
+    .await;
+    let client = authed(&server.url("/fhir"))
+        .default_header("x-api-key", "tenant-key-canary")
+        .build()
+        .unwrap();
+
+    client.read_json("Patient", "1").send().await.unwrap();
+
+    for seen in server.seen() {
+        assert_eq!(seen.header("x-api-key"), Some("tenant-key-canary"));
+    }
+    let other = elsewhere.seen();
+    assert_eq!(other.len(), 1);
+    assert_eq!(other[0].header("x-api-key"), None);
+    assert_eq!(other[0].header("authorization"), None);
+    assert!(
+        other[0]
+            .header("user-agent")
+            .is_some_and(|ua| ua.starts_with("fhir-core/"))
+    );
+}
+
+#[tokio::test]
+async fn a_body_is_never_sent_again_to_another_origin() {
+    let elsewhere =
+        Hostile::start(|_, _| Reply::json(201, &json!({"resourceType": "Patient", "id": "x"})))
+            .await;
+    for status in [307, 308] {
+        let target = elsewhere.url("/fhir/Patient");
+        let server = Hostile::start(move |_, _| Reply::redirect(status, target.clone())).await;
+        let client = authed(&server.url("/fhir")).build().unwrap();
+
+        let err = client
+            .create(&json!({"resourceType": "Patient", "name": [{"family": "Secret"}]}))
+            .send()
+            .await
+            .unwrap_err();
+
+        assert_eq!(err.kind(), ErrorKind::Redirect, "{status}: {err}");
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+        assert_eq!(server.seen().len(), 1);
+    }
+    assert!(
+        elsewhere.seen().is_empty(),
+        "the body went to another origin"
+    );
+}
+
+#[tokio::test]
+async fn a_body_follows_a_307_on_the_same_origin() {
+    let server = Hostile::start(|seen, _| match seen.uri.path() {
+        "/fhir/Patient" => Reply::redirect(307, "/fhir/v2/Patient"),
+        _ => Reply::json(201, &json!({"resourceType": "Patient", "id": "p"})),
+    })
+    .await;
+    let client = authed(&server.url("/fhir")).build().unwrap();
+
+    client
+        .create(&json!({"resourceType": "Patient"}))
+        .send()
+        .await
+        .unwrap();
+
+    let seen = server.seen();
+    assert_eq!(seen[1].method, http::Method::POST);
+    assert_eq!(seen[1].body, seen[0].body);
+    assert!(
+        seen[1].header("authorization").is_some(),
+        "still under the base"
+    );
+}
+
+#[tokio::test]
+async fn endless_redirects_stop_at_the_limit() {
+    let server =
+        Hostile::start(|_, n| Reply::redirect(302, format!("/fhir/Patient/{}", n + 1))).await;
+    let client = Client::builder(&server.url("/fhir"))
+        .max_redirects(4)
+        .build()
+        .unwrap();
+
+    let err = client.read_json("Patient", "0").send().await.unwrap_err();
+
+    assert_eq!(err.kind(), ErrorKind::Redirect);
+    assert_eq!(server.seen().len(), 5, "the first request and 4 hops");
+}
+
+#[tokio::test]
+async fn the_policy_replaces_the_one_of_a_supplied_builder() {
+    let elsewhere = Hostile::start(|_, _| patient("1")).await;
+    let target = elsewhere.url("/fhir/Patient");
+    let server = Hostile::start(move |_, _| Reply::redirect(308, target.clone())).await;
+    let permissive = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(10));
+    let client = authed(&server.url("/fhir"))
+        .http_client_builder(permissive)
+        .build()
+        .unwrap();
+
+    let err = client
+        .create(&json!({"resourceType": "Patient"}))
+        .send()
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.kind(), ErrorKind::Redirect);
+    assert!(elsewhere.seen().is_empty());
+}
