@@ -6,7 +6,9 @@
 //!
 //! Prints one `ResourceType/id` line per matched resource, then `pages: N resources: M`.
 //! `FHIR_BEARER_TOKEN`, when set, is sent as a bearer token. Errors print the status and the
-//! server's OperationOutcome diagnostics and exit non-zero.
+//! server's OperationOutcome diagnostics (credentials masked) and exit non-zero. The client's
+//! bounds hold: a server that pages forever, loops, leaves the origin, stalls or sends a
+//! bomb ends the run with a typed error.
 
 // An example program talks to its user on stdout and stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -80,16 +82,14 @@ fn report(err: &Error) {
     }
     if let Some(outcome) = err.operation_outcome() {
         for issue in outcome.issues() {
-            eprintln!(
-                "issue: {} {}: {}",
-                issue.severity,
-                issue.code,
-                issue
-                    .diagnostics
-                    .as_deref()
-                    .or(issue.details.as_deref())
-                    .unwrap_or("")
-            );
+            let text = issue
+                .diagnostics
+                .as_deref()
+                .or(issue.details.as_deref())
+                .unwrap_or("");
+            // A server may echo the request, credentials included, in its diagnostics.
+            let text = fhir_core::credentials::redact_text(text);
+            eprintln!("issue: {} {}: {text}", issue.severity, issue.code);
         }
     } else if let Some(body) = err.body_excerpt() {
         eprintln!("body: {body}");

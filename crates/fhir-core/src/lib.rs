@@ -11,6 +11,8 @@
 //! - [Interactions](#interactions)
 //! - [Errors](#errors)
 //! - [Retries and authentication](#retries-and-authentication)
+//! - [Bounds](#bounds)
+//! - [Lossless raw JSON](#lossless-raw-json)
 //! - [Crate organization](#crate-organization)
 //!
 //! # Quick start
@@ -46,7 +48,7 @@
 //! | Interaction | Typed | Raw JSON |
 //! |---|---|---|
 //! | capabilities | [`Client::capabilities`] | same, with `Value` |
-//! | read / vread | [`Client::read`], [`Client::vread`] | [`Client::read_json`], [`Client::vread_json`] |
+//! | read / vread | [`Client::read`], [`Client::vread`] | [`Client::read_json`], [`Client::vread_json`]; lossless: [`Client::read_raw`] |
 //! | conditional read | [`ReadRequest::if_none_match`](interactions::ReadRequest::if_none_match), [`ReadRequest::if_modified_since`](interactions::ReadRequest::if_modified_since) | |
 //! | search (type, system, compartment; GET or POST `_search`) | [`Client::search`], [`Client::search_compartment`] | [`Client::search_json`], [`Client::search_system`], [`Client::search_compartment_json`] |
 //! | paging | [`SearchRequest::pages`](interactions::SearchRequest::pages), [`entries`](interactions::SearchRequest::entries), [`resources`](interactions::SearchRequest::resources) | |
@@ -72,12 +74,37 @@
 //!
 //! # Retries and authentication
 //!
-//! Idempotent requests (GET, PUT, DELETE, POST `_search`) are retried on 429, 503 and
-//! connection failures; other requests only on 429 or when the connection could not be opened.
+//! Idempotent requests (GET, PUT by id, DELETE, POST `_search`) are retried on 429, 503 and
+//! connection failures; other requests (create, conditional update, patch, batch,
+//! transaction, operations by POST) only on 429 or when the connection could not be opened.
 //! `Retry-After` is honoured; otherwise the delay grows exponentially with jitter
-//! ([`RetryPolicy`]). An [`AuthProvider`] supplies the `Authorization` header, only for URLs
-//! under the base URL, and gets one chance to renew credentials on a 401 before the request is
-//! retried once (never on 403).
+//! ([`RetryPolicy`]). When a retried delete or `If-Match` update ends in 404, 410 or 412 after
+//! an attempt whose outcome is unknown, the error says so ([`Error::earlier_attempt_unknown`]).
+//! An [`AuthProvider`] supplies the `Authorization` header, only for URLs under the base URL,
+//! and gets one chance to renew credentials on a 401 before the request is retried once
+//! (never on 403).
+//!
+//! # Bounds
+//!
+//! A hostile or broken server cannot exhaust the client. Every call has a deadline (retries
+//! and their waits included, [`ClientBuilder::deadline`]), every wait for data an idle timeout
+//! ([`ClientBuilder::read_idle_timeout`]), every body a size limit applied after
+//! decompression ([`ClientBuilder::max_response_bytes`], 256 MiB by default). Redirects are
+//! followed by the client itself, hop by hop: credentials only under the base URL, default
+//! headers only on its origin, never from https to http, never a request body to another
+//! origin ([`ClientBuilder::max_redirects`]). Paged streams stop on cycles, on links to other
+//! origins and on endless empty pages (see
+//! [`SearchRequest::pages`](interactions::SearchRequest::pages)). A leading UTF-8 byte-order
+//! mark is accepted. What counts as a secret, and how URLs and text lose them before they
+//! reach an error or a log, is in [`credentials`].
+//!
+//! # Lossless raw JSON
+//!
+//! [`serde_json::Value`] is the quick way to read any resource, but it stores numbers as
+//! floats: `1.50` comes back as `1.5`. Send back what you read with a typed model (`fhir-r4`
+//! keeps decimal text), or with [`RawJson`] ([`Client::read_raw`]), which keeps the exact
+//! text and edits members in place. The batch and transaction builders embed each resource as
+//! its own encoding, never through `Value`.
 //!
 //! # Crate organization
 //!

@@ -182,6 +182,13 @@ impl<T: Resource> SearchRequest<T> {
     }
 
     /// Every page, following `next` links.
+    ///
+    /// The stream ends with an error rather than run forever or go astray: a link back to a
+    /// page already fetched ([`ErrorKind::LinkCycle`](crate::ErrorKind::LinkCycle), fragments
+    /// ignored), a link to another origin or from https to http
+    /// ([`ErrorKind::LinkRefused`](crate::ErrorKind::LinkRefused)), or too many empty pages in
+    /// a row ([`ErrorKind::EmptyPages`](crate::ErrorKind::EmptyPages)); the page holding the
+    /// offending link is yielded first.
     pub fn pages(self) -> BoxStream<'static, Result<Page<T>, Error>> {
         match self.cursor() {
             Ok(cursor) => page::pages(cursor),
@@ -197,7 +204,8 @@ impl<T: Resource> SearchRequest<T> {
         }
     }
 
-    /// Every matched resource of every page, decoded as `T`, following `next` links.
+    /// Every matched resource of every page, decoded as `T`, following `next` links (with the
+    /// guards of [`pages`](Self::pages)).
     pub fn resources(self) -> BoxStream<'static, Result<T, Error>> {
         match self.cursor() {
             Ok(cursor) => page::resources(cursor),
@@ -237,7 +245,14 @@ impl Client {
         SearchRequest::new(self.clone(), target).params(params)
     }
 
-    /// Type-level search of any resource type, as JSON.
+    /// Type-level search of any resource type, as [`serde_json::Value`].
+    ///
+    /// **`Value` loses decimal text** (`1.50` becomes `1.5`; long decimals are rounded), also
+    /// in the one-pass [`resources`](SearchRequest::resources) stream: fine for reading, not
+    /// for resources you send back. Read those with a typed model, or page with
+    /// [`pages`](SearchRequest::pages) and take each entry's exact text
+    /// ([`Entry::raw_resource`](crate::page::Entry::raw_resource), or
+    /// `entry.decode::<RawJson>()`).
     pub fn search_json(&self, resource_type: &str) -> SearchRequest<Value> {
         SearchRequest::new(self.clone(), Target::Type(resource_type.to_owned()))
     }

@@ -209,3 +209,43 @@ async fn a_rejected_transaction_is_a_status_error_with_a_typed_outcome() {
         "Bundle.entry[1]"
     );
 }
+
+/// The decimals of the hardening report, as a server would send them.
+const PRECISE: &str = r#"{"resourceType":"Observation","id":"bp-7","status":"final","code":{"text":"lab"},"valueQuantity":{"value":1.50,"unit":"mmol/L"},"component":[{"code":{"text":"a"},"valueQuantity":{"value":100.00}},{"code":{"text":"b"},"valueQuantity":{"value":0.000000001}},{"code":{"text":"c"},"valueQuantity":{"value":12345678901234567890.123456789}}]}"#;
+
+#[tokio::test]
+async fn a_typed_transaction_sends_each_resource_as_its_own_encoding() {
+    use fhir_core::Resource as _;
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/fhir"))
+        .respond_with(fhir_json(200, &json!({"resourceType": "Bundle", "type": "transaction-response",
+            "entry": [{"response": {"status": "200 OK"}}, {"response": {"status": "201 Created"}}]})))
+        .mount(&server)
+        .await;
+    let observation = Observation::from_json_slice(PRECISE.as_bytes()).unwrap();
+    let own = String::from_utf8(observation.to_json_vec().unwrap()).unwrap();
+    assert_eq!(own, PRECISE, "the model itself is lossless");
+
+    let client = client(&server);
+    let mut tx = client.transaction_builder();
+    tx.update_if_match(&observation, "3").unwrap();
+    tx.create(&observation).unwrap();
+    tx.send().await.unwrap();
+
+    // Read back at the server by serde_json as raw text, not by our decoder.
+    let requests = received(&server).await;
+    type Object<'a> = std::collections::BTreeMap<&'a str, &'a serde_json::value::RawValue>;
+    let bundle: Object<'_> = serde_json::from_slice(&requests[0].body).unwrap();
+    let entries: Vec<Object<'_>> = serde_json::from_str(bundle["entry"].get()).unwrap();
+    let wire: Vec<&str> = entries
+        .iter()
+        .map(|entry| entry["resource"].get())
+        .collect();
+    assert_eq!(wire[0], own, "the update left its encoding");
+    assert_eq!(
+        wire[1],
+        own.replace(r#""id":"bp-7","#, ""),
+        "a create leaves out the id and nothing else"
+    );
+}
