@@ -389,7 +389,7 @@ impl BundleBuilder {
         let request = Prepared::new(Method::POST, self.client.url_for(&[]))
             .body(Body::fhir_json(self.to_json_vec()))
             .prefer(self.prefer.or(self.client.inner.prefer));
-        let raw = self.client.execute(request).await?.success(&self.client)?;
+        let raw = self.client.execute(request).await?.success()?;
         let entries = parse_response(&raw.body, self.kind, &self.entries)
             .map_err(|err| raw.decode_error(err))?;
         Ok(BundleResponse {
@@ -548,7 +548,7 @@ fn parse_response(
     let expected = sent.len();
     let shape: ResponseBundleShape = decode_with_serde(body)?;
     if shape.resource_type.as_deref() != Some("Bundle") {
-        return Err(crate::transport::wrong_type(
+        return Err(crate::response::wrong_type(
             "Bundle",
             shape.resource_type.as_deref(),
         ));

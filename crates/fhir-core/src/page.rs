@@ -20,7 +20,7 @@ use crate::outcome::OperationOutcome;
 use crate::request::Prepared;
 use crate::resource::{DecodeError, DecodeErrorKind, Resource, decode_with_serde};
 use crate::response::ResponseMeta;
-use crate::transport::{RawResponse, wrong_type};
+use crate::response::{RawResponse, wrong_type};
 
 /// One page of results: a Bundle of type `searchset` or `history`.
 #[derive(Debug, Clone)]
@@ -405,7 +405,7 @@ pub(crate) async fn fetch_page<T: Resource>(
     request: Prepared,
     expected_type: Option<String>,
 ) -> Result<Page<T>, Error> {
-    let raw = client.execute(request).await?.success(client)?;
+    let raw = client.execute(request).await?.success()?;
     Page::from_raw(raw, expected_type)
 }
 
@@ -501,11 +501,7 @@ fn paged<P: NextLink + Send + 'static>(
             return Ok(None);
         }
         state.visited.insert(page_key(&request.url));
-        let raw = state
-            .client
-            .execute(request)
-            .await?
-            .success(&state.client)?;
+        let raw = state.client.execute(request).await?.success()?;
         let page = (state.parse)(raw, state.expected_type.clone())?;
         state.fetched += 1;
         state.empty_run = if page.entry_count() == 0 {

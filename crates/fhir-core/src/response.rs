@@ -6,6 +6,9 @@ use http::{HeaderMap, StatusCode, header};
 
 use crate::outcome::OperationOutcome;
 
+mod wire;
+pub(crate) use wire::{RawResponse, wrong_type};
+
 /// Response metadata every interaction keeps: status, ETag / version id, `Location`,
 /// `Last-Modified`, and the headers themselves.
 #[derive(Debug, Clone)]

@@ -1,181 +1,25 @@
 //! The one send path every request takes: headers, credentials (only under the base URL),
-//! retries, the single re-authorization on 401, and turning responses into results.
+//! redirects checked hop by hop, retries under the call deadline, and the single
+//! re-authorization on 401. What a response means is decided next to the response types
+//! ([`crate::response`]).
 
 mod body;
 mod redirect;
 
 use std::time::Duration;
 
-use bytes::Bytes;
+use http::StatusCode;
 use http::header::{self, HeaderMap, HeaderValue};
-use http::{Method, StatusCode};
-use url::Url;
 
 use crate::auth::{AuthRequest, Unauthorized};
 use crate::client::Client;
 use crate::credentials::is_cross_origin;
 use crate::error::Error;
 use crate::request::{Idempotency, Prepared};
-use crate::resource::{DecodeError, DecodeErrorKind, Resource};
-use crate::response::{Response, ResponseMeta, WriteBody, WriteResponse};
+use crate::response::RawResponse;
 use crate::retry::parse_retry_after;
 use body::{BodyError, read_bounded};
 use redirect::{Hop, is_redirect, next_hop};
-
-/// A complete response, body read.
-#[derive(Debug)]
-pub(crate) struct RawResponse {
-    pub(crate) method: Method,
-    pub(crate) url: Url,
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Bytes,
-    /// Whether credentials went with the final hop.
-    sent_credentials: bool,
-    /// The `Authorization` value sent, kept until the 401 handling has seen it.
-    authorization: Option<HeaderValue>,
-    /// Whether an earlier attempt failed in a way that leaves its outcome unknown.
-    earlier_attempt_unknown: bool,
-    /// Whether the request was conditional on the resource's version (`If-Match`).
-    if_match: bool,
-}
-
-impl RawResponse {
-    /// A response as read from the wire, for unit tests of the layers above.
-    #[cfg(test)]
-    pub(crate) fn new(
-        method: Method,
-        url: Url,
-        status: StatusCode,
-        headers: HeaderMap,
-        body: Bytes,
-    ) -> Self {
-        Self {
-            method,
-            url,
-            status,
-            headers,
-            body,
-            sent_credentials: false,
-            authorization: None,
-            earlier_attempt_unknown: false,
-            if_match: false,
-        }
-    }
-
-    /// The error for this response, with its request and `Retry-After`.
-    pub(crate) fn into_error(self, client: &Client) -> Error {
-        let retry_after = parse_retry_after(&self.headers, client.inner.timer.now());
-        let state_dependent =
-            self.method == Method::DELETE || self.method == Method::PUT && self.if_match;
-        let err = Error::from_status(self.status, &self.headers, &self.body)
-            .with_request(&self.method, &self.url)
-            .with_retry_after(retry_after);
-        // After an attempt that may have been applied, a 404, 410 or 412 to a delete or an
-        // `If-Match` update may be that attempt's own effect.
-        if self.earlier_attempt_unknown
-            && state_dependent
-            && matches!(self.status.as_u16(), 404 | 410 | 412)
-        {
-            err.with_earlier_attempt_unknown()
-        } else {
-            err
-        }
-    }
-
-    /// Fails unless the status is 2xx.
-    pub(crate) fn success(self, client: &Client) -> Result<Self, Error> {
-        if self.status.is_success() {
-            Ok(self)
-        } else {
-            Err(self.into_error(client))
-        }
-    }
-
-    /// Decodes the body as a `T`, wrapping decode errors with the request.
-    pub(crate) fn decode<T: Resource>(&self) -> Result<T, Error> {
-        T::from_json_slice(&self.body).map_err(|err| self.decode_error(err))
-    }
-
-    pub(crate) fn decode_error(&self, err: DecodeError) -> Error {
-        Error::decode(err)
-            .with_request(&self.method, &self.url)
-            .with_status(self.status)
-    }
-
-    pub(crate) fn meta(&self) -> ResponseMeta {
-        ResponseMeta::new(self.status, self.headers.clone())
-    }
-
-    /// The metadata and the URL, consuming the response (no header copies).
-    pub(crate) fn into_meta_and_url(self) -> (ResponseMeta, Url) {
-        (ResponseMeta::new(self.status, self.headers), self.url)
-    }
-
-    /// A 2xx response whose body must be a `T` of `expected_type` (when known).
-    pub(crate) fn into_response<T: Resource>(
-        self,
-        client: &Client,
-        expected_type: Option<&str>,
-    ) -> Result<Response<T>, Error> {
-        let raw = self.success(client)?;
-        if raw.body.is_empty() {
-            return Err(raw.decode_error(DecodeError::new(
-                DecodeErrorKind::Eof,
-                ".",
-                "the server sent an empty body where a resource was expected",
-            )));
-        }
-        let resource: T = raw.decode()?;
-        if let Some(expected) = expected_type {
-            let found = resource.resource_type();
-            if found != Some(expected) {
-                return Err(raw.decode_error(wrong_type(expected, found)));
-            }
-        }
-        Ok(Response::new(raw.into_meta_and_url().0, resource))
-    }
-
-    /// A 2xx response to a write, whose body may be the resource, an OperationOutcome or empty.
-    pub(crate) fn into_write_response<T: Resource>(
-        self,
-        client: &Client,
-    ) -> Result<WriteResponse<T>, Error> {
-        let raw = self.success(client)?;
-        let body = if raw.body.iter().all(u8::is_ascii_whitespace) {
-            WriteBody::Empty
-        } else if peek_resource_type(&raw.body).as_deref() == Some("OperationOutcome") {
-            match crate::outcome::OperationOutcome::from_json_slice(&raw.body) {
-                Ok(outcome) => WriteBody::Outcome(outcome),
-                Err(err) => return Err(raw.decode_error(err)),
-            }
-        } else {
-            WriteBody::Resource(raw.decode()?)
-        };
-        Ok(WriteResponse::new(raw.into_meta_and_url().0, body))
-    }
-}
-
-pub(crate) fn wrong_type(expected: &str, found: Option<&str>) -> DecodeError {
-    DecodeError::new(
-        DecodeErrorKind::WrongResourceType,
-        "resourceType",
-        format!(
-            "expected {expected}, found {}",
-            found.unwrap_or("no resourceType")
-        ),
-    )
-}
-
-/// The `resourceType` of a JSON document, without decoding the rest into a model.
-fn peek_resource_type(body: &[u8]) -> Option<String> {
-    #[derive(serde::Deserialize)]
-    struct Peek {
-        #[serde(rename = "resourceType")]
-        resource_type: Option<String>,
-    }
-    serde_json::from_slice::<Peek>(body).ok()?.resource_type
-}
 
 /// How a failed attempt may be repeated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,6 +30,12 @@ enum Repeat {
     IfIdempotent,
     /// Always: the server certainly never saw the request (the connection never opened).
     Always,
+}
+
+/// A response and the `Authorization` value that went with its final hop (for the 401 hook).
+struct Attempted {
+    response: RawResponse,
+    authorization: Option<HeaderValue>,
 }
 
 /// A failed attempt: the error and whether it may be repeated.
@@ -234,8 +84,11 @@ impl Client {
                 }
                 None => attempt.await,
             };
-            let mut response = match result {
-                Ok(response) => response,
+            let Attempted {
+                mut response,
+                authorization,
+            } = match result {
+                Ok(attempted) => attempted,
                 Err(failure) => {
                     let repeatable = match failure.repeat {
                         Repeat::Never => false,
@@ -262,7 +115,7 @@ impl Client {
             };
             let status = response.status;
 
-            if status == StatusCode::UNAUTHORIZED && response.sent_credentials && !reauthorized {
+            if status == StatusCode::UNAUTHORIZED && authorization.is_some() && !reauthorized {
                 let www_authenticate = response
                     .headers
                     .get(header::WWW_AUTHENTICATE)
@@ -273,7 +126,7 @@ impl Client {
                     .on_unauthorized(
                         AuthRequest::new(&request.method, &request.url),
                         Unauthorized {
-                            rejected: response.authorization.as_ref(),
+                            rejected: authorization.as_ref(),
                             www_authenticate: www_authenticate.as_deref(),
                         },
                     )
@@ -289,18 +142,18 @@ impl Client {
                 }
             }
 
-            if should_retry_status(status, request.idempotency) && retries < inner.retry.retries() {
-                let retry_after = parse_retry_after(&response.headers, inner.timer.now());
-                if let Some(delay) = inner.retry.delay(retries, retry_after)
-                    && self.within_deadline(deadline, delay)
-                {
-                    tracing::debug!(retry = retries + 1, %status, ?delay, "retrying");
-                    // A 503 may come after partial processing; a 429 never does.
-                    ambiguous |= status == StatusCode::SERVICE_UNAVAILABLE;
-                    retries += 1;
-                    inner.timer.sleep(delay).await;
-                    continue;
-                }
+            let retry_after = parse_retry_after(&response.headers, inner.timer.now());
+            if should_retry_status(status, request.idempotency)
+                && retries < inner.retry.retries()
+                && let Some(delay) = inner.retry.delay(retries, retry_after)
+                && self.within_deadline(deadline, delay)
+            {
+                tracing::debug!(retry = retries + 1, %status, ?delay, "retrying");
+                // A 503 may come after partial processing; a 429 never does.
+                ambiguous |= status == StatusCode::SERVICE_UNAVAILABLE;
+                retries += 1;
+                inner.timer.sleep(delay).await;
+                continue;
             }
 
             tracing::debug!(
@@ -311,9 +164,12 @@ impl Client {
                 retries,
                 "FHIR response"
             );
-            response.earlier_attempt_unknown = ambiguous;
-            response.if_match = request.headers.contains_key(header::IF_MATCH);
-            response.authorization = None;
+            // A delete or an `If-Match` update depends on the state an earlier, unanswered
+            // attempt may have changed.
+            let state_dependent = request.method == http::Method::DELETE
+                || request.headers.contains_key(header::IF_MATCH);
+            response.outcome_may_be_earlier = ambiguous && state_dependent;
+            response.retry_after = retry_after;
             response.method = request.method;
             return Ok(response);
         }
@@ -330,7 +186,7 @@ impl Client {
 
     /// One attempt: the request and the redirects it leads to, each hop checked before it is
     /// sent, and the final body read within the limits.
-    async fn attempt(&self, request: &Prepared) -> Result<RawResponse, Failure> {
+    async fn attempt(&self, request: &Prepared) -> Result<Attempted, Failure> {
         let inner = &self.inner;
         let limits = &inner.limits;
         let mut hop = Hop {
@@ -417,16 +273,9 @@ impl Client {
                     repeat: Repeat::IfIdempotent,
                 },
             })?;
-            return Ok(RawResponse {
-                method: hop.method,
-                url: hop.url,
-                status,
-                headers,
-                body,
-                sent_credentials: authorization.is_some(),
+            return Ok(Attempted {
+                response: RawResponse::new(hop.method, hop.url, status, headers, body),
                 authorization,
-                earlier_attempt_unknown: false,
-                if_match: false,
             });
         }
     }

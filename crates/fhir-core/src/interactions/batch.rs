@@ -62,7 +62,7 @@ impl<'b, B: Resource, R: Resource> BundleRequest<'b, B, R> {
         self.client
             .execute(request)
             .await?
-            .into_response(&self.client, Some("Bundle"))
+            .into_response(Some("Bundle"))
     }
 }
 

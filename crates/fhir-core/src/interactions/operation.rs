@@ -104,7 +104,7 @@ impl OperationRequest {
         self.client
             .execute(Prepared::new(Method::GET, url))
             .await?
-            .into_response(&self.client, None)
+            .into_response(None)
     }
 
     /// Invokes the operation by GET, like [`get`](Self::get), for an operation whose result is
@@ -144,10 +144,7 @@ impl OperationRequest {
         }
         let body = parameters.to_json_vec().map_err(Error::encode)?;
         let request = Prepared::new(Method::POST, url).body(Body::fhir_json(body));
-        self.client
-            .execute(request)
-            .await?
-            .into_response(&self.client, None)
+        self.client.execute(request).await?.into_response(None)
     }
 }
 

@@ -82,7 +82,7 @@ impl<T: Resource> ReadRequest<T> {
     pub async fn send(self) -> Result<Response<T>, Error> {
         let request = self.prepare()?;
         let raw = self.client.execute(request).await?;
-        raw.into_response(&self.client, Some(&self.resource_type))
+        raw.into_response(Some(&self.resource_type))
     }
 }
 
@@ -126,7 +126,7 @@ impl<T: Resource> ConditionalReadRequest<T> {
         if raw.status == StatusCode::NOT_MODIFIED {
             return Ok(ConditionalRead::NotModified(raw.meta()));
         }
-        raw.into_response(client, Some(&self.read.resource_type))
+        raw.into_response(Some(&self.read.resource_type))
             .map(ConditionalRead::Modified)
     }
 }
@@ -185,7 +185,7 @@ impl Client {
         let request = Prepared::new(Method::GET, self.url_for(&["metadata"]));
         self.execute(request)
             .await?
-            .into_response(self, Some("CapabilityStatement"))
+            .into_response(Some("CapabilityStatement"))
     }
 
     /// Reads the resource at `reference`: a URL relative to the base (`Patient/123`) or an
@@ -198,6 +198,6 @@ impl Client {
         let url = self.resolve(reference)?;
         self.execute(Prepared::new(Method::GET, url))
             .await?
-            .into_response(self, None)
+            .into_response(None)
     }
 }

@@ -58,10 +58,7 @@ impl<R: Resource> CreateRequest<'_, R> {
                 &search.to_query(),
             )?;
         }
-        self.client
-            .execute(request)
-            .await?
-            .into_write_response(&self.client)
+        self.client.execute(request).await?.into_write_response()
     }
 }
 
@@ -137,10 +134,7 @@ impl<R: Resource> UpdateRequest<'_, R> {
         if let Some(etag) = &self.if_match {
             request = request.header(header::IF_MATCH, etag)?;
         }
-        self.client
-            .execute(request)
-            .await?
-            .into_write_response(&self.client)
+        self.client.execute(request).await?.into_write_response()
     }
 }
 
@@ -212,10 +206,7 @@ impl<T: Resource> PatchRequest<T> {
         if let Some(etag) = &self.if_match {
             request = request.header(header::IF_MATCH, etag)?;
         }
-        self.client
-            .execute(request)
-            .await?
-            .into_write_response(&self.client)
+        self.client.execute(request).await?.into_write_response()
     }
 }
 
@@ -257,7 +248,7 @@ impl DeleteRequest {
         self.client
             .execute(Prepared::new(Method::DELETE, url))
             .await?
-            .into_write_response(&self.client)
+            .into_write_response()
     }
 }
 
