@@ -9,7 +9,7 @@
 //! # async fn demo(client: fhir_core::Client) -> Result<(), fhir_core::Error> {
 //! use serde_json::json;
 //!
-//! let mut tx = client.transaction_builder();
+//! let mut tx = client.transaction();
 //! let patient = tx.create(&json!({"resourceType": "Patient", "name": [{"family": "Doe"}]}))?;
 //! tx.create(&json!({
 //!     "resourceType": "Observation", "status": "final",
@@ -46,7 +46,7 @@ pub enum BundleKind {
 }
 
 impl BundleKind {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Batch => "batch",
             Self::Transaction => "transaction",
@@ -645,14 +645,28 @@ fn parse_response(
 }
 
 impl Client {
-    /// Starts a `transaction` Bundle: all entries succeed or none.
-    pub fn transaction_builder(&self) -> BundleBuilder {
+    /// Starts a `transaction` Bundle, entry by entry: all entries succeed or none. To send a
+    /// Bundle built elsewhere, use [`transaction_bundle`](Self::transaction_bundle).
+    pub fn transaction(&self) -> BundleBuilder {
         BundleBuilder::new(self.clone(), BundleKind::Transaction)
     }
 
-    /// Starts a `batch` Bundle: each entry succeeds or fails on its own.
-    pub fn batch_builder(&self) -> BundleBuilder {
+    /// Starts a `batch` Bundle, entry by entry: each entry succeeds or fails on its own. To
+    /// send a Bundle built elsewhere, use [`batch_bundle`](Self::batch_bundle).
+    pub fn batch(&self) -> BundleBuilder {
         BundleBuilder::new(self.clone(), BundleKind::Batch)
+    }
+
+    /// Starts a `transaction` Bundle.
+    #[deprecated(since = "0.2.0", note = "renamed to `transaction()`")]
+    pub fn transaction_builder(&self) -> BundleBuilder {
+        self.transaction()
+    }
+
+    /// Starts a `batch` Bundle.
+    #[deprecated(since = "0.2.0", note = "renamed to `batch()`")]
+    pub fn batch_builder(&self) -> BundleBuilder {
+        self.batch()
     }
 }
 

@@ -57,7 +57,7 @@
 //! | patch (JSON Patch, conditional) | [`Client::patch`], [`Client::patch_conditional`] | [`Client::patch_json`], [`Client::patch_conditional_json`] |
 //! | delete (conditional) | [`Client::delete`], [`Client::delete_conditional`] | [`Client::delete_json`], [`Client::delete_conditional_json`] |
 //! | history (instance, type, system) | [`Client::history`], [`Client::history_type`] | [`Client::history_json`], [`Client::history_type_json`], [`Client::history_system`] |
-//! | batch / transaction, entry by entry with `urn:uuid` references | [`Client::transaction_builder`], [`Client::batch_builder`] | [`Client::batch`], [`Client::transaction`] |
+//! | batch / transaction, entry by entry with `urn:uuid` references | [`Client::transaction`], [`Client::batch`] | [`Client::transaction_bundle`], [`Client::batch_bundle`] |
 //! | operations (`$name`, GET or POST) | [`Client::operation`] | |
 //! | read any reference | [`Client::get`] | |
 //!

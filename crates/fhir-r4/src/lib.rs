@@ -31,7 +31,7 @@
 //! Every model implements [`fhir_core::Resource`] and [`fhir_core::TypedResource`], so
 //! `fhir-core`'s client reads, searches, writes and bundles them directly
 //! (`client.read::<Patient>(id)`, `client.search::<Observation>()`,
-//! `client.transaction_builder().create(&patient)`); `Parameters` gets builders and readers
+//! `client.transaction().create(&patient)`); `Parameters` gets builders and readers
 //! (`Parameters::new().with_value(…)`, `parameters.resource("return")`), and
 //! `Reference::from_handle` refers to another entry of the same transaction. The `typed_rest`
 //! example runs the whole flow against a server.

@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 
 use http::Method;
 
+use crate::bundle::BundleKind;
 use crate::client::Client;
 use crate::error::Error;
 use crate::request::{Body, Prefer, Prepared};
@@ -17,7 +18,7 @@ use crate::response::Response;
 pub struct BundleRequest<'b, B, R = B> {
     client: Client,
     bundle: &'b B,
-    expected_type: &'static str,
+    kind: BundleKind,
     prefer: Option<Prefer>,
     _response: PhantomData<fn() -> R>,
 }
@@ -34,7 +35,7 @@ impl<'b, B: Resource, R: Resource> BundleRequest<'b, B, R> {
         BundleRequest {
             client: self.client,
             bundle: self.bundle,
-            expected_type: self.expected_type,
+            kind: self.kind,
             prefer: self.prefer,
             _response: PhantomData,
         }
@@ -52,7 +53,7 @@ impl<'b, B: Resource, R: Resource> BundleRequest<'b, B, R> {
         if self.bundle.resource_type() != Some("Bundle") {
             return Err(Error::invalid_request(format!(
                 "a {} must be a Bundle",
-                self.expected_type
+                self.kind.as_str()
             )));
         }
         let body = self.bundle.to_json_vec().map_err(Error::encode)?;
@@ -67,23 +68,25 @@ impl<'b, B: Resource, R: Resource> BundleRequest<'b, B, R> {
 }
 
 impl Client {
-    /// `batch`: POSTs a Bundle of type `batch`; each entry succeeds or fails on its own.
-    pub fn batch<'b, B: Resource>(&self, bundle: &'b B) -> BundleRequest<'b, B> {
+    /// `batch`: POSTs `bundle`, a Bundle of type `batch` built elsewhere; each entry succeeds or
+    /// fails on its own. [`batch`](Self::batch) builds one entry by entry.
+    pub fn batch_bundle<'b, B: Resource>(&self, bundle: &'b B) -> BundleRequest<'b, B> {
         BundleRequest {
             client: self.clone(),
             bundle,
-            expected_type: "batch",
+            kind: BundleKind::Batch,
             prefer: None,
             _response: PhantomData,
         }
     }
 
-    /// `transaction`: POSTs a Bundle of type `transaction`; all entries succeed or none.
-    pub fn transaction<'b, B: Resource>(&self, bundle: &'b B) -> BundleRequest<'b, B> {
+    /// `transaction`: POSTs `bundle`, a Bundle of type `transaction` built elsewhere; all
+    /// entries succeed or none. [`transaction`](Self::transaction) builds one entry by entry.
+    pub fn transaction_bundle<'b, B: Resource>(&self, bundle: &'b B) -> BundleRequest<'b, B> {
         BundleRequest {
             client: self.clone(),
             bundle,
-            expected_type: "transaction",
+            kind: BundleKind::Transaction,
             prefer: None,
             _response: PhantomData,
         }

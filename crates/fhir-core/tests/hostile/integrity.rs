@@ -63,7 +63,7 @@ fn wire_resources(body: &[u8]) -> Vec<String> {
 async fn a_typed_transaction_carries_each_resource_byte_for_byte() {
     let server = Hostile::start(|_, _| transaction_response(2)).await;
     let client = Client::new(&server.url("/fhir")).unwrap();
-    let mut tx = client.transaction_builder();
+    let mut tx = client.transaction();
     tx.update_if_match(&Model(OBSERVATION), "2").unwrap();
     tx.create(&Model(OBSERVATION)).unwrap();
     let planned = tx.to_json_vec();
@@ -93,7 +93,7 @@ async fn a_typed_transaction_carries_each_resource_byte_for_byte() {
 #[tokio::test]
 async fn the_planned_bundle_decodes_losslessly_as_raw_json() {
     let client = Client::new("https://fhir.example.org/r4").unwrap();
-    let mut tx = client.batch_builder();
+    let mut tx = client.batch();
     tx.update(&Model(OBSERVATION)).unwrap();
     let raw: RawJson = tx.to_bundle().unwrap();
     assert_eq!(raw.as_str().as_bytes(), tx.to_json_vec());

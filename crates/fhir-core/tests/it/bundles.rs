@@ -22,7 +22,7 @@ async fn a_transaction_links_entries_by_urn_uuid_and_reads_responses_by_handle()
         .mount(&server)
         .await;
     let client = client(&server);
-    let mut tx = client.transaction_builder();
+    let mut tx = client.transaction();
     let patient = tx
         .create_if_none_exist(
             &json!({"resourceType": "Patient", "id": "ignored", "identifier": [{"system": "urn:mrn", "value": "1"}]}),
@@ -106,7 +106,7 @@ async fn batch_entries_fail_on_their_own() {
         ]})))
         .mount(&server)
         .await;
-    let mut batch = client(&server).batch_builder();
+    let mut batch = client(&server).batch();
     let found = batch.get("Patient/1");
     let missing = batch.get("Patient/x");
     let response = batch.send().await.unwrap();
@@ -131,7 +131,7 @@ async fn a_response_with_missing_entries_is_a_decode_error() {
         ))
         .mount(&server)
         .await;
-    let mut batch = client(&server).batch_builder();
+    let mut batch = client(&server).batch();
     batch.get("Patient/1");
     let err = batch.send().await.unwrap_err();
     assert!(err.is_decode());
@@ -154,7 +154,7 @@ async fn a_rejected_transaction_keeps_the_outcome() {
         )
         .mount(&server)
         .await;
-    let mut tx = client(&server).transaction_builder();
+    let mut tx = client(&server).transaction();
     tx.update_if_match(&patient_json("1", "2"), "2").unwrap();
     let err = tx.send().await.unwrap_err();
     assert!(err.is_precondition_failed());
@@ -167,7 +167,7 @@ async fn a_rejected_transaction_keeps_the_outcome() {
 #[tokio::test]
 async fn invalid_entries_are_refused_while_building() {
     let server = server().await;
-    let mut tx = client(&server).transaction_builder();
+    let mut tx = client(&server).transaction();
     assert_eq!(
         tx.create(&json!({"id": "x"})).unwrap_err().kind(),
         ErrorKind::InvalidRequest
@@ -194,7 +194,7 @@ async fn invalid_entries_are_refused_while_building() {
 #[tokio::test]
 async fn json_patch_entries_travel_as_binary() {
     let server = server().await;
-    let mut tx = client(&server).transaction_builder();
+    let mut tx = client(&server).transaction();
     let ops = json!([{"op": "replace", "path": "/active", "value": false}]);
     tx.patch("Patient", "1", &ops).unwrap();
     let bundle: Value = tx.to_bundle().unwrap();

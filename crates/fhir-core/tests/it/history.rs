@@ -115,14 +115,14 @@ async fn batch_and_transaction_post_the_bundle_to_the_base() {
     ]});
     let client = client(&server);
 
-    let response = client.transaction(&bundle).send().await.unwrap();
+    let response = client.transaction_bundle(&bundle).send().await.unwrap();
     assert_eq!(
         response.resource()["entry"][0]["response"]["status"],
         "201 Created"
     );
     let mut batch = bundle.clone();
     batch["type"] = json!("batch");
-    client.batch(&batch).send().await.unwrap();
+    client.batch_bundle(&batch).send().await.unwrap();
 
     let requests = received(&server).await;
     assert_eq!(requests.len(), 2);
@@ -144,7 +144,7 @@ async fn a_failed_transaction_keeps_the_outcome_and_is_not_retried() {
         .await;
     let bundle = json!({"resourceType": "Bundle", "type": "transaction"});
     let err = client(&server)
-        .transaction(&bundle)
+        .transaction_bundle(&bundle)
         .send()
         .await
         .unwrap_err();
@@ -157,7 +157,7 @@ async fn a_failed_transaction_keeps_the_outcome_and_is_not_retried() {
     );
 
     let err = client(&server)
-        .transaction(&patient_json("1", "1"))
+        .transaction_bundle(&patient_json("1", "1"))
         .send()
         .await
         .unwrap_err();

@@ -255,7 +255,11 @@ async fn transaction_with_urn_uuid_references_and_batch() {
                       "valueQuantity": {"value": 64, "unit": "/min"}},
          "request": {"method": "POST", "url": "Observation"}}
     ]});
-    let response = client.transaction(&transaction).send().await.unwrap();
+    let response = client
+        .transaction_bundle(&transaction)
+        .send()
+        .await
+        .unwrap();
     let entries = response.resource()["entry"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert!(
@@ -282,7 +286,7 @@ async fn transaction_with_urn_uuid_references_and_batch() {
         {"request": {"method": "GET", "url": format!("Patient/{patient_id}")}},
         {"request": {"method": "GET", "url": "Patient/does-not-exist"}}
     ]});
-    let response = client.batch(&batch).send().await.unwrap();
+    let response = client.batch_bundle(&batch).send().await.unwrap();
     let entries = response.resource()["entry"].as_array().unwrap();
     assert!(
         entries[0]["response"]["status"]
@@ -308,7 +312,11 @@ async fn a_failed_transaction_is_a_typed_error_and_changes_nothing() {
         {"resource": {"resourceType": "Patient", "id": "pat-0003"},
          "request": {"method": "PUT", "url": "Patient/pat-0003", "ifMatch": "W/\"999\""}}
     ]});
-    let err = client.transaction(&transaction).send().await.unwrap_err();
+    let err = client
+        .transaction_bundle(&transaction)
+        .send()
+        .await
+        .unwrap_err();
     assert!(
         err.status().is_some_and(|status| status.is_client_error()),
         "{err}"
@@ -326,7 +334,7 @@ async fn a_failed_transaction_is_a_typed_error_and_changes_nothing() {
 async fn transaction_builder_references_a_patient_created_in_the_same_bundle() {
     let Some(client) = client().await else { return };
     let mrn = unique("builder");
-    let mut tx = client.transaction_builder();
+    let mut tx = client.transaction();
     let patient = tx
         .create_if_none_exist(
             &json!({"resourceType": "Patient", "identifier": [{"system": "urn:e2e", "value": mrn}]}),

@@ -167,7 +167,7 @@ async fn steps(
     created: &mut Created,
 ) -> Result<Summary, FlowError> {
     // 1. One transaction: the Patient, and three Observations referring to it by urn:uuid.
-    let mut tx = client.transaction_builder();
+    let mut tx = client.transaction();
     let new_patient = tx.create(&patient(identifier_value))?;
     let mut observation_handles = Vec::new();
     for beats in [62, 71, 80] {
@@ -358,7 +358,7 @@ async fn steps(
 
 /// Deletes what `created` names in one transaction; the statuses, Observations first.
 async fn delete_all(client: &Client, created: &Created) -> Result<Vec<u16>, fhir_core::Error> {
-    let mut tx = client.transaction_builder();
+    let mut tx = client.transaction();
     for id in &created.observations {
         tx.delete("Observation", id);
     }

@@ -2,7 +2,7 @@
 //!
 //! `fhir-core` already reads, searches, writes and bundles any type implementing
 //! [`fhir_core::Resource`], which every model here does: `client.read::<Patient>(id)`,
-//! `client.search::<Observation>()`, `client.create(&patient)`, `client.transaction_builder()`.
+//! `client.search::<Observation>()`, `client.create(&patient)`, `client.transaction()`.
 //! This module adds what needs the R4 models:
 //!
 //! - [`TypedPageExt`]: a search page's included resources as [`Resource`](crate::Resource)

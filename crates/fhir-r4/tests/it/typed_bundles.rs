@@ -41,7 +41,7 @@ async fn a_typed_transaction_links_observations_to_the_new_patient() {
         .await;
 
     let client = client(&server);
-    let mut tx = client.batch_builder();
+    let mut tx = client.batch();
     let search = SearchParams::new().with_token("identifier", Some("urn:fhir-rs:test"), "42");
     let new_patient = tx.create_if_none_exist(&patient(), &search).unwrap();
     let mut observation = heart_rate(72);
@@ -149,7 +149,7 @@ async fn send_two_entries_and_get(response: Value) -> fhir_core::Error {
         .mount(&server)
         .await;
     let client = client(&server);
-    let mut tx = client.transaction_builder();
+    let mut tx = client.transaction();
     tx.create(&patient()).unwrap();
     tx.delete("Observation", "o1");
     tx.send().await.unwrap_err()
@@ -199,7 +199,7 @@ async fn a_rejected_transaction_is_a_status_error_with_a_typed_outcome() {
         .mount(&server)
         .await;
     let client = client(&server);
-    let mut tx = client.transaction_builder();
+    let mut tx = client.transaction();
     tx.create(&patient()).unwrap();
     let err = tx.send().await.unwrap_err();
     assert!(err.is_bad_request(), "{err}");
@@ -228,7 +228,7 @@ async fn a_typed_transaction_sends_each_resource_as_its_own_encoding() {
     assert_eq!(own, PRECISE, "the model itself is lossless");
 
     let client = client(&server);
-    let mut tx = client.transaction_builder();
+    let mut tx = client.transaction();
     tx.update_if_match(&observation, "3").unwrap();
     tx.create(&observation).unwrap();
     tx.send().await.unwrap();
