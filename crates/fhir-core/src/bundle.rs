@@ -511,7 +511,7 @@ struct ResponseBundleShape {
     resource_type: Option<String>,
     #[serde(rename = "type")]
     bundle_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::page::bounded_entries")]
     entry: Vec<ResponseEntryShape>,
 }
 

@@ -54,8 +54,6 @@ pub(crate) struct ClientInner {
     /// The per-request timeout, when it is not already the reqwest client's own.
     pub(crate) request_timeout: Option<Duration>,
     pub(crate) timeout: Option<Duration>,
-    /// `base` as text without a trailing `/`, for the fast path of [`Client::is_under_base`].
-    base_prefix: String,
     pub(crate) retry: RetryPolicy,
     pub(crate) timer: Arc<dyn Timer>,
     pub(crate) max_get_url_len: usize,
@@ -122,16 +120,9 @@ impl Client {
         })
     }
 
-    /// Whether `url` lies under the base URL (same scheme, host, port, and base path), the only
-    /// place credentials are sent.
+    /// Whether `url` lies under the base URL, the only place credentials are sent
+    /// ([`credentials::is_under_base`](crate::credentials::is_under_base)).
     pub(crate) fn is_under_base(&self, url: &Url) -> bool {
-        // Fast path: URLs built from the base start with its serialization (URLs are
-        // normalized, so equal prefixes mean equal scheme, host, port and leading path).
-        if let Some(rest) = url.as_str().strip_prefix(self.inner.base_prefix.as_str())
-            && (rest.is_empty() || rest.starts_with(['/', '?', '#']))
-        {
-            return true;
-        }
         crate::credentials::is_under_base(&self.inner.base, url)
     }
 }
@@ -333,8 +324,8 @@ impl ClientBuilder {
         self
     }
 
-    /// How many pages in a row may come without a single entry while still linking to a
-    /// `next` page before a paged stream fails with
+    /// How many pages in a row may come without a single match (for a history: entry) while
+    /// still linking to a `next` page before a paged stream fails with
     /// [`ErrorKind::EmptyPages`](crate::ErrorKind::EmptyPages) (default 5). This stops a
     /// server that links to empty pages forever.
     #[must_use]
@@ -457,11 +448,9 @@ impl ClientBuilder {
                 own_headers.append(name.clone(), value.clone());
             }
         }
-        let base_prefix = base.as_str().trim_end_matches('/').to_owned();
         Ok(Client {
             inner: Arc::new(ClientInner {
                 base,
-                base_prefix,
                 http,
                 auth: self.auth,
                 request_headers,

@@ -28,9 +28,10 @@ use url::Url;
 /// What replaces a secret value.
 pub const REDACTED: &str = "[redacted]";
 
-/// Names (of query parameters, form fields, JSON members, headers) whose values are secrets,
-/// lowercase; [`is_secret_name`] also treats every `x-amz-*` and `x-goog-*` name as secret
-/// (pre-signed storage URLs carry their signatures and credentials there).
+/// Names (of query parameters, form fields, JSON members, headers) whose values are secrets.
+/// [`is_secret_name`] compares names without case, `-` or `_` (so `accessToken`,
+/// `Access-Token` and `access_token` are one name) and also treats every `x-amz-*` and
+/// `x-goog-*` name as secret (pre-signed storage URLs carry their signatures there).
 pub const SECRET_NAMES: &[&str] = &[
     "access_token",
     "id_token",
@@ -43,40 +44,49 @@ pub const SECRET_NAMES: &[&str] = &[
     "token",
     "key",
     "api_key",
-    "apikey",
     "password",
     "sig",
     "signature",
     "authorization",
+    "proxy_authorization",
     "auth_token",
+    "session_token",
     "private_key",
     "secret",
     "cookie",
     "set_cookie",
 ];
 
+/// Names whose value runs to the end of the line in a header-like text (`Authorization:
+/// Negotiate …`, `Cookie: a=1; b=2`).
+const LINE_VALUED: &[&str] = &["authorization", "proxyauthorization", "cookie", "setcookie"];
+
+/// `name` lowercase, without an `x-` prefix and without `-` or `_`.
+fn normalized(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("x-")
+        .or_else(|| lower.strip_prefix("x_"))
+        .unwrap_or(&lower);
+    rest.chars().filter(|c| *c != '-' && *c != '_').collect()
+}
+
 /// Whether the value of a parameter, field or member called `name` is a secret
-/// (case-insensitive; `-` and `_` are the same, and an `X-` prefix does not count:
-/// `X-Api-Key` is `api_key`).
+/// (case-insensitive; `-` and `_` do not count, nor does an `X-` prefix: `X-Api-Key`,
+/// `apiKey` and `api_key` are one name).
 pub fn is_secret_name(name: &str) -> bool {
     if name.len() > 64 {
         return false;
     }
-    let mut lower = name.to_ascii_lowercase();
-    if lower.starts_with("x-amz-")
-        || lower.starts_with("x-goog-")
-        || lower.starts_with("x_amz_")
-        || lower.starts_with("x_goog_")
+    let lower = name.to_ascii_lowercase();
+    if ["x-amz-", "x-goog-", "x_amz_", "x_goog_"]
+        .iter()
+        .any(|prefix| lower.starts_with(prefix))
     {
         return true;
     }
-    if lower.contains('-') {
-        lower = lower.replace('-', "_");
-    }
-    SECRET_NAMES.contains(&lower.as_str())
-        || lower
-            .strip_prefix("x_")
-            .is_some_and(|rest| SECRET_NAMES.contains(&rest))
+    let name = normalized(name);
+    SECRET_NAMES.iter().any(|secret| normalized(secret) == name)
 }
 
 /// Whether `url` lies under `base`: the same scheme, host and port (the default port counts as
@@ -84,7 +94,10 @@ pub fn is_secret_name(name: &str) -> bool {
 ///
 /// This is the one test that decides where credentials go. `https://h/r4x` is not under
 /// `https://h/r4`; `http://h/r4` is not under `https://h/r4`; user info and query are ignored.
-/// Both URLs are parsed, so dot segments (`/r4/../admin`, `%2e%2e`) are already resolved.
+/// Both URLs are parsed, so dot segments (`/r4/../admin`, `%2e%2e`) are already resolved. A
+/// remainder that some servers would still route outside the base is not under it either: a
+/// segment holding an encoded `/`, `\` or `.` (`..%2Fadmin`), a `\`, or a dot segment with
+/// parameters (`..;`, as Tomcat and Spring read it).
 pub fn is_under_base(base: &Url, url: &Url) -> bool {
     if url.scheme() != base.scheme()
         || url.host() != base.host()
@@ -94,10 +107,30 @@ pub fn is_under_base(base: &Url, url: &Url) -> bool {
     }
     let base_path = base.path().trim_end_matches('/');
     let path = url.path();
-    path == base_path
-        || path
-            .strip_prefix(base_path)
-            .is_some_and(|rest| rest.starts_with('/'))
+    let rest = if path == base_path {
+        ""
+    } else {
+        match path.strip_prefix(base_path) {
+            Some(rest) if rest.starts_with('/') => rest,
+            _ => return false,
+        }
+    };
+    rest.split('/').all(is_plain_segment)
+}
+
+/// Whether a path segment means what it says to every server: no encoded separators or dots,
+/// no backslash, no dot segment hidden behind `;` parameters.
+fn is_plain_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    if lower.contains("%2f")
+        || lower.contains("%5c")
+        || lower.contains("%2e")
+        || lower.contains('\\')
+    {
+        return false;
+    }
+    let name = lower.split(';').next().unwrap_or_default();
+    !(lower.contains(';') && (name == "." || name == ".."))
 }
 
 /// Whether `from` → `to` leaves the origin (scheme, host, port).
@@ -138,8 +171,10 @@ pub fn redact_url(url: &Url) -> Url {
 ///
 /// - the credential after `Bearer`, `Basic` or `DPoP` (any case), as in an echoed
 ///   `Authorization` header;
-/// - the value after a secret name ([`is_secret_name`]) followed by `=` or `:`, quoted or not,
-///   as in form bodies, query strings, JSON (`"access_token": "…"`) and header lines.
+/// - the value after a secret name ([`is_secret_name`]) followed by `=` or `:`, quoted,
+///   escaped-quoted (JSON inside a JSON string), an array or object, or bare, as in form
+///   bodies, query strings, JSON (`"access_token": "…"`) and header lines; for
+///   `Authorization` and `Cookie` headers, the rest of the line.
 ///
 /// Only the values are replaced; the rest of the text is kept, so a message stays readable.
 pub fn redact_text(text: &str) -> Cow<'_, str> {
@@ -157,7 +192,11 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
         let value = if is_scheme(word) {
             scheme_credential(bytes, word_end)
         } else if is_secret_name(word) {
-            assigned_value(bytes, word_end)
+            assigned_value(
+                bytes,
+                word_end,
+                LINE_VALUED.contains(&normalized(word).as_str()),
+            )
         } else {
             None
         };
@@ -204,11 +243,12 @@ fn is_scheme(word: &str) -> bool {
         .any(|scheme| word.eq_ignore_ascii_case(scheme))
 }
 
-/// The credential after an authorization scheme: whitespace, then token68 characters.
+/// The credential after an authorization scheme: whitespace (or a form-encoded `+`), then
+/// token68 characters.
 fn scheme_credential(bytes: &[u8], mut i: usize) -> Option<(usize, usize)> {
     let spaces = bytes[i..]
         .iter()
-        .take_while(|&&b| b == b' ' || b == b'\t')
+        .take_while(|&&b| b == b' ' || b == b'\t' || b == b'+')
         .count();
     if spaces == 0 {
         return None;
@@ -221,10 +261,13 @@ fn scheme_credential(bytes: &[u8], mut i: usize) -> Option<(usize, usize)> {
     (len > 0).then_some((i, i + len))
 }
 
-/// The value after a name: an optional closing quote, `=` or `:` with optional whitespace,
-/// then a quoted string (its content) or a run up to a delimiter.
-fn assigned_value(bytes: &[u8], mut i: usize) -> Option<(usize, usize)> {
-    if matches!(bytes.get(i), Some(b'"' | b'\'')) {
+/// The value after a secret name: an optional closing quote (escaped or not), `=` or `:` with
+/// optional whitespace, then the value: quoted, escaped-quoted, an array or object, the rest
+/// of the line (`to_line_end`), or a bare run up to a delimiter.
+fn assigned_value(bytes: &[u8], mut i: usize, to_line_end: bool) -> Option<(usize, usize)> {
+    if bytes.get(i) == Some(&b'\\') && matches!(bytes.get(i + 1), Some(b'"')) {
+        i += 2;
+    } else if matches!(bytes.get(i), Some(b'"' | b'\'')) {
         i += 1;
     }
     let skip_spaces = |i: &mut usize| {
@@ -238,18 +281,31 @@ fn assigned_value(bytes: &[u8], mut i: usize) -> Option<(usize, usize)> {
     }
     i += 1;
     skip_spaces(&mut i);
-    match bytes.get(i) {
-        Some(&quote @ (b'"' | b'\'')) => {
+    let value = match bytes.get(i)? {
+        b'\\' if bytes.get(i + 1) == Some(&b'"') => {
+            // `\"…\"`: a JSON document inside a JSON string.
+            let start = i + 2;
+            let end = find(bytes, start, b"\\\"").unwrap_or(bytes.len());
+            (start, end)
+        }
+        &quote @ (b'"' | b'\'') => {
             let start = i + 1;
             let mut end = start;
             while end < bytes.len() && bytes[end] != quote {
                 // Skip escaped characters inside JSON strings.
                 end += if bytes[end] == b'\\' { 2 } else { 1 };
             }
-            let end = end.min(bytes.len());
-            (end > start).then_some((start, end))
+            (start, end.min(bytes.len()))
         }
-        Some(_) => {
+        b'[' | b'{' => (i, matching_close(bytes, i)),
+        _ if to_line_end => {
+            let len = bytes[i..]
+                .iter()
+                .take_while(|&&b| b != b'\r' && b != b'\n')
+                .count();
+            (i, i + len)
+        }
+        _ => {
             let len = bytes[i..]
                 .iter()
                 .take_while(|&&b| !b" \t\r\n&,;}]<>\"'".contains(&b))
@@ -261,10 +317,51 @@ fn assigned_value(bytes: &[u8], mut i: usize) -> Option<(usize, usize)> {
             {
                 return Some((i, end));
             }
-            (len > 0).then_some((i, i + len))
+            (i, i + len)
         }
-        None => None,
+    };
+    (value.1 > value.0).then_some(value)
+}
+
+/// The offset of `needle` in `bytes` from `from`.
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .windows(needle.len())
+        .position(|window| window == needle)
+        .map(|at| from + at)
+}
+
+/// The end (exclusive) of the array or object opening at `open`, strings skipped; the end of
+/// the text when it is cut off.
+fn matching_close(bytes: &[u8], open: usize) -> usize {
+    let mut depth = 0usize;
+    let mut i = open;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return i + 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        i += 1;
     }
+    bytes.len()
 }
 
 #[cfg(test)]

@@ -16,6 +16,12 @@ use crate::resource::{DecodeError, EncodeError};
 /// The longest excerpt of a non-FHIR error body kept in an [`Error`].
 const BODY_EXCERPT_LIMIT: usize = 512;
 
+/// The largest error body read as an OperationOutcome (larger ones are excerpted).
+const MAX_OUTCOME_BYTES: usize = 2 << 20;
+
+/// The longest outcome summary an error's `Display` prints.
+const SUMMARY_LIMIT: usize = 1024;
+
 /// What went wrong, for callers that branch on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -157,7 +163,7 @@ impl Error {
     pub(crate) fn empty_pages(pages: usize, url: &Url) -> Self {
         Self::new(
             ErrorKind::EmptyPages,
-            format!("{pages} pages in a row had no entries but a `next` link"),
+            format!("{pages} pages in a row had no matches but a `next` link"),
         )
         .with_request(&Method::GET, url)
     }
@@ -209,8 +215,10 @@ impl Error {
     pub(crate) fn from_status(status: StatusCode, headers: &http::HeaderMap, body: &[u8]) -> Self {
         let mut err = Self::new(ErrorKind::Status, String::new());
         err.inner.status = Some(status);
-        err.inner.outcome = serde_json::from_slice(body)
-            .ok()
+        // A larger body is excerpted, not parsed: a tree costs many times its text.
+        err.inner.outcome = (body.len() <= MAX_OUTCOME_BYTES)
+            .then(|| serde_json::from_slice(body).ok())
+            .flatten()
             .and_then(OperationOutcome::from_json);
         if err.inner.outcome.is_none() && !body.is_empty() {
             err.inner.body_excerpt = Some(excerpt(body));
@@ -285,7 +293,7 @@ impl Error {
 
     /// Whether an earlier attempt of this call may have been applied by the server.
     ///
-    /// Set on a 404, 410 or 412 answer to a delete or an `If-Match` update that was retried
+    /// Set on a 404, 409, 410 or 412 answer to a delete or an `If-Match` update that was retried
     /// after an attempt failed without an answer (a dropped connection, a timeout, a 503): the
     /// resource may be gone, or at a new version, because of that first attempt. Read it back
     /// before concluding that the write failed.
@@ -390,9 +398,10 @@ impl fmt::Debug for Error {
             debug.field("status", status);
         }
         if let Some(outcome) = &inner.outcome {
+            let summary = outcome.summary();
             debug.field(
                 "outcome",
-                &crate::credentials::redact_text(&outcome.summary()),
+                &cut(&crate::credentials::redact_text(&summary), SUMMARY_LIMIT),
             );
         }
         if let Some(body) = &inner.body_excerpt {
@@ -429,7 +438,7 @@ impl fmt::Display for Error {
                     let summary = outcome.summary();
                     let summary = crate::credentials::redact_text(&summary);
                     if !summary.is_empty() {
-                        write!(f, ": {summary}")?;
+                        write!(f, ": {}", cut(&summary, SUMMARY_LIMIT))?;
                     }
                 }
                 if inner.earlier_attempt_unknown {
@@ -470,6 +479,18 @@ impl std::error::Error for Error {
 /// The URL without user name, password, fragment and the values of secret query parameters.
 pub(crate) fn sanitize_url(url: &Url) -> Url {
     crate::credentials::redact_url(url)
+}
+
+/// `text` cut to at most `max` bytes on a character boundary, with `…` when cut.
+fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…", &text[..end]))
 }
 
 /// The start of a body, with credentials it may echo (`Bearer …`, `access_token=…`) masked.

@@ -78,7 +78,7 @@
 //! connection failures; other requests (create, conditional update, patch, batch,
 //! transaction, operations by POST) only on 429 or when the connection could not be opened.
 //! `Retry-After` is honoured; otherwise the delay grows exponentially with jitter
-//! ([`RetryPolicy`]). When a retried delete or `If-Match` update ends in 404, 410 or 412 after
+//! ([`RetryPolicy`]). When a retried delete or `If-Match` update ends in 404, 409, 410 or 412 after
 //! an attempt whose outcome is unknown, the error says so ([`Error::earlier_attempt_unknown`]).
 //! An [`AuthProvider`] supplies the `Authorization` header, only for URLs under the base URL,
 //! and gets one chance to renew credentials on a 401 before the request is retried once
@@ -177,7 +177,7 @@ pub use http;
 struct ReadmeDoctests;
 pub use outcome::{Issue, OperationOutcome};
 #[cfg(feature = "client")]
-pub use page::Page;
+pub use page::{MAX_BUNDLE_ENTRIES, Page};
 #[cfg(feature = "client")]
 pub use params::SearchParams;
 pub use query::SearchQuery;

@@ -23,7 +23,10 @@ use crate::response::ResponseMeta;
 use crate::response::{RawResponse, wrong_type};
 
 /// One page of results: a Bundle of type `searchset` or `history`.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows URLs without their secrets (a `next` link may carry a signature) and the
+/// number of entries, not their content.
+#[derive(Clone)]
 pub struct Page<T> {
     meta: ResponseMeta,
     url: Url,
@@ -35,8 +38,22 @@ pub struct Page<T> {
     _resource: PhantomData<fn() -> T>,
 }
 
-/// A `Bundle.link`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+impl<T> std::fmt::Debug for Page<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let links: Vec<&Link> = self.links.iter().collect();
+        f.debug_struct("Page")
+            .field("url", &crate::credentials::redact_url(&self.url).as_str())
+            .field("bundle_type", &self.bundle_type)
+            .field("total", &self.total)
+            .field("links", &links)
+            .field("entries", &self.entries.len())
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A `Bundle.link`; its `Debug` shows the URL without secrets.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct Link {
     /// `self`, `next`, `previous`, `first`, `last`, …
@@ -88,6 +105,19 @@ pub struct EntryResponse {
     /// The last-modified instant.
     #[serde(default, rename = "lastModified")]
     pub last_modified: Option<String>,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = match Url::parse(&self.url) {
+            Ok(url) => crate::credentials::redact_url(&url).to_string(),
+            Err(_) => crate::credentials::redact_text(&self.url).into_owned(),
+        };
+        f.debug_struct("Link")
+            .field("relation", &self.relation)
+            .field("url", &url)
+            .finish()
+    }
 }
 
 impl Entry {
@@ -285,6 +315,43 @@ impl<T: Resource> Page<T> {
     }
 }
 
+/// The most entries one Bundle may hold. Each entry costs a few hundred bytes of bookkeeping
+/// however small its JSON, so a body of `{},` repeated within the size limit would otherwise
+/// cost a hundred times that limit in memory.
+pub const MAX_BUNDLE_ENTRIES: usize = 200_000;
+
+/// Reads `Bundle.entry`, failing past [`MAX_BUNDLE_ENTRIES`] before the rest is read.
+pub(crate) fn bounded_entries<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Entries<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Entries<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of entries")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
+            while let Some(entry) = seq.next_element()? {
+                if entries.len() == MAX_BUNDLE_ENTRIES {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "the Bundle has more than {MAX_BUNDLE_ENTRIES} entries"
+                    )));
+                }
+                entries.push(entry);
+            }
+            Ok(entries)
+        }
+    }
+
+    deserializer.deserialize_seq(Entries(PhantomData))
+}
+
 #[derive(Deserialize)]
 struct BundleShape {
     #[serde(rename = "resourceType")]
@@ -295,7 +362,7 @@ struct BundleShape {
     total: Option<u64>,
     #[serde(default)]
     link: Vec<Link>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded_entries")]
     entry: Vec<EntryShape>,
 }
 
@@ -413,8 +480,9 @@ pub(crate) async fn fetch_page<T: Resource>(
 trait NextLink {
     fn next_link(&self) -> Option<&str>;
 
-    /// The number of entries, of any kind, in the page.
-    fn entry_count(&self) -> usize;
+    /// How many entries of the page move the stream forward: matches of a search (outcomes
+    /// and includes alone do not), every entry of a history.
+    fn progress(&self) -> usize;
 }
 
 impl<T: Resource> NextLink for Page<T> {
@@ -422,18 +490,31 @@ impl<T: Resource> NextLink for Page<T> {
         Page::next_link(self)
     }
 
-    fn entry_count(&self) -> usize {
-        self.entries.len()
+    fn progress(&self) -> usize {
+        if self.bundle_type.as_deref() == Some("history") {
+            self.entries.len()
+        } else {
+            self.matches().count()
+        }
     }
 }
 
-/// The URL as it is fetched and remembered: without its fragment.
+/// What identifies a page for the cycle check: the URL without its fragment, with its query
+/// parameters decoded and sorted, so that `?a=1&b=%32` and `?b=2&a=1` are one page.
 fn page_key(url: &Url) -> String {
-    let text = url.as_str();
-    match text.find('#') {
-        Some(cut) => text[..cut].to_owned(),
-        None => text.to_owned(),
+    let mut pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
+    pairs.sort();
+    let mut key = format!("{}://{}{}", url.scheme(), url.authority(), url.path());
+    for (name, value) in pairs {
+        key.push('\n');
+        key.push_str(&name);
+        key.push('=');
+        key.push_str(&value);
     }
+    key
 }
 
 /// The request for a page's `next` link, or why it is not followed.
@@ -504,7 +585,7 @@ fn paged<P: NextLink + Send + 'static>(
         let raw = state.client.execute(request).await?.success()?;
         let page = (state.parse)(raw, state.expected_type.clone())?;
         state.fetched += 1;
-        state.empty_run = if page.entry_count() == 0 {
+        state.empty_run = if page.progress() == 0 {
             state.empty_run + 1
         } else {
             0
@@ -554,7 +635,7 @@ pub(crate) fn resources<T: Resource>(cursor: PageCursor) -> BoxStream<'static, R
 /// same matches, checks and errors as [`Page::resources`], without keeping raw entries.
 struct ParsedPage<T> {
     next: Option<String>,
-    entry_count: usize,
+    progress: usize,
     resources: Vec<Result<T, Error>>,
 }
 
@@ -563,8 +644,8 @@ impl<T> NextLink for ParsedPage<T> {
         self.next.as_deref()
     }
 
-    fn entry_count(&self) -> usize {
-        self.entry_count
+    fn progress(&self) -> usize {
+        self.progress
     }
 }
 
@@ -572,9 +653,11 @@ impl<T> NextLink for ParsedPage<T> {
 struct ParsedBundleShape {
     #[serde(rename = "resourceType")]
     resource_type: Option<String>,
+    #[serde(rename = "type", default)]
+    bundle_type: Option<String>,
     #[serde(default)]
     link: Vec<Link>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "bounded_entries")]
     entry: Vec<ParsedEntryShape>,
 }
 
@@ -611,6 +694,7 @@ impl<T: Resource> ParsedPage<T> {
             return Err(raw.decode_error(wrong_type("Bundle", shape.resource_type.as_deref())));
         }
         let entry_count = shape.entry.len();
+        let history = shape.bundle_type.as_deref() == Some("history");
         let mut resources = Vec::with_capacity(entry_count);
         for (index, entry) in shape.entry.into_iter().enumerate() {
             // As `Entry::is_match`: mode `match`, or no mode and a resource that is not an
@@ -642,7 +726,11 @@ impl<T: Resource> ParsedPage<T> {
             .map(|link| link.url);
         Ok(Self {
             next,
-            entry_count,
+            progress: if history {
+                entry_count
+            } else {
+                resources.len()
+            },
             resources,
         })
     }

@@ -238,9 +238,22 @@ fn members(text: &str) -> Result<Vec<Member<'_>>, DecodeError> {
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut members = Vec::new();
+            let mut members: Vec<Member<'de>> = Vec::new();
+            // Resources have tens of members; a set is kept only for objects that have more.
+            let mut seen: Option<std::collections::HashSet<String>> = None;
             while let Some(key) = map.next_key::<String>()? {
                 let value: &'de RawValue = map.next_value()?;
+                if members.len() == 32 {
+                    seen = Some(members.iter().map(|(key, _)| key.clone()).collect());
+                }
+                // Servers disagree on which of two equal keys wins: edits would be ambiguous.
+                let duplicate = match &mut seen {
+                    Some(seen) => !seen.insert(key.clone()),
+                    None => members.iter().any(|(known, _)| *known == key),
+                };
+                if duplicate {
+                    return Err(de::Error::custom(format_args!("duplicate member `{key}`")));
+                }
                 members.push((key, value));
             }
             Ok(members)

@@ -11,10 +11,43 @@ pub(crate) use wire::{RawResponse, wrong_type};
 
 /// Response metadata every interaction keeps: status, ETag / version id, `Location`,
 /// `Last-Modified`, and the headers themselves.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` masks secret-named headers (`Set-Cookie`, …) and the secrets of URLs in
+/// `Location` and `Content-Location` (a pre-signed URL's signature).
+#[derive(Clone)]
 pub struct ResponseMeta {
     status: StatusCode,
     headers: HeaderMap,
+}
+
+impl std::fmt::Debug for ResponseMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, String)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), redacted_header(name, value)))
+            .collect();
+        f.debug_struct("ResponseMeta")
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .finish()
+    }
+}
+
+/// A header value fit for `Debug`: secrets masked, URLs cleaned.
+pub(crate) fn redacted_header(name: &header::HeaderName, value: &http::HeaderValue) -> String {
+    if value.is_sensitive() || crate::credentials::is_secret_name(name.as_str()) {
+        return crate::credentials::REDACTED.to_owned();
+    }
+    let text = value.to_str().unwrap_or("[not text]");
+    if *name == header::LOCATION || *name == header::CONTENT_LOCATION {
+        return match url::Url::parse(text) {
+            Ok(url) => crate::credentials::redact_url(&url).to_string(),
+            // A relative reference: its query may still carry a signature.
+            Err(_) => crate::credentials::redact_text(text).into_owned(),
+        };
+    }
+    crate::credentials::redact_text(text).into_owned()
 }
 
 impl ResponseMeta {

@@ -67,7 +67,8 @@ impl Client {
         let limits = &inner.limits;
         let deadline = limits
             .deadline
-            .map(|limit| (inner.timer.monotonic() + limit, limit));
+            // A deadline too far to represent is no deadline.
+            .and_then(|limit| Some((inner.timer.monotonic().checked_add(limit)?, limit)));
         let mut retries = 0u32;
         let mut reauthorized = false;
         // Whether an earlier attempt may have been processed without the client learning it.
@@ -121,21 +122,31 @@ impl Client {
                     .get(header::WWW_AUTHENTICATE)
                     .and_then(|value| value.to_str().ok())
                     .map(str::to_owned);
-                let retry = inner
-                    .auth
-                    .on_unauthorized(
-                        AuthRequest::new(&request.method, &request.url),
-                        Unauthorized {
-                            rejected: authorization.as_ref(),
-                            www_authenticate: www_authenticate.as_deref(),
-                        },
-                    )
-                    .await
-                    .map_err(|err| {
-                        Error::auth(err)
-                            .with_request(&request.method, &request.url)
-                            .with_status(status)
-                    })?;
+                // The provider is told about the URL that answered 401 (the final hop), and
+                // its renewal counts against the deadline like everything else.
+                let renewal = inner.auth.on_unauthorized(
+                    AuthRequest::new(&response.method, &response.url),
+                    Unauthorized {
+                        rejected: authorization.as_ref(),
+                        www_authenticate: www_authenticate.as_deref(),
+                    },
+                );
+                let renewed = match deadline {
+                    Some((at, limit)) => {
+                        let remaining = at.saturating_duration_since(inner.timer.monotonic());
+                        tokio::time::timeout(remaining, renewal)
+                            .await
+                            .map_err(|_| {
+                                Error::deadline(limit).with_request(&request.method, &request.url)
+                            })?
+                    }
+                    None => renewal.await,
+                };
+                let retry = renewed.map_err(|err| {
+                    Error::auth(err)
+                        .with_request(&request.method, &request.url)
+                        .with_status(status)
+                })?;
                 if retry {
                     reauthorized = true;
                     continue;
@@ -181,7 +192,13 @@ impl Client {
         deadline: Option<(std::time::Instant, Duration)>,
         delay: Duration,
     ) -> bool {
-        deadline.is_none_or(|(at, _)| self.inner.timer.monotonic() + delay < at)
+        deadline.is_none_or(|(at, _)| {
+            self.inner
+                .timer
+                .monotonic()
+                .checked_add(delay)
+                .is_some_and(|end| end < at)
+        })
     }
 
     /// One attempt: the request and the redirects it leads to, each hop checked before it is
@@ -195,6 +212,7 @@ impl Client {
             body: request.body.clone(),
         };
         let mut hops = 0;
+        let no_headers = HeaderMap::new();
         loop {
             // Credentials only under the base URL, decided afresh for every hop.
             let authorization = if self.is_under_base(&hop.url) {
@@ -205,7 +223,15 @@ impl Client {
                 }
                 None
             };
-            let sent = self.send_once(&hop, &request.headers, authorization.as_ref());
+            // The request's own headers (`If-None-Exist` may hold an identifier, `If-Match` a
+            // version) go only where the request itself goes: the same origin, the same method.
+            let forward = hop.method == request.method && !is_cross_origin(&request.url, &hop.url);
+            let request_headers = if forward {
+                &request.headers
+            } else {
+                &no_headers
+            };
+            let sent = self.send_once(&hop, request_headers, authorization.as_ref());
             let response = match limits.read_idle_timeout {
                 Some(idle) => match tokio::time::timeout(idle, sent).await {
                     Ok(response) => response,
@@ -255,9 +281,12 @@ impl Client {
                 continue;
             }
             let mut response = response;
+            // reqwest knows no length for a body it decompresses: only a plain one is declared.
+            let declared = response.content_length();
             let headers = std::mem::take(response.headers_mut());
             let body = read_bounded(
                 response,
+                declared,
                 limits.max_response_bytes,
                 limits.read_idle_timeout,
             )

@@ -10,6 +10,8 @@ fn url(text: &str) -> Url {
 fn under_base_needs_scheme_host_port_and_a_path_boundary() {
     let base = url("https://fhir.example.org/r4/");
     for inside in [
+        "https://fhir.example.org/r4/Patient/1;version=2",
+        "https://fhir.example.org/r4/Patient/a.b",
         "https://fhir.example.org/r4",
         "https://fhir.example.org/r4/",
         "https://fhir.example.org:443/r4/Patient/1?x=y#f",
@@ -26,6 +28,12 @@ fn under_base_needs_scheme_host_port_and_a_path_boundary() {
         "https://fhir.example.org/",
         "https://fhir.example.org/r4/../admin",
         "https://fhir.example.org/r4/%2e%2e/admin",
+        "https://fhir.example.org/r4/..;/admin",
+        "https://fhir.example.org/r4/Patient/..;x=1/..;/admin",
+        "https://fhir.example.org/r4/..%2Fadmin",
+        "https://fhir.example.org/r4/..%2fadmin",
+        "https://fhir.example.org/r4/%2E%2E%5Cadmin",
+        "https://fhir.example.org/r4/a%5c..%5cadmin",
         "https://fhir.example.org.evil.test/r4/Patient",
         "https://evil.test/r4/Patient",
     ] {
@@ -60,6 +68,14 @@ fn secret_names_are_case_and_dash_insensitive() {
         "x-auth-token",
         "Cookie",
         "Set-Cookie",
+        "accessToken",
+        "AccessToken",
+        "IdToken",
+        "RefreshToken",
+        "clientSecret",
+        "authToken",
+        "sessionToken",
+        "codeVerifier",
     ] {
         assert!(is_secret_name(name), "{name}");
     }
@@ -116,6 +132,28 @@ fn text_loses_bearer_credentials_and_named_values() {
         ("client_secret: s3cr3t\n", "client_secret: [redacted]\n"),
         (r#"{"code":"a\"b","x":1}"#, r#"{"code":"[redacted]","x":1}"#),
         ("no secrets here: family=Doe", "no secrets here: family=Doe"),
+        (
+            "Authorization: Negotiate YIIabc def\nnext: 1",
+            "Authorization: [redacted]\nnext: 1",
+        ),
+        ("Cookie: a=1; session=XYZ\r\n", "Cookie: [redacted]\r\n"),
+        (
+            r#"{"access_token":["x","y"],"n":1}"#,
+            r#"{"access_token":[redacted],"n":1}"#,
+        ),
+        (
+            r#"{"password":{"v":"x}"},"n":1}"#,
+            r#"{"password":[redacted],"n":1}"#,
+        ),
+        (
+            r#""{\"access_token\":\"t9\",\"a\":1}""#,
+            r#""{\"access_token\":\"[redacted]\",\"a\":1}""#,
+        ),
+        (
+            "accessToken=t1&AccessToken=t2",
+            "accessToken=[redacted]&AccessToken=[redacted]",
+        ),
+        ("Authorization=Bearer+abc123", "Authorization=[redacted]"),
         ("the code is broken", "the code is broken"),
     ];
     for (input, expected) in cases {

@@ -36,7 +36,15 @@ fn edits_touch_only_the_member_edited() {
 
 #[test]
 fn rejects_what_is_not_one_object() {
-    for bad in ["", "[1]", "{", "{} {}", "\"x\"", "{\"a\":}"] {
+    for bad in [
+        "",
+        "[1]",
+        "{",
+        "{} {}",
+        "\"x\"",
+        "{\"a\":}",
+        "{\"id\":\"a\",\"id\":\"b\"}",
+    ] {
         assert!(RawJson::from_json_slice(bad.as_bytes()).is_err(), "{bad}");
     }
     let mut raw = RawJson::from_text("{}").unwrap();
@@ -55,4 +63,14 @@ fn without_member_keeps_order_and_text() {
             .starts_with(r#"{"resourceType":"Observation","meta""#)
     );
     assert!(stripped.get().contains(r#""value":1.50"#));
+}
+
+#[test]
+fn duplicate_members_are_found_in_large_objects_too() {
+    let mut text = String::from("{");
+    for i in 0..100 {
+        text.push_str(&format!("\"k{i}\":{i},"));
+    }
+    text.push_str("\"k7\":0}");
+    assert!(RawJson::from_text(text).is_err());
 }

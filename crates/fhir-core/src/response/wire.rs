@@ -23,7 +23,7 @@ pub(crate) struct RawResponse {
     pub(crate) body: Bytes,
     /// The server's `Retry-After`, read when the response arrived.
     pub(crate) retry_after: Option<Duration>,
-    /// Whether a 404, 410 or 412 may be the effect of an earlier attempt of the same call
+    /// Whether a 404, 409, 410 or 412 may be the effect of an earlier attempt of the same call
     /// (a delete or an `If-Match` update retried after an attempt with no answer).
     pub(crate) outcome_may_be_earlier: bool,
 }
@@ -53,7 +53,7 @@ impl RawResponse {
         let err = Error::from_status(self.status, &self.headers, &self.body)
             .with_request(&self.method, &self.url)
             .with_retry_after(self.retry_after);
-        if self.outcome_may_be_earlier && matches!(self.status.as_u16(), 404 | 410 | 412) {
+        if self.outcome_may_be_earlier && matches!(self.status.as_u16(), 404 | 409 | 410 | 412) {
             err.with_earlier_attempt_unknown()
         } else {
             err

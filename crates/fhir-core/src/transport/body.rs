@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 /// Why a body could not be read.
 #[derive(Debug)]
@@ -21,26 +21,24 @@ use crate::resource::BOM;
 /// Reads the whole (decompressed) body of `response`, failing as soon as it exceeds `limit`
 /// bytes or a piece takes longer than `idle` to arrive. A leading byte-order mark is dropped.
 ///
-/// Chunks are kept as they arrive and joined once at the end, so memory never holds more than
-/// about twice the limit, however the body is compressed or chunked.
+/// `declared` is the length of a body without content coding: over the limit, it fails before
+/// anything is read. Every chunk is copied into one buffer that grows by
+/// doubling but never past the limit, so memory holds at most twice the limit (while the
+/// buffer moves), however the body is compressed or chunked: a server sending one byte per
+/// chunk cannot make the client keep a buffer per byte.
 pub(crate) async fn read_bounded(
     mut response: reqwest::Response,
+    declared: Option<u64>,
     limit: Option<usize>,
     idle: Option<Duration>,
 ) -> Result<Bytes, BodyError> {
     let limit = limit.unwrap_or(usize::MAX);
-    // A declared length is the encoded size: decisive only without content coding.
-    if response
-        .headers()
-        .get(http::header::CONTENT_ENCODING)
-        .is_none()
-        && let Some(length) = response.content_length()
-        && usize::try_from(length).map_or(true, |length| length > limit)
-    {
+    let declared = declared.map(|length| usize::try_from(length).unwrap_or(usize::MAX));
+    if declared.is_some_and(|length| length > limit) {
         return Err(BodyError::TooLarge(limit));
     }
-    let mut chunks: Vec<Bytes> = Vec::new();
-    let mut total = 0usize;
+    // A declared length is trusted for the first allocation only up to 8 MiB: a server may lie.
+    let mut body: Vec<u8> = Vec::with_capacity(declared.unwrap_or(0).min(8 << 20));
     loop {
         let next = match idle {
             Some(idle) => match tokio::time::timeout(idle, response.chunk()).await {
@@ -52,27 +50,17 @@ pub(crate) async fn read_bounded(
         let Some(chunk) = next.map_err(BodyError::Transport)? else {
             break;
         };
-        total = total.saturating_add(chunk.len());
-        if total > limit {
+        let needed = body.len().saturating_add(chunk.len());
+        if needed > limit {
             return Err(BodyError::TooLarge(limit));
         }
-        if !chunk.is_empty() {
-            chunks.push(chunk);
+        if needed > body.capacity() {
+            let grown = body.capacity().saturating_mul(2).max(needed).max(8 * 1024);
+            body.reserve_exact(grown.min(limit) - body.len());
         }
+        body.extend_from_slice(&chunk);
     }
-    let body = match chunks.len() {
-        0 => Bytes::new(),
-        1 => chunks.swap_remove(0),
-        _ => {
-            let mut joined = BytesMut::with_capacity(total);
-            for chunk in &chunks {
-                joined.extend_from_slice(chunk);
-            }
-            drop(chunks);
-            joined.freeze()
-        }
-    };
-    Ok(strip_bom(body))
+    Ok(strip_bom(Bytes::from(body)))
 }
 
 /// `body` without a leading UTF-8 byte-order mark.

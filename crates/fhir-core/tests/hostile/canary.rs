@@ -13,7 +13,9 @@ const TOKEN: &str = "canary-token-9f2c41";
 const PASSWORD: &str = "canary-password-77ab";
 const API_KEY: &str = "canary-apikey-3e1d";
 const CODE: &str = "canary-code-5a5a";
-const CANARIES: &[&str] = &[TOKEN, PASSWORD, API_KEY, CODE];
+/// `user:canary-password-77ab` in Basic's base64, as the server sees it.
+const BASIC: &str = "dXNlcjpjYW5hcnktcGFzc3dvcmQtNzdhYg==";
+const CANARIES: &[&str] = &[TOKEN, PASSWORD, API_KEY, CODE, BASIC];
 
 /// What the server echoes of a request: its headers, as text.
 fn echoed_headers(seen: &Seen) -> String {
@@ -100,6 +102,7 @@ async fn failures(client: &Client) -> Vec<Error> {
 
 #[tokio::test]
 async fn no_secret_appears_in_errors_debug_or_logs() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(hostile).await;
     let timer = VirtualTimer::default();
     let bearer = Client::builder(&server.url("/fhir"))
@@ -131,6 +134,10 @@ async fn no_secret_appears_in_errors_debug_or_logs() {
     assert!(seen.iter().any(|s| s.header("x-api-key") == Some(API_KEY)));
     assert!(
         seen.iter()
+            .any(|s| s.header("authorization") == Some(&*format!("Basic {BASIC}")))
+    );
+    assert!(
+        seen.iter()
             .any(|s| s.uri.query().is_some_and(|q| q.contains(CODE)))
     );
     assert!(!logs.is_empty(), "nothing was logged");
@@ -152,6 +159,7 @@ async fn no_secret_appears_in_errors_debug_or_logs() {
 
 #[tokio::test]
 async fn the_outcome_itself_is_kept_for_the_caller() {
+    let _serial = crate::support::serial().await;
     // Redaction is for output; the data the server sent stays available to code that asks.
     let server = Hostile::start(hostile).await;
     let client = Client::builder(&server.url("/fhir"))
@@ -173,6 +181,7 @@ async fn the_outcome_itself_is_kept_for_the_caller() {
 
 #[tokio::test]
 async fn a_base_url_with_a_password_is_refused_without_echoing_it() {
+    let _serial = crate::support::serial().await;
     let with_password = format!("https://user:{PASSWORD}@fhir.example.org/r4");
     let err = Client::new(&with_password).unwrap_err();
     assert_eq!(err.kind(), fhir_core::ErrorKind::InvalidRequest);
@@ -183,4 +192,37 @@ async fn a_base_url_with_a_password_is_refused_without_echoing_it() {
     // Not even a malformed one is echoed.
     let err = Client::new(&format!("https://user:{PASSWORD}@[::1")).unwrap_err();
     assert_clean("Display", &err.to_string());
+}
+
+#[tokio::test]
+async fn success_types_do_not_print_secrets_either() {
+    let _serial = crate::support::serial().await;
+    let presigned =
+        format!("https://bucket.example/f?X-Amz-Signature={TOKEN}&X-Amz-Credential={CODE}");
+    let next = presigned.clone();
+    let server = Hostile::start(move |seen, _| {
+        if seen.uri.path() == "/fhir/Patient" {
+            Reply::json(
+                200,
+                &json!({"resourceType": "Bundle", "type": "searchset", "entry": [],
+                        "link": [{"relation": "next", "url": next}]}),
+            )
+        } else {
+            Reply::json(200, &json!({"resourceType": "Patient", "id": "p"}))
+                .with_header("set-cookie", format!("session={TOKEN}; HttpOnly"))
+                .with_header("location", presigned.clone())
+        }
+    })
+    .await;
+    let client = Client::new(&server.url("/fhir")).unwrap();
+
+    let read = client.read_json("Patient", "p").send().await.unwrap();
+    let page = client.search_json("Patient").send().await.unwrap();
+
+    assert_clean("Response Debug", &format!("{read:?}"));
+    assert_clean("Page Debug", &format!("{page:?}"));
+    assert!(
+        page.next_link().unwrap().contains(TOKEN),
+        "the data itself is kept"
+    );
 }

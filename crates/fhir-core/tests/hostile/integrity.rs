@@ -61,6 +61,7 @@ fn wire_resources(body: &[u8]) -> Vec<String> {
 
 #[tokio::test]
 async fn a_typed_transaction_carries_each_resource_byte_for_byte() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, _| transaction_response(2)).await;
     let client = Client::new(&server.url("/fhir")).unwrap();
     let mut tx = client.transaction();
@@ -92,6 +93,7 @@ async fn a_typed_transaction_carries_each_resource_byte_for_byte() {
 
 #[tokio::test]
 async fn the_planned_bundle_decodes_losslessly_as_raw_json() {
+    let _serial = crate::support::serial().await;
     let client = Client::new("https://fhir.example.org/r4").unwrap();
     let mut tx = client.batch();
     tx.update(&Model(OBSERVATION)).unwrap();
@@ -102,6 +104,7 @@ async fn the_planned_bundle_decodes_losslessly_as_raw_json() {
 
 #[tokio::test]
 async fn a_byte_order_mark_before_json_is_accepted() {
+    let _serial = crate::support::serial().await;
     let with_bom = |status: u16, body: Value| {
         let mut bytes = b"\xEF\xBB\xBF".to_vec();
         bytes.extend(serde_json::to_vec(&body).unwrap());
@@ -150,6 +153,7 @@ async fn a_byte_order_mark_before_json_is_accepted() {
 
 #[tokio::test]
 async fn raw_json_read_modify_write_is_lossless_where_value_is_not() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|seen, _| {
         if seen.method == http::Method::GET {
             Reply::text(200, "application/fhir+json", OBSERVATION).with_header("etag", "W/\"4\"")

@@ -21,6 +21,7 @@ fn bundle(ids: &[&str], next: Option<String>) -> Reply {
 
 #[tokio::test]
 async fn endless_empty_pages_end_with_a_typed_error() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, n| bundle(&[], Some(format!("Patient?page={}", n + 1)))).await;
     let client = Client::new(&server.url("/fhir")).unwrap();
 
@@ -43,6 +44,7 @@ async fn endless_empty_pages_end_with_a_typed_error() {
 
 #[tokio::test]
 async fn the_empty_page_limit_is_configurable_and_resets_on_entries() {
+    let _serial = crate::support::serial().await;
     // Empty, one entry, empty, empty: with a limit of 2, the second run fails.
     let server = Hostile::start(|_, n| {
         let ids: &[&str] = if n == 1 { &["p"] } else { &[] };
@@ -69,6 +71,7 @@ async fn the_empty_page_limit_is_configurable_and_resets_on_entries() {
 
 #[tokio::test]
 async fn links_that_differ_only_by_fragment_are_a_cycle() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, n| bundle(&["p"], Some(format!("Patient?_count=1#{n}")))).await;
     let client = Client::new(&server.url("/fhir")).unwrap();
 
@@ -88,6 +91,7 @@ async fn links_that_differ_only_by_fragment_are_a_cycle() {
 
 #[tokio::test]
 async fn a_next_link_to_another_origin_is_refused_unless_allowed() {
+    let _serial = crate::support::serial().await;
     let elsewhere = Hostile::start(|_, _| bundle(&["b"], None)).await;
     let next = elsewhere.url("/fhir/Patient?page=2");
     let server = Hostile::start(move |_, _| bundle(&["a"], Some(next.clone()))).await;
@@ -122,6 +126,7 @@ async fn a_next_link_to_another_origin_is_refused_unless_allowed() {
 
 #[tokio::test]
 async fn an_http_link_under_an_https_base_is_always_refused() {
+    let _serial = crate::support::serial().await;
     let tls = Hostile::start_tls(|seen, _| {
         let port = seen
             .header("host")
@@ -151,6 +156,7 @@ async fn an_http_link_under_an_https_base_is_always_refused() {
 
 #[tokio::test]
 async fn max_pages_bounds_operations_and_history_too() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, n| bundle(&["p"], Some(format!("next?page={}", n + 1)))).await;
     let client = Client::new(&server.url("/fhir")).unwrap();
 
@@ -176,4 +182,62 @@ async fn max_pages_bounds_operations_and_history_too() {
         .unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(server.seen().len(), 5);
+}
+
+#[tokio::test]
+async fn pages_of_outcomes_alone_are_no_progress() {
+    let _serial = crate::support::serial().await;
+    let server = Hostile::start(|_, n| {
+        Reply::json(
+            200,
+            &json!({"resourceType": "Bundle", "type": "searchset",
+                    "entry": [{"resource": {"resourceType": "OperationOutcome",
+                                            "issue": [{"severity": "warning", "code": "informational"}]},
+                               "search": {"mode": "outcome"}}],
+                    "link": [{"relation": "next", "url": format!("Patient?page={}", n + 1)}]}),
+        )
+    })
+    .await;
+    let client = Client::new(&server.url("/fhir")).unwrap();
+
+    let err = bounded(
+        client
+            .search_json("Patient")
+            .resources()
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(err.kind(), ErrorKind::EmptyPages, "{err}");
+    assert_eq!(server.seen().len(), 5);
+}
+
+#[tokio::test]
+async fn a_cycle_is_found_through_encoding_and_parameter_order() {
+    let _serial = crate::support::serial().await;
+    let server = Hostile::start(|seen, _| {
+        let next = if seen.uri.query() == Some("a=1&page=1") {
+            "Patient?page=%31&a=1"
+        } else {
+            "Patient?page=2"
+        };
+        bundle(&["p"], Some(next.to_owned()))
+    })
+    .await;
+    let client = Client::new(&server.url("/fhir")).unwrap();
+
+    let err = bounded(
+        client
+            .search_json("Patient")
+            .param("a", "1")
+            .param("page", "1")
+            .resources()
+            .try_collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(err.kind(), ErrorKind::LinkCycle, "{err}");
+    assert_eq!(server.seen().len(), 1);
 }

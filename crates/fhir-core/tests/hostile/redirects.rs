@@ -17,6 +17,7 @@ fn authed(base: &str) -> fhir_core::ClientBuilder {
 
 #[tokio::test]
 async fn a_redirect_outside_the_base_path_on_the_same_host_gets_no_token() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|seen, _| match seen.uri.path() {
         "/fhir/Patient/1" => Reply::redirect(307, "/other/Patient/1"),
         _ => patient("1"),
@@ -43,6 +44,7 @@ async fn a_redirect_outside_the_base_path_on_the_same_host_gets_no_token() {
 
 #[tokio::test]
 async fn the_base_check_runs_on_every_hop() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|seen, _| match seen.uri.path() {
         "/fhir/Patient/1" => Reply::redirect(302, "/outside/hop"),
         "/outside/hop" => Reply::redirect(302, "/fhir/Patient/2"),
@@ -63,6 +65,7 @@ async fn the_base_check_runs_on_every_hop() {
 
 #[tokio::test]
 async fn https_never_redirects_to_http() {
+    let _serial = crate::support::serial().await;
     let plain = Hostile::start(|_, _| patient("1")).await;
     let target = plain.url("/fhir/Patient/1");
     let tls = Hostile::start_tls(move |_, _| Reply::redirect(301, target.clone())).await;
@@ -81,6 +84,7 @@ async fn https_never_redirects_to_http() {
 
 #[tokio::test]
 async fn default_headers_stay_on_the_base_origin() {
+    let _serial = crate::support::serial().await;
     let elsewhere = Hostile::start(|_, _| patient("1")).await;
     let target = elsewhere.url("/files/1");
     let server = Hostile::start(move |seen, _| match seen.uri.path() {
@@ -111,6 +115,7 @@ async fn default_headers_stay_on_the_base_origin() {
 
 #[tokio::test]
 async fn a_body_is_never_sent_again_to_another_origin() {
+    let _serial = crate::support::serial().await;
     let elsewhere =
         Hostile::start(|_, _| Reply::json(201, &json!({"resourceType": "Patient", "id": "x"})))
             .await;
@@ -137,6 +142,7 @@ async fn a_body_is_never_sent_again_to_another_origin() {
 
 #[tokio::test]
 async fn a_body_follows_a_307_on_the_same_origin() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|seen, _| match seen.uri.path() {
         "/fhir/Patient" => Reply::redirect(307, "/fhir/v2/Patient"),
         _ => Reply::json(201, &json!({"resourceType": "Patient", "id": "p"})),
@@ -161,6 +167,7 @@ async fn a_body_follows_a_307_on_the_same_origin() {
 
 #[tokio::test]
 async fn endless_redirects_stop_at_the_limit() {
+    let _serial = crate::support::serial().await;
     let server =
         Hostile::start(|_, n| Reply::redirect(302, format!("/fhir/Patient/{}", n + 1))).await;
     let client = Client::builder(&server.url("/fhir"))
@@ -176,6 +183,7 @@ async fn endless_redirects_stop_at_the_limit() {
 
 #[tokio::test]
 async fn the_policy_replaces_the_one_of_a_supplied_builder() {
+    let _serial = crate::support::serial().await;
     let elsewhere = Hostile::start(|_, _| patient("1")).await;
     let target = elsewhere.url("/fhir/Patient");
     let server = Hostile::start(move |_, _| Reply::redirect(308, target.clone())).await;
@@ -193,4 +201,117 @@ async fn the_policy_replaces_the_one_of_a_supplied_builder() {
 
     assert_eq!(err.kind(), ErrorKind::Redirect);
     assert!(elsewhere.seen().is_empty());
+}
+
+#[tokio::test]
+async fn dot_segments_that_servers_still_honour_get_no_token() {
+    let _serial = crate::support::serial().await;
+    for location in [
+        "/fhir/..;/admin/x",
+        "/fhir/..%2Fadmin/x",
+        "/fhir/%2e%2e%2fadmin/x",
+    ] {
+        let server = Hostile::start(move |seen, _| match seen.uri.path() {
+            "/fhir/Patient/1" => Reply::redirect(302, location),
+            _ => patient("1"),
+        })
+        .await;
+        let client = authed(&server.url("/fhir")).build().unwrap();
+
+        client.read_json("Patient", "1").send().await.unwrap();
+
+        let seen = server.seen();
+        assert_eq!(seen.len(), 2, "{location}");
+        assert_eq!(
+            seen[1].header("authorization"),
+            None,
+            "{location} got the token"
+        );
+    }
+}
+
+#[tokio::test]
+async fn request_headers_stay_with_the_request() {
+    let _serial = crate::support::serial().await;
+    let elsewhere = Hostile::start(|_, _| patient("x")).await;
+    let target = elsewhere.url("/done");
+    let server = Hostile::start(move |_, _| Reply::redirect(303, target.clone())).await;
+    let client = authed(&server.url("/fhir")).build().unwrap();
+
+    client
+        .create(&json!({"resourceType": "Patient"}))
+        .if_none_exist(fhir_core::SearchParams::new().with("identifier", "urn:ssn|123-45-6789"))
+        .send()
+        .await
+        .unwrap();
+
+    assert!(server.seen()[0].header("if-none-exist").is_some());
+    let other = &elsewhere.seen()[0];
+    assert_eq!(other.method, http::Method::GET);
+    assert_eq!(
+        other.header("if-none-exist"),
+        None,
+        "patient data went to another origin"
+    );
+    assert_eq!(other.header("content-type"), None);
+}
+
+/// Records the URLs it is asked about.
+#[derive(Debug, Default)]
+struct Recording(std::sync::Mutex<Vec<String>>);
+
+impl fhir_core::AuthProvider for Recording {
+    fn authorization<'a>(
+        &'a self,
+        request: fhir_core::auth::AuthRequest<'a>,
+    ) -> fhir_core::auth::BoxFuture<'a, Result<Option<http::HeaderValue>, fhir_core::auth::AuthError>>
+    {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("authorization {}", request.url));
+        Box::pin(async { Ok(Some(http::HeaderValue::from_static("Bearer r"))) })
+    }
+
+    fn on_unauthorized<'a>(
+        &'a self,
+        request: fhir_core::auth::AuthRequest<'a>,
+        _: fhir_core::auth::Unauthorized<'a>,
+    ) -> fhir_core::auth::BoxFuture<'a, Result<bool, fhir_core::auth::AuthError>> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("unauthorized {}", request.url));
+        Box::pin(async { Ok(false) })
+    }
+}
+
+#[tokio::test]
+async fn the_provider_hears_only_of_urls_under_the_base() {
+    let _serial = crate::support::serial().await;
+    let server = Hostile::start(|_, _| Reply::status(401)).await;
+    let target = server.url("/fhir/Patient/1");
+    let elsewhere = Hostile::start(move |_, _| Reply::redirect(302, target.clone())).await;
+    let recording = std::sync::Arc::new(Recording::default());
+    let client = Client::builder(&server.url("/fhir"))
+        .auth_shared(recording.clone())
+        .build()
+        .unwrap();
+
+    let err = client
+        .get::<serde_json::Value>(&elsewhere.url("/x"))
+        .await
+        .unwrap_err();
+
+    assert!(err.is_unauthorized());
+    let asked = recording.0.lock().unwrap().clone();
+    let expected = server.url("/fhir/Patient/1");
+    assert_eq!(
+        asked,
+        [
+            format!("authorization {expected}"),
+            format!("unauthorized {expected}")
+        ]
+    );
+    assert_eq!(elsewhere.seen()[0].header("authorization"), None);
 }

@@ -19,6 +19,7 @@ fn outcome(status: u16, code: &str) -> Reply {
 
 #[tokio::test]
 async fn a_conditional_update_is_never_repeated_once_it_may_have_arrived() {
+    let _serial = crate::support::serial().await;
     for first in [Reply::HangUp, Reply::status(503)] {
         let first = std::sync::Mutex::new(Some(first));
         let server = Hostile::start(move |_, _| {
@@ -55,6 +56,7 @@ async fn a_conditional_update_is_never_repeated_once_it_may_have_arrived() {
 
 #[tokio::test]
 async fn a_conditional_update_refused_with_429_is_repeated() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, n| {
         if n == 0 {
             Reply::status(429).with_header("retry-after", "1")
@@ -80,6 +82,7 @@ async fn a_conditional_update_refused_with_429_is_repeated() {
 
 #[tokio::test]
 async fn an_if_match_update_after_a_lost_answer_reports_the_unknown_outcome() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, n| {
         if n == 0 {
             Reply::HangUp
@@ -104,6 +107,7 @@ async fn an_if_match_update_after_a_lost_answer_reports_the_unknown_outcome() {
 
 #[tokio::test]
 async fn a_delete_after_a_503_reports_the_unknown_outcome() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, n| {
         if n == 0 {
             Reply::status(503)
@@ -128,6 +132,7 @@ async fn a_delete_after_a_503_reports_the_unknown_outcome() {
 
 #[tokio::test]
 async fn a_retry_after_a_429_leaves_no_doubt() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, n| {
         if n == 0 {
             Reply::status(429)
@@ -153,6 +158,7 @@ async fn a_retry_after_a_429_leaves_no_doubt() {
 
 #[tokio::test]
 async fn a_create_is_never_repeated_after_a_hang_up() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, _| Reply::HangUp).await;
     let client = builder(&server.url("/fhir"), &VirtualTimer::default())
         .build()

@@ -55,13 +55,19 @@ pub fn builder(base: &str, timer: &VirtualTimer) -> ClientBuilder {
     Client::builder(base).timer(timer.clone())
 }
 
-/// Tests that measure memory run one at a time, so that their peaks are their own.
-static MEMORY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// The tests of this binary run one at a time (each takes this lock first), so that a peak
+/// measured by one is not another's allocation; they are quick, and the hostile servers
+/// need no second core.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Runs `work` alone among memory-measuring tests and returns its result and the peak of
-/// live heap bytes above what was allocated when it started.
+/// Waits for the other tests of this binary to finish; hold the guard for the whole test.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().await
+}
+
+/// Runs `work` and returns its result and the peak of live heap bytes above what was
+/// allocated when it started. Call it while holding [`serial`].
 pub async fn peak_heap<F: std::future::Future>(work: F) -> (F::Output, usize) {
-    let _alone = MEMORY.lock().await;
     GLOBAL.reset_peak_memory();
     let before = GLOBAL.get_peak_memory();
     let output = work.await;

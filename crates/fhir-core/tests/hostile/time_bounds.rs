@@ -13,6 +13,7 @@ fn json_headers() -> Vec<(&'static str, String)> {
 
 #[tokio::test]
 async fn a_body_that_stalls_fails_after_the_idle_timeout() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, _| Reply::stream(200, json_headers(), stall(b"{"))).await;
     let client = Client::builder(&server.url("/fhir"))
         .timeout(None)
@@ -36,6 +37,7 @@ async fn a_body_that_stalls_fails_after_the_idle_timeout() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_fails_after_the_idle_timeout() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, _| Reply::Never).await;
     let client = Client::builder(&server.url("/fhir"))
         .timeout(None)
@@ -53,6 +55,7 @@ async fn a_server_that_never_answers_fails_after_the_idle_timeout() {
 
 #[tokio::test]
 async fn a_trickle_that_never_idles_is_stopped_by_the_deadline() {
+    let _serial = crate::support::serial().await;
     // One byte every 50 ms: never idle for long, never done.
     let server = Hostile::start(|_, _| {
         Reply::stream(200, json_headers(), trickle(Duration::from_millis(50)))
@@ -81,6 +84,7 @@ async fn a_trickle_that_never_idles_is_stopped_by_the_deadline() {
 
 #[tokio::test]
 async fn retry_after_waits_count_against_the_deadline() {
+    let _serial = crate::support::serial().await;
     let server = Hostile::start(|_, _| Reply::status(503).with_header("retry-after", "20")).await;
     let timer = VirtualTimer::default();
     let client = builder(&server.url("/fhir"), &timer)
@@ -101,7 +105,10 @@ async fn retry_after_waits_count_against_the_deadline() {
 
 #[tokio::test]
 async fn the_deadline_can_be_lifted() {
-    let server = Hostile::start(|_, n| {
+    let _serial = crate::support::serial().await;
+    // Three answers of 503 with `Retry-After: 200`, then 200: 600 s of waits, more than the
+    // default deadline of 5 minutes allows.
+    let answers = |_: &crate::server::Seen, n: usize| {
         if n < 3 {
             Reply::status(503).with_header("retry-after", "200")
         } else {
@@ -110,29 +117,59 @@ async fn the_deadline_can_be_lifted() {
                 &serde_json::json!({"resourceType": "Patient", "id": "1"}),
             )
         }
-    })
-    .await;
-    let timer = VirtualTimer::default();
+    };
     let patient_retries = RetryPolicy::default().max_retry_after(Duration::from_secs(600));
-    let client = builder(&server.url("/fhir"), &timer)
+
+    let lifted_server = Hostile::start(answers).await;
+    let timer = VirtualTimer::default();
+    let lifted = builder(&lifted_server.url("/fhir"), &timer)
         .retry_policy(patient_retries.clone())
         .deadline(None)
         .build()
         .unwrap();
-
-    // 600 s of waits: more than the default deadline of 5 minutes allows.
-    bounded(client.read_json("Patient", "1").send())
+    bounded(lifted.read_json("Patient", "1").send())
         .await
         .unwrap();
     assert_eq!(timer.sleeps().len(), 3);
 
-    let defaults = builder(&server.url("/fhir"), &VirtualTimer::default())
+    let default_server = Hostile::start(answers).await;
+    let timer = VirtualTimer::default();
+    let defaults = builder(&default_server.url("/fhir"), &timer)
         .retry_policy(patient_retries)
         .build()
         .unwrap();
-    let err = bounded(defaults.read_json("Patient", "2").send()).await;
-    assert!(
-        err.is_ok(),
-        "the server answers 200 from the fourth request on"
+    let err = bounded(defaults.read_json("Patient", "1").send())
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(
+        timer.sleeps().len(),
+        1,
+        "a second wait of 200 s passes 300 s"
     );
+}
+
+#[tokio::test]
+async fn extreme_settings_do_not_panic() {
+    let _serial = crate::support::serial().await;
+    let server = Hostile::start(|_, n| {
+        if n == 0 {
+            Reply::status(503).with_header("retry-after", u64::MAX.to_string())
+        } else {
+            Reply::json(
+                200,
+                &serde_json::json!({"resourceType": "Patient", "id": "1"}),
+            )
+        }
+    })
+    .await;
+    let client = builder(&server.url("/fhir"), &VirtualTimer::default())
+        .deadline(Some(Duration::MAX))
+        .retry_policy(RetryPolicy::default().max_retry_after(Duration::MAX))
+        .build()
+        .unwrap();
+
+    // The absurd wait does not fit any deadline: the 503 is returned.
+    let result = bounded(client.read_json("Patient", "1").send()).await;
+    assert!(result.is_ok() || result.unwrap_err().status().is_some());
 }
