@@ -284,15 +284,12 @@ impl BundleBuilder {
         &mut self,
         resource_type: &str,
         id: &str,
-        patch: &Value,
+        patch: impl Into<crate::JsonPatch>,
     ) -> Result<EntryHandle, Error> {
-        if !patch.is_array() {
-            return Err(Error::invalid_request(
-                "a JSON Patch document must be an array of operations",
-            ));
-        }
+        let patch = patch.into();
+        patch.check()?;
         use base64::Engine as _;
-        let data = base64::engine::general_purpose::STANDARD.encode(patch.to_string());
+        let data = base64::engine::general_purpose::STANDARD.encode(patch.to_text());
         let binary = serde_json::to_string(&json!({
             "resourceType": "Binary", "contentType": crate::JSON_PATCH, "data": data
         }))

@@ -148,6 +148,8 @@ mod outcome;
 pub mod page;
 #[cfg(feature = "client")]
 pub mod params;
+#[cfg(feature = "client")]
+mod patch;
 pub mod query;
 #[cfg(feature = "client")]
 mod request;
@@ -180,6 +182,8 @@ pub use outcome::{Issue, OperationOutcome};
 pub use page::{MAX_BUNDLE_ENTRIES, Page};
 #[cfg(feature = "client")]
 pub use params::SearchParams;
+#[cfg(feature = "client")]
+pub use patch::JsonPatch;
 pub use query::SearchQuery;
 pub use raw::RawJson;
 #[cfg(feature = "client")]

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::client::Client;
 use crate::error::Error;
 use crate::params::SearchParams;
+use crate::patch::JsonPatch;
 use crate::request::{Body, Prefer, Prepared, etag_for, resource_type_of};
 use crate::resource::{Resource, TypedResource};
 use crate::response::WriteResponse;
@@ -145,7 +146,7 @@ pub struct PatchRequest<T> {
     client: Client,
     resource_type: String,
     target: PatchTarget,
-    patch: Value,
+    patch: JsonPatch,
     if_match: Option<String>,
     prefer: Option<Prefer>,
     _resource: PhantomData<fn() -> T>,
@@ -177,11 +178,7 @@ impl<T: Resource> PatchRequest<T> {
     /// A status, transport or decode error; an invalid request when the patch is not a JSON
     /// array of operations.
     pub async fn send(self) -> Result<WriteResponse<T>, Error> {
-        if !self.patch.is_array() {
-            return Err(Error::invalid_request(
-                "a JSON Patch document must be an array of operations",
-            ));
-        }
+        self.patch.check()?;
         let url = match &self.target {
             PatchTarget::Id(id) => {
                 if id.is_empty() {
@@ -201,7 +198,7 @@ impl<T: Resource> PatchRequest<T> {
             }
         };
         let mut request = Prepared::new(Method::PATCH, url)
-            .body(Body::json_patch(encode(&self.patch)?))
+            .body(Body::json_patch(self.patch.to_text().into_bytes()))
             .prefer(self.prefer.or(self.client.inner.prefer));
         if let Some(etag) = &self.if_match {
             request = request.header(header::IF_MATCH, etag)?;
@@ -290,23 +287,41 @@ impl Client {
         }
     }
 
-    /// `patch` of a `T` by id with a JSON Patch document (an array of operations).
-    pub fn patch<T: TypedResource>(&self, id: &str, patch: Value) -> PatchRequest<T> {
-        self.patch_request(T::RESOURCE_TYPE, PatchTarget::Id(id.to_owned()), patch)
+    /// `patch` of a `T` by id with a JSON Patch document (an array of operations, as a
+    /// `serde_json::Value` or a [`JsonPatch`] written as text when decimals must keep theirs).
+    pub fn patch<T: TypedResource>(
+        &self,
+        id: &str,
+        patch: impl Into<JsonPatch>,
+    ) -> PatchRequest<T> {
+        self.patch_request(
+            T::RESOURCE_TYPE,
+            PatchTarget::Id(id.to_owned()),
+            patch.into(),
+        )
     }
 
     /// `patch` of any resource type by id, as JSON.
-    pub fn patch_json(&self, resource_type: &str, id: &str, patch: Value) -> PatchRequest<Value> {
-        self.patch_request(resource_type, PatchTarget::Id(id.to_owned()), patch)
+    pub fn patch_json(
+        &self,
+        resource_type: &str,
+        id: &str,
+        patch: impl Into<JsonPatch>,
+    ) -> PatchRequest<Value> {
+        self.patch_request(resource_type, PatchTarget::Id(id.to_owned()), patch.into())
     }
 
     /// Conditional `patch` of the one `T` matching `search`.
     pub fn patch_conditional<T: TypedResource>(
         &self,
         search: SearchParams,
-        patch: Value,
+        patch: impl Into<JsonPatch>,
     ) -> PatchRequest<T> {
-        self.patch_request(T::RESOURCE_TYPE, PatchTarget::Conditional(search), patch)
+        self.patch_request(
+            T::RESOURCE_TYPE,
+            PatchTarget::Conditional(search),
+            patch.into(),
+        )
     }
 
     /// Conditional `patch` of any resource type, as JSON.
@@ -314,16 +329,20 @@ impl Client {
         &self,
         resource_type: &str,
         search: SearchParams,
-        patch: Value,
+        patch: impl Into<JsonPatch>,
     ) -> PatchRequest<Value> {
-        self.patch_request(resource_type, PatchTarget::Conditional(search), patch)
+        self.patch_request(
+            resource_type,
+            PatchTarget::Conditional(search),
+            patch.into(),
+        )
     }
 
     fn patch_request<T: Resource>(
         &self,
         resource_type: &str,
         target: PatchTarget,
-        patch: Value,
+        patch: JsonPatch,
     ) -> PatchRequest<T> {
         PatchRequest {
             client: self.clone(),

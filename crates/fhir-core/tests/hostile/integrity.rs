@@ -200,3 +200,29 @@ async fn raw_json_read_modify_write_is_lossless_where_value_is_not() {
         "{lossy}"
     );
 }
+
+#[tokio::test]
+async fn a_patch_written_as_text_is_sent_byte_for_byte() {
+    let _serial = crate::support::serial().await;
+    let server = Hostile::start(|_, _| Reply::status(200)).await;
+    let client = Client::new(&server.url("/fhir")).unwrap();
+    let text = r#"[{"op":"replace","path":"/valueQuantity/value","value":1.50}]"#;
+
+    client
+        .patch_json(
+            "Observation",
+            "obs-1",
+            fhir_core::JsonPatch::from_text(text).unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let seen = &server.seen()[0];
+    assert_eq!(seen.body, Bytes::from(text));
+    assert_eq!(
+        seen.header("content-type"),
+        Some("application/json-patch+json")
+    );
+    assert!(fhir_core::JsonPatch::from_text(r#"{"op":"add"}"#).is_err());
+}

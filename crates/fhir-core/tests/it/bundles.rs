@@ -179,7 +179,7 @@ async fn invalid_entries_are_refused_while_building() {
         ErrorKind::InvalidRequest
     );
     assert_eq!(
-        tx.patch("Patient", "1", &json!({"op": "add"}))
+        tx.patch("Patient", "1", json!({"op": "add"}))
             .unwrap_err()
             .kind(),
         ErrorKind::InvalidRequest
