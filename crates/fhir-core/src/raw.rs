@@ -306,6 +306,7 @@ fn rebuild<'a>(
 }
 
 /// The object `raw` without its member `name` (every other byte of the members kept).
+#[cfg(feature = "client")]
 pub(crate) fn without_member(raw: Box<RawValue>, name: &str) -> Result<Box<RawValue>, DecodeError> {
     let present = members(raw.get())?.iter().any(|(key, _)| key == name);
     if !present {

@@ -54,6 +54,7 @@ fn rejects_what_is_not_one_object() {
 }
 
 #[test]
+#[cfg(feature = "client")]
 fn without_member_keeps_order_and_text() {
     let raw = RawValue::from_string(OBSERVATION.to_owned()).unwrap();
     let stripped = without_member(raw, "id").unwrap();
