@@ -1,4 +1,7 @@
-//! Tidy checks over the crates this task owns, run by `cargo test -p xtask`.
+//! Tidy checks over every crate of the workspace, run by `cargo test -p xtask`: each Rust file
+//! starts with a module doc comment, no debugging leftovers, and every hand-written source
+//! module is named in `ARCHITECTURE.md` (which keeps the code map honest, the way
+//! rust-analyzer's tidy test keeps its architecture document).
 
 #[cfg(test)]
 mod tests {
@@ -8,22 +11,46 @@ mod tests {
     use crate::project_root;
 
     fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in fs::read_dir(dir).unwrap().flatten() {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
             let path = entry.path();
+            let name = entry.file_name();
             if path.is_dir() {
-                rust_files(&path, out);
+                // Build output and Node projects are not ours to tidy.
+                if name != "target" && name != "node_modules" {
+                    rust_files(&path, out);
+                }
             } else if path.extension().is_some_and(|e| e == "rs") {
                 out.push(path);
             }
         }
     }
 
+    /// Every crate directory under `crates/`, and `xtask`.
+    fn crate_dirs() -> Vec<PathBuf> {
+        let root = project_root();
+        let mut dirs: Vec<PathBuf> = fs::read_dir(root.join("crates"))
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.join("Cargo.toml").is_file())
+            .collect();
+        dirs.sort();
+        dirs.push(root.join("xtask"));
+        dirs
+    }
+
     fn files() -> Vec<PathBuf> {
         let mut files = Vec::new();
-        for dir in ["crates/fhir-codegen", "crates/fhir-r4", "xtask"] {
-            rust_files(&project_root().join(dir), &mut files);
+        for dir in crate_dirs() {
+            rust_files(&dir, &mut files);
         }
-        assert!(files.len() > 100, "expected the generated files too");
+        assert!(
+            files.len() > 300,
+            "expected every crate, generated files included"
+        );
         files
     }
 
@@ -51,5 +78,87 @@ mod tests {
                 path.display()
             );
         }
+    }
+
+    /// The part of ARCHITECTURE.md about one crate: from its `### ` heading naming the crate
+    /// directory to the next heading.
+    fn section<'a>(architecture: &'a str, crate_dir: &str) -> Option<&'a str> {
+        let start = architecture
+            .match_indices("\n### ")
+            .map(|(at, _)| at + 1)
+            .find(|&at| {
+                let heading = architecture[at..].lines().next().unwrap_or("");
+                heading.contains(&format!("`{crate_dir}`"))
+                    || heading.contains(&format!("`{crate_dir}/`"))
+            })?;
+        let rest = &architecture[start + 4..];
+        let end = rest
+            .find("\n## ")
+            .into_iter()
+            .chain(rest.find("\n### "))
+            .min();
+        Some(&rest[..end.unwrap_or(rest.len())])
+    }
+
+    /// Whether `text` names `name` as a whole word (`read.rs`, not `thread.rs`).
+    fn names(text: &str, name: &str) -> bool {
+        text.match_indices(name).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    }
+
+    /// How ARCHITECTURE.md must name the module in `file` (relative to `src/`): `wire.rs` for
+    /// `response/wire.rs`, `interactions/` for `interactions/mod.rs`; `None` for crate roots,
+    /// unit-test children and generated code (the map names `src/generated/` as a whole).
+    fn module_name(relative: &Path) -> Option<String> {
+        let parts: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let file = parts.last()?;
+        if parts.first().is_some_and(|p| p == "generated")
+            || (parts.len() == 1 && (file == "lib.rs" || file == "main.rs"))
+            || file == "tests.rs"
+        {
+            return None;
+        }
+        if file == "mod.rs" {
+            return Some(format!("{}/", parts[parts.len() - 2]));
+        }
+        Some(file.clone())
+    }
+
+    #[test]
+    fn every_source_module_is_in_the_architecture_map() {
+        let root = project_root();
+        let architecture = fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+        let mut missing = Vec::new();
+        for dir in crate_dirs() {
+            let crate_dir = dir
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let Some(section) = section(&architecture, &crate_dir) else {
+                missing.push(format!("{crate_dir}: no `### \\`{crate_dir}\\`` section"));
+                continue;
+            };
+            let mut sources = Vec::new();
+            rust_files(&dir.join("src"), &mut sources);
+            for path in sources {
+                let relative = path.strip_prefix(dir.join("src")).unwrap();
+                if let Some(name) = module_name(relative)
+                    && !names(section, &name)
+                {
+                    missing.push(format!("{crate_dir}/src/{}", relative.display()));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "ARCHITECTURE.md does not name these modules in their crate's section:\n{}",
+            missing.join("\n")
+        );
     }
 }

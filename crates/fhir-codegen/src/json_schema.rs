@@ -13,7 +13,7 @@ use crate::{Error, Settings};
 /// The files `json_schema.rs` of both crates: `impl_json_schema!(path::Type, "key");` for every
 /// struct of every datatype, every code enum (in `fhir-r4-datatypes`), every struct of every
 /// resource and the `Resource` enum (in `fhir-r4`); those of a resource behind its feature. Each
-/// is meant to be included where `impl_json_schema!` is defined.
+/// uses the one `impl_json_schema!`, exported by `fhir-r4-datatypes`.
 ///
 /// # Errors
 ///
@@ -25,7 +25,8 @@ pub fn json_schema_impls(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFi
         settings.header
     );
     let mut datatypes = head.clone();
-    let mut models = head;
+    // The one macro is exported by `fhir-r4-datatypes`.
+    let mut models = format!("{head}use fhir_r4_datatypes::impl_json_schema;\n\n");
     let cfg_of = |features: &[String]| -> String {
         match features {
             _ if !settings.resource_features => String::new(),

@@ -7,31 +7,7 @@
 
 use std::fmt;
 
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-
 pub use crate::query::escape;
-
-/// Characters percent-encoded in query names and values: everything RFC 3986 does not allow in
-/// a query, plus the query's own delimiters (`&`, `=`, `+`, `#`). FHIR's separators `,` `$` `:`
-/// `/` stay readable; they mean the same to the server either way.
-const QUERY: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'&')
-    .add(b'+')
-    .add(b'<')
-    .add(b'=')
-    .add(b'>')
-    .add(b'[')
-    .add(b'\\')
-    .add(b']')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
 
 /// An ordered list of `name=value` parameters; names may repeat (AND semantics in searches).
 ///
@@ -128,16 +104,7 @@ impl SearchParams {
 
     /// The percent-encoded query string, without the leading `?`.
     pub fn to_query(&self) -> String {
-        let mut query = String::new();
-        for (index, (name, value)) in self.pairs.iter().enumerate() {
-            if index > 0 {
-                query.push('&');
-            }
-            query.extend(utf8_percent_encode(name, QUERY));
-            query.push('=');
-            query.extend(utf8_percent_encode(value, QUERY));
-        }
-        query
+        crate::query::encode_query(self.pairs.iter().map(|(name, value)| (name, value)))
     }
 
     /// The parameters as an `application/x-www-form-urlencoded` body (for POST `_search`).

@@ -1,8 +1,55 @@
-//! The hook between typed search builders of a model crate and the client: [`SearchQuery`], and
-//! FHIR search escaping ([`escape`]). Compiled without the `client` feature, so a model crate
-//! can implement the trait without an HTTP stack.
+//! The hook between typed search builders of a model crate and the client: [`SearchQuery`],
+//! FHIR search escaping ([`escape`]) and the one query percent-encoding ([`encode_query`]).
+//! Compiled without the `client` feature, so a model crate can implement the trait and build
+//! query strings without an HTTP stack.
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::resource::TypedResource;
+
+/// Characters percent-encoded in query names and values: everything RFC 3986 does not allow in
+/// a query, plus the query's own delimiters (`&`, `=`, `+`, `#`). FHIR's separators `,` `$` `:`
+/// `/` stay readable; they mean the same to the server either way.
+const QUERY: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'&')
+    .add(b'+')
+    .add(b'<')
+    .add(b'=')
+    .add(b'>')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// `name=value&…` with each name and value percent-encoded, as the client sends a query
+/// (`SearchParams::to_query` and typed searches both use this).
+///
+/// ```
+/// let query = fhir_core::query::encode_query([("name", "a&b"), ("date", "ge2020-01-01T00:00:00+01:00")]);
+/// assert_eq!(query, "name=a%26b&date=ge2020-01-01T00:00:00%2B01:00");
+/// ```
+pub fn encode_query<N: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (N, V)>,
+) -> String {
+    let mut query = String::new();
+    for (index, (name, value)) in pairs.into_iter().enumerate() {
+        if index > 0 {
+            query.push('&');
+        }
+        query.extend(utf8_percent_encode(name.as_ref(), QUERY));
+        query.push('=');
+        query.extend(utf8_percent_encode(value.as_ref(), QUERY));
+    }
+    query
+}
 
 /// A finished search over one resource type, built elsewhere (for instance by
 /// `fhir_r4::search::Search`), that the client sends with

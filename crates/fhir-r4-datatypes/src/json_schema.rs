@@ -1,6 +1,6 @@
 //! `schemars::JsonSchema` for the models (cargo feature `schemars`): the schemas, and the
-//! impls for datatypes, primitives and codes; `fhir-r4` implements it for resources through
-//! [`component`].
+//! impls for datatypes, primitives and codes; `fhir-r4` implements it for resources with the
+//! same macro, `impl_json_schema!`, which calls [`component`].
 //!
 //! The schemas describe FHIR JSON, not the Rust structs: a choice element is one property per
 //! variant (`valueQuantity`, `valueString`), a primitive has its `_field` sibling, a resource
@@ -12,6 +12,10 @@ use std::sync::LazyLock;
 
 use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map, Value};
+
+// For `impl_json_schema!` expanded in `fhir-r4`, which need not name the crate itself.
+#[doc(hidden)]
+pub use schemars;
 
 /// Every component schema by key (`Patient`, `Patient.contact`, `date`, …), parsed once.
 static SCHEMAS: LazyLock<Map<String, Value>> = LazyLock::new(|| {
@@ -82,11 +86,13 @@ fn define(generator: &mut SchemaGenerator, name: &str) {
     generator.definitions_mut().insert(name.to_owned(), value);
 }
 
-/// Implements `JsonSchema` for a model type with the component schema `key`; `fhir-r4` has
-/// the same macro for resources.
+/// Implements `JsonSchema` for a model type with the component schema `key`: the datatypes
+/// here, the resources in `fhir-r4` (its generated `json_schema.rs` imports this macro).
+#[doc(hidden)]
+#[macro_export]
 macro_rules! impl_json_schema {
     ($ty:ty, $key:literal) => {
-        impl ::schemars::JsonSchema for $ty {
+        impl $crate::json_schema::schemars::JsonSchema for $ty {
             fn schema_name() -> ::std::borrow::Cow<'static, str> {
                 ::std::borrow::Cow::Borrowed($key)
             }
@@ -95,8 +101,10 @@ macro_rules! impl_json_schema {
                 ::std::borrow::Cow::Borrowed(concat!("fhir_r4::", $key))
             }
 
-            fn json_schema(generator: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
-                crate::json_schema::component(generator, $key)
+            fn json_schema(
+                generator: &mut $crate::json_schema::schemars::SchemaGenerator,
+            ) -> $crate::json_schema::schemars::Schema {
+                $crate::json_schema::component(generator, $key)
             }
         }
     };

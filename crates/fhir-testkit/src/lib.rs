@@ -62,6 +62,7 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 mod fhir;
+pub mod mock;
 mod oauth;
 mod scopes;
 mod state;

@@ -428,5 +428,15 @@ fn json_schema_impls_pair_types_with_schema_keys() {
             datatypes.text
         );
     }
-    assert!(!models.text.contains("datatypes::"), "{}", models.text);
+    assert!(
+        !models.text.contains("crate::datatypes::"),
+        "{}",
+        models.text
+    );
+    assert!(
+        models
+            .text
+            .contains("\nuse fhir_r4_datatypes::impl_json_schema;\n")
+    );
+    assert!(!datatypes.text.contains("\nuse "), "{}", datatypes.text);
 }

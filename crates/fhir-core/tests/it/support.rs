@@ -8,25 +8,12 @@ use fhir_core::retry::Timer;
 use fhir_core::{Client, ClientBuilder, DecodeError, EncodeError, Resource, TypedResource};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 /// A server whose unmatched requests get a 404 OperationOutcome naming the request, so a
 /// wrong request fails loudly instead of matching nothing silently.
 pub async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(|request: &Request| {
-            ResponseTemplate::new(404).set_body_json(json!({
-                "resourceType": "OperationOutcome",
-                "issue": [{"severity": "error", "code": "not-found",
-                           "diagnostics": format!("unexpected request {} {}", request.method, request.url)}]
-            }))
-        })
-        .with_priority(u8::MAX)
-        .mount(&server)
-        .await;
-    server
+    fhir_testkit::mock::strict_server().await
 }
 
 /// The base URL of the mock server's FHIR endpoint.

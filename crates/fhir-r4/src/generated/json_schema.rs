@@ -2,6 +2,8 @@
 
 //! One `JsonSchema` impl per model type: the type and its component schema.
 
+use fhir_r4_datatypes::impl_json_schema;
+
 #[cfg(feature = "account")]
 impl_json_schema!(crate::resources::Account, "Account");
 #[cfg(feature = "account")]

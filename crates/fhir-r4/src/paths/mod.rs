@@ -50,38 +50,9 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'|')
     .add(b'}');
 
-/// Characters percent-encoded in query names and values (as `fhir_core::SearchParams` does).
-const QUERY: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'&')
-    .add(b'+')
-    .add(b'<')
-    .add(b'=')
-    .add(b'>')
-    .add(b'[')
-    .add(b'\\')
-    .add(b']')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
-
-/// `name=value&…`, each name and value percent-encoded.
+/// `name=value&…`, each name and value percent-encoded as fhir-core encodes every query.
 pub(crate) fn encode_query(pairs: &[(String, String)]) -> String {
-    let mut query = String::new();
-    for (index, (name, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            query.push('&');
-        }
-        query.extend(utf8_percent_encode(name, QUERY));
-        query.push('=');
-        query.extend(utf8_percent_encode(value, QUERY));
-    }
-    query
+    fhir_core::query::encode_query(pairs.iter().map(|(name, value)| (name, value)))
 }
 
 /// A path could not be built.

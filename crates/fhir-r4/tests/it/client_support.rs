@@ -2,25 +2,12 @@
 //! requests it received, and R4 models from JSON.
 
 use fhir_core::Client;
-use serde_json::{Value, json};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use serde_json::Value;
+use wiremock::{MockServer, Request, ResponseTemplate};
 
 /// A server whose unmatched requests get a 404 OperationOutcome naming the request.
 pub(crate) async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(|request: &Request| {
-            ResponseTemplate::new(404).set_body_json(json!({
-                "resourceType": "OperationOutcome",
-                "issue": [{"severity": "error", "code": "not-found",
-                           "diagnostics": format!("unexpected request {} {}", request.method, request.url)}]
-            }))
-        })
-        .with_priority(u8::MAX)
-        .mount(&server)
-        .await;
-    server
+    fhir_testkit::mock::strict_server().await
 }
 
 /// The FHIR base URL of `server`.
