@@ -1,8 +1,14 @@
 //! `date`, `dateTime`, `instant` and `time`, with the partial precision FHIR allows, checked
-//! against the grammar of the specification and kept as their exact text.
+//! against the grammar of the specification and kept as their exact text. They compare by
+//! time, not by text (see `chronology.rs`): `10:00:00+05:00` is before `06:00:00Z`.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
+
+use super::calendar;
+use super::chronology::{self, Span};
 
 use fhir_core::DecodeErrorKind;
 
@@ -171,7 +177,7 @@ fn parse_time(text: &str) -> Option<Precision> {
 macro_rules! temporal {
     ($(#[$doc:meta])* $name:ident, $fhir:literal, $parse:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone)]
         pub struct $name(Box<str>);
 
         impl $name {
@@ -263,3 +269,161 @@ temporal!(
     "time",
     parse_time
 );
+
+/// Chronological equality, order and a consistent hash for a type whose values are spans.
+macro_rules! chronological {
+    ($name:ident) => {
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.chronological_cmp(other) == Some(Ordering::Equal)
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl Hash for $name {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                chronology::hash(Span::of(&self.0), &self.0, state);
+            }
+        }
+
+        impl $name {
+            fn chronological_cmp(&self, other: &Self) -> Option<Ordering> {
+                match (Span::of(&self.0), Span::of(&other.0)) {
+                    (Some(a), Some(b)) => chronology::compare(a, b),
+                    // Unreachable for validated values; the text keeps the relation total there.
+                    _ => Some(self.0.cmp(&other.0)),
+                }
+            }
+
+            /// The year (`1` to `9999`).
+            pub fn year(&self) -> u16 {
+                calendar::fields(&self.0).map_or(0, |fields| fields.year)
+            }
+
+            /// The month (`1` to `12`), when the value has one.
+            pub fn month(&self) -> Option<u8> {
+                calendar::fields(&self.0).and_then(|fields| fields.month)
+            }
+
+            /// The day of the month, when the value has one.
+            pub fn day(&self) -> Option<u8> {
+                calendar::fields(&self.0).and_then(|fields| fields.day)
+            }
+        }
+    };
+}
+
+chronological!(Date);
+chronological!(DateTime);
+chronological!(Instant);
+
+/// `None` where precision leaves the order open: `2024` and `2024-03` overlap.
+impl PartialOrd for Date {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        self.chronological_cmp(other)
+    }
+}
+
+/// `None` where precision or an unknown zone leaves the order open: `2024-03-15` and
+/// `2024-03-15T10:00:00Z` overlap; `2024-03-15` and `2024-03-17T10:00:00Z` do not.
+impl PartialOrd for DateTime {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        self.chronological_cmp(other)
+    }
+}
+
+impl PartialOrd for Instant {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Hour, minute, second and offset of a value with a time.
+macro_rules! time_fields {
+    ($name:ident) => {
+        impl $name {
+            /// The hour, minute and second as written (local to [`Self::offset_minutes`]), when
+            /// the value has a time.
+            pub fn hms(&self) -> Option<(u8, u8, u8)> {
+                let (time, _) = calendar::fields(&self.0)?.time?;
+                Some((time.hour, time.minute, time.second))
+            }
+
+            /// The offset from UTC in minutes (`+05:30` is 330, `Z` is 0), when the value has
+            /// a time.
+            pub fn offset_minutes(&self) -> Option<i32> {
+                calendar::fields(&self.0)?.time.map(|(_, offset)| offset)
+            }
+        }
+    };
+}
+
+time_fields!(DateTime);
+time_fields!(Instant);
+
+/// Instants are all points in time, so their order is total.
+impl Ord for Instant {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.chronological_cmp(other)
+            .unwrap_or_else(|| self.0.cmp(&other.0))
+    }
+}
+
+impl Instant {
+    /// An instant from text our own formatting produced (and so the grammar accepts).
+    pub(crate) fn from_valid(text: String) -> Self {
+        Instant(text.into())
+    }
+}
+
+impl DateTime {
+    /// The value as an `instant`, when it has a time (and so a zone).
+    pub fn to_instant(&self) -> Option<Instant> {
+        (self.precision() == Precision::Second).then(|| Instant(self.0.clone()))
+    }
+}
+
+impl From<Instant> for DateTime {
+    fn from(instant: Instant) -> Self {
+        DateTime(instant.0)
+    }
+}
+
+impl PartialEq for Time {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Time {}
+
+impl PartialOrd for Time {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Times of day are ordered from `00:00:00` to `23:59:60`, fractions compared exactly.
+impl Ord for Time {
+    fn cmp(&self, other: &Self) -> Ordering {
+        chronology::compare_times(&self.0, &other.0)
+    }
+}
+
+impl Hash for Time {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match chronology::time_key(&self.0) {
+            Some(key) => key.hash(state),
+            None => self.0.hash(state),
+        }
+    }
+}
+
+impl Time {
+    /// The hour, minute and second.
+    pub fn hms(&self) -> (u8, u8, u8) {
+        chronology::time_key(&self.0)
+            .map_or((0, 0, 0), |time| (time.hour, time.minute, time.second))
+    }
+}

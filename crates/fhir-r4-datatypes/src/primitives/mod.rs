@@ -4,16 +4,21 @@
 //! Text-like primitives (`string`, `code`, `uri`, `id`, `markdown`, …) are plain [`String`]s;
 //! `boolean` is [`bool`] and `integer` is [`i32`].
 
+mod calendar;
+mod chronology;
+mod clock;
 mod datetime;
 mod decimal;
 mod integer;
+mod interop;
 
 #[cfg(test)]
 mod tests;
 
 pub use datetime::{Date, DateTime, Instant, ParseDateError, Precision, Time};
-pub use decimal::{Decimal, ParseDecimalError};
+pub use decimal::{Decimal, NonFiniteError, ParseDecimalError};
 pub use integer::{PositiveInt, UnsignedInt};
+pub use interop::ConversionError;
 
 use fhir_core::DecodeErrorKind;
 

@@ -75,3 +75,46 @@ fn integers_are_range_checked() {
     assert!(UnsignedInt::new(2_147_483_648).is_none());
     assert_eq!(UnsignedInt::new(0).map(UnsignedInt::get), Some(0));
 }
+
+#[test]
+fn decimals_order_by_exact_value_then_text() {
+    let d = |text: &str| text.parse::<Decimal>().unwrap();
+    // The derived order compared text: "10" < "9".
+    assert!(d("9") < d("10"));
+    assert!(d("-10") < d("-9"));
+    assert!(d("-0.5") < d("0"));
+    assert!(d("0.09") < d("0.1"));
+    assert!(d("1e2") > d("99.999999999999999999999"));
+    assert!(d("12345678901234567890.123456789") < d("12345678901234567890.12345679"));
+    assert!(d("1e-999999999999999999999999") > d("0"));
+    assert!(d("-1e999999999999999999999999") < d("-1e99"));
+    assert!(d("1.5").same_value(&d("1.50")));
+    assert!(d("-0").same_value(&d("0.0e5")));
+    assert!(d("100").same_value(&d("1e2")));
+    assert!(!d("1.5").same_value(&d("1.51")));
+    // Equal values differ as text, and equality is of the text.
+    assert_ne!(d("1.5"), d("1.50"));
+    assert!(d("1.5") < d("1.50") && d("1.50") < d("1.6"));
+}
+
+#[test]
+fn decimals_from_numbers_are_exact() {
+    assert_eq!(Decimal::from(u64::MAX).as_str(), "18446744073709551615");
+    assert_eq!(Decimal::from(i64::MIN).as_str(), "-9223372036854775808");
+    assert_eq!(Decimal::from(7u8).as_str(), "7");
+    for (value, text) in [
+        (0.1, "0.1"),
+        (72.5, "72.5"),
+        (1e-9, "0.000000001"),
+        (-0.0, "-0"),
+        (1e21, "1000000000000000000000"),
+    ] {
+        let decimal = Decimal::try_from(value).unwrap();
+        assert_eq!(decimal.as_str(), text);
+        assert_eq!(decimal.to_f64().to_bits(), value.to_bits(), "{text}");
+    }
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        assert!(Decimal::try_from(bad).is_err());
+    }
+    assert_eq!(Decimal::try_from("1.50").unwrap().as_str(), "1.50");
+}
