@@ -489,7 +489,7 @@ fn emit_decode(
                 arms.push(
                     quote!(#ext_key => de::prim_vec_ext(r, #ext_key, #bit, &mut self.#fname),),
                 );
-                aligned.push(quote!(de::aligned(r, start, #key, &mut self.#fname)?;));
+                aligned.push(quote!(de::aligned(r, object, #bit, #key, &mut self.#fname)?;));
             }
             (FieldType::Choice(enum_name), _) if ctx.is_open(enum_name) => {
                 open_fields
@@ -548,7 +548,7 @@ fn emit_decode(
     };
     let check_aligned = finish.map(|_| {
         quote! {
-            fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
+            fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
                 #(#aligned)*
                 Ok(())
             }

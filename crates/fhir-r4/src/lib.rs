@@ -33,18 +33,21 @@
 //! JSON path name the problem, what FHIR JSON never contains: unknown properties and resource
 //! types; a property twice in one object (`DuplicateProperty`, also `resourceType`, `_field`s
 //! and choice variants, in every object, contained and bundled resources included); `[]`,
-//! `{}` and `null` (`EmptyValue`; `null` is allowed only inside an array of primitives, at an
-//! index where the `_field` array has an extension); a `_field` array of nulls only or longer
-//! than its values; a resource decoded as its own type (`Patient`) without `resourceType`.
-//! A UTF-8 byte-order mark before the document is skipped; anywhere else it is an error.
+//! `{}` and `null` (`EmptyValue`; `null` is allowed only inside an array of primitives or its
+//! `_field` array, at an index where the other array has something); a `_field` array of
+//! nulls only (`EmptyValue`) or of another length than its values (`InvalidValue`); a resource
+//! decoded as its own type (`Patient`) without `resourceType` (`MissingField`).
+//! A UTF-8 byte-order mark before the document is skipped (servers send one); anywhere else it
+//! is an error.
 //!
 //! [`DecodeOptions::lenient`] reads such documents instead: unknown properties are kept and
 //! written back, the last value of a duplicate property is kept, empty values are dropped
-//! (and so is an object or array item left empty by that), misaligned primitive arrays are
-//! padded or lose their empty items. [`Resource::from_slice_with_report`] (and
+//! (and so is an object or array item left empty by that), of misaligned primitive arrays the
+//! shorter is padded and empty items are dropped. [`Resource::from_slice_with_report`] (and
 //! [`json::from_slice_with_report`] for one model type) returns a [`DecodeReport`] listing each
-//! of these by kind and path; what lenient decoding writes back reads strictly. Wrong JSON
-//! types, invalid values and two variants of one choice element are errors in both modes.
+//! of these by kind and path; what lenient decoding writes back reads strictly, but for the
+//! unknown properties and resource types it keeps. Wrong JSON types, invalid values and two
+//! variants of one choice element are errors in both modes.
 //!
 //! ```
 //! # #[cfg(feature = "patient")]

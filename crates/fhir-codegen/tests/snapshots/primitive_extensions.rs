@@ -60,8 +60,12 @@ impl PrimitiveTest {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "given", &mut self.given)?;
+    fn check_aligned(
+        &mut self,
+        r: &mut Reader<'_>,
+        object: de::Object,
+    ) -> Result<(), Error> {
+        de::aligned(r, object, 1, "given", &mut self.given)?;
         Ok(())
     }
 }

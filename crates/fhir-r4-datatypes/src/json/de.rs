@@ -22,8 +22,24 @@ use crate::primitives::{Primitive, PrimitiveExtension};
 pub type Property<'a, T> = fn(&mut T, &mut Reader<'a>, Cow<'a, str>) -> Result<(), Error>;
 
 /// The generated checks a struct makes once its object is read (the alignment of its repeating
-/// primitives); the `usize` is the offset of the object, for errors and warnings.
-pub type Finish<'a, T> = fn(&mut T, &mut Reader<'a>, usize) -> Result<(), Error>;
+/// primitives).
+pub type Finish<'a, T> = fn(&mut T, &mut Reader<'a>, Object) -> Result<(), Error>;
+
+/// What [`resource`] and [`element`] hand to a struct's [`Finish`] checks about the object
+/// just read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Object {
+    /// The offset of its `{`, for errors and warnings.
+    start: usize,
+    /// Which of the properties without a slot of their own it had (see [`prim_vec`]).
+    seen: u64,
+}
+
+impl Object {
+    fn has(self, bit: u32) -> bool {
+        self.seen & (1u64 << (bit & 63)) != 0
+    }
+}
 
 /// Reads an object into a `T::default()`, handing each property to `property`, which is the
 /// generated `decode_property` of the struct.
@@ -64,7 +80,7 @@ pub fn resource<'a, T: Default + PartialEq>(
         missing_resource_type(r, start)?;
     }
     if let Some(finish) = finish {
-        finish(&mut out, r, start)?;
+        finish(&mut out, r, Object { start, seen })?;
     }
     Ok(out)
 }
@@ -83,9 +99,9 @@ pub fn element<'a, T: Default + PartialEq>(
     let mut out = T::default();
     let outer = r.take_seen();
     let read = members(r, &mut out, property, true);
-    r.restore_seen(outer);
+    let seen = r.restore_seen(outer);
     let start = read?;
-    finish(&mut out, r, start)?;
+    finish(&mut out, r, Object { start, seen })?;
     if r.options().lenient && out == T::default() {
         return Err(emptied(start));
     }
@@ -358,8 +374,8 @@ fn at_index<T>(slot: &mut ThinVec<Primitive<T>>, index: usize) -> &mut Primitive
     &mut slot[index]
 }
 
-/// The `_field` array of `key` has items beyond the values array: an error in strict mode; in
-/// lenient mode a warning, and the values are read as if padded with `null`s.
+/// The values array of `key` and its `_field` array differ in length: an error in strict mode;
+/// in lenient mode a warning, and the shorter one is read as if padded with `null`s.
 #[cold]
 fn misaligned(
     r: &mut Reader<'_>,
@@ -367,17 +383,17 @@ fn misaligned(
     suffix: Option<&str>,
     key: &str,
     values: usize,
+    extensions: usize,
 ) -> Result<(), Error> {
     let kind = DecodeErrorKind::InvalidValue;
     let ext_key = format!("_{key}");
-    let message = format!("`{ext_key}` has more items than the {values} of `{key}`");
+    let message = format!(
+        "`{ext_key}` has {extensions} items and `{key}` {values}: the two arrays align by index"
+    );
     if r.options().lenient {
-        r.warn(
-            kind,
-            offset,
-            suffix,
-            format!("{message}: values padded with null"),
-        );
+        let shorter = if values < extensions { key } else { &ext_key };
+        let message = format!("{message}; `{shorter}` padded with null");
+        r.warn(kind, offset, suffix, message);
         return Ok(());
     }
     Err(Error::new(kind, offset, message).in_owned_key(&ext_key))
@@ -390,7 +406,7 @@ fn misaligned(
 /// # Errors
 ///
 /// When the value is not an array, is empty, an item does not decode, the property was already
-/// read, or the `_field` array read before it is longer; the path names the item.
+/// read, or the `_field` array read before it has another length; the path names the item.
 pub fn prim_vec<T: JsonDecode>(
     r: &mut Reader<'_>,
     key: &'static str,
@@ -399,12 +415,16 @@ pub fn prim_vec<T: JsonDecode>(
 ) -> Result<(), Error> {
     if r.mark(bit) {
         duplicate(r, key)?;
-        drop_values(slot);
+        drop_values(slot, r.is_marked(bit + 1));
     }
     if let Err(err) = r.begin_array() {
+        // Lenient mode dropped the value: as if there were no values array.
+        r.unmark(bit);
         return failed(r, err, key);
     }
     let start = r.offset().saturating_sub(1);
+    // Read first, the `_field` array set the length.
+    let extensions = r.is_marked(bit + 1).then_some(slot.len());
     let mut index = 0;
     while next_item(r, key)? {
         let item = at_index(slot, index);
@@ -425,32 +445,38 @@ pub fn prim_vec<T: JsonDecode>(
         index += 1;
     }
     if index == 0 {
+        r.unmark(bit);
         return empty_array(r, start, key);
     }
-    if index < slot.len() && r.is_marked(bit + 1) {
+    if let Some(extensions) = extensions
+        && extensions != index
+    {
         let ext_key = format!("_{key}");
-        return misaligned(r, r.object_start(), Some(&ext_key), key, index);
+        return misaligned(r, r.object_start(), Some(&ext_key), key, index, extensions);
     }
     Ok(())
 }
 
 /// Lenient mode keeps the last of two values arrays: forgets the values of the earlier one.
-fn drop_values<T>(slot: &mut ThinVec<Primitive<T>>) {
+/// The items keep the length of the `_field` array if it was read (`extensions_read`), which the
+/// next values array is compared with.
+fn drop_values<T>(slot: &mut ThinVec<Primitive<T>>, extensions_read: bool) {
     for item in slot.iter_mut() {
         item.value = None;
     }
-    while slot.last().is_some_and(|item| item.extension.is_none()) {
-        slot.pop();
+    if !extensions_read {
+        slot.clear();
     }
 }
 
-/// Lenient mode keeps the last of two `_field` arrays: forgets the extensions of the earlier one.
-fn drop_extensions<T>(slot: &mut ThinVec<Primitive<T>>) {
+/// Lenient mode keeps the last of two `_field` arrays: forgets the extensions of the earlier
+/// one, keeping the length of the values array if it was read (`values_read`).
+fn drop_extensions<T>(slot: &mut ThinVec<Primitive<T>>, values_read: bool) {
     for item in slot.iter_mut() {
         item.extension = None;
     }
-    while slot.last().is_some_and(|item| item.value.is_none()) {
-        slot.pop();
+    if !values_read {
+        slot.clear();
     }
 }
 
@@ -459,8 +485,8 @@ fn drop_extensions<T>(slot: &mut ThinVec<Primitive<T>>) {
 ///
 /// # Errors
 ///
-/// When the value is not an array, is empty or only `null`s, is longer than the values read
-/// before it, an item is not an element object, or the property was already read.
+/// When the value is not an array, is empty or only `null`s, has another length than the
+/// values read before it, an item is not an element object, or the property was already read.
 pub fn prim_vec_ext<T>(
     r: &mut Reader<'_>,
     key: &'static str,
@@ -469,20 +495,20 @@ pub fn prim_vec_ext<T>(
 ) -> Result<(), Error> {
     if r.mark(bit + 1) {
         duplicate(r, key)?;
-        drop_extensions(slot);
+        drop_extensions(slot, r.is_marked(bit));
     }
     if let Err(err) = r.begin_array() {
+        // Lenient mode dropped the value: as if there were no `_field` array.
+        r.unmark(bit + 1);
         return failed(r, err, key);
     }
     let start = r.offset().saturating_sub(1);
     let before = slot.len();
+    // Read first, the values array set the length.
     let values = r.is_marked(bit).then_some(before);
     let mut index = 0;
     let mut any = false;
     while next_item(r, key)? {
-        if values == Some(index) {
-            misaligned(r, start, None, key.get(1..).unwrap_or(key), index)?;
-        }
         let item = at_index(slot, index);
         match r.read_null() {
             Ok(true) => {}
@@ -498,12 +524,19 @@ pub fn prim_vec_ext<T>(
         index += 1;
     }
     if index == 0 {
+        r.unmark(bit + 1);
         return empty_array(r, start, key);
     }
     if !any {
         // The items added for this array have neither a value nor an extension.
         slot.truncate(before);
+        r.unmark(bit + 1);
         return only_nulls(r, start, key);
+    }
+    if let Some(values) = values
+        && values != index
+    {
+        return misaligned(r, start, None, key.get(1..).unwrap_or(key), values, index);
     }
     Ok(())
 }
@@ -520,16 +553,17 @@ fn only_nulls(r: &mut Reader<'_>, start: usize, key: &str) -> Result<(), Error> 
     Err(Error::new(kind, start, message).in_owned_key(key))
 }
 
-/// Checks, once the object starting at `start` is read, that every item of the repeating
-/// primitive `key` has a value or an extension: `null` in the values array stands for an item
-/// whose `_field` array has an extension at that index.
+/// Checks, once `object` is read, that every item of the repeating primitive `key` (whose
+/// arrays [`prim_vec`] marked with `bit`) has a value or an extension: `null` in one array
+/// stands for an item that the other array has at that index.
 ///
 /// # Errors
 ///
 /// In strict mode, when an item has neither; lenient mode drops such items and warns.
 pub fn aligned<T>(
     r: &mut Reader<'_>,
-    start: usize,
+    object: Object,
+    bit: u32,
     key: &'static str,
     slot: &mut ThinVec<Primitive<T>>,
 ) -> Result<(), Error> {
@@ -543,21 +577,35 @@ pub fn aligned<T>(
     let Some(index) = first_empty else {
         return Ok(());
     };
-    unaligned(r, start, key, index)?;
+    unaligned(r, object, object.has(bit), key, index)?;
     slot.retain(|item| item.value.is_some() || item.extension.is_some());
     Ok(())
 }
 
+/// Item `index` of `key` is `null` in the values array and in (or missing from) the `_field`
+/// array; blamed on the values array if there is one, else on the `_field` array.
 #[cold]
-fn unaligned(r: &mut Reader<'_>, start: usize, key: &str, index: usize) -> Result<(), Error> {
+fn unaligned(
+    r: &mut Reader<'_>,
+    object: Object,
+    values_read: bool,
+    key: &str,
+    index: usize,
+) -> Result<(), Error> {
     let kind = DecodeErrorKind::EmptyValue;
-    let message = format!("item {index} of `{key}` is null and has no extension in `_{key}`");
+    let (blamed, message) = if values_read {
+        let message = format!("item {index} of `{key}` is null and has no extension in `_{key}`");
+        (key.to_owned(), message)
+    } else {
+        let message = format!("item {index} of `_{key}` is null and `{key}` has no values");
+        (format!("_{key}"), message)
+    };
     if r.options().lenient {
         let message = format!("{message}: items without value or extension dropped");
-        r.warn(kind, start, Some(key), message);
+        r.warn(kind, object.start, Some(&blamed), message);
         return Ok(());
     }
-    Err(Error::new(kind, start, message).in_owned_key(key))
+    Err(Error::new(kind, object.start, message).in_owned_key(&blamed))
 }
 
 /// Checks that the choice element holds no variant other than `wanted`; returns whether it
@@ -857,10 +905,8 @@ pub fn unknown(
     if r.options().lenient {
         let offset = r.value_offset();
         let json = r.raw_value().map_err(|err| err.in_owned_key(&key))?;
-        if unknown.replace(&key, json) {
+        if unknown.insert(&key, json) {
             duplicate_unknown(r, offset, &key);
-        } else {
-            unknown.push(key.into_owned(), json.into());
         }
         return Ok(());
     }

@@ -9,6 +9,7 @@
 mod error;
 mod reader;
 mod report;
+mod unknown;
 mod writer;
 
 pub mod de;
@@ -24,6 +25,7 @@ use crate::datatypes::Meta;
 pub use error::Error;
 pub use reader::{DecodeOptions, MAX_DEPTH, Peek, Reader};
 pub use report::{DecodeReport, DecodeWarning};
+pub use unknown::UnknownFields;
 pub use writer::Writer;
 
 /// A value that can be read from FHIR JSON.
@@ -145,58 +147,5 @@ impl<T: JsonDecode> JsonDecode for Box<T> {
 impl<T: JsonEncode + ?Sized> JsonEncode for Box<T> {
     fn encode(&self, w: &mut Writer) {
         (**self).encode(w);
-    }
-}
-
-/// Properties a lenient decoder did not know, kept as raw JSON in their original order.
-///
-/// Empty (and one pointer wide) unless [`DecodeOptions::lenient`] was on and the input had
-/// properties the model does not define. They are written back after the known properties.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-// The box keeps the (almost always empty) field one pointer wide instead of three.
-#[allow(clippy::box_collection)]
-pub struct UnknownFields(Option<Box<Vec<UnknownField>>>);
-
-/// One kept property: its name and its raw JSON text.
-type UnknownField = (String, Box<str>);
-
-impl UnknownFields {
-    /// Whether no unknown property was kept.
-    pub fn is_empty(&self) -> bool {
-        self.0.as_ref().is_none_or(|fields| fields.is_empty())
-    }
-
-    /// The kept properties: name and raw JSON text.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0
-            .iter()
-            .flat_map(|fields| fields.iter())
-            .map(|(key, json)| (key.as_str(), &**json))
-    }
-
-    /// Keeps a property; `json` must be one valid JSON value.
-    pub fn push(&mut self, key: String, json: Box<str>) {
-        self.0.get_or_insert_with(Box::default).push((key, json));
-    }
-
-    /// Replaces the value of a property already kept, in its place; returns whether there was
-    /// one (of a duplicate property, lenient decoding keeps the last value).
-    pub fn replace(&mut self, key: &str, json: &str) -> bool {
-        let kept = self.0.iter_mut().flat_map(|fields| fields.iter_mut());
-        for (kept_key, kept_json) in kept {
-            if kept_key == key {
-                *kept_json = json.into();
-                return true;
-            }
-        }
-        false
-    }
-
-    /// Writes the kept properties as members of the object being written.
-    pub fn encode(&self, w: &mut Writer) {
-        for (key, json) in self.iter() {
-            w.key(key);
-            w.raw(json);
-        }
     }
 }

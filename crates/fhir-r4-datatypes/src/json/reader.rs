@@ -28,16 +28,17 @@ pub const MAX_DEPTH: usize = 128;
 /// ([`DecodeErrorKind::DuplicateProperty`], `resourceType` and `_field` included); empty arrays,
 /// empty objects and `null` outside arrays of primitives ([`DecodeErrorKind::EmptyValue`]); in
 /// an array of primitives and its `_field` array, an index that is `null` in both (or `null`
-/// in the values and missing from `_field`) and a `_field` array of nulls only
-/// ([`DecodeErrorKind::EmptyValue`]), and a `_field` array longer than its values
-/// ([`DecodeErrorKind::InvalidValue`]); a resource decoded as a type of its own without
-/// `resourceType` ([`DecodeErrorKind::MissingField`]).
+/// in the one array while the other is absent) and a `_field` array of nulls only
+/// ([`DecodeErrorKind::EmptyValue`]), and the two arrays of different lengths
+/// ([`DecodeErrorKind::InvalidValue`]; `_field` alone, for values that only have extensions,
+/// is fine); a resource decoded as a type of its own without `resourceType`
+/// ([`DecodeErrorKind::MissingField`]).
 ///
 /// **Lenient** ([`DecodeOptions::lenient`]) reads what strict decoding rejects, as far as it can
 /// without guessing: unknown properties are kept (see [`Self::lenient`]); of a duplicate property
 /// the last value is kept; empty arrays and objects and `null`s are dropped, and so is an
-/// object or array item left with nothing in it; misaligned arrays of primitives are padded
-/// or lose their empty items. Each of these is reported as a
+/// object or array item left with nothing in it; of misaligned arrays of primitives the
+/// shorter is padded with `null`s, and items with neither a value nor an extension are dropped. Each of these is reported as a
 /// [`DecodeWarning`](super::DecodeWarning) by the `…_with_report` entry points. What has no
 /// lenient reading is still an error: wrong JSON types, invalid values, two variants of one
 /// choice element, a `resourceType` naming another type.
@@ -176,6 +177,12 @@ impl<'a> Reader<'a> {
         let was = self.seen & mask != 0;
         self.seen |= mask;
         was
+    }
+
+    /// Forgets that `bit` was read in the current object (lenient decoding dropped what it
+    /// stood for).
+    pub(crate) fn unmark(&mut self, bit: u32) {
+        self.seen &= !(1u64 << (bit & 63));
     }
 
     /// Whether `bit` is marked as read in the current object.

@@ -52,7 +52,8 @@ impl<'r> IntoIterator for &'r DecodeReport {
 #[non_exhaustive]
 pub struct DecodeWarning {
     /// The error strict decoding reports for the same input:
-    /// [`DecodeErrorKind::DuplicateProperty`] (the earlier value was dropped, the last one kept),
+    /// [`DecodeErrorKind::DuplicateProperty`] (the earlier value was dropped, the last one kept;
+    /// inside an unknown property kept as raw JSON, both are kept as read),
     /// [`DecodeErrorKind::EmptyValue`] (an empty or `null` value was dropped),
     /// [`DecodeErrorKind::InvalidValue`] (misaligned primitive arrays, padded), or
     /// [`DecodeErrorKind::MissingField`] (a typed resource without `resourceType`).

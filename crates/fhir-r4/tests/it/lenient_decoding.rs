@@ -2,12 +2,16 @@
 //! reports each of these by kind and JSON path in a `DecodeReport`; what it writes back is
 //! accepted by strict decoding.
 
+use std::time::{Duration, Instant};
+
 use fhir_core::DecodeErrorKind;
 use fhir_r4::json::{self, DecodeReport};
 use fhir_r4::resources::{Observation, Patient};
 use fhir_r4::{DecodeOptions, Resource};
 
-use DecodeErrorKind::{DuplicateProperty, EmptyValue, InvalidValue, MissingField};
+use DecodeErrorKind::{
+    DuplicateProperty, EmptyValue, InvalidValue, MissingField, UnknownField, WrongResourceType,
+};
 
 fn lenient(json: &str) -> (Resource, DecodeReport) {
     Resource::from_slice_with_report(json.as_bytes(), DecodeOptions::lenient())
@@ -84,9 +88,17 @@ fn duplicates_keep_the_last_value_and_report_the_dropped_one() {
         &[(DuplicateProperty, "Bundle.entry[0].resource.gender")],
     );
     case(
-        r#"{"resourceType":"Patient","name":[{"given":["a","b"],"_given":[{"id":"x"}],"given":["c"]}]}"#,
-        r#"{"resourceType":"Patient","name":[{"given":["c"],"_given":[{"id":"x"}]}]}"#,
+        r#"{"resourceType":"Patient","name":[{"given":["a","b"],"_given":[{"id":"x"},null],"given":["c","d"]}]}"#,
+        r#"{"resourceType":"Patient","name":[{"given":["c","d"],"_given":[{"id":"x"},null]}]}"#,
         &[(DuplicateProperty, "Patient.name[0].given")],
+    );
+    case(
+        r#"{"resourceType":"Patient","name":[{"_given":[{"id":"x"}],"given":["a"],"_given":[null,{"id":"y"}]}]}"#,
+        r#"{"resourceType":"Patient","name":[{"given":["a",null],"_given":[null,{"id":"y"}]}]}"#,
+        &[
+            (DuplicateProperty, "Patient.name[0]._given"),
+            (InvalidValue, "Patient.name[0]._given"),
+        ],
     );
     // The last value is `null`: nothing is kept, and both drops are reported.
     case(
@@ -209,6 +221,39 @@ fn misaligned_primitive_arrays_are_repaired_and_reported() {
         r#"{"resourceType":"Patient","name":[{"given":["a",null],"_given":[null,{"id":"x"}]}]}"#,
         &[(InvalidValue, "Patient.name[0]._given")],
     );
+    // Shorter: the `_field` array is padded with `null`, in either order.
+    case(
+        r#"{"resourceType":"Patient","name":[{"given":["a","b"],"_given":[{"id":"x"}]}]}"#,
+        r#"{"resourceType":"Patient","name":[{"given":["a","b"],"_given":[{"id":"x"},null]}]}"#,
+        &[(InvalidValue, "Patient.name[0]._given")],
+    );
+    case(
+        r#"{"resourceType":"Patient","name":[{"_given":[{"id":"x"}],"given":["a","b"]}]}"#,
+        r#"{"resourceType":"Patient","name":[{"given":["a","b"],"_given":[{"id":"x"},null]}]}"#,
+        &[(InvalidValue, "Patient.name[0]._given")],
+    );
+    // A null extension without values stands for nothing and is dropped.
+    case(
+        r#"{"resourceType":"Patient","name":[{"_given":[null,{"id":"x"}]}]}"#,
+        r#"{"resourceType":"Patient","name":[{"_given":[{"id":"x"}]}]}"#,
+        &[(EmptyValue, "Patient.name[0]._given")],
+    );
+    // A dropped array does not count as read: what follows it is compared with nothing.
+    case(
+        r#"{"resourceType":"Patient","name":[{"_given":[null],"given":["a"]}]}"#,
+        r#"{"resourceType":"Patient","name":[{"given":["a"]}]}"#,
+        &[(EmptyValue, "Patient.name[0]._given")],
+    );
+    case(
+        r#"{"resourceType":"Patient","name":[{"given":[],"_given":[{"id":"x"}]}]}"#,
+        r#"{"resourceType":"Patient","name":[{"_given":[{"id":"x"}]}]}"#,
+        &[(EmptyValue, "Patient.name[0].given")],
+    );
+    case(
+        r#"{"resourceType":"Patient","name":[{"given":null,"_given":[{"id":"x"}]}]}"#,
+        r#"{"resourceType":"Patient","name":[{"_given":[{"id":"x"}]}]}"#,
+        &[(EmptyValue, "Patient.name[0].given")],
+    );
 }
 
 #[test]
@@ -289,4 +334,89 @@ fn warnings_carry_position_and_message_and_strict_reports_are_empty() {
     // Without the report, lenient decoding keeps the same values.
     let resource = Resource::from_slice_with(json.as_bytes(), DecodeOptions::lenient()).unwrap();
     assert_eq!(resource.id(), Some("b"));
+}
+
+#[test]
+fn many_unknown_properties_take_linear_time() {
+    // A linear search per kept property made this quadratic: about a minute in a debug build.
+    let mut json = String::from(r#"{"resourceType":"Patient""#);
+    for i in 0..100_000 {
+        json.push_str(&format!(r#","k{i}":{i}"#));
+    }
+    json.push_str(r#","k7":"last"}"#);
+    let start = Instant::now();
+    let (resource, report) = lenient(&json);
+    let elapsed = start.elapsed();
+    assert_eq!(warnings(&report), [(DuplicateProperty, "Patient.k7")]);
+    let out = String::from_utf8(resource.to_vec()).unwrap();
+    assert!(out.contains(r#","k7":"last","k8":8,"#), "kept in its place");
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+}
+
+/// Every way of breaking `seeds` by one token: neither mode panics, a strict success is a
+/// lenient one with an empty report, and what lenient decoding writes back reads again to the
+/// same resource with nothing to report (strictly, too, but for the unknown properties kept).
+#[test]
+fn lenient_output_of_mangled_documents_reads_strictly() {
+    let seeds = [
+        r#"{"resourceType":"Patient","id":"p","name":[{"given":["a",null],"_given":[null,{"id":"x"}],"period":{"start":"2020"}}],"birthDate":"1970","_birthDate":{"extension":[{"url":"u","valueString":"s"}]}}"#,
+        r#"{"resourceType":"Observation","status":"final","code":{"coding":[{"code":"c"}]},"valueQuantity":{"value":1.50},"component":[{"code":{"text":"t"},"valueString":"v"}]}"#,
+        r#"{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","meta":{"profile":["a","b"],"_profile":[{"id":"m"},null]}}}]}"#,
+    ];
+    let tokens = [
+        "null",
+        "[]",
+        "{}",
+        "[null]",
+        "[null,null]",
+        ",",
+        r#"{"id":"q"}"#,
+        r#","id":"z""#,
+        r#""x":1,"#,
+        r#","given":["q"]"#,
+        r#","given":[null,"q"]"#,
+        r#","_given":[{"id":"y"}]"#,
+        r#","_given":[null,{"id":"y"},null]"#,
+        r#","_profile":[null]"#,
+        r#","resourceType":"Patient""#,
+        r#","valueString":"w""#,
+        r#","_valueString":{}"#,
+    ];
+    for seed in seeds {
+        for at in 0..=seed.len() {
+            for token in tokens {
+                let mut mangled = String::from(&seed[..at]);
+                mangled.push_str(token);
+                mangled.push_str(&seed[at..]);
+                check_modes_agree(&mangled);
+            }
+        }
+    }
+}
+
+fn check_modes_agree(json: &str) {
+    let strict = Resource::from_slice(json.as_bytes());
+    let Ok((resource, report)) =
+        Resource::from_slice_with_report(json.as_bytes(), DecodeOptions::lenient())
+    else {
+        return;
+    };
+    if let Ok(strict) = strict {
+        assert!(report.is_empty(), "{json}: {report:?}");
+        assert_eq!(strict, resource, "{json}");
+    }
+    let out = resource.to_vec();
+    let wrote = String::from_utf8_lossy(&out);
+    let (again, report) = Resource::from_slice_with_report(&out, DecodeOptions::lenient())
+        .unwrap_or_else(|err| panic!("{json}\n  wrote {wrote}\n  {err}"));
+    assert!(report.is_empty(), "{json}\n  wrote {wrote}\n  {report:?}");
+    assert_eq!(again, resource, "{json}");
+    // Unknown properties and resource types are kept, not repaired: strictly, they are all
+    // that can be wrong.
+    if let Err(err) = Resource::from_slice(&out) {
+        assert!(
+            matches!(err.kind, UnknownField | WrongResourceType),
+            "{json}\n  wrote {wrote}\n  {err}"
+        );
+    }
 }

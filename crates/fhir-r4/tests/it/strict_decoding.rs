@@ -420,16 +420,16 @@ fn aligned_primitive_arrays_must_say_something_at_every_index() {
             EmptyValue,
             "Patient.name[0].given",
         ),
-        // A null value at an index the `_field` array does not reach, or without `_field`.
-        (
-            r#"{"resourceType":"Patient","name":[{"given":["a",null],"_given":[{"id":"x"}]}]}"#,
-            EmptyValue,
-            "Patient.name[0].given",
-        ),
+        // A null value without a `_field` array, a null extension without values.
         (
             r#"{"resourceType":"Patient","name":[{"given":["a",null]}]}"#,
             EmptyValue,
             "Patient.name[0].given",
+        ),
+        (
+            r#"{"resourceType":"Patient","name":[{"_given":[null,{"id":"x"}]}]}"#,
+            EmptyValue,
+            "Patient.name[0]._given",
         ),
         // A `_field` array longer than its values, in either order.
         (
@@ -439,6 +439,22 @@ fn aligned_primitive_arrays_must_say_something_at_every_index() {
         ),
         (
             r#"{"resourceType":"Patient","name":[{"_given":[null,{"id":"x"}],"given":["a"]}]}"#,
+            InvalidValue,
+            "Patient.name[0]._given",
+        ),
+        // Shorter, in either order: both arrays have one item per repetition.
+        (
+            r#"{"resourceType":"Patient","name":[{"given":["a","b"],"_given":[{"id":"x"}]}]}"#,
+            InvalidValue,
+            "Patient.name[0]._given",
+        ),
+        (
+            r#"{"resourceType":"Patient","name":[{"_given":[{"id":"x"}],"given":["a","b"]}]}"#,
+            InvalidValue,
+            "Patient.name[0]._given",
+        ),
+        (
+            r#"{"resourceType":"Patient","name":[{"given":["a",null],"_given":[{"id":"x"}]}]}"#,
             InvalidValue,
             "Patient.name[0]._given",
         ),
@@ -475,8 +491,9 @@ fn what_is_valid_fhir_json_is_still_accepted() {
         r#"{"resourceType":"Patient","name":[{"_given":[null,{"id":"x"}],"given":["a",null]}]}"#,
         // Extensions without values, as in the official examples (`Timing._event`).
         r#"{"resourceType":"Patient","name":[{"_given":[{"id":"x"}]}]}"#,
-        // `_field` shorter than its values: the values beyond it have no extension.
-        r#"{"resourceType":"Patient","name":[{"given":["a","b"],"_given":[{"id":"x"}]}]}"#,
+        r#"{"resourceType":"Patient","name":[{"_given":[{"id":"x"},{"id":"y"}]}]}"#,
+        // Nulls in `_field` for values without an extension.
+        r#"{"resourceType":"Patient","name":[{"given":["a","b"],"_given":[{"id":"x"},null]}]}"#,
         // The same property name in different objects, and a choice value with its extension.
         r#"{"resourceType":"Patient","id":"a","meta":{"id":"a"},"contained":[{"resourceType":"Patient","id":"a"}],"deceasedBoolean":true,"_deceasedBoolean":{"id":"d"}}"#,
     ] {

@@ -73,9 +73,9 @@ impl DataRequirement {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "profile", &mut self.profile)?;
-        de::aligned(r, start, "mustSupport", &mut self.must_support)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "profile", &mut self.profile)?;
+        de::aligned(r, object, 3, "mustSupport", &mut self.must_support)?;
         Ok(())
     }
 }

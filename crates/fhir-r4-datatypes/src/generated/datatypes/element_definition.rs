@@ -515,10 +515,10 @@ impl ElementDefinition {
             }
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "representation", &mut self.representation)?;
-        de::aligned(r, start, "alias", &mut self.alias)?;
-        de::aligned(r, start, "condition", &mut self.condition)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "representation", &mut self.representation)?;
+        de::aligned(r, object, 3, "alias", &mut self.alias)?;
+        de::aligned(r, object, 5, "condition", &mut self.condition)?;
         Ok(())
     }
 }
@@ -806,10 +806,10 @@ impl ElementDefinitionType {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "profile", &mut self.profile)?;
-        de::aligned(r, start, "targetProfile", &mut self.target_profile)?;
-        de::aligned(r, start, "aggregation", &mut self.aggregation)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "profile", &mut self.profile)?;
+        de::aligned(r, object, 3, "targetProfile", &mut self.target_profile)?;
+        de::aligned(r, object, 5, "aggregation", &mut self.aggregation)?;
         Ok(())
     }
 }

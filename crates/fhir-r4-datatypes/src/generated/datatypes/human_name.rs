@@ -61,10 +61,10 @@ impl HumanName {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "given", &mut self.given)?;
-        de::aligned(r, start, "prefix", &mut self.prefix)?;
-        de::aligned(r, start, "suffix", &mut self.suffix)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "given", &mut self.given)?;
+        de::aligned(r, object, 3, "prefix", &mut self.prefix)?;
+        de::aligned(r, object, 5, "suffix", &mut self.suffix)?;
         Ok(())
     }
 }

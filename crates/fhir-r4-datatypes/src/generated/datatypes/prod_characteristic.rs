@@ -72,9 +72,9 @@ impl ProdCharacteristic {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "color", &mut self.color)?;
-        de::aligned(r, start, "imprint", &mut self.imprint)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "color", &mut self.color)?;
+        de::aligned(r, object, 3, "imprint", &mut self.imprint)?;
         Ok(())
     }
 }

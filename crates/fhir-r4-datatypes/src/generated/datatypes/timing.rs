@@ -47,8 +47,8 @@ impl Timing {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "event", &mut self.event)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "event", &mut self.event)?;
         Ok(())
     }
 }
@@ -170,10 +170,10 @@ impl TimingRepeat {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "dayOfWeek", &mut self.day_of_week)?;
-        de::aligned(r, start, "timeOfDay", &mut self.time_of_day)?;
-        de::aligned(r, start, "when", &mut self.when)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "dayOfWeek", &mut self.day_of_week)?;
+        de::aligned(r, object, 3, "timeOfDay", &mut self.time_of_day)?;
+        de::aligned(r, object, 5, "when", &mut self.when)?;
         Ok(())
     }
 }

@@ -163,14 +163,15 @@ impl CapabilityStatement {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "instantiates", &mut self.instantiates)?;
-        de::aligned(r, start, "imports", &mut self.imports)?;
-        de::aligned(r, start, "format", &mut self.format)?;
-        de::aligned(r, start, "patchFormat", &mut self.patch_format)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "instantiates", &mut self.instantiates)?;
+        de::aligned(r, object, 3, "imports", &mut self.imports)?;
+        de::aligned(r, object, 5, "format", &mut self.format)?;
+        de::aligned(r, object, 7, "patchFormat", &mut self.patch_format)?;
         de::aligned(
             r,
-            start,
+            object,
+            9,
             "implementationGuide",
             &mut self.implementation_guide,
         )?;
@@ -398,8 +399,8 @@ impl CapabilityStatementRest {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "compartment", &mut self.compartment)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "compartment", &mut self.compartment)?;
         Ok(())
     }
 }
@@ -591,11 +592,23 @@ impl CapabilityStatementRestResource {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "supportedProfile", &mut self.supported_profile)?;
-        de::aligned(r, start, "referencePolicy", &mut self.reference_policy)?;
-        de::aligned(r, start, "searchInclude", &mut self.search_include)?;
-        de::aligned(r, start, "searchRevInclude", &mut self.search_rev_include)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "supportedProfile",
+            &mut self.supported_profile,
+        )?;
+        de::aligned(r, object, 3, "referencePolicy", &mut self.reference_policy)?;
+        de::aligned(r, object, 5, "searchInclude", &mut self.search_include)?;
+        de::aligned(
+            r,
+            object,
+            7,
+            "searchRevInclude",
+            &mut self.search_rev_include,
+        )?;
         Ok(())
     }
 }

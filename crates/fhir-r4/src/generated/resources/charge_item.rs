@@ -199,11 +199,12 @@ impl ChargeItem {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "definitionUri", &mut self.definition_uri)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "definitionUri", &mut self.definition_uri)?;
         de::aligned(
             r,
-            start,
+            object,
+            3,
             "definitionCanonical",
             &mut self.definition_canonical,
         )?;

@@ -144,10 +144,10 @@ impl ChargeItemDefinition {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "derivedFromUri", &mut self.derived_from_uri)?;
-        de::aligned(r, start, "partOf", &mut self.part_of)?;
-        de::aligned(r, start, "replaces", &mut self.replaces)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "derivedFromUri", &mut self.derived_from_uri)?;
+        de::aligned(r, object, 3, "partOf", &mut self.part_of)?;
+        de::aligned(r, object, 5, "replaces", &mut self.replaces)?;
         Ok(())
     }
 }

@@ -730,8 +730,8 @@ impl ClaimInsurance {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "preAuthRef", &mut self.pre_auth_ref)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "preAuthRef", &mut self.pre_auth_ref)?;
         Ok(())
     }
 }
@@ -985,13 +985,32 @@ impl ClaimItem {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "careTeamSequence", &mut self.care_team_sequence)?;
-        de::aligned(r, start, "diagnosisSequence", &mut self.diagnosis_sequence)?;
-        de::aligned(r, start, "procedureSequence", &mut self.procedure_sequence)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
         de::aligned(
             r,
-            start,
+            object,
+            1,
+            "careTeamSequence",
+            &mut self.care_team_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            3,
+            "diagnosisSequence",
+            &mut self.diagnosis_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            5,
+            "procedureSequence",
+            &mut self.procedure_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            7,
             "informationSequence",
             &mut self.information_sequence,
         )?;

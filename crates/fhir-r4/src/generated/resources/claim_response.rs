@@ -238,8 +238,8 @@ impl ClaimResponseItem {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }
@@ -363,8 +363,8 @@ impl ClaimResponseItemDetail {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }
@@ -432,8 +432,8 @@ impl ClaimResponseItemDetailSubDetail {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }
@@ -594,11 +594,17 @@ impl ClaimResponseAddItem {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "itemSequence", &mut self.item_sequence)?;
-        de::aligned(r, start, "detailSequence", &mut self.detail_sequence)?;
-        de::aligned(r, start, "subdetailSequence", &mut self.subdetail_sequence)?;
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "itemSequence", &mut self.item_sequence)?;
+        de::aligned(r, object, 3, "detailSequence", &mut self.detail_sequence)?;
+        de::aligned(
+            r,
+            object,
+            5,
+            "subdetailSequence",
+            &mut self.subdetail_sequence,
+        )?;
+        de::aligned(r, object, 7, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }
@@ -705,8 +711,8 @@ impl ClaimResponseAddItemDetail {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }
@@ -787,8 +793,8 @@ impl ClaimResponseAddItemDetailSubDetail {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }

@@ -152,8 +152,8 @@ impl ClinicalImpression {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "protocol", &mut self.protocol)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "protocol", &mut self.protocol)?;
         Ok(())
     }
 }

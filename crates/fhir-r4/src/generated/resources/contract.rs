@@ -191,8 +191,8 @@ impl Contract {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "alias", &mut self.alias)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "alias", &mut self.alias)?;
         Ok(())
     }
 }
@@ -487,8 +487,8 @@ impl ContractTermSecurityLabel {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "number", &mut self.number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "number", &mut self.number)?;
         Ok(())
     }
 }
@@ -578,11 +578,12 @@ impl ContractTermOffer {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "linkId", &mut self.link_id)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "linkId", &mut self.link_id)?;
         de::aligned(
             r,
-            start,
+            object,
+            3,
             "securityLabelNumber",
             &mut self.security_label_number,
         )?;
@@ -985,11 +986,12 @@ impl ContractTermAsset {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "linkId", &mut self.link_id)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "linkId", &mut self.link_id)?;
         de::aligned(
             r,
-            start,
+            object,
+            3,
             "securityLabelNumber",
             &mut self.security_label_number,
         )?;
@@ -1181,11 +1183,12 @@ impl ContractTermAssetValuedItem {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "linkId", &mut self.link_id)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "linkId", &mut self.link_id)?;
         de::aligned(
             r,
-            start,
+            object,
+            3,
             "securityLabelNumber",
             &mut self.security_label_number,
         )?;
@@ -1371,16 +1374,17 @@ impl ContractTermAction {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "linkId", &mut self.link_id)?;
-        de::aligned(r, start, "contextLinkId", &mut self.context_link_id)?;
-        de::aligned(r, start, "requesterLinkId", &mut self.requester_link_id)?;
-        de::aligned(r, start, "performerLinkId", &mut self.performer_link_id)?;
-        de::aligned(r, start, "reason", &mut self.reason)?;
-        de::aligned(r, start, "reasonLinkId", &mut self.reason_link_id)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "linkId", &mut self.link_id)?;
+        de::aligned(r, object, 3, "contextLinkId", &mut self.context_link_id)?;
+        de::aligned(r, object, 5, "requesterLinkId", &mut self.requester_link_id)?;
+        de::aligned(r, object, 7, "performerLinkId", &mut self.performer_link_id)?;
+        de::aligned(r, object, 9, "reason", &mut self.reason)?;
+        de::aligned(r, object, 11, "reasonLinkId", &mut self.reason_link_id)?;
         de::aligned(
             r,
-            start,
+            object,
+            13,
             "securityLabelNumber",
             &mut self.security_label_number,
         )?;

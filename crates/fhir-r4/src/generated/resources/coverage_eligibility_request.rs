@@ -128,8 +128,8 @@ impl CoverageEligibilityRequest {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "purpose", &mut self.purpose)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "purpose", &mut self.purpose)?;
         Ok(())
     }
 }
@@ -361,10 +361,11 @@ impl CoverageEligibilityRequestItem {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
         de::aligned(
             r,
-            start,
+            object,
+            1,
             "supportingInfoSequence",
             &mut self.supporting_info_sequence,
         )?;

@@ -136,8 +136,8 @@ impl CoverageEligibilityResponse {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "purpose", &mut self.purpose)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "purpose", &mut self.purpose)?;
         Ok(())
     }
 }

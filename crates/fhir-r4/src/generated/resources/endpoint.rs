@@ -101,9 +101,9 @@ impl Endpoint {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "payloadMimeType", &mut self.payload_mime_type)?;
-        de::aligned(r, start, "header", &mut self.header)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "payloadMimeType", &mut self.payload_mime_type)?;
+        de::aligned(r, object, 3, "header", &mut self.header)?;
         Ok(())
     }
 }

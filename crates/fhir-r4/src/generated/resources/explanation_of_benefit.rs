@@ -201,8 +201,8 @@ impl ExplanationOfBenefit {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "preAuthRef", &mut self.pre_auth_ref)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "preAuthRef", &mut self.pre_auth_ref)?;
         Ok(())
     }
 }
@@ -788,8 +788,8 @@ impl ExplanationOfBenefitInsurance {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "preAuthRef", &mut self.pre_auth_ref)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "preAuthRef", &mut self.pre_auth_ref)?;
         Ok(())
     }
 }
@@ -1041,17 +1041,36 @@ impl ExplanationOfBenefitItem {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "careTeamSequence", &mut self.care_team_sequence)?;
-        de::aligned(r, start, "diagnosisSequence", &mut self.diagnosis_sequence)?;
-        de::aligned(r, start, "procedureSequence", &mut self.procedure_sequence)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
         de::aligned(
             r,
-            start,
+            object,
+            1,
+            "careTeamSequence",
+            &mut self.care_team_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            3,
+            "diagnosisSequence",
+            &mut self.diagnosis_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            5,
+            "procedureSequence",
+            &mut self.procedure_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            7,
             "informationSequence",
             &mut self.information_sequence,
         )?;
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+        de::aligned(r, object, 9, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }
@@ -1249,8 +1268,8 @@ impl ExplanationOfBenefitItemDetail {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }
@@ -1352,8 +1371,8 @@ impl ExplanationOfBenefitItemDetailSubDetail {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }
@@ -1519,11 +1538,17 @@ impl ExplanationOfBenefitAddItem {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "itemSequence", &mut self.item_sequence)?;
-        de::aligned(r, start, "detailSequence", &mut self.detail_sequence)?;
-        de::aligned(r, start, "subDetailSequence", &mut self.sub_detail_sequence)?;
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "itemSequence", &mut self.item_sequence)?;
+        de::aligned(r, object, 3, "detailSequence", &mut self.detail_sequence)?;
+        de::aligned(
+            r,
+            object,
+            5,
+            "subDetailSequence",
+            &mut self.sub_detail_sequence,
+        )?;
+        de::aligned(r, object, 7, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }
@@ -1630,8 +1655,8 @@ impl ExplanationOfBenefitAddItemDetail {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }
@@ -1712,8 +1737,8 @@ impl ExplanationOfBenefitAddItemDetailSubDetail {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "noteNumber", &mut self.note_number)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
         Ok(())
     }
 }

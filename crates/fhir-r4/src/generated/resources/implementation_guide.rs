@@ -134,8 +134,8 @@ impl ImplementationGuide {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "fhirVersion", &mut self.fhir_version)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "fhirVersion", &mut self.fhir_version)?;
         Ok(())
     }
 }
@@ -495,8 +495,8 @@ impl ImplementationGuideDefinitionResource {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "fhirVersion", &mut self.fhir_version)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "fhirVersion", &mut self.fhir_version)?;
         Ok(())
     }
 }
@@ -767,9 +767,9 @@ impl ImplementationGuideManifest {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "image", &mut self.image)?;
-        de::aligned(r, start, "other", &mut self.other)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "image", &mut self.image)?;
+        de::aligned(r, object, 3, "other", &mut self.other)?;
         Ok(())
     }
 }
@@ -929,8 +929,8 @@ impl ImplementationGuideManifestPage {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "anchor", &mut self.anchor)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "anchor", &mut self.anchor)?;
         Ok(())
     }
 }

@@ -126,8 +126,8 @@ impl Location {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "alias", &mut self.alias)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "alias", &mut self.alias)?;
         Ok(())
     }
 }
@@ -275,8 +275,8 @@ impl LocationHoursOfOperation {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "daysOfWeek", &mut self.days_of_week)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "daysOfWeek", &mut self.days_of_week)?;
         Ok(())
     }
 }

@@ -226,9 +226,9 @@ impl Measure {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "library", &mut self.library)?;
-        de::aligned(r, start, "definition", &mut self.definition)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "library", &mut self.library)?;
+        de::aligned(r, object, 3, "definition", &mut self.definition)?;
         Ok(())
     }
 }

@@ -156,8 +156,8 @@ impl MedicationAdministration {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "instantiates", &mut self.instantiates)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "instantiates", &mut self.instantiates)?;
         Ok(())
     }
 }

@@ -150,8 +150,8 @@ impl MedicationKnowledge {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "synonym", &mut self.synonym)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "synonym", &mut self.synonym)?;
         Ok(())
     }
 }
@@ -666,8 +666,8 @@ impl MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "value", &mut self.value)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "value", &mut self.value)?;
         Ok(())
     }
 }

@@ -146,8 +146,8 @@ impl MedicinalProduct {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "specialMeasures", &mut self.special_measures)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "specialMeasures", &mut self.special_measures)?;
         Ok(())
     }
 }

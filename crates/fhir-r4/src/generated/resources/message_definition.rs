@@ -176,10 +176,10 @@ impl MessageDefinition {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "replaces", &mut self.replaces)?;
-        de::aligned(r, start, "parent", &mut self.parent)?;
-        de::aligned(r, start, "graph", &mut self.graph)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "replaces", &mut self.replaces)?;
+        de::aligned(r, object, 3, "parent", &mut self.parent)?;
+        de::aligned(r, object, 5, "graph", &mut self.graph)?;
         Ok(())
     }
 }

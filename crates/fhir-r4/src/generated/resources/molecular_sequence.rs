@@ -502,14 +502,14 @@ impl MolecularSequenceQualityRoc {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "score", &mut self.score)?;
-        de::aligned(r, start, "numTP", &mut self.num_tp)?;
-        de::aligned(r, start, "numFP", &mut self.num_fp)?;
-        de::aligned(r, start, "numFN", &mut self.num_fn)?;
-        de::aligned(r, start, "precision", &mut self.precision)?;
-        de::aligned(r, start, "sensitivity", &mut self.sensitivity)?;
-        de::aligned(r, start, "fMeasure", &mut self.f_measure)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "score", &mut self.score)?;
+        de::aligned(r, object, 3, "numTP", &mut self.num_tp)?;
+        de::aligned(r, object, 5, "numFP", &mut self.num_fp)?;
+        de::aligned(r, object, 7, "numFN", &mut self.num_fn)?;
+        de::aligned(r, object, 9, "precision", &mut self.precision)?;
+        de::aligned(r, object, 11, "sensitivity", &mut self.sensitivity)?;
+        de::aligned(r, object, 13, "fMeasure", &mut self.f_measure)?;
         Ok(())
     }
 }

@@ -128,8 +128,14 @@ impl ObservationDefinition {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "permittedDataType", &mut self.permitted_data_type)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "permittedDataType",
+            &mut self.permitted_data_type,
+        )?;
         Ok(())
     }
 }

@@ -158,8 +158,8 @@ impl OperationDefinition {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "resource", &mut self.resource)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "resource", &mut self.resource)?;
         Ok(())
     }
 }
@@ -278,8 +278,8 @@ impl OperationDefinitionParameter {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "targetProfile", &mut self.target_profile)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "targetProfile", &mut self.target_profile)?;
         Ok(())
     }
 }
@@ -450,8 +450,8 @@ impl OperationDefinitionOverload {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "parameterName", &mut self.parameter_name)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "parameterName", &mut self.parameter_name)?;
         Ok(())
     }
 }

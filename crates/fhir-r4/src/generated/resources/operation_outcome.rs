@@ -132,9 +132,9 @@ impl OperationOutcomeIssue {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "location", &mut self.location)?;
-        de::aligned(r, start, "expression", &mut self.expression)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "location", &mut self.location)?;
+        de::aligned(r, object, 3, "expression", &mut self.expression)?;
         Ok(())
     }
 }

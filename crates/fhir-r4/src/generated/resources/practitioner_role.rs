@@ -200,8 +200,8 @@ impl PractitionerRoleAvailableTime {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "daysOfWeek", &mut self.days_of_week)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "daysOfWeek", &mut self.days_of_week)?;
         Ok(())
     }
 }

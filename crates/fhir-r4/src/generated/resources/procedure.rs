@@ -215,14 +215,15 @@ impl Procedure {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
         de::aligned(
             r,
-            start,
+            object,
+            1,
             "instantiatesCanonical",
             &mut self.instantiates_canonical,
         )?;
-        de::aligned(r, start, "instantiatesUri", &mut self.instantiates_uri)?;
+        de::aligned(r, object, 3, "instantiatesUri", &mut self.instantiates_uri)?;
         Ok(())
     }
 }

@@ -143,9 +143,9 @@ impl Questionnaire {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "derivedFrom", &mut self.derived_from)?;
-        de::aligned(r, start, "subjectType", &mut self.subject_type)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "derivedFrom", &mut self.derived_from)?;
+        de::aligned(r, object, 3, "subjectType", &mut self.subject_type)?;
         Ok(())
     }
 }

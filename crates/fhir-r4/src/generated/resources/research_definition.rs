@@ -192,9 +192,9 @@ impl ResearchDefinition {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "comment", &mut self.comment)?;
-        de::aligned(r, start, "library", &mut self.library)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "comment", &mut self.comment)?;
+        de::aligned(r, object, 3, "library", &mut self.library)?;
         Ok(())
     }
 }

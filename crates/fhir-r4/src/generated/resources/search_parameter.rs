@@ -159,12 +159,12 @@ impl SearchParameter {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "base", &mut self.base)?;
-        de::aligned(r, start, "target", &mut self.target)?;
-        de::aligned(r, start, "comparator", &mut self.comparator)?;
-        de::aligned(r, start, "modifier", &mut self.modifier)?;
-        de::aligned(r, start, "chain", &mut self.chain)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "base", &mut self.base)?;
+        de::aligned(r, object, 3, "target", &mut self.target)?;
+        de::aligned(r, object, 5, "comparator", &mut self.comparator)?;
+        de::aligned(r, object, 7, "modifier", &mut self.modifier)?;
+        de::aligned(r, object, 9, "chain", &mut self.chain)?;
         Ok(())
     }
 }

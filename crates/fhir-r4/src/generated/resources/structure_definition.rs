@@ -165,8 +165,14 @@ impl StructureDefinition {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "contextInvariant", &mut self.context_invariant)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "contextInvariant",
+            &mut self.context_invariant,
+        )?;
         Ok(())
     }
 }

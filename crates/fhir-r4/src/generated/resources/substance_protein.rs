@@ -75,8 +75,14 @@ impl SubstanceProtein {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "disulfideLinkage", &mut self.disulfide_linkage)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "disulfideLinkage",
+            &mut self.disulfide_linkage,
+        )?;
         Ok(())
     }
 }

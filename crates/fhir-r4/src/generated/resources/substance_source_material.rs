@@ -122,16 +122,18 @@ impl SubstanceSourceMaterial {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
         de::aligned(
             r,
-            start,
+            object,
+            1,
             "parentSubstanceName",
             &mut self.parent_substance_name,
         )?;
         de::aligned(
             r,
-            start,
+            object,
+            3,
             "geographicalLocation",
             &mut self.geographical_location,
         )?;

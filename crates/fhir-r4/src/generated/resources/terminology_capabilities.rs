@@ -401,9 +401,9 @@ impl TerminologyCapabilitiesCodeSystemVersion {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "language", &mut self.language)?;
-        de::aligned(r, start, "property", &mut self.property)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "language", &mut self.language)?;
+        de::aligned(r, object, 3, "property", &mut self.property)?;
         Ok(())
     }
 }
@@ -463,8 +463,8 @@ impl TerminologyCapabilitiesCodeSystemVersionFilter {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "op", &mut self.op)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "op", &mut self.op)?;
         Ok(())
     }
 }

@@ -454,9 +454,9 @@ impl TestScriptMetadataCapability {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "origin", &mut self.origin)?;
-        de::aligned(r, start, "link", &mut self.link)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "origin", &mut self.origin)?;
+        de::aligned(r, object, 3, "link", &mut self.link)?;
         Ok(())
     }
 }

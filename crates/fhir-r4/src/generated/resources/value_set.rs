@@ -270,8 +270,8 @@ impl ValueSetComposeInclude {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "valueSet", &mut self.value_set)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "valueSet", &mut self.value_set)?;
         Ok(())
     }
 }

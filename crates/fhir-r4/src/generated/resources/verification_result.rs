@@ -105,8 +105,8 @@ impl VerificationResult {
             _ => de::unknown(r, key, &mut self.unknown),
         }
     }
-    fn check_aligned(&mut self, r: &mut Reader<'_>, start: usize) -> Result<(), Error> {
-        de::aligned(r, start, "targetLocation", &mut self.target_location)?;
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "targetLocation", &mut self.target_location)?;
         Ok(())
     }
 }
