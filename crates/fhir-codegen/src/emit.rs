@@ -65,7 +65,7 @@ pub fn generate(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFile>, Erro
             TypeKind::Resource => (Models, "resources"),
         };
         let path = format!("{folder}/{}.rs", module_name(&ty.name));
-        files.push(file(krate, path, emit_type(ty, &ctx))?);
+        files.push(file(krate, path, emit_type(ty, &ctx)?)?);
     }
     if let Some(open) = &ctx.open {
         let path = format!("datatypes/{}.rs", module_name(OPEN_VALUE));
@@ -97,7 +97,7 @@ pub fn generate_type_file(ir: &Ir, name: &str, settings: &Settings) -> Result<St
         .get(name)
         .ok_or_else(|| Error::new(format!("no type named `{name}`")))?;
     let ctx = Ctx::new(ir, settings);
-    format_file(&ctx.header(), emit_type(ty, &ctx))
+    format_file(&ctx.header(), emit_type(ty, &ctx)?)
 }
 
 struct Ctx {
@@ -336,7 +336,7 @@ fn field_type(field: &Field, ctx: &Ctx) -> TokenStream {
     }
 }
 
-fn emit_type(ty: &TypeDef, ctx: &Ctx) -> TokenStream {
+fn emit_type(ty: &TypeDef, ctx: &Ctx) -> Result<TokenStream, Error> {
     let own: BTreeSet<String> = ty.structs.iter().map(|s| s.name.clone()).collect();
     let mut uses = Uses::default();
     let mut open = false;
@@ -403,7 +403,7 @@ fn emit_type(ty: &TypeDef, ctx: &Ctx) -> TokenStream {
     for (index, s) in ty.structs.iter().enumerate() {
         let is_root = index == 0;
         items.push(emit_struct(ty, s, is_root, ctx));
-        items.push(emit_decode(ty, s, is_root, ctx));
+        items.push(emit_decode(ty, s, is_root, ctx)?);
         items.push(emit_encode(ty, s, is_root, ctx));
     }
     for c in own_choices {
@@ -412,7 +412,7 @@ fn emit_type(ty: &TypeDef, ctx: &Ctx) -> TokenStream {
     if ty.kind == TypeKind::Resource {
         items.push(emit_resource_impls(ty, ctx));
     }
-    quote!(#(#items)*)
+    Ok(quote!(#(#items)*))
 }
 
 fn emit_struct(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx) -> TokenStream {
@@ -451,12 +451,24 @@ fn emit_struct(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx) -> TokenSt
     }
 }
 
-fn emit_decode(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx) -> TokenStream {
+/// The most repeating primitives one struct may have: each takes two bits of the reader's
+/// per-object `u64`, whose bit 0 is `resourceType`.
+const MAX_ALIGNED: usize = 31;
+
+fn emit_decode(
+    ty: &TypeDef,
+    s: &StructDef,
+    is_root: bool,
+    ctx: &Ctx,
+) -> Result<TokenStream, Error> {
     let choices = &ty.choices;
     let name = ident(&s.name);
     let mut arms = Vec::new();
     // Open-type elements are recognized by prefix, after the fixed names.
     let mut open_fields = Vec::new();
+    // Repeating primitives: the bits that mark their two arrays as read, and the check of
+    // their alignment once the object is read.
+    let mut aligned = Vec::new();
     if is_root && ty.kind == TypeKind::Resource {
         let type_name = &ty.name;
         arms.push(quote!("resourceType" => de::resource_type(r, #type_name),));
@@ -471,8 +483,13 @@ fn emit_decode(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx) -> TokenSt
                 arms.push(quote!(#ext_key => de::prim_ext(r, #ext_key, &mut self.#fname),));
             }
             (FieldType::Primitive(_) | FieldType::Code(_), true) => {
-                arms.push(quote!(#key => de::prim_vec(r, #key, &mut self.#fname),));
-                arms.push(quote!(#ext_key => de::prim_vec_ext(r, #ext_key, &mut self.#fname),));
+                let bit = u32::try_from(1 + 2 * aligned.len()).unwrap_or(u32::MAX);
+                let bit = proc_macro2::Literal::u32_unsuffixed(bit);
+                arms.push(quote!(#key => de::prim_vec(r, #key, #bit, &mut self.#fname),));
+                arms.push(
+                    quote!(#ext_key => de::prim_vec_ext(r, #ext_key, #bit, &mut self.#fname),),
+                );
+                aligned.push(quote!(de::aligned(r, object, #bit, #key, &mut self.#fname)?;));
             }
             (FieldType::Choice(enum_name), _) if ctx.is_open(enum_name) => {
                 open_fields
@@ -493,7 +510,7 @@ fn emit_decode(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx) -> TokenSt
                             _ => None,
                         });
                         arms.push(quote!(#vkey => de::choice_prim(r, #vkey, &mut self.#fname, #enum_ident::#vident, #get),));
-                        arms.push(quote!(#vext => de::choice_prim_ext(r, #vkey, &mut self.#fname, #enum_ident::#vident, #get),));
+                        arms.push(quote!(#vext => de::choice_prim_ext(r, #vext, &mut self.#fname, #enum_ident::#vident, #get),));
                     } else {
                         arms.push(quote!(#vkey => de::choice(r, #vkey, &mut self.#fname, #enum_ident::#vident),));
                     }
@@ -514,10 +531,33 @@ fn emit_decode(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx) -> TokenSt
             }
         }
     };
-    quote! {
+    if aligned.len() > MAX_ALIGNED {
+        return Err(Error::new(format!(
+            "{}: more than {MAX_ALIGNED} repeating primitives",
+            s.name
+        )));
+    }
+    let finish = (!aligned.is_empty()).then(|| quote!(Self::check_aligned));
+    // Resources track `resourceType`, structs with repeating primitives their arrays; the
+    // others need no per-object bookkeeping.
+    let decode = match (is_root && ty.kind == TypeKind::Resource, &finish) {
+        (true, Some(finish)) => quote!(de::resource(r, Self::decode_property, Some(#finish))),
+        (true, None) => quote!(de::resource(r, Self::decode_property, None)),
+        (false, Some(finish)) => quote!(de::element(r, Self::decode_property, #finish)),
+        (false, None) => quote!(de::object(r, Self::decode_property)),
+    };
+    let check_aligned = finish.map(|_| {
+        quote! {
+            fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+                #(#aligned)*
+                Ok(())
+            }
+        }
+    });
+    Ok(quote! {
         impl JsonDecode for #name {
             fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-                de::object(r, Self::decode_property)
+                #decode
             }
         }
 
@@ -528,8 +568,10 @@ fn emit_decode(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx) -> TokenSt
                     _ => #fallback,
                 }
             }
+
+            #check_aligned
         }
-    }
+    })
 }
 
 fn emit_encode(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx) -> TokenStream {

@@ -202,6 +202,12 @@ pub enum DecodeErrorKind {
     WrongResourceType,
     /// Nesting deeper than the decoder allows.
     TooDeep,
+    /// A property that appears twice in one object (`"id":"a","id":"b"`).
+    DuplicateProperty,
+    /// An empty array (`[]`), an empty object (`{}`) or a `null` where FHIR JSON requires
+    /// content: nulls belong only inside arrays of primitives, aligned with their `_field`
+    /// extensions.
+    EmptyValue,
     /// Anything else the model reported.
     Other,
 }
@@ -217,6 +223,8 @@ impl fmt::Display for DecodeErrorKind {
             Self::MissingField => "missing property",
             Self::WrongResourceType => "wrong resource type",
             Self::TooDeep => "nesting too deep",
+            Self::DuplicateProperty => "duplicate property",
+            Self::EmptyValue => "empty value",
             Self::Other => "invalid resource",
         })
     }

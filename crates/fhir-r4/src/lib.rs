@@ -16,7 +16,8 @@
 //!   [`datatypes::OpenValue`], the value of open-type elements such as `Extension.value[x]`.
 //! - [`primitives`]: [`primitives::Primitive`] (a value with its `id` and extensions) and the
 //!   primitive value types (`Decimal`, `Date`, `DateTime`, `Instant`, `Time`, …).
-//! - [`json`]: the JSON runtime behind the models; [`DecodeOptions`] selects lenient decoding.
+//! - [`json`]: the JSON runtime behind the models; [`DecodeOptions`] selects lenient decoding,
+//!   whose [`DecodeReport`] says what it dropped.
 //! - [`validate`]: checks that are not part of parsing, such as missing required elements.
 //! - [`search`] (cargo feature `rest`, on by default): typed search parameters per resource
 //!   type and the [`search::Search`] query.
@@ -25,6 +26,46 @@
 //! - `client` (the `client` cargo feature, on by default): typed calls on
 //!   [`fhir_core::Client`]: R4 views of search pages, `$everything`, `$validate` and typed
 //!   operations. Without the feature this crate compiles no HTTP stack.
+//!
+//! # Strict and lenient decoding
+//!
+//! Decoding is strict by default and rejects, with a [`fhir_core::DecodeError`] whose kind and
+//! JSON path name the problem, what FHIR JSON never contains: unknown properties and resource
+//! types; a property twice in one object (`DuplicateProperty`, also `resourceType`, `_field`s
+//! and choice variants, in every object, contained and bundled resources included); `[]`,
+//! `{}` and `null` (`EmptyValue`; `null` is allowed only inside an array of primitives or its
+//! `_field` array, at an index where the other array has something); a `_field` array of
+//! nulls only (`EmptyValue`) or of another length than its values (`InvalidValue`); a resource
+//! decoded as its own type (`Patient`) without `resourceType` (`MissingField`).
+//! A UTF-8 byte-order mark before the document is skipped (servers send one); anywhere else it
+//! is an error.
+//!
+//! [`DecodeOptions::lenient`] reads such documents instead: unknown properties are kept and
+//! written back, the last value of a duplicate property is kept, empty values are dropped
+//! (and so is an object or array item left empty by that), of misaligned primitive arrays the
+//! shorter is padded and empty items are dropped. [`Resource::from_slice_with_report`] (and
+//! [`json::from_slice_with_report`] for one model type) returns a [`DecodeReport`] listing each
+//! of these by kind and path; what lenient decoding writes back reads strictly, but for the
+//! unknown properties and resource types it keeps. Wrong JSON types, invalid values and two
+//! variants of one choice element are errors in both modes.
+//!
+//! ```
+//! # #[cfg(feature = "patient")]
+//! # {
+//! use fhir_core::{DecodeErrorKind, Resource as _};
+//! use fhir_r4::resources::Patient;
+//! use fhir_r4::{DecodeOptions, Resource};
+//!
+//! let json = br#"{"resourceType":"Patient","name":[{"given":["Ann"]}],"name":[]}"#;
+//! let err = Patient::from_json_slice(json).unwrap_err();
+//! assert_eq!((err.kind, err.path.as_str()), (DecodeErrorKind::DuplicateProperty, "Patient.name"));
+//!
+//! let (patient, report) = Resource::from_slice_with_report(json, DecodeOptions::lenient())?;
+//! assert_eq!(patient.to_vec(), br#"{"resourceType":"Patient"}"#, "the last `name` was empty");
+//! assert_eq!(report.warnings().len(), 2);
+//! # }
+//! # Ok::<(), fhir_core::DecodeError>(())
+//! ```
 //!
 //! # Typed REST
 //!
@@ -106,4 +147,4 @@ mod generated;
 pub use ext::raw::RawResource;
 pub use fhir_r4_datatypes::{ThinVec, codes, datatypes, json, primitives, thin_vec};
 pub use generated::{RESOURCE_TYPES, Resource, resources};
-pub use json::DecodeOptions;
+pub use json::{DecodeOptions, DecodeReport, DecodeWarning};

@@ -38,6 +38,17 @@ fn choice_variants_roundtrip_and_conflict() {
     .unwrap_err();
     assert_eq!(err.kind, DecodeErrorKind::InvalidValue);
     assert_eq!(err.path, "ChoiceTest.valueBoolean");
+    let err = choice::ChoiceTest::from_json_slice(
+        br#"{"resourceType":"ChoiceTest","_valueString":{"id":"x"},"valueString":"a","_valueString":{"id":"y"}}"#,
+    )
+    .unwrap_err();
+    assert_eq!(
+        (err.kind, err.path.as_str()),
+        (
+            DecodeErrorKind::DuplicateProperty,
+            "ChoiceTest._valueString"
+        )
+    );
 }
 
 #[test]
@@ -76,6 +87,34 @@ fn primitive_extensions_align_with_nulls() {
         (err.kind, err.path.as_str()),
         (DecodeErrorKind::InvalidValue, "PrimitiveTest.count")
     );
+    // Strictness the generated code asks the runtime for: the bits of the two arrays, their
+    // alignment once the object is read, and `resourceType`.
+    for (json, kind, path) in [
+        (
+            r#"{"resourceType":"PrimitiveTest","given":["a"],"given":["b"]}"#,
+            DecodeErrorKind::DuplicateProperty,
+            "PrimitiveTest.given",
+        ),
+        (
+            r#"{"resourceType":"PrimitiveTest","given":["a"],"_given":[null,{"id":"g"}]}"#,
+            DecodeErrorKind::InvalidValue,
+            "PrimitiveTest._given",
+        ),
+        (
+            r#"{"resourceType":"PrimitiveTest","given":[null]}"#,
+            DecodeErrorKind::EmptyValue,
+            "PrimitiveTest.given",
+        ),
+        (
+            r#"{"given":["a"]}"#,
+            DecodeErrorKind::MissingField,
+            "PrimitiveTest.resourceType",
+        ),
+    ] {
+        let err =
+            primitive_extensions::PrimitiveTest::from_json_slice(json.as_bytes()).unwrap_err();
+        assert_eq!((err.kind, err.path.as_str()), (kind, path), "{json}");
+    }
 }
 
 #[test]

@@ -29,7 +29,7 @@ pub struct BackboneTest {
 
 impl JsonDecode for BackboneTest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

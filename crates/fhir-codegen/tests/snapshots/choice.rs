@@ -30,7 +30,7 @@ pub struct ChoiceTest {
 
 impl JsonDecode for ChoiceTest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -60,7 +60,7 @@ impl ChoiceTest {
             "_valueString" => {
                 de::choice_prim_ext(
                     r,
-                    "valueString",
+                    "_valueString",
                     &mut self.value,
                     ChoiceTestValue::String,
                     |v| match v {
@@ -92,7 +92,7 @@ impl ChoiceTest {
             "_valueBoolean" => {
                 de::choice_prim_ext(
                     r,
-                    "valueBoolean",
+                    "_valueBoolean",
                     &mut self.value,
                     ChoiceTestValue::Boolean,
                     |v| match v {
@@ -116,7 +116,7 @@ impl ChoiceTest {
             "_effectiveDateTime" => {
                 de::choice_prim_ext(
                     r,
-                    "effectiveDateTime",
+                    "_effectiveDateTime",
                     &mut self.effective,
                     ChoiceTestEffective::DateTime,
                     |v| match v {

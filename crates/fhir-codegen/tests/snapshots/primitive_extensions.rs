@@ -34,7 +34,7 @@ pub struct PrimitiveTest {
 
 impl JsonDecode for PrimitiveTest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -51,14 +51,22 @@ impl PrimitiveTest {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "birthDate" => de::prim(r, "birthDate", &mut self.birth_date),
             "_birthDate" => de::prim_ext(r, "_birthDate", &mut self.birth_date),
-            "given" => de::prim_vec(r, "given", &mut self.given),
-            "_given" => de::prim_vec_ext(r, "_given", &mut self.given),
+            "given" => de::prim_vec(r, "given", 1, &mut self.given),
+            "_given" => de::prim_vec_ext(r, "_given", 1, &mut self.given),
             "count" => de::prim(r, "count", &mut self.count),
             "_count" => de::prim_ext(r, "_count", &mut self.count),
             "issued" => de::prim(r, "issued", &mut self.issued),
             "_issued" => de::prim_ext(r, "_issued", &mut self.issued),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(
+        &mut self,
+        r: &mut Reader<'_>,
+        object: de::Object,
+    ) -> Result<(), Error> {
+        de::aligned(r, object, 1, "given", &mut self.given)?;
+        Ok(())
     }
 }
 

@@ -28,7 +28,7 @@ pub struct RecursiveTest {
 
 impl JsonDecode for RecursiveTest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -4,6 +4,8 @@ use std::fmt;
 
 use fhir_core::{DecodeError, DecodeErrorKind};
 
+use super::reader::BOM;
+
 /// One step of a JSON path, recorded innermost first while an error unwinds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -77,46 +79,64 @@ impl Error {
             match segment {
                 Segment::Key(key) => push_key(&mut out, key),
                 Segment::OwnedKey(key) => push_key(&mut out, key),
-                Segment::Index(index) => {
-                    out.push('[');
-                    out.push_str(&index.to_string());
-                    out.push(']');
-                }
+                Segment::Index(index) => push_index(&mut out, *index),
             }
         }
         out
     }
 
+    /// Whether the error is about the value being read itself, not about something inside it.
+    pub(crate) fn is_here(&self) -> bool {
+        self.0.path.is_empty()
+    }
+
+    /// The byte offset of the problem in the input.
+    pub(crate) fn offset(&self) -> usize {
+        self.0.offset
+    }
+
     /// Converts into the error of `fhir-core`, with `root` (such as `Patient`) as the first path
     /// segment and the line and column computed from `input`.
     pub fn into_decode_error(self, root: Option<&str>, input: &[u8]) -> DecodeError {
-        let inner_path = self.path();
-        let path = match (root, inner_path.is_empty()) {
-            (Some(root), true) => root.to_owned(),
-            (Some(root), false) if inner_path.starts_with('[') => format!("{root}{inner_path}"),
-            (Some(root), false) => format!("{root}.{inner_path}"),
-            (None, true) => String::from("."),
-            (None, false) => inner_path,
-        };
+        let path = join_path(root, &self.path());
         let (line, column) = line_column(input, self.0.offset);
         DecodeError::new(self.0.kind, path, self.0.message).at(line, column)
     }
 }
 
-fn push_key(out: &mut String, key: &str) {
+/// `root` (such as `Patient`) followed by the path inside it; `.` for the document itself
+/// when there is no root.
+pub(crate) fn join_path(root: Option<&str>, inner: &str) -> String {
+    match (root, inner.is_empty()) {
+        (Some(root), true) => root.to_owned(),
+        (Some(root), false) if inner.starts_with('[') => format!("{root}{inner}"),
+        (Some(root), false) => format!("{root}.{inner}"),
+        (None, true) => String::from("."),
+        (None, false) => inner.to_owned(),
+    }
+}
+
+pub(crate) fn push_index(out: &mut String, index: usize) {
+    out.push('[');
+    out.push_str(itoa::Buffer::new().format(index));
+    out.push(']');
+}
+
+pub(crate) fn push_key(out: &mut String, key: &str) {
     if !out.is_empty() {
         out.push('.');
     }
     out.push_str(key);
 }
 
-/// The 1-based line and column of byte `offset` in `input`.
-fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
+/// The 1-based line and column (in bytes) of byte `offset` in `input`; a byte-order mark the
+/// reader skipped does not count.
+pub(crate) fn line_column(input: &[u8], offset: usize) -> (usize, usize) {
     let upto = input.get(..offset).unwrap_or(input);
     let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
     let column = match upto.iter().rposition(|&b| b == b'\n') {
         Some(newline) => upto.len() - newline,
-        None => upto.len() + 1,
+        None => upto.strip_prefix(BOM).unwrap_or(upto).len() + 1,
     };
     (line, column)
 }

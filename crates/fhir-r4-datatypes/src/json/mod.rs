@@ -8,6 +8,8 @@
 
 mod error;
 mod reader;
+mod report;
+mod unknown;
 mod writer;
 
 pub mod de;
@@ -22,6 +24,8 @@ use crate::datatypes::Meta;
 
 pub use error::Error;
 pub use reader::{DecodeOptions, MAX_DEPTH, Peek, Reader};
+pub use report::{DecodeReport, DecodeWarning};
+pub use unknown::UnknownFields;
 pub use writer::Writer;
 
 /// A value that can be read from FHIR JSON.
@@ -69,8 +73,54 @@ pub fn from_slice_with<T: JsonDecode>(
     options: DecodeOptions,
 ) -> Result<T, DecodeError> {
     let mut r = Reader::new(bytes, options);
-    let value = T::decode(&mut r).and_then(|value| r.finish().map(|()| value));
-    value.map_err(|err| err.into_decode_error(Some(root), bytes))
+    decode_document(&mut r, root)
+}
+
+/// Like [`from_slice_with`], also returning what lenient decoding dropped or repaired, by
+/// JSON path under `root`; the report of a strict decode is empty.
+///
+/// ```
+/// use fhir_core::DecodeErrorKind;
+/// use fhir_r4_datatypes::datatypes::HumanName;
+/// use fhir_r4_datatypes::json::{self, DecodeOptions};
+///
+/// let json = br#"{"family":"Doe","family":"Roe","given":[],"period":{}}"#;
+/// let strict = json::from_slice::<HumanName>(json, "HumanName").unwrap_err();
+/// assert_eq!(strict.kind, DecodeErrorKind::DuplicateProperty);
+/// assert_eq!(strict.path, "HumanName.family");
+///
+/// let (name, report): (HumanName, _) =
+///     json::from_slice_with_report(json, "HumanName", DecodeOptions::lenient()).unwrap();
+/// assert_eq!(name.family.and_then(|family| family.value).as_deref(), Some("Roe"));
+/// let found: Vec<_> = report.warnings().iter().map(|w| (w.kind, w.path.as_str())).collect();
+/// assert_eq!(
+///     found,
+///     [
+///         (DecodeErrorKind::DuplicateProperty, "HumanName.family"),
+///         (DecodeErrorKind::EmptyValue, "HumanName.given"),
+///         (DecodeErrorKind::EmptyValue, "HumanName.period"),
+///     ]
+/// );
+/// ```
+///
+/// # Errors
+///
+/// A [`DecodeError`] with the JSON path, line and column of the first problem.
+pub fn from_slice_with_report<T: JsonDecode>(
+    bytes: &[u8],
+    root: &str,
+    options: DecodeOptions,
+) -> Result<(T, DecodeReport), DecodeError> {
+    let mut r = Reader::new(bytes, options);
+    let value = decode_document(&mut r, root)?;
+    Ok((value, r.into_report(Some(root))))
+}
+
+fn decode_document<T: JsonDecode>(r: &mut Reader<'_>, root: &str) -> Result<T, DecodeError> {
+    match T::decode(r).and_then(|value| r.finish().map(|()| value)) {
+        Ok(value) => Ok(value),
+        Err(err) => Err(err.into_decode_error(Some(root), r.input())),
+    }
 }
 
 /// Encodes a value as compact JSON.
@@ -97,45 +147,5 @@ impl<T: JsonDecode> JsonDecode for Box<T> {
 impl<T: JsonEncode + ?Sized> JsonEncode for Box<T> {
     fn encode(&self, w: &mut Writer) {
         (**self).encode(w);
-    }
-}
-
-/// Properties a lenient decoder did not know, kept as raw JSON in their original order.
-///
-/// Empty (and one pointer wide) unless [`DecodeOptions::lenient`] was on and the input had
-/// properties the model does not define. They are written back after the known properties.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-// The box keeps the (almost always empty) field one pointer wide instead of three.
-#[allow(clippy::box_collection)]
-pub struct UnknownFields(Option<Box<Vec<UnknownField>>>);
-
-/// One kept property: its name and its raw JSON text.
-type UnknownField = (String, Box<str>);
-
-impl UnknownFields {
-    /// Whether no unknown property was kept.
-    pub fn is_empty(&self) -> bool {
-        self.0.as_ref().is_none_or(|fields| fields.is_empty())
-    }
-
-    /// The kept properties: name and raw JSON text.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0
-            .iter()
-            .flat_map(|fields| fields.iter())
-            .map(|(key, json)| (key.as_str(), &**json))
-    }
-
-    /// Keeps a property; `json` must be one valid JSON value.
-    pub fn push(&mut self, key: String, json: Box<str>) {
-        self.0.get_or_insert_with(Box::default).push((key, json));
-    }
-
-    /// Writes the kept properties as members of the object being written.
-    pub fn encode(&self, w: &mut Writer) {
-        for (key, json) in self.iter() {
-            w.key(key);
-            w.raw(json);
-        }
     }
 }

@@ -2,21 +2,49 @@
 //!
 //! Generated decoders ask for exactly what they expect next (`begin_object`, `next_key`,
 //! `read_str`, …), so no intermediate tree is built and numbers keep their literal text.
+//!
+//! A UTF-8 byte-order mark at the very start of the input is skipped: some servers send one.
+//! Anywhere else it is not whitespace, so it is a syntax error (inside a string it is the
+//! character U+FEFF, kept as it is).
 
 use std::borrow::Cow;
 
 use fhir_core::DecodeErrorKind;
 
 use super::Error;
+use super::report::{self, DecodeReport, Pending};
+
+/// The UTF-8 byte-order mark.
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The deepest nesting of objects and arrays the reader accepts; deeper input is a
 /// [`DecodeErrorKind::TooDeep`] error rather than a stack overflow.
 pub const MAX_DEPTH: usize = 128;
 
 /// How strictly a document is read.
+///
+/// **Strict** (the default) rejects, with a [`fhir_core::DecodeError`] naming the JSON path:
+/// unknown properties and resource types; a property that appears twice in one object
+/// ([`DecodeErrorKind::DuplicateProperty`], `resourceType` and `_field` included); empty arrays,
+/// empty objects and `null` outside arrays of primitives ([`DecodeErrorKind::EmptyValue`]); in
+/// an array of primitives and its `_field` array, an index that is `null` in both (or `null`
+/// in the one array while the other is absent) and a `_field` array of nulls only
+/// ([`DecodeErrorKind::EmptyValue`]), and the two arrays of different lengths
+/// ([`DecodeErrorKind::InvalidValue`]; `_field` alone, for values that only have extensions,
+/// is fine); a resource decoded as a type of its own without `resourceType`
+/// ([`DecodeErrorKind::MissingField`]).
+///
+/// **Lenient** ([`DecodeOptions::lenient`]) reads what strict decoding rejects, as far as it can
+/// without guessing: unknown properties are kept (see [`Self::lenient`]); of a duplicate property
+/// the last value is kept; empty arrays and objects and `null`s are dropped, and so is an
+/// object or array item left with nothing in it; of misaligned arrays of primitives the
+/// shorter is padded with `null`s, and items with neither a value nor an extension are dropped. Each of these is reported as a
+/// [`DecodeWarning`](super::DecodeWarning) by the `…_with_report` entry points. What has no
+/// lenient reading is still an error: wrong JSON types, invalid values, two variants of one
+/// choice element, a `resourceType` naming another type.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DecodeOptions {
-    /// Keep unknown properties and resource types instead of rejecting them.
+    /// Read leniently instead of strictly (see [`DecodeOptions`]).
     ///
     /// Off by default: a property the model does not know is an error naming its JSON path.
     /// When on, unknown properties are kept as raw JSON on the object that holds them and written
@@ -25,7 +53,8 @@ pub struct DecodeOptions {
 }
 
 impl DecodeOptions {
-    /// Options that keep unknown properties and resource types instead of rejecting them.
+    /// Options that keep unknown properties and resource types instead of rejecting them, keep
+    /// the last value of a duplicate property, and drop empty values (see [`DecodeOptions`]).
     pub fn lenient() -> Self {
         Self { lenient: true }
     }
@@ -70,18 +99,106 @@ pub struct Reader<'a> {
     depth: usize,
     first: bool,
     options: DecodeOptions,
+    /// Properties without a slot of their own already read in the object being decoded, when
+    /// its decoder tracks them (`de::resource`, `de::element`): bit 0 is `resourceType`, then
+    /// one bit for each array of primitives and one for its `_field` array.
+    seen: u64,
+    /// The offset of that object's `{`.
+    object_start: usize,
+    /// What lenient decoding dropped or repaired, until the end of the document.
+    warnings: Vec<Pending>,
 }
 
 impl<'a> Reader<'a> {
-    /// Creates a reader over `input`; strings are checked to be UTF-8 as they are read.
+    /// Creates a reader over `input`, after a byte-order mark if it starts with one; strings
+    /// are checked to be UTF-8 as they are read.
     pub fn new(input: &'a [u8], options: DecodeOptions) -> Self {
         Self {
             input,
-            pos: 0,
+            pos: if input.starts_with(BOM) { BOM.len() } else { 0 },
             depth: 0,
             first: false,
             options,
+            seen: 0,
+            object_start: 0,
+            warnings: Vec::new(),
         }
+    }
+
+    /// The warnings of a lenient decode, with their JSON paths under `root` (`Patient`).
+    ///
+    /// Call it once the document is decoded; the paths are found by walking the input again,
+    /// which happens only when there is something to report.
+    pub fn into_report(self, root: Option<&str>) -> DecodeReport {
+        report::resolve(self.input, root, self.warnings)
+    }
+
+    /// Records a warning about the value at `offset`, or about the property `suffix` of the
+    /// object starting at `offset`.
+    pub(crate) fn warn(
+        &mut self,
+        kind: DecodeErrorKind,
+        offset: usize,
+        suffix: Option<&str>,
+        message: String,
+    ) {
+        self.warnings.push(Pending {
+            kind,
+            offset,
+            suffix: suffix.map(Box::from),
+            message,
+        });
+    }
+
+    /// Starts tracking the properties of a new object; returns what the outer object tracked.
+    pub(crate) fn take_seen(&mut self) -> (u64, usize) {
+        (std::mem::take(&mut self.seen), self.object_start)
+    }
+
+    /// Gives the outer object back what it tracked; returns the bits of the object just read.
+    pub(crate) fn restore_seen(&mut self, (seen, start): (u64, usize)) -> u64 {
+        self.object_start = start;
+        std::mem::replace(&mut self.seen, seen)
+    }
+
+    /// Sets the offset of the `{` of the tracked object being read.
+    pub(crate) fn set_object_start(&mut self, start: usize) {
+        self.object_start = start;
+    }
+
+    /// The offset of the `{` of the tracked object being read.
+    pub(crate) fn object_start(&self) -> usize {
+        self.object_start
+    }
+
+    /// Marks `bit` as read in the current object; returns whether it already was.
+    pub(crate) fn mark(&mut self, bit: u32) -> bool {
+        let mask = 1u64 << (bit & 63);
+        let was = self.seen & mask != 0;
+        self.seen |= mask;
+        was
+    }
+
+    /// Forgets that `bit` was read in the current object (lenient decoding dropped what it
+    /// stood for).
+    pub(crate) fn unmark(&mut self, bit: u32) {
+        self.seen &= !(1u64 << (bit & 63));
+    }
+
+    /// Whether `bit` is marked as read in the current object.
+    pub(crate) fn is_marked(&self, bit: u32) -> bool {
+        self.seen & (1u64 << (bit & 63)) != 0
+    }
+
+    /// The offset of the next value, after whitespace.
+    pub(crate) fn value_offset(&mut self) -> usize {
+        self.skip_whitespace();
+        self.pos
+    }
+
+    /// The input this reader reads.
+    pub fn input(&self) -> &'a [u8] {
+        self.input
     }
 
     /// The options this reader was created with.
@@ -99,9 +216,14 @@ impl<'a> Reader<'a> {
         Error::new(kind, self.pos, message)
     }
 
-    /// An "expected X, found Y" error for the next value.
+    /// An "expected X, found Y" error for the next value; of kind
+    /// [`DecodeErrorKind::EmptyValue`] when it is `null`, which FHIR JSON never uses for a value.
     pub fn invalid_type(&mut self, expected: &str) -> Error {
         match self.peek() {
+            Ok(Peek::Null) => self.error(
+                DecodeErrorKind::EmptyValue,
+                format!("expected {expected}, found null"),
+            ),
             Ok(found) => self.error(
                 DecodeErrorKind::InvalidType,
                 format!("expected {expected}, found {}", found.name()),
@@ -485,14 +607,76 @@ impl<'a> Reader<'a> {
 
     /// Skips the next value, whatever it is, and returns its raw text.
     ///
+    /// A property that appears twice in one of its objects is an error in strict mode and a
+    /// warning in lenient mode, where the text is kept as it is.
+    ///
     /// # Errors
     ///
-    /// On malformed or truncated JSON, or nesting that is too deep.
+    /// On malformed or truncated JSON, nesting that is too deep, or (strict) a duplicate
+    /// property.
     pub fn raw_value(&mut self) -> Result<&'a str, Error> {
         self.skip_whitespace();
         let start = self.pos;
-        self.skip_value()?;
+        self.skip_unique()?;
         self.utf8(start, self.pos)
+    }
+
+    /// [`Self::skip_value`], checking that no object has a property twice.
+    fn skip_unique(&mut self) -> Result<(), Error> {
+        match self.peek()? {
+            Peek::Object => {
+                self.begin_object()?;
+                // Key and offset of the value of every property; raw values are rare and
+                // small, and sorting keeps a huge adversarial object from being quadratic.
+                let mut keys: Vec<(Cow<'a, str>, usize)> = Vec::new();
+                while let Some(key) = self.next_key()? {
+                    let offset = self.value_offset();
+                    if let Err(err) = self.skip_unique() {
+                        return Err(inside(err, |err| err.in_owned_key(&key)));
+                    }
+                    keys.push((key, offset));
+                }
+                self.check_unique(keys)
+            }
+            Peek::Array => {
+                self.begin_array()?;
+                let mut index = 0;
+                while self.next_item()? {
+                    if let Err(err) = self.skip_unique() {
+                        return Err(inside(err, |err| err.in_index(index)));
+                    }
+                    index += 1;
+                }
+                Ok(())
+            }
+            _ => self.skip_value(),
+        }
+    }
+
+    #[cold]
+    fn check_unique(&mut self, mut keys: Vec<(Cow<'a, str>, usize)>) -> Result<(), Error> {
+        if keys.len() < 2 {
+            return Ok(());
+        }
+        // Stable: of equal keys, the later occurrences follow the first.
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        for pair in keys.windows(2) {
+            let [(first, _), (key, offset)] = pair else {
+                continue;
+            };
+            if first != key {
+                continue;
+            }
+            let kind = DecodeErrorKind::DuplicateProperty;
+            if !self.options.lenient {
+                let message = format!("duplicate property `{key}`");
+                return Err(Error::new(kind, *offset, message).in_owned_key(key));
+            }
+            let message =
+                format!("duplicate property `{key}` in a value kept as raw JSON; kept as read");
+            self.warn(kind, *offset, None, message);
+        }
+        Ok(())
     }
 
     /// Skips the next value, whatever it is.
@@ -562,5 +746,15 @@ impl<'a> Reader<'a> {
                 "invalid UTF-8 in string",
             )
         })
+    }
+}
+
+/// The path of a duplicate property inside a raw value names it; other errors (such as nesting
+/// too deep) are reported at the property holding the raw value, as when it is skipped.
+fn inside(err: Error, segment: impl FnOnce(Error) -> Error) -> Error {
+    if err.kind() == DecodeErrorKind::DuplicateProperty {
+        segment(err)
+    } else {
+        err
     }
 }

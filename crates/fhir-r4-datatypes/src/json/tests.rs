@@ -2,7 +2,7 @@
 
 use fhir_core::DecodeErrorKind;
 
-use super::{DecodeOptions, MAX_DEPTH, Peek, Reader, Writer};
+use super::{DecodeOptions, MAX_DEPTH, Peek, Reader, UnknownFields, Writer};
 
 fn reader(json: &str) -> Reader<'_> {
     Reader::new(json.as_bytes(), DecodeOptions::default())
@@ -105,4 +105,27 @@ fn writes_compact_json_with_escapes() {
         String::from_utf8(w.into_bytes()).unwrap(),
         r#"{"a":["x\"\n\u0001é",-5,null],"b":false}"#
     );
+}
+
+#[test]
+fn unknown_fields_replace_in_place_below_and_above_the_index_threshold() {
+    let mut fields = UnknownFields::default();
+    for i in 0..40 {
+        assert!(!fields.insert(&format!("k{i}"), &i.to_string()));
+    }
+    assert!(fields.insert("k3", "\"three\""));
+    assert!(fields.insert("k30", "\"thirty\""));
+    assert!(fields.insert("k39", "null"));
+    let kept: Vec<(&str, &str)> = fields.iter().collect();
+    assert_eq!(kept.len(), 40);
+    assert_eq!(kept[3], ("k3", "\"three\""));
+    assert_eq!(kept[30], ("k30", "\"thirty\""));
+    assert_eq!(kept[39], ("k39", "null"));
+    assert_eq!(kept[31], ("k31", "31"));
+    // Equality is about the kept properties, not the index beside them.
+    let mut same = UnknownFields::default();
+    for (key, json) in &kept {
+        same.push((*key).to_owned(), (*json).into());
+    }
+    assert_eq!(fields, same);
 }

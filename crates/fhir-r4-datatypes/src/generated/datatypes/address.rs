@@ -42,7 +42,7 @@ pub struct Address {
 
 impl JsonDecode for Address {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -57,8 +57,8 @@ impl Address {
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "text" => de::prim(r, "text", &mut self.text),
             "_text" => de::prim_ext(r, "_text", &mut self.text),
-            "line" => de::prim_vec(r, "line", &mut self.line),
-            "_line" => de::prim_vec_ext(r, "_line", &mut self.line),
+            "line" => de::prim_vec(r, "line", 1, &mut self.line),
+            "_line" => de::prim_vec_ext(r, "_line", 1, &mut self.line),
             "city" => de::prim(r, "city", &mut self.city),
             "_city" => de::prim_ext(r, "_city", &mut self.city),
             "district" => de::prim(r, "district", &mut self.district),
@@ -72,6 +72,10 @@ impl Address {
             "period" => de::opt(r, "period", &mut self.period),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "line", &mut self.line)?;
+        Ok(())
     }
 }
 

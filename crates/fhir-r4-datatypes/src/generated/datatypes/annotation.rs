@@ -54,7 +54,7 @@ impl Annotation {
             ),
             "_authorString" => de::choice_prim_ext(
                 r,
-                "authorString",
+                "_authorString",
                 &mut self.author,
                 AnnotationAuthor::String,
                 |v| match v {

@@ -38,7 +38,7 @@ pub struct DataRequirement {
 
 impl JsonDecode for DataRequirement {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -49,8 +49,8 @@ impl DataRequirement {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
-            "profile" => de::prim_vec(r, "profile", &mut self.profile),
-            "_profile" => de::prim_vec_ext(r, "_profile", &mut self.profile),
+            "profile" => de::prim_vec(r, "profile", 1, &mut self.profile),
+            "_profile" => de::prim_vec_ext(r, "_profile", 1, &mut self.profile),
             "subjectCodeableConcept" => de::choice(
                 r,
                 "subjectCodeableConcept",
@@ -63,8 +63,8 @@ impl DataRequirement {
                 &mut self.subject,
                 DataRequirementSubject::Reference,
             ),
-            "mustSupport" => de::prim_vec(r, "mustSupport", &mut self.must_support),
-            "_mustSupport" => de::prim_vec_ext(r, "_mustSupport", &mut self.must_support),
+            "mustSupport" => de::prim_vec(r, "mustSupport", 3, &mut self.must_support),
+            "_mustSupport" => de::prim_vec_ext(r, "_mustSupport", 3, &mut self.must_support),
             "codeFilter" => de::vec(r, "codeFilter", &mut self.code_filter),
             "dateFilter" => de::vec(r, "dateFilter", &mut self.date_filter),
             "limit" => de::prim(r, "limit", &mut self.limit),
@@ -72,6 +72,11 @@ impl DataRequirement {
             "sort" => de::vec(r, "sort", &mut self.sort),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "profile", &mut self.profile)?;
+        de::aligned(r, object, 3, "mustSupport", &mut self.must_support)?;
+        Ok(())
     }
 }
 
@@ -199,7 +204,7 @@ impl DataRequirementDateFilter {
             ),
             "_valueDateTime" => de::choice_prim_ext(
                 r,
-                "valueDateTime",
+                "_valueDateTime",
                 &mut self.value,
                 DataRequirementDateFilterValue::DateTime,
                 |v| match v {

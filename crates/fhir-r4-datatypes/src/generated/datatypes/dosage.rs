@@ -85,7 +85,7 @@ impl Dosage {
             ),
             "_asNeededBoolean" => de::choice_prim_ext(
                 r,
-                "asNeededBoolean",
+                "_asNeededBoolean",
                 &mut self.as_needed,
                 DosageAsNeeded::Boolean,
                 |v| match v {

@@ -97,7 +97,7 @@ pub struct ElementDefinition {
 
 impl JsonDecode for ElementDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -109,8 +109,10 @@ impl ElementDefinition {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "path" => de::prim(r, "path", &mut self.path),
             "_path" => de::prim_ext(r, "_path", &mut self.path),
-            "representation" => de::prim_vec(r, "representation", &mut self.representation),
-            "_representation" => de::prim_vec_ext(r, "_representation", &mut self.representation),
+            "representation" => de::prim_vec(r, "representation", 1, &mut self.representation),
+            "_representation" => {
+                de::prim_vec_ext(r, "_representation", 1, &mut self.representation)
+            }
             "sliceName" => de::prim(r, "sliceName", &mut self.slice_name),
             "_sliceName" => de::prim_ext(r, "_sliceName", &mut self.slice_name),
             "sliceIsConstraining" => {
@@ -131,8 +133,8 @@ impl ElementDefinition {
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
             "requirements" => de::prim(r, "requirements", &mut self.requirements),
             "_requirements" => de::prim_ext(r, "_requirements", &mut self.requirements),
-            "alias" => de::prim_vec(r, "alias", &mut self.alias),
-            "_alias" => de::prim_vec_ext(r, "_alias", &mut self.alias),
+            "alias" => de::prim_vec(r, "alias", 3, &mut self.alias),
+            "_alias" => de::prim_vec_ext(r, "_alias", 3, &mut self.alias),
             "min" => de::prim(r, "min", &mut self.min),
             "_min" => de::prim_ext(r, "_min", &mut self.min),
             "max" => de::prim(r, "max", &mut self.max),
@@ -164,7 +166,7 @@ impl ElementDefinition {
             ),
             "_minValueDate" => de::choice_prim_ext(
                 r,
-                "minValueDate",
+                "_minValueDate",
                 &mut self.min_value,
                 ElementDefinitionMinValue::Date,
                 |v| match v {
@@ -184,7 +186,7 @@ impl ElementDefinition {
             ),
             "_minValueDateTime" => de::choice_prim_ext(
                 r,
-                "minValueDateTime",
+                "_minValueDateTime",
                 &mut self.min_value,
                 ElementDefinitionMinValue::DateTime,
                 |v| match v {
@@ -204,7 +206,7 @@ impl ElementDefinition {
             ),
             "_minValueInstant" => de::choice_prim_ext(
                 r,
-                "minValueInstant",
+                "_minValueInstant",
                 &mut self.min_value,
                 ElementDefinitionMinValue::Instant,
                 |v| match v {
@@ -224,7 +226,7 @@ impl ElementDefinition {
             ),
             "_minValueTime" => de::choice_prim_ext(
                 r,
-                "minValueTime",
+                "_minValueTime",
                 &mut self.min_value,
                 ElementDefinitionMinValue::Time,
                 |v| match v {
@@ -244,7 +246,7 @@ impl ElementDefinition {
             ),
             "_minValueDecimal" => de::choice_prim_ext(
                 r,
-                "minValueDecimal",
+                "_minValueDecimal",
                 &mut self.min_value,
                 ElementDefinitionMinValue::Decimal,
                 |v| match v {
@@ -264,7 +266,7 @@ impl ElementDefinition {
             ),
             "_minValueInteger" => de::choice_prim_ext(
                 r,
-                "minValueInteger",
+                "_minValueInteger",
                 &mut self.min_value,
                 ElementDefinitionMinValue::Integer,
                 |v| match v {
@@ -284,7 +286,7 @@ impl ElementDefinition {
             ),
             "_minValuePositiveInt" => de::choice_prim_ext(
                 r,
-                "minValuePositiveInt",
+                "_minValuePositiveInt",
                 &mut self.min_value,
                 ElementDefinitionMinValue::PositiveInt,
                 |v| match v {
@@ -304,7 +306,7 @@ impl ElementDefinition {
             ),
             "_minValueUnsignedInt" => de::choice_prim_ext(
                 r,
-                "minValueUnsignedInt",
+                "_minValueUnsignedInt",
                 &mut self.min_value,
                 ElementDefinitionMinValue::UnsignedInt,
                 |v| match v {
@@ -330,7 +332,7 @@ impl ElementDefinition {
             ),
             "_maxValueDate" => de::choice_prim_ext(
                 r,
-                "maxValueDate",
+                "_maxValueDate",
                 &mut self.max_value,
                 ElementDefinitionMaxValue::Date,
                 |v| match v {
@@ -350,7 +352,7 @@ impl ElementDefinition {
             ),
             "_maxValueDateTime" => de::choice_prim_ext(
                 r,
-                "maxValueDateTime",
+                "_maxValueDateTime",
                 &mut self.max_value,
                 ElementDefinitionMaxValue::DateTime,
                 |v| match v {
@@ -370,7 +372,7 @@ impl ElementDefinition {
             ),
             "_maxValueInstant" => de::choice_prim_ext(
                 r,
-                "maxValueInstant",
+                "_maxValueInstant",
                 &mut self.max_value,
                 ElementDefinitionMaxValue::Instant,
                 |v| match v {
@@ -390,7 +392,7 @@ impl ElementDefinition {
             ),
             "_maxValueTime" => de::choice_prim_ext(
                 r,
-                "maxValueTime",
+                "_maxValueTime",
                 &mut self.max_value,
                 ElementDefinitionMaxValue::Time,
                 |v| match v {
@@ -410,7 +412,7 @@ impl ElementDefinition {
             ),
             "_maxValueDecimal" => de::choice_prim_ext(
                 r,
-                "maxValueDecimal",
+                "_maxValueDecimal",
                 &mut self.max_value,
                 ElementDefinitionMaxValue::Decimal,
                 |v| match v {
@@ -430,7 +432,7 @@ impl ElementDefinition {
             ),
             "_maxValueInteger" => de::choice_prim_ext(
                 r,
-                "maxValueInteger",
+                "_maxValueInteger",
                 &mut self.max_value,
                 ElementDefinitionMaxValue::Integer,
                 |v| match v {
@@ -450,7 +452,7 @@ impl ElementDefinition {
             ),
             "_maxValuePositiveInt" => de::choice_prim_ext(
                 r,
-                "maxValuePositiveInt",
+                "_maxValuePositiveInt",
                 &mut self.max_value,
                 ElementDefinitionMaxValue::PositiveInt,
                 |v| match v {
@@ -470,7 +472,7 @@ impl ElementDefinition {
             ),
             "_maxValueUnsignedInt" => de::choice_prim_ext(
                 r,
-                "maxValueUnsignedInt",
+                "_maxValueUnsignedInt",
                 &mut self.max_value,
                 ElementDefinitionMaxValue::UnsignedInt,
                 |v| match v {
@@ -486,8 +488,8 @@ impl ElementDefinition {
             ),
             "maxLength" => de::prim(r, "maxLength", &mut self.max_length),
             "_maxLength" => de::prim_ext(r, "_maxLength", &mut self.max_length),
-            "condition" => de::prim_vec(r, "condition", &mut self.condition),
-            "_condition" => de::prim_vec_ext(r, "_condition", &mut self.condition),
+            "condition" => de::prim_vec(r, "condition", 5, &mut self.condition),
+            "_condition" => de::prim_vec_ext(r, "_condition", 5, &mut self.condition),
             "constraint" => de::vec(r, "constraint", &mut self.constraint),
             "mustSupport" => de::prim(r, "mustSupport", &mut self.must_support),
             "_mustSupport" => de::prim_ext(r, "_mustSupport", &mut self.must_support),
@@ -512,6 +514,12 @@ impl ElementDefinition {
                 }
             }
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "representation", &mut self.representation)?;
+        de::aligned(r, object, 3, "alias", &mut self.alias)?;
+        de::aligned(r, object, 5, "condition", &mut self.condition)?;
+        Ok(())
     }
 }
 
@@ -776,7 +784,7 @@ pub struct ElementDefinitionType {
 
 impl JsonDecode for ElementDefinitionType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -787,16 +795,22 @@ impl ElementDefinitionType {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "code" => de::prim(r, "code", &mut self.code),
             "_code" => de::prim_ext(r, "_code", &mut self.code),
-            "profile" => de::prim_vec(r, "profile", &mut self.profile),
-            "_profile" => de::prim_vec_ext(r, "_profile", &mut self.profile),
-            "targetProfile" => de::prim_vec(r, "targetProfile", &mut self.target_profile),
-            "_targetProfile" => de::prim_vec_ext(r, "_targetProfile", &mut self.target_profile),
-            "aggregation" => de::prim_vec(r, "aggregation", &mut self.aggregation),
-            "_aggregation" => de::prim_vec_ext(r, "_aggregation", &mut self.aggregation),
+            "profile" => de::prim_vec(r, "profile", 1, &mut self.profile),
+            "_profile" => de::prim_vec_ext(r, "_profile", 1, &mut self.profile),
+            "targetProfile" => de::prim_vec(r, "targetProfile", 3, &mut self.target_profile),
+            "_targetProfile" => de::prim_vec_ext(r, "_targetProfile", 3, &mut self.target_profile),
+            "aggregation" => de::prim_vec(r, "aggregation", 5, &mut self.aggregation),
+            "_aggregation" => de::prim_vec_ext(r, "_aggregation", 5, &mut self.aggregation),
             "versioning" => de::prim(r, "versioning", &mut self.versioning),
             "_versioning" => de::prim_ext(r, "_versioning", &mut self.versioning),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "profile", &mut self.profile)?;
+        de::aligned(r, object, 3, "targetProfile", &mut self.target_profile)?;
+        de::aligned(r, object, 5, "aggregation", &mut self.aggregation)?;
+        Ok(())
     }
 }
 

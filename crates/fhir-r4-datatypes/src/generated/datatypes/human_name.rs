@@ -36,7 +36,7 @@ pub struct HumanName {
 
 impl JsonDecode for HumanName {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -51,15 +51,21 @@ impl HumanName {
             "_text" => de::prim_ext(r, "_text", &mut self.text),
             "family" => de::prim(r, "family", &mut self.family),
             "_family" => de::prim_ext(r, "_family", &mut self.family),
-            "given" => de::prim_vec(r, "given", &mut self.given),
-            "_given" => de::prim_vec_ext(r, "_given", &mut self.given),
-            "prefix" => de::prim_vec(r, "prefix", &mut self.prefix),
-            "_prefix" => de::prim_vec_ext(r, "_prefix", &mut self.prefix),
-            "suffix" => de::prim_vec(r, "suffix", &mut self.suffix),
-            "_suffix" => de::prim_vec_ext(r, "_suffix", &mut self.suffix),
+            "given" => de::prim_vec(r, "given", 1, &mut self.given),
+            "_given" => de::prim_vec_ext(r, "_given", 1, &mut self.given),
+            "prefix" => de::prim_vec(r, "prefix", 3, &mut self.prefix),
+            "_prefix" => de::prim_vec_ext(r, "_prefix", 3, &mut self.prefix),
+            "suffix" => de::prim_vec(r, "suffix", 5, &mut self.suffix),
+            "_suffix" => de::prim_vec_ext(r, "_suffix", 5, &mut self.suffix),
             "period" => de::opt(r, "period", &mut self.period),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "given", &mut self.given)?;
+        de::aligned(r, object, 3, "prefix", &mut self.prefix)?;
+        de::aligned(r, object, 5, "suffix", &mut self.suffix)?;
+        Ok(())
     }
 }
 

@@ -33,7 +33,7 @@ pub struct Meta {
 
 impl JsonDecode for Meta {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -48,12 +48,16 @@ impl Meta {
             "_lastUpdated" => de::prim_ext(r, "_lastUpdated", &mut self.last_updated),
             "source" => de::prim(r, "source", &mut self.source),
             "_source" => de::prim_ext(r, "_source", &mut self.source),
-            "profile" => de::prim_vec(r, "profile", &mut self.profile),
-            "_profile" => de::prim_vec_ext(r, "_profile", &mut self.profile),
+            "profile" => de::prim_vec(r, "profile", 1, &mut self.profile),
+            "_profile" => de::prim_vec_ext(r, "_profile", 1, &mut self.profile),
             "security" => de::vec(r, "security", &mut self.security),
             "tag" => de::vec(r, "tag", &mut self.tag),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "profile", &mut self.profile)?;
+        Ok(())
     }
 }
 

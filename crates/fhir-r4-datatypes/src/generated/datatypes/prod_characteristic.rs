@@ -45,7 +45,7 @@ pub struct ProdCharacteristic {
 
 impl JsonDecode for ProdCharacteristic {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -63,14 +63,19 @@ impl ProdCharacteristic {
             "externalDiameter" => de::opt(r, "externalDiameter", &mut self.external_diameter),
             "shape" => de::prim(r, "shape", &mut self.shape),
             "_shape" => de::prim_ext(r, "_shape", &mut self.shape),
-            "color" => de::prim_vec(r, "color", &mut self.color),
-            "_color" => de::prim_vec_ext(r, "_color", &mut self.color),
-            "imprint" => de::prim_vec(r, "imprint", &mut self.imprint),
-            "_imprint" => de::prim_vec_ext(r, "_imprint", &mut self.imprint),
+            "color" => de::prim_vec(r, "color", 1, &mut self.color),
+            "_color" => de::prim_vec_ext(r, "_color", 1, &mut self.color),
+            "imprint" => de::prim_vec(r, "imprint", 3, &mut self.imprint),
+            "_imprint" => de::prim_vec_ext(r, "_imprint", 3, &mut self.imprint),
             "image" => de::vec(r, "image", &mut self.image),
             "scoring" => de::opt(r, "scoring", &mut self.scoring),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "color", &mut self.color)?;
+        de::aligned(r, object, 3, "imprint", &mut self.imprint)?;
+        Ok(())
     }
 }
 

@@ -65,7 +65,7 @@ impl SubstanceAmount {
             ),
             "_amountString" => de::choice_prim_ext(
                 r,
-                "amountString",
+                "_amountString",
                 &mut self.amount,
                 SubstanceAmountAmount::String,
                 |v| match v {

@@ -30,7 +30,7 @@ pub struct Timing {
 
 impl JsonDecode for Timing {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -40,12 +40,16 @@ impl Timing {
             "id" => de::opt(r, "id", &mut self.id),
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
-            "event" => de::prim_vec(r, "event", &mut self.event),
-            "_event" => de::prim_vec_ext(r, "_event", &mut self.event),
+            "event" => de::prim_vec(r, "event", 1, &mut self.event),
+            "_event" => de::prim_vec_ext(r, "_event", 1, &mut self.event),
             "repeat" => de::opt(r, "repeat", &mut self.repeat),
             "code" => de::opt(r, "code", &mut self.code),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "event", &mut self.event)?;
+        Ok(())
     }
 }
 
@@ -108,7 +112,7 @@ pub struct TimingRepeat {
 
 impl JsonDecode for TimingRepeat {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -155,16 +159,22 @@ impl TimingRepeat {
             "_periodMax" => de::prim_ext(r, "_periodMax", &mut self.period_max),
             "periodUnit" => de::prim(r, "periodUnit", &mut self.period_unit),
             "_periodUnit" => de::prim_ext(r, "_periodUnit", &mut self.period_unit),
-            "dayOfWeek" => de::prim_vec(r, "dayOfWeek", &mut self.day_of_week),
-            "_dayOfWeek" => de::prim_vec_ext(r, "_dayOfWeek", &mut self.day_of_week),
-            "timeOfDay" => de::prim_vec(r, "timeOfDay", &mut self.time_of_day),
-            "_timeOfDay" => de::prim_vec_ext(r, "_timeOfDay", &mut self.time_of_day),
-            "when" => de::prim_vec(r, "when", &mut self.when),
-            "_when" => de::prim_vec_ext(r, "_when", &mut self.when),
+            "dayOfWeek" => de::prim_vec(r, "dayOfWeek", 1, &mut self.day_of_week),
+            "_dayOfWeek" => de::prim_vec_ext(r, "_dayOfWeek", 1, &mut self.day_of_week),
+            "timeOfDay" => de::prim_vec(r, "timeOfDay", 3, &mut self.time_of_day),
+            "_timeOfDay" => de::prim_vec_ext(r, "_timeOfDay", 3, &mut self.time_of_day),
+            "when" => de::prim_vec(r, "when", 5, &mut self.when),
+            "_when" => de::prim_vec_ext(r, "_when", 5, &mut self.when),
             "offset" => de::prim(r, "offset", &mut self.offset),
             "_offset" => de::prim_ext(r, "_offset", &mut self.offset),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "dayOfWeek", &mut self.day_of_week)?;
+        de::aligned(r, object, 3, "timeOfDay", &mut self.time_of_day)?;
+        de::aligned(r, object, 5, "when", &mut self.when)?;
+        Ok(())
     }
 }
 

@@ -69,7 +69,7 @@ impl TriggerDefinition {
             ),
             "_timingDate" => de::choice_prim_ext(
                 r,
-                "timingDate",
+                "_timingDate",
                 &mut self.timing,
                 TriggerDefinitionTiming::Date,
                 |v| match v {
@@ -89,7 +89,7 @@ impl TriggerDefinition {
             ),
             "_timingDateTime" => de::choice_prim_ext(
                 r,
-                "timingDateTime",
+                "_timingDateTime",
                 &mut self.timing,
                 TriggerDefinitionTiming::DateTime,
                 |v| match v {

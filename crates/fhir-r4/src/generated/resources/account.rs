@@ -59,7 +59,7 @@ pub struct Account {
 
 impl JsonDecode for Account {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -132,7 +132,7 @@ pub struct ActivityDefinition {
 
 impl JsonDecode for ActivityDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -203,8 +203,8 @@ impl ActivityDefinition {
             "reviewer" => de::vec(r, "reviewer", &mut self.reviewer),
             "endorser" => de::vec(r, "endorser", &mut self.endorser),
             "relatedArtifact" => de::vec(r, "relatedArtifact", &mut self.related_artifact),
-            "library" => de::prim_vec(r, "library", &mut self.library),
-            "_library" => de::prim_vec_ext(r, "_library", &mut self.library),
+            "library" => de::prim_vec(r, "library", 1, &mut self.library),
+            "_library" => de::prim_vec_ext(r, "_library", 1, &mut self.library),
             "kind" => de::prim(r, "kind", &mut self.kind),
             "_kind" => de::prim_ext(r, "_kind", &mut self.kind),
             "profile" => de::prim(r, "profile", &mut self.profile),
@@ -234,7 +234,7 @@ impl ActivityDefinition {
             ),
             "_timingDateTime" => de::choice_prim_ext(
                 r,
-                "timingDateTime",
+                "_timingDateTime",
                 &mut self.timing,
                 ActivityDefinitionTiming::DateTime,
                 |v| match v {
@@ -301,6 +301,10 @@ impl ActivityDefinition {
             "dynamicValue" => de::vec(r, "dynamicValue", &mut self.dynamic_value),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "library", &mut self.library)?;
+        Ok(())
     }
 }
 

@@ -75,7 +75,7 @@ pub struct AdverseEvent {
 
 impl JsonDecode for AdverseEvent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

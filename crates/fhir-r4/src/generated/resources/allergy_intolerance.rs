@@ -73,7 +73,7 @@ pub struct AllergyIntolerance {
 
 impl JsonDecode for AllergyIntolerance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -96,8 +96,8 @@ impl AllergyIntolerance {
             "verificationStatus" => de::opt(r, "verificationStatus", &mut self.verification_status),
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
-            "category" => de::prim_vec(r, "category", &mut self.category),
-            "_category" => de::prim_vec_ext(r, "_category", &mut self.category),
+            "category" => de::prim_vec(r, "category", 1, &mut self.category),
+            "_category" => de::prim_vec_ext(r, "_category", 1, &mut self.category),
             "criticality" => de::prim(r, "criticality", &mut self.criticality),
             "_criticality" => de::prim_ext(r, "_criticality", &mut self.criticality),
             "code" => de::opt(r, "code", &mut self.code),
@@ -115,7 +115,7 @@ impl AllergyIntolerance {
             ),
             "_onsetDateTime" => de::choice_prim_ext(
                 r,
-                "onsetDateTime",
+                "_onsetDateTime",
                 &mut self.onset,
                 AllergyIntoleranceOnset::DateTime,
                 |v| match v {
@@ -148,7 +148,7 @@ impl AllergyIntolerance {
             ),
             "_onsetString" => de::choice_prim_ext(
                 r,
-                "onsetString",
+                "_onsetString",
                 &mut self.onset,
                 AllergyIntoleranceOnset::String,
                 |v| match v {
@@ -166,6 +166,10 @@ impl AllergyIntolerance {
             "reaction" => de::vec(r, "reaction", &mut self.reaction),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "category", &mut self.category)?;
+        Ok(())
     }
 }
 

@@ -81,7 +81,7 @@ pub struct Appointment {
 
 impl JsonDecode for Appointment {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

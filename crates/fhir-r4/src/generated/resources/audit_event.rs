@@ -57,7 +57,7 @@ pub struct AuditEvent {
 
 impl JsonDecode for AuditEvent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -162,7 +162,7 @@ pub struct AuditEventAgent {
 
 impl JsonDecode for AuditEventAgent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -182,13 +182,17 @@ impl AuditEventAgent {
             "requestor" => de::prim(r, "requestor", &mut self.requestor),
             "_requestor" => de::prim_ext(r, "_requestor", &mut self.requestor),
             "location" => de::opt(r, "location", &mut self.location),
-            "policy" => de::prim_vec(r, "policy", &mut self.policy),
-            "_policy" => de::prim_vec_ext(r, "_policy", &mut self.policy),
+            "policy" => de::prim_vec(r, "policy", 1, &mut self.policy),
+            "_policy" => de::prim_vec_ext(r, "_policy", 1, &mut self.policy),
             "media" => de::opt(r, "media", &mut self.media),
             "network" => de::opt(r, "network", &mut self.network),
             "purposeOfUse" => de::vec(r, "purposeOfUse", &mut self.purpose_of_use),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "policy", &mut self.policy)?;
+        Ok(())
     }
 }
 
@@ -450,7 +454,7 @@ impl AuditEventEntityDetail {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 AuditEventEntityDetailValue::String,
                 |v| match v {
@@ -470,7 +474,7 @@ impl AuditEventEntityDetail {
             ),
             "_valueBase64Binary" => de::choice_prim_ext(
                 r,
-                "valueBase64Binary",
+                "_valueBase64Binary",
                 &mut self.value,
                 AuditEventEntityDetailValue::Base64Binary,
                 |v| match v {

@@ -44,7 +44,7 @@ pub struct Basic {
 
 impl JsonDecode for Basic {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

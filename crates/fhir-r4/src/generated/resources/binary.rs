@@ -30,7 +30,7 @@ pub struct Binary {
 
 impl JsonDecode for Binary {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -62,7 +62,7 @@ pub struct BiologicallyDerivedProduct {
 
 impl JsonDecode for BiologicallyDerivedProduct {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -179,7 +179,7 @@ impl BiologicallyDerivedProductCollection {
             ),
             "_collectedDateTime" => de::choice_prim_ext(
                 r,
-                "collectedDateTime",
+                "_collectedDateTime",
                 &mut self.collected,
                 BiologicallyDerivedProductCollectionCollected::DateTime,
                 |v| match v {
@@ -265,7 +265,7 @@ impl BiologicallyDerivedProductProcessing {
             ),
             "_timeDateTime" => de::choice_prim_ext(
                 r,
-                "timeDateTime",
+                "_timeDateTime",
                 &mut self.time,
                 BiologicallyDerivedProductProcessingTime::DateTime,
                 |v| match v {
@@ -346,7 +346,7 @@ impl BiologicallyDerivedProductManipulation {
             ),
             "_timeDateTime" => de::choice_prim_ext(
                 r,
-                "timeDateTime",
+                "_timeDateTime",
                 &mut self.time,
                 BiologicallyDerivedProductManipulationTime::DateTime,
                 |v| match v {

@@ -41,7 +41,7 @@ pub struct Bundle {
 
 impl JsonDecode for Bundle {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -94,7 +94,7 @@ pub struct CapabilityStatement {
 
 impl JsonDecode for CapabilityStatement {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -139,29 +139,43 @@ impl CapabilityStatement {
             "_copyright" => de::prim_ext(r, "_copyright", &mut self.copyright),
             "kind" => de::prim(r, "kind", &mut self.kind),
             "_kind" => de::prim_ext(r, "_kind", &mut self.kind),
-            "instantiates" => de::prim_vec(r, "instantiates", &mut self.instantiates),
-            "_instantiates" => de::prim_vec_ext(r, "_instantiates", &mut self.instantiates),
-            "imports" => de::prim_vec(r, "imports", &mut self.imports),
-            "_imports" => de::prim_vec_ext(r, "_imports", &mut self.imports),
+            "instantiates" => de::prim_vec(r, "instantiates", 1, &mut self.instantiates),
+            "_instantiates" => de::prim_vec_ext(r, "_instantiates", 1, &mut self.instantiates),
+            "imports" => de::prim_vec(r, "imports", 3, &mut self.imports),
+            "_imports" => de::prim_vec_ext(r, "_imports", 3, &mut self.imports),
             "software" => de::opt(r, "software", &mut self.software),
             "implementation" => de::opt(r, "implementation", &mut self.implementation),
             "fhirVersion" => de::prim(r, "fhirVersion", &mut self.fhir_version),
             "_fhirVersion" => de::prim_ext(r, "_fhirVersion", &mut self.fhir_version),
-            "format" => de::prim_vec(r, "format", &mut self.format),
-            "_format" => de::prim_vec_ext(r, "_format", &mut self.format),
-            "patchFormat" => de::prim_vec(r, "patchFormat", &mut self.patch_format),
-            "_patchFormat" => de::prim_vec_ext(r, "_patchFormat", &mut self.patch_format),
+            "format" => de::prim_vec(r, "format", 5, &mut self.format),
+            "_format" => de::prim_vec_ext(r, "_format", 5, &mut self.format),
+            "patchFormat" => de::prim_vec(r, "patchFormat", 7, &mut self.patch_format),
+            "_patchFormat" => de::prim_vec_ext(r, "_patchFormat", 7, &mut self.patch_format),
             "implementationGuide" => {
-                de::prim_vec(r, "implementationGuide", &mut self.implementation_guide)
+                de::prim_vec(r, "implementationGuide", 9, &mut self.implementation_guide)
             }
             "_implementationGuide" => {
-                de::prim_vec_ext(r, "_implementationGuide", &mut self.implementation_guide)
+                de::prim_vec_ext(r, "_implementationGuide", 9, &mut self.implementation_guide)
             }
             "rest" => de::vec(r, "rest", &mut self.rest),
             "messaging" => de::vec(r, "messaging", &mut self.messaging),
             "document" => de::vec(r, "document", &mut self.document),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "instantiates", &mut self.instantiates)?;
+        de::aligned(r, object, 3, "imports", &mut self.imports)?;
+        de::aligned(r, object, 5, "format", &mut self.format)?;
+        de::aligned(r, object, 7, "patchFormat", &mut self.patch_format)?;
+        de::aligned(
+            r,
+            object,
+            9,
+            "implementationGuide",
+            &mut self.implementation_guide,
+        )?;
+        Ok(())
     }
 }
 
@@ -361,7 +375,7 @@ pub struct CapabilityStatementRest {
 
 impl JsonDecode for CapabilityStatementRest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -380,10 +394,14 @@ impl CapabilityStatementRest {
             "interaction" => de::vec(r, "interaction", &mut self.interaction),
             "searchParam" => de::vec(r, "searchParam", &mut self.search_param),
             "operation" => de::vec(r, "operation", &mut self.operation),
-            "compartment" => de::prim_vec(r, "compartment", &mut self.compartment),
-            "_compartment" => de::prim_vec_ext(r, "_compartment", &mut self.compartment),
+            "compartment" => de::prim_vec(r, "compartment", 1, &mut self.compartment),
+            "_compartment" => de::prim_vec_ext(r, "_compartment", 1, &mut self.compartment),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "compartment", &mut self.compartment)?;
+        Ok(())
     }
 }
 
@@ -514,7 +532,7 @@ pub struct CapabilityStatementRestResource {
 
 impl JsonDecode for CapabilityStatementRestResource {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -528,9 +546,11 @@ impl CapabilityStatementRestResource {
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "profile" => de::prim(r, "profile", &mut self.profile),
             "_profile" => de::prim_ext(r, "_profile", &mut self.profile),
-            "supportedProfile" => de::prim_vec(r, "supportedProfile", &mut self.supported_profile),
+            "supportedProfile" => {
+                de::prim_vec(r, "supportedProfile", 1, &mut self.supported_profile)
+            }
             "_supportedProfile" => {
-                de::prim_vec_ext(r, "_supportedProfile", &mut self.supported_profile)
+                de::prim_vec_ext(r, "_supportedProfile", 1, &mut self.supported_profile)
             }
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
@@ -555,20 +575,41 @@ impl CapabilityStatementRestResource {
             "_conditionalDelete" => {
                 de::prim_ext(r, "_conditionalDelete", &mut self.conditional_delete)
             }
-            "referencePolicy" => de::prim_vec(r, "referencePolicy", &mut self.reference_policy),
+            "referencePolicy" => de::prim_vec(r, "referencePolicy", 3, &mut self.reference_policy),
             "_referencePolicy" => {
-                de::prim_vec_ext(r, "_referencePolicy", &mut self.reference_policy)
+                de::prim_vec_ext(r, "_referencePolicy", 3, &mut self.reference_policy)
             }
-            "searchInclude" => de::prim_vec(r, "searchInclude", &mut self.search_include),
-            "_searchInclude" => de::prim_vec_ext(r, "_searchInclude", &mut self.search_include),
-            "searchRevInclude" => de::prim_vec(r, "searchRevInclude", &mut self.search_rev_include),
+            "searchInclude" => de::prim_vec(r, "searchInclude", 5, &mut self.search_include),
+            "_searchInclude" => de::prim_vec_ext(r, "_searchInclude", 5, &mut self.search_include),
+            "searchRevInclude" => {
+                de::prim_vec(r, "searchRevInclude", 7, &mut self.search_rev_include)
+            }
             "_searchRevInclude" => {
-                de::prim_vec_ext(r, "_searchRevInclude", &mut self.search_rev_include)
+                de::prim_vec_ext(r, "_searchRevInclude", 7, &mut self.search_rev_include)
             }
             "searchParam" => de::vec(r, "searchParam", &mut self.search_param),
             "operation" => de::vec(r, "operation", &mut self.operation),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "supportedProfile",
+            &mut self.supported_profile,
+        )?;
+        de::aligned(r, object, 3, "referencePolicy", &mut self.reference_policy)?;
+        de::aligned(r, object, 5, "searchInclude", &mut self.search_include)?;
+        de::aligned(
+            r,
+            object,
+            7,
+            "searchRevInclude",
+            &mut self.search_rev_include,
+        )?;
+        Ok(())
     }
 }
 

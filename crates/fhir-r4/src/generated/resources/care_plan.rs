@@ -84,7 +84,7 @@ pub struct CarePlan {
 
 impl JsonDecode for CarePlan {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -103,17 +103,21 @@ impl CarePlan {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "identifier" => de::vec(r, "identifier", &mut self.identifier),
-            "instantiatesCanonical" => {
-                de::prim_vec(r, "instantiatesCanonical", &mut self.instantiates_canonical)
-            }
+            "instantiatesCanonical" => de::prim_vec(
+                r,
+                "instantiatesCanonical",
+                1,
+                &mut self.instantiates_canonical,
+            ),
             "_instantiatesCanonical" => de::prim_vec_ext(
                 r,
                 "_instantiatesCanonical",
+                1,
                 &mut self.instantiates_canonical,
             ),
-            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", &mut self.instantiates_uri),
+            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", 3, &mut self.instantiates_uri),
             "_instantiatesUri" => {
-                de::prim_vec_ext(r, "_instantiatesUri", &mut self.instantiates_uri)
+                de::prim_vec_ext(r, "_instantiatesUri", 3, &mut self.instantiates_uri)
             }
             "basedOn" => de::vec(r, "basedOn", &mut self.based_on),
             "replaces" => de::vec(r, "replaces", &mut self.replaces),
@@ -142,6 +146,17 @@ impl CarePlan {
             "note" => de::vec(r, "note", &mut self.note),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "instantiatesCanonical",
+            &mut self.instantiates_canonical,
+        )?;
+        de::aligned(r, object, 3, "instantiatesUri", &mut self.instantiates_uri)?;
+        Ok(())
     }
 }
 
@@ -313,7 +328,7 @@ pub struct CarePlanActivityDetail {
 
 impl JsonDecode for CarePlanActivityDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -325,17 +340,21 @@ impl CarePlanActivityDetail {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "kind" => de::prim(r, "kind", &mut self.kind),
             "_kind" => de::prim_ext(r, "_kind", &mut self.kind),
-            "instantiatesCanonical" => {
-                de::prim_vec(r, "instantiatesCanonical", &mut self.instantiates_canonical)
-            }
+            "instantiatesCanonical" => de::prim_vec(
+                r,
+                "instantiatesCanonical",
+                1,
+                &mut self.instantiates_canonical,
+            ),
             "_instantiatesCanonical" => de::prim_vec_ext(
                 r,
                 "_instantiatesCanonical",
+                1,
                 &mut self.instantiates_canonical,
             ),
-            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", &mut self.instantiates_uri),
+            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", 3, &mut self.instantiates_uri),
             "_instantiatesUri" => {
-                de::prim_vec_ext(r, "_instantiatesUri", &mut self.instantiates_uri)
+                de::prim_vec_ext(r, "_instantiatesUri", 3, &mut self.instantiates_uri)
             }
             "code" => de::opt(r, "code", &mut self.code),
             "reasonCode" => de::vec(r, "reasonCode", &mut self.reason_code),
@@ -370,7 +389,7 @@ impl CarePlanActivityDetail {
             ),
             "_scheduledString" => de::choice_prim_ext(
                 r,
-                "scheduledString",
+                "_scheduledString",
                 &mut self.scheduled,
                 CarePlanActivityDetailScheduled::String,
                 |v| match v {
@@ -398,6 +417,17 @@ impl CarePlanActivityDetail {
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "instantiatesCanonical",
+            &mut self.instantiates_canonical,
+        )?;
+        de::aligned(r, object, 3, "instantiatesUri", &mut self.instantiates_uri)?;
+        Ok(())
     }
 }
 

@@ -64,7 +64,7 @@ pub struct CareTeam {
 
 impl JsonDecode for CareTeam {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

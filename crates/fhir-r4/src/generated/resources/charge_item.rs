@@ -90,7 +90,7 @@ pub struct ChargeItem {
 
 impl JsonDecode for ChargeItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -109,13 +109,13 @@ impl ChargeItem {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "identifier" => de::vec(r, "identifier", &mut self.identifier),
-            "definitionUri" => de::prim_vec(r, "definitionUri", &mut self.definition_uri),
-            "_definitionUri" => de::prim_vec_ext(r, "_definitionUri", &mut self.definition_uri),
+            "definitionUri" => de::prim_vec(r, "definitionUri", 1, &mut self.definition_uri),
+            "_definitionUri" => de::prim_vec_ext(r, "_definitionUri", 1, &mut self.definition_uri),
             "definitionCanonical" => {
-                de::prim_vec(r, "definitionCanonical", &mut self.definition_canonical)
+                de::prim_vec(r, "definitionCanonical", 3, &mut self.definition_canonical)
             }
             "_definitionCanonical" => {
-                de::prim_vec_ext(r, "_definitionCanonical", &mut self.definition_canonical)
+                de::prim_vec_ext(r, "_definitionCanonical", 3, &mut self.definition_canonical)
             }
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
@@ -135,7 +135,7 @@ impl ChargeItem {
             ),
             "_occurrenceDateTime" => de::choice_prim_ext(
                 r,
-                "occurrenceDateTime",
+                "_occurrenceDateTime",
                 &mut self.occurrence,
                 ChargeItemOccurrence::DateTime,
                 |v| match v {
@@ -198,6 +198,17 @@ impl ChargeItem {
             }
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "definitionUri", &mut self.definition_uri)?;
+        de::aligned(
+            r,
+            object,
+            3,
+            "definitionCanonical",
+            &mut self.definition_canonical,
+        )?;
+        Ok(())
     }
 }
 

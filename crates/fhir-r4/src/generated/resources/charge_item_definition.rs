@@ -84,7 +84,7 @@ pub struct ChargeItemDefinition {
 
 impl JsonDecode for ChargeItemDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -109,12 +109,14 @@ impl ChargeItemDefinition {
             "_version" => de::prim_ext(r, "_version", &mut self.version),
             "title" => de::prim(r, "title", &mut self.title),
             "_title" => de::prim_ext(r, "_title", &mut self.title),
-            "derivedFromUri" => de::prim_vec(r, "derivedFromUri", &mut self.derived_from_uri),
-            "_derivedFromUri" => de::prim_vec_ext(r, "_derivedFromUri", &mut self.derived_from_uri),
-            "partOf" => de::prim_vec(r, "partOf", &mut self.part_of),
-            "_partOf" => de::prim_vec_ext(r, "_partOf", &mut self.part_of),
-            "replaces" => de::prim_vec(r, "replaces", &mut self.replaces),
-            "_replaces" => de::prim_vec_ext(r, "_replaces", &mut self.replaces),
+            "derivedFromUri" => de::prim_vec(r, "derivedFromUri", 1, &mut self.derived_from_uri),
+            "_derivedFromUri" => {
+                de::prim_vec_ext(r, "_derivedFromUri", 1, &mut self.derived_from_uri)
+            }
+            "partOf" => de::prim_vec(r, "partOf", 3, &mut self.part_of),
+            "_partOf" => de::prim_vec_ext(r, "_partOf", 3, &mut self.part_of),
+            "replaces" => de::prim_vec(r, "replaces", 5, &mut self.replaces),
+            "_replaces" => de::prim_vec_ext(r, "_replaces", 5, &mut self.replaces),
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
             "experimental" => de::prim(r, "experimental", &mut self.experimental),
@@ -141,6 +143,12 @@ impl ChargeItemDefinition {
             "propertyGroup" => de::vec(r, "propertyGroup", &mut self.property_group),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "derivedFromUri", &mut self.derived_from_uri)?;
+        de::aligned(r, object, 3, "partOf", &mut self.part_of)?;
+        de::aligned(r, object, 5, "replaces", &mut self.replaces)?;
+        Ok(())
     }
 }
 

@@ -92,7 +92,7 @@ pub struct Claim {
 
 impl JsonDecode for Claim {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -417,7 +417,7 @@ impl ClaimSupportingInfo {
             ),
             "_timingDate" => de::choice_prim_ext(
                 r,
-                "timingDate",
+                "_timingDate",
                 &mut self.timing,
                 ClaimSupportingInfoTiming::Date,
                 |v| match v {
@@ -443,7 +443,7 @@ impl ClaimSupportingInfo {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 ClaimSupportingInfoValue::Boolean,
                 |v| match v {
@@ -463,7 +463,7 @@ impl ClaimSupportingInfo {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 ClaimSupportingInfoValue::String,
                 |v| match v {
@@ -702,7 +702,7 @@ pub struct ClaimInsurance {
 
 impl JsonDecode for ClaimInsurance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -724,11 +724,15 @@ impl ClaimInsurance {
             "_businessArrangement" => {
                 de::prim_ext(r, "_businessArrangement", &mut self.business_arrangement)
             }
-            "preAuthRef" => de::prim_vec(r, "preAuthRef", &mut self.pre_auth_ref),
-            "_preAuthRef" => de::prim_vec_ext(r, "_preAuthRef", &mut self.pre_auth_ref),
+            "preAuthRef" => de::prim_vec(r, "preAuthRef", 1, &mut self.pre_auth_ref),
+            "_preAuthRef" => de::prim_vec_ext(r, "_preAuthRef", 1, &mut self.pre_auth_ref),
             "claimResponse" => de::opt(r, "claimResponse", &mut self.claim_response),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "preAuthRef", &mut self.pre_auth_ref)?;
+        Ok(())
     }
 }
 
@@ -883,7 +887,7 @@ pub struct ClaimItem {
 
 impl JsonDecode for ClaimItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -895,27 +899,29 @@ impl ClaimItem {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "sequence" => de::prim(r, "sequence", &mut self.sequence),
             "_sequence" => de::prim_ext(r, "_sequence", &mut self.sequence),
-            "careTeamSequence" => de::prim_vec(r, "careTeamSequence", &mut self.care_team_sequence),
+            "careTeamSequence" => {
+                de::prim_vec(r, "careTeamSequence", 1, &mut self.care_team_sequence)
+            }
             "_careTeamSequence" => {
-                de::prim_vec_ext(r, "_careTeamSequence", &mut self.care_team_sequence)
+                de::prim_vec_ext(r, "_careTeamSequence", 1, &mut self.care_team_sequence)
             }
             "diagnosisSequence" => {
-                de::prim_vec(r, "diagnosisSequence", &mut self.diagnosis_sequence)
+                de::prim_vec(r, "diagnosisSequence", 3, &mut self.diagnosis_sequence)
             }
             "_diagnosisSequence" => {
-                de::prim_vec_ext(r, "_diagnosisSequence", &mut self.diagnosis_sequence)
+                de::prim_vec_ext(r, "_diagnosisSequence", 3, &mut self.diagnosis_sequence)
             }
             "procedureSequence" => {
-                de::prim_vec(r, "procedureSequence", &mut self.procedure_sequence)
+                de::prim_vec(r, "procedureSequence", 5, &mut self.procedure_sequence)
             }
             "_procedureSequence" => {
-                de::prim_vec_ext(r, "_procedureSequence", &mut self.procedure_sequence)
+                de::prim_vec_ext(r, "_procedureSequence", 5, &mut self.procedure_sequence)
             }
             "informationSequence" => {
-                de::prim_vec(r, "informationSequence", &mut self.information_sequence)
+                de::prim_vec(r, "informationSequence", 7, &mut self.information_sequence)
             }
             "_informationSequence" => {
-                de::prim_vec_ext(r, "_informationSequence", &mut self.information_sequence)
+                de::prim_vec_ext(r, "_informationSequence", 7, &mut self.information_sequence)
             }
             "revenue" => de::opt(r, "revenue", &mut self.revenue),
             "category" => de::opt(r, "category", &mut self.category),
@@ -934,7 +940,7 @@ impl ClaimItem {
             ),
             "_servicedDate" => de::choice_prim_ext(
                 r,
-                "servicedDate",
+                "_servicedDate",
                 &mut self.serviced,
                 ClaimItemServiced::Date,
                 |v| match v {
@@ -978,6 +984,37 @@ impl ClaimItem {
             "detail" => de::vec(r, "detail", &mut self.detail),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "careTeamSequence",
+            &mut self.care_team_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            3,
+            "diagnosisSequence",
+            &mut self.diagnosis_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            5,
+            "procedureSequence",
+            &mut self.procedure_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            7,
+            "informationSequence",
+            &mut self.information_sequence,
+        )?;
+        Ok(())
     }
 }
 

@@ -92,7 +92,7 @@ pub struct ClaimResponse {
 
 impl JsonDecode for ClaimResponse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -219,7 +219,7 @@ pub struct ClaimResponseItem {
 
 impl JsonDecode for ClaimResponseItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -231,12 +231,16 @@ impl ClaimResponseItem {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "itemSequence" => de::prim(r, "itemSequence", &mut self.item_sequence),
             "_itemSequence" => de::prim_ext(r, "_itemSequence", &mut self.item_sequence),
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "detail" => de::vec(r, "detail", &mut self.detail),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 
@@ -340,7 +344,7 @@ pub struct ClaimResponseItemDetail {
 
 impl JsonDecode for ClaimResponseItemDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -352,12 +356,16 @@ impl ClaimResponseItemDetail {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "detailSequence" => de::prim(r, "detailSequence", &mut self.detail_sequence),
             "_detailSequence" => de::prim_ext(r, "_detailSequence", &mut self.detail_sequence),
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "subDetail" => de::vec(r, "subDetail", &mut self.sub_detail),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 
@@ -404,7 +412,7 @@ pub struct ClaimResponseItemDetailSubDetail {
 
 impl JsonDecode for ClaimResponseItemDetailSubDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -418,11 +426,15 @@ impl ClaimResponseItemDetailSubDetail {
             "_subDetailSequence" => {
                 de::prim_ext(r, "_subDetailSequence", &mut self.sub_detail_sequence)
             }
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 
@@ -498,7 +510,7 @@ pub struct ClaimResponseAddItem {
 
 impl JsonDecode for ClaimResponseAddItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -508,15 +520,17 @@ impl ClaimResponseAddItem {
             "id" => de::opt(r, "id", &mut self.id),
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
-            "itemSequence" => de::prim_vec(r, "itemSequence", &mut self.item_sequence),
-            "_itemSequence" => de::prim_vec_ext(r, "_itemSequence", &mut self.item_sequence),
-            "detailSequence" => de::prim_vec(r, "detailSequence", &mut self.detail_sequence),
-            "_detailSequence" => de::prim_vec_ext(r, "_detailSequence", &mut self.detail_sequence),
+            "itemSequence" => de::prim_vec(r, "itemSequence", 1, &mut self.item_sequence),
+            "_itemSequence" => de::prim_vec_ext(r, "_itemSequence", 1, &mut self.item_sequence),
+            "detailSequence" => de::prim_vec(r, "detailSequence", 3, &mut self.detail_sequence),
+            "_detailSequence" => {
+                de::prim_vec_ext(r, "_detailSequence", 3, &mut self.detail_sequence)
+            }
             "subdetailSequence" => {
-                de::prim_vec(r, "subdetailSequence", &mut self.subdetail_sequence)
+                de::prim_vec(r, "subdetailSequence", 5, &mut self.subdetail_sequence)
             }
             "_subdetailSequence" => {
-                de::prim_vec_ext(r, "_subdetailSequence", &mut self.subdetail_sequence)
+                de::prim_vec_ext(r, "_subdetailSequence", 5, &mut self.subdetail_sequence)
             }
             "provider" => de::vec(r, "provider", &mut self.provider),
             "productOrService" => de::opt(r, "productOrService", &mut self.product_or_service),
@@ -534,7 +548,7 @@ impl ClaimResponseAddItem {
             ),
             "_servicedDate" => de::choice_prim_ext(
                 r,
-                "servicedDate",
+                "_servicedDate",
                 &mut self.serviced,
                 ClaimResponseAddItemServiced::Date,
                 |v| match v {
@@ -573,12 +587,25 @@ impl ClaimResponseAddItem {
             "net" => de::opt(r, "net", &mut self.net),
             "bodySite" => de::opt(r, "bodySite", &mut self.body_site),
             "subSite" => de::vec(r, "subSite", &mut self.sub_site),
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 7, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 7, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "detail" => de::vec(r, "detail", &mut self.detail),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "itemSequence", &mut self.item_sequence)?;
+        de::aligned(r, object, 3, "detailSequence", &mut self.detail_sequence)?;
+        de::aligned(
+            r,
+            object,
+            5,
+            "subdetailSequence",
+            &mut self.subdetail_sequence,
+        )?;
+        de::aligned(r, object, 7, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 
@@ -660,7 +687,7 @@ pub struct ClaimResponseAddItemDetail {
 
 impl JsonDecode for ClaimResponseAddItemDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -677,12 +704,16 @@ impl ClaimResponseAddItemDetail {
             "factor" => de::prim(r, "factor", &mut self.factor),
             "_factor" => de::prim_ext(r, "_factor", &mut self.factor),
             "net" => de::opt(r, "net", &mut self.net),
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "subDetail" => de::vec(r, "subDetail", &mut self.sub_detail),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 
@@ -739,7 +770,7 @@ pub struct ClaimResponseAddItemDetailSubDetail {
 
 impl JsonDecode for ClaimResponseAddItemDetailSubDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -756,11 +787,15 @@ impl ClaimResponseAddItemDetailSubDetail {
             "factor" => de::prim(r, "factor", &mut self.factor),
             "_factor" => de::prim_ext(r, "_factor", &mut self.factor),
             "net" => de::opt(r, "net", &mut self.net),
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 

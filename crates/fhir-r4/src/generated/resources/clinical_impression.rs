@@ -77,7 +77,7 @@ pub struct ClinicalImpression {
 
 impl JsonDecode for ClinicalImpression {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -116,7 +116,7 @@ impl ClinicalImpression {
             ),
             "_effectiveDateTime" => de::choice_prim_ext(
                 r,
-                "effectiveDateTime",
+                "_effectiveDateTime",
                 &mut self.effective,
                 ClinicalImpressionEffective::DateTime,
                 |v| match v {
@@ -136,8 +136,8 @@ impl ClinicalImpression {
             "previous" => de::opt(r, "previous", &mut self.previous),
             "problem" => de::vec(r, "problem", &mut self.problem),
             "investigation" => de::vec(r, "investigation", &mut self.investigation),
-            "protocol" => de::prim_vec(r, "protocol", &mut self.protocol),
-            "_protocol" => de::prim_vec_ext(r, "_protocol", &mut self.protocol),
+            "protocol" => de::prim_vec(r, "protocol", 1, &mut self.protocol),
+            "_protocol" => de::prim_vec_ext(r, "_protocol", 1, &mut self.protocol),
             "summary" => de::prim(r, "summary", &mut self.summary),
             "_summary" => de::prim_ext(r, "_summary", &mut self.summary),
             "finding" => de::vec(r, "finding", &mut self.finding),
@@ -151,6 +151,10 @@ impl ClinicalImpression {
             "note" => de::vec(r, "note", &mut self.note),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "protocol", &mut self.protocol)?;
+        Ok(())
     }
 }
 

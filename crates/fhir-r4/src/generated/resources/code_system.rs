@@ -92,7 +92,7 @@ pub struct CodeSystem {
 
 impl JsonDecode for CodeSystem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -235,7 +235,7 @@ pub struct CodeSystemFilter {
 
 impl JsonDecode for CodeSystemFilter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -249,12 +249,16 @@ impl CodeSystemFilter {
             "_code" => de::prim_ext(r, "_code", &mut self.code),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            "operator" => de::prim_vec(r, "operator", &mut self.operator),
-            "_operator" => de::prim_vec_ext(r, "_operator", &mut self.operator),
+            "operator" => de::prim_vec(r, "operator", 1, &mut self.operator),
+            "_operator" => de::prim_vec_ext(r, "_operator", 1, &mut self.operator),
             "value" => de::prim(r, "value", &mut self.value),
             "_value" => de::prim_ext(r, "_value", &mut self.value),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "operator", &mut self.operator)?;
+        Ok(())
     }
 }
 
@@ -508,7 +512,7 @@ impl CodeSystemConceptProperty {
             ),
             "_valueCode" => de::choice_prim_ext(
                 r,
-                "valueCode",
+                "_valueCode",
                 &mut self.value,
                 CodeSystemConceptPropertyValue::Code,
                 |v| match v {
@@ -534,7 +538,7 @@ impl CodeSystemConceptProperty {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 CodeSystemConceptPropertyValue::String,
                 |v| match v {
@@ -554,7 +558,7 @@ impl CodeSystemConceptProperty {
             ),
             "_valueInteger" => de::choice_prim_ext(
                 r,
-                "valueInteger",
+                "_valueInteger",
                 &mut self.value,
                 CodeSystemConceptPropertyValue::Integer,
                 |v| match v {
@@ -574,7 +578,7 @@ impl CodeSystemConceptProperty {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 CodeSystemConceptPropertyValue::Boolean,
                 |v| match v {
@@ -594,7 +598,7 @@ impl CodeSystemConceptProperty {
             ),
             "_valueDateTime" => de::choice_prim_ext(
                 r,
-                "valueDateTime",
+                "_valueDateTime",
                 &mut self.value,
                 CodeSystemConceptPropertyValue::DateTime,
                 |v| match v {
@@ -614,7 +618,7 @@ impl CodeSystemConceptProperty {
             ),
             "_valueDecimal" => de::choice_prim_ext(
                 r,
-                "valueDecimal",
+                "_valueDecimal",
                 &mut self.value,
                 CodeSystemConceptPropertyValue::Decimal,
                 |v| match v {

@@ -82,7 +82,7 @@ pub struct CommunicationRequest {
 
 impl JsonDecode for CommunicationRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -129,7 +129,7 @@ impl CommunicationRequest {
             ),
             "_occurrenceDateTime" => de::choice_prim_ext(
                 r,
-                "occurrenceDateTime",
+                "_occurrenceDateTime",
                 &mut self.occurrence,
                 CommunicationRequestOccurrence::DateTime,
                 |v| match v {
@@ -238,7 +238,7 @@ impl CommunicationRequestPayload {
             ),
             "_contentString" => de::choice_prim_ext(
                 r,
-                "contentString",
+                "_contentString",
                 &mut self.content,
                 CommunicationRequestPayloadContent::String,
                 |v| match v {

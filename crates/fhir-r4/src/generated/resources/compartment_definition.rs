@@ -63,7 +63,7 @@ pub struct CompartmentDefinition {
 
 impl JsonDecode for CompartmentDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -165,7 +165,7 @@ pub struct CompartmentDefinitionResource {
 
 impl JsonDecode for CompartmentDefinitionResource {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -177,12 +177,16 @@ impl CompartmentDefinitionResource {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "code" => de::prim(r, "code", &mut self.code),
             "_code" => de::prim_ext(r, "_code", &mut self.code),
-            "param" => de::prim_vec(r, "param", &mut self.param),
-            "_param" => de::prim_vec_ext(r, "_param", &mut self.param),
+            "param" => de::prim_vec(r, "param", 1, &mut self.param),
+            "_param" => de::prim_vec_ext(r, "_param", 1, &mut self.param),
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "param", &mut self.param)?;
+        Ok(())
     }
 }
 

@@ -69,7 +69,7 @@ pub struct Composition {
 
 impl JsonDecode for Composition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

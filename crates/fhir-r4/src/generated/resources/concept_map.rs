@@ -73,7 +73,7 @@ pub struct ConceptMap {
 
 impl JsonDecode for ConceptMap {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -129,7 +129,7 @@ impl ConceptMap {
             ),
             "_sourceUri" => de::choice_prim_ext(
                 r,
-                "sourceUri",
+                "_sourceUri",
                 &mut self.source,
                 ConceptMapSource::Uri,
                 |v| match v {
@@ -149,7 +149,7 @@ impl ConceptMap {
             ),
             "_sourceCanonical" => de::choice_prim_ext(
                 r,
-                "sourceCanonical",
+                "_sourceCanonical",
                 &mut self.source,
                 ConceptMapSource::Canonical,
                 |v| match v {
@@ -169,7 +169,7 @@ impl ConceptMap {
             ),
             "_targetUri" => de::choice_prim_ext(
                 r,
-                "targetUri",
+                "_targetUri",
                 &mut self.target,
                 ConceptMapTarget::Uri,
                 |v| match v {
@@ -189,7 +189,7 @@ impl ConceptMap {
             ),
             "_targetCanonical" => de::choice_prim_ext(
                 r,
-                "targetCanonical",
+                "_targetCanonical",
                 &mut self.target,
                 ConceptMapTarget::Canonical,
                 |v| match v {

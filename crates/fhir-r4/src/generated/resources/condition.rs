@@ -71,7 +71,7 @@ pub struct Condition {
 
 impl JsonDecode for Condition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -110,7 +110,7 @@ impl Condition {
             ),
             "_onsetDateTime" => de::choice_prim_ext(
                 r,
-                "onsetDateTime",
+                "_onsetDateTime",
                 &mut self.onset,
                 ConditionOnset::DateTime,
                 |v| match v {
@@ -133,7 +133,7 @@ impl Condition {
             ),
             "_onsetString" => de::choice_prim_ext(
                 r,
-                "onsetString",
+                "_onsetString",
                 &mut self.onset,
                 ConditionOnset::String,
                 |v| match v {
@@ -153,7 +153,7 @@ impl Condition {
             ),
             "_abatementDateTime" => de::choice_prim_ext(
                 r,
-                "abatementDateTime",
+                "_abatementDateTime",
                 &mut self.abatement,
                 ConditionAbatement::DateTime,
                 |v| match v {
@@ -191,7 +191,7 @@ impl Condition {
             ),
             "_abatementString" => de::choice_prim_ext(
                 r,
-                "abatementString",
+                "_abatementString",
                 &mut self.abatement,
                 ConditionAbatement::String,
                 |v| match v {

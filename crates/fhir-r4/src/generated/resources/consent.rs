@@ -63,7 +63,7 @@ pub struct Consent {
 
 impl JsonDecode for Consent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

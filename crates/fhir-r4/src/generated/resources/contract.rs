@@ -104,7 +104,7 @@ pub struct Contract {
 
 impl JsonDecode for Contract {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -150,8 +150,8 @@ impl Contract {
             "_title" => de::prim_ext(r, "_title", &mut self.title),
             "subtitle" => de::prim(r, "subtitle", &mut self.subtitle),
             "_subtitle" => de::prim_ext(r, "_subtitle", &mut self.subtitle),
-            "alias" => de::prim_vec(r, "alias", &mut self.alias),
-            "_alias" => de::prim_vec_ext(r, "_alias", &mut self.alias),
+            "alias" => de::prim_vec(r, "alias", 1, &mut self.alias),
+            "_alias" => de::prim_vec_ext(r, "_alias", 1, &mut self.alias),
             "author" => de::opt(r, "author", &mut self.author),
             "scope" => de::opt(r, "scope", &mut self.scope),
             "topicCodeableConcept" => de::choice(
@@ -190,6 +190,10 @@ impl Contract {
             ),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "alias", &mut self.alias)?;
+        Ok(())
     }
 }
 
@@ -465,7 +469,7 @@ pub struct ContractTermSecurityLabel {
 
 impl JsonDecode for ContractTermSecurityLabel {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -475,13 +479,17 @@ impl ContractTermSecurityLabel {
             "id" => de::opt(r, "id", &mut self.id),
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
-            "number" => de::prim_vec(r, "number", &mut self.number),
-            "_number" => de::prim_vec_ext(r, "_number", &mut self.number),
+            "number" => de::prim_vec(r, "number", 1, &mut self.number),
+            "_number" => de::prim_vec_ext(r, "_number", 1, &mut self.number),
             "classification" => de::opt(r, "classification", &mut self.classification),
             "category" => de::vec(r, "category", &mut self.category),
             "control" => de::vec(r, "control", &mut self.control),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "number", &mut self.number)?;
+        Ok(())
     }
 }
 
@@ -537,7 +545,7 @@ pub struct ContractTermOffer {
 
 impl JsonDecode for ContractTermOffer {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -556,16 +564,30 @@ impl ContractTermOffer {
             "answer" => de::vec(r, "answer", &mut self.answer),
             "text" => de::prim(r, "text", &mut self.text),
             "_text" => de::prim_ext(r, "_text", &mut self.text),
-            "linkId" => de::prim_vec(r, "linkId", &mut self.link_id),
-            "_linkId" => de::prim_vec_ext(r, "_linkId", &mut self.link_id),
+            "linkId" => de::prim_vec(r, "linkId", 1, &mut self.link_id),
+            "_linkId" => de::prim_vec_ext(r, "_linkId", 1, &mut self.link_id),
             "securityLabelNumber" => {
-                de::prim_vec(r, "securityLabelNumber", &mut self.security_label_number)
+                de::prim_vec(r, "securityLabelNumber", 3, &mut self.security_label_number)
             }
-            "_securityLabelNumber" => {
-                de::prim_vec_ext(r, "_securityLabelNumber", &mut self.security_label_number)
-            }
+            "_securityLabelNumber" => de::prim_vec_ext(
+                r,
+                "_securityLabelNumber",
+                3,
+                &mut self.security_label_number,
+            ),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "linkId", &mut self.link_id)?;
+        de::aligned(
+            r,
+            object,
+            3,
+            "securityLabelNumber",
+            &mut self.security_label_number,
+        )?;
+        Ok(())
     }
 }
 
@@ -687,7 +709,7 @@ impl ContractTermOfferAnswer {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 ContractTermOfferAnswerValue::Boolean,
                 |v| match v {
@@ -707,7 +729,7 @@ impl ContractTermOfferAnswer {
             ),
             "_valueDecimal" => de::choice_prim_ext(
                 r,
-                "valueDecimal",
+                "_valueDecimal",
                 &mut self.value,
                 ContractTermOfferAnswerValue::Decimal,
                 |v| match v {
@@ -727,7 +749,7 @@ impl ContractTermOfferAnswer {
             ),
             "_valueInteger" => de::choice_prim_ext(
                 r,
-                "valueInteger",
+                "_valueInteger",
                 &mut self.value,
                 ContractTermOfferAnswerValue::Integer,
                 |v| match v {
@@ -747,7 +769,7 @@ impl ContractTermOfferAnswer {
             ),
             "_valueDate" => de::choice_prim_ext(
                 r,
-                "valueDate",
+                "_valueDate",
                 &mut self.value,
                 ContractTermOfferAnswerValue::Date,
                 |v| match v {
@@ -767,7 +789,7 @@ impl ContractTermOfferAnswer {
             ),
             "_valueDateTime" => de::choice_prim_ext(
                 r,
-                "valueDateTime",
+                "_valueDateTime",
                 &mut self.value,
                 ContractTermOfferAnswerValue::DateTime,
                 |v| match v {
@@ -787,7 +809,7 @@ impl ContractTermOfferAnswer {
             ),
             "_valueTime" => de::choice_prim_ext(
                 r,
-                "valueTime",
+                "_valueTime",
                 &mut self.value,
                 ContractTermOfferAnswerValue::Time,
                 |v| match v {
@@ -807,7 +829,7 @@ impl ContractTermOfferAnswer {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 ContractTermOfferAnswerValue::String,
                 |v| match v {
@@ -827,7 +849,7 @@ impl ContractTermOfferAnswer {
             ),
             "_valueUri" => de::choice_prim_ext(
                 r,
-                "valueUri",
+                "_valueUri",
                 &mut self.value,
                 ContractTermOfferAnswerValue::Uri,
                 |v| match v {
@@ -925,7 +947,7 @@ pub struct ContractTermAsset {
 
 impl JsonDecode for ContractTermAsset {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -948,18 +970,32 @@ impl ContractTermAsset {
             "usePeriod" => de::vec(r, "usePeriod", &mut self.use_period),
             "text" => de::prim(r, "text", &mut self.text),
             "_text" => de::prim_ext(r, "_text", &mut self.text),
-            "linkId" => de::prim_vec(r, "linkId", &mut self.link_id),
-            "_linkId" => de::prim_vec_ext(r, "_linkId", &mut self.link_id),
+            "linkId" => de::prim_vec(r, "linkId", 1, &mut self.link_id),
+            "_linkId" => de::prim_vec_ext(r, "_linkId", 1, &mut self.link_id),
             "answer" => de::vec(r, "answer", &mut self.answer),
             "securityLabelNumber" => {
-                de::prim_vec(r, "securityLabelNumber", &mut self.security_label_number)
+                de::prim_vec(r, "securityLabelNumber", 3, &mut self.security_label_number)
             }
-            "_securityLabelNumber" => {
-                de::prim_vec_ext(r, "_securityLabelNumber", &mut self.security_label_number)
-            }
+            "_securityLabelNumber" => de::prim_vec_ext(
+                r,
+                "_securityLabelNumber",
+                3,
+                &mut self.security_label_number,
+            ),
             "valuedItem" => de::vec(r, "valuedItem", &mut self.valued_item),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "linkId", &mut self.link_id)?;
+        de::aligned(
+            r,
+            object,
+            3,
+            "securityLabelNumber",
+            &mut self.security_label_number,
+        )?;
+        Ok(())
     }
 }
 
@@ -1095,7 +1131,7 @@ pub struct ContractTermAssetValuedItem {
 
 impl JsonDecode for ContractTermAssetValuedItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -1133,16 +1169,30 @@ impl ContractTermAssetValuedItem {
             "_paymentDate" => de::prim_ext(r, "_paymentDate", &mut self.payment_date),
             "responsible" => de::opt(r, "responsible", &mut self.responsible),
             "recipient" => de::opt(r, "recipient", &mut self.recipient),
-            "linkId" => de::prim_vec(r, "linkId", &mut self.link_id),
-            "_linkId" => de::prim_vec_ext(r, "_linkId", &mut self.link_id),
+            "linkId" => de::prim_vec(r, "linkId", 1, &mut self.link_id),
+            "_linkId" => de::prim_vec_ext(r, "_linkId", 1, &mut self.link_id),
             "securityLabelNumber" => {
-                de::prim_vec(r, "securityLabelNumber", &mut self.security_label_number)
+                de::prim_vec(r, "securityLabelNumber", 3, &mut self.security_label_number)
             }
-            "_securityLabelNumber" => {
-                de::prim_vec_ext(r, "_securityLabelNumber", &mut self.security_label_number)
-            }
+            "_securityLabelNumber" => de::prim_vec_ext(
+                r,
+                "_securityLabelNumber",
+                3,
+                &mut self.security_label_number,
+            ),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "linkId", &mut self.link_id)?;
+        de::aligned(
+            r,
+            object,
+            3,
+            "securityLabelNumber",
+            &mut self.security_label_number,
+        )?;
+        Ok(())
     }
 }
 
@@ -1237,7 +1287,7 @@ pub struct ContractTermAction {
 
 impl JsonDecode for ContractTermAction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -1252,12 +1302,12 @@ impl ContractTermAction {
             "type" => de::opt(r, "type", &mut self.type_),
             "subject" => de::vec(r, "subject", &mut self.subject),
             "intent" => de::opt(r, "intent", &mut self.intent),
-            "linkId" => de::prim_vec(r, "linkId", &mut self.link_id),
-            "_linkId" => de::prim_vec_ext(r, "_linkId", &mut self.link_id),
+            "linkId" => de::prim_vec(r, "linkId", 1, &mut self.link_id),
+            "_linkId" => de::prim_vec_ext(r, "_linkId", 1, &mut self.link_id),
             "status" => de::opt(r, "status", &mut self.status),
             "context" => de::opt(r, "context", &mut self.context),
-            "contextLinkId" => de::prim_vec(r, "contextLinkId", &mut self.context_link_id),
-            "_contextLinkId" => de::prim_vec_ext(r, "_contextLinkId", &mut self.context_link_id),
+            "contextLinkId" => de::prim_vec(r, "contextLinkId", 3, &mut self.context_link_id),
+            "_contextLinkId" => de::prim_vec_ext(r, "_contextLinkId", 3, &mut self.context_link_id),
             "occurrenceDateTime" => de::choice_prim(
                 r,
                 "occurrenceDateTime",
@@ -1270,7 +1320,7 @@ impl ContractTermAction {
             ),
             "_occurrenceDateTime" => de::choice_prim_ext(
                 r,
-                "occurrenceDateTime",
+                "_occurrenceDateTime",
                 &mut self.occurrence,
                 ContractTermActionOccurrence::DateTime,
                 |v| match v {
@@ -1291,32 +1341,54 @@ impl ContractTermAction {
                 ContractTermActionOccurrence::Timing,
             ),
             "requester" => de::vec(r, "requester", &mut self.requester),
-            "requesterLinkId" => de::prim_vec(r, "requesterLinkId", &mut self.requester_link_id),
+            "requesterLinkId" => de::prim_vec(r, "requesterLinkId", 5, &mut self.requester_link_id),
             "_requesterLinkId" => {
-                de::prim_vec_ext(r, "_requesterLinkId", &mut self.requester_link_id)
+                de::prim_vec_ext(r, "_requesterLinkId", 5, &mut self.requester_link_id)
             }
             "performerType" => de::vec(r, "performerType", &mut self.performer_type),
             "performerRole" => de::opt(r, "performerRole", &mut self.performer_role),
             "performer" => de::opt(r, "performer", &mut self.performer),
-            "performerLinkId" => de::prim_vec(r, "performerLinkId", &mut self.performer_link_id),
+            "performerLinkId" => de::prim_vec(r, "performerLinkId", 7, &mut self.performer_link_id),
             "_performerLinkId" => {
-                de::prim_vec_ext(r, "_performerLinkId", &mut self.performer_link_id)
+                de::prim_vec_ext(r, "_performerLinkId", 7, &mut self.performer_link_id)
             }
             "reasonCode" => de::vec(r, "reasonCode", &mut self.reason_code),
             "reasonReference" => de::vec(r, "reasonReference", &mut self.reason_reference),
-            "reason" => de::prim_vec(r, "reason", &mut self.reason),
-            "_reason" => de::prim_vec_ext(r, "_reason", &mut self.reason),
-            "reasonLinkId" => de::prim_vec(r, "reasonLinkId", &mut self.reason_link_id),
-            "_reasonLinkId" => de::prim_vec_ext(r, "_reasonLinkId", &mut self.reason_link_id),
+            "reason" => de::prim_vec(r, "reason", 9, &mut self.reason),
+            "_reason" => de::prim_vec_ext(r, "_reason", 9, &mut self.reason),
+            "reasonLinkId" => de::prim_vec(r, "reasonLinkId", 11, &mut self.reason_link_id),
+            "_reasonLinkId" => de::prim_vec_ext(r, "_reasonLinkId", 11, &mut self.reason_link_id),
             "note" => de::vec(r, "note", &mut self.note),
-            "securityLabelNumber" => {
-                de::prim_vec(r, "securityLabelNumber", &mut self.security_label_number)
-            }
-            "_securityLabelNumber" => {
-                de::prim_vec_ext(r, "_securityLabelNumber", &mut self.security_label_number)
-            }
+            "securityLabelNumber" => de::prim_vec(
+                r,
+                "securityLabelNumber",
+                13,
+                &mut self.security_label_number,
+            ),
+            "_securityLabelNumber" => de::prim_vec_ext(
+                r,
+                "_securityLabelNumber",
+                13,
+                &mut self.security_label_number,
+            ),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "linkId", &mut self.link_id)?;
+        de::aligned(r, object, 3, "contextLinkId", &mut self.context_link_id)?;
+        de::aligned(r, object, 5, "requesterLinkId", &mut self.requester_link_id)?;
+        de::aligned(r, object, 7, "performerLinkId", &mut self.performer_link_id)?;
+        de::aligned(r, object, 9, "reason", &mut self.reason)?;
+        de::aligned(r, object, 11, "reasonLinkId", &mut self.reason_link_id)?;
+        de::aligned(
+            r,
+            object,
+            13,
+            "securityLabelNumber",
+            &mut self.security_label_number,
+        )?;
+        Ok(())
     }
 }
 

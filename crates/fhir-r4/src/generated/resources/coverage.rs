@@ -71,7 +71,7 @@ pub struct Coverage {
 
 impl JsonDecode for Coverage {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

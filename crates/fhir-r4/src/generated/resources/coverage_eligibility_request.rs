@@ -65,7 +65,7 @@ pub struct CoverageEligibilityRequest {
 
 impl JsonDecode for CoverageEligibilityRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -87,8 +87,8 @@ impl CoverageEligibilityRequest {
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
             "priority" => de::opt(r, "priority", &mut self.priority),
-            "purpose" => de::prim_vec(r, "purpose", &mut self.purpose),
-            "_purpose" => de::prim_vec_ext(r, "_purpose", &mut self.purpose),
+            "purpose" => de::prim_vec(r, "purpose", 1, &mut self.purpose),
+            "_purpose" => de::prim_vec_ext(r, "_purpose", 1, &mut self.purpose),
             "patient" => de::opt(r, "patient", &mut self.patient),
             "servicedDate" => de::choice_prim(
                 r,
@@ -102,7 +102,7 @@ impl CoverageEligibilityRequest {
             ),
             "_servicedDate" => de::choice_prim_ext(
                 r,
-                "servicedDate",
+                "_servicedDate",
                 &mut self.serviced,
                 CoverageEligibilityRequestServiced::Date,
                 |v| match v {
@@ -127,6 +127,10 @@ impl CoverageEligibilityRequest {
             "item" => de::vec(r, "item", &mut self.item),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "purpose", &mut self.purpose)?;
+        Ok(())
     }
 }
 
@@ -323,7 +327,7 @@ pub struct CoverageEligibilityRequestItem {
 
 impl JsonDecode for CoverageEligibilityRequestItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -336,11 +340,13 @@ impl CoverageEligibilityRequestItem {
             "supportingInfoSequence" => de::prim_vec(
                 r,
                 "supportingInfoSequence",
+                1,
                 &mut self.supporting_info_sequence,
             ),
             "_supportingInfoSequence" => de::prim_vec_ext(
                 r,
                 "_supportingInfoSequence",
+                1,
                 &mut self.supporting_info_sequence,
             ),
             "category" => de::opt(r, "category", &mut self.category),
@@ -354,6 +360,16 @@ impl CoverageEligibilityRequestItem {
             "detail" => de::vec(r, "detail", &mut self.detail),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "supportingInfoSequence",
+            &mut self.supporting_info_sequence,
+        )?;
+        Ok(())
     }
 }
 

@@ -69,7 +69,7 @@ pub struct CoverageEligibilityResponse {
 
 impl JsonDecode for CoverageEligibilityResponse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -90,8 +90,8 @@ impl CoverageEligibilityResponse {
             "identifier" => de::vec(r, "identifier", &mut self.identifier),
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
-            "purpose" => de::prim_vec(r, "purpose", &mut self.purpose),
-            "_purpose" => de::prim_vec_ext(r, "_purpose", &mut self.purpose),
+            "purpose" => de::prim_vec(r, "purpose", 1, &mut self.purpose),
+            "_purpose" => de::prim_vec_ext(r, "_purpose", 1, &mut self.purpose),
             "patient" => de::opt(r, "patient", &mut self.patient),
             "servicedDate" => de::choice_prim(
                 r,
@@ -105,7 +105,7 @@ impl CoverageEligibilityResponse {
             ),
             "_servicedDate" => de::choice_prim_ext(
                 r,
-                "servicedDate",
+                "_servicedDate",
                 &mut self.serviced,
                 CoverageEligibilityResponseServiced::Date,
                 |v| match v {
@@ -135,6 +135,10 @@ impl CoverageEligibilityResponse {
             "error" => de::vec(r, "error", &mut self.error),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "purpose", &mut self.purpose)?;
+        Ok(())
     }
 }
 
@@ -406,7 +410,7 @@ impl CoverageEligibilityResponseInsuranceItemBenefit {
             ),
             "_allowedUnsignedInt" => de::choice_prim_ext(
                 r,
-                "allowedUnsignedInt",
+                "_allowedUnsignedInt",
                 &mut self.allowed,
                 CoverageEligibilityResponseInsuranceItemBenefitAllowed::UnsignedInt,
                 |v| match v {
@@ -428,7 +432,7 @@ impl CoverageEligibilityResponseInsuranceItemBenefit {
             ),
             "_allowedString" => de::choice_prim_ext(
                 r,
-                "allowedString",
+                "_allowedString",
                 &mut self.allowed,
                 CoverageEligibilityResponseInsuranceItemBenefitAllowed::String,
                 |v| match v {
@@ -454,7 +458,7 @@ impl CoverageEligibilityResponseInsuranceItemBenefit {
             ),
             "_usedUnsignedInt" => de::choice_prim_ext(
                 r,
-                "usedUnsignedInt",
+                "_usedUnsignedInt",
                 &mut self.used,
                 CoverageEligibilityResponseInsuranceItemBenefitUsed::UnsignedInt,
                 |v| match v {
@@ -474,7 +478,7 @@ impl CoverageEligibilityResponseInsuranceItemBenefit {
             ),
             "_usedString" => de::choice_prim_ext(
                 r,
-                "usedString",
+                "_usedString",
                 &mut self.used,
                 CoverageEligibilityResponseInsuranceItemBenefitUsed::String,
                 |v| match v {

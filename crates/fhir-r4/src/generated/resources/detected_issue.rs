@@ -61,7 +61,7 @@ pub struct DetectedIssue {
 
 impl JsonDecode for DetectedIssue {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -98,7 +98,7 @@ impl DetectedIssue {
             ),
             "_identifiedDateTime" => de::choice_prim_ext(
                 r,
-                "identifiedDateTime",
+                "_identifiedDateTime",
                 &mut self.identified,
                 DetectedIssueIdentified::DateTime,
                 |v| match v {

@@ -90,7 +90,7 @@ pub struct Device {
 
 impl JsonDecode for Device {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -82,7 +82,7 @@ pub struct DeviceDefinition {
 
 impl JsonDecode for DeviceDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -116,7 +116,7 @@ impl DeviceDefinition {
             ),
             "_manufacturerString" => de::choice_prim_ext(
                 r,
-                "manufacturerString",
+                "_manufacturerString",
                 &mut self.manufacturer,
                 DeviceDefinitionManufacturer::String,
                 |v| match v {
@@ -135,8 +135,8 @@ impl DeviceDefinition {
             "_modelNumber" => de::prim_ext(r, "_modelNumber", &mut self.model_number),
             "type" => de::opt(r, "type", &mut self.type_),
             "specialization" => de::vec(r, "specialization", &mut self.specialization),
-            "version" => de::prim_vec(r, "version", &mut self.version),
-            "_version" => de::prim_vec_ext(r, "_version", &mut self.version),
+            "version" => de::prim_vec(r, "version", 1, &mut self.version),
+            "_version" => de::prim_vec_ext(r, "_version", 1, &mut self.version),
             "safety" => de::vec(r, "safety", &mut self.safety),
             "shelfLifeStorage" => de::vec(r, "shelfLifeStorage", &mut self.shelf_life_storage),
             "physicalCharacteristics" => de::opt(
@@ -161,6 +161,10 @@ impl DeviceDefinition {
             "material" => de::vec(r, "material", &mut self.material),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "version", &mut self.version)?;
+        Ok(())
     }
 }
 

@@ -86,7 +86,7 @@ pub struct DeviceRequest {
 
 impl JsonDecode for DeviceRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -105,17 +105,21 @@ impl DeviceRequest {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "identifier" => de::vec(r, "identifier", &mut self.identifier),
-            "instantiatesCanonical" => {
-                de::prim_vec(r, "instantiatesCanonical", &mut self.instantiates_canonical)
-            }
+            "instantiatesCanonical" => de::prim_vec(
+                r,
+                "instantiatesCanonical",
+                1,
+                &mut self.instantiates_canonical,
+            ),
             "_instantiatesCanonical" => de::prim_vec_ext(
                 r,
                 "_instantiatesCanonical",
+                1,
                 &mut self.instantiates_canonical,
             ),
-            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", &mut self.instantiates_uri),
+            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", 3, &mut self.instantiates_uri),
             "_instantiatesUri" => {
-                de::prim_vec_ext(r, "_instantiatesUri", &mut self.instantiates_uri)
+                de::prim_vec_ext(r, "_instantiatesUri", 3, &mut self.instantiates_uri)
             }
             "basedOn" => de::vec(r, "basedOn", &mut self.based_on),
             "priorRequest" => de::vec(r, "priorRequest", &mut self.prior_request),
@@ -153,7 +157,7 @@ impl DeviceRequest {
             ),
             "_occurrenceDateTime" => de::choice_prim_ext(
                 r,
-                "occurrenceDateTime",
+                "_occurrenceDateTime",
                 &mut self.occurrence,
                 DeviceRequestOccurrence::DateTime,
                 |v| match v {
@@ -186,6 +190,17 @@ impl DeviceRequest {
             "relevantHistory" => de::vec(r, "relevantHistory", &mut self.relevant_history),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "instantiatesCanonical",
+            &mut self.instantiates_canonical,
+        )?;
+        de::aligned(r, object, 3, "instantiatesUri", &mut self.instantiates_uri)?;
+        Ok(())
     }
 }
 
@@ -306,7 +321,7 @@ impl DeviceRequestParameter {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 DeviceRequestParameterValue::Boolean,
                 |v| match v {

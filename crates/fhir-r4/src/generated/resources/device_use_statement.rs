@@ -63,7 +63,7 @@ pub struct DeviceUseStatement {
 
 impl JsonDecode for DeviceUseStatement {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -111,7 +111,7 @@ impl DeviceUseStatement {
             ),
             "_timingDateTime" => de::choice_prim_ext(
                 r,
-                "timingDateTime",
+                "_timingDateTime",
                 &mut self.timing,
                 DeviceUseStatementTiming::DateTime,
                 |v| match v {

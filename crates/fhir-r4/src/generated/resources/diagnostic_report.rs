@@ -73,7 +73,7 @@ pub struct DiagnosticReport {
 
 impl JsonDecode for DiagnosticReport {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -111,7 +111,7 @@ impl DiagnosticReport {
             ),
             "_effectiveDateTime" => de::choice_prim_ext(
                 r,
-                "effectiveDateTime",
+                "_effectiveDateTime",
                 &mut self.effective,
                 DiagnosticReportEffective::DateTime,
                 |v| match v {

@@ -59,7 +59,7 @@ pub struct DocumentManifest {
 
 impl JsonDecode for DocumentManifest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -104,7 +104,7 @@ pub struct EffectEvidenceSynthesis {
 
 impl JsonDecode for EffectEvidenceSynthesis {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -83,7 +83,7 @@ pub struct Encounter {
 
 impl JsonDecode for Encounter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -60,7 +60,7 @@ pub struct Endpoint {
 
 impl JsonDecode for Endpoint {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -90,16 +90,21 @@ impl Endpoint {
             "contact" => de::vec(r, "contact", &mut self.contact),
             "period" => de::opt(r, "period", &mut self.period),
             "payloadType" => de::vec(r, "payloadType", &mut self.payload_type),
-            "payloadMimeType" => de::prim_vec(r, "payloadMimeType", &mut self.payload_mime_type),
+            "payloadMimeType" => de::prim_vec(r, "payloadMimeType", 1, &mut self.payload_mime_type),
             "_payloadMimeType" => {
-                de::prim_vec_ext(r, "_payloadMimeType", &mut self.payload_mime_type)
+                de::prim_vec_ext(r, "_payloadMimeType", 1, &mut self.payload_mime_type)
             }
             "address" => de::prim(r, "address", &mut self.address),
             "_address" => de::prim_ext(r, "_address", &mut self.address),
-            "header" => de::prim_vec(r, "header", &mut self.header),
-            "_header" => de::prim_vec_ext(r, "_header", &mut self.header),
+            "header" => de::prim_vec(r, "header", 3, &mut self.header),
+            "_header" => de::prim_vec_ext(r, "_header", 3, &mut self.header),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "payloadMimeType", &mut self.payload_mime_type)?;
+        de::aligned(r, object, 3, "header", &mut self.header)?;
+        Ok(())
     }
 }
 

@@ -49,7 +49,7 @@ pub struct EnrollmentRequest {
 
 impl JsonDecode for EnrollmentRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -94,7 +94,7 @@ pub struct EventDefinition {
 
 impl JsonDecode for EventDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -94,7 +94,7 @@ pub struct Evidence {
 
 impl JsonDecode for Evidence {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

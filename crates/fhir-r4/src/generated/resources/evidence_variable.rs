@@ -93,7 +93,7 @@ pub struct EvidenceVariable {
 
 impl JsonDecode for EvidenceVariable {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -267,7 +267,7 @@ impl EvidenceVariableCharacteristic {
             ),
             "_definitionCanonical" => de::choice_prim_ext(
                 r,
-                "definitionCanonical",
+                "_definitionCanonical",
                 &mut self.definition,
                 EvidenceVariableCharacteristicDefinition::Canonical,
                 |v| match v {
@@ -314,7 +314,7 @@ impl EvidenceVariableCharacteristic {
             ),
             "_participantEffectiveDateTime" => de::choice_prim_ext(
                 r,
-                "participantEffectiveDateTime",
+                "_participantEffectiveDateTime",
                 &mut self.participant_effective,
                 EvidenceVariableCharacteristicParticipantEffective::DateTime,
                 |v| match v {

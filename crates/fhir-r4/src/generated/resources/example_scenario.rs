@@ -71,7 +71,7 @@ pub struct ExampleScenario {
 
 impl JsonDecode for ExampleScenario {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -114,10 +114,14 @@ impl ExampleScenario {
             "actor" => de::vec(r, "actor", &mut self.actor),
             "instance" => de::vec(r, "instance", &mut self.instance),
             "process" => de::vec(r, "process", &mut self.process),
-            "workflow" => de::prim_vec(r, "workflow", &mut self.workflow),
-            "_workflow" => de::prim_vec_ext(r, "_workflow", &mut self.workflow),
+            "workflow" => de::prim_vec(r, "workflow", 1, &mut self.workflow),
+            "_workflow" => de::prim_vec_ext(r, "_workflow", 1, &mut self.workflow),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "workflow", &mut self.workflow)?;
+        Ok(())
     }
 }
 

@@ -124,7 +124,7 @@ pub struct ExplanationOfBenefit {
 
 impl JsonDecode for ExplanationOfBenefit {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -177,8 +177,8 @@ impl ExplanationOfBenefit {
             "_outcome" => de::prim_ext(r, "_outcome", &mut self.outcome),
             "disposition" => de::prim(r, "disposition", &mut self.disposition),
             "_disposition" => de::prim_ext(r, "_disposition", &mut self.disposition),
-            "preAuthRef" => de::prim_vec(r, "preAuthRef", &mut self.pre_auth_ref),
-            "_preAuthRef" => de::prim_vec_ext(r, "_preAuthRef", &mut self.pre_auth_ref),
+            "preAuthRef" => de::prim_vec(r, "preAuthRef", 1, &mut self.pre_auth_ref),
+            "_preAuthRef" => de::prim_vec_ext(r, "_preAuthRef", 1, &mut self.pre_auth_ref),
             "preAuthRefPeriod" => de::vec(r, "preAuthRefPeriod", &mut self.pre_auth_ref_period),
             "careTeam" => de::vec(r, "careTeam", &mut self.care_team),
             "supportingInfo" => de::vec(r, "supportingInfo", &mut self.supporting_info),
@@ -200,6 +200,10 @@ impl ExplanationOfBenefit {
             "benefitBalance" => de::vec(r, "benefitBalance", &mut self.benefit_balance),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "preAuthRef", &mut self.pre_auth_ref)?;
+        Ok(())
     }
 }
 
@@ -489,7 +493,7 @@ impl ExplanationOfBenefitSupportingInfo {
             ),
             "_timingDate" => de::choice_prim_ext(
                 r,
-                "timingDate",
+                "_timingDate",
                 &mut self.timing,
                 ExplanationOfBenefitSupportingInfoTiming::Date,
                 |v| match v {
@@ -515,7 +519,7 @@ impl ExplanationOfBenefitSupportingInfo {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 ExplanationOfBenefitSupportingInfoValue::Boolean,
                 |v| match v {
@@ -535,7 +539,7 @@ impl ExplanationOfBenefitSupportingInfo {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 ExplanationOfBenefitSupportingInfoValue::String,
                 |v| match v {
@@ -766,7 +770,7 @@ pub struct ExplanationOfBenefitInsurance {
 
 impl JsonDecode for ExplanationOfBenefitInsurance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -779,10 +783,14 @@ impl ExplanationOfBenefitInsurance {
             "focal" => de::prim(r, "focal", &mut self.focal),
             "_focal" => de::prim_ext(r, "_focal", &mut self.focal),
             "coverage" => de::opt(r, "coverage", &mut self.coverage),
-            "preAuthRef" => de::prim_vec(r, "preAuthRef", &mut self.pre_auth_ref),
-            "_preAuthRef" => de::prim_vec_ext(r, "_preAuthRef", &mut self.pre_auth_ref),
+            "preAuthRef" => de::prim_vec(r, "preAuthRef", 1, &mut self.pre_auth_ref),
+            "_preAuthRef" => de::prim_vec_ext(r, "_preAuthRef", 1, &mut self.pre_auth_ref),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "preAuthRef", &mut self.pre_auth_ref)?;
+        Ok(())
     }
 }
 
@@ -932,7 +940,7 @@ pub struct ExplanationOfBenefitItem {
 
 impl JsonDecode for ExplanationOfBenefitItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -944,27 +952,29 @@ impl ExplanationOfBenefitItem {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "sequence" => de::prim(r, "sequence", &mut self.sequence),
             "_sequence" => de::prim_ext(r, "_sequence", &mut self.sequence),
-            "careTeamSequence" => de::prim_vec(r, "careTeamSequence", &mut self.care_team_sequence),
+            "careTeamSequence" => {
+                de::prim_vec(r, "careTeamSequence", 1, &mut self.care_team_sequence)
+            }
             "_careTeamSequence" => {
-                de::prim_vec_ext(r, "_careTeamSequence", &mut self.care_team_sequence)
+                de::prim_vec_ext(r, "_careTeamSequence", 1, &mut self.care_team_sequence)
             }
             "diagnosisSequence" => {
-                de::prim_vec(r, "diagnosisSequence", &mut self.diagnosis_sequence)
+                de::prim_vec(r, "diagnosisSequence", 3, &mut self.diagnosis_sequence)
             }
             "_diagnosisSequence" => {
-                de::prim_vec_ext(r, "_diagnosisSequence", &mut self.diagnosis_sequence)
+                de::prim_vec_ext(r, "_diagnosisSequence", 3, &mut self.diagnosis_sequence)
             }
             "procedureSequence" => {
-                de::prim_vec(r, "procedureSequence", &mut self.procedure_sequence)
+                de::prim_vec(r, "procedureSequence", 5, &mut self.procedure_sequence)
             }
             "_procedureSequence" => {
-                de::prim_vec_ext(r, "_procedureSequence", &mut self.procedure_sequence)
+                de::prim_vec_ext(r, "_procedureSequence", 5, &mut self.procedure_sequence)
             }
             "informationSequence" => {
-                de::prim_vec(r, "informationSequence", &mut self.information_sequence)
+                de::prim_vec(r, "informationSequence", 7, &mut self.information_sequence)
             }
             "_informationSequence" => {
-                de::prim_vec_ext(r, "_informationSequence", &mut self.information_sequence)
+                de::prim_vec_ext(r, "_informationSequence", 7, &mut self.information_sequence)
             }
             "revenue" => de::opt(r, "revenue", &mut self.revenue),
             "category" => de::opt(r, "category", &mut self.category),
@@ -983,7 +993,7 @@ impl ExplanationOfBenefitItem {
             ),
             "_servicedDate" => de::choice_prim_ext(
                 r,
-                "servicedDate",
+                "_servicedDate",
                 &mut self.serviced,
                 ExplanationOfBenefitItemServiced::Date,
                 |v| match v {
@@ -1024,12 +1034,44 @@ impl ExplanationOfBenefitItem {
             "bodySite" => de::opt(r, "bodySite", &mut self.body_site),
             "subSite" => de::vec(r, "subSite", &mut self.sub_site),
             "encounter" => de::vec(r, "encounter", &mut self.encounter),
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 9, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 9, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "detail" => de::vec(r, "detail", &mut self.detail),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "careTeamSequence",
+            &mut self.care_team_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            3,
+            "diagnosisSequence",
+            &mut self.diagnosis_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            5,
+            "procedureSequence",
+            &mut self.procedure_sequence,
+        )?;
+        de::aligned(
+            r,
+            object,
+            7,
+            "informationSequence",
+            &mut self.information_sequence,
+        )?;
+        de::aligned(r, object, 9, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 
@@ -1196,7 +1238,7 @@ pub struct ExplanationOfBenefitItemDetail {
 
 impl JsonDecode for ExplanationOfBenefitItemDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -1219,12 +1261,16 @@ impl ExplanationOfBenefitItemDetail {
             "_factor" => de::prim_ext(r, "_factor", &mut self.factor),
             "net" => de::opt(r, "net", &mut self.net),
             "udi" => de::vec(r, "udi", &mut self.udi),
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "subDetail" => de::vec(r, "subDetail", &mut self.sub_detail),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 
@@ -1296,7 +1342,7 @@ pub struct ExplanationOfBenefitItemDetailSubDetail {
 
 impl JsonDecode for ExplanationOfBenefitItemDetailSubDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -1319,11 +1365,15 @@ impl ExplanationOfBenefitItemDetailSubDetail {
             "_factor" => de::prim_ext(r, "_factor", &mut self.factor),
             "net" => de::opt(r, "net", &mut self.net),
             "udi" => de::vec(r, "udi", &mut self.udi),
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 
@@ -1404,7 +1454,7 @@ pub struct ExplanationOfBenefitAddItem {
 
 impl JsonDecode for ExplanationOfBenefitAddItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -1414,15 +1464,17 @@ impl ExplanationOfBenefitAddItem {
             "id" => de::opt(r, "id", &mut self.id),
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
-            "itemSequence" => de::prim_vec(r, "itemSequence", &mut self.item_sequence),
-            "_itemSequence" => de::prim_vec_ext(r, "_itemSequence", &mut self.item_sequence),
-            "detailSequence" => de::prim_vec(r, "detailSequence", &mut self.detail_sequence),
-            "_detailSequence" => de::prim_vec_ext(r, "_detailSequence", &mut self.detail_sequence),
+            "itemSequence" => de::prim_vec(r, "itemSequence", 1, &mut self.item_sequence),
+            "_itemSequence" => de::prim_vec_ext(r, "_itemSequence", 1, &mut self.item_sequence),
+            "detailSequence" => de::prim_vec(r, "detailSequence", 3, &mut self.detail_sequence),
+            "_detailSequence" => {
+                de::prim_vec_ext(r, "_detailSequence", 3, &mut self.detail_sequence)
+            }
             "subDetailSequence" => {
-                de::prim_vec(r, "subDetailSequence", &mut self.sub_detail_sequence)
+                de::prim_vec(r, "subDetailSequence", 5, &mut self.sub_detail_sequence)
             }
             "_subDetailSequence" => {
-                de::prim_vec_ext(r, "_subDetailSequence", &mut self.sub_detail_sequence)
+                de::prim_vec_ext(r, "_subDetailSequence", 5, &mut self.sub_detail_sequence)
             }
             "provider" => de::vec(r, "provider", &mut self.provider),
             "productOrService" => de::opt(r, "productOrService", &mut self.product_or_service),
@@ -1440,7 +1492,7 @@ impl ExplanationOfBenefitAddItem {
             ),
             "_servicedDate" => de::choice_prim_ext(
                 r,
-                "servicedDate",
+                "_servicedDate",
                 &mut self.serviced,
                 ExplanationOfBenefitAddItemServiced::Date,
                 |v| match v {
@@ -1479,12 +1531,25 @@ impl ExplanationOfBenefitAddItem {
             "net" => de::opt(r, "net", &mut self.net),
             "bodySite" => de::opt(r, "bodySite", &mut self.body_site),
             "subSite" => de::vec(r, "subSite", &mut self.sub_site),
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 7, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 7, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "detail" => de::vec(r, "detail", &mut self.detail),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "itemSequence", &mut self.item_sequence)?;
+        de::aligned(r, object, 3, "detailSequence", &mut self.detail_sequence)?;
+        de::aligned(
+            r,
+            object,
+            5,
+            "subDetailSequence",
+            &mut self.sub_detail_sequence,
+        )?;
+        de::aligned(r, object, 7, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 
@@ -1566,7 +1631,7 @@ pub struct ExplanationOfBenefitAddItemDetail {
 
 impl JsonDecode for ExplanationOfBenefitAddItemDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -1583,12 +1648,16 @@ impl ExplanationOfBenefitAddItemDetail {
             "factor" => de::prim(r, "factor", &mut self.factor),
             "_factor" => de::prim_ext(r, "_factor", &mut self.factor),
             "net" => de::opt(r, "net", &mut self.net),
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "subDetail" => de::vec(r, "subDetail", &mut self.sub_detail),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 
@@ -1645,7 +1714,7 @@ pub struct ExplanationOfBenefitAddItemDetailSubDetail {
 
 impl JsonDecode for ExplanationOfBenefitAddItemDetailSubDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -1662,11 +1731,15 @@ impl ExplanationOfBenefitAddItemDetailSubDetail {
             "factor" => de::prim(r, "factor", &mut self.factor),
             "_factor" => de::prim_ext(r, "_factor", &mut self.factor),
             "net" => de::opt(r, "net", &mut self.net),
-            "noteNumber" => de::prim_vec(r, "noteNumber", &mut self.note_number),
-            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", &mut self.note_number),
+            "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
+            "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "noteNumber", &mut self.note_number)?;
+        Ok(())
     }
 }
 
@@ -1994,7 +2067,7 @@ impl ExplanationOfBenefitBenefitBalanceFinancial {
             ),
             "_allowedUnsignedInt" => de::choice_prim_ext(
                 r,
-                "allowedUnsignedInt",
+                "_allowedUnsignedInt",
                 &mut self.allowed,
                 ExplanationOfBenefitBenefitBalanceFinancialAllowed::UnsignedInt,
                 |v| match v {
@@ -2014,7 +2087,7 @@ impl ExplanationOfBenefitBenefitBalanceFinancial {
             ),
             "_allowedString" => de::choice_prim_ext(
                 r,
-                "allowedString",
+                "_allowedString",
                 &mut self.allowed,
                 ExplanationOfBenefitBenefitBalanceFinancialAllowed::String,
                 |v| match v {
@@ -2040,7 +2113,7 @@ impl ExplanationOfBenefitBenefitBalanceFinancial {
             ),
             "_usedUnsignedInt" => de::choice_prim_ext(
                 r,
-                "usedUnsignedInt",
+                "_usedUnsignedInt",
                 &mut self.used,
                 ExplanationOfBenefitBenefitBalanceFinancialUsed::UnsignedInt,
                 |v| match v {

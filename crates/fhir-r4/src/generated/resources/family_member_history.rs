@@ -74,7 +74,7 @@ pub struct FamilyMemberHistory {
 
 impl JsonDecode for FamilyMemberHistory {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -93,17 +93,21 @@ impl FamilyMemberHistory {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "identifier" => de::vec(r, "identifier", &mut self.identifier),
-            "instantiatesCanonical" => {
-                de::prim_vec(r, "instantiatesCanonical", &mut self.instantiates_canonical)
-            }
+            "instantiatesCanonical" => de::prim_vec(
+                r,
+                "instantiatesCanonical",
+                1,
+                &mut self.instantiates_canonical,
+            ),
             "_instantiatesCanonical" => de::prim_vec_ext(
                 r,
                 "_instantiatesCanonical",
+                1,
                 &mut self.instantiates_canonical,
             ),
-            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", &mut self.instantiates_uri),
+            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", 3, &mut self.instantiates_uri),
             "_instantiatesUri" => {
-                de::prim_vec_ext(r, "_instantiatesUri", &mut self.instantiates_uri)
+                de::prim_vec_ext(r, "_instantiatesUri", 3, &mut self.instantiates_uri)
             }
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
@@ -133,7 +137,7 @@ impl FamilyMemberHistory {
             ),
             "_bornDate" => de::choice_prim_ext(
                 r,
-                "bornDate",
+                "_bornDate",
                 &mut self.born,
                 FamilyMemberHistoryBorn::Date,
                 |v| match v {
@@ -153,7 +157,7 @@ impl FamilyMemberHistory {
             ),
             "_bornString" => de::choice_prim_ext(
                 r,
-                "bornString",
+                "_bornString",
                 &mut self.born,
                 FamilyMemberHistoryBorn::String,
                 |v| match v {
@@ -175,7 +179,7 @@ impl FamilyMemberHistory {
             ),
             "_ageString" => de::choice_prim_ext(
                 r,
-                "ageString",
+                "_ageString",
                 &mut self.age,
                 FamilyMemberHistoryAge::String,
                 |v| match v {
@@ -197,7 +201,7 @@ impl FamilyMemberHistory {
             ),
             "_deceasedBoolean" => de::choice_prim_ext(
                 r,
-                "deceasedBoolean",
+                "_deceasedBoolean",
                 &mut self.deceased,
                 FamilyMemberHistoryDeceased::Boolean,
                 |v| match v {
@@ -229,7 +233,7 @@ impl FamilyMemberHistory {
             ),
             "_deceasedDate" => de::choice_prim_ext(
                 r,
-                "deceasedDate",
+                "_deceasedDate",
                 &mut self.deceased,
                 FamilyMemberHistoryDeceased::Date,
                 |v| match v {
@@ -249,7 +253,7 @@ impl FamilyMemberHistory {
             ),
             "_deceasedString" => de::choice_prim_ext(
                 r,
-                "deceasedString",
+                "_deceasedString",
                 &mut self.deceased,
                 FamilyMemberHistoryDeceased::String,
                 |v| match v {
@@ -263,6 +267,17 @@ impl FamilyMemberHistory {
             "condition" => de::vec(r, "condition", &mut self.condition),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "instantiatesCanonical",
+            &mut self.instantiates_canonical,
+        )?;
+        de::aligned(r, object, 3, "instantiatesUri", &mut self.instantiates_uri)?;
+        Ok(())
     }
 }
 
@@ -392,7 +407,7 @@ impl FamilyMemberHistoryCondition {
             ),
             "_onsetString" => de::choice_prim_ext(
                 r,
-                "onsetString",
+                "_onsetString",
                 &mut self.onset,
                 FamilyMemberHistoryConditionOnset::String,
                 |v| match v {

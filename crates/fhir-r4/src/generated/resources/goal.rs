@@ -70,7 +70,7 @@ pub struct Goal {
 
 impl JsonDecode for Goal {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -110,7 +110,7 @@ impl Goal {
             }
             "_startDate" => de::choice_prim_ext(
                 r,
-                "startDate",
+                "_startDate",
                 &mut self.start,
                 GoalStart::Date,
                 |v| match v {
@@ -240,7 +240,7 @@ impl GoalTarget {
             ),
             "_detailString" => de::choice_prim_ext(
                 r,
-                "detailString",
+                "_detailString",
                 &mut self.detail,
                 GoalTargetDetail::String,
                 |v| match v {
@@ -260,7 +260,7 @@ impl GoalTarget {
             ),
             "_detailBoolean" => de::choice_prim_ext(
                 r,
-                "detailBoolean",
+                "_detailBoolean",
                 &mut self.detail,
                 GoalTargetDetail::Boolean,
                 |v| match v {
@@ -280,7 +280,7 @@ impl GoalTarget {
             ),
             "_detailInteger" => de::choice_prim_ext(
                 r,
-                "detailInteger",
+                "_detailInteger",
                 &mut self.detail,
                 GoalTargetDetail::Integer,
                 |v| match v {
@@ -305,7 +305,7 @@ impl GoalTarget {
             }
             "_dueDate" => de::choice_prim_ext(
                 r,
-                "dueDate",
+                "_dueDate",
                 &mut self.due,
                 GoalTargetDue::Date,
                 |v| match v {

@@ -57,7 +57,7 @@ pub struct Group {
 
 impl JsonDecode for Group {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -176,7 +176,7 @@ impl GroupCharacteristic {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 GroupCharacteristicValue::Boolean,
                 |v| match v {

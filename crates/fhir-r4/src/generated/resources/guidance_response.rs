@@ -67,7 +67,7 @@ pub struct GuidanceResponse {
 
 impl JsonDecode for GuidanceResponse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -99,7 +99,7 @@ impl GuidanceResponse {
             ),
             "_moduleUri" => de::choice_prim_ext(
                 r,
-                "moduleUri",
+                "_moduleUri",
                 &mut self.module,
                 GuidanceResponseModule::Uri,
                 |v| match v {
@@ -119,7 +119,7 @@ impl GuidanceResponse {
             ),
             "_moduleCanonical" => de::choice_prim_ext(
                 r,
-                "moduleCanonical",
+                "_moduleCanonical",
                 &mut self.module,
                 GuidanceResponseModule::Canonical,
                 |v| match v {

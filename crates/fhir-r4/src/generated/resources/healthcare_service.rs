@@ -86,7 +86,7 @@ pub struct HealthcareService {
 
 impl JsonDecode for HealthcareService {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -281,7 +281,7 @@ pub struct HealthcareServiceAvailableTime {
 
 impl JsonDecode for HealthcareServiceAvailableTime {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -291,8 +291,8 @@ impl HealthcareServiceAvailableTime {
             "id" => de::opt(r, "id", &mut self.id),
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
-            "daysOfWeek" => de::prim_vec(r, "daysOfWeek", &mut self.days_of_week),
-            "_daysOfWeek" => de::prim_vec_ext(r, "_daysOfWeek", &mut self.days_of_week),
+            "daysOfWeek" => de::prim_vec(r, "daysOfWeek", 1, &mut self.days_of_week),
+            "_daysOfWeek" => de::prim_vec_ext(r, "_daysOfWeek", 1, &mut self.days_of_week),
             "allDay" => de::prim(r, "allDay", &mut self.all_day),
             "_allDay" => de::prim_ext(r, "_allDay", &mut self.all_day),
             "availableStartTime" => {
@@ -307,6 +307,10 @@ impl HealthcareServiceAvailableTime {
             }
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "daysOfWeek", &mut self.days_of_week)?;
+        Ok(())
     }
 }
 

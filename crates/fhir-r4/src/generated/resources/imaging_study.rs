@@ -77,7 +77,7 @@ pub struct ImagingStudy {
 
 impl JsonDecode for ImagingStudy {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

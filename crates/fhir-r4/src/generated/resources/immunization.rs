@@ -93,7 +93,7 @@ pub struct Immunization {
 
 impl JsonDecode for Immunization {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -130,7 +130,7 @@ impl Immunization {
             ),
             "_occurrenceDateTime" => de::choice_prim_ext(
                 r,
-                "occurrenceDateTime",
+                "_occurrenceDateTime",
                 &mut self.occurrence,
                 ImmunizationOccurrence::DateTime,
                 |v| match v {
@@ -150,7 +150,7 @@ impl Immunization {
             ),
             "_occurrenceString" => de::choice_prim_ext(
                 r,
-                "occurrenceString",
+                "_occurrenceString",
                 &mut self.occurrence,
                 ImmunizationOccurrence::String,
                 |v| match v {
@@ -477,7 +477,7 @@ impl ImmunizationProtocolApplied {
             ),
             "_doseNumberPositiveInt" => de::choice_prim_ext(
                 r,
-                "doseNumberPositiveInt",
+                "_doseNumberPositiveInt",
                 &mut self.dose_number,
                 ImmunizationProtocolAppliedDoseNumber::PositiveInt,
                 |v| match v {
@@ -497,7 +497,7 @@ impl ImmunizationProtocolApplied {
             ),
             "_doseNumberString" => de::choice_prim_ext(
                 r,
-                "doseNumberString",
+                "_doseNumberString",
                 &mut self.dose_number,
                 ImmunizationProtocolAppliedDoseNumber::String,
                 |v| match v {
@@ -517,7 +517,7 @@ impl ImmunizationProtocolApplied {
             ),
             "_seriesDosesPositiveInt" => de::choice_prim_ext(
                 r,
-                "seriesDosesPositiveInt",
+                "_seriesDosesPositiveInt",
                 &mut self.series_doses,
                 ImmunizationProtocolAppliedSeriesDoses::PositiveInt,
                 |v| match v {
@@ -537,7 +537,7 @@ impl ImmunizationProtocolApplied {
             ),
             "_seriesDosesString" => de::choice_prim_ext(
                 r,
-                "seriesDosesString",
+                "_seriesDosesString",
                 &mut self.series_doses,
                 ImmunizationProtocolAppliedSeriesDoses::String,
                 |v| match v {

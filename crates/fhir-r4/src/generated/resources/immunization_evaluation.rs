@@ -61,7 +61,7 @@ pub struct ImmunizationEvaluation {
 
 impl JsonDecode for ImmunizationEvaluation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -106,7 +106,7 @@ impl ImmunizationEvaluation {
             ),
             "_doseNumberPositiveInt" => de::choice_prim_ext(
                 r,
-                "doseNumberPositiveInt",
+                "_doseNumberPositiveInt",
                 &mut self.dose_number,
                 ImmunizationEvaluationDoseNumber::PositiveInt,
                 |v| match v {
@@ -126,7 +126,7 @@ impl ImmunizationEvaluation {
             ),
             "_doseNumberString" => de::choice_prim_ext(
                 r,
-                "doseNumberString",
+                "_doseNumberString",
                 &mut self.dose_number,
                 ImmunizationEvaluationDoseNumber::String,
                 |v| match v {
@@ -146,7 +146,7 @@ impl ImmunizationEvaluation {
             ),
             "_seriesDosesPositiveInt" => de::choice_prim_ext(
                 r,
-                "seriesDosesPositiveInt",
+                "_seriesDosesPositiveInt",
                 &mut self.series_doses,
                 ImmunizationEvaluationSeriesDoses::PositiveInt,
                 |v| match v {
@@ -166,7 +166,7 @@ impl ImmunizationEvaluation {
             ),
             "_seriesDosesString" => de::choice_prim_ext(
                 r,
-                "seriesDosesString",
+                "_seriesDosesString",
                 &mut self.series_doses,
                 ImmunizationEvaluationSeriesDoses::String,
                 |v| match v {

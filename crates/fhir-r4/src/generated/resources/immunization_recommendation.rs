@@ -44,7 +44,7 @@ pub struct ImmunizationRecommendation {
 
 impl JsonDecode for ImmunizationRecommendation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -172,7 +172,7 @@ impl ImmunizationRecommendationRecommendation {
             ),
             "_doseNumberPositiveInt" => de::choice_prim_ext(
                 r,
-                "doseNumberPositiveInt",
+                "_doseNumberPositiveInt",
                 &mut self.dose_number,
                 ImmunizationRecommendationRecommendationDoseNumber::PositiveInt,
                 |v| match v {
@@ -192,7 +192,7 @@ impl ImmunizationRecommendationRecommendation {
             ),
             "_doseNumberString" => de::choice_prim_ext(
                 r,
-                "doseNumberString",
+                "_doseNumberString",
                 &mut self.dose_number,
                 ImmunizationRecommendationRecommendationDoseNumber::String,
                 |v| match v {
@@ -212,7 +212,7 @@ impl ImmunizationRecommendationRecommendation {
             ),
             "_seriesDosesPositiveInt" => de::choice_prim_ext(
                 r,
-                "seriesDosesPositiveInt",
+                "_seriesDosesPositiveInt",
                 &mut self.series_doses,
                 ImmunizationRecommendationRecommendationSeriesDoses::PositiveInt,
                 |v| match v {
@@ -232,7 +232,7 @@ impl ImmunizationRecommendationRecommendation {
             ),
             "_seriesDosesString" => de::choice_prim_ext(
                 r,
-                "seriesDosesString",
+                "_seriesDosesString",
                 &mut self.series_doses,
                 ImmunizationRecommendationRecommendationSeriesDoses::String,
                 |v| match v {

@@ -80,7 +80,7 @@ pub struct ImplementationGuide {
 
 impl JsonDecode for ImplementationGuide {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -125,14 +125,18 @@ impl ImplementationGuide {
             "_packageId" => de::prim_ext(r, "_packageId", &mut self.package_id),
             "license" => de::prim(r, "license", &mut self.license),
             "_license" => de::prim_ext(r, "_license", &mut self.license),
-            "fhirVersion" => de::prim_vec(r, "fhirVersion", &mut self.fhir_version),
-            "_fhirVersion" => de::prim_vec_ext(r, "_fhirVersion", &mut self.fhir_version),
+            "fhirVersion" => de::prim_vec(r, "fhirVersion", 1, &mut self.fhir_version),
+            "_fhirVersion" => de::prim_vec_ext(r, "_fhirVersion", 1, &mut self.fhir_version),
             "dependsOn" => de::vec(r, "dependsOn", &mut self.depends_on),
             "global" => de::vec(r, "global", &mut self.global),
             "definition" => de::opt(r, "definition", &mut self.definition),
             "manifest" => de::opt(r, "manifest", &mut self.manifest),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "fhirVersion", &mut self.fhir_version)?;
+        Ok(())
     }
 }
 
@@ -429,7 +433,7 @@ pub struct ImplementationGuideDefinitionResource {
 
 impl JsonDecode for ImplementationGuideDefinitionResource {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -440,8 +444,8 @@ impl ImplementationGuideDefinitionResource {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "reference" => de::opt(r, "reference", &mut self.reference),
-            "fhirVersion" => de::prim_vec(r, "fhirVersion", &mut self.fhir_version),
-            "_fhirVersion" => de::prim_vec_ext(r, "_fhirVersion", &mut self.fhir_version),
+            "fhirVersion" => de::prim_vec(r, "fhirVersion", 1, &mut self.fhir_version),
+            "_fhirVersion" => de::prim_vec_ext(r, "_fhirVersion", 1, &mut self.fhir_version),
             "name" => de::prim(r, "name", &mut self.name),
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "description" => de::prim(r, "description", &mut self.description),
@@ -458,7 +462,7 @@ impl ImplementationGuideDefinitionResource {
             ),
             "_exampleBoolean" => de::choice_prim_ext(
                 r,
-                "exampleBoolean",
+                "_exampleBoolean",
                 &mut self.example,
                 ImplementationGuideDefinitionResourceExample::Boolean,
                 |v| match v {
@@ -478,7 +482,7 @@ impl ImplementationGuideDefinitionResource {
             ),
             "_exampleCanonical" => de::choice_prim_ext(
                 r,
-                "exampleCanonical",
+                "_exampleCanonical",
                 &mut self.example,
                 ImplementationGuideDefinitionResourceExample::Canonical,
                 |v| match v {
@@ -490,6 +494,10 @@ impl ImplementationGuideDefinitionResource {
             "_groupingId" => de::prim_ext(r, "_groupingId", &mut self.grouping_id),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "fhirVersion", &mut self.fhir_version)?;
+        Ok(())
     }
 }
 
@@ -559,7 +567,7 @@ impl ImplementationGuideDefinitionPage {
             ),
             "_nameUrl" => de::choice_prim_ext(
                 r,
-                "nameUrl",
+                "_nameUrl",
                 &mut self.name,
                 ImplementationGuideDefinitionPageName::Url,
                 |v| match v {
@@ -738,7 +746,7 @@ pub struct ImplementationGuideManifest {
 
 impl JsonDecode for ImplementationGuideManifest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -752,12 +760,17 @@ impl ImplementationGuideManifest {
             "_rendering" => de::prim_ext(r, "_rendering", &mut self.rendering),
             "resource" => de::vec(r, "resource", &mut self.resource),
             "page" => de::vec(r, "page", &mut self.page),
-            "image" => de::prim_vec(r, "image", &mut self.image),
-            "_image" => de::prim_vec_ext(r, "_image", &mut self.image),
-            "other" => de::prim_vec(r, "other", &mut self.other),
-            "_other" => de::prim_vec_ext(r, "_other", &mut self.other),
+            "image" => de::prim_vec(r, "image", 1, &mut self.image),
+            "_image" => de::prim_vec_ext(r, "_image", 1, &mut self.image),
+            "other" => de::prim_vec(r, "other", 3, &mut self.other),
+            "_other" => de::prim_vec_ext(r, "_other", 3, &mut self.other),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "image", &mut self.image)?;
+        de::aligned(r, object, 3, "other", &mut self.other)?;
+        Ok(())
     }
 }
 
@@ -823,7 +836,7 @@ impl ImplementationGuideManifestResource {
             ),
             "_exampleBoolean" => de::choice_prim_ext(
                 r,
-                "exampleBoolean",
+                "_exampleBoolean",
                 &mut self.example,
                 ImplementationGuideManifestResourceExample::Boolean,
                 |v| match v {
@@ -843,7 +856,7 @@ impl ImplementationGuideManifestResource {
             ),
             "_exampleCanonical" => de::choice_prim_ext(
                 r,
-                "exampleCanonical",
+                "_exampleCanonical",
                 &mut self.example,
                 ImplementationGuideManifestResourceExample::Canonical,
                 |v| match v {
@@ -897,7 +910,7 @@ pub struct ImplementationGuideManifestPage {
 
 impl JsonDecode for ImplementationGuideManifestPage {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -911,10 +924,14 @@ impl ImplementationGuideManifestPage {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "title" => de::prim(r, "title", &mut self.title),
             "_title" => de::prim_ext(r, "_title", &mut self.title),
-            "anchor" => de::prim_vec(r, "anchor", &mut self.anchor),
-            "_anchor" => de::prim_vec_ext(r, "_anchor", &mut self.anchor),
+            "anchor" => de::prim_vec(r, "anchor", 1, &mut self.anchor),
+            "_anchor" => de::prim_vec_ext(r, "_anchor", 1, &mut self.anchor),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "anchor", &mut self.anchor)?;
+        Ok(())
     }
 }
 

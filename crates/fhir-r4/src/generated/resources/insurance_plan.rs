@@ -66,7 +66,7 @@ pub struct InsurancePlan {
 
 impl JsonDecode for InsurancePlan {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -90,8 +90,8 @@ impl InsurancePlan {
             "type" => de::vec(r, "type", &mut self.type_),
             "name" => de::prim(r, "name", &mut self.name),
             "_name" => de::prim_ext(r, "_name", &mut self.name),
-            "alias" => de::prim_vec(r, "alias", &mut self.alias),
-            "_alias" => de::prim_vec_ext(r, "_alias", &mut self.alias),
+            "alias" => de::prim_vec(r, "alias", 1, &mut self.alias),
+            "_alias" => de::prim_vec_ext(r, "_alias", 1, &mut self.alias),
             "period" => de::opt(r, "period", &mut self.period),
             "ownedBy" => de::opt(r, "ownedBy", &mut self.owned_by),
             "administeredBy" => de::opt(r, "administeredBy", &mut self.administered_by),
@@ -103,6 +103,10 @@ impl InsurancePlan {
             "plan" => de::vec(r, "plan", &mut self.plan),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "alias", &mut self.alias)?;
+        Ok(())
     }
 }
 

@@ -41,7 +41,7 @@ pub struct Linkage {
 
 impl JsonDecode for Linkage {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

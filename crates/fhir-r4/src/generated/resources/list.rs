@@ -63,7 +63,7 @@ pub struct List {
 
 impl JsonDecode for List {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

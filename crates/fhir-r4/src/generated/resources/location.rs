@@ -72,7 +72,7 @@ pub struct Location {
 
 impl JsonDecode for Location {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -96,8 +96,8 @@ impl Location {
             "operationalStatus" => de::opt(r, "operationalStatus", &mut self.operational_status),
             "name" => de::prim(r, "name", &mut self.name),
             "_name" => de::prim_ext(r, "_name", &mut self.name),
-            "alias" => de::prim_vec(r, "alias", &mut self.alias),
-            "_alias" => de::prim_vec_ext(r, "_alias", &mut self.alias),
+            "alias" => de::prim_vec(r, "alias", 1, &mut self.alias),
+            "_alias" => de::prim_vec_ext(r, "_alias", 1, &mut self.alias),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "mode" => de::prim(r, "mode", &mut self.mode),
@@ -125,6 +125,10 @@ impl Location {
             "endpoint" => de::vec(r, "endpoint", &mut self.endpoint),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "alias", &mut self.alias)?;
+        Ok(())
     }
 }
 
@@ -250,7 +254,7 @@ pub struct LocationHoursOfOperation {
 
 impl JsonDecode for LocationHoursOfOperation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -260,8 +264,8 @@ impl LocationHoursOfOperation {
             "id" => de::opt(r, "id", &mut self.id),
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
-            "daysOfWeek" => de::prim_vec(r, "daysOfWeek", &mut self.days_of_week),
-            "_daysOfWeek" => de::prim_vec_ext(r, "_daysOfWeek", &mut self.days_of_week),
+            "daysOfWeek" => de::prim_vec(r, "daysOfWeek", 1, &mut self.days_of_week),
+            "_daysOfWeek" => de::prim_vec_ext(r, "_daysOfWeek", 1, &mut self.days_of_week),
             "allDay" => de::prim(r, "allDay", &mut self.all_day),
             "_allDay" => de::prim_ext(r, "_allDay", &mut self.all_day),
             "openingTime" => de::prim(r, "openingTime", &mut self.opening_time),
@@ -270,6 +274,10 @@ impl LocationHoursOfOperation {
             "_closingTime" => de::prim_ext(r, "_closingTime", &mut self.closing_time),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "daysOfWeek", &mut self.days_of_week)?;
+        Ok(())
     }
 }
 

@@ -120,7 +120,7 @@ pub struct Measure {
 
 impl JsonDecode for Measure {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -191,8 +191,8 @@ impl Measure {
             "reviewer" => de::vec(r, "reviewer", &mut self.reviewer),
             "endorser" => de::vec(r, "endorser", &mut self.endorser),
             "relatedArtifact" => de::vec(r, "relatedArtifact", &mut self.related_artifact),
-            "library" => de::prim_vec(r, "library", &mut self.library),
-            "_library" => de::prim_vec_ext(r, "_library", &mut self.library),
+            "library" => de::prim_vec(r, "library", 1, &mut self.library),
+            "_library" => de::prim_vec_ext(r, "_library", 1, &mut self.library),
             "disclaimer" => de::prim(r, "disclaimer", &mut self.disclaimer),
             "_disclaimer" => de::prim_ext(r, "_disclaimer", &mut self.disclaimer),
             "scoring" => de::opt(r, "scoring", &mut self.scoring),
@@ -217,14 +217,19 @@ impl Measure {
             "improvementNotation" => {
                 de::opt(r, "improvementNotation", &mut self.improvement_notation)
             }
-            "definition" => de::prim_vec(r, "definition", &mut self.definition),
-            "_definition" => de::prim_vec_ext(r, "_definition", &mut self.definition),
+            "definition" => de::prim_vec(r, "definition", 3, &mut self.definition),
+            "_definition" => de::prim_vec_ext(r, "_definition", 3, &mut self.definition),
             "guidance" => de::prim(r, "guidance", &mut self.guidance),
             "_guidance" => de::prim_ext(r, "_guidance", &mut self.guidance),
             "group" => de::vec(r, "group", &mut self.group),
             "supplementalData" => de::vec(r, "supplementalData", &mut self.supplemental_data),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "library", &mut self.library)?;
+        de::aligned(r, object, 3, "definition", &mut self.definition)?;
+        Ok(())
     }
 }
 

@@ -82,7 +82,7 @@ pub struct Media {
 
 impl JsonDecode for Media {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -122,7 +122,7 @@ impl Media {
             ),
             "_createdDateTime" => de::choice_prim_ext(
                 r,
-                "createdDateTime",
+                "_createdDateTime",
                 &mut self.created,
                 MediaCreated::DateTime,
                 |v| match v {

@@ -51,7 +51,7 @@ pub struct Medication {
 
 impl JsonDecode for Medication {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

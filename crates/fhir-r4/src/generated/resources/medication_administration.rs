@@ -76,7 +76,7 @@ pub struct MedicationAdministration {
 
 impl JsonDecode for MedicationAdministration {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -95,8 +95,8 @@ impl MedicationAdministration {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "identifier" => de::vec(r, "identifier", &mut self.identifier),
-            "instantiates" => de::prim_vec(r, "instantiates", &mut self.instantiates),
-            "_instantiates" => de::prim_vec_ext(r, "_instantiates", &mut self.instantiates),
+            "instantiates" => de::prim_vec(r, "instantiates", 1, &mut self.instantiates),
+            "_instantiates" => de::prim_vec_ext(r, "_instantiates", 1, &mut self.instantiates),
             "partOf" => de::vec(r, "partOf", &mut self.part_of),
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
@@ -131,7 +131,7 @@ impl MedicationAdministration {
             ),
             "_effectiveDateTime" => de::choice_prim_ext(
                 r,
-                "effectiveDateTime",
+                "_effectiveDateTime",
                 &mut self.effective,
                 MedicationAdministrationEffective::DateTime,
                 |v| match v {
@@ -155,6 +155,10 @@ impl MedicationAdministration {
             "eventHistory" => de::vec(r, "eventHistory", &mut self.event_history),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "instantiates", &mut self.instantiates)?;
+        Ok(())
     }
 }
 

@@ -86,7 +86,7 @@ pub struct MedicationDispense {
 
 impl JsonDecode for MedicationDispense {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -82,7 +82,7 @@ pub struct MedicationKnowledge {
 
 impl JsonDecode for MedicationKnowledge {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -106,8 +106,8 @@ impl MedicationKnowledge {
             "manufacturer" => de::opt(r, "manufacturer", &mut self.manufacturer),
             "doseForm" => de::opt(r, "doseForm", &mut self.dose_form),
             "amount" => de::opt(r, "amount", &mut self.amount),
-            "synonym" => de::prim_vec(r, "synonym", &mut self.synonym),
-            "_synonym" => de::prim_vec_ext(r, "_synonym", &mut self.synonym),
+            "synonym" => de::prim_vec(r, "synonym", 1, &mut self.synonym),
+            "_synonym" => de::prim_vec_ext(r, "_synonym", 1, &mut self.synonym),
             "relatedMedicationKnowledge" => de::vec(
                 r,
                 "relatedMedicationKnowledge",
@@ -149,6 +149,10 @@ impl MedicationKnowledge {
             "kinetics" => de::vec(r, "kinetics", &mut self.kinetics),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "synonym", &mut self.synonym)?;
+        Ok(())
     }
 }
 
@@ -629,7 +633,7 @@ pub struct MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
 
 impl JsonDecode for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -657,10 +661,14 @@ impl MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
                     MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic::Quantity,
                 )
             }
-            "value" => de::prim_vec(r, "value", &mut self.value),
-            "_value" => de::prim_vec_ext(r, "_value", &mut self.value),
+            "value" => de::prim_vec(r, "value", 1, &mut self.value),
+            "_value" => de::prim_vec_ext(r, "_value", 1, &mut self.value),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "value", &mut self.value)?;
+        Ok(())
     }
 }
 
@@ -831,7 +839,7 @@ impl MedicationKnowledgeDrugCharacteristic {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 MedicationKnowledgeDrugCharacteristicValue::String,
                 |v| match v {
@@ -857,7 +865,7 @@ impl MedicationKnowledgeDrugCharacteristic {
             ),
             "_valueBase64Binary" => de::choice_prim_ext(
                 r,
-                "valueBase64Binary",
+                "_valueBase64Binary",
                 &mut self.value,
                 MedicationKnowledgeDrugCharacteristicValue::Base64Binary,
                 |v| match v {

@@ -102,7 +102,7 @@ pub struct MedicationRequest {
 
 impl JsonDecode for MedicationRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -143,7 +143,7 @@ impl MedicationRequest {
             ),
             "_reportedBoolean" => de::choice_prim_ext(
                 r,
-                "reportedBoolean",
+                "_reportedBoolean",
                 &mut self.reported,
                 MedicationRequestReported::Boolean,
                 |v| match v {
@@ -182,17 +182,21 @@ impl MedicationRequest {
             "recorder" => de::opt(r, "recorder", &mut self.recorder),
             "reasonCode" => de::vec(r, "reasonCode", &mut self.reason_code),
             "reasonReference" => de::vec(r, "reasonReference", &mut self.reason_reference),
-            "instantiatesCanonical" => {
-                de::prim_vec(r, "instantiatesCanonical", &mut self.instantiates_canonical)
-            }
+            "instantiatesCanonical" => de::prim_vec(
+                r,
+                "instantiatesCanonical",
+                1,
+                &mut self.instantiates_canonical,
+            ),
             "_instantiatesCanonical" => de::prim_vec_ext(
                 r,
                 "_instantiatesCanonical",
+                1,
                 &mut self.instantiates_canonical,
             ),
-            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", &mut self.instantiates_uri),
+            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", 3, &mut self.instantiates_uri),
             "_instantiatesUri" => {
-                de::prim_vec_ext(r, "_instantiatesUri", &mut self.instantiates_uri)
+                de::prim_vec_ext(r, "_instantiatesUri", 3, &mut self.instantiates_uri)
             }
             "basedOn" => de::vec(r, "basedOn", &mut self.based_on),
             "groupIdentifier" => de::opt(r, "groupIdentifier", &mut self.group_identifier),
@@ -209,6 +213,17 @@ impl MedicationRequest {
             "eventHistory" => de::vec(r, "eventHistory", &mut self.event_history),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "instantiatesCanonical",
+            &mut self.instantiates_canonical,
+        )?;
+        de::aligned(r, object, 3, "instantiatesUri", &mut self.instantiates_uri)?;
+        Ok(())
     }
 }
 
@@ -458,7 +473,7 @@ impl MedicationRequestSubstitution {
             ),
             "_allowedBoolean" => de::choice_prim_ext(
                 r,
-                "allowedBoolean",
+                "_allowedBoolean",
                 &mut self.allowed,
                 MedicationRequestSubstitutionAllowed::Boolean,
                 |v| match v {

@@ -71,7 +71,7 @@ pub struct MedicationStatement {
 
 impl JsonDecode for MedicationStatement {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -122,7 +122,7 @@ impl MedicationStatement {
             ),
             "_effectiveDateTime" => de::choice_prim_ext(
                 r,
-                "effectiveDateTime",
+                "_effectiveDateTime",
                 &mut self.effective,
                 MedicationStatementEffective::DateTime,
                 |v| match v {

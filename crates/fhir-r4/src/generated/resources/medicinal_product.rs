@@ -76,7 +76,7 @@ pub struct MedicinalProduct {
 
 impl JsonDecode for MedicinalProduct {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -110,9 +110,9 @@ impl MedicinalProduct {
                 "additionalMonitoringIndicator",
                 &mut self.additional_monitoring_indicator,
             ),
-            "specialMeasures" => de::prim_vec(r, "specialMeasures", &mut self.special_measures),
+            "specialMeasures" => de::prim_vec(r, "specialMeasures", 1, &mut self.special_measures),
             "_specialMeasures" => {
-                de::prim_vec_ext(r, "_specialMeasures", &mut self.special_measures)
+                de::prim_vec_ext(r, "_specialMeasures", 1, &mut self.special_measures)
             }
             "paediatricUseIndicator" => de::opt(
                 r,
@@ -145,6 +145,10 @@ impl MedicinalProduct {
             "specialDesignation" => de::vec(r, "specialDesignation", &mut self.special_designation),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "specialMeasures", &mut self.special_measures)?;
+        Ok(())
     }
 }
 

@@ -69,7 +69,7 @@ pub struct MedicinalProductAuthorization {
 
 impl JsonDecode for MedicinalProductAuthorization {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -303,7 +303,7 @@ impl MedicinalProductAuthorizationProcedure {
             ),
             "_dateDateTime" => de::choice_prim_ext(
                 r,
-                "dateDateTime",
+                "_dateDateTime",
                 &mut self.date,
                 MedicinalProductAuthorizationProcedureDate::DateTime,
                 |v| match v {

@@ -48,7 +48,7 @@ pub struct MedicinalProductContraindication {
 
 impl JsonDecode for MedicinalProductContraindication {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -54,7 +54,7 @@ pub struct MedicinalProductIndication {
 
 impl JsonDecode for MedicinalProductIndication {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -46,7 +46,7 @@ pub struct MedicinalProductIngredient {
 
 impl JsonDecode for MedicinalProductIngredient {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -48,7 +48,7 @@ pub struct MedicinalProductInteraction {
 
 impl JsonDecode for MedicinalProductInteraction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -50,7 +50,7 @@ pub struct MedicinalProductManufactured {
 
 impl JsonDecode for MedicinalProductManufactured {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -55,7 +55,7 @@ pub struct MedicinalProductPackaged {
 
 impl JsonDecode for MedicinalProductPackaged {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -50,7 +50,7 @@ pub struct MedicinalProductPharmaceutical {
 
 impl JsonDecode for MedicinalProductPharmaceutical {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -44,7 +44,7 @@ pub struct MedicinalProductUndesirableEffect {
 
 impl JsonDecode for MedicinalProductUndesirableEffect {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

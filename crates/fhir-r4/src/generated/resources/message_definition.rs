@@ -87,7 +87,7 @@ pub struct MessageDefinition {
 
 impl JsonDecode for MessageDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -114,8 +114,8 @@ impl MessageDefinition {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "title" => de::prim(r, "title", &mut self.title),
             "_title" => de::prim_ext(r, "_title", &mut self.title),
-            "replaces" => de::prim_vec(r, "replaces", &mut self.replaces),
-            "_replaces" => de::prim_vec_ext(r, "_replaces", &mut self.replaces),
+            "replaces" => de::prim_vec(r, "replaces", 1, &mut self.replaces),
+            "_replaces" => de::prim_vec_ext(r, "_replaces", 1, &mut self.replaces),
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
             "experimental" => de::prim(r, "experimental", &mut self.experimental),
@@ -135,8 +135,8 @@ impl MessageDefinition {
             "_copyright" => de::prim_ext(r, "_copyright", &mut self.copyright),
             "base" => de::prim(r, "base", &mut self.base),
             "_base" => de::prim_ext(r, "_base", &mut self.base),
-            "parent" => de::prim_vec(r, "parent", &mut self.parent),
-            "_parent" => de::prim_vec_ext(r, "_parent", &mut self.parent),
+            "parent" => de::prim_vec(r, "parent", 3, &mut self.parent),
+            "_parent" => de::prim_vec_ext(r, "_parent", 3, &mut self.parent),
             "eventCoding" => de::choice(
                 r,
                 "eventCoding",
@@ -155,7 +155,7 @@ impl MessageDefinition {
             ),
             "_eventUri" => de::choice_prim_ext(
                 r,
-                "eventUri",
+                "_eventUri",
                 &mut self.event,
                 MessageDefinitionEvent::Uri,
                 |v| match v {
@@ -171,10 +171,16 @@ impl MessageDefinition {
                 de::prim_ext(r, "_responseRequired", &mut self.response_required)
             }
             "allowedResponse" => de::vec(r, "allowedResponse", &mut self.allowed_response),
-            "graph" => de::prim_vec(r, "graph", &mut self.graph),
-            "_graph" => de::prim_vec_ext(r, "_graph", &mut self.graph),
+            "graph" => de::prim_vec(r, "graph", 5, &mut self.graph),
+            "_graph" => de::prim_vec_ext(r, "_graph", 5, &mut self.graph),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "replaces", &mut self.replaces)?;
+        de::aligned(r, object, 3, "parent", &mut self.parent)?;
+        de::aligned(r, object, 5, "graph", &mut self.graph)?;
+        Ok(())
     }
 }
 

@@ -59,7 +59,7 @@ pub struct MessageHeader {
 
 impl JsonDecode for MessageHeader {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -95,7 +95,7 @@ impl MessageHeader {
             ),
             "_eventUri" => de::choice_prim_ext(
                 r,
-                "eventUri",
+                "_eventUri",
                 &mut self.event,
                 MessageHeaderEvent::Uri,
                 |v| match v {

@@ -69,7 +69,7 @@ pub struct MolecularSequence {
 
 impl JsonDecode for MolecularSequence {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -475,7 +475,7 @@ pub struct MolecularSequenceQualityRoc {
 
 impl JsonDecode for MolecularSequenceQualityRoc {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -485,22 +485,32 @@ impl MolecularSequenceQualityRoc {
             "id" => de::opt(r, "id", &mut self.id),
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
-            "score" => de::prim_vec(r, "score", &mut self.score),
-            "_score" => de::prim_vec_ext(r, "_score", &mut self.score),
-            "numTP" => de::prim_vec(r, "numTP", &mut self.num_tp),
-            "_numTP" => de::prim_vec_ext(r, "_numTP", &mut self.num_tp),
-            "numFP" => de::prim_vec(r, "numFP", &mut self.num_fp),
-            "_numFP" => de::prim_vec_ext(r, "_numFP", &mut self.num_fp),
-            "numFN" => de::prim_vec(r, "numFN", &mut self.num_fn),
-            "_numFN" => de::prim_vec_ext(r, "_numFN", &mut self.num_fn),
-            "precision" => de::prim_vec(r, "precision", &mut self.precision),
-            "_precision" => de::prim_vec_ext(r, "_precision", &mut self.precision),
-            "sensitivity" => de::prim_vec(r, "sensitivity", &mut self.sensitivity),
-            "_sensitivity" => de::prim_vec_ext(r, "_sensitivity", &mut self.sensitivity),
-            "fMeasure" => de::prim_vec(r, "fMeasure", &mut self.f_measure),
-            "_fMeasure" => de::prim_vec_ext(r, "_fMeasure", &mut self.f_measure),
+            "score" => de::prim_vec(r, "score", 1, &mut self.score),
+            "_score" => de::prim_vec_ext(r, "_score", 1, &mut self.score),
+            "numTP" => de::prim_vec(r, "numTP", 3, &mut self.num_tp),
+            "_numTP" => de::prim_vec_ext(r, "_numTP", 3, &mut self.num_tp),
+            "numFP" => de::prim_vec(r, "numFP", 5, &mut self.num_fp),
+            "_numFP" => de::prim_vec_ext(r, "_numFP", 5, &mut self.num_fp),
+            "numFN" => de::prim_vec(r, "numFN", 7, &mut self.num_fn),
+            "_numFN" => de::prim_vec_ext(r, "_numFN", 7, &mut self.num_fn),
+            "precision" => de::prim_vec(r, "precision", 9, &mut self.precision),
+            "_precision" => de::prim_vec_ext(r, "_precision", 9, &mut self.precision),
+            "sensitivity" => de::prim_vec(r, "sensitivity", 11, &mut self.sensitivity),
+            "_sensitivity" => de::prim_vec_ext(r, "_sensitivity", 11, &mut self.sensitivity),
+            "fMeasure" => de::prim_vec(r, "fMeasure", 13, &mut self.f_measure),
+            "_fMeasure" => de::prim_vec_ext(r, "_fMeasure", 13, &mut self.f_measure),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "score", &mut self.score)?;
+        de::aligned(r, object, 3, "numTP", &mut self.num_tp)?;
+        de::aligned(r, object, 5, "numFP", &mut self.num_fp)?;
+        de::aligned(r, object, 7, "numFN", &mut self.num_fn)?;
+        de::aligned(r, object, 9, "precision", &mut self.precision)?;
+        de::aligned(r, object, 11, "sensitivity", &mut self.sensitivity)?;
+        de::aligned(r, object, 13, "fMeasure", &mut self.f_measure)?;
+        Ok(())
     }
 }
 

@@ -63,7 +63,7 @@ pub struct NamingSystem {
 
 impl JsonDecode for NamingSystem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

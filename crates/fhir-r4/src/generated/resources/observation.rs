@@ -86,7 +86,7 @@ pub struct Observation {
 
 impl JsonDecode for Observation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -126,7 +126,7 @@ impl Observation {
             ),
             "_effectiveDateTime" => de::choice_prim_ext(
                 r,
-                "effectiveDateTime",
+                "_effectiveDateTime",
                 &mut self.effective,
                 ObservationEffective::DateTime,
                 |v| match v {
@@ -158,7 +158,7 @@ impl Observation {
             ),
             "_effectiveInstant" => de::choice_prim_ext(
                 r,
-                "effectiveInstant",
+                "_effectiveInstant",
                 &mut self.effective,
                 ObservationEffective::Instant,
                 |v| match v {
@@ -193,7 +193,7 @@ impl Observation {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 ObservationValue::String,
                 |v| match v {
@@ -213,7 +213,7 @@ impl Observation {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 ObservationValue::Boolean,
                 |v| match v {
@@ -233,7 +233,7 @@ impl Observation {
             ),
             "_valueInteger" => de::choice_prim_ext(
                 r,
-                "valueInteger",
+                "_valueInteger",
                 &mut self.value,
                 ObservationValue::Integer,
                 |v| match v {
@@ -261,7 +261,7 @@ impl Observation {
             ),
             "_valueTime" => de::choice_prim_ext(
                 r,
-                "valueTime",
+                "_valueTime",
                 &mut self.value,
                 ObservationValue::Time,
                 |v| match v {
@@ -281,7 +281,7 @@ impl Observation {
             ),
             "_valueDateTime" => de::choice_prim_ext(
                 r,
-                "valueDateTime",
+                "_valueDateTime",
                 &mut self.value,
                 ObservationValue::DateTime,
                 |v| match v {
@@ -483,7 +483,7 @@ impl ObservationComponent {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 ObservationComponentValue::String,
                 |v| match v {
@@ -503,7 +503,7 @@ impl ObservationComponent {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 ObservationComponentValue::Boolean,
                 |v| match v {
@@ -523,7 +523,7 @@ impl ObservationComponent {
             ),
             "_valueInteger" => de::choice_prim_ext(
                 r,
-                "valueInteger",
+                "_valueInteger",
                 &mut self.value,
                 ObservationComponentValue::Integer,
                 |v| match v {
@@ -561,7 +561,7 @@ impl ObservationComponent {
             ),
             "_valueTime" => de::choice_prim_ext(
                 r,
-                "valueTime",
+                "_valueTime",
                 &mut self.value,
                 ObservationComponentValue::Time,
                 |v| match v {
@@ -581,7 +581,7 @@ impl ObservationComponent {
             ),
             "_valueDateTime" => de::choice_prim_ext(
                 r,
-                "valueDateTime",
+                "_valueDateTime",
                 &mut self.value,
                 ObservationComponentValue::DateTime,
                 |v| match v {

@@ -61,7 +61,7 @@ pub struct ObservationDefinition {
 
 impl JsonDecode for ObservationDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -83,10 +83,10 @@ impl ObservationDefinition {
             "code" => de::opt(r, "code", &mut self.code),
             "identifier" => de::vec(r, "identifier", &mut self.identifier),
             "permittedDataType" => {
-                de::prim_vec(r, "permittedDataType", &mut self.permitted_data_type)
+                de::prim_vec(r, "permittedDataType", 1, &mut self.permitted_data_type)
             }
             "_permittedDataType" => {
-                de::prim_vec_ext(r, "_permittedDataType", &mut self.permitted_data_type)
+                de::prim_vec_ext(r, "_permittedDataType", 1, &mut self.permitted_data_type)
             }
             "multipleResultsAllowed" => de::prim(
                 r,
@@ -127,6 +127,16 @@ impl ObservationDefinition {
             ),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "permittedDataType",
+            &mut self.permitted_data_type,
+        )?;
+        Ok(())
     }
 }
 

@@ -90,7 +90,7 @@ pub struct OperationDefinition {
 
 impl JsonDecode for OperationDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -141,8 +141,8 @@ impl OperationDefinition {
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
             "base" => de::prim(r, "base", &mut self.base),
             "_base" => de::prim_ext(r, "_base", &mut self.base),
-            "resource" => de::prim_vec(r, "resource", &mut self.resource),
-            "_resource" => de::prim_vec_ext(r, "_resource", &mut self.resource),
+            "resource" => de::prim_vec(r, "resource", 1, &mut self.resource),
+            "_resource" => de::prim_vec_ext(r, "_resource", 1, &mut self.resource),
             "system" => de::prim(r, "system", &mut self.system),
             "_system" => de::prim_ext(r, "_system", &mut self.system),
             "type" => de::prim(r, "type", &mut self.type_),
@@ -157,6 +157,10 @@ impl OperationDefinition {
             "overload" => de::vec(r, "overload", &mut self.overload),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "resource", &mut self.resource)?;
+        Ok(())
     }
 }
 
@@ -242,7 +246,7 @@ pub struct OperationDefinitionParameter {
 
 impl JsonDecode for OperationDefinitionParameter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -264,8 +268,8 @@ impl OperationDefinitionParameter {
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
-            "targetProfile" => de::prim_vec(r, "targetProfile", &mut self.target_profile),
-            "_targetProfile" => de::prim_vec_ext(r, "_targetProfile", &mut self.target_profile),
+            "targetProfile" => de::prim_vec(r, "targetProfile", 1, &mut self.target_profile),
+            "_targetProfile" => de::prim_vec_ext(r, "_targetProfile", 1, &mut self.target_profile),
             "searchType" => de::prim(r, "searchType", &mut self.search_type),
             "_searchType" => de::prim_ext(r, "_searchType", &mut self.search_type),
             "binding" => de::opt(r, "binding", &mut self.binding),
@@ -273,6 +277,10 @@ impl OperationDefinitionParameter {
             "part" => de::vec(r, "part", &mut self.part),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "targetProfile", &mut self.target_profile)?;
+        Ok(())
     }
 }
 
@@ -425,7 +433,7 @@ pub struct OperationDefinitionOverload {
 
 impl JsonDecode for OperationDefinitionOverload {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -435,12 +443,16 @@ impl OperationDefinitionOverload {
             "id" => de::opt(r, "id", &mut self.id),
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
-            "parameterName" => de::prim_vec(r, "parameterName", &mut self.parameter_name),
-            "_parameterName" => de::prim_vec_ext(r, "_parameterName", &mut self.parameter_name),
+            "parameterName" => de::prim_vec(r, "parameterName", 1, &mut self.parameter_name),
+            "_parameterName" => de::prim_vec_ext(r, "_parameterName", 1, &mut self.parameter_name),
             "comment" => de::prim(r, "comment", &mut self.comment),
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "parameterName", &mut self.parameter_name)?;
+        Ok(())
     }
 }
 

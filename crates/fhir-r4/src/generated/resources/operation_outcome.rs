@@ -37,7 +37,7 @@ pub struct OperationOutcome {
 
 impl JsonDecode for OperationOutcome {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -108,7 +108,7 @@ pub struct OperationOutcomeIssue {
 
 impl JsonDecode for OperationOutcomeIssue {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -125,12 +125,17 @@ impl OperationOutcomeIssue {
             "details" => de::opt(r, "details", &mut self.details),
             "diagnostics" => de::prim(r, "diagnostics", &mut self.diagnostics),
             "_diagnostics" => de::prim_ext(r, "_diagnostics", &mut self.diagnostics),
-            "location" => de::prim_vec(r, "location", &mut self.location),
-            "_location" => de::prim_vec_ext(r, "_location", &mut self.location),
-            "expression" => de::prim_vec(r, "expression", &mut self.expression),
-            "_expression" => de::prim_vec_ext(r, "_expression", &mut self.expression),
+            "location" => de::prim_vec(r, "location", 1, &mut self.location),
+            "_location" => de::prim_vec_ext(r, "_location", 1, &mut self.location),
+            "expression" => de::prim_vec(r, "expression", 3, &mut self.expression),
+            "_expression" => de::prim_vec_ext(r, "_expression", 3, &mut self.expression),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "location", &mut self.location)?;
+        de::aligned(r, object, 3, "expression", &mut self.expression)?;
+        Ok(())
     }
 }
 

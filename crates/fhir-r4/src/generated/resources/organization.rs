@@ -57,7 +57,7 @@ pub struct Organization {
 
 impl JsonDecode for Organization {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -81,8 +81,8 @@ impl Organization {
             "type" => de::vec(r, "type", &mut self.type_),
             "name" => de::prim(r, "name", &mut self.name),
             "_name" => de::prim_ext(r, "_name", &mut self.name),
-            "alias" => de::prim_vec(r, "alias", &mut self.alias),
-            "_alias" => de::prim_vec_ext(r, "_alias", &mut self.alias),
+            "alias" => de::prim_vec(r, "alias", 1, &mut self.alias),
+            "_alias" => de::prim_vec_ext(r, "_alias", 1, &mut self.alias),
             "telecom" => de::vec(r, "telecom", &mut self.telecom),
             "address" => de::vec(r, "address", &mut self.address),
             "partOf" => de::opt(r, "partOf", &mut self.part_of),
@@ -90,6 +90,10 @@ impl Organization {
             "endpoint" => de::vec(r, "endpoint", &mut self.endpoint),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "alias", &mut self.alias)?;
+        Ok(())
     }
 }
 

@@ -60,7 +60,7 @@ pub struct OrganizationAffiliation {
 
 impl JsonDecode for OrganizationAffiliation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

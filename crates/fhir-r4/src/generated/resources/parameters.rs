@@ -28,7 +28,7 @@ pub struct Parameters {
 
 impl JsonDecode for Parameters {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -70,7 +70,7 @@ pub struct Patient {
 
 impl JsonDecode for Patient {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -109,7 +109,7 @@ impl Patient {
             ),
             "_deceasedBoolean" => de::choice_prim_ext(
                 r,
-                "deceasedBoolean",
+                "_deceasedBoolean",
                 &mut self.deceased,
                 PatientDeceased::Boolean,
                 |v| match v {
@@ -129,7 +129,7 @@ impl Patient {
             ),
             "_deceasedDateTime" => de::choice_prim_ext(
                 r,
-                "deceasedDateTime",
+                "_deceasedDateTime",
                 &mut self.deceased,
                 PatientDeceased::DateTime,
                 |v| match v {
@@ -151,7 +151,7 @@ impl Patient {
             ),
             "_multipleBirthBoolean" => de::choice_prim_ext(
                 r,
-                "multipleBirthBoolean",
+                "_multipleBirthBoolean",
                 &mut self.multiple_birth,
                 PatientMultipleBirth::Boolean,
                 |v| match v {
@@ -171,7 +171,7 @@ impl Patient {
             ),
             "_multipleBirthInteger" => de::choice_prim_ext(
                 r,
-                "multipleBirthInteger",
+                "_multipleBirthInteger",
                 &mut self.multiple_birth,
                 PatientMultipleBirth::Integer,
                 |v| match v {

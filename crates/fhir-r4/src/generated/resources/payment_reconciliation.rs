@@ -67,7 +67,7 @@ pub struct PaymentReconciliation {
 
 impl JsonDecode for PaymentReconciliation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -57,7 +57,7 @@ pub struct Person {
 
 impl JsonDecode for Person {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -105,7 +105,7 @@ pub struct PlanDefinition {
 
 impl JsonDecode for PlanDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -177,12 +177,16 @@ impl PlanDefinition {
             "reviewer" => de::vec(r, "reviewer", &mut self.reviewer),
             "endorser" => de::vec(r, "endorser", &mut self.endorser),
             "relatedArtifact" => de::vec(r, "relatedArtifact", &mut self.related_artifact),
-            "library" => de::prim_vec(r, "library", &mut self.library),
-            "_library" => de::prim_vec_ext(r, "_library", &mut self.library),
+            "library" => de::prim_vec(r, "library", 1, &mut self.library),
+            "_library" => de::prim_vec_ext(r, "_library", 1, &mut self.library),
             "goal" => de::vec(r, "goal", &mut self.goal),
             "action" => de::vec(r, "action", &mut self.action),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "library", &mut self.library)?;
+        Ok(())
     }
 }
 
@@ -457,7 +461,7 @@ pub struct PlanDefinitionAction {
 
 impl JsonDecode for PlanDefinitionAction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -480,8 +484,8 @@ impl PlanDefinitionAction {
             "code" => de::vec(r, "code", &mut self.code),
             "reason" => de::vec(r, "reason", &mut self.reason),
             "documentation" => de::vec(r, "documentation", &mut self.documentation),
-            "goalId" => de::prim_vec(r, "goalId", &mut self.goal_id),
-            "_goalId" => de::prim_vec_ext(r, "_goalId", &mut self.goal_id),
+            "goalId" => de::prim_vec(r, "goalId", 1, &mut self.goal_id),
+            "_goalId" => de::prim_vec_ext(r, "_goalId", 1, &mut self.goal_id),
             "subjectCodeableConcept" => de::choice(
                 r,
                 "subjectCodeableConcept",
@@ -511,7 +515,7 @@ impl PlanDefinitionAction {
             ),
             "_timingDateTime" => de::choice_prim_ext(
                 r,
-                "timingDateTime",
+                "_timingDateTime",
                 &mut self.timing,
                 PlanDefinitionActionTiming::DateTime,
                 |v| match v {
@@ -585,7 +589,7 @@ impl PlanDefinitionAction {
             ),
             "_definitionCanonical" => de::choice_prim_ext(
                 r,
-                "definitionCanonical",
+                "_definitionCanonical",
                 &mut self.definition,
                 PlanDefinitionActionDefinition::Canonical,
                 |v| match v {
@@ -605,7 +609,7 @@ impl PlanDefinitionAction {
             ),
             "_definitionUri" => de::choice_prim_ext(
                 r,
-                "definitionUri",
+                "_definitionUri",
                 &mut self.definition,
                 PlanDefinitionActionDefinition::Uri,
                 |v| match v {
@@ -619,6 +623,10 @@ impl PlanDefinitionAction {
             "action" => de::vec(r, "action", &mut self.action),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "goalId", &mut self.goal_id)?;
+        Ok(())
     }
 }
 

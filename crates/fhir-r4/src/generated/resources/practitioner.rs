@@ -58,7 +58,7 @@ pub struct Practitioner {
 
 impl JsonDecode for Practitioner {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

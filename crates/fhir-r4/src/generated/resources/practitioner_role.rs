@@ -65,7 +65,7 @@ pub struct PractitionerRole {
 
 impl JsonDecode for PractitionerRole {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -173,7 +173,7 @@ pub struct PractitionerRoleAvailableTime {
 
 impl JsonDecode for PractitionerRoleAvailableTime {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -183,8 +183,8 @@ impl PractitionerRoleAvailableTime {
             "id" => de::opt(r, "id", &mut self.id),
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
-            "daysOfWeek" => de::prim_vec(r, "daysOfWeek", &mut self.days_of_week),
-            "_daysOfWeek" => de::prim_vec_ext(r, "_daysOfWeek", &mut self.days_of_week),
+            "daysOfWeek" => de::prim_vec(r, "daysOfWeek", 1, &mut self.days_of_week),
+            "_daysOfWeek" => de::prim_vec_ext(r, "_daysOfWeek", 1, &mut self.days_of_week),
             "allDay" => de::prim(r, "allDay", &mut self.all_day),
             "_allDay" => de::prim_ext(r, "_allDay", &mut self.all_day),
             "availableStartTime" => {
@@ -199,6 +199,10 @@ impl PractitionerRoleAvailableTime {
             }
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "daysOfWeek", &mut self.days_of_week)?;
+        Ok(())
     }
 }
 

@@ -94,7 +94,7 @@ pub struct Procedure {
 
 impl JsonDecode for Procedure {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -113,17 +113,21 @@ impl Procedure {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "identifier" => de::vec(r, "identifier", &mut self.identifier),
-            "instantiatesCanonical" => {
-                de::prim_vec(r, "instantiatesCanonical", &mut self.instantiates_canonical)
-            }
+            "instantiatesCanonical" => de::prim_vec(
+                r,
+                "instantiatesCanonical",
+                1,
+                &mut self.instantiates_canonical,
+            ),
             "_instantiatesCanonical" => de::prim_vec_ext(
                 r,
                 "_instantiatesCanonical",
+                1,
                 &mut self.instantiates_canonical,
             ),
-            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", &mut self.instantiates_uri),
+            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", 3, &mut self.instantiates_uri),
             "_instantiatesUri" => {
-                de::prim_vec_ext(r, "_instantiatesUri", &mut self.instantiates_uri)
+                de::prim_vec_ext(r, "_instantiatesUri", 3, &mut self.instantiates_uri)
             }
             "basedOn" => de::vec(r, "basedOn", &mut self.based_on),
             "partOf" => de::vec(r, "partOf", &mut self.part_of),
@@ -146,7 +150,7 @@ impl Procedure {
             ),
             "_performedDateTime" => de::choice_prim_ext(
                 r,
-                "performedDateTime",
+                "_performedDateTime",
                 &mut self.performed,
                 ProcedurePerformed::DateTime,
                 |v| match v {
@@ -172,7 +176,7 @@ impl Procedure {
             ),
             "_performedString" => de::choice_prim_ext(
                 r,
-                "performedString",
+                "_performedString",
                 &mut self.performed,
                 ProcedurePerformed::String,
                 |v| match v {
@@ -210,6 +214,17 @@ impl Procedure {
             "usedCode" => de::vec(r, "usedCode", &mut self.used_code),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "instantiatesCanonical",
+            &mut self.instantiates_canonical,
+        )?;
+        de::aligned(r, object, 3, "instantiatesUri", &mut self.instantiates_uri)?;
+        Ok(())
     }
 }
 

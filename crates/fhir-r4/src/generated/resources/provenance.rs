@@ -55,7 +55,7 @@ pub struct Provenance {
 
 impl JsonDecode for Provenance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -92,7 +92,7 @@ impl Provenance {
             ),
             "_occurredDateTime" => de::choice_prim_ext(
                 r,
-                "occurredDateTime",
+                "_occurredDateTime",
                 &mut self.occurred,
                 ProvenanceOccurred::DateTime,
                 |v| match v {
@@ -102,8 +102,8 @@ impl Provenance {
             ),
             "recorded" => de::prim(r, "recorded", &mut self.recorded),
             "_recorded" => de::prim_ext(r, "_recorded", &mut self.recorded),
-            "policy" => de::prim_vec(r, "policy", &mut self.policy),
-            "_policy" => de::prim_vec_ext(r, "_policy", &mut self.policy),
+            "policy" => de::prim_vec(r, "policy", 1, &mut self.policy),
+            "_policy" => de::prim_vec_ext(r, "_policy", 1, &mut self.policy),
             "location" => de::opt(r, "location", &mut self.location),
             "reason" => de::vec(r, "reason", &mut self.reason),
             "activity" => de::opt(r, "activity", &mut self.activity),
@@ -112,6 +112,10 @@ impl Provenance {
             "signature" => de::vec(r, "signature", &mut self.signature),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "policy", &mut self.policy)?;
+        Ok(())
     }
 }
 

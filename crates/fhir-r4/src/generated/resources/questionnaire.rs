@@ -85,7 +85,7 @@ pub struct Questionnaire {
 
 impl JsonDecode for Questionnaire {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -112,14 +112,14 @@ impl Questionnaire {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "title" => de::prim(r, "title", &mut self.title),
             "_title" => de::prim_ext(r, "_title", &mut self.title),
-            "derivedFrom" => de::prim_vec(r, "derivedFrom", &mut self.derived_from),
-            "_derivedFrom" => de::prim_vec_ext(r, "_derivedFrom", &mut self.derived_from),
+            "derivedFrom" => de::prim_vec(r, "derivedFrom", 1, &mut self.derived_from),
+            "_derivedFrom" => de::prim_vec_ext(r, "_derivedFrom", 1, &mut self.derived_from),
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
             "experimental" => de::prim(r, "experimental", &mut self.experimental),
             "_experimental" => de::prim_ext(r, "_experimental", &mut self.experimental),
-            "subjectType" => de::prim_vec(r, "subjectType", &mut self.subject_type),
-            "_subjectType" => de::prim_vec_ext(r, "_subjectType", &mut self.subject_type),
+            "subjectType" => de::prim_vec(r, "subjectType", 3, &mut self.subject_type),
+            "_subjectType" => de::prim_vec_ext(r, "_subjectType", 3, &mut self.subject_type),
             "date" => de::prim(r, "date", &mut self.date),
             "_date" => de::prim_ext(r, "_date", &mut self.date),
             "publisher" => de::prim(r, "publisher", &mut self.publisher),
@@ -142,6 +142,11 @@ impl Questionnaire {
             "item" => de::vec(r, "item", &mut self.item),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "derivedFrom", &mut self.derived_from)?;
+        de::aligned(r, object, 3, "subjectType", &mut self.subject_type)?;
+        Ok(())
     }
 }
 
@@ -366,7 +371,7 @@ impl QuestionnaireItemEnableWhen {
             ),
             "_answerBoolean" => de::choice_prim_ext(
                 r,
-                "answerBoolean",
+                "_answerBoolean",
                 &mut self.answer,
                 QuestionnaireItemEnableWhenAnswer::Boolean,
                 |v| match v {
@@ -386,7 +391,7 @@ impl QuestionnaireItemEnableWhen {
             ),
             "_answerDecimal" => de::choice_prim_ext(
                 r,
-                "answerDecimal",
+                "_answerDecimal",
                 &mut self.answer,
                 QuestionnaireItemEnableWhenAnswer::Decimal,
                 |v| match v {
@@ -406,7 +411,7 @@ impl QuestionnaireItemEnableWhen {
             ),
             "_answerInteger" => de::choice_prim_ext(
                 r,
-                "answerInteger",
+                "_answerInteger",
                 &mut self.answer,
                 QuestionnaireItemEnableWhenAnswer::Integer,
                 |v| match v {
@@ -426,7 +431,7 @@ impl QuestionnaireItemEnableWhen {
             ),
             "_answerDate" => de::choice_prim_ext(
                 r,
-                "answerDate",
+                "_answerDate",
                 &mut self.answer,
                 QuestionnaireItemEnableWhenAnswer::Date,
                 |v| match v {
@@ -446,7 +451,7 @@ impl QuestionnaireItemEnableWhen {
             ),
             "_answerDateTime" => de::choice_prim_ext(
                 r,
-                "answerDateTime",
+                "_answerDateTime",
                 &mut self.answer,
                 QuestionnaireItemEnableWhenAnswer::DateTime,
                 |v| match v {
@@ -466,7 +471,7 @@ impl QuestionnaireItemEnableWhen {
             ),
             "_answerTime" => de::choice_prim_ext(
                 r,
-                "answerTime",
+                "_answerTime",
                 &mut self.answer,
                 QuestionnaireItemEnableWhenAnswer::Time,
                 |v| match v {
@@ -486,7 +491,7 @@ impl QuestionnaireItemEnableWhen {
             ),
             "_answerString" => de::choice_prim_ext(
                 r,
-                "answerString",
+                "_answerString",
                 &mut self.answer,
                 QuestionnaireItemEnableWhenAnswer::String,
                 |v| match v {
@@ -576,7 +581,7 @@ impl QuestionnaireItemAnswerOption {
             ),
             "_valueInteger" => de::choice_prim_ext(
                 r,
-                "valueInteger",
+                "_valueInteger",
                 &mut self.value,
                 QuestionnaireItemAnswerOptionValue::Integer,
                 |v| match v {
@@ -596,7 +601,7 @@ impl QuestionnaireItemAnswerOption {
             ),
             "_valueDate" => de::choice_prim_ext(
                 r,
-                "valueDate",
+                "_valueDate",
                 &mut self.value,
                 QuestionnaireItemAnswerOptionValue::Date,
                 |v| match v {
@@ -616,7 +621,7 @@ impl QuestionnaireItemAnswerOption {
             ),
             "_valueTime" => de::choice_prim_ext(
                 r,
-                "valueTime",
+                "_valueTime",
                 &mut self.value,
                 QuestionnaireItemAnswerOptionValue::Time,
                 |v| match v {
@@ -636,7 +641,7 @@ impl QuestionnaireItemAnswerOption {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 QuestionnaireItemAnswerOptionValue::String,
                 |v| match v {
@@ -724,7 +729,7 @@ impl QuestionnaireItemInitial {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 QuestionnaireItemInitialValue::Boolean,
                 |v| match v {
@@ -744,7 +749,7 @@ impl QuestionnaireItemInitial {
             ),
             "_valueDecimal" => de::choice_prim_ext(
                 r,
-                "valueDecimal",
+                "_valueDecimal",
                 &mut self.value,
                 QuestionnaireItemInitialValue::Decimal,
                 |v| match v {
@@ -764,7 +769,7 @@ impl QuestionnaireItemInitial {
             ),
             "_valueInteger" => de::choice_prim_ext(
                 r,
-                "valueInteger",
+                "_valueInteger",
                 &mut self.value,
                 QuestionnaireItemInitialValue::Integer,
                 |v| match v {
@@ -784,7 +789,7 @@ impl QuestionnaireItemInitial {
             ),
             "_valueDate" => de::choice_prim_ext(
                 r,
-                "valueDate",
+                "_valueDate",
                 &mut self.value,
                 QuestionnaireItemInitialValue::Date,
                 |v| match v {
@@ -804,7 +809,7 @@ impl QuestionnaireItemInitial {
             ),
             "_valueDateTime" => de::choice_prim_ext(
                 r,
-                "valueDateTime",
+                "_valueDateTime",
                 &mut self.value,
                 QuestionnaireItemInitialValue::DateTime,
                 |v| match v {
@@ -824,7 +829,7 @@ impl QuestionnaireItemInitial {
             ),
             "_valueTime" => de::choice_prim_ext(
                 r,
-                "valueTime",
+                "_valueTime",
                 &mut self.value,
                 QuestionnaireItemInitialValue::Time,
                 |v| match v {
@@ -844,7 +849,7 @@ impl QuestionnaireItemInitial {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 QuestionnaireItemInitialValue::String,
                 |v| match v {
@@ -864,7 +869,7 @@ impl QuestionnaireItemInitial {
             ),
             "_valueUri" => de::choice_prim_ext(
                 r,
-                "valueUri",
+                "_valueUri",
                 &mut self.value,
                 QuestionnaireItemInitialValue::Uri,
                 |v| match v {

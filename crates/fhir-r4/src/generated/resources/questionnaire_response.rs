@@ -59,7 +59,7 @@ pub struct QuestionnaireResponse {
 
 impl JsonDecode for QuestionnaireResponse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -233,7 +233,7 @@ impl QuestionnaireResponseItemAnswer {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 QuestionnaireResponseItemAnswerValue::Boolean,
                 |v| match v {
@@ -253,7 +253,7 @@ impl QuestionnaireResponseItemAnswer {
             ),
             "_valueDecimal" => de::choice_prim_ext(
                 r,
-                "valueDecimal",
+                "_valueDecimal",
                 &mut self.value,
                 QuestionnaireResponseItemAnswerValue::Decimal,
                 |v| match v {
@@ -273,7 +273,7 @@ impl QuestionnaireResponseItemAnswer {
             ),
             "_valueInteger" => de::choice_prim_ext(
                 r,
-                "valueInteger",
+                "_valueInteger",
                 &mut self.value,
                 QuestionnaireResponseItemAnswerValue::Integer,
                 |v| match v {
@@ -293,7 +293,7 @@ impl QuestionnaireResponseItemAnswer {
             ),
             "_valueDate" => de::choice_prim_ext(
                 r,
-                "valueDate",
+                "_valueDate",
                 &mut self.value,
                 QuestionnaireResponseItemAnswerValue::Date,
                 |v| match v {
@@ -313,7 +313,7 @@ impl QuestionnaireResponseItemAnswer {
             ),
             "_valueDateTime" => de::choice_prim_ext(
                 r,
-                "valueDateTime",
+                "_valueDateTime",
                 &mut self.value,
                 QuestionnaireResponseItemAnswerValue::DateTime,
                 |v| match v {
@@ -333,7 +333,7 @@ impl QuestionnaireResponseItemAnswer {
             ),
             "_valueTime" => de::choice_prim_ext(
                 r,
-                "valueTime",
+                "_valueTime",
                 &mut self.value,
                 QuestionnaireResponseItemAnswerValue::Time,
                 |v| match v {
@@ -353,7 +353,7 @@ impl QuestionnaireResponseItemAnswer {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 QuestionnaireResponseItemAnswerValue::String,
                 |v| match v {
@@ -373,7 +373,7 @@ impl QuestionnaireResponseItemAnswer {
             ),
             "_valueUri" => de::choice_prim_ext(
                 r,
-                "valueUri",
+                "_valueUri",
                 &mut self.value,
                 QuestionnaireResponseItemAnswerValue::Uri,
                 |v| match v {

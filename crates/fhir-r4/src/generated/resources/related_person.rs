@@ -62,7 +62,7 @@ pub struct RelatedPerson {
 
 impl JsonDecode for RelatedPerson {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

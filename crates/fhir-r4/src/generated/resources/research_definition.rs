@@ -106,7 +106,7 @@ pub struct ResearchDefinition {
 
 impl JsonDecode for ResearchDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -160,8 +160,8 @@ impl ResearchDefinition {
             "contact" => de::vec(r, "contact", &mut self.contact),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            "comment" => de::prim_vec(r, "comment", &mut self.comment),
-            "_comment" => de::prim_vec_ext(r, "_comment", &mut self.comment),
+            "comment" => de::prim_vec(r, "comment", 1, &mut self.comment),
+            "_comment" => de::prim_vec_ext(r, "_comment", 1, &mut self.comment),
             "useContext" => de::vec(r, "useContext", &mut self.use_context),
             "jurisdiction" => de::vec(r, "jurisdiction", &mut self.jurisdiction),
             "purpose" => de::prim(r, "purpose", &mut self.purpose),
@@ -181,8 +181,8 @@ impl ResearchDefinition {
             "reviewer" => de::vec(r, "reviewer", &mut self.reviewer),
             "endorser" => de::vec(r, "endorser", &mut self.endorser),
             "relatedArtifact" => de::vec(r, "relatedArtifact", &mut self.related_artifact),
-            "library" => de::prim_vec(r, "library", &mut self.library),
-            "_library" => de::prim_vec_ext(r, "_library", &mut self.library),
+            "library" => de::prim_vec(r, "library", 3, &mut self.library),
+            "_library" => de::prim_vec_ext(r, "_library", 3, &mut self.library),
             "population" => de::opt(r, "population", &mut self.population),
             "exposure" => de::opt(r, "exposure", &mut self.exposure),
             "exposureAlternative" => {
@@ -191,6 +191,11 @@ impl ResearchDefinition {
             "outcome" => de::opt(r, "outcome", &mut self.outcome),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "comment", &mut self.comment)?;
+        de::aligned(r, object, 3, "library", &mut self.library)?;
+        Ok(())
     }
 }
 

@@ -104,7 +104,7 @@ pub struct ResearchElementDefinition {
 
 impl JsonDecode for ResearchElementDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -158,8 +158,8 @@ impl ResearchElementDefinition {
             "contact" => de::vec(r, "contact", &mut self.contact),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            "comment" => de::prim_vec(r, "comment", &mut self.comment),
-            "_comment" => de::prim_vec_ext(r, "_comment", &mut self.comment),
+            "comment" => de::prim_vec(r, "comment", 1, &mut self.comment),
+            "_comment" => de::prim_vec_ext(r, "_comment", 1, &mut self.comment),
             "useContext" => de::vec(r, "useContext", &mut self.use_context),
             "jurisdiction" => de::vec(r, "jurisdiction", &mut self.jurisdiction),
             "purpose" => de::prim(r, "purpose", &mut self.purpose),
@@ -179,8 +179,8 @@ impl ResearchElementDefinition {
             "reviewer" => de::vec(r, "reviewer", &mut self.reviewer),
             "endorser" => de::vec(r, "endorser", &mut self.endorser),
             "relatedArtifact" => de::vec(r, "relatedArtifact", &mut self.related_artifact),
-            "library" => de::prim_vec(r, "library", &mut self.library),
-            "_library" => de::prim_vec_ext(r, "_library", &mut self.library),
+            "library" => de::prim_vec(r, "library", 3, &mut self.library),
+            "_library" => de::prim_vec_ext(r, "_library", 3, &mut self.library),
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "variableType" => de::prim(r, "variableType", &mut self.variable_type),
@@ -188,6 +188,11 @@ impl ResearchElementDefinition {
             "characteristic" => de::vec(r, "characteristic", &mut self.characteristic),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "comment", &mut self.comment)?;
+        de::aligned(r, object, 3, "library", &mut self.library)?;
+        Ok(())
     }
 }
 
@@ -317,7 +322,7 @@ impl ResearchElementDefinitionCharacteristic {
             ),
             "_definitionCanonical" => de::choice_prim_ext(
                 r,
-                "definitionCanonical",
+                "_definitionCanonical",
                 &mut self.definition,
                 ResearchElementDefinitionCharacteristicDefinition::Canonical,
                 |v| match v {
@@ -363,7 +368,7 @@ impl ResearchElementDefinitionCharacteristic {
             ),
             "_studyEffectiveDateTime" => de::choice_prim_ext(
                 r,
-                "studyEffectiveDateTime",
+                "_studyEffectiveDateTime",
                 &mut self.study_effective,
                 ResearchElementDefinitionCharacteristicStudyEffective::DateTime,
                 |v| match v {
@@ -428,7 +433,7 @@ impl ResearchElementDefinitionCharacteristic {
             ),
             "_participantEffectiveDateTime" => de::choice_prim_ext(
                 r,
-                "participantEffectiveDateTime",
+                "_participantEffectiveDateTime",
                 &mut self.participant_effective,
                 ResearchElementDefinitionCharacteristicParticipantEffective::DateTime,
                 |v| match v {

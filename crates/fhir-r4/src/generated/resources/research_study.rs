@@ -86,7 +86,7 @@ pub struct ResearchStudy {
 
 impl JsonDecode for ResearchStudy {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -51,7 +51,7 @@ pub struct ResearchSubject {
 
 impl JsonDecode for ResearchSubject {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -71,7 +71,7 @@ pub struct RiskAssessment {
 
 impl JsonDecode for RiskAssessment {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -110,7 +110,7 @@ impl RiskAssessment {
             ),
             "_occurrenceDateTime" => de::choice_prim_ext(
                 r,
-                "occurrenceDateTime",
+                "_occurrenceDateTime",
                 &mut self.occurrence,
                 RiskAssessmentOccurrence::DateTime,
                 |v| match v {
@@ -226,7 +226,7 @@ impl RiskAssessmentPrediction {
             ),
             "_probabilityDecimal" => de::choice_prim_ext(
                 r,
-                "probabilityDecimal",
+                "_probabilityDecimal",
                 &mut self.probability,
                 RiskAssessmentPredictionProbability::Decimal,
                 |v| match v {

@@ -52,7 +52,7 @@ pub struct Schedule {
 
 impl JsonDecode for Schedule {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

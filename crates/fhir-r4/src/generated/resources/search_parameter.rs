@@ -90,7 +90,7 @@ pub struct SearchParameter {
 
 impl JsonDecode for SearchParameter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -133,8 +133,8 @@ impl SearchParameter {
             "_purpose" => de::prim_ext(r, "_purpose", &mut self.purpose),
             "code" => de::prim(r, "code", &mut self.code),
             "_code" => de::prim_ext(r, "_code", &mut self.code),
-            "base" => de::prim_vec(r, "base", &mut self.base),
-            "_base" => de::prim_vec_ext(r, "_base", &mut self.base),
+            "base" => de::prim_vec(r, "base", 1, &mut self.base),
+            "_base" => de::prim_vec_ext(r, "_base", 1, &mut self.base),
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "expression" => de::prim(r, "expression", &mut self.expression),
@@ -143,21 +143,29 @@ impl SearchParameter {
             "_xpath" => de::prim_ext(r, "_xpath", &mut self.xpath),
             "xpathUsage" => de::prim(r, "xpathUsage", &mut self.xpath_usage),
             "_xpathUsage" => de::prim_ext(r, "_xpathUsage", &mut self.xpath_usage),
-            "target" => de::prim_vec(r, "target", &mut self.target),
-            "_target" => de::prim_vec_ext(r, "_target", &mut self.target),
+            "target" => de::prim_vec(r, "target", 3, &mut self.target),
+            "_target" => de::prim_vec_ext(r, "_target", 3, &mut self.target),
             "multipleOr" => de::prim(r, "multipleOr", &mut self.multiple_or),
             "_multipleOr" => de::prim_ext(r, "_multipleOr", &mut self.multiple_or),
             "multipleAnd" => de::prim(r, "multipleAnd", &mut self.multiple_and),
             "_multipleAnd" => de::prim_ext(r, "_multipleAnd", &mut self.multiple_and),
-            "comparator" => de::prim_vec(r, "comparator", &mut self.comparator),
-            "_comparator" => de::prim_vec_ext(r, "_comparator", &mut self.comparator),
-            "modifier" => de::prim_vec(r, "modifier", &mut self.modifier),
-            "_modifier" => de::prim_vec_ext(r, "_modifier", &mut self.modifier),
-            "chain" => de::prim_vec(r, "chain", &mut self.chain),
-            "_chain" => de::prim_vec_ext(r, "_chain", &mut self.chain),
+            "comparator" => de::prim_vec(r, "comparator", 5, &mut self.comparator),
+            "_comparator" => de::prim_vec_ext(r, "_comparator", 5, &mut self.comparator),
+            "modifier" => de::prim_vec(r, "modifier", 7, &mut self.modifier),
+            "_modifier" => de::prim_vec_ext(r, "_modifier", 7, &mut self.modifier),
+            "chain" => de::prim_vec(r, "chain", 9, &mut self.chain),
+            "_chain" => de::prim_vec_ext(r, "_chain", 9, &mut self.chain),
             "component" => de::vec(r, "component", &mut self.component),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "base", &mut self.base)?;
+        de::aligned(r, object, 3, "target", &mut self.target)?;
+        de::aligned(r, object, 5, "comparator", &mut self.comparator)?;
+        de::aligned(r, object, 7, "modifier", &mut self.modifier)?;
+        de::aligned(r, object, 9, "chain", &mut self.chain)?;
+        Ok(())
     }
 }
 

@@ -104,7 +104,7 @@ pub struct ServiceRequest {
 
 impl JsonDecode for ServiceRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -123,17 +123,21 @@ impl ServiceRequest {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "identifier" => de::vec(r, "identifier", &mut self.identifier),
-            "instantiatesCanonical" => {
-                de::prim_vec(r, "instantiatesCanonical", &mut self.instantiates_canonical)
-            }
+            "instantiatesCanonical" => de::prim_vec(
+                r,
+                "instantiatesCanonical",
+                1,
+                &mut self.instantiates_canonical,
+            ),
             "_instantiatesCanonical" => de::prim_vec_ext(
                 r,
                 "_instantiatesCanonical",
+                1,
                 &mut self.instantiates_canonical,
             ),
-            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", &mut self.instantiates_uri),
+            "instantiatesUri" => de::prim_vec(r, "instantiatesUri", 3, &mut self.instantiates_uri),
             "_instantiatesUri" => {
-                de::prim_vec_ext(r, "_instantiatesUri", &mut self.instantiates_uri)
+                de::prim_vec_ext(r, "_instantiatesUri", 3, &mut self.instantiates_uri)
             }
             "basedOn" => de::vec(r, "basedOn", &mut self.based_on),
             "replaces" => de::vec(r, "replaces", &mut self.replaces),
@@ -181,7 +185,7 @@ impl ServiceRequest {
             ),
             "_occurrenceDateTime" => de::choice_prim_ext(
                 r,
-                "occurrenceDateTime",
+                "_occurrenceDateTime",
                 &mut self.occurrence,
                 ServiceRequestOccurrence::DateTime,
                 |v| match v {
@@ -213,7 +217,7 @@ impl ServiceRequest {
             ),
             "_asNeededBoolean" => de::choice_prim_ext(
                 r,
-                "asNeededBoolean",
+                "_asNeededBoolean",
                 &mut self.as_needed,
                 ServiceRequestAsNeeded::Boolean,
                 |v| match v {
@@ -250,6 +254,17 @@ impl ServiceRequest {
             "relevantHistory" => de::vec(r, "relevantHistory", &mut self.relevant_history),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "instantiatesCanonical",
+            &mut self.instantiates_canonical,
+        )?;
+        de::aligned(r, object, 3, "instantiatesUri", &mut self.instantiates_uri)?;
+        Ok(())
     }
 }
 

@@ -57,7 +57,7 @@ pub struct Slot {
 
 impl JsonDecode for Slot {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

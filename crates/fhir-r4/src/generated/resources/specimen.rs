@@ -64,7 +64,7 @@ pub struct Specimen {
 
 impl JsonDecode for Specimen {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -188,7 +188,7 @@ impl SpecimenCollection {
             ),
             "_collectedDateTime" => de::choice_prim_ext(
                 r,
-                "collectedDateTime",
+                "_collectedDateTime",
                 &mut self.collected,
                 SpecimenCollectionCollected::DateTime,
                 |v| match v {
@@ -296,7 +296,7 @@ impl SpecimenProcessing {
             ),
             "_timeDateTime" => de::choice_prim_ext(
                 r,
-                "timeDateTime",
+                "_timeDateTime",
                 &mut self.time,
                 SpecimenProcessingTime::DateTime,
                 |v| match v {

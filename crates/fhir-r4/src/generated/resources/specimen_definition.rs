@@ -49,7 +49,7 @@ pub struct SpecimenDefinition {
 
 impl JsonDecode for SpecimenDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -247,7 +247,7 @@ impl SpecimenDefinitionTypeTestedContainer {
             ),
             "_minimumVolumeString" => de::choice_prim_ext(
                 r,
-                "minimumVolumeString",
+                "_minimumVolumeString",
                 &mut self.minimum_volume,
                 SpecimenDefinitionTypeTestedContainerMinimumVolume::String,
                 |v| match v {

@@ -95,7 +95,7 @@ pub struct StructureDefinition {
 
 impl JsonDecode for StructureDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -148,9 +148,11 @@ impl StructureDefinition {
             "abstract" => de::prim(r, "abstract", &mut self.abstract_),
             "_abstract" => de::prim_ext(r, "_abstract", &mut self.abstract_),
             "context" => de::vec(r, "context", &mut self.context),
-            "contextInvariant" => de::prim_vec(r, "contextInvariant", &mut self.context_invariant),
+            "contextInvariant" => {
+                de::prim_vec(r, "contextInvariant", 1, &mut self.context_invariant)
+            }
             "_contextInvariant" => {
-                de::prim_vec_ext(r, "_contextInvariant", &mut self.context_invariant)
+                de::prim_vec_ext(r, "_contextInvariant", 1, &mut self.context_invariant)
             }
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
@@ -162,6 +164,16 @@ impl StructureDefinition {
             "differential" => de::opt(r, "differential", &mut self.differential),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "contextInvariant",
+            &mut self.context_invariant,
+        )?;
+        Ok(())
     }
 }
 

@@ -77,7 +77,7 @@ pub struct StructureMap {
 
 impl JsonDecode for StructureMap {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -122,11 +122,15 @@ impl StructureMap {
             "copyright" => de::prim(r, "copyright", &mut self.copyright),
             "_copyright" => de::prim_ext(r, "_copyright", &mut self.copyright),
             "structure" => de::vec(r, "structure", &mut self.structure),
-            "import" => de::prim_vec(r, "import", &mut self.import),
-            "_import" => de::prim_vec_ext(r, "_import", &mut self.import),
+            "import" => de::prim_vec(r, "import", 1, &mut self.import),
+            "_import" => de::prim_vec_ext(r, "_import", 1, &mut self.import),
             "group" => de::vec(r, "group", &mut self.group),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "import", &mut self.import)?;
+        Ok(())
     }
 }
 
@@ -568,7 +572,7 @@ pub struct StructureMapGroupRuleTarget {
 
 impl JsonDecode for StructureMapGroupRuleTarget {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -586,8 +590,8 @@ impl StructureMapGroupRuleTarget {
             "_element" => de::prim_ext(r, "_element", &mut self.element),
             "variable" => de::prim(r, "variable", &mut self.variable),
             "_variable" => de::prim_ext(r, "_variable", &mut self.variable),
-            "listMode" => de::prim_vec(r, "listMode", &mut self.list_mode),
-            "_listMode" => de::prim_vec_ext(r, "_listMode", &mut self.list_mode),
+            "listMode" => de::prim_vec(r, "listMode", 1, &mut self.list_mode),
+            "_listMode" => de::prim_vec_ext(r, "_listMode", 1, &mut self.list_mode),
             "listRuleId" => de::prim(r, "listRuleId", &mut self.list_rule_id),
             "_listRuleId" => de::prim_ext(r, "_listRuleId", &mut self.list_rule_id),
             "transform" => de::prim(r, "transform", &mut self.transform),
@@ -595,6 +599,10 @@ impl StructureMapGroupRuleTarget {
             "parameter" => de::vec(r, "parameter", &mut self.parameter),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "listMode", &mut self.list_mode)?;
+        Ok(())
     }
 }
 
@@ -658,7 +666,7 @@ impl StructureMapGroupRuleTargetParameter {
             ),
             "_valueId" => de::choice_prim_ext(
                 r,
-                "valueId",
+                "_valueId",
                 &mut self.value,
                 StructureMapGroupRuleTargetParameterValue::Id,
                 |v| match v {
@@ -678,7 +686,7 @@ impl StructureMapGroupRuleTargetParameter {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 StructureMapGroupRuleTargetParameterValue::String,
                 |v| match v {
@@ -698,7 +706,7 @@ impl StructureMapGroupRuleTargetParameter {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 StructureMapGroupRuleTargetParameterValue::Boolean,
                 |v| match v {
@@ -718,7 +726,7 @@ impl StructureMapGroupRuleTargetParameter {
             ),
             "_valueInteger" => de::choice_prim_ext(
                 r,
-                "valueInteger",
+                "_valueInteger",
                 &mut self.value,
                 StructureMapGroupRuleTargetParameterValue::Integer,
                 |v| match v {
@@ -738,7 +746,7 @@ impl StructureMapGroupRuleTargetParameter {
             ),
             "_valueDecimal" => de::choice_prim_ext(
                 r,
-                "valueDecimal",
+                "_valueDecimal",
                 &mut self.value,
                 StructureMapGroupRuleTargetParameterValue::Decimal,
                 |v| match v {
@@ -786,7 +794,7 @@ pub struct StructureMapGroupRuleDependent {
 
 impl JsonDecode for StructureMapGroupRuleDependent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -798,10 +806,14 @@ impl StructureMapGroupRuleDependent {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "name" => de::prim(r, "name", &mut self.name),
             "_name" => de::prim_ext(r, "_name", &mut self.name),
-            "variable" => de::prim_vec(r, "variable", &mut self.variable),
-            "_variable" => de::prim_vec_ext(r, "_variable", &mut self.variable),
+            "variable" => de::prim_vec(r, "variable", 1, &mut self.variable),
+            "_variable" => de::prim_vec_ext(r, "_variable", 1, &mut self.variable),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "variable", &mut self.variable)?;
+        Ok(())
     }
 }
 

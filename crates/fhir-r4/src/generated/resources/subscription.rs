@@ -49,7 +49,7 @@ pub struct Subscription {
 
 impl JsonDecode for Subscription {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -133,7 +133,7 @@ pub struct SubscriptionChannel {
 
 impl JsonDecode for SubscriptionChannel {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -149,10 +149,14 @@ impl SubscriptionChannel {
             "_endpoint" => de::prim_ext(r, "_endpoint", &mut self.endpoint),
             "payload" => de::prim(r, "payload", &mut self.payload),
             "_payload" => de::prim_ext(r, "_payload", &mut self.payload),
-            "header" => de::prim_vec(r, "header", &mut self.header),
-            "_header" => de::prim_vec_ext(r, "_header", &mut self.header),
+            "header" => de::prim_vec(r, "header", 1, &mut self.header),
+            "_header" => de::prim_vec_ext(r, "_header", 1, &mut self.header),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "header", &mut self.header)?;
+        Ok(())
     }
 }
 

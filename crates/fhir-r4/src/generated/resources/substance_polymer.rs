@@ -46,7 +46,7 @@ pub struct SubstancePolymer {
 
 impl JsonDecode for SubstancePolymer {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -69,12 +69,16 @@ impl SubstancePolymer {
             "copolymerConnectivity" => {
                 de::vec(r, "copolymerConnectivity", &mut self.copolymer_connectivity)
             }
-            "modification" => de::prim_vec(r, "modification", &mut self.modification),
-            "_modification" => de::prim_vec_ext(r, "_modification", &mut self.modification),
+            "modification" => de::prim_vec(r, "modification", 1, &mut self.modification),
+            "_modification" => de::prim_vec_ext(r, "_modification", 1, &mut self.modification),
             "monomerSet" => de::vec(r, "monomerSet", &mut self.monomer_set),
             "repeat" => de::vec(r, "repeat", &mut self.repeat),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "modification", &mut self.modification)?;
+        Ok(())
     }
 }
 

@@ -42,7 +42,7 @@ pub struct SubstanceProtein {
 
 impl JsonDecode for SubstanceProtein {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -65,13 +65,25 @@ impl SubstanceProtein {
             "_numberOfSubunits" => {
                 de::prim_ext(r, "_numberOfSubunits", &mut self.number_of_subunits)
             }
-            "disulfideLinkage" => de::prim_vec(r, "disulfideLinkage", &mut self.disulfide_linkage),
+            "disulfideLinkage" => {
+                de::prim_vec(r, "disulfideLinkage", 1, &mut self.disulfide_linkage)
+            }
             "_disulfideLinkage" => {
-                de::prim_vec_ext(r, "_disulfideLinkage", &mut self.disulfide_linkage)
+                de::prim_vec_ext(r, "_disulfideLinkage", 1, &mut self.disulfide_linkage)
             }
             "subunit" => de::vec(r, "subunit", &mut self.subunit),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "disulfideLinkage",
+            &mut self.disulfide_linkage,
+        )?;
+        Ok(())
     }
 }
 

@@ -46,7 +46,7 @@ pub struct SubstanceReferenceInformation {
 
 impl JsonDecode for SubstanceReferenceInformation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -340,7 +340,7 @@ impl SubstanceReferenceInformationTarget {
             ),
             "_amountString" => de::choice_prim_ext(
                 r,
-                "amountString",
+                "_amountString",
                 &mut self.amount,
                 SubstanceReferenceInformationTargetAmount::String,
                 |v| match v {

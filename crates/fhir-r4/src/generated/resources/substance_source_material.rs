@@ -60,7 +60,7 @@ pub struct SubstanceSourceMaterial {
 
 impl JsonDecode for SubstanceSourceMaterial {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -92,18 +92,27 @@ impl SubstanceSourceMaterial {
             "_organismName" => de::prim_ext(r, "_organismName", &mut self.organism_name),
             "parentSubstanceId" => de::vec(r, "parentSubstanceId", &mut self.parent_substance_id),
             "parentSubstanceName" => {
-                de::prim_vec(r, "parentSubstanceName", &mut self.parent_substance_name)
+                de::prim_vec(r, "parentSubstanceName", 1, &mut self.parent_substance_name)
             }
-            "_parentSubstanceName" => {
-                de::prim_vec_ext(r, "_parentSubstanceName", &mut self.parent_substance_name)
-            }
+            "_parentSubstanceName" => de::prim_vec_ext(
+                r,
+                "_parentSubstanceName",
+                1,
+                &mut self.parent_substance_name,
+            ),
             "countryOfOrigin" => de::vec(r, "countryOfOrigin", &mut self.country_of_origin),
-            "geographicalLocation" => {
-                de::prim_vec(r, "geographicalLocation", &mut self.geographical_location)
-            }
-            "_geographicalLocation" => {
-                de::prim_vec_ext(r, "_geographicalLocation", &mut self.geographical_location)
-            }
+            "geographicalLocation" => de::prim_vec(
+                r,
+                "geographicalLocation",
+                3,
+                &mut self.geographical_location,
+            ),
+            "_geographicalLocation" => de::prim_vec_ext(
+                r,
+                "_geographicalLocation",
+                3,
+                &mut self.geographical_location,
+            ),
             "developmentStage" => de::opt(r, "developmentStage", &mut self.development_stage),
             "fractionDescription" => {
                 de::vec(r, "fractionDescription", &mut self.fraction_description)
@@ -112,6 +121,23 @@ impl SubstanceSourceMaterial {
             "partDescription" => de::vec(r, "partDescription", &mut self.part_description),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(
+            r,
+            object,
+            1,
+            "parentSubstanceName",
+            &mut self.parent_substance_name,
+        )?;
+        de::aligned(
+            r,
+            object,
+            3,
+            "geographicalLocation",
+            &mut self.geographical_location,
+        )?;
+        Ok(())
     }
 }
 

@@ -75,7 +75,7 @@ pub struct SubstanceSpecification {
 
 impl JsonDecode for SubstanceSpecification {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -226,7 +226,7 @@ impl SubstanceSpecificationMoiety {
             ),
             "_amountString" => de::choice_prim_ext(
                 r,
-                "amountString",
+                "_amountString",
                 &mut self.amount,
                 SubstanceSpecificationMoietyAmount::String,
                 |v| match v {
@@ -335,7 +335,7 @@ impl SubstanceSpecificationProperty {
             ),
             "_amountString" => de::choice_prim_ext(
                 r,
-                "amountString",
+                "_amountString",
                 &mut self.amount,
                 SubstanceSpecificationPropertyAmount::String,
                 |v| match v {
@@ -935,7 +935,7 @@ impl SubstanceSpecificationRelationship {
             ),
             "_amountString" => de::choice_prim_ext(
                 r,
-                "amountString",
+                "_amountString",
                 &mut self.amount,
                 SubstanceSpecificationRelationshipAmount::String,
                 |v| match v {

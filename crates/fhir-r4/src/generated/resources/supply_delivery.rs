@@ -59,7 +59,7 @@ pub struct SupplyDelivery {
 
 impl JsonDecode for SupplyDelivery {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -97,7 +97,7 @@ impl SupplyDelivery {
             ),
             "_occurrenceDateTime" => de::choice_prim_ext(
                 r,
-                "occurrenceDateTime",
+                "_occurrenceDateTime",
                 &mut self.occurrence,
                 SupplyDeliveryOccurrence::DateTime,
                 |v| match v {

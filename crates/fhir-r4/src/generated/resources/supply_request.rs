@@ -68,7 +68,7 @@ pub struct SupplyRequest {
 
 impl JsonDecode for SupplyRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -118,7 +118,7 @@ impl SupplyRequest {
             ),
             "_occurrenceDateTime" => de::choice_prim_ext(
                 r,
-                "occurrenceDateTime",
+                "_occurrenceDateTime",
                 &mut self.occurrence,
                 SupplyRequestOccurrence::DateTime,
                 |v| match v {
@@ -249,7 +249,7 @@ impl SupplyRequestParameter {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 SupplyRequestParameterValue::Boolean,
                 |v| match v {

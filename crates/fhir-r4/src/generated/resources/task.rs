@@ -100,7 +100,7 @@ pub struct Task {
 
 impl JsonDecode for Task {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -83,7 +83,7 @@ pub struct TerminologyCapabilities {
 
 impl JsonDecode for TerminologyCapabilities {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -377,7 +377,7 @@ pub struct TerminologyCapabilitiesCodeSystemVersion {
 
 impl JsonDecode for TerminologyCapabilitiesCodeSystemVersion {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -393,13 +393,18 @@ impl TerminologyCapabilitiesCodeSystemVersion {
             "_isDefault" => de::prim_ext(r, "_isDefault", &mut self.is_default),
             "compositional" => de::prim(r, "compositional", &mut self.compositional),
             "_compositional" => de::prim_ext(r, "_compositional", &mut self.compositional),
-            "language" => de::prim_vec(r, "language", &mut self.language),
-            "_language" => de::prim_vec_ext(r, "_language", &mut self.language),
+            "language" => de::prim_vec(r, "language", 1, &mut self.language),
+            "_language" => de::prim_vec_ext(r, "_language", 1, &mut self.language),
             "filter" => de::vec(r, "filter", &mut self.filter),
-            "property" => de::prim_vec(r, "property", &mut self.property),
-            "_property" => de::prim_vec_ext(r, "_property", &mut self.property),
+            "property" => de::prim_vec(r, "property", 3, &mut self.property),
+            "_property" => de::prim_vec_ext(r, "_property", 3, &mut self.property),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "language", &mut self.language)?;
+        de::aligned(r, object, 3, "property", &mut self.property)?;
+        Ok(())
     }
 }
 
@@ -441,7 +446,7 @@ pub struct TerminologyCapabilitiesCodeSystemVersionFilter {
 
 impl JsonDecode for TerminologyCapabilitiesCodeSystemVersionFilter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -453,10 +458,14 @@ impl TerminologyCapabilitiesCodeSystemVersionFilter {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "code" => de::prim(r, "code", &mut self.code),
             "_code" => de::prim_ext(r, "_code", &mut self.code),
-            "op" => de::prim_vec(r, "op", &mut self.op),
-            "_op" => de::prim_vec_ext(r, "_op", &mut self.op),
+            "op" => de::prim_vec(r, "op", 1, &mut self.op),
+            "_op" => de::prim_vec_ext(r, "_op", 1, &mut self.op),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "op", &mut self.op)?;
+        Ok(())
     }
 }
 

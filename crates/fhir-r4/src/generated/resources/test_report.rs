@@ -61,7 +61,7 @@ pub struct TestReport {
 
 impl JsonDecode for TestReport {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 

@@ -89,7 +89,7 @@ pub struct TestScript {
 
 impl JsonDecode for TestScript {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -427,7 +427,7 @@ pub struct TestScriptMetadataCapability {
 
 impl JsonDecode for TestScriptMetadataCapability {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -443,16 +443,21 @@ impl TestScriptMetadataCapability {
             "_validated" => de::prim_ext(r, "_validated", &mut self.validated),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            "origin" => de::prim_vec(r, "origin", &mut self.origin),
-            "_origin" => de::prim_vec_ext(r, "_origin", &mut self.origin),
+            "origin" => de::prim_vec(r, "origin", 1, &mut self.origin),
+            "_origin" => de::prim_vec_ext(r, "_origin", 1, &mut self.origin),
             "destination" => de::prim(r, "destination", &mut self.destination),
             "_destination" => de::prim_ext(r, "_destination", &mut self.destination),
-            "link" => de::prim_vec(r, "link", &mut self.link),
-            "_link" => de::prim_vec_ext(r, "_link", &mut self.link),
+            "link" => de::prim_vec(r, "link", 3, &mut self.link),
+            "_link" => de::prim_vec_ext(r, "_link", 3, &mut self.link),
             "capabilities" => de::prim(r, "capabilities", &mut self.capabilities),
             "_capabilities" => de::prim_ext(r, "_capabilities", &mut self.capabilities),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "origin", &mut self.origin)?;
+        de::aligned(r, object, 3, "link", &mut self.link)?;
+        Ok(())
     }
 }
 

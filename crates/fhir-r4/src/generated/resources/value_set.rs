@@ -73,7 +73,7 @@ pub struct ValueSet {
 
 impl JsonDecode for ValueSet {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
@@ -249,7 +249,7 @@ pub struct ValueSetComposeInclude {
 
 impl JsonDecode for ValueSetComposeInclude {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::element(r, Self::decode_property, Self::check_aligned)
     }
 }
 
@@ -265,10 +265,14 @@ impl ValueSetComposeInclude {
             "_version" => de::prim_ext(r, "_version", &mut self.version),
             "concept" => de::vec(r, "concept", &mut self.concept),
             "filter" => de::vec(r, "filter", &mut self.filter),
-            "valueSet" => de::prim_vec(r, "valueSet", &mut self.value_set),
-            "_valueSet" => de::prim_vec_ext(r, "_valueSet", &mut self.value_set),
+            "valueSet" => de::prim_vec(r, "valueSet", 1, &mut self.value_set),
+            "_valueSet" => de::prim_vec_ext(r, "_valueSet", 1, &mut self.value_set),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "valueSet", &mut self.value_set)?;
+        Ok(())
     }
 }
 
@@ -576,7 +580,7 @@ impl ValueSetExpansionParameter {
             ),
             "_valueString" => de::choice_prim_ext(
                 r,
-                "valueString",
+                "_valueString",
                 &mut self.value,
                 ValueSetExpansionParameterValue::String,
                 |v| match v {
@@ -596,7 +600,7 @@ impl ValueSetExpansionParameter {
             ),
             "_valueBoolean" => de::choice_prim_ext(
                 r,
-                "valueBoolean",
+                "_valueBoolean",
                 &mut self.value,
                 ValueSetExpansionParameterValue::Boolean,
                 |v| match v {
@@ -616,7 +620,7 @@ impl ValueSetExpansionParameter {
             ),
             "_valueInteger" => de::choice_prim_ext(
                 r,
-                "valueInteger",
+                "_valueInteger",
                 &mut self.value,
                 ValueSetExpansionParameterValue::Integer,
                 |v| match v {
@@ -636,7 +640,7 @@ impl ValueSetExpansionParameter {
             ),
             "_valueDecimal" => de::choice_prim_ext(
                 r,
-                "valueDecimal",
+                "_valueDecimal",
                 &mut self.value,
                 ValueSetExpansionParameterValue::Decimal,
                 |v| match v {
@@ -656,7 +660,7 @@ impl ValueSetExpansionParameter {
             ),
             "_valueUri" => de::choice_prim_ext(
                 r,
-                "valueUri",
+                "_valueUri",
                 &mut self.value,
                 ValueSetExpansionParameterValue::Uri,
                 |v| match v {
@@ -676,7 +680,7 @@ impl ValueSetExpansionParameter {
             ),
             "_valueCode" => de::choice_prim_ext(
                 r,
-                "valueCode",
+                "_valueCode",
                 &mut self.value,
                 ValueSetExpansionParameterValue::Code,
                 |v| match v {
@@ -696,7 +700,7 @@ impl ValueSetExpansionParameter {
             ),
             "_valueDateTime" => de::choice_prim_ext(
                 r,
-                "valueDateTime",
+                "_valueDateTime",
                 &mut self.value,
                 ValueSetExpansionParameterValue::DateTime,
                 |v| match v {

@@ -63,7 +63,7 @@ pub struct VerificationResult {
 
 impl JsonDecode for VerificationResult {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, Some(Self::check_aligned))
     }
 }
 
@@ -82,8 +82,10 @@ impl VerificationResult {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "target" => de::vec(r, "target", &mut self.target),
-            "targetLocation" => de::prim_vec(r, "targetLocation", &mut self.target_location),
-            "_targetLocation" => de::prim_vec_ext(r, "_targetLocation", &mut self.target_location),
+            "targetLocation" => de::prim_vec(r, "targetLocation", 1, &mut self.target_location),
+            "_targetLocation" => {
+                de::prim_vec_ext(r, "_targetLocation", 1, &mut self.target_location)
+            }
             "need" => de::opt(r, "need", &mut self.need),
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
@@ -102,6 +104,10 @@ impl VerificationResult {
             "validator" => de::vec(r, "validator", &mut self.validator),
             _ => de::unknown(r, key, &mut self.unknown),
         }
+    }
+    fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
+        de::aligned(r, object, 1, "targetLocation", &mut self.target_location)?;
+        Ok(())
     }
 }
 

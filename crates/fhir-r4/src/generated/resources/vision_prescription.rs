@@ -53,7 +53,7 @@ pub struct VisionPrescription {
 
 impl JsonDecode for VisionPrescription {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        de::object(r, Self::decode_property)
+        de::resource(r, Self::decode_property, None)
     }
 }
 
