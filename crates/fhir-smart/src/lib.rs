@@ -170,6 +170,7 @@ pub mod id_token;
 pub mod keys;
 pub mod launch;
 pub mod pkce;
+mod redact;
 pub mod scopes;
 pub mod secret;
 pub mod state;

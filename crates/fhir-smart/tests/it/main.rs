@@ -15,4 +15,5 @@ mod e2e;
 mod id_token;
 mod launch;
 mod refresh;
+mod secrets;
 mod support;
