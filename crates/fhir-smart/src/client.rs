@@ -105,14 +105,12 @@ impl IdTokenCheck {
     }
 }
 
-/// Whether a refused refresh means the refresh token is dead (revoked, expired, used):
-/// `invalid_grant`, or a 400/401/403 without an OAuth error code. Other answers
-/// (`temporarily_unavailable`, `server_error`, `invalid_client`, 429, 5xx) leave it usable.
+/// Whether a refused refresh means the refresh token is dead (revoked, expired, used): only
+/// an OAuth `invalid_grant`. A bare 400/401/403 (a proxy, a WAF, a misrouted request, an HTML
+/// error page) says nothing about the grant, so it leaves the token set in place, as do
+/// `temporarily_unavailable`, `server_error`, `invalid_client`, 429 and 5xx.
 fn refresh_token_is_dead(err: &TokenEndpointError) -> bool {
-    match &err.error {
-        Some(code) => *code == TokenErrorCode::InvalidGrant,
-        None => matches!(err.status, 400 | 401 | 403),
-    }
+    err.error == Some(TokenErrorCode::InvalidGrant)
 }
 
 /// A SMART-authorized session: implements [`AuthProvider`] for `fhir_core`.
@@ -129,8 +127,11 @@ fn refresh_token_is_dead(err: &TokenEndpointError) -> bool {
 ///   under the same key: a different patient, encounter or lineage marker) is never adopted;
 ///   renewal fails with [`Error::Store`] instead. Across processes this needs a store with
 ///   compare-and-swap semantics (see [`TokenStore`]).
-/// * A refresh token is dropped only when the server says it is dead (`invalid_grant`, or
-///   400/401/403 without an error code); transient failures keep it.
+/// * A refresh token is dropped only when the server says it is dead (`invalid_grant`);
+///   transient failures and bare 400/401/403 answers without an OAuth error keep it.
+/// * An access token that has expired and cannot be renewed (no refresh token) is never
+///   sent: [`access_token`](Self::access_token) fails with
+///   [`Error::ReauthorizationRequired`].
 /// * When the launch verified its id_token, an id_token in a refresh response is verified
 ///   the same way (with the same `iss` and `sub`) or discarded.
 /// * On 401 the token is renewed once and the request retried once; never on 403.
@@ -458,8 +459,13 @@ impl SmartClient {
         }
     }
 
+    /// Whether `token` can be sent as it is: not due for renewal, or due but impossible to
+    /// renew and not yet expired (an expired one is never sent).
     fn usable(&self, token: Option<&StoredToken>) -> bool {
-        token.is_some_and(|t| !t.needs_renewal(self.inner.skew) || !self.can_renew(Some(t)))
+        token.is_some_and(|t| {
+            !t.needs_renewal(self.inner.skew)
+                || (!self.can_renew(Some(t)) && !t.expires_within(Duration::ZERO))
+        })
     }
 
     /// A valid access token, renewed first if it is about to expire.
@@ -467,7 +473,7 @@ impl SmartClient {
     /// # Errors
     ///
     /// Token-endpoint, transport and store errors; [`Error::ReauthorizationRequired`] when
-    /// there is no token and no way to get one.
+    /// there is no token, or it has expired, and there is no way to get a new one.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
         let current = self.snapshot();
         if self.usable(current.as_ref())

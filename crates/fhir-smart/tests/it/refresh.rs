@@ -247,12 +247,12 @@ async fn rejected_refresh_requires_reauthorization_and_forgets_the_token() {
         "{err:?}"
     );
     assert_eq!(err.oauth_code(), Some("invalid_grant"));
-    // The dead refresh token is never presented again.
-    let again = smart.access_token().await;
-    assert!(
-        again.is_ok(),
-        "without a refresh token the old access token is sent as is"
-    );
+    // The dead refresh token is never presented again, and the expired access token is not
+    // sent either.
+    match smart.access_token().await {
+        Err(Error::ReauthorizationRequired { source: None, .. }) => {}
+        other => panic!("expected ReauthorizationRequired, got {other:?}"),
+    }
     assert!(smart.token_response().unwrap().refresh_token.is_none());
     let key = fhir_smart::StoreKey::new(
         &token_url(&server),
@@ -440,16 +440,14 @@ async fn transient_refresh_failures_keep_the_refresh_token() {
 }
 
 #[tokio::test]
-async fn invalid_grant_or_a_bare_400_drops_the_refresh_token() {
-    for (status, body) in [(400, Some(json!({"error": "invalid_grant"}))), (401, None)] {
+async fn only_invalid_grant_drops_the_refresh_token() {
+    for status in [400, 401, 403] {
         let server = server().await;
-        let mut failure = ResponseTemplate::new(status);
-        if let Some(body) = &body {
-            failure = failure.set_body_json(body.clone());
-        }
         Mock::given(method("POST"))
             .and(path("/auth/token"))
-            .respond_with(failure)
+            .respond_with(
+                ResponseTemplate::new(status).set_body_json(json!({"error": "invalid_grant"})),
+            )
             .expect(1)
             .mount(&server)
             .await;
@@ -471,6 +469,91 @@ async fn invalid_grant_or_a_bare_400_drops_the_refresh_token() {
         assert!(smart.token_response().unwrap().refresh_token.is_none());
         assert!(store.get(smart.store_key()).await.unwrap().is_none());
     }
+}
+
+#[tokio::test]
+async fn a_bare_400_401_or_403_keeps_the_stored_tokens() {
+    let bodies: [(&str, Option<&str>); 4] = [
+        ("", None),
+        (
+            "<html><body>Forbidden by policy</body></html>",
+            Some("text/html"),
+        ),
+        ("Unauthorized", Some("text/plain")),
+        (r#"{"message":"denied"}"#, Some("application/json")),
+    ];
+    for status in [400, 401, 403] {
+        for (body, content_type) in bodies {
+            let server = server().await;
+            let mut bare = ResponseTemplate::new(status).set_body_string(body);
+            if let Some(content_type) = content_type {
+                bare = bare.insert_header("content-type", content_type);
+            }
+            Mock::given(method("POST"))
+                .and(path("/auth/token"))
+                .respond_with(bare)
+                .up_to_n_times(1)
+                .with_priority(1)
+                .mount(&server)
+                .await;
+            let endpoint = RotatingEndpoint::new(true);
+            mount(&server, &endpoint).await;
+            let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+            let smart = client(
+                &server,
+                ClientAuth::Public,
+                Some(Arc::clone(&store)),
+                Some(initial_token(0)),
+            )
+            .await;
+            let case = format!("HTTP {status} {content_type:?}");
+            match smart.access_token().await {
+                Err(Error::TokenEndpoint(err)) => assert_eq!(err.status, status, "{case}"),
+                other => panic!("{case}: expected the token endpoint error, got {other:?}"),
+            }
+            let stored = store.get(smart.store_key()).await.unwrap();
+            let stored = stored.unwrap_or_else(|| panic!("{case}: the stored set was deleted"));
+            assert_eq!(
+                stored.token.refresh_token.unwrap().secret(),
+                "rt-0",
+                "{case}"
+            );
+            // The next attempt presents the kept refresh token and succeeds.
+            assert_eq!(
+                smart.access_token().await.unwrap().secret(),
+                "at-r1",
+                "{case}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_without_a_refresh_token_is_never_sent() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/Patient/p-123"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"resourceType": "Patient"})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let mut token = initial_token(0);
+    token.refresh_token = None;
+    let smart = client(&server, ClientAuth::Public, None, Some(token)).await;
+    match smart.access_token().await {
+        Err(Error::ReauthorizationRequired { .. }) => {}
+        other => panic!("expected ReauthorizationRequired, got {other:?}"),
+    }
+    let fhir = fhir_core::Client::builder(fhir_base(&server).as_str())
+        .auth(smart)
+        .build()
+        .unwrap();
+    assert!(fhir.read_json("Patient", "p-123").send().await.is_err());
+    // A token that has not expired yet is still sent, even without a refresh token.
+    let mut token = initial_token(3600);
+    token.refresh_token = None;
+    let smart = client(&server, ClientAuth::Public, None, Some(token)).await;
+    assert_eq!(smart.access_token().await.unwrap().secret(), "at-0");
 }
 
 #[tokio::test]
