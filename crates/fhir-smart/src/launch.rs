@@ -5,7 +5,9 @@
 //! 1. [`AppLaunch::standalone`] or [`AppLaunch::ehr`] discovers the server and returns an
 //!    [`AuthorizationRequest`]: the URL to send the browser to (or a POST form), and a
 //!    serializable [`PendingAuthorization`] (state, PKCE verifier, …) to keep, keyed by its
-//!    state and bound to the user's session. Storage of that record belongs to the app.
+//!    state and bound to the user's session: [`PendingAuthorizations`](crate::PendingAuthorizations)
+//!    does that in memory (session binding, expiry, a size bound), or the app keeps the
+//!    record in its own session store under the same rules.
 //! 2. [`AppLaunch::complete`] takes the callback URL and the pending record, maps an
 //!    `error=` callback to [`Error::Authorization`], checks the state, exchanges the code and
 //!    returns a ready [`SmartClient`].
@@ -13,8 +15,7 @@
 //! An EHR launch is one-way: a later patient change in the EHR is not synchronized.
 
 use std::collections::HashMap;
-use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -198,62 +199,14 @@ impl PendingAuthorization {
     pub fn created_at(&self) -> u64 {
         self.created_at
     }
-}
 
-/// An in-memory keeper of pending authorizations keyed by state; [`take`](Self::take)
-/// removes the record, so a replayed callback fails locally.
-#[derive(Default)]
-pub struct PendingAuthorizations {
-    pending: Mutex<HashMap<String, PendingAuthorization>>,
-}
-
-impl fmt::Debug for PendingAuthorizations {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len();
-        f.debug_struct("PendingAuthorizations")
-            .field("entries", &count)
-            .finish()
+    /// Whether `received` is this record's state (constant time).
+    pub(crate) fn state_matches(&self, received: &str) -> bool {
+        self.state.matches(received)
     }
 }
 
-impl PendingAuthorizations {
-    /// An empty keeper.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Keeps `pending` under its state.
-    pub fn insert(&self, pending: PendingAuthorization) {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(pending.state().to_owned(), pending);
-    }
-
-    /// Removes and returns the record for the `state` of `callback_url`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidCallback`] when the callback has no state or no record matches it
-    /// (unknown, from another session, or already used).
-    pub fn take(&self, callback_url: &str) -> Result<PendingAuthorization, Error> {
-        let callback = Callback::parse(callback_url)?;
-        let state = callback
-            .get("state")
-            .ok_or_else(|| Error::callback("the callback has no state"))?;
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(state)
-            .ok_or_else(|| Error::callback("no pending authorization for this state"))
-    }
-}
-
-struct Callback {
+pub(crate) struct Callback {
     path: String,
     params: HashMap<String, String>,
 }
@@ -261,7 +214,7 @@ struct Callback {
 impl Callback {
     /// Parses a callback given as a full URL or as an absolute path with its query
     /// (`/callback?code=…&state=…`, as a web framework hands it over).
-    fn parse(url: &str) -> Result<Self, Error> {
+    pub(crate) fn parse(url: &str) -> Result<Self, Error> {
         let not_a_url = || Error::callback("the callback URL is not a URL");
         let url = match Url::parse(url) {
             Ok(url) => url,
@@ -285,7 +238,7 @@ impl Callback {
         })
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
 }

@@ -44,8 +44,9 @@
 //! # Standalone launch
 //!
 //! Two steps, like a web app's `/login` and `/callback` routes. The
-//! [`PendingAuthorization`] of step one is serializable: keep it in the user's session,
-//! keyed by its state.
+//! [`PendingAuthorization`] of step one is kept until the callback, bound to the browser's
+//! session: [`PendingAuthorizations`] does that in memory (keyed by state, bound to the
+//! session id, expiring, bounded); the record is also serializable for a session store.
 //!
 //! ```no_run
 //! use fhir_smart::AppLaunch;
@@ -169,6 +170,7 @@ mod http;
 pub mod id_token;
 pub mod keys;
 pub mod launch;
+pub mod pending;
 pub mod pkce;
 mod redact;
 pub mod scopes;
@@ -183,7 +185,7 @@ pub use env::SmartEnv;
 pub use error::{AuthorizeErrorCode, BoxError, Error, TokenEndpointError, TokenErrorCode};
 pub use http::HttpClient;
 pub use launch::{
-    AppLaunch, AuthorizationRequest, LaunchParams, PendingAuthorization, PendingAuthorizations,
-    Registrations,
+    AppLaunch, AuthorizationRequest, LaunchParams, PendingAuthorization, Registrations,
 };
+pub use pending::PendingAuthorizations;
 pub use store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};
