@@ -66,6 +66,8 @@ impl Default for HttpClient {
 pub(crate) struct HttpResponse {
     pub(crate) status: u16,
     pub(crate) content_type: Option<String>,
+    /// `Cache-Control`, for documents cached by their lifetime (JWKS).
+    pub(crate) cache_control: Option<String>,
     pub(crate) body: Vec<u8>,
 }
 
@@ -223,6 +225,11 @@ async fn read(url: &Url, response: reqwest::Response) -> Result<HttpResponse, Er
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let cache_control = response
+        .headers()
+        .get(http::header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut response = response;
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|err| transport(url, err))? {
@@ -238,6 +245,7 @@ async fn read(url: &Url, response: reqwest::Response) -> Result<HttpResponse, Er
     Ok(HttpResponse {
         status,
         content_type,
+        cache_control,
         body,
     })
 }

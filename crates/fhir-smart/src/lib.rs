@@ -168,6 +168,7 @@ pub mod env;
 mod error;
 mod http;
 pub mod id_token;
+mod jwks;
 pub mod keys;
 pub mod launch;
 pub mod pending;
