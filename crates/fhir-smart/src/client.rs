@@ -17,6 +17,7 @@ use crate::id_token::{Expectations, IdTokenVerifier};
 use crate::scopes::Scopes;
 use crate::secret::AccessToken;
 use crate::secret::IdToken;
+use crate::state::random_id;
 use crate::store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};
 use crate::token::{FhirContext, TokenResponse, token_request};
 
@@ -211,15 +212,18 @@ impl SmartClientBuilder {
         self
     }
 
-    /// Where tokens are kept (default: a private [`MemoryTokenStore`]). When a store serves
-    /// several users, also set [`store_subject`](Self::store_subject).
+    /// Where tokens are kept (default: a private [`MemoryTokenStore`]). The key always names
+    /// whose token set it is: the [`launch_id`](Self::launch_id), the app's user key
+    /// ([`store_subject`](Self::store_subject)), or both.
     #[must_use]
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.store = Some(store);
         self
     }
 
-    /// A user or session id added to the store key.
+    /// The app's user key (its user or account id), part of the store key: alone
+    /// ([`StoreKey::for_user`], one token set per user) or with a
+    /// [`launch_id`](Self::launch_id) ([`StoreKey::for_launch`]).
     #[must_use]
     pub fn store_subject(mut self, subject: impl Into<String>) -> Self {
         self.subject = Some(subject.into());
@@ -254,43 +258,53 @@ impl SmartClientBuilder {
         self
     }
 
+    /// The store key: always with a subject (the launch id, the app's user key, or for
+    /// Backend Services the system client itself).
+    fn store_key(&self) -> Result<StoreKey, Error> {
+        let (endpoint, client_id, scope) = (
+            &self.token_endpoint,
+            self.credentials.client_id.as_str(),
+            self.scope.as_str(),
+        );
+        Ok(match (&self.grant, &self.launch_id, &self.subject) {
+            (Grant::ClientCredentials { .. }, _, _) => {
+                StoreKey::for_system(endpoint, client_id, scope)
+            }
+            (Grant::RefreshToken, Some(launch_id), user) => {
+                StoreKey::for_launch(endpoint, client_id, scope, user.as_deref(), launch_id)
+            }
+            (Grant::RefreshToken, None, Some(user)) => {
+                StoreKey::for_user(endpoint, client_id, scope, user)
+            }
+            // A new token set of nobody in particular: a key of its own, never shared.
+            (Grant::RefreshToken, None, None) if self.token.is_some() => {
+                StoreKey::for_launch(endpoint, client_id, scope, None, &random_id())
+            }
+            (Grant::RefreshToken, None, None) => {
+                return Err(Error::configuration(
+                    "store_subject",
+                    "a client restored from the store needs its launch id or user key",
+                ));
+            }
+        })
+    }
+
     /// Builds the client, persisting the initial token (if any) in the store.
     ///
     /// # Errors
     ///
     /// [`Error::InsecureUrl`] for a plain-HTTP token endpoint the HTTP client does not allow;
-    /// [`Error::Store`] from the store.
+    /// [`Error::Configuration`] for an App Launch client without a token, a launch id or a
+    /// user key (it would have no token set of its own to restore); [`Error::Store`] from
+    /// the store.
     pub async fn build(self) -> Result<SmartClient, Error> {
         self.http.check_url(&self.token_endpoint)?;
-        let key = match (&self.launch_id, &self.subject) {
-            (Some(launch_id), subject) => StoreKey::for_launch(
-                &self.token_endpoint,
-                &self.credentials.client_id,
-                &self.scope,
-                subject.as_deref(),
-                launch_id,
-            ),
-            (None, Some(subject)) => StoreKey::with_subject(
-                &self.token_endpoint,
-                &self.credentials.client_id,
-                &self.scope,
-                subject,
-            ),
-            (None, None) => StoreKey::new(
-                &self.token_endpoint,
-                &self.credentials.client_id,
-                &self.scope,
-            ),
-        };
+        let key = self.store_key()?;
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
         let current = match self.token {
-            Some(token) => {
-                let stored = StoredToken::new(token, self.default_lifetime);
-                store.set(&key, stored.clone()).await?;
-                Some(stored)
-            }
+            Some(token) => Some(store_initial(&*store, &key, token, self.default_lifetime).await?),
             None => store.get(&key).await?,
         };
         Ok(SmartClient {
@@ -310,6 +324,40 @@ impl SmartClientBuilder {
                 id_tokens: self.id_tokens,
             }),
         })
+    }
+}
+
+/// Stores the token set a client is built with, unless the store already holds a newer set
+/// of the same grant (a renewal of `token`): that one is kept and used, so restoring a client
+/// from a saved token response never brings back a rotated refresh token. A set of another
+/// grant under the key is replaced, with a compare-and-set over the version read.
+async fn store_initial(
+    store: &dyn TokenStore,
+    key: &StoreKey,
+    token: TokenResponse,
+    default_lifetime: Duration,
+) -> Result<StoredToken, Error> {
+    let stored = store.get(key).await?;
+    if let Some(newer) = stored.as_ref().filter(|s| s.descends_from(&token)) {
+        tracing::debug!(
+            "the store holds this token set or a renewal of it; keeping the stored one"
+        );
+        return Ok(newer.clone());
+    }
+    let mut initial = StoredToken::new(token, default_lifetime);
+    let expected = stored.map(|s| s.version);
+    initial.version = expected.map_or(0, |v| v.wrapping_add(1));
+    if store
+        .compare_and_set(key, expected, initial.clone())
+        .await?
+    {
+        return Ok(initial);
+    }
+    match store.get(key).await? {
+        Some(newer) if newer.descends_from(&initial.token) => Ok(newer),
+        _ => Err(Error::Store {
+            reason: String::from("the token set under this key changed while the client was built"),
+        }),
     }
 }
 
@@ -639,6 +687,7 @@ impl SmartClient {
                 }
             }
         }
+        let previous = base.clone();
         let lineage = base.as_ref().and_then(|b| b.lineage.clone());
         let expected = base.as_ref().map(|b| b.version);
         let merged = match (base, &inner.grant) {
@@ -653,6 +702,9 @@ impl SmartClient {
             (_, _) => response,
         };
         let mut stored = StoredToken::new(merged, inner.default_lifetime);
+        if let Some(previous) = &previous {
+            stored.replaces(previous);
+        }
         if matches!(inner.grant, Grant::RefreshToken) && lineage.is_some() {
             stored.lineage = lineage;
         }

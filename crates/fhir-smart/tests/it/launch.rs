@@ -188,7 +188,7 @@ async fn public_standalone_launch_exchanges_the_code_with_pkce() {
     assert_eq!(smart.fhir_base(), &fhir_base(&server));
     // Persisted under a key that names the user and this launch, never under the key
     // shared by every launch of the user.
-    let shared = fhir_smart::StoreKey::with_subject(
+    let shared = fhir_smart::StoreKey::for_user(
         &token_url(&server),
         "app-1",
         "openid fhirUser patient/*.rs launch/patient",

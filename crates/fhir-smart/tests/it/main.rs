@@ -16,5 +16,6 @@ mod id_token;
 mod launch;
 mod pending;
 mod refresh;
+mod restore;
 mod secrets;
 mod support;

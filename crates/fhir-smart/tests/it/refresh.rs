@@ -17,18 +17,18 @@ use crate::support::*;
 
 /// A refresh endpoint that rotates refresh tokens (`rt-0` → `rt-1` → …) and fails any reuse.
 #[derive(Clone, Default)]
-struct RotatingEndpoint {
-    valid: Arc<Mutex<String>>,
-    calls: Arc<AtomicUsize>,
-    rotate: bool,
-    delay: Duration,
-    reused: Arc<Mutex<Vec<String>>>,
-    forms: Arc<Mutex<Vec<HashMap<String, String>>>>,
-    check: Option<Arc<AssertionCheck>>,
+pub(crate) struct RotatingEndpoint {
+    pub(crate) valid: Arc<Mutex<String>>,
+    pub(crate) calls: Arc<AtomicUsize>,
+    pub(crate) rotate: bool,
+    pub(crate) delay: Duration,
+    pub(crate) reused: Arc<Mutex<Vec<String>>>,
+    pub(crate) forms: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    pub(crate) check: Option<Arc<AssertionCheck>>,
 }
 
 impl RotatingEndpoint {
-    fn new(rotate: bool) -> Self {
+    pub(crate) fn new(rotate: bool) -> Self {
         Self {
             valid: Arc::new(Mutex::new(String::from("rt-0"))),
             rotate,
@@ -74,7 +74,7 @@ impl Respond for RotatingEndpoint {
     }
 }
 
-fn initial_token(expires_in: u64) -> TokenResponse {
+pub(crate) fn initial_token(expires_in: u64) -> TokenResponse {
     TokenResponse::from_json(
         json!({
             "access_token": "at-0",
@@ -93,7 +93,7 @@ fn initial_token(expires_in: u64) -> TokenResponse {
     .unwrap()
 }
 
-async fn mount(server: &MockServer, endpoint: &RotatingEndpoint) {
+pub(crate) async fn mount(server: &MockServer, endpoint: &RotatingEndpoint) {
     Mock::given(method("POST"))
         .and(path("/auth/token"))
         .respond_with(endpoint.clone())
@@ -113,6 +113,7 @@ async fn client(
         ClientCredentials::new("launch-app", auth),
     )
     .http(http())
+    .store_subject("user-1")
     .scope(
         &"launch/patient patient/*.rs offline_access"
             .parse()
@@ -254,12 +255,7 @@ async fn rejected_refresh_requires_reauthorization_and_forgets_the_token() {
         other => panic!("expected ReauthorizationRequired, got {other:?}"),
     }
     assert!(smart.token_response().unwrap().refresh_token.is_none());
-    let key = fhir_smart::StoreKey::new(
-        &token_url(&server),
-        "launch-app",
-        "launch/patient patient/*.rs offline_access",
-    );
-    assert!(store.get(&key).await.unwrap().is_none());
+    assert!(store.get(smart.store_key()).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -358,8 +354,9 @@ async fn a_client_never_adopts_the_token_set_of_another_launch_under_its_key() {
         Some(initial_token(3600)),
     )
     .await;
-    // A second launch under the same key (same client, scope, no subject): another patient.
+    // A second launch under the same key (same client, scope and user): another patient.
     let mut other = initial_token(3600);
+    other.access_token = fhir_smart::secret::AccessToken::new("at-other-launch");
     other.patient = Some(String::from("p-other"));
     other.encounter = None;
     let b = client(
