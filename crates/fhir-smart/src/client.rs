@@ -729,17 +729,10 @@ impl SmartClient {
         Ok(stored)
     }
 
+    /// Whether the token may go to `url`: the workspace's one rule,
+    /// [`fhir_core::credentials::is_under_base`].
     fn is_under_base(&self, url: &Url) -> bool {
-        let base = &self.inner.fhir_base;
-        if url.origin() != base.origin() {
-            return false;
-        }
-        let base_path = base.path().trim_end_matches('/');
-        let path = url.path();
-        path == base_path
-            || path
-                .strip_prefix(base_path)
-                .is_some_and(|rest| rest.starts_with('/'))
+        fhir_core::credentials::is_under_base(&self.inner.fhir_base, url)
     }
 }
 
@@ -818,7 +811,9 @@ impl AuthProvider for SmartClient {
                 return Ok(false);
             }
             tracing::debug!(
-                challenge = response.www_authenticate.unwrap_or_default(),
+                challenge = %fhir_core::credentials::redact_text(
+                    response.www_authenticate.unwrap_or_default()
+                ),
                 "the FHIR server answered 401"
             );
             let _guard = self.inner.lock.lock().await;

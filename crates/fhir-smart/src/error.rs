@@ -252,8 +252,9 @@ pub struct TokenEndpointError {
     /// The `Content-Type` of the answer.
     pub content_type: Option<String>,
     /// The body (at most 2 KiB) when it was not an OAuth error object, redacted: the values
-    /// of secret members (`refresh_token`, `code`, `client_secret`, … at any depth of JSON,
-    /// in form-encoded pairs or in `name=value` text) and every credential the request
+    /// of secret members ([`fhir_core::credentials::is_secret_name`]: `refresh_token`,
+    /// `code`, `client_secret`, … at any depth of JSON, in form-encoded pairs or in
+    /// `name=value` text), `Bearer`/`Basic` credentials, and every credential the request
     /// carried, wherever it appears.
     pub body: Option<String>,
 }
@@ -317,23 +318,6 @@ impl TokenEndpointError {
         }
     }
 }
-
-/// Member names whose values are credentials, matched ignoring ASCII case: redacted in
-/// token-endpoint answers at any depth (see `redact.rs`).
-pub(crate) const SECRET_MEMBERS: &[&str] = &[
-    "access_token",
-    "id_token",
-    "refresh_token",
-    "code",
-    "code_verifier",
-    "client_secret",
-    "client_assertion",
-    "token",
-    "key",
-    "api_key",
-    "password",
-    "assertion",
-];
 
 fn truncate(mut text: String, max: usize) -> String {
     if text.len() > max {

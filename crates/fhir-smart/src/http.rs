@@ -183,7 +183,7 @@ impl HttpClient {
         let response = match send().await {
             Ok(response) => response,
             Err(first) => {
-                tracing::debug!(url = %url, error = %first, "GET failed; retrying once");
+                tracing::debug!(url = %redact_url(url), error = %first, "GET failed; retrying once");
                 send().await.map_err(|err| transport(url, err))?
             }
         };
@@ -250,15 +250,16 @@ async fn read(url: &Url, response: reqwest::Response) -> Result<HttpResponse, Er
     })
 }
 
-/// `url` for an error message: without query, fragment or credentials (search parameters
-/// may hold patient data, and a URL may carry a password).
+/// `url` for an error message or a log line: fhir-core's redaction
+/// ([`fhir_core::credentials::redact_url`]: no user info, no fragment), and no query at all.
+///
+/// Dropping the whole query is this crate's choice, stricter than fhir-core's (which keeps
+/// non-secret parameters for diagnosis): the URLs here are endpoints, whose queries carry
+/// nothing worth reporting, or FHIR request URLs refused by [`HttpClient::check_url`], whose
+/// search parameters may hold patient data.
 pub(crate) fn redact_url(url: &Url) -> String {
-    let mut url = url.clone();
+    let mut url = fhir_core::credentials::redact_url(url);
     url.set_query(None);
-    url.set_fragment(None);
-    // Both fail only for URLs that cannot have credentials.
-    let _ = url.set_password(None);
-    let _ = url.set_username("");
     url.to_string()
 }
 

@@ -5,23 +5,23 @@
 //! array element, a form-encoded pair, a sentence of plain text or HTML. Two rules apply to
 //! every string of the answer:
 //!
-//! - the value of any member or pair named in [`SECRET_MEMBERS`] (case-insensitive) is
-//!   replaced, in JSON, in form-encoded bodies and in `name=value` / `name: value` text;
-//! - every credential this request carried ([`SentSecrets`]) is replaced wherever it occurs,
-//!   raw, form-encoded, percent-encoded or JSON-escaped.
+//! - the workspace's credential vocabulary, [`fhir_core::credentials`]: the value of any
+//!   member, pair or header whose name is a secret ([`is_secret_name`], any case), and the
+//!   credential after `Bearer`/`Basic`, in JSON, in form-encoded bodies and in text;
+//! - what fhir-core cannot know: every credential this request carried ([`SentSecrets`]) is
+//!   replaced wherever it occurs, raw, form-encoded, percent-encoded or JSON-escaped, even
+//!   without a name next to it. JSON is also walked after parsing, so an echo hidden behind
+//!   `\u` escapes is found too.
 
 use std::fmt;
 
 use base64::Engine as _;
+use fhir_core::credentials::{REDACTED, is_secret_name, redact_values};
 use serde_json::Value;
 
-use crate::error::SECRET_MEMBERS;
-
-/// What a redacted value becomes.
-pub(crate) const REDACTED: &str = "[redacted]";
-
 /// Sent values shorter than this are not searched for: they carry no entropy worth hiding,
-/// and replacing every occurrence of a two-letter string would shred the message.
+/// and replacing every occurrence of a two-letter string would shred the message (the same
+/// bound as [`redact_values`]).
 const MIN_SECRET_LEN: usize = 4;
 
 /// The form members of a token request that carry credentials.
@@ -113,112 +113,16 @@ impl SentSecrets {
     }
 
     fn scrub(&self, text: &str) -> String {
-        let mut text = text.to_owned();
-        for needle in &self.needles {
-            if text.contains(needle.as_str()) {
-                text = text.replace(needle.as_str(), REDACTED);
-            }
-        }
-        text
+        let needles: Vec<&str> = self.needles.iter().map(String::as_str).collect();
+        redact_values(text, &needles).into_owned()
     }
 }
 
-/// Whether `name` is a secret member, ignoring ASCII case.
-pub(crate) fn is_secret_name(name: &str) -> bool {
-    SECRET_MEMBERS.iter().any(|s| s.eq_ignore_ascii_case(name))
-}
-
-/// Redacts a string: sent secrets anywhere, and the values of `name=value` or `name: value`
-/// pairs (optionally quoted) whose name is a secret member.
+/// Redacts a string: sent secrets anywhere, then the workspace's rules
+/// ([`fhir_core::credentials::redact_text`]): secret `name=value` / `name: value` pairs,
+/// JSON members and `Bearer`/`Basic` credentials.
 pub(crate) fn redact_text(text: &str, sent: &SentSecrets) -> String {
-    redact_pairs(&sent.scrub(text))
-}
-
-fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
-}
-
-fn ends_value(b: u8) -> bool {
-    b.is_ascii_whitespace()
-        || matches!(
-            b,
-            b'&' | b'"' | b'\'' | b',' | b';' | b'<' | b'>' | b'}' | b']' | b')'
-        )
-}
-
-/// Replaces the values that follow secret names used as keys in free text.
-fn redact_pairs(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let lower = text.to_ascii_lowercase();
-    let lower = lower.as_bytes();
-    // (start, end) byte ranges of values to replace, in order, non-overlapping.
-    let mut cuts: Vec<(usize, usize)> = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if i > 0 && is_name_byte(bytes[i - 1]) {
-            i += 1;
-            continue;
-        }
-        let Some(name) = SECRET_MEMBERS
-            .iter()
-            .filter(|name| lower[i..].starts_with(name.as_bytes()))
-            .max_by_key(|name| name.len())
-        else {
-            i += 1;
-            continue;
-        };
-        let mut j = i + name.len();
-        if j < bytes.len() && is_name_byte(bytes[j]) {
-            // A longer word that merely starts with a secret name.
-            i += 1;
-            continue;
-        }
-        if j < bytes.len() && matches!(bytes[j], b'"' | b'\'') {
-            j += 1;
-        }
-        while j < bytes.len() && bytes[j] == b' ' {
-            j += 1;
-        }
-        if j >= bytes.len() || !matches!(bytes[j], b'=' | b':') {
-            i += 1;
-            continue;
-        }
-        j += 1;
-        while j < bytes.len() && bytes[j] == b' ' {
-            j += 1;
-        }
-        let quote = (j < bytes.len() && matches!(bytes[j], b'"' | b'\'')).then(|| bytes[j]);
-        if quote.is_some() {
-            j += 1;
-        }
-        let start = j;
-        while j < bytes.len() && !ends_value(bytes[j]) {
-            j += 1;
-        }
-        if let Some(quote) = quote {
-            // A quoted value may hold spaces: it ends at its closing quote.
-            while j < bytes.len() && bytes[j] != quote {
-                j += 1;
-            }
-        }
-        if j > start {
-            cuts.push((start, j));
-        }
-        i = j.max(i + 1);
-    }
-    if cuts.is_empty() {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for (start, end) in cuts {
-        // Cuts start and end at ASCII bytes or the text's ends, so they are char boundaries.
-        out.push_str(&text[last..start]);
-        out.push_str(REDACTED);
-        last = end;
-    }
-    out.push_str(&text[last..]);
-    out
+    fhir_core::credentials::redact_text(&sent.scrub(text)).into_owned()
 }
 
 /// Redacts a JSON value in place, at any depth: values of secret members, object keys and

@@ -379,7 +379,7 @@ pub(crate) async fn token_request(
         .unwrap_or_default();
     // Only the endpoint, grant type and method are logged: the form holds credentials.
     tracing::debug!(
-        endpoint = %token_endpoint,
+        endpoint = %crate::http::redact_url(token_endpoint),
         grant_type = %grant_type,
         auth = client.auth.method_name(),
         "token request"

@@ -163,7 +163,8 @@ fn sent_secrets_are_redacted_in_every_field_and_encoding() {
 }
 
 #[test]
-fn the_secret_member_list_has_the_credential_vocabulary() {
+fn the_workspace_vocabulary_knows_every_smart_credential_name() {
+    // fhir-core owns the list; SMART relies on these names being in it.
     for name in [
         "access_token",
         "id_token",
@@ -172,12 +173,36 @@ fn the_secret_member_list_has_the_credential_vocabulary() {
         "code_verifier",
         "client_secret",
         "client_assertion",
+        "assertion",
         "token",
         "key",
         "api_key",
         "password",
-        "assertion",
+        "Code_Verifier",
+        "clientAssertion",
     ] {
-        assert!(SECRET_MEMBERS.contains(&name), "{name}");
+        assert!(fhir_core::credentials::is_secret_name(name), "{name}");
     }
+}
+
+#[test]
+fn the_workspace_rules_apply_to_token_endpoint_errors() {
+    // Secrets this request did not send, named the way fhir-core recognizes them: camelCase
+    // members, a bearer credential in an echoed header, a pre-signed URL's signature.
+    let body = br#"{"debug": {"refreshToken": "rt-not-ours-1"}, "echo": "Authorization: Bearer at-not-ours-2", "url": "https://s3.example/x?X-Amz-Signature=sig-not-ours-3"}"#;
+    let err = from_response(500, Some(String::from("application/json")), body);
+    let text = Error::from(err).to_json().to_string();
+    for leaked in ["rt-not-ours-1", "at-not-ours-2", "sig-not-ours-3"] {
+        assert!(!text.contains(leaked), "{leaked} in {text}");
+    }
+    let err = from_response(
+        400,
+        Some(String::from("text/plain")),
+        b"upstream said: WWW-Authenticate: Bearer at-not-ours-4, apiKey=k-not-ours-5",
+    );
+    let text = format!("{err} {err:?}");
+    assert!(
+        !text.contains("at-not-ours-4") && !text.contains("k-not-ours-5"),
+        "{text}"
+    );
 }
