@@ -11,7 +11,6 @@ use url::Url;
 
 use crate::Error;
 use crate::client_auth::ClientCredentials;
-use crate::error::{TokenEndpointError, TokenErrorCode};
 use crate::http::HttpClient;
 use crate::id_token::{Expectations, IdTokenVerifier};
 use crate::scopes::Scopes;
@@ -19,12 +18,21 @@ use crate::secret::AccessToken;
 use crate::secret::IdToken;
 use crate::state::random_id;
 use crate::store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};
-use crate::token::{FhirContext, TokenResponse, token_request};
+use crate::token::{FhirContext, TokenResponse};
 
 /// The default margin before expiry at which the token is renewed.
 pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
 /// The lifetime assumed when a token response has no `expires_in`.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+/// How long a token obtained by a renewal is used before the next proactive renewal,
+/// whatever its `expires_in` (real servers send 0 and 1): without it, such a token would
+/// cost one token request per FHIR request. A server that does reject it answers 401, which
+/// renews once for that request.
+pub const DEFAULT_MIN_TOKEN_REUSE: Duration = Duration::from_secs(10);
+
+mod renewal;
+
+use renewal::Lineage;
 
 /// How a [`SmartClient`] gets a new access token.
 #[derive(Debug, Clone)]
@@ -49,33 +57,6 @@ fn renewal_lock(key: &StoreKey) -> Arc<tokio::sync::Mutex<()>> {
     let lock = Arc::new(tokio::sync::Mutex::new(()));
     locks.insert(key.clone(), Arc::downgrade(&lock));
     lock
-}
-
-/// Where a token set comes from: a client adopts only stored sets of its own lineage.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Lineage {
-    marker: Option<String>,
-    patient: Option<String>,
-    encounter: Option<String>,
-}
-
-impl Lineage {
-    fn of(token: &StoredToken) -> Self {
-        Self {
-            marker: token.lineage.clone(),
-            patient: token.token.patient.clone(),
-            encounter: token.token.encounter.clone(),
-        }
-    }
-
-    /// Whether `token` continues this lineage: the same marker when both have one, else the
-    /// same patient and encounter in context.
-    fn admits(&self, token: &StoredToken) -> bool {
-        if let (Some(own), Some(other)) = (&self.marker, &token.lineage) {
-            return own == other;
-        }
-        self.patient == token.token.patient && self.encounter == token.token.encounter
-    }
 }
 
 /// How the id_tokens of refresh responses are checked (set when the launch verified its
@@ -106,20 +87,19 @@ impl IdTokenCheck {
     }
 }
 
-/// Whether a refused refresh means the refresh token is dead (revoked, expired, used): only
-/// an OAuth `invalid_grant`. A bare 400/401/403 (a proxy, a WAF, a misrouted request, an HTML
-/// error page) says nothing about the grant, so it leaves the token set in place, as do
-/// `temporarily_unavailable`, `server_error`, `invalid_client`, 429 and 5xx.
-fn refresh_token_is_dead(err: &TokenEndpointError) -> bool {
-    err.error == Some(TokenErrorCode::InvalidGrant)
-}
-
 /// A SMART-authorized session: implements [`AuthProvider`] for `fhir_core`.
 ///
 /// * Renews the access token ahead of expiry (with a clock-skew margin): App Launch clients
 ///   use their refresh token, Backend Services clients request a new token with a new
 ///   assertion.
 /// * Exactly one token request runs however many requests wait for it (single flight).
+/// * A renewal runs to the end, store write included, even when the caller stops waiting
+///   (a timeout, a dropped request, fhir-core's deadline around the 401 hook): a rotated
+///   refresh token is never lost. It needs a tokio runtime; on another executor it runs in
+///   the caller's future.
+/// * A renewed token is used for at least [`DEFAULT_MIN_TOKEN_REUSE`] (configurable) before
+///   the next proactive renewal, so `expires_in` 0 or 1 does not cost one token request per
+///   FHIR request.
 /// * A new refresh token from the server replaces the old one; otherwise the old one is
 ///   kept. Launch context (`patient`, `encounter`, `fhirContext`, …) and the `id_token`
 ///   survive refreshes that omit them.
@@ -134,7 +114,8 @@ fn refresh_token_is_dead(err: &TokenEndpointError) -> bool {
 ///   sent: [`access_token`](Self::access_token) fails with
 ///   [`Error::ReauthorizationRequired`].
 /// * When the launch verified its id_token, an id_token in a refresh response is verified
-///   the same way (with the same `iss` and `sub`) or discarded.
+///   the same way (with the same `iss` and `sub`) or discarded; the check runs after the
+///   renewal lock is released, and the new id_token is stored only once verified.
 /// * On 401 the token is renewed once and the request retried once; never on 403.
 /// * The token is attached only to URLs under the FHIR base URL, and never over plain HTTP
 ///   (except to loopback hosts when the [`HttpClient`] allows it).
@@ -153,6 +134,7 @@ struct Inner {
     key: StoreKey,
     skew: Duration,
     default_lifetime: Duration,
+    min_reuse: Duration,
     current: RwLock<Option<StoredToken>>,
     lineage: RwLock<Option<Lineage>>,
     id_tokens: Option<IdTokenCheck>,
@@ -184,6 +166,7 @@ pub struct SmartClientBuilder {
     subject: Option<String>,
     skew: Duration,
     default_lifetime: Duration,
+    min_reuse: Duration,
     token: Option<TokenResponse>,
     launch_id: Option<String>,
     id_tokens: Option<IdTokenCheck>,
@@ -241,6 +224,15 @@ impl SmartClientBuilder {
     #[must_use]
     pub fn refresh_skew(mut self, skew: Duration) -> Self {
         self.skew = skew;
+        self
+    }
+
+    /// How long a renewed token is used before the next proactive renewal, however short
+    /// its `expires_in` (default [`DEFAULT_MIN_TOKEN_REUSE`], 10 s). Zero renews as soon as
+    /// the lifetime says so.
+    #[must_use]
+    pub fn min_token_reuse(mut self, reuse: Duration) -> Self {
+        self.min_reuse = reuse;
         self
     }
 
@@ -319,6 +311,7 @@ impl SmartClientBuilder {
                 key,
                 skew: self.skew,
                 default_lifetime: self.default_lifetime,
+                min_reuse: self.min_reuse,
                 lineage: RwLock::new(current.as_ref().map(Lineage::of)),
                 current: RwLock::new(current),
                 id_tokens: self.id_tokens,
@@ -426,6 +419,7 @@ impl SmartClient {
             subject: None,
             skew: DEFAULT_REFRESH_SKEW,
             default_lifetime: DEFAULT_TOKEN_LIFETIME,
+            min_reuse: DEFAULT_MIN_TOKEN_REUSE,
             token: None,
             launch_id: None,
             id_tokens: None,
@@ -518,6 +512,9 @@ impl SmartClient {
 
     /// A valid access token, renewed first if it is about to expire.
     ///
+    /// The renewal runs as a task of its own: dropping this future (a timeout, a cancelled
+    /// request) does not interrupt the token request or the store write.
+    ///
     /// # Errors
     ///
     /// Token-endpoint, transport and store errors; [`Error::ReauthorizationRequired`] when
@@ -529,20 +526,35 @@ impl SmartClient {
         {
             return Ok(token.token.access_token);
         }
-        let _guard = self.inner.lock.lock().await;
-        let token = self.renew_if_needed(None).await?;
+        let token = self
+            .detached(|this| async move {
+                let renewed = {
+                    let _guard = this.inner.lock.lock().await;
+                    this.renew_if_needed(None).await?
+                };
+                this.finish(renewed).await
+            })
+            .await?;
         Ok(token.token.access_token)
     }
 
-    /// Renews the token now (a refresh, or a new client_credentials token).
+    /// Renews the token now (a refresh, or a new client_credentials token), to completion
+    /// even if this future is dropped.
     ///
     /// # Errors
     ///
     /// As [`SmartClient::access_token`].
     pub async fn refresh(&self) -> Result<(), Error> {
-        let _guard = self.inner.lock.lock().await;
-        let base = self.latest().await?;
-        self.renew(base, None).await.map(drop)
+        self.detached(|this| async move {
+            let renewed = {
+                let _guard = this.inner.lock.lock().await;
+                let base = this.latest().await?;
+                this.renew(base, None).await?
+            };
+            this.finish(renewed).await
+        })
+        .await
+        .map(drop)
     }
 
     /// Refreshes with a narrower `scope` (App Launch only). The request is checked locally
@@ -559,208 +571,34 @@ impl SmartClient {
                 "Backend Services clients request new tokens instead of refreshing",
             ));
         }
-        let _guard = self.inner.lock.lock().await;
-        let base = self.latest().await?;
-        let granted: Scopes = base
-            .as_ref()
-            .and_then(|b| b.token.scope.as_deref())
-            .unwrap_or_default()
-            .parse()?;
-        if !granted.covers(scope) {
-            return Err(Error::configuration(
-                "scope",
-                "a refresh may only narrow the granted scopes",
-            ));
-        }
-        self.renew(base, Some(scope.to_string())).await.map(drop)
-    }
-
-    /// The newest token set: the store's when it has one, else the cached one.
-    ///
-    /// App Launch clients adopt a stored set only if it continues their own lineage; a set
-    /// of another launch (another patient) is refused, never silently taken over.
-    async fn latest(&self) -> Result<Option<StoredToken>, Error> {
-        let stored = self.inner.store.get(&self.inner.key).await?;
-        if let (Some(token), Grant::RefreshToken) = (&stored, &self.inner.grant) {
-            let mut lineage = self
-                .inner
-                .lineage
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            match &*lineage {
-                Some(own) if !own.admits(token) => {
-                    return Err(Error::Store {
-                        reason: String::from(
-                            "the store holds the token set of another launch under this key \
-                             (different patient, encounter or lineage); refusing to adopt it",
-                        ),
-                    });
+        let scope = scope.clone();
+        self.detached(|this| async move {
+            let renewed = {
+                let _guard = this.inner.lock.lock().await;
+                let base = this.latest().await?;
+                let granted: Scopes = base
+                    .as_ref()
+                    .and_then(|b| b.token.scope.as_deref())
+                    .unwrap_or_default()
+                    .parse()?;
+                if !granted.covers(&scope) {
+                    return Err(Error::configuration(
+                        "scope",
+                        "a refresh may only narrow the granted scopes",
+                    ));
                 }
-                Some(_) => {}
-                None => *lineage = Some(Lineage::of(token)),
-            }
-        }
-        let latest = stored.or_else(|| self.snapshot());
-        self.set_current(latest.clone());
-        Ok(latest)
-    }
-
-    /// With the renewal lock held: uses a token another caller or client got meanwhile, or
-    /// renews. `rejected` is the header a 401 refused, which must not be reused.
-    async fn renew_if_needed(&self, rejected: Option<&HeaderValue>) -> Result<StoredToken, Error> {
-        let latest = self.latest().await?;
-        if let Some(token) = &latest
-            && self.usable(Some(token))
-            && (rejected.is_none() || !is_rejected(token, rejected))
-        {
-            return Ok(token.clone());
-        }
-        self.renew(latest, None).await
-    }
-
-    /// One token request (the caller holds the renewal lock).
-    async fn renew(
-        &self,
-        base: Option<StoredToken>,
-        narrower_scope: Option<String>,
-    ) -> Result<StoredToken, Error> {
-        let inner = &self.inner;
-        let form = match &inner.grant {
-            Grant::ClientCredentials { scope } => vec![
-                ("grant_type", String::from("client_credentials")),
-                ("scope", scope.clone()),
-            ],
-            Grant::RefreshToken => {
-                let Some(refresh_token) = base.as_ref().and_then(|b| b.token.refresh_token.clone())
-                else {
-                    return Err(Error::ReauthorizationRequired {
-                        reason: String::from(
-                            "the access token expired and there is no refresh token",
-                        ),
-                        source: None,
-                    });
-                };
-                let mut form = vec![
-                    ("grant_type", String::from("refresh_token")),
-                    ("refresh_token", refresh_token.secret().to_owned()),
-                ];
-                if let Some(scope) = narrower_scope {
-                    form.push(("scope", scope));
-                }
-                form
-            }
-        };
-        let response =
-            token_request(&inner.http, &inner.token_endpoint, &inner.credentials, form).await;
-        let response = match (response, &inner.grant) {
-            (Ok(response), _) => response,
-            (Err(Error::TokenEndpoint(err)), Grant::RefreshToken)
-                if refresh_token_is_dead(&err) =>
-            {
-                // The refresh token is dead: forget it so nobody replays it, unless another
-                // process stored a newer set meanwhile (then this client adopts that one on
-                // its next renewal).
-                let current = inner.store.get(&inner.key).await?.map(|t| t.version);
-                if current.is_none() || current == base.as_ref().map(|b| b.version) {
-                    inner.store.delete(&inner.key).await?;
-                }
-                self.set_current(base.map(|mut b| {
-                    b.token.refresh_token = None;
-                    b
-                }));
-                return Err(Error::ReauthorizationRequired {
-                    reason: String::from("the refresh token was rejected"),
-                    source: Some(err),
-                });
-            }
-            (Err(err), _) => return Err(err),
-        };
-        let mut response = response;
-        if let Some(check) = &inner.id_tokens
-            && let Some(id_token) = response.id_token.take()
-        {
-            // The launch's id_token was verified: a new one must verify too, or is dropped.
-            match check.verify(&inner.http, &id_token).await {
-                Ok(()) => response.id_token = Some(id_token),
-                Err(err) => {
-                    tracing::warn!(error = %err, "discarding the id_token of a refresh response");
-                }
-            }
-        }
-        let previous = base.clone();
-        let lineage = base.as_ref().and_then(|b| b.lineage.clone());
-        let expected = base.as_ref().map(|b| b.version);
-        let merged = match (base, &inner.grant) {
-            (Some(old), Grant::RefreshToken) => merge(old.token, response),
-            (_, Grant::ClientCredentials { scope }) if response.scope.is_none() => {
-                tracing::warn!("the token response has no scope; assuming the requested one");
-                TokenResponse {
-                    scope: Some(scope.clone()),
-                    ..response
-                }
-            }
-            (_, _) => response,
-        };
-        let mut stored = StoredToken::new(merged, inner.default_lifetime);
-        if let Some(previous) = &previous {
-            stored.replaces(previous);
-        }
-        if matches!(inner.grant, Grant::RefreshToken) && lineage.is_some() {
-            stored.lineage = lineage;
-        }
-        stored.version = expected.map_or(0, |v| v.wrapping_add(1));
-        if !inner
-            .store
-            .compare_and_set(&inner.key, expected, stored.clone())
-            .await?
-        {
-            if inner.store.get(&inner.key).await?.is_none() {
-                // The set was removed (or never stored): nothing newer to keep.
-                inner.store.set(&inner.key, stored.clone()).await?;
-            } else {
-                // Another process stored a set while this request was in flight: keep it,
-                // and use this one in memory until the next renewal reads the store back.
-                tracing::warn!(
-                    "the token store changed during the renewal; not overwriting the newer set"
-                );
-            }
-        }
-        self.set_current(Some(stored.clone()));
-        Ok(stored)
+                this.renew(base, Some(scope.to_string())).await?
+            };
+            this.finish(renewed).await
+        })
+        .await
+        .map(drop)
     }
 
     /// Whether the token may go to `url`: the workspace's one rule,
     /// [`fhir_core::credentials::is_under_base`].
     fn is_under_base(&self, url: &Url) -> bool {
         fhir_core::credentials::is_under_base(&self.inner.fhir_base, url)
-    }
-}
-
-/// A refresh response over the previous token set: present values win, absent ones are
-/// kept (refresh token, launch context, id_token).
-fn merge(old: TokenResponse, new: TokenResponse) -> TokenResponse {
-    let mut extra = old.extra;
-    extra.extend(new.extra);
-    TokenResponse {
-        access_token: new.access_token,
-        token_type: new.token_type,
-        expires_in: new.expires_in,
-        scope: new.scope.or(old.scope),
-        refresh_token: new.refresh_token.or(old.refresh_token),
-        id_token: new.id_token.or(old.id_token),
-        patient: new.patient.or(old.patient),
-        encounter: new.encounter.or(old.encounter),
-        fhir_context: if new.fhir_context.is_empty() {
-            old.fhir_context
-        } else {
-            new.fhir_context
-        },
-        need_patient_banner: new.need_patient_banner.or(old.need_patient_banner),
-        smart_style_url: new.smart_style_url.or(old.smart_style_url),
-        intent: new.intent.or(old.intent),
-        tenant: new.tenant.or(old.tenant),
-        authorization_details: new.authorization_details.or(old.authorization_details),
-        extra,
     }
 }
 
@@ -816,20 +654,28 @@ impl AuthProvider for SmartClient {
                 ),
                 "the FHIR server answered 401"
             );
-            let _guard = self.inner.lock.lock().await;
-            let latest = self.latest().await?;
-            if let Some(token) = &latest
-                && !is_rejected(token, response.rejected)
-                && self.usable(Some(token))
-            {
-                // Someone renewed the token since this request was sent.
-                return Ok(true);
-            }
-            if !self.can_renew(latest.as_ref()) {
-                return Ok(false);
-            }
-            self.renew_if_needed(response.rejected).await?;
-            Ok(true)
+            let rejected = response.rejected.cloned();
+            let renewed = self
+                .detached(|this| async move {
+                    let renewed = {
+                        let _guard = this.inner.lock.lock().await;
+                        let latest = this.latest().await?;
+                        if let Some(token) = &latest
+                            && !is_rejected(token, rejected.as_ref())
+                            && this.usable(Some(token))
+                        {
+                            // Someone renewed the token since this request was sent.
+                            return Ok(true);
+                        }
+                        if !this.can_renew(latest.as_ref()) {
+                            return Ok(false);
+                        }
+                        this.renew_if_needed(rejected.as_ref()).await?
+                    };
+                    this.finish(renewed).await.map(|_| true)
+                })
+                .await?;
+            Ok(renewed)
         })
     }
 }

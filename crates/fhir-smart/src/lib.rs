@@ -181,7 +181,10 @@ pub mod store;
 pub mod token;
 
 pub use backend::BackendServices;
-pub use client::{DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_LIFETIME, SmartClient, SmartClientBuilder};
+pub use client::{
+    DEFAULT_MIN_TOKEN_REUSE, DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_LIFETIME, SmartClient,
+    SmartClientBuilder,
+};
 pub use env::SmartEnv;
 pub use error::{AuthorizeErrorCode, BoxError, Error, TokenEndpointError, TokenErrorCode};
 pub use http::HttpClient;

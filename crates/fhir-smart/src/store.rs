@@ -111,6 +111,11 @@ pub struct StoredToken {
     /// response of the same grant recognizes the stored set as newer and keeps it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ancestors: Vec<String>,
+    /// Until when (seconds since the Unix epoch) the set is not renewed proactively, however
+    /// short its lifetime: set by a renewal ([`DEFAULT_MIN_TOKEN_REUSE`](crate::DEFAULT_MIN_TOKEN_REUSE)
+    /// after it, unless configured), so `expires_in` 0 or 1 does not cost a token request per FHIR request.
+    #[serde(default)]
+    pub reuse_until: u64,
 }
 
 /// How many replaced access tokens a [`StoredToken`] remembers (see
@@ -138,6 +143,7 @@ impl StoredToken {
             lineage: Some(crate::state::random_id()),
             version: 0,
             ancestors: Vec::new(),
+            reuse_until: 0,
         }
     }
 
@@ -163,8 +169,12 @@ impl StoredToken {
     }
 
     /// Whether the token should be renewed: it expires within `skew`, where the margin is at
-    /// most half the token's lifetime, so short-lived tokens are not renewed on every use.
+    /// most half the token's lifetime, so short-lived tokens are not renewed on every use;
+    /// never before [`reuse_until`](Self::reuse_until).
     pub fn needs_renewal(&self, skew: Duration) -> bool {
+        if now_secs() < self.reuse_until {
+            return false;
+        }
         let lifetime = self.expires_at.saturating_sub(self.issued_at);
         self.expires_within(skew.min(Duration::from_secs(lifetime / 2)))
     }

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::renewal::merge;
 use super::*;
 
 fn token(value: serde_json::Value) -> TokenResponse {

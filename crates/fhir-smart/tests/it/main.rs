@@ -16,6 +16,7 @@ mod id_token;
 mod launch;
 mod pending;
 mod refresh;
+mod renewal;
 mod restore;
 mod secrets;
 mod support;
