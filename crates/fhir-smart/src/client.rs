@@ -12,7 +12,7 @@ use url::Url;
 use crate::Error;
 use crate::client_auth::ClientCredentials;
 use crate::http::HttpClient;
-use crate::id_token::{Expectations, IdTokenVerifier};
+use crate::id_token::{Expectations, FhirUser, IdTokenVerifier};
 use crate::scopes::Scopes;
 use crate::secret::AccessToken;
 use crate::secret::IdToken;
@@ -470,6 +470,21 @@ impl SmartClient {
     /// The id_token of the launch, if one was issued (kept across refreshes).
     pub fn id_token(&self) -> Option<crate::secret::IdToken> {
         self.snapshot().and_then(|s| s.token.id_token)
+    }
+
+    /// The user from the verified id_token: its `fhirUser` claim (or the legacy `profile`),
+    /// resolved against the FHIR base when relative (`Practitioner/123`) and kept when
+    /// absolute (J5). Check [`FhirUser::is_known_type`] before relying on the type.
+    ///
+    /// `None` without an id_token, without either claim, or when id_token verification is
+    /// off for this client ([`AppLaunch::verify_id_token`](crate::AppLaunch::verify_id_token)
+    /// `(false)`): an unverified id_token says nothing about who the user is. To show its
+    /// claims anyway, use [`decode_unverified`](crate::id_token::decode_unverified).
+    pub fn fhir_user(&self) -> Option<FhirUser> {
+        self.inner.id_tokens.as_ref()?;
+        // Every id_token of a verifying client was verified before it was stored.
+        let claims = crate::id_token::decode_unverified(&self.id_token()?).ok()?;
+        claims.fhir_user(&self.inner.fhir_base)
     }
 
     /// The encounter in context.

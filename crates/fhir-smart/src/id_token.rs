@@ -8,6 +8,10 @@
 //! `kid` is unknown (key rotation), at most once per 30 s.
 //! [`decode_unverified`] reads the claims without any check, for display only.
 //!
+//! [`AppLaunch`](crate::AppLaunch) verifies the id_token whenever `openid` is requested,
+//! unless told not to ([`AppLaunch::verify_id_token`](crate::AppLaunch::verify_id_token));
+//! [`SmartClient::fhir_user`](crate::SmartClient::fhir_user) reads a verified one.
+//!
 //! To learn more about the user, read the [`FhirUser::url`] with `fhir_core::Client::get`
 //! authorized by the [`SmartClient`](crate::SmartClient): the token is attached only when the
 //! URL lies under the FHIR base URL.

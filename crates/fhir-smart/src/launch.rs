@@ -299,7 +299,7 @@ impl AppLaunch {
             store_subject: None,
             configuration: None,
             strictness: Strictness::Lenient,
-            id_tokens: None,
+            id_tokens: Some(Arc::default()),
             discovery_cache: Some(Arc::new(DiscoveryCache::new(DEFAULT_DISCOVERY_TTL))),
         }
     }
@@ -315,11 +315,31 @@ impl AppLaunch {
         self
     }
 
-    /// Verifies the id_token of the code exchange (signature with the issuer's JWKS, `iss`,
-    /// `aud`, `exp`, `nonce`) before [`complete`](Self::complete) returns.
+    /// Whether id_tokens are verified (default: **on**). With it, whenever `openid` is
+    /// requested, [`complete`](Self::complete) verifies the id_token of the code exchange
+    /// (signature with the JWKS of the issuer named by discovery, `iss`, `aud`/`azp`, `exp`,
+    /// `iat`, `sub` and the `nonce` this crate sent) and fails with [`Error::IdToken`]
+    /// otherwise; id_tokens of later refreshes are verified the same way or discarded.
+    ///
+    /// `verify_id_token(false)` is the explicit opt-out, for apps that verify themselves or
+    /// only display the claims ([`decode_unverified`](crate::id_token::decode_unverified)):
+    /// the id_token is then kept as received, and
+    /// [`SmartClient::fhir_user`] answers `None`.
     #[must_use]
     pub fn verify_id_token(mut self, verify: bool) -> Self {
-        self.id_tokens = verify.then(Arc::default);
+        self.id_tokens = match (verify, self.id_tokens) {
+            (true, Some(verifier)) => Some(verifier),
+            (true, None) => Some(Arc::default()),
+            (false, _) => None,
+        };
+        self
+    }
+
+    /// Verifies id_tokens with `verifier` (its leeway and JWKS cache policy), shared by every
+    /// launch and client of this `AppLaunch`; turns verification on.
+    #[must_use]
+    pub fn id_token_verifier(mut self, verifier: IdTokenVerifier) -> Self {
+        self.id_tokens = Some(Arc::new(OnceLock::from(verifier)));
         self
     }
 
@@ -798,7 +818,9 @@ impl AppLaunch {
             token.scope = Some(pending.scope.clone());
         }
         let mut id_token_check = None;
-        if let Some(verifier) = &self.id_tokens {
+        // The nonce is sent exactly when `openid` is requested.
+        let openid = pending.nonce.is_some();
+        if let Some(verifier) = self.id_tokens.as_ref().filter(|_| openid) {
             match &token.id_token {
                 Some(id_token) => {
                     // J4: `iss` must equal the issuer from discovery; without one there is
@@ -822,10 +844,9 @@ impl AppLaunch {
                         sub: claims.sub,
                     });
                 }
-                None if pending.nonce.is_some() => {
+                None => {
                     tracing::warn!("openid was requested but the server sent no id_token");
                 }
-                None => {}
             }
         }
         let base =

@@ -57,8 +57,9 @@
 //!     "https://app.example.org/callback",
 //!     "openid fhirUser launch/patient patient/Observation.rs offline_access".parse()?,
 //! )
-//! .fhir_base("https://fhir.example.org/r4")
-//! .verify_id_token(true); // signature, iss, aud, exp and nonce of the id_token
+//! .fhir_base("https://fhir.example.org/r4");
+//! // With `openid`, the id_token is verified by default (signature with the issuer's JWKS,
+//! // iss, aud, exp and nonce); `.verify_id_token(false)` is the explicit opt-out.
 //!
 //! // Step one: redirect the browser to `request.url`; keep `request.pending`.
 //! let request = app.standalone().await?;
@@ -67,6 +68,7 @@
 //! // Step two, at the redirect URI: check state, exchange the code (PKCE S256).
 //! let smart = app.complete(pending, callback_url).await?;
 //! println!("patient: {:?}", smart.patient_id());
+//! println!("user: {:?}", smart.fhir_user().map(|user| user.url));
 //! let fhir = fhir_core::Client::builder("https://fhir.example.org/r4").auth(smart).build()?;
 //! # let _ = fhir;
 //! # Ok(()) }

@@ -14,6 +14,7 @@ mod discovery;
 mod e2e;
 mod id_token;
 mod launch;
+mod openid;
 mod pending;
 mod refresh;
 mod renewal;
