@@ -13,6 +13,7 @@ use crate::Error;
 use crate::client_auth::ClientCredentials;
 use crate::http::HttpClient;
 use crate::id_token::{Expectations, FhirUser, IdTokenVerifier};
+use crate::launch::LaunchSession;
 use crate::scopes::Scopes;
 use crate::secret::AccessToken;
 use crate::secret::IdToken;
@@ -138,6 +139,7 @@ struct Inner {
     current: RwLock<Option<StoredToken>>,
     lineage: RwLock<Option<Lineage>>,
     id_tokens: Option<IdTokenCheck>,
+    launch_session: Option<LaunchSession>,
     lock: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -169,6 +171,7 @@ pub struct SmartClientBuilder {
     min_reuse: Duration,
     token: Option<TokenResponse>,
     launch_id: Option<String>,
+    launch_session: Option<LaunchSession>,
     id_tokens: Option<IdTokenCheck>,
 }
 
@@ -180,6 +183,11 @@ impl SmartClientBuilder {
     #[must_use]
     pub fn launch_id(mut self, launch_id: impl Into<String>) -> Self {
         self.launch_id = Some(launch_id.into());
+        self
+    }
+
+    pub(crate) fn launch_session(mut self, session: LaunchSession) -> Self {
+        self.launch_session = Some(session);
         self
     }
 
@@ -315,6 +323,7 @@ impl SmartClientBuilder {
                 lineage: RwLock::new(current.as_ref().map(Lineage::of)),
                 current: RwLock::new(current),
                 id_tokens: self.id_tokens,
+                launch_session: self.launch_session,
             }),
         })
     }
@@ -422,6 +431,7 @@ impl SmartClient {
             min_reuse: DEFAULT_MIN_TOKEN_REUSE,
             token: None,
             launch_id: None,
+            launch_session: None,
             id_tokens: None,
         }
     }
@@ -434,6 +444,15 @@ impl SmartClient {
     /// The token endpoint.
     pub fn token_endpoint(&self) -> &Url {
         &self.inner.token_endpoint
+    }
+
+    /// The record to restore this launch's client later with [`AppLaunch::restore`]
+    /// (`None` for clients not made by [`AppLaunch`]).
+    ///
+    /// [`AppLaunch::restore`]: crate::AppLaunch::restore
+    /// [`AppLaunch`]: crate::AppLaunch
+    pub fn launch_session(&self) -> Option<LaunchSession> {
+        self.inner.launch_session.clone()
     }
 
     /// The key this client's token set is stored under.

@@ -38,6 +38,10 @@ use crate::state::{State, random_id};
 use crate::store::{TokenStore, now_secs};
 use crate::token::token_request;
 
+mod restore;
+
+pub use restore::LaunchSession;
+
 /// How long a pending authorization stays usable by default.
 pub const DEFAULT_PENDING_TTL: Duration = Duration::from_secs(600);
 
@@ -441,9 +445,8 @@ impl AppLaunch {
     /// The subject is part of the store key: without it, users sharing a store would share
     /// one token set. So is the launch id of each [`PendingAuthorization`]: two launches by
     /// the same user (two tabs, two patients) never share a token set. To rebuild a
-    /// launch's client from the store later, keep [`PendingAuthorization::launch_id`] (or
-    /// [`SmartClient::store_key`]) and pass it to
-    /// [`SmartClientBuilder::launch_id`](crate::SmartClientBuilder::launch_id).
+    /// launch's client from the store later, keep [`SmartClient::launch_session`] with the
+    /// user's session and call [`restore`](Self::restore).
     #[must_use]
     pub fn store(mut self, store: Arc<dyn TokenStore>, subject: impl Into<String>) -> Self {
         self.store = Some(store);
@@ -732,21 +735,7 @@ impl AppLaunch {
     /// storage, so it is not trusted): `aud` must be the configured FHIR base or an allowed
     /// `iss`, and the client id and redirect URI must be this app's.
     fn check_pending_identity(&self, pending: &PendingAuthorization) -> Result<(), Error> {
-        let allowed = self
-            .fhir_base
-            .iter()
-            .chain(&self.allowed_iss)
-            .any(|a| same_base(a, &pending.aud));
-        if !allowed {
-            return Err(Error::IssNotAllowed {
-                iss: pending.aud.clone(),
-            });
-        }
-        if pending.client_id != self.client_id {
-            return Err(Error::callback(
-                "the pending authorization was made for another client id",
-            ));
-        }
+        self.check_identity(&pending.aud, &pending.client_id)?;
         if pending.redirect_uri != self.redirect_uri {
             return Err(Error::callback(
                 "the pending authorization names another redirect URI",
@@ -755,19 +744,42 @@ impl AppLaunch {
         Ok(())
     }
 
-    /// The server configuration of the pending `aud` (from discovery, or the configured one),
-    /// checked against the token endpoint and issuer the pending record names.
-    async fn check_pending_server(
+    /// Whether a record from client storage (a pending authorization, a launch session)
+    /// names an `aud` this app may talk to and this app's client id.
+    fn check_identity(&self, aud: &str, client_id: &str) -> Result<(), Error> {
+        let allowed = self
+            .fhir_base
+            .iter()
+            .chain(&self.allowed_iss)
+            .any(|a| same_base(a, aud));
+        if !allowed {
+            return Err(Error::IssNotAllowed {
+                iss: aud.to_owned(),
+            });
+        }
+        if client_id != self.client_id {
+            return Err(Error::callback(
+                "the pending authorization was made for another client id",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The server configuration of `aud` (from discovery, or the configured one), checked
+    /// against the token endpoint and issuer a record from client storage names.
+    async fn check_server(
         &self,
-        pending: &PendingAuthorization,
+        aud: &str,
+        token_endpoint: &Url,
+        issuer: &Option<String>,
     ) -> Result<SmartConfiguration, Error> {
-        let config = self.configuration_for(&pending.aud).await?;
-        if config.token_endpoint != pending.token_endpoint {
+        let config = self.configuration_for(aud).await?;
+        if config.token_endpoint != *token_endpoint {
             return Err(Error::callback(
                 "the pending authorization's token endpoint is not the one discovery gives for its `aud`",
             ));
         }
-        if config.issuer != pending.issuer {
+        if config.issuer != *issuer {
             return Err(Error::callback(
                 "the pending authorization's issuer is not the one discovery gives for its `aud`",
             ));
@@ -798,7 +810,9 @@ impl AppLaunch {
     ) -> Result<SmartClient, Error> {
         self.check_pending_identity(&pending)?;
         let code = self.verify_callback(&pending, callback_url)?;
-        let config = self.check_pending_server(&pending).await?;
+        let config = self
+            .check_server(&pending.aud, &pending.token_endpoint, &pending.issuer)
+            .await?;
         let auth = self.auth_for_method(&pending.auth_method)?;
         let credentials = ClientCredentials {
             client_id: self.client_id.clone(),
@@ -857,10 +871,16 @@ impl AppLaunch {
         } else {
             pending.launch_id.clone()
         };
+        let session = LaunchSession::new(
+            &pending,
+            launch_id.clone(),
+            id_token_check.as_ref().and_then(|check| check.sub.clone()),
+        );
         let mut builder = SmartClient::builder(base, config.token_endpoint.clone(), credentials)
             .http(self.http.clone())
             .scope(&scope)
             .launch_id(launch_id)
+            .launch_session(session)
             .token(token);
         if let Some(check) = id_token_check {
             builder = builder.id_token_check(check);
@@ -920,6 +940,15 @@ impl Registrations {
     /// As [`AppLaunch::ehr`].
     pub async fn ehr(&self, launch: &LaunchParams) -> Result<AuthorizationRequest, Error> {
         self.for_iss(&launch.iss)?.ehr(launch).await
+    }
+
+    /// Restores a launch's client with the registration it was made with.
+    ///
+    /// # Errors
+    ///
+    /// As [`AppLaunch::restore`].
+    pub async fn restore(&self, session: &LaunchSession) -> Result<SmartClient, Error> {
+        self.for_iss(session.aud())?.restore(session).await
     }
 
     /// Step two with the registration the pending authorization was made for.

@@ -7,6 +7,7 @@
 //! - [Backend Services](#backend-services)
 //! - [Standalone launch](#standalone-launch)
 //! - [EHR launch](#ehr-launch)
+//! - [Restoring a launch](#restoring-a-launch)
 //! - [Scopes](#scopes)
 //! - [Keys for `private_key_jwt`](#keys-for-private_key_jwt)
 //! - [Configuration from the environment](#configuration-from-the-environment)
@@ -90,6 +91,15 @@
 //! println!("redirect to {}", request.url);
 //! # Ok(()) }
 //! ```
+//!
+//! # Restoring a launch
+//!
+//! With a shared [`TokenStore`] ([`AppLaunch::store`], keyed by the app's user key and the
+//! launch), a launch's client is rebuilt in another request or process in one call: keep
+//! [`SmartClient::launch_session`] (a serializable [`LaunchSession`] without secrets) with
+//! the user's session, and give it to [`AppLaunch::restore`]. The restored client uses the
+//! newest stored token set (rotated refresh tokens, refreshed and verified id_tokens) and
+//! checks later id_tokens like the launch did.
 //!
 //! # Scopes
 //!
@@ -191,7 +201,8 @@ pub use env::SmartEnv;
 pub use error::{AuthorizeErrorCode, BoxError, Error, TokenEndpointError, TokenErrorCode};
 pub use http::HttpClient;
 pub use launch::{
-    AppLaunch, AuthorizationRequest, LaunchParams, PendingAuthorization, Registrations,
+    AppLaunch, AuthorizationRequest, LaunchParams, LaunchSession, PendingAuthorization,
+    Registrations,
 };
 pub use pending::PendingAuthorizations;
 pub use store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};

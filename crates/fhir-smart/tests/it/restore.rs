@@ -123,3 +123,206 @@ async fn building_from_a_saved_token_response_never_overwrites_the_newer_stored_
     assert_eq!(stored.token.access_token.secret(), "at-new-grant");
     assert_eq!(stored.version, 4, "written over the version it read");
 }
+
+/// An App Launch token endpoint (discovery and the issuer are mounted already): its code
+/// exchange gives patient `p-1` and `first`, and whose refreshes rotate (`rt-<n>`, reuse
+/// refused) and carry the id_token in `refresh_id_token`.
+async fn launch_server(
+    server: &MockServer,
+    first: String,
+) -> (
+    Arc<std::sync::Mutex<Option<String>>>,
+    Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, Request, ResponseTemplate};
+    let refresh_id_token: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    let reused: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let valid = Arc::new(std::sync::Mutex::new((0usize, String::from("rt-0"))));
+    let (id_token, reuse) = (Arc::clone(&refresh_id_token), Arc::clone(&reused));
+    Mock::given(method("POST"))
+        .and(path("/auth/token"))
+        .respond_with(move |request: &Request| {
+            let form = form(request);
+            let scope = "openid fhirUser launch/patient patient/*.rs offline_access";
+            if form["grant_type"] == "authorization_code" {
+                return ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                    "access_token": "at-0", "token_type": "bearer", "expires_in": 3600,
+                    "refresh_token": "rt-0", "scope": scope, "patient": "p-1",
+                    "id_token": first,
+                }));
+            }
+            let mut valid = valid.lock().unwrap();
+            if form.get("refresh_token") != Some(&valid.1) {
+                reuse.lock().unwrap().push(form["refresh_token"].clone());
+                return ResponseTemplate::new(400)
+                    .set_body_json(serde_json::json!({"error": "invalid_grant"}));
+            }
+            valid.0 += 1;
+            valid.1 = format!("rt-{}", valid.0);
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "access_token": format!("at-{}", valid.0), "token_type": "bearer",
+                "expires_in": 3600, "refresh_token": valid.1, "scope": scope,
+                "id_token": *id_token.lock().unwrap(),
+            }))
+        })
+        .mount(server)
+        .await;
+    (refresh_id_token, reused)
+}
+
+fn app_for(server: &MockServer, store: &Arc<dyn TokenStore>, user: &str) -> fhir_smart::AppLaunch {
+    fhir_smart::AppLaunch::new(
+        "app-1",
+        "http://127.0.0.1:9/callback",
+        "openid fhirUser patient/*.rs offline_access"
+            .parse()
+            .unwrap(),
+    )
+    .fhir_base(fhir_base(server).as_str())
+    .http(http())
+    .client_auth(ClientAuth::Public)
+    .store(Arc::clone(store), user)
+}
+
+/// `session` as JSON, edited by `tamper`, read back (the app's session storage).
+fn tampered(
+    session: &fhir_smart::LaunchSession,
+    tamper: impl FnOnce(&mut serde_json::Value),
+) -> fhir_smart::LaunchSession {
+    let mut json = serde_json::to_value(session).unwrap();
+    tamper(&mut json);
+    serde_json::from_value(json).unwrap()
+}
+
+#[tokio::test]
+async fn a_launch_is_restored_from_the_store_in_one_call_refreshed_id_tokens_included() {
+    use fhir_smart::keys::{SigningAlgorithm, SigningKey};
+    use serde_json::json;
+
+    let server = server().await;
+    let key = SigningKey::generate(SigningAlgorithm::Rs384, "idt").unwrap();
+    let pem = key.to_pkcs8_pem().unwrap();
+    let sign = id_token_issuer(&server, &key).await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path(
+            "/fhir/.well-known/smart-configuration",
+        ))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200).set_body_json(smart_configuration(&server)),
+        )
+        .mount(&server)
+        .await;
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    let app = app_for(&server, &store, "alice");
+    let request = app.standalone().await.unwrap();
+    let first = sign(
+        pem.secret(),
+        json!({"nonce": request.pending.nonce().unwrap(), "fhirUser": "Practitioner/dr-1"}),
+    );
+    let (refresh_id_token, reused) = launch_server(&server, first).await;
+    let callback = format!(
+        "http://127.0.0.1:9/callback?code=c&state={}",
+        request.pending.state()
+    );
+    let smart = app.complete(request.pending, &callback).await.unwrap();
+    // What the app keeps with the user's session: no token in it.
+    let saved = serde_json::to_string(&smart.launch_session().unwrap()).unwrap();
+    assert!(
+        !saved.contains("at-0") && !saved.contains("rt-0"),
+        "{saved}"
+    );
+    drop(smart);
+
+    // Another request, another process: a new AppLaunch (no cache in common) restores it.
+    let session: fhir_smart::LaunchSession = serde_json::from_str(&saved).unwrap();
+    let restored = app_for(&server, &store, "alice")
+        .restore(&session)
+        .await
+        .unwrap();
+    assert_eq!(restored.patient_id().as_deref(), Some("p-1"));
+    assert_eq!(restored.access_token().await.unwrap().secret(), "at-0");
+    assert_eq!(restored.fhir_user().unwrap().id, "dr-1");
+
+    // A refreshed id_token for the same user is verified and kept, in the store too.
+    *refresh_id_token.lock().unwrap() =
+        Some(sign(pem.secret(), json!({"fhirUser": "Practitioner/dr-2"})));
+    restored.refresh().await.unwrap();
+    assert_eq!(restored.fhir_user().unwrap().id, "dr-2");
+    // One for another user (`sub`), or unsigned by the issuer, is discarded.
+    *refresh_id_token.lock().unwrap() = Some(sign(
+        pem.secret(),
+        json!({"sub": "mallory", "fhirUser": "Practitioner/dr-x"}),
+    ));
+    restored.refresh().await.unwrap();
+    let impostor = SigningKey::generate(SigningAlgorithm::Rs384, "idt").unwrap();
+    *refresh_id_token.lock().unwrap() = Some(sign(
+        impostor.to_pkcs8_pem().unwrap().secret(),
+        json!({"fhirUser": "Practitioner/dr-y"}),
+    ));
+    restored.refresh().await.unwrap();
+    assert_eq!(restored.fhir_user().unwrap().id, "dr-2");
+    drop(restored);
+
+    // Restored once more: the newest set, with the refreshed id_token, and no reuse.
+    let again = app_for(&server, &store, "alice")
+        .restore(&session)
+        .await
+        .unwrap();
+    assert_eq!(again.access_token().await.unwrap().secret(), "at-3");
+    assert_eq!(again.fhir_user().unwrap().id, "dr-2");
+    assert_eq!(again.patient_id().as_deref(), Some("p-1"), "context kept");
+    *refresh_id_token.lock().unwrap() = None;
+    again.refresh().await.unwrap();
+    assert_eq!(
+        again.fhir_user().unwrap().id,
+        "dr-2",
+        "kept when a refresh omits it"
+    );
+    assert!(
+        reused.lock().unwrap().is_empty(),
+        "{:?}",
+        reused.lock().unwrap()
+    );
+
+    // The session is not trusted: it must match the app, its server and its user.
+    let other_app = app_for(&server, &store, "alice");
+    for (case, session) in [
+        (
+            "client id",
+            tampered(&session, |j| j["client_id"] = json!("app-2")),
+        ),
+        (
+            "token endpoint",
+            tampered(&session, |j| {
+                j["token_endpoint"] = json!("https://evil.example/token")
+            }),
+        ),
+        (
+            "aud",
+            tampered(&session, |j| j["aud"] = json!("https://evil.example/fhir")),
+        ),
+    ] {
+        match other_app.restore(&session).await {
+            Err(Error::InvalidCallback { .. } | Error::IssNotAllowed { .. }) => {}
+            other => panic!("{case}: expected a refusal, got {other:?}"),
+        }
+    }
+    match app_for(&server, &store, "bob").restore(&session).await {
+        Err(Error::ReauthorizationRequired { .. }) => {}
+        other => panic!("another user restores nothing, got {other:?}"),
+    }
+    let without_store = fhir_smart::AppLaunch::new(
+        "app-1",
+        "http://127.0.0.1:9/callback",
+        "openid fhirUser patient/*.rs offline_access"
+            .parse()
+            .unwrap(),
+    )
+    .fhir_base(fhir_base(&server).as_str())
+    .http(http());
+    assert!(matches!(
+        without_store.restore(&session).await,
+        Err(Error::Configuration { .. })
+    ));
+}
