@@ -161,13 +161,12 @@ impl HttpClient {
     /// [`Error::InsecureUrl`] for a scheme other than `https` (or `http` to an allowed loopback
     /// host).
     pub fn check_url(&self, url: &Url) -> Result<(), Error> {
-        match url.scheme() {
-            "https" => Ok(()),
-            "http" if self.allow_loopback_http && is_loopback(url) => Ok(()),
-            _ => Err(Error::InsecureUrl {
-                url: redact_url(url),
-            }),
-        }
+        check_tls(url, self.allow_loopback_http)
+    }
+
+    /// Whether plain `http://` to loopback hosts is allowed.
+    pub(crate) fn allows_loopback_http(&self) -> bool {
+        self.allow_loopback_http
     }
 
     /// GETs `url` with `Accept: accept`, retrying once after a transport error.
@@ -261,6 +260,17 @@ pub(crate) fn redact_url(url: &Url) -> String {
     let mut url = fhir_core::credentials::redact_url(url);
     url.set_query(None);
     url.to_string()
+}
+
+/// The TLS policy: `https`, or `http` to a loopback host when `allow_loopback_http`.
+pub(crate) fn check_tls(url: &Url, allow_loopback_http: bool) -> Result<(), Error> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_loopback_http && is_loopback(url) => Ok(()),
+        _ => Err(Error::InsecureUrl {
+            url: redact_url(url),
+        }),
+    }
 }
 
 fn build_failure(err: reqwest::Error) -> String {

@@ -23,20 +23,21 @@ use url::Url;
 
 use crate::Error;
 use crate::assertion::AssertionOptions;
+use crate::authorize::{AuthorizeUrl, check_extra};
 use crate::client::{IdTokenCheck, SmartClient};
 use crate::client_auth::{ClientAuth, ClientCredentials};
 use crate::discovery::{
     Capability, ConfigurationSource, DiscoveryCache, SmartConfiguration, Strictness, discover,
 };
+use crate::exchange::exchange_code;
 use crate::http::HttpClient;
 use crate::id_token::{Expectations, IdTokenVerifier};
 use crate::keys::SigningKey;
-use crate::pkce::{CODE_CHALLENGE_METHOD, PkceVerifier};
+use crate::pkce::PkceVerifier;
 use crate::scopes::{LaunchScope, Scope, ScopeVersion, Scopes};
 use crate::secret::{AuthorizationCode, ClientSecret};
 use crate::state::{State, random_id};
 use crate::store::{TokenStore, now_secs};
-use crate::token::token_request;
 
 mod restore;
 
@@ -51,20 +52,6 @@ const DEFAULT_DISCOVERY_TTL: Duration = Duration::from_secs(300);
 /// How far in the future a pending authorization's `created_at` may lie (clock skew between
 /// app instances); beyond it the record is refused.
 const PENDING_CLOCK_SKEW: u64 = 60;
-
-/// Parameter names this crate sets itself; extra parameters may not repeat them.
-const RESERVED: &[&str] = &[
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "launch",
-    "scope",
-    "state",
-    "aud",
-    "code_challenge",
-    "code_challenge_method",
-    "nonce",
-];
 
 /// The `iss` and `launch` parameters an EHR sends to the app's launch URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -416,19 +403,15 @@ impl AppLaunch {
     ///
     /// # Errors
     ///
-    /// [`Error::Configuration`] for a parameter this crate already sends.
+    /// [`Error::Configuration`] for a parameter this crate already sends, or one named like a
+    /// credential.
     pub fn param(
         mut self,
         name: impl Into<String>,
         value: impl Into<String>,
     ) -> Result<Self, Error> {
         let name = name.into();
-        if RESERVED.contains(&name.as_str()) || self.extra.iter().any(|(n, _)| *n == name) {
-            return Err(Error::configuration(
-                name,
-                "this authorize parameter is already sent",
-            ));
-        }
+        check_extra(&name, &self.extra)?;
         self.extra.push((name, value.into()));
         Ok(self)
     }
@@ -617,32 +600,31 @@ impl AppLaunch {
             .contains(&Scope::OpenId)
             .then(|| State::generate().as_str().to_owned());
         let scope_text = scopes.to_string();
-        let challenge = verifier.challenge();
-        let mut fields: Vec<(String, String)> = vec![
-            ("response_type".into(), "code".into()),
-            ("client_id".into(), self.client_id.clone()),
-            ("redirect_uri".into(), self.redirect_uri.clone()),
-        ];
+        let mut request = AuthorizeUrl::new(
+            config,
+            self.client_id.clone(),
+            self.redirect_uri.clone(),
+            &scopes,
+            aud,
+            &state,
+            &verifier,
+        )?
+        .allow_loopback_http(self.http.allows_loopback_http());
         if let Some(launch) = launch {
-            fields.push(("launch".into(), launch.to_owned()));
+            request = request.launch(launch);
         }
-        fields.push(("scope".into(), scope_text.clone()));
-        fields.push(("state".into(), state.as_str().to_owned()));
-        fields.push(("aud".into(), aud.to_owned()));
-        fields.push(("code_challenge".into(), challenge.as_str().to_owned()));
-        fields.push(("code_challenge_method".into(), CODE_CHALLENGE_METHOD.into()));
         if let Some(nonce) = &nonce {
-            fields.push(("nonce".into(), nonce.clone()));
+            request = request.nonce(nonce.clone());
         }
-        fields.extend(self.extra.iter().cloned());
-
-        let mut url = endpoint.clone();
-        url.query_pairs_mut().extend_pairs(&fields);
+        for (name, value) in &self.extra {
+            request = request.param(name.clone(), value.clone())?;
+        }
+        let url = request.url()?;
         let post_form =
             (self.prefer_post && config.supports(&Capability::AuthorizePost)).then(|| {
                 AuthorizeForm {
                     action: endpoint.clone(),
-                    fields: fields.clone(),
+                    fields: request.fields(),
                 }
             });
         if config.source == ConfigurationSource::CapabilityStatement {
@@ -819,14 +801,15 @@ impl AppLaunch {
             auth,
             include_client_id: self.include_client_id,
         };
-        let form = vec![
-            ("grant_type", String::from("authorization_code")),
-            ("code", code.secret().to_owned()),
-            ("redirect_uri", pending.redirect_uri.clone()),
-            ("code_verifier", pending.code_verifier.secret().to_owned()),
-        ];
-        let mut token =
-            token_request(&self.http, &config.token_endpoint, &credentials, form).await?;
+        let mut token = exchange_code(
+            &self.http,
+            &config.token_endpoint,
+            &credentials,
+            &code,
+            &pending.code_verifier,
+            &pending.redirect_uri,
+        )
+        .await?;
         if token.scope.is_none() {
             tracing::warn!("the token response has no scope; assuming the requested one");
             token.scope = Some(pending.scope.clone());

@@ -8,6 +8,7 @@
 //! - [Standalone launch](#standalone-launch)
 //! - [EHR launch](#ehr-launch)
 //! - [Restoring a launch](#restoring-a-launch)
+//! - [Primitives for your own session layer](#primitives-for-your-own-session-layer)
 //! - [Scopes](#scopes)
 //! - [Keys for `private_key_jwt`](#keys-for-private_key_jwt)
 //! - [Configuration from the environment](#configuration-from-the-environment)
@@ -101,6 +102,17 @@
 //! newest stored token set (rotated refresh tokens, refreshed and verified id_tokens) and
 //! checks later id_tokens like the launch did.
 //!
+//! # Primitives for your own session layer
+//!
+//! Apps that keep state, PKCE verifier and nonce in their own session use the two steps
+//! under [`AppLaunch`] directly: [`AuthorizeUrl`] builds the authorize request from the
+//! caller's [`State`](state::State) and [`PkceVerifier`](pkce::PkceVerifier), and
+//! [`exchange_code`] exchanges the code (with the client's authentication) for a
+//! [`TokenResponse`](token::TokenResponse), which [`SmartClient::builder`] then keeps fresh.
+//! The app then owns what `AppLaunch` does for it: the constant-time state check, binding
+//! to the session, expiry, and verifying the id_token
+//! ([`IdTokenVerifier`](id_token::IdTokenVerifier)).
+//!
 //! # Scopes
 //!
 //! [`scopes::Scopes`] parses and prints v1 (`patient/Observation.read`) and v2
@@ -160,7 +172,8 @@
 //! # Crate organization
 //!
 //! - [`BackendServices`], [`AppLaunch`] (and [`Registrations`] for several EHRs): the two
-//!   flows; both yield a [`SmartClient`].
+//!   flows; both yield a [`SmartClient`]. [`AuthorizeUrl`] and [`exchange_code`]: the steps
+//!   of an App Launch as primitives.
 //! - [`SmartClient`]: the `AuthProvider` that keeps tokens fresh; [`TokenStore`] persists them.
 //! - [`SmartEnv`]: configuration from `SMART_*` environment variables.
 //! - [`discovery`] (with [`discovery::DiscoveryCache`]), [`scopes`], [`token`],
@@ -172,12 +185,14 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod assertion;
+mod authorize;
 mod backend;
 mod client;
 pub mod client_auth;
 pub mod discovery;
 pub mod env;
 mod error;
+mod exchange;
 mod http;
 pub mod id_token;
 mod jwks;
@@ -192,6 +207,7 @@ pub mod state;
 pub mod store;
 pub mod token;
 
+pub use authorize::AuthorizeUrl;
 pub use backend::BackendServices;
 pub use client::{
     DEFAULT_MIN_TOKEN_REUSE, DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_LIFETIME, SmartClient,
@@ -199,6 +215,7 @@ pub use client::{
 };
 pub use env::SmartEnv;
 pub use error::{AuthorizeErrorCode, BoxError, Error, TokenEndpointError, TokenErrorCode};
+pub use exchange::exchange_code;
 pub use http::HttpClient;
 pub use launch::{
     AppLaunch, AuthorizationRequest, LaunchParams, LaunchSession, PendingAuthorization,

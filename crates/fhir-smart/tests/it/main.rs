@@ -16,6 +16,7 @@ mod id_token;
 mod launch;
 mod openid;
 mod pending;
+mod primitives;
 mod refresh;
 mod renewal;
 mod restore;
