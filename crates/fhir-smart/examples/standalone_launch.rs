@@ -89,11 +89,11 @@ async fn wait_for_callback(redirect: &url::Url) -> Result<String, Box<dyn std::e
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let env = SmartEnv::from_env();
     let (base, _) = env.fhir_base()?;
-    // The id_token (when `openid` is requested) is checked against the issuer's JWKS.
+    // The id_token (when `openid` is requested) is checked against the issuer's JWKS: the
+    // default, turned off only by `.verify_id_token(false)`.
     let app = env
         .app_launch()?
-        .http(HttpClient::new().allow_loopback_http(true))
-        .verify_id_token(true);
+        .http(HttpClient::new().allow_loopback_http(true));
     let request = app.standalone().await?;
     println!("authorize: {}", request.url);
     let redirect = url::Url::parse(request.pending.redirect_uri())?;

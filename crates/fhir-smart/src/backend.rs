@@ -41,6 +41,7 @@ pub struct BackendServices {
     include_client_id: bool,
     store: Option<Arc<dyn TokenStore>>,
     skew: Duration,
+    min_reuse: Duration,
 }
 
 impl BackendServices {
@@ -93,6 +94,7 @@ impl BackendServices {
             include_client_id: false,
             store: None,
             skew: client::DEFAULT_REFRESH_SKEW,
+            min_reuse: client::DEFAULT_MIN_TOKEN_REUSE,
         }
     }
 
@@ -135,6 +137,16 @@ impl BackendServices {
     #[must_use]
     pub fn refresh_skew(mut self, skew: Duration) -> Self {
         self.skew = skew;
+        self
+    }
+
+    /// How long a new token is used before the next proactive request, however short its
+    /// `expires_in` (default [`DEFAULT_MIN_TOKEN_REUSE`](crate::DEFAULT_MIN_TOKEN_REUSE),
+    /// 10 s), so a server answering `expires_in: 0` does not get one token request per FHIR
+    /// request.
+    #[must_use]
+    pub fn min_token_reuse(mut self, reuse: Duration) -> Self {
+        self.min_reuse = reuse;
         self
     }
 
@@ -221,7 +233,8 @@ impl BackendServices {
             &scope,
         )
         .http(self.http.clone())
-        .refresh_skew(self.skew);
+        .refresh_skew(self.skew)
+        .min_token_reuse(self.min_reuse);
         if let Some(store) = &self.store {
             builder = builder.store(Arc::clone(store));
         }

@@ -11,19 +11,29 @@ use url::Url;
 
 use crate::Error;
 use crate::client_auth::ClientCredentials;
-use crate::error::{TokenEndpointError, TokenErrorCode};
 use crate::http::HttpClient;
-use crate::id_token::{Expectations, IdTokenVerifier};
+use crate::id_token::{Expectations, FhirUser, IdTokenVerifier};
+use crate::launch::LaunchSession;
 use crate::scopes::Scopes;
 use crate::secret::AccessToken;
 use crate::secret::IdToken;
+use crate::state::random_id;
 use crate::store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};
-use crate::token::{FhirContext, TokenResponse, token_request};
+use crate::token::{FhirContext, TokenResponse};
 
 /// The default margin before expiry at which the token is renewed.
 pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
 /// The lifetime assumed when a token response has no `expires_in`.
 pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+/// How long a token obtained by a renewal is used before the next proactive renewal,
+/// whatever its `expires_in` (real servers send 0 and 1): without it, such a token would
+/// cost one token request per FHIR request. A server that does reject it answers 401, which
+/// renews once for that request.
+pub const DEFAULT_MIN_TOKEN_REUSE: Duration = Duration::from_secs(10);
+
+mod renewal;
+
+use renewal::Lineage;
 
 /// How a [`SmartClient`] gets a new access token.
 #[derive(Debug, Clone)]
@@ -48,33 +58,6 @@ fn renewal_lock(key: &StoreKey) -> Arc<tokio::sync::Mutex<()>> {
     let lock = Arc::new(tokio::sync::Mutex::new(()));
     locks.insert(key.clone(), Arc::downgrade(&lock));
     lock
-}
-
-/// Where a token set comes from: a client adopts only stored sets of its own lineage.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Lineage {
-    marker: Option<String>,
-    patient: Option<String>,
-    encounter: Option<String>,
-}
-
-impl Lineage {
-    fn of(token: &StoredToken) -> Self {
-        Self {
-            marker: token.lineage.clone(),
-            patient: token.token.patient.clone(),
-            encounter: token.token.encounter.clone(),
-        }
-    }
-
-    /// Whether `token` continues this lineage: the same marker when both have one, else the
-    /// same patient and encounter in context.
-    fn admits(&self, token: &StoredToken) -> bool {
-        if let (Some(own), Some(other)) = (&self.marker, &token.lineage) {
-            return own == other;
-        }
-        self.patient == token.token.patient && self.encounter == token.token.encounter
-    }
 }
 
 /// How the id_tokens of refresh responses are checked (set when the launch verified its
@@ -105,22 +88,19 @@ impl IdTokenCheck {
     }
 }
 
-/// Whether a refused refresh means the refresh token is dead (revoked, expired, used):
-/// `invalid_grant`, or a 400/401/403 without an OAuth error code. Other answers
-/// (`temporarily_unavailable`, `server_error`, `invalid_client`, 429, 5xx) leave it usable.
-fn refresh_token_is_dead(err: &TokenEndpointError) -> bool {
-    match &err.error {
-        Some(code) => *code == TokenErrorCode::InvalidGrant,
-        None => matches!(err.status, 400 | 401 | 403),
-    }
-}
-
 /// A SMART-authorized session: implements [`AuthProvider`] for `fhir_core`.
 ///
 /// * Renews the access token ahead of expiry (with a clock-skew margin): App Launch clients
 ///   use their refresh token, Backend Services clients request a new token with a new
 ///   assertion.
 /// * Exactly one token request runs however many requests wait for it (single flight).
+/// * A renewal runs to the end, store write included, even when the caller stops waiting
+///   (a timeout, a dropped request, fhir-core's deadline around the 401 hook): a rotated
+///   refresh token is never lost. It needs a tokio runtime; on another executor it runs in
+///   the caller's future.
+/// * A renewed token is used for at least [`DEFAULT_MIN_TOKEN_REUSE`] (configurable) before
+///   the next proactive renewal, so `expires_in` 0 or 1 does not cost one token request per
+///   FHIR request.
 /// * A new refresh token from the server replaces the old one; otherwise the old one is
 ///   kept. Launch context (`patient`, `encounter`, `fhirContext`, …) and the `id_token`
 ///   survive refreshes that omit them.
@@ -129,10 +109,14 @@ fn refresh_token_is_dead(err: &TokenEndpointError) -> bool {
 ///   under the same key: a different patient, encounter or lineage marker) is never adopted;
 ///   renewal fails with [`Error::Store`] instead. Across processes this needs a store with
 ///   compare-and-swap semantics (see [`TokenStore`]).
-/// * A refresh token is dropped only when the server says it is dead (`invalid_grant`, or
-///   400/401/403 without an error code); transient failures keep it.
+/// * A refresh token is dropped only when the server says it is dead (`invalid_grant`);
+///   transient failures and bare 400/401/403 answers without an OAuth error keep it.
+/// * An access token that has expired and cannot be renewed (no refresh token) is never
+///   sent: [`access_token`](Self::access_token) fails with
+///   [`Error::ReauthorizationRequired`].
 /// * When the launch verified its id_token, an id_token in a refresh response is verified
-///   the same way (with the same `iss` and `sub`) or discarded.
+///   the same way (with the same `iss` and `sub`) or discarded; the check runs after the
+///   renewal lock is released, and the new id_token is stored only once verified.
 /// * On 401 the token is renewed once and the request retried once; never on 403.
 /// * The token is attached only to URLs under the FHIR base URL, and never over plain HTTP
 ///   (except to loopback hosts when the [`HttpClient`] allows it).
@@ -151,9 +135,11 @@ struct Inner {
     key: StoreKey,
     skew: Duration,
     default_lifetime: Duration,
+    min_reuse: Duration,
     current: RwLock<Option<StoredToken>>,
     lineage: RwLock<Option<Lineage>>,
     id_tokens: Option<IdTokenCheck>,
+    launch_session: Option<LaunchSession>,
     lock: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -182,8 +168,10 @@ pub struct SmartClientBuilder {
     subject: Option<String>,
     skew: Duration,
     default_lifetime: Duration,
+    min_reuse: Duration,
     token: Option<TokenResponse>,
     launch_id: Option<String>,
+    launch_session: Option<LaunchSession>,
     id_tokens: Option<IdTokenCheck>,
 }
 
@@ -195,6 +183,11 @@ impl SmartClientBuilder {
     #[must_use]
     pub fn launch_id(mut self, launch_id: impl Into<String>) -> Self {
         self.launch_id = Some(launch_id.into());
+        self
+    }
+
+    pub(crate) fn launch_session(mut self, session: LaunchSession) -> Self {
+        self.launch_session = Some(session);
         self
     }
 
@@ -210,15 +203,18 @@ impl SmartClientBuilder {
         self
     }
 
-    /// Where tokens are kept (default: a private [`MemoryTokenStore`]). When a store serves
-    /// several users, also set [`store_subject`](Self::store_subject).
+    /// Where tokens are kept (default: a private [`MemoryTokenStore`]). The key always names
+    /// whose token set it is: the [`launch_id`](Self::launch_id), the app's user key
+    /// ([`store_subject`](Self::store_subject)), or both.
     #[must_use]
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
         self.store = Some(store);
         self
     }
 
-    /// A user or session id added to the store key.
+    /// The app's user key (its user or account id), part of the store key: alone
+    /// ([`StoreKey::for_user`], one token set per user) or with a
+    /// [`launch_id`](Self::launch_id) ([`StoreKey::for_launch`]).
     #[must_use]
     pub fn store_subject(mut self, subject: impl Into<String>) -> Self {
         self.subject = Some(subject.into());
@@ -239,6 +235,15 @@ impl SmartClientBuilder {
         self
     }
 
+    /// How long a renewed token is used before the next proactive renewal, however short
+    /// its `expires_in` (default [`DEFAULT_MIN_TOKEN_REUSE`], 10 s). Zero renews as soon as
+    /// the lifetime says so.
+    #[must_use]
+    pub fn min_token_reuse(mut self, reuse: Duration) -> Self {
+        self.min_reuse = reuse;
+        self
+    }
+
     /// The lifetime assumed when `expires_in` is absent (default 300 s).
     #[must_use]
     pub fn default_token_lifetime(mut self, lifetime: Duration) -> Self {
@@ -253,43 +258,53 @@ impl SmartClientBuilder {
         self
     }
 
+    /// The store key: always with a subject (the launch id, the app's user key, or for
+    /// Backend Services the system client itself).
+    fn store_key(&self) -> Result<StoreKey, Error> {
+        let (endpoint, client_id, scope) = (
+            &self.token_endpoint,
+            self.credentials.client_id.as_str(),
+            self.scope.as_str(),
+        );
+        Ok(match (&self.grant, &self.launch_id, &self.subject) {
+            (Grant::ClientCredentials { .. }, _, _) => {
+                StoreKey::for_system(endpoint, client_id, scope)
+            }
+            (Grant::RefreshToken, Some(launch_id), user) => {
+                StoreKey::for_launch(endpoint, client_id, scope, user.as_deref(), launch_id)
+            }
+            (Grant::RefreshToken, None, Some(user)) => {
+                StoreKey::for_user(endpoint, client_id, scope, user)
+            }
+            // A new token set of nobody in particular: a key of its own, never shared.
+            (Grant::RefreshToken, None, None) if self.token.is_some() => {
+                StoreKey::for_launch(endpoint, client_id, scope, None, &random_id())
+            }
+            (Grant::RefreshToken, None, None) => {
+                return Err(Error::configuration(
+                    "store_subject",
+                    "a client restored from the store needs its launch id or user key",
+                ));
+            }
+        })
+    }
+
     /// Builds the client, persisting the initial token (if any) in the store.
     ///
     /// # Errors
     ///
     /// [`Error::InsecureUrl`] for a plain-HTTP token endpoint the HTTP client does not allow;
-    /// [`Error::Store`] from the store.
+    /// [`Error::Configuration`] for an App Launch client without a token, a launch id or a
+    /// user key (it would have no token set of its own to restore); [`Error::Store`] from
+    /// the store.
     pub async fn build(self) -> Result<SmartClient, Error> {
         self.http.check_url(&self.token_endpoint)?;
-        let key = match (&self.launch_id, &self.subject) {
-            (Some(launch_id), subject) => StoreKey::for_launch(
-                &self.token_endpoint,
-                &self.credentials.client_id,
-                &self.scope,
-                subject.as_deref(),
-                launch_id,
-            ),
-            (None, Some(subject)) => StoreKey::with_subject(
-                &self.token_endpoint,
-                &self.credentials.client_id,
-                &self.scope,
-                subject,
-            ),
-            (None, None) => StoreKey::new(
-                &self.token_endpoint,
-                &self.credentials.client_id,
-                &self.scope,
-            ),
-        };
+        let key = self.store_key()?;
         let store = self
             .store
             .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
         let current = match self.token {
-            Some(token) => {
-                let stored = StoredToken::new(token, self.default_lifetime);
-                store.set(&key, stored.clone()).await?;
-                Some(stored)
-            }
+            Some(token) => Some(store_initial(&*store, &key, token, self.default_lifetime).await?),
             None => store.get(&key).await?,
         };
         Ok(SmartClient {
@@ -304,11 +319,47 @@ impl SmartClientBuilder {
                 key,
                 skew: self.skew,
                 default_lifetime: self.default_lifetime,
+                min_reuse: self.min_reuse,
                 lineage: RwLock::new(current.as_ref().map(Lineage::of)),
                 current: RwLock::new(current),
                 id_tokens: self.id_tokens,
+                launch_session: self.launch_session,
             }),
         })
+    }
+}
+
+/// Stores the token set a client is built with, unless the store already holds a newer set
+/// of the same grant (a renewal of `token`): that one is kept and used, so restoring a client
+/// from a saved token response never brings back a rotated refresh token. A set of another
+/// grant under the key is replaced, with a compare-and-set over the version read.
+async fn store_initial(
+    store: &dyn TokenStore,
+    key: &StoreKey,
+    token: TokenResponse,
+    default_lifetime: Duration,
+) -> Result<StoredToken, Error> {
+    let stored = store.get(key).await?;
+    if let Some(newer) = stored.as_ref().filter(|s| s.descends_from(&token)) {
+        tracing::debug!(
+            "the store holds this token set or a renewal of it; keeping the stored one"
+        );
+        return Ok(newer.clone());
+    }
+    let mut initial = StoredToken::new(token, default_lifetime);
+    let expected = stored.map(|s| s.version);
+    initial.version = expected.map_or(0, |v| v.wrapping_add(1));
+    if store
+        .compare_and_set(key, expected, initial.clone())
+        .await?
+    {
+        return Ok(initial);
+    }
+    match store.get(key).await? {
+        Some(newer) if newer.descends_from(&initial.token) => Ok(newer),
+        _ => Err(Error::Store {
+            reason: String::from("the token set under this key changed while the client was built"),
+        }),
     }
 }
 
@@ -377,8 +428,10 @@ impl SmartClient {
             subject: None,
             skew: DEFAULT_REFRESH_SKEW,
             default_lifetime: DEFAULT_TOKEN_LIFETIME,
+            min_reuse: DEFAULT_MIN_TOKEN_REUSE,
             token: None,
             launch_id: None,
+            launch_session: None,
             id_tokens: None,
         }
     }
@@ -391,6 +444,15 @@ impl SmartClient {
     /// The token endpoint.
     pub fn token_endpoint(&self) -> &Url {
         &self.inner.token_endpoint
+    }
+
+    /// The record to restore this launch's client later with [`AppLaunch::restore`]
+    /// (`None` for clients not made by [`AppLaunch`]).
+    ///
+    /// [`AppLaunch::restore`]: crate::AppLaunch::restore
+    /// [`AppLaunch`]: crate::AppLaunch
+    pub fn launch_session(&self) -> Option<LaunchSession> {
+        self.inner.launch_session.clone()
     }
 
     /// The key this client's token set is stored under.
@@ -429,6 +491,21 @@ impl SmartClient {
         self.snapshot().and_then(|s| s.token.id_token)
     }
 
+    /// The user from the verified id_token: its `fhirUser` claim (or the legacy `profile`),
+    /// resolved against the FHIR base when relative (`Practitioner/123`) and kept when
+    /// absolute (J5). Check [`FhirUser::is_known_type`] before relying on the type.
+    ///
+    /// `None` without an id_token, without either claim, or when id_token verification is
+    /// off for this client ([`AppLaunch::verify_id_token`](crate::AppLaunch::verify_id_token)
+    /// `(false)`): an unverified id_token says nothing about who the user is. To show its
+    /// claims anyway, use [`decode_unverified`](crate::id_token::decode_unverified).
+    pub fn fhir_user(&self) -> Option<FhirUser> {
+        self.inner.id_tokens.as_ref()?;
+        // Every id_token of a verifying client was verified before it was stored.
+        let claims = crate::id_token::decode_unverified(&self.id_token()?).ok()?;
+        claims.fhir_user(&self.inner.fhir_base)
+    }
+
     /// The encounter in context.
     pub fn encounter_id(&self) -> Option<String> {
         self.snapshot().and_then(|s| s.token.encounter)
@@ -458,16 +535,24 @@ impl SmartClient {
         }
     }
 
+    /// Whether `token` can be sent as it is: not due for renewal, or due but impossible to
+    /// renew and not yet expired (an expired one is never sent).
     fn usable(&self, token: Option<&StoredToken>) -> bool {
-        token.is_some_and(|t| !t.needs_renewal(self.inner.skew) || !self.can_renew(Some(t)))
+        token.is_some_and(|t| {
+            !t.needs_renewal(self.inner.skew)
+                || (!self.can_renew(Some(t)) && !t.expires_within(Duration::ZERO))
+        })
     }
 
     /// A valid access token, renewed first if it is about to expire.
     ///
+    /// The renewal runs as a task of its own: dropping this future (a timeout, a cancelled
+    /// request) does not interrupt the token request or the store write.
+    ///
     /// # Errors
     ///
     /// Token-endpoint, transport and store errors; [`Error::ReauthorizationRequired`] when
-    /// there is no token and no way to get one.
+    /// there is no token, or it has expired, and there is no way to get a new one.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
         let current = self.snapshot();
         if self.usable(current.as_ref())
@@ -475,20 +560,35 @@ impl SmartClient {
         {
             return Ok(token.token.access_token);
         }
-        let _guard = self.inner.lock.lock().await;
-        let token = self.renew_if_needed(None).await?;
+        let token = self
+            .detached(|this| async move {
+                let renewed = {
+                    let _guard = this.inner.lock.lock().await;
+                    this.renew_if_needed(None).await?
+                };
+                this.finish(renewed).await
+            })
+            .await?;
         Ok(token.token.access_token)
     }
 
-    /// Renews the token now (a refresh, or a new client_credentials token).
+    /// Renews the token now (a refresh, or a new client_credentials token), to completion
+    /// even if this future is dropped.
     ///
     /// # Errors
     ///
     /// As [`SmartClient::access_token`].
     pub async fn refresh(&self) -> Result<(), Error> {
-        let _guard = self.inner.lock.lock().await;
-        let base = self.latest().await?;
-        self.renew(base, None).await.map(drop)
+        self.detached(|this| async move {
+            let renewed = {
+                let _guard = this.inner.lock.lock().await;
+                let base = this.latest().await?;
+                this.renew(base, None).await?
+            };
+            this.finish(renewed).await
+        })
+        .await
+        .map(drop)
     }
 
     /// Refreshes with a narrower `scope` (App Launch only). The request is checked locally
@@ -505,211 +605,34 @@ impl SmartClient {
                 "Backend Services clients request new tokens instead of refreshing",
             ));
         }
-        let _guard = self.inner.lock.lock().await;
-        let base = self.latest().await?;
-        let granted: Scopes = base
-            .as_ref()
-            .and_then(|b| b.token.scope.as_deref())
-            .unwrap_or_default()
-            .parse()?;
-        if !granted.covers(scope) {
-            return Err(Error::configuration(
-                "scope",
-                "a refresh may only narrow the granted scopes",
-            ));
-        }
-        self.renew(base, Some(scope.to_string())).await.map(drop)
+        let scope = scope.clone();
+        self.detached(|this| async move {
+            let renewed = {
+                let _guard = this.inner.lock.lock().await;
+                let base = this.latest().await?;
+                let granted: Scopes = base
+                    .as_ref()
+                    .and_then(|b| b.token.scope.as_deref())
+                    .unwrap_or_default()
+                    .parse()?;
+                if !granted.covers(&scope) {
+                    return Err(Error::configuration(
+                        "scope",
+                        "a refresh may only narrow the granted scopes",
+                    ));
+                }
+                this.renew(base, Some(scope.to_string())).await?
+            };
+            this.finish(renewed).await
+        })
+        .await
+        .map(drop)
     }
 
-    /// The newest token set: the store's when it has one, else the cached one.
-    ///
-    /// App Launch clients adopt a stored set only if it continues their own lineage; a set
-    /// of another launch (another patient) is refused, never silently taken over.
-    async fn latest(&self) -> Result<Option<StoredToken>, Error> {
-        let stored = self.inner.store.get(&self.inner.key).await?;
-        if let (Some(token), Grant::RefreshToken) = (&stored, &self.inner.grant) {
-            let mut lineage = self
-                .inner
-                .lineage
-                .write()
-                .unwrap_or_else(PoisonError::into_inner);
-            match &*lineage {
-                Some(own) if !own.admits(token) => {
-                    return Err(Error::Store {
-                        reason: String::from(
-                            "the store holds the token set of another launch under this key \
-                             (different patient, encounter or lineage); refusing to adopt it",
-                        ),
-                    });
-                }
-                Some(_) => {}
-                None => *lineage = Some(Lineage::of(token)),
-            }
-        }
-        let latest = stored.or_else(|| self.snapshot());
-        self.set_current(latest.clone());
-        Ok(latest)
-    }
-
-    /// With the renewal lock held: uses a token another caller or client got meanwhile, or
-    /// renews. `rejected` is the header a 401 refused, which must not be reused.
-    async fn renew_if_needed(&self, rejected: Option<&HeaderValue>) -> Result<StoredToken, Error> {
-        let latest = self.latest().await?;
-        if let Some(token) = &latest
-            && self.usable(Some(token))
-            && (rejected.is_none() || !is_rejected(token, rejected))
-        {
-            return Ok(token.clone());
-        }
-        self.renew(latest, None).await
-    }
-
-    /// One token request (the caller holds the renewal lock).
-    async fn renew(
-        &self,
-        base: Option<StoredToken>,
-        narrower_scope: Option<String>,
-    ) -> Result<StoredToken, Error> {
-        let inner = &self.inner;
-        let form = match &inner.grant {
-            Grant::ClientCredentials { scope } => vec![
-                ("grant_type", String::from("client_credentials")),
-                ("scope", scope.clone()),
-            ],
-            Grant::RefreshToken => {
-                let Some(refresh_token) = base.as_ref().and_then(|b| b.token.refresh_token.clone())
-                else {
-                    return Err(Error::ReauthorizationRequired {
-                        reason: String::from(
-                            "the access token expired and there is no refresh token",
-                        ),
-                        source: None,
-                    });
-                };
-                let mut form = vec![
-                    ("grant_type", String::from("refresh_token")),
-                    ("refresh_token", refresh_token.secret().to_owned()),
-                ];
-                if let Some(scope) = narrower_scope {
-                    form.push(("scope", scope));
-                }
-                form
-            }
-        };
-        let response =
-            token_request(&inner.http, &inner.token_endpoint, &inner.credentials, form).await;
-        let response = match (response, &inner.grant) {
-            (Ok(response), _) => response,
-            (Err(Error::TokenEndpoint(err)), Grant::RefreshToken)
-                if refresh_token_is_dead(&err) =>
-            {
-                // The refresh token is dead: forget it so nobody replays it, unless another
-                // process stored a newer set meanwhile (then this client adopts that one on
-                // its next renewal).
-                let current = inner.store.get(&inner.key).await?.map(|t| t.version);
-                if current.is_none() || current == base.as_ref().map(|b| b.version) {
-                    inner.store.delete(&inner.key).await?;
-                }
-                self.set_current(base.map(|mut b| {
-                    b.token.refresh_token = None;
-                    b
-                }));
-                return Err(Error::ReauthorizationRequired {
-                    reason: String::from("the refresh token was rejected"),
-                    source: Some(err),
-                });
-            }
-            (Err(err), _) => return Err(err),
-        };
-        let mut response = response;
-        if let Some(check) = &inner.id_tokens
-            && let Some(id_token) = response.id_token.take()
-        {
-            // The launch's id_token was verified: a new one must verify too, or is dropped.
-            match check.verify(&inner.http, &id_token).await {
-                Ok(()) => response.id_token = Some(id_token),
-                Err(err) => {
-                    tracing::warn!(error = %err, "discarding the id_token of a refresh response");
-                }
-            }
-        }
-        let lineage = base.as_ref().and_then(|b| b.lineage.clone());
-        let expected = base.as_ref().map(|b| b.version);
-        let merged = match (base, &inner.grant) {
-            (Some(old), Grant::RefreshToken) => merge(old.token, response),
-            (_, Grant::ClientCredentials { scope }) if response.scope.is_none() => {
-                tracing::warn!("the token response has no scope; assuming the requested one");
-                TokenResponse {
-                    scope: Some(scope.clone()),
-                    ..response
-                }
-            }
-            (_, _) => response,
-        };
-        let mut stored = StoredToken::new(merged, inner.default_lifetime);
-        if matches!(inner.grant, Grant::RefreshToken) && lineage.is_some() {
-            stored.lineage = lineage;
-        }
-        stored.version = expected.map_or(0, |v| v.wrapping_add(1));
-        if !inner
-            .store
-            .compare_and_set(&inner.key, expected, stored.clone())
-            .await?
-        {
-            if inner.store.get(&inner.key).await?.is_none() {
-                // The set was removed (or never stored): nothing newer to keep.
-                inner.store.set(&inner.key, stored.clone()).await?;
-            } else {
-                // Another process stored a set while this request was in flight: keep it,
-                // and use this one in memory until the next renewal reads the store back.
-                tracing::warn!(
-                    "the token store changed during the renewal; not overwriting the newer set"
-                );
-            }
-        }
-        self.set_current(Some(stored.clone()));
-        Ok(stored)
-    }
-
+    /// Whether the token may go to `url`: the workspace's one rule,
+    /// [`fhir_core::credentials::is_under_base`].
     fn is_under_base(&self, url: &Url) -> bool {
-        let base = &self.inner.fhir_base;
-        if url.origin() != base.origin() {
-            return false;
-        }
-        let base_path = base.path().trim_end_matches('/');
-        let path = url.path();
-        path == base_path
-            || path
-                .strip_prefix(base_path)
-                .is_some_and(|rest| rest.starts_with('/'))
-    }
-}
-
-/// A refresh response over the previous token set: present values win, absent ones are
-/// kept (refresh token, launch context, id_token).
-fn merge(old: TokenResponse, new: TokenResponse) -> TokenResponse {
-    let mut extra = old.extra;
-    extra.extend(new.extra);
-    TokenResponse {
-        access_token: new.access_token,
-        token_type: new.token_type,
-        expires_in: new.expires_in,
-        scope: new.scope.or(old.scope),
-        refresh_token: new.refresh_token.or(old.refresh_token),
-        id_token: new.id_token.or(old.id_token),
-        patient: new.patient.or(old.patient),
-        encounter: new.encounter.or(old.encounter),
-        fhir_context: if new.fhir_context.is_empty() {
-            old.fhir_context
-        } else {
-            new.fhir_context
-        },
-        need_patient_banner: new.need_patient_banner.or(old.need_patient_banner),
-        smart_style_url: new.smart_style_url.or(old.smart_style_url),
-        intent: new.intent.or(old.intent),
-        tenant: new.tenant.or(old.tenant),
-        authorization_details: new.authorization_details.or(old.authorization_details),
-        extra,
+        fhir_core::credentials::is_under_base(&self.inner.fhir_base, url)
     }
 }
 
@@ -760,23 +683,33 @@ impl AuthProvider for SmartClient {
                 return Ok(false);
             }
             tracing::debug!(
-                challenge = response.www_authenticate.unwrap_or_default(),
+                challenge = %fhir_core::credentials::redact_text(
+                    response.www_authenticate.unwrap_or_default()
+                ),
                 "the FHIR server answered 401"
             );
-            let _guard = self.inner.lock.lock().await;
-            let latest = self.latest().await?;
-            if let Some(token) = &latest
-                && !is_rejected(token, response.rejected)
-                && self.usable(Some(token))
-            {
-                // Someone renewed the token since this request was sent.
-                return Ok(true);
-            }
-            if !self.can_renew(latest.as_ref()) {
-                return Ok(false);
-            }
-            self.renew_if_needed(response.rejected).await?;
-            Ok(true)
+            let rejected = response.rejected.cloned();
+            let renewed = self
+                .detached(|this| async move {
+                    let renewed = {
+                        let _guard = this.inner.lock.lock().await;
+                        let latest = this.latest().await?;
+                        if let Some(token) = &latest
+                            && !is_rejected(token, rejected.as_ref())
+                            && this.usable(Some(token))
+                        {
+                            // Someone renewed the token since this request was sent.
+                            return Ok(true);
+                        }
+                        if !this.can_renew(latest.as_ref()) {
+                            return Ok(false);
+                        }
+                        this.renew_if_needed(rejected.as_ref()).await?
+                    };
+                    this.finish(renewed).await.map(|_| true)
+                })
+                .await?;
+            Ok(renewed)
         })
     }
 }

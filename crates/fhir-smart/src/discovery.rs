@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::Error;
-use crate::http::HttpClient;
+use crate::http::{HttpClient, redact_url};
 
 /// The extension URL of SMART endpoints in a CapabilityStatement.
 pub const OAUTH_URIS_EXTENSION: &str =
@@ -176,7 +176,7 @@ pub fn well_known_url(base: &Url) -> Result<Url, Error> {
 fn append_path(base: &Url, tail: &str) -> Result<Url, Error> {
     let text = format!("{}/{tail}", base.as_str().trim_end_matches('/'));
     Url::parse(&text).map_err(|err| Error::Discovery {
-        url: base.to_string(),
+        url: redact_url(base),
         reason: format!("cannot build the discovery URL: {err}"),
     })
 }
@@ -337,7 +337,7 @@ impl SmartConfiguration {
     /// [`Error::Discovery`] naming the missing or malformed member.
     pub fn from_json(base: &Url, json: &[u8], strictness: Strictness) -> Result<Self, Error> {
         Self::parse_document(base, json, strictness).map_err(|problem| Error::Discovery {
-            url: base.to_string(),
+            url: redact_url(base),
             reason: problem.into_reason(),
         })
     }
@@ -481,7 +481,7 @@ impl SmartConfiguration {
     /// [`Error::Discovery`] when there is no token endpoint.
     pub fn from_capability_statement(base: &Url, json: &[u8]) -> Result<Self, Error> {
         Self::parse_capability_statement(base, json).map_err(|reason| Error::Discovery {
-            url: base.to_string(),
+            url: redact_url(base),
             reason,
         })
     }
@@ -652,7 +652,7 @@ impl SmartConfiguration {
         self.authorization_endpoint
             .as_ref()
             .ok_or_else(|| Error::Discovery {
-                url: self.token_endpoint.to_string(),
+                url: redact_url(&self.token_endpoint),
                 reason: String::from(
                     "`authorization_endpoint` is missing: the server supports no App Launch",
                 ),
@@ -692,7 +692,7 @@ pub async fn discover(
                 Err(Problem::Unusable(reason)) => reason,
                 Err(Problem::Invalid(reason)) => {
                     return Err(Error::Discovery {
-                        url: well_known.to_string(),
+                        url: redact_url(&well_known),
                         reason,
                     });
                 }
@@ -701,7 +701,7 @@ pub async fn discover(
         Ok(response) => format!("HTTP {}", response.status),
         Err(err) => with_source(&err),
     };
-    tracing::debug!(url = %well_known, reason = %first, "well-known discovery failed; trying /metadata");
+    tracing::debug!(url = %redact_url(&well_known), reason = %first, "well-known discovery failed; trying /metadata");
     let metadata = append_path(base, "metadata")?;
     let second = match http.get(&metadata, "application/fhir+json").await {
         Ok(response) if response.is_success() => {
@@ -714,8 +714,8 @@ pub async fn discover(
         Err(err) => with_source(&err),
     };
     Err(Error::Discovery {
-        url: well_known.to_string(),
-        reason: format!("{first}; fallback {metadata}: {second}"),
+        url: redact_url(&well_known),
+        reason: format!("{first}; fallback {}: {second}", redact_url(&metadata)),
     })
 }
 

@@ -8,6 +8,7 @@ use std::fmt;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::redact::{SentSecrets, redact_body, redact_text};
 use crate::scopes::ScopeParseError;
 
 /// A boxed error kept as the source of a transport failure.
@@ -250,8 +251,11 @@ pub struct TokenEndpointError {
     pub uri: Option<String>,
     /// The `Content-Type` of the answer.
     pub content_type: Option<String>,
-    /// The raw body (at most 2 KiB) when it was not an OAuth error object, with any
-    /// token-looking member of a JSON body redacted.
+    /// The body (at most 2 KiB) when it was not an OAuth error object, redacted: the values
+    /// of secret members ([`fhir_core::credentials::is_secret_name`]: `refresh_token`,
+    /// `code`, `client_secret`, … at any depth of JSON, in form-encoded pairs or in
+    /// `name=value` text), `Bearer`/`Basic` credentials, and every credential the request
+    /// carried, wherever it appears.
     pub body: Option<String>,
 }
 
@@ -272,8 +276,15 @@ impl TokenEndpointError {
     /// Classifies a token-endpoint answer that is not a successful token response.
     ///
     /// The `error` code decides the kind first, the status second (servers disagree about
-    /// statuses).
-    pub(crate) fn from_response(status: u16, content_type: Option<String>, body: &[u8]) -> Self {
+    /// statuses). Every text kept from the answer (code, description, URI, content type,
+    /// body) is redacted first: secret members at any depth, and any credential in `sent`.
+    pub(crate) fn from_response(
+        status: u16,
+        content_type: Option<String>,
+        body: &[u8],
+        sent: &SentSecrets,
+    ) -> Self {
+        let content_type = content_type.map(|t| redact_text(&t, sent));
         let parsed: Option<serde_json::Map<String, serde_json::Value>> =
             serde_json::from_slice(body).ok();
         if let Some(object) = &parsed
@@ -283,21 +294,20 @@ impl TokenEndpointError {
                 object
                     .get(name)
                     .and_then(serde_json::Value::as_str)
-                    .map(str::to_owned)
+                    .map(|text| truncate(redact_text(text, sent), 2048))
             };
             return Self {
                 status,
-                error: Some(TokenErrorCode::from(code)),
+                error: Some(TokenErrorCode::from(redact_text(code, sent).as_str())),
                 description: text("error_description"),
                 uri: text("error_uri"),
                 content_type,
                 body: None,
             };
         }
-        let body = match parsed {
-            Some(object) => serde_json::Value::Object(redact_json(object)).to_string(),
-            None => String::from_utf8_lossy(body).into_owned(),
-        };
+        // Redacted before truncation: a cut could otherwise split a secret and let half of
+        // it through.
+        let body = redact_body(content_type.as_deref(), body, sent);
         Self {
             status,
             error: None,
@@ -307,28 +317,6 @@ impl TokenEndpointError {
             body: Some(truncate(body, 2048)),
         }
     }
-}
-
-/// Members whose values are credentials.
-pub(crate) const SECRET_MEMBERS: &[&str] = &[
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "code",
-    "code_verifier",
-    "client_secret",
-    "client_assertion",
-];
-
-fn redact_json(
-    mut object: serde_json::Map<String, serde_json::Value>,
-) -> serde_json::Map<String, serde_json::Value> {
-    for name in SECRET_MEMBERS {
-        if let Some(value) = object.get_mut(*name) {
-            *value = serde_json::Value::String(String::from("[redacted]"));
-        }
-    }
-    object
 }
 
 fn truncate(mut text: String, max: usize) -> String {

@@ -66,6 +66,8 @@ impl Default for HttpClient {
 pub(crate) struct HttpResponse {
     pub(crate) status: u16,
     pub(crate) content_type: Option<String>,
+    /// `Cache-Control`, for documents cached by their lifetime (JWKS).
+    pub(crate) cache_control: Option<String>,
     pub(crate) body: Vec<u8>,
 }
 
@@ -159,13 +161,12 @@ impl HttpClient {
     /// [`Error::InsecureUrl`] for a scheme other than `https` (or `http` to an allowed loopback
     /// host).
     pub fn check_url(&self, url: &Url) -> Result<(), Error> {
-        match url.scheme() {
-            "https" => Ok(()),
-            "http" if self.allow_loopback_http && is_loopback(url) => Ok(()),
-            _ => Err(Error::InsecureUrl {
-                url: redact_url(url),
-            }),
-        }
+        check_tls(url, self.allow_loopback_http)
+    }
+
+    /// Whether plain `http://` to loopback hosts is allowed.
+    pub(crate) fn allows_loopback_http(&self) -> bool {
+        self.allow_loopback_http
     }
 
     /// GETs `url` with `Accept: accept`, retrying once after a transport error.
@@ -181,7 +182,7 @@ impl HttpClient {
         let response = match send().await {
             Ok(response) => response,
             Err(first) => {
-                tracing::debug!(url = %url, error = %first, "GET failed; retrying once");
+                tracing::debug!(url = %redact_url(url), error = %first, "GET failed; retrying once");
                 send().await.map_err(|err| transport(url, err))?
             }
         };
@@ -223,6 +224,11 @@ async fn read(url: &Url, response: reqwest::Response) -> Result<HttpResponse, Er
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let cache_control = response
+        .headers()
+        .get(http::header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut response = response;
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|err| transport(url, err))? {
@@ -238,20 +244,33 @@ async fn read(url: &Url, response: reqwest::Response) -> Result<HttpResponse, Er
     Ok(HttpResponse {
         status,
         content_type,
+        cache_control,
         body,
     })
 }
 
-/// `url` for an error message: without query, fragment or credentials (search parameters
-/// may hold patient data, and a URL may carry a password).
+/// `url` for an error message or a log line: fhir-core's redaction
+/// ([`fhir_core::credentials::redact_url`]: no user info, no fragment), and no query at all.
+///
+/// Dropping the whole query is this crate's choice, stricter than fhir-core's (which keeps
+/// non-secret parameters for diagnosis): the URLs here are endpoints, whose queries carry
+/// nothing worth reporting, or FHIR request URLs refused by [`HttpClient::check_url`], whose
+/// search parameters may hold patient data.
 pub(crate) fn redact_url(url: &Url) -> String {
-    let mut url = url.clone();
+    let mut url = fhir_core::credentials::redact_url(url);
     url.set_query(None);
-    url.set_fragment(None);
-    // Both fail only for URLs that cannot have credentials.
-    let _ = url.set_password(None);
-    let _ = url.set_username("");
     url.to_string()
+}
+
+/// The TLS policy: `https`, or `http` to a loopback host when `allow_loopback_http`.
+pub(crate) fn check_tls(url: &Url, allow_loopback_http: bool) -> Result<(), Error> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_loopback_http && is_loopback(url) => Ok(()),
+        _ => Err(Error::InsecureUrl {
+            url: redact_url(url),
+        }),
+    }
 }
 
 fn build_failure(err: reqwest::Error) -> String {

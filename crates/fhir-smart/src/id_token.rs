@@ -3,16 +3,19 @@
 //! [`IdTokenVerifier::verify`] follows the SMART steps: read `iss`, GET
 //! `{iss}/.well-known/openid-configuration`, fetch its `jwks_uri`, verify the signature with
 //! the key named by `kid` (RS256, RS384, ES256 or ES384; never `none` or HMAC), then check
-//! `iss`, `aud`/`azp`, `exp`, `iat` and `nonce`. JWKS documents are cached per issuer and
-//! fetched again once when a `kid` is unknown (key rotation).
+//! `iss`, `aud`/`azp`, `exp`, `iat` and `nonce`. JWKS documents are cached per issuer for
+//! their `Cache-Control` lifetime (bounded to 1 minute … 1 hour), and fetched again when a
+//! `kid` is unknown (key rotation), at most once per 30 s.
 //! [`decode_unverified`] reads the claims without any check, for display only.
+//!
+//! [`AppLaunch`](crate::AppLaunch) verifies the id_token whenever `openid` is requested,
+//! unless told not to ([`AppLaunch::verify_id_token`](crate::AppLaunch::verify_id_token));
+//! [`SmartClient::fhir_user`](crate::SmartClient::fhir_user) reads a verified one.
 //!
 //! To learn more about the user, read the [`FhirUser::url`] with `fhir_core::Client::get`
 //! authorized by the [`SmartClient`](crate::SmartClient): the token is attached only when the
 //! URL lies under the FHIR base URL.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -26,6 +29,7 @@ use url::Url;
 
 use crate::Error;
 use crate::http::HttpClient;
+use crate::jwks::{JwksCache, JwksPolicy};
 use crate::secret::IdToken;
 use crate::store::now_secs;
 
@@ -222,97 +226,36 @@ impl Expectations {
     }
 }
 
-/// The least time between two JWKS fetches of one issuer caused by unknown `kid`s.
-pub const DEFAULT_MIN_REFETCH: Duration = Duration::from_secs(30);
-
-/// The cached JWKS of one issuer, and the lock that makes its fetches single-flight.
-#[derive(Debug, Default)]
-struct JwksSlot {
-    keys: Option<Arc<Vec<Jwk>>>,
-    /// Bumped on every fetch, so a caller can ask for keys newer than those it saw.
-    generation: u64,
-    fetched_at: Option<Instant>,
-    flight: Arc<tokio::sync::Mutex<()>>,
-}
-
-/// Keys from [`IdTokenVerifier::jwks`].
-struct FetchedKeys {
-    keys: Arc<Vec<Jwk>>,
-    generation: u64,
-    /// Fetched by this call (so an unknown kid is not worth another fetch).
-    fresh: bool,
-}
+pub use crate::jwks::{DEFAULT_JWKS_TTL, DEFAULT_MIN_REFETCH, MAX_JWKS_TTL, MIN_JWKS_TTL};
 
 /// Verifies id_tokens with the issuers' published keys; caches JWKS per issuer.
 ///
-/// Fetches are single-flight per issuer and never hold a lock that other issuers wait on.
+/// The cache is bounded in time: a JWKS is trusted for its `Cache-Control: max-age` (else
+/// [`DEFAULT_JWKS_TTL`], 10 minutes), kept within [`MIN_JWKS_TTL`] and [`MAX_JWKS_TTL`]
+/// (1 minute to 1 hour), so a key the issuer removes stops being trusted at most an hour
+/// later. An unknown `kid` makes the verifier fetch the JWKS again (key rotation) at most
+/// once per [`DEFAULT_MIN_REFETCH`] (30 s) per issuer, and a failed fetch is not retried
+/// within that window either, so tokens with made-up kids cannot make the verifier hammer
+/// the issuer. Fetches are single-flight per issuer and never hold a lock that other issuers
+/// wait on.
 #[derive(Debug)]
 pub struct IdTokenVerifier {
     http: HttpClient,
     leeway: Duration,
-    min_refetch: Duration,
-    cache: Mutex<HashMap<String, JwksSlot>>,
+    policy: JwksPolicy,
+    cache: JwksCache,
 }
 
 impl IdTokenVerifier {
-    /// A verifier using `http`, with 60 s of clock-skew leeway, refetching an issuer's JWKS
-    /// for an unknown `kid` at most every 30 s.
+    /// A verifier using `http`, with 60 s of clock-skew leeway and the default JWKS cache
+    /// policy.
     pub fn new(http: HttpClient) -> Self {
         Self {
             http,
             leeway: Duration::from_secs(60),
-            min_refetch: DEFAULT_MIN_REFETCH,
-            cache: Mutex::default(),
+            policy: JwksPolicy::default(),
+            cache: JwksCache::default(),
         }
-    }
-
-    fn slots(&self) -> MutexGuard<'_, HashMap<String, JwksSlot>> {
-        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The issuer's cached keys, unless there are none or they are the generation `stale`
-    /// (the caller saw them and missed a kid): then the lock to hold while fetching.
-    fn cached(
-        &self,
-        issuer: &str,
-        stale: Option<u64>,
-    ) -> Result<FetchedKeys, Arc<tokio::sync::Mutex<()>>> {
-        let mut slots = self.slots();
-        let slot = slots.entry(issuer.to_owned()).or_default();
-        let recent = slot
-            .fetched_at
-            .is_some_and(|at| at.elapsed() < self.min_refetch);
-        match &slot.keys {
-            Some(keys) if stale != Some(slot.generation) || recent => Ok(FetchedKeys {
-                keys: Arc::clone(keys),
-                generation: slot.generation,
-                fresh: false,
-            }),
-            _ => Err(Arc::clone(&slot.flight)),
-        }
-    }
-
-    /// The JWKS of `issuer`: cached, or fetched once however many callers wait for it.
-    async fn jwks(&self, issuer: &str, stale: Option<u64>) -> Result<FetchedKeys, Error> {
-        let flight = match self.cached(issuer, stale) {
-            Ok(keys) => return Ok(keys),
-            Err(flight) => flight,
-        };
-        let _flight = flight.lock().await;
-        if let Ok(keys) = self.cached(issuer, stale) {
-            return Ok(keys);
-        }
-        let keys = Arc::new(self.fetch_jwks(issuer).await?);
-        let mut slots = self.slots();
-        let slot = slots.entry(issuer.to_owned()).or_default();
-        slot.keys = Some(Arc::clone(&keys));
-        slot.generation = slot.generation.wrapping_add(1);
-        slot.fetched_at = Some(Instant::now());
-        Ok(FetchedKeys {
-            keys,
-            generation: slot.generation,
-            fresh: true,
-        })
     }
 
     /// Sets the clock-skew leeway for `exp` and `iat`.
@@ -322,58 +265,29 @@ impl IdTokenVerifier {
         self
     }
 
-    /// The least time between JWKS refetches for unknown `kid`s (default 30 s), so tokens
-    /// with made-up kids cannot make the verifier hammer the issuer.
+    /// The least time between JWKS fetches of one issuer caused by unknown `kid`s or after
+    /// a failed fetch (default 30 s).
     #[must_use]
     pub fn min_refetch_interval(mut self, interval: Duration) -> Self {
-        self.min_refetch = interval;
+        self.policy.min_refetch = interval;
         self
     }
 
-    async fn fetch_jwks(&self, issuer: &str) -> Result<Vec<Jwk>, Error> {
-        let base = Url::parse(issuer).map_err(|_| invalid("`iss` is not a URL"))?;
-        let config_url = Url::parse(&format!(
-            "{}/.well-known/openid-configuration",
-            base.as_str().trim_end_matches('/')
-        ))
-        .map_err(|_| invalid("cannot build the OpenID configuration URL"))?;
-        let response = self.http.get(&config_url, "application/json").await?;
-        if !response.is_success() {
-            return Err(invalid(format!(
-                "the OpenID configuration answered HTTP {}",
-                response.status
-            )));
-        }
-        let config: Value = serde_json::from_slice(&response.body)
-            .map_err(|_| invalid("the OpenID configuration is not JSON"))?;
-        if config.get("issuer").and_then(Value::as_str) != Some(issuer) {
-            return Err(invalid(
-                "the OpenID configuration `issuer` differs from the token `iss`",
-            ));
-        }
-        let jwks_uri = config
-            .get("jwks_uri")
-            .and_then(Value::as_str)
-            .and_then(|u| Url::parse(u).ok())
-            .ok_or_else(|| invalid("the OpenID configuration has no valid `jwks_uri`"))?;
-        let response = self.http.get(&jwks_uri, "application/json").await?;
-        if !response.is_success() {
-            return Err(invalid(format!(
-                "the JWKS answered HTTP {}",
-                response.status
-            )));
-        }
-        let jwks: Value =
-            serde_json::from_slice(&response.body).map_err(|_| invalid("the JWKS is not JSON"))?;
-        // One unusable key must not hide the others.
-        Ok(jwks
-            .get("keys")
-            .and_then(Value::as_array)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|key| serde_json::from_value(key.clone()).ok())
-            .collect())
+    /// How long a JWKS without `Cache-Control: max-age` is trusted (default 10 minutes;
+    /// always within the [bounds](Self::jwks_ttl_bounds)).
+    #[must_use]
+    pub fn jwks_default_ttl(mut self, ttl: Duration) -> Self {
+        self.policy.default_ttl = ttl;
+        self
+    }
+
+    /// The shortest and longest time a JWKS is trusted, whatever its `Cache-Control` says
+    /// (default 1 minute and 1 hour). The longest bounds how long a removed key is trusted.
+    #[must_use]
+    pub fn jwks_ttl_bounds(mut self, min: Duration, max: Duration) -> Self {
+        self.policy.min_ttl = min;
+        self.policy.max_ttl = max;
+        self
     }
 
     /// Verifies `token`'s signature and claims.
@@ -385,6 +299,16 @@ impl IdTokenVerifier {
         &self,
         token: &IdToken,
         expected: &Expectations,
+    ) -> Result<IdTokenClaims, Error> {
+        self.verify_at(token, expected, Instant::now()).await
+    }
+
+    /// [`verify`](Self::verify) with the JWKS cache read at `now` (tests move the clock).
+    pub(crate) async fn verify_at(
+        &self,
+        token: &IdToken,
+        expected: &Expectations,
+        now: Instant,
     ) -> Result<IdTokenClaims, Error> {
         let parts = split(token)?;
         let claims = IdTokenClaims::from_json(parts.claims.clone())?;
@@ -411,11 +335,15 @@ impl IdTokenVerifier {
                 })
                 .cloned()
         };
-        let cached = self.jwks(issuer, None).await?;
+        let jwks = |stale| {
+            self.cache
+                .keys(&self.http, issuer, stale, now, &self.policy)
+        };
+        let cached = jwks(None).await?;
         let mut key = find(&cached.keys);
         if key.is_none() && !cached.fresh {
-            // Unknown kid: the issuer may have rotated its keys.
-            key = find(&self.jwks(issuer, Some(cached.generation)).await?.keys);
+            // Unknown kid: the issuer may have rotated its keys (rate-limited refetch).
+            key = find(&jwks(Some(cached.generation)).await?.keys);
         }
         let key = key.ok_or_else(|| invalid("no key in the issuer's JWKS matches the `kid`"))?;
         verify_signature(&key, alg, parts.signing_input.as_bytes(), &parts.signature)?;

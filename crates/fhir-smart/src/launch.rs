@@ -5,7 +5,9 @@
 //! 1. [`AppLaunch::standalone`] or [`AppLaunch::ehr`] discovers the server and returns an
 //!    [`AuthorizationRequest`]: the URL to send the browser to (or a POST form), and a
 //!    serializable [`PendingAuthorization`] (state, PKCE verifier, …) to keep, keyed by its
-//!    state and bound to the user's session. Storage of that record belongs to the app.
+//!    state and bound to the user's session: [`PendingAuthorizations`](crate::PendingAuthorizations)
+//!    does that in memory (session binding, expiry, a size bound), or the app keeps the
+//!    record in its own session store under the same rules.
 //! 2. [`AppLaunch::complete`] takes the callback URL and the pending record, maps an
 //!    `error=` callback to [`Error::Authorization`], checks the state, exchanges the code and
 //!    returns a ready [`SmartClient`].
@@ -13,8 +15,7 @@
 //! An EHR launch is one-way: a later patient change in the EHR is not synchronized.
 
 use std::collections::HashMap;
-use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -22,20 +23,25 @@ use url::Url;
 
 use crate::Error;
 use crate::assertion::AssertionOptions;
+use crate::authorize::{AuthorizeUrl, check_extra};
 use crate::client::{IdTokenCheck, SmartClient};
 use crate::client_auth::{ClientAuth, ClientCredentials};
 use crate::discovery::{
     Capability, ConfigurationSource, DiscoveryCache, SmartConfiguration, Strictness, discover,
 };
+use crate::exchange::exchange_code;
 use crate::http::HttpClient;
 use crate::id_token::{Expectations, IdTokenVerifier};
 use crate::keys::SigningKey;
-use crate::pkce::{CODE_CHALLENGE_METHOD, PkceVerifier};
+use crate::pkce::PkceVerifier;
 use crate::scopes::{LaunchScope, Scope, ScopeVersion, Scopes};
 use crate::secret::{AuthorizationCode, ClientSecret};
 use crate::state::{State, random_id};
 use crate::store::{TokenStore, now_secs};
-use crate::token::token_request;
+
+mod restore;
+
+pub use restore::LaunchSession;
 
 /// How long a pending authorization stays usable by default.
 pub const DEFAULT_PENDING_TTL: Duration = Duration::from_secs(600);
@@ -46,20 +52,6 @@ const DEFAULT_DISCOVERY_TTL: Duration = Duration::from_secs(300);
 /// How far in the future a pending authorization's `created_at` may lie (clock skew between
 /// app instances); beyond it the record is refused.
 const PENDING_CLOCK_SKEW: u64 = 60;
-
-/// Parameter names this crate sets itself; extra parameters may not repeat them.
-const RESERVED: &[&str] = &[
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "launch",
-    "scope",
-    "state",
-    "aud",
-    "code_challenge",
-    "code_challenge_method",
-    "nonce",
-];
 
 /// The `iss` and `launch` parameters an EHR sends to the app's launch URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,62 +190,14 @@ impl PendingAuthorization {
     pub fn created_at(&self) -> u64 {
         self.created_at
     }
-}
 
-/// An in-memory keeper of pending authorizations keyed by state; [`take`](Self::take)
-/// removes the record, so a replayed callback fails locally.
-#[derive(Default)]
-pub struct PendingAuthorizations {
-    pending: Mutex<HashMap<String, PendingAuthorization>>,
-}
-
-impl fmt::Debug for PendingAuthorizations {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let count = self
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len();
-        f.debug_struct("PendingAuthorizations")
-            .field("entries", &count)
-            .finish()
+    /// Whether `received` is this record's state (constant time).
+    pub(crate) fn state_matches(&self, received: &str) -> bool {
+        self.state.matches(received)
     }
 }
 
-impl PendingAuthorizations {
-    /// An empty keeper.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Keeps `pending` under its state.
-    pub fn insert(&self, pending: PendingAuthorization) {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(pending.state().to_owned(), pending);
-    }
-
-    /// Removes and returns the record for the `state` of `callback_url`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InvalidCallback`] when the callback has no state or no record matches it
-    /// (unknown, from another session, or already used).
-    pub fn take(&self, callback_url: &str) -> Result<PendingAuthorization, Error> {
-        let callback = Callback::parse(callback_url)?;
-        let state = callback
-            .get("state")
-            .ok_or_else(|| Error::callback("the callback has no state"))?;
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(state)
-            .ok_or_else(|| Error::callback("no pending authorization for this state"))
-    }
-}
-
-struct Callback {
+pub(crate) struct Callback {
     path: String,
     params: HashMap<String, String>,
 }
@@ -261,7 +205,7 @@ struct Callback {
 impl Callback {
     /// Parses a callback given as a full URL or as an absolute path with its query
     /// (`/callback?code=…&state=…`, as a web framework hands it over).
-    fn parse(url: &str) -> Result<Self, Error> {
+    pub(crate) fn parse(url: &str) -> Result<Self, Error> {
         let not_a_url = || Error::callback("the callback URL is not a URL");
         let url = match Url::parse(url) {
             Ok(url) => url,
@@ -285,7 +229,7 @@ impl Callback {
         })
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)
     }
 }
@@ -346,7 +290,7 @@ impl AppLaunch {
             store_subject: None,
             configuration: None,
             strictness: Strictness::Lenient,
-            id_tokens: None,
+            id_tokens: Some(Arc::default()),
             discovery_cache: Some(Arc::new(DiscoveryCache::new(DEFAULT_DISCOVERY_TTL))),
         }
     }
@@ -362,11 +306,31 @@ impl AppLaunch {
         self
     }
 
-    /// Verifies the id_token of the code exchange (signature with the issuer's JWKS, `iss`,
-    /// `aud`, `exp`, `nonce`) before [`complete`](Self::complete) returns.
+    /// Whether id_tokens are verified (default: **on**). With it, whenever `openid` is
+    /// requested, [`complete`](Self::complete) verifies the id_token of the code exchange
+    /// (signature with the JWKS of the issuer named by discovery, `iss`, `aud`/`azp`, `exp`,
+    /// `iat`, `sub` and the `nonce` this crate sent) and fails with [`Error::IdToken`]
+    /// otherwise; id_tokens of later refreshes are verified the same way or discarded.
+    ///
+    /// `verify_id_token(false)` is the explicit opt-out, for apps that verify themselves or
+    /// only display the claims ([`decode_unverified`](crate::id_token::decode_unverified)):
+    /// the id_token is then kept as received, and
+    /// [`SmartClient::fhir_user`] answers `None`.
     #[must_use]
     pub fn verify_id_token(mut self, verify: bool) -> Self {
-        self.id_tokens = verify.then(Arc::default);
+        self.id_tokens = match (verify, self.id_tokens) {
+            (true, Some(verifier)) => Some(verifier),
+            (true, None) => Some(Arc::default()),
+            (false, _) => None,
+        };
+        self
+    }
+
+    /// Verifies id_tokens with `verifier` (its leeway and JWKS cache policy), shared by every
+    /// launch and client of this `AppLaunch`; turns verification on.
+    #[must_use]
+    pub fn id_token_verifier(mut self, verifier: IdTokenVerifier) -> Self {
+        self.id_tokens = Some(Arc::new(OnceLock::from(verifier)));
         self
     }
 
@@ -439,19 +403,15 @@ impl AppLaunch {
     ///
     /// # Errors
     ///
-    /// [`Error::Configuration`] for a parameter this crate already sends.
+    /// [`Error::Configuration`] for a parameter this crate already sends, or one named like a
+    /// credential.
     pub fn param(
         mut self,
         name: impl Into<String>,
         value: impl Into<String>,
     ) -> Result<Self, Error> {
         let name = name.into();
-        if RESERVED.contains(&name.as_str()) || self.extra.iter().any(|(n, _)| *n == name) {
-            return Err(Error::configuration(
-                name,
-                "this authorize parameter is already sent",
-            ));
-        }
+        check_extra(&name, &self.extra)?;
         self.extra.push((name, value.into()));
         Ok(self)
     }
@@ -468,9 +428,8 @@ impl AppLaunch {
     /// The subject is part of the store key: without it, users sharing a store would share
     /// one token set. So is the launch id of each [`PendingAuthorization`]: two launches by
     /// the same user (two tabs, two patients) never share a token set. To rebuild a
-    /// launch's client from the store later, keep [`PendingAuthorization::launch_id`] (or
-    /// [`SmartClient::store_key`]) and pass it to
-    /// [`SmartClientBuilder::launch_id`](crate::SmartClientBuilder::launch_id).
+    /// launch's client from the store later, keep [`SmartClient::launch_session`] with the
+    /// user's session and call [`restore`](Self::restore).
     #[must_use]
     pub fn store(mut self, store: Arc<dyn TokenStore>, subject: impl Into<String>) -> Self {
         self.store = Some(store);
@@ -641,32 +600,31 @@ impl AppLaunch {
             .contains(&Scope::OpenId)
             .then(|| State::generate().as_str().to_owned());
         let scope_text = scopes.to_string();
-        let challenge = verifier.challenge();
-        let mut fields: Vec<(String, String)> = vec![
-            ("response_type".into(), "code".into()),
-            ("client_id".into(), self.client_id.clone()),
-            ("redirect_uri".into(), self.redirect_uri.clone()),
-        ];
+        let mut request = AuthorizeUrl::new(
+            config,
+            self.client_id.clone(),
+            self.redirect_uri.clone(),
+            &scopes,
+            aud,
+            &state,
+            &verifier,
+        )?
+        .allow_loopback_http(self.http.allows_loopback_http());
         if let Some(launch) = launch {
-            fields.push(("launch".into(), launch.to_owned()));
+            request = request.launch(launch);
         }
-        fields.push(("scope".into(), scope_text.clone()));
-        fields.push(("state".into(), state.as_str().to_owned()));
-        fields.push(("aud".into(), aud.to_owned()));
-        fields.push(("code_challenge".into(), challenge.as_str().to_owned()));
-        fields.push(("code_challenge_method".into(), CODE_CHALLENGE_METHOD.into()));
         if let Some(nonce) = &nonce {
-            fields.push(("nonce".into(), nonce.clone()));
+            request = request.nonce(nonce.clone());
         }
-        fields.extend(self.extra.iter().cloned());
-
-        let mut url = endpoint.clone();
-        url.query_pairs_mut().extend_pairs(&fields);
+        for (name, value) in &self.extra {
+            request = request.param(name.clone(), value.clone())?;
+        }
+        let url = request.url()?;
         let post_form =
             (self.prefer_post && config.supports(&Capability::AuthorizePost)).then(|| {
                 AuthorizeForm {
                     action: endpoint.clone(),
-                    fields: fields.clone(),
+                    fields: request.fields(),
                 }
             });
         if config.source == ConfigurationSource::CapabilityStatement {
@@ -759,21 +717,7 @@ impl AppLaunch {
     /// storage, so it is not trusted): `aud` must be the configured FHIR base or an allowed
     /// `iss`, and the client id and redirect URI must be this app's.
     fn check_pending_identity(&self, pending: &PendingAuthorization) -> Result<(), Error> {
-        let allowed = self
-            .fhir_base
-            .iter()
-            .chain(&self.allowed_iss)
-            .any(|a| same_base(a, &pending.aud));
-        if !allowed {
-            return Err(Error::IssNotAllowed {
-                iss: pending.aud.clone(),
-            });
-        }
-        if pending.client_id != self.client_id {
-            return Err(Error::callback(
-                "the pending authorization was made for another client id",
-            ));
-        }
+        self.check_identity(&pending.aud, &pending.client_id)?;
         if pending.redirect_uri != self.redirect_uri {
             return Err(Error::callback(
                 "the pending authorization names another redirect URI",
@@ -782,19 +726,42 @@ impl AppLaunch {
         Ok(())
     }
 
-    /// The server configuration of the pending `aud` (from discovery, or the configured one),
-    /// checked against the token endpoint and issuer the pending record names.
-    async fn check_pending_server(
+    /// Whether a record from client storage (a pending authorization, a launch session)
+    /// names an `aud` this app may talk to and this app's client id.
+    fn check_identity(&self, aud: &str, client_id: &str) -> Result<(), Error> {
+        let allowed = self
+            .fhir_base
+            .iter()
+            .chain(&self.allowed_iss)
+            .any(|a| same_base(a, aud));
+        if !allowed {
+            return Err(Error::IssNotAllowed {
+                iss: aud.to_owned(),
+            });
+        }
+        if client_id != self.client_id {
+            return Err(Error::callback(
+                "the pending authorization was made for another client id",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The server configuration of `aud` (from discovery, or the configured one), checked
+    /// against the token endpoint and issuer a record from client storage names.
+    async fn check_server(
         &self,
-        pending: &PendingAuthorization,
+        aud: &str,
+        token_endpoint: &Url,
+        issuer: &Option<String>,
     ) -> Result<SmartConfiguration, Error> {
-        let config = self.configuration_for(&pending.aud).await?;
-        if config.token_endpoint != pending.token_endpoint {
+        let config = self.configuration_for(aud).await?;
+        if config.token_endpoint != *token_endpoint {
             return Err(Error::callback(
                 "the pending authorization's token endpoint is not the one discovery gives for its `aud`",
             ));
         }
-        if config.issuer != pending.issuer {
+        if config.issuer != *issuer {
             return Err(Error::callback(
                 "the pending authorization's issuer is not the one discovery gives for its `aud`",
             ));
@@ -825,27 +792,32 @@ impl AppLaunch {
     ) -> Result<SmartClient, Error> {
         self.check_pending_identity(&pending)?;
         let code = self.verify_callback(&pending, callback_url)?;
-        let config = self.check_pending_server(&pending).await?;
+        let config = self
+            .check_server(&pending.aud, &pending.token_endpoint, &pending.issuer)
+            .await?;
         let auth = self.auth_for_method(&pending.auth_method)?;
         let credentials = ClientCredentials {
             client_id: self.client_id.clone(),
             auth,
             include_client_id: self.include_client_id,
         };
-        let form = vec![
-            ("grant_type", String::from("authorization_code")),
-            ("code", code.secret().to_owned()),
-            ("redirect_uri", pending.redirect_uri.clone()),
-            ("code_verifier", pending.code_verifier.secret().to_owned()),
-        ];
-        let mut token =
-            token_request(&self.http, &config.token_endpoint, &credentials, form).await?;
+        let mut token = exchange_code(
+            &self.http,
+            &config.token_endpoint,
+            &credentials,
+            &code,
+            &pending.code_verifier,
+            &pending.redirect_uri,
+        )
+        .await?;
         if token.scope.is_none() {
             tracing::warn!("the token response has no scope; assuming the requested one");
             token.scope = Some(pending.scope.clone());
         }
         let mut id_token_check = None;
-        if let Some(verifier) = &self.id_tokens {
+        // The nonce is sent exactly when `openid` is requested.
+        let openid = pending.nonce.is_some();
+        if let Some(verifier) = self.id_tokens.as_ref().filter(|_| openid) {
             match &token.id_token {
                 Some(id_token) => {
                     // J4: `iss` must equal the issuer from discovery; without one there is
@@ -869,10 +841,9 @@ impl AppLaunch {
                         sub: claims.sub,
                     });
                 }
-                None if pending.nonce.is_some() => {
+                None => {
                     tracing::warn!("openid was requested but the server sent no id_token");
                 }
-                None => {}
             }
         }
         let base =
@@ -883,10 +854,16 @@ impl AppLaunch {
         } else {
             pending.launch_id.clone()
         };
+        let session = LaunchSession::new(
+            &pending,
+            launch_id.clone(),
+            id_token_check.as_ref().and_then(|check| check.sub.clone()),
+        );
         let mut builder = SmartClient::builder(base, config.token_endpoint.clone(), credentials)
             .http(self.http.clone())
             .scope(&scope)
             .launch_id(launch_id)
+            .launch_session(session)
             .token(token);
         if let Some(check) = id_token_check {
             builder = builder.id_token_check(check);
@@ -946,6 +923,15 @@ impl Registrations {
     /// As [`AppLaunch::ehr`].
     pub async fn ehr(&self, launch: &LaunchParams) -> Result<AuthorizationRequest, Error> {
         self.for_iss(&launch.iss)?.ehr(launch).await
+    }
+
+    /// Restores a launch's client with the registration it was made with.
+    ///
+    /// # Errors
+    ///
+    /// As [`AppLaunch::restore`].
+    pub async fn restore(&self, session: &LaunchSession) -> Result<SmartClient, Error> {
+        self.for_iss(session.aud())?.restore(session).await
     }
 
     /// Step two with the registration the pending authorization was made for.

@@ -7,6 +7,8 @@
 //! - [Backend Services](#backend-services)
 //! - [Standalone launch](#standalone-launch)
 //! - [EHR launch](#ehr-launch)
+//! - [Restoring a launch](#restoring-a-launch)
+//! - [Primitives for your own session layer](#primitives-for-your-own-session-layer)
 //! - [Scopes](#scopes)
 //! - [Keys for `private_key_jwt`](#keys-for-private_key_jwt)
 //! - [Configuration from the environment](#configuration-from-the-environment)
@@ -44,8 +46,9 @@
 //! # Standalone launch
 //!
 //! Two steps, like a web app's `/login` and `/callback` routes. The
-//! [`PendingAuthorization`] of step one is serializable: keep it in the user's session,
-//! keyed by its state.
+//! [`PendingAuthorization`] of step one is kept until the callback, bound to the browser's
+//! session: [`PendingAuthorizations`] does that in memory (keyed by state, bound to the
+//! session id, expiring, bounded); the record is also serializable for a session store.
 //!
 //! ```no_run
 //! use fhir_smart::AppLaunch;
@@ -56,8 +59,9 @@
 //!     "https://app.example.org/callback",
 //!     "openid fhirUser launch/patient patient/Observation.rs offline_access".parse()?,
 //! )
-//! .fhir_base("https://fhir.example.org/r4")
-//! .verify_id_token(true); // signature, iss, aud, exp and nonce of the id_token
+//! .fhir_base("https://fhir.example.org/r4");
+//! // With `openid`, the id_token is verified by default (signature with the issuer's JWKS,
+//! // iss, aud, exp and nonce); `.verify_id_token(false)` is the explicit opt-out.
 //!
 //! // Step one: redirect the browser to `request.url`; keep `request.pending`.
 //! let request = app.standalone().await?;
@@ -66,6 +70,7 @@
 //! // Step two, at the redirect URI: check state, exchange the code (PKCE S256).
 //! let smart = app.complete(pending, callback_url).await?;
 //! println!("patient: {:?}", smart.patient_id());
+//! println!("user: {:?}", smart.fhir_user().map(|user| user.url));
 //! let fhir = fhir_core::Client::builder("https://fhir.example.org/r4").auth(smart).build()?;
 //! # let _ = fhir;
 //! # Ok(()) }
@@ -87,6 +92,26 @@
 //! println!("redirect to {}", request.url);
 //! # Ok(()) }
 //! ```
+//!
+//! # Restoring a launch
+//!
+//! With a shared [`TokenStore`] ([`AppLaunch::store`], keyed by the app's user key and the
+//! launch), a launch's client is rebuilt in another request or process in one call: keep
+//! [`SmartClient::launch_session`] (a serializable [`LaunchSession`] without secrets) with
+//! the user's session, and give it to [`AppLaunch::restore`]. The restored client uses the
+//! newest stored token set (rotated refresh tokens, refreshed and verified id_tokens) and
+//! checks later id_tokens like the launch did.
+//!
+//! # Primitives for your own session layer
+//!
+//! Apps that keep state, PKCE verifier and nonce in their own session use the two steps
+//! under [`AppLaunch`] directly: [`AuthorizeUrl`] builds the authorize request from the
+//! caller's [`State`](state::State) and [`PkceVerifier`](pkce::PkceVerifier), and
+//! [`exchange_code`] exchanges the code (with the client's authentication) for a
+//! [`TokenResponse`](token::TokenResponse), which [`SmartClient::builder`] then keeps fresh.
+//! The app then owns what `AppLaunch` does for it: the constant-time state check, binding
+//! to the session, expiry, and verifying the id_token
+//! ([`IdTokenVerifier`](id_token::IdTokenVerifier)).
 //!
 //! # Scopes
 //!
@@ -147,7 +172,8 @@
 //! # Crate organization
 //!
 //! - [`BackendServices`], [`AppLaunch`] (and [`Registrations`] for several EHRs): the two
-//!   flows; both yield a [`SmartClient`].
+//!   flows; both yield a [`SmartClient`]. [`AuthorizeUrl`] and [`exchange_code`]: the steps
+//!   of an App Launch as primitives.
 //! - [`SmartClient`]: the `AuthProvider` that keeps tokens fresh; [`TokenStore`] persists them.
 //! - [`SmartEnv`]: configuration from `SMART_*` environment variables.
 //! - [`discovery`] (with [`discovery::DiscoveryCache`]), [`scopes`], [`token`],
@@ -159,30 +185,41 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod assertion;
+mod authorize;
 mod backend;
 mod client;
 pub mod client_auth;
 pub mod discovery;
 pub mod env;
 mod error;
+mod exchange;
 mod http;
 pub mod id_token;
+mod jwks;
 pub mod keys;
 pub mod launch;
+pub mod pending;
 pub mod pkce;
+mod redact;
 pub mod scopes;
 pub mod secret;
 pub mod state;
 pub mod store;
 pub mod token;
 
+pub use authorize::AuthorizeUrl;
 pub use backend::BackendServices;
-pub use client::{DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_LIFETIME, SmartClient, SmartClientBuilder};
+pub use client::{
+    DEFAULT_MIN_TOKEN_REUSE, DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_LIFETIME, SmartClient,
+    SmartClientBuilder,
+};
 pub use env::SmartEnv;
 pub use error::{AuthorizeErrorCode, BoxError, Error, TokenEndpointError, TokenErrorCode};
+pub use exchange::exchange_code;
 pub use http::HttpClient;
 pub use launch::{
-    AppLaunch, AuthorizationRequest, LaunchParams, PendingAuthorization, PendingAuthorizations,
+    AppLaunch, AuthorizationRequest, LaunchParams, LaunchSession, PendingAuthorization,
     Registrations,
 };
+pub use pending::PendingAuthorizations;
 pub use store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};

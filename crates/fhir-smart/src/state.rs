@@ -8,6 +8,14 @@ use rand::RngCore as _;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq as _;
 
+use crate::Error;
+
+/// The shortest state accepted from an app ([`State::new`]): 22 base64url characters carry
+/// 132 bits.
+const MIN_STATE_LEN: usize = 22;
+/// The longest state accepted from an app: authorize URLs have length limits.
+const MAX_STATE_LEN: usize = 512;
+
 /// A CSRF `state`: 32 bytes (256 bits) from the operating system's CSPRNG, base64url-encoded.
 ///
 /// It is not secret once sent, but it binds the callback to the session that started the
@@ -22,6 +30,27 @@ impl State {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// Wraps a state the app made itself (its own session layer), after checking that it
+    /// can carry enough entropy: 22 to 512 printable ASCII characters (RFC 6749 `VSCHAR`),
+    /// so at least 128 bits in base64url; a random v4 UUID (122 bits, 36 characters) also
+    /// passes. Make it unpredictable and new for every authorization request.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Configuration`] for a shorter or longer value, or one with other characters.
+    pub fn new(state: impl Into<String>) -> Result<Self, Error> {
+        let state = state.into();
+        let printable = state.bytes().all(|b| (0x20..=0x7e).contains(&b));
+        if (MIN_STATE_LEN..=MAX_STATE_LEN).contains(&state.len()) && printable {
+            Ok(Self(state))
+        } else {
+            Err(Error::configuration(
+                "state",
+                "must be 22-512 printable ASCII characters, unpredictable and new per request",
+            ))
+        }
     }
 
     /// The value sent in the authorize request.

@@ -7,58 +7,71 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fhir_core::auth::BoxFuture;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
 use url::Url;
 
 use crate::Error;
+use crate::secret::AccessToken;
 use crate::token::TokenResponse;
 
 /// The key a token set is stored under: the token endpoint, the client id, the requested
-/// scope, an optional subject (a user or session id, for apps serving many users) and, for
-/// token sets from an App Launch, the launch id (so two launches by the same user never share
-/// a token set, see [`StoreKey::for_launch`]).
+/// scope, and always a subject: whose token set it is.
+///
+/// - App Launch: the launch id (random, one per [`PendingAuthorization`](crate::PendingAuthorization))
+///   and, when the app gives one, its user key ([`StoreKey::for_launch`]); or only an
+///   app-supplied user key, for apps that keep one token set per user ([`StoreKey::for_user`]).
+/// - Backend Services: the system client itself ([`StoreKey::for_system`]); its tokens
+///   belong to no user.
+///
+/// Each kind is tagged, so no key of one kind equals a key of another, and the parts are a
+/// JSON array, so a client id or scope containing a separator cannot forge another key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct StoreKey(String);
 
 impl StoreKey {
-    /// The key for `client_id` asking `token_endpoint` for `scope`.
-    pub fn new(token_endpoint: &Url, client_id: &str, scope: &str) -> Self {
-        Self::build(token_endpoint, client_id, scope, None)
-    }
-
-    /// The key with a subject, so the tokens of different users never mix.
-    pub fn with_subject(token_endpoint: &Url, client_id: &str, scope: &str, subject: &str) -> Self {
-        Self::build(token_endpoint, client_id, scope, Some(subject))
-    }
-
-    /// The key of the token set of one App Launch: every launch (every
-    /// [`PendingAuthorization`](crate::PendingAuthorization)) has its own random launch id,
-    /// so two launches by one user, for two patients, never adopt each other's tokens.
+    /// The key of the token set of one App Launch: every launch has its own random launch
+    /// id, so two launches by one user (two tabs, two patients) never adopt each other's
+    /// tokens. `user` (the app's user key) is added when the app gives one.
     pub fn for_launch(
         token_endpoint: &Url,
         client_id: &str,
         scope: &str,
-        subject: Option<&str>,
+        user: Option<&str>,
         launch_id: &str,
     ) -> Self {
-        // Five parts: never equal to a key without a launch id.
-        let parts = [
-            Some(token_endpoint.as_str()),
-            Some(client_id),
-            Some(scope),
-            subject,
-            Some(launch_id),
-        ];
-        Self(serde_json::to_string(&parts).unwrap_or_default())
+        Self::build(
+            "launch",
+            token_endpoint,
+            client_id,
+            scope,
+            &[user, Some(launch_id)],
+        )
     }
 
-    fn build(token_endpoint: &Url, client_id: &str, scope: &str, subject: Option<&str>) -> Self {
-        // A JSON array cannot be forged by a client id or scope that contains a separator.
-        let parts = [
+    /// The key of the one token set an app keeps for the user `user` (its user or account id).
+    pub fn for_user(token_endpoint: &Url, client_id: &str, scope: &str, user: &str) -> Self {
+        Self::build("user", token_endpoint, client_id, scope, &[Some(user)])
+    }
+
+    /// The key of a Backend Services client's token set (shared by its clients in a process).
+    pub fn for_system(token_endpoint: &Url, client_id: &str, scope: &str) -> Self {
+        Self::build("system", token_endpoint, client_id, scope, &[])
+    }
+
+    fn build(
+        kind: &str,
+        token_endpoint: &Url,
+        client_id: &str,
+        scope: &str,
+        subject: &[Option<&str>],
+    ) -> Self {
+        let mut parts = vec![
+            Some(kind),
             Some(token_endpoint.as_str()),
             Some(client_id),
             Some(scope),
-            subject,
         ];
+        parts.extend_from_slice(subject);
         Self(serde_json::to_string(&parts).unwrap_or_default())
     }
 
@@ -93,6 +106,29 @@ pub struct StoredToken {
     /// Incremented by every renewal: what [`TokenStore::compare_and_set`] compares.
     #[serde(default)]
     pub version: u64,
+    /// Fingerprints (truncated SHA-256, never the tokens) of the access tokens this set
+    /// replaced, oldest first, at most [`MAX_ANCESTORS`]: a client built with an older token
+    /// response of the same grant recognizes the stored set as newer and keeps it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ancestors: Vec<String>,
+    /// Until when (seconds since the Unix epoch) the set is not renewed proactively, however
+    /// short its lifetime: set by a renewal ([`DEFAULT_MIN_TOKEN_REUSE`](crate::DEFAULT_MIN_TOKEN_REUSE)
+    /// after it, unless configured), so `expires_in` 0 or 1 does not cost a token request per FHIR request.
+    #[serde(default)]
+    pub reuse_until: u64,
+}
+
+/// How many replaced access tokens a [`StoredToken`] remembers (see
+/// [`StoredToken::ancestors`]).
+pub const MAX_ANCESTORS: usize = 32;
+
+/// A fingerprint of an access token: the first 16 bytes of its SHA-256, in hex.
+fn fingerprint(token: &AccessToken) -> String {
+    Sha256::digest(token.secret().as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl StoredToken {
@@ -106,7 +142,25 @@ impl StoredToken {
             token,
             lineage: Some(crate::state::random_id()),
             version: 0,
+            ancestors: Vec::new(),
+            reuse_until: 0,
         }
+    }
+
+    /// Whether this set is `token`'s, or a renewal of it (or of a renewal of it, …): then it
+    /// is at least as new as `token`.
+    pub fn descends_from(&self, token: &TokenResponse) -> bool {
+        self.token.access_token == token.access_token
+            || self.ancestors.contains(&fingerprint(&token.access_token))
+    }
+
+    /// Records that this set replaces `previous` (a renewal).
+    pub(crate) fn replaces(&mut self, previous: &StoredToken) {
+        let mut ancestors = previous.ancestors.clone();
+        ancestors.push(fingerprint(&previous.token.access_token));
+        let excess = ancestors.len().saturating_sub(MAX_ANCESTORS);
+        ancestors.drain(..excess);
+        self.ancestors = ancestors;
     }
 
     /// Whether the access token expires within `skew` from now.
@@ -115,8 +169,12 @@ impl StoredToken {
     }
 
     /// Whether the token should be renewed: it expires within `skew`, where the margin is at
-    /// most half the token's lifetime, so short-lived tokens are not renewed on every use.
+    /// most half the token's lifetime, so short-lived tokens are not renewed on every use;
+    /// never before [`reuse_until`](Self::reuse_until).
     pub fn needs_renewal(&self, skew: Duration) -> bool {
+        if now_secs() < self.reuse_until {
+            return false;
+        }
         let lifetime = self.expires_at.saturating_sub(self.issued_at);
         self.expires_within(skew.min(Duration::from_secs(lifetime / 2)))
     }

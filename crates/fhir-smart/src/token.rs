@@ -10,6 +10,7 @@ use url::Url;
 use crate::client_auth::ClientCredentials;
 use crate::error::TokenEndpointError;
 use crate::http::HttpClient;
+use crate::redact::SentSecrets;
 use crate::scopes::Scopes;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
 use crate::{Error, http::HttpResponse};
@@ -180,6 +181,11 @@ impl TokenResponse {
     /// [`Error::TokenEndpoint`] for an `error` member, [`Error::InvalidTokenResponse`] naming
     /// the member that is missing or malformed (never its value).
     pub fn from_json(body: &[u8]) -> Result<Self, Error> {
+        Self::from_json_sent(body, &SentSecrets::default())
+    }
+
+    /// [`from_json`](Self::from_json), redacting the credentials of the request in an error.
+    fn from_json_sent(body: &[u8], sent: &SentSecrets) -> Result<Self, Error> {
         let value: Value =
             serde_json::from_slice(body).map_err(|_| invalid("the body is not JSON"))?;
         let Value::Object(mut object) = value else {
@@ -190,6 +196,7 @@ impl TokenResponse {
                 200,
                 Some(String::from("application/json")),
                 body,
+                sent,
             )
             .into());
         }
@@ -206,9 +213,8 @@ impl TokenResponse {
         let token_type =
             text(&object, "token_type")?.ok_or_else(|| invalid("`token_type` is missing"))?;
         if !token_type.eq_ignore_ascii_case("bearer") {
-            return Err(invalid(format!(
-                "unsupported `token_type` `{token_type}` (expected bearer)"
-            )));
+            // The value is not printed: a hostile server could echo a credential in it.
+            return Err(invalid("unsupported `token_type` (expected bearer)"));
         }
         let expires_in = match object.get("expires_in") {
             None | Some(Value::Null) => None,
@@ -290,14 +296,16 @@ impl TokenResponse {
 
     /// Classifies an HTTP answer of the token endpoint: 200 is parsed, anything else is a
     /// [`TokenEndpointError`] (JSON OAuth error or raw body).
-    pub(crate) fn from_http(response: &HttpResponse) -> Result<Self, Error> {
+    /// Credentials of the request (`sent`) are redacted wherever an error echoes them.
+    pub(crate) fn from_http(response: &HttpResponse, sent: &SentSecrets) -> Result<Self, Error> {
         if response.status == 200 {
-            Self::from_json(&response.body)
+            Self::from_json_sent(&response.body, sent)
         } else {
             Err(TokenEndpointError::from_response(
                 response.status,
                 response.content_type.clone(),
                 &response.body,
+                sent,
             )
             .into())
         }
@@ -371,16 +379,22 @@ pub(crate) async fn token_request(
         .unwrap_or_default();
     // Only the endpoint, grant type and method are logged: the form holds credentials.
     tracing::debug!(
-        endpoint = %token_endpoint,
+        endpoint = %crate::http::redact_url(token_endpoint),
         grant_type = %grant_type,
         auth = client.auth.method_name(),
         "token request"
     );
+    let basic = authorization
+        .as_ref()
+        .and_then(|header| header.to_str().ok())
+        .filter(|header| header.starts_with("Basic "))
+        .map(str::to_owned);
+    let sent = SentSecrets::of_request(&form, basic.as_deref());
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let response = http
         .post_form(token_endpoint, &pairs, authorization)
         .await?;
-    TokenResponse::from_http(&response)
+    TokenResponse::from_http(&response, &sent)
 }
 
 #[cfg(test)]

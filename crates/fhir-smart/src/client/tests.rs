@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::renewal::merge;
 use super::*;
 
 fn token(value: serde_json::Value) -> TokenResponse {
@@ -89,4 +90,32 @@ async fn cached_authorization_is_the_fresh_token_under_the_base_only() {
             .cached_authorization(AuthRequest::new(&get, &under))
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn the_token_never_goes_to_a_path_that_only_looks_under_the_base() {
+    let smart = SmartClient::builder(
+        Url::parse("https://fhir.example/r4").unwrap(),
+        Url::parse("https://auth.example/token").unwrap(),
+        ClientCredentials::new("app", crate::client_auth::ClientAuth::Public),
+    )
+    .token(token(json!({
+        "access_token": "a1", "token_type": "bearer", "expires_in": 3600
+    })))
+    .build()
+    .await
+    .unwrap();
+    let get = http::Method::GET;
+    // Servers that decode `%2F` or read `..;` as a dot segment route these outside `/r4`.
+    for url in [
+        "https://fhir.example/r4/..%2Fadmin",
+        "https://fhir.example/r4/%2e%2e/admin",
+        "https://fhir.example/r4/..;/admin",
+        "https://fhir.example/r4x/Patient",
+    ] {
+        let url = Url::parse(url).unwrap();
+        let request = AuthRequest::new(&get, &url);
+        assert!(smart.cached_authorization(request).is_none(), "{url}");
+        assert_eq!(smart.authorization(request).await.unwrap(), None, "{url}");
+    }
 }

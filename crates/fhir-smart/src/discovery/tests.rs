@@ -350,3 +350,14 @@ fn capability_statement_without_oauth_uris_fails() {
     .unwrap_err();
     assert!(err.to_string().contains("token"), "{err}");
 }
+
+#[test]
+fn discovery_errors_carry_no_credentials_of_the_base_url() {
+    let with_user = base("https://user:pw-secret@ehr.example.org/fhir?api_key=k-secret#frag");
+    let err = SmartConfiguration::from_json(&with_user, b"{}", Strictness::Strict).unwrap_err();
+    let text = format!("{err} {err:?} {}", err.to_json());
+    for leaked in ["pw-secret", "user:", "k-secret", "frag"] {
+        assert!(!text.contains(leaked), "{leaked} in {text}");
+    }
+    assert!(text.contains("https://ehr.example.org/fhir"), "{text}");
+}

@@ -132,3 +132,237 @@ fn ig_rs384_worked_example_verifies() {
     assert_eq!(claims.iss, "https://bili-monitor.example.com");
     assert_eq!(claims.aud, ["https://authorize.smarthealthit.org/token"]);
 }
+
+/// JWKS cache tests: a mock issuer whose JWKS can change, tokens signed with ES384 by
+/// `SigningKey`, and the cache read at chosen instants (no sleeping).
+mod jwks_cache {
+    use std::time::{Duration, Instant};
+
+    use serde_json::{Value, json};
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    use super::*;
+    use crate::keys::{SigningAlgorithm, SigningKey};
+
+    fn key(kid: &str) -> SigningKey {
+        SigningKey::generate(SigningAlgorithm::Es384, kid).unwrap()
+    }
+
+    fn sign(key: &SigningKey, issuer: &str) -> IdToken {
+        let header = URL_SAFE_NO_PAD
+            .encode(json!({"alg": "ES384", "kid": key.kid(), "typ": "JWT"}).to_string());
+        let now = now_secs();
+        let claims = json!({"iss": issuer, "sub": "u", "aud": "app", "exp": now + 300, "iat": now});
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let input = format!("{header}.{payload}");
+        let signature = URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).unwrap());
+        IdToken::new(format!("{input}.{signature}"))
+    }
+
+    /// An issuer serving `keys` with `cache_control`; later mounts take precedence.
+    async fn serve(server: &MockServer, keys: &[&SigningKey], cache_control: Option<&str>) {
+        server.reset().await;
+        Mock::given(method("GET"))
+            .and(path("/.well-known/openid-configuration"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "issuer": server.uri(), "jwks_uri": format!("{}/jwks", server.uri())
+            })))
+            .mount(server)
+            .await;
+        let jwks: Vec<Value> = keys
+            .iter()
+            .map(|k| serde_json::to_value(k.public_jwk()).unwrap())
+            .collect();
+        let mut response = ResponseTemplate::new(200).set_body_json(json!({"keys": jwks}));
+        if let Some(cache_control) = cache_control {
+            response = response.insert_header("cache-control", cache_control);
+        }
+        Mock::given(method("GET"))
+            .and(path("/jwks"))
+            .respond_with(response)
+            .mount(server)
+            .await;
+    }
+
+    async fn jwks_fetches(server: &MockServer) -> usize {
+        server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path() == "/jwks")
+            .count()
+    }
+
+    fn verifier() -> IdTokenVerifier {
+        IdTokenVerifier::new(HttpClient::new().allow_loopback_http(true))
+    }
+
+    fn expected(server: &MockServer) -> Expectations {
+        Expectations::new("app").issuer(server.uri())
+    }
+
+    #[tokio::test]
+    async fn a_removed_key_stops_being_trusted_after_the_ttl() {
+        let server = MockServer::start().await;
+        let old = key("old");
+        let new = key("new");
+        serve(&server, &[&old, &new], None).await;
+        let verifier = verifier();
+        let t0 = Instant::now();
+        let token = sign(&old, &server.uri());
+        verifier
+            .verify_at(&token, &expected(&server), t0)
+            .await
+            .unwrap();
+        // The issuer removes the key (compromised, retired).
+        serve(&server, &[&new], None).await;
+        let within = t0 + DEFAULT_JWKS_TTL - Duration::from_secs(1);
+        verifier
+            .verify_at(&token, &expected(&server), within)
+            .await
+            .unwrap();
+        assert_eq!(jwks_fetches(&server).await, 0, "served from the cache");
+        let after = t0 + DEFAULT_JWKS_TTL + Duration::from_secs(1);
+        let err = verifier
+            .verify_at(&token, &expected(&server), after)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("kid"), "{err}");
+        assert_eq!(jwks_fetches(&server).await, 1);
+        // The key that is still published still verifies.
+        verifier
+            .verify_at(&sign(&new, &server.uri()), &expected(&server), after)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_unknown_kid_refetches_at_most_once_per_window() {
+        let server = MockServer::start().await;
+        let known = key("known");
+        serve(&server, &[&known], Some("max-age=3600")).await;
+        let verifier = verifier();
+        let t0 = Instant::now();
+        verifier
+            .verify_at(&sign(&known, &server.uri()), &expected(&server), t0)
+            .await
+            .unwrap();
+        server.reset().await;
+        serve(&server, &[&known], Some("max-age=3600")).await;
+        let attack = |i: u32, at: Instant| {
+            let token = sign(&key(&format!("made-up-{i}")), &server.uri());
+            let expected = expected(&server);
+            let verifier = &verifier;
+            async move { verifier.verify_at(&token, &expected, at).await }
+        };
+        // A burst of made-up kids right after the fetch: no request at all.
+        for i in 0..10 {
+            assert!(attack(i, t0 + Duration::from_secs(1)).await.is_err());
+        }
+        assert_eq!(jwks_fetches(&server).await, 0);
+        // After the window: one refetch for the whole next burst.
+        let later = t0 + DEFAULT_MIN_REFETCH + Duration::from_secs(1);
+        for i in 10..30 {
+            assert!(attack(i, later).await.is_err());
+        }
+        assert_eq!(jwks_fetches(&server).await, 1);
+        // Known kids keep verifying from the cache meanwhile.
+        verifier
+            .verify_at(&sign(&known, &server.uri()), &expected(&server), later)
+            .await
+            .unwrap();
+        assert_eq!(jwks_fetches(&server).await, 1);
+    }
+
+    #[tokio::test]
+    async fn a_failing_jwks_endpoint_is_not_hammered() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/.well-known/openid-configuration"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "issuer": server.uri(), "jwks_uri": format!("{}/jwks", server.uri())
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/jwks"))
+            .respond_with(ResponseTemplate::new(503))
+            .mount(&server)
+            .await;
+        let verifier = verifier();
+        let t0 = Instant::now();
+        for i in 0..20 {
+            let token = sign(&key(&format!("k{i}")), &server.uri());
+            let err = verifier
+                .verify_at(&token, &expected(&server), t0 + Duration::from_millis(i))
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("503"), "{err}");
+        }
+        assert_eq!(jwks_fetches(&server).await, 1, "one attempt per window");
+        let later = t0 + DEFAULT_MIN_REFETCH + Duration::from_secs(1);
+        let token = sign(&key("k"), &server.uri());
+        assert!(
+            verifier
+                .verify_at(&token, &expected(&server), later)
+                .await
+                .is_err()
+        );
+        assert_eq!(jwks_fetches(&server).await, 2);
+    }
+
+    #[tokio::test]
+    async fn cache_control_is_honoured_within_bounds() {
+        for (cache_control, ttl) in [
+            (Some("public, max-age=120"), Duration::from_secs(120)),
+            (Some("max-age=5"), MIN_JWKS_TTL),
+            (Some("no-store"), MIN_JWKS_TTL),
+            (Some("max-age=31536000"), MAX_JWKS_TTL),
+            (None, DEFAULT_JWKS_TTL),
+        ] {
+            let server = MockServer::start().await;
+            let signer = key("k");
+            serve(&server, &[&signer], cache_control).await;
+            let verifier = verifier();
+            let token = sign(&signer, &server.uri());
+            let t0 = Instant::now();
+            verifier
+                .verify_at(&token, &expected(&server), t0)
+                .await
+                .unwrap();
+            let before = t0 + ttl - Duration::from_secs(1);
+            verifier
+                .verify_at(&token, &expected(&server), before)
+                .await
+                .unwrap();
+            assert_eq!(jwks_fetches(&server).await, 1, "{cache_control:?}: cached");
+            let after = t0 + ttl + Duration::from_secs(1);
+            verifier
+                .verify_at(&token, &expected(&server), after)
+                .await
+                .unwrap();
+            assert_eq!(
+                jwks_fetches(&server).await,
+                2,
+                "{cache_control:?}: refetched"
+            );
+        }
+    }
+
+    #[test]
+    fn ttl_parsing() {
+        let policy = crate::jwks::JwksPolicy::default();
+        assert_eq!(
+            policy.ttl(Some("max-age=600, must-revalidate")),
+            Duration::from_secs(600)
+        );
+        assert_eq!(
+            policy.ttl(Some("MAX-AGE=\"300\"")),
+            Duration::from_secs(300)
+        );
+        assert_eq!(policy.ttl(Some("no-cache")), MIN_JWKS_TTL);
+        assert_eq!(policy.ttl(Some("max-age=garbage")), DEFAULT_JWKS_TTL);
+    }
+}

@@ -343,16 +343,16 @@ fn pending_round_trips_through_json_and_is_taken_once() {
     assert_eq!(back.state(), pending.state());
     assert!(!format!("{pending:?}").contains(pending.code_verifier.secret()));
 
-    let keeper = PendingAuthorizations::new();
-    keeper.insert(back);
+    let keeper = crate::PendingAuthorizations::new();
+    keeper.insert("session-1", back).unwrap();
     let url = format!(
         "https://app.example.org/callback?code=c&state={}",
         pending.state()
     );
-    let taken = keeper.take(&url).unwrap();
+    let taken = keeper.take("session-1", &url).unwrap();
     assert!(app.verify_callback(&taken, &url).is_ok());
     assert!(
-        keeper.take(&url).is_err(),
+        keeper.take("session-1", &url).is_err(),
         "a replayed callback finds nothing"
     );
 }
@@ -576,9 +576,9 @@ fn callbacks_given_as_path_and_query_parse() {
         app.verify_callback(&pending, &relative).unwrap().secret(),
         "c+1"
     );
-    let keeper = PendingAuthorizations::new();
-    keeper.insert(pending.clone());
-    assert!(keeper.take(&relative).is_ok());
+    let keeper = crate::PendingAuthorizations::new();
+    keeper.insert("s", pending.clone()).unwrap();
+    assert!(keeper.take("s", &relative).is_ok());
     // The path is still checked, and a bare query is not a callback.
     let wrong = format!("/other?code=c&state={}", pending.state());
     assert!(matches!(

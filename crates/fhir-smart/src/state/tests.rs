@@ -27,3 +27,17 @@ fn matches_exactly() {
     assert!(!state.matches(&altered));
     assert!(!format!("{state:?}").contains(state.as_str()));
 }
+
+#[test]
+fn an_apps_own_state_needs_room_for_entropy() {
+    let uuid = "3f1b2c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+    assert_eq!(State::new(uuid).unwrap().as_str(), uuid);
+    for bad in [
+        "",
+        "short",
+        "has\nnewline-and-is-long-enough",
+        &"x".repeat(513),
+    ] {
+        assert!(State::new(bad).is_err(), "{bad:?}");
+    }
+}

@@ -15,13 +15,17 @@ fn token(access: &str) -> TokenResponse {
 fn key_includes_endpoint_client_scope_and_subject() {
     let a = Url::parse("https://a/token").unwrap();
     let b = Url::parse("https://b/token").unwrap();
-    let base = StoreKey::new(&a, "c", "s");
-    assert_ne!(base, StoreKey::new(&b, "c", "s"));
-    assert_ne!(base, StoreKey::new(&a, "d", "s"));
-    assert_ne!(base, StoreKey::new(&a, "c", "t"));
-    assert_ne!(base, StoreKey::with_subject(&a, "c", "s", "u1"));
+    let base = StoreKey::for_user(&a, "c", "s", "u1");
+    assert_ne!(base, StoreKey::for_user(&b, "c", "s", "u1"));
+    assert_ne!(base, StoreKey::for_user(&a, "d", "s", "u1"));
+    assert_ne!(base, StoreKey::for_user(&a, "c", "t", "u1"));
+    assert_ne!(base, StoreKey::for_user(&a, "c", "s", "u2"));
+    assert_ne!(base, StoreKey::for_system(&a, "c", "s"));
     // Separators inside a part cannot forge another key.
-    assert_ne!(StoreKey::new(&a, "c s", "t"), StoreKey::new(&a, "c", "s t"));
+    assert_ne!(
+        StoreKey::for_system(&a, "c s", "t"),
+        StoreKey::for_system(&a, "c", "s t")
+    );
 }
 
 #[test]
@@ -39,7 +43,7 @@ fn expiry_uses_expires_in_or_default() {
 #[tokio::test]
 async fn memory_store_get_set_delete() {
     let store = MemoryTokenStore::new();
-    let key = StoreKey::new(&Url::parse("https://a/token").unwrap(), "c", "s");
+    let key = StoreKey::for_user(&Url::parse("https://a/token").unwrap(), "c", "s", "u");
     assert!(store.get(&key).await.unwrap().is_none());
     store
         .set(&key, StoredToken::new(token("a1"), Duration::ZERO))
@@ -90,14 +94,19 @@ fn renewal_margin_is_at_most_half_the_lifetime() {
 #[test]
 fn keys_of_two_launches_never_collide() {
     let a = Url::parse("https://a/token").unwrap();
-    let shared = StoreKey::with_subject(&a, "c", "s", "u1");
+    let shared = StoreKey::for_user(&a, "c", "s", "u1");
     let one = StoreKey::for_launch(&a, "c", "s", Some("u1"), "launch-1");
     let two = StoreKey::for_launch(&a, "c", "s", Some("u1"), "launch-2");
     assert_ne!(one, two);
     assert_ne!(one, shared);
+    // No kind of key equals another, whatever the parts.
     assert_ne!(
         StoreKey::for_launch(&a, "c", "s", None, "l"),
-        StoreKey::new(&a, "c", "s")
+        StoreKey::for_user(&a, "c", "s", "l")
+    );
+    assert_ne!(
+        StoreKey::for_launch(&a, "c", "s", Some("u"), "l"),
+        StoreKey::for_system(&a, "c", "s")
     );
 }
 
@@ -127,7 +136,7 @@ async fn compare_and_set_writes_only_over_the_expected_version() {
     let plain = Plain::default();
     let stores: [&dyn TokenStore; 2] = [&memory, &plain];
     for store in stores {
-        let key = StoreKey::new(&Url::parse("https://a/token").unwrap(), "c", "s");
+        let key = StoreKey::for_user(&Url::parse("https://a/token").unwrap(), "c", "s", "u");
         let mut first = StoredToken::new(token("a1"), Duration::ZERO);
         assert!(
             !store
@@ -162,4 +171,25 @@ async fn compare_and_set_writes_only_over_the_expected_version() {
         assert_eq!(stored.token.access_token.secret(), "a2");
         assert_eq!(stored.version, 1);
     }
+}
+
+#[test]
+fn a_renewed_set_remembers_what_it_replaced_within_a_bound() {
+    let first = StoredToken::new(token("access-0"), Duration::ZERO);
+    let mut current = first.clone();
+    for i in 1..=(MAX_ANCESTORS + 5) {
+        let mut next = StoredToken::new(token(&format!("access-{i}")), Duration::ZERO);
+        next.replaces(&current);
+        current = next;
+    }
+    assert_eq!(current.ancestors.len(), MAX_ANCESTORS);
+    assert!(current.descends_from(&current.token));
+    assert!(current.descends_from(&token(&format!("access-{}", MAX_ANCESTORS + 4))));
+    assert!(current.descends_from(&token("access-5")));
+    // Beyond the bound, and for another grant, the stored set is not known to be newer.
+    assert!(!current.descends_from(&first.token));
+    assert!(!current.descends_from(&token("other")));
+    // Fingerprints, never the tokens themselves.
+    let json = serde_json::to_string(&current.ancestors).unwrap();
+    assert!(!json.contains("access"));
 }

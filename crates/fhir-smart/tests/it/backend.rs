@@ -98,9 +98,19 @@ async fn wrong_key_is_rejected_by_the_server() {
 
 #[tokio::test]
 async fn expiring_token_is_replaced_with_a_fresh_assertion_not_refreshed() {
-    // A zero lifetime: the first token is expired at once.
+    // A zero lifetime and no reuse window: the first token is due at once.
     let (server, key, endpoint) = setup(SigningAlgorithm::Es384, &[0, 3600]).await;
-    let smart = connect(&server, key).await.unwrap();
+    let smart = BackendServices::new(
+        fhir_base(&server),
+        "backend-client",
+        key,
+        SCOPE.parse().unwrap(),
+    )
+    .http(http())
+    .min_token_reuse(Duration::ZERO)
+    .connect()
+    .await
+    .unwrap();
     assert_eq!(smart.access_token().await.unwrap().secret(), "at-2");
     assert_eq!(
         smart.access_token().await.unwrap().secret(),
@@ -137,6 +147,7 @@ async fn many_waiters_share_exactly_one_token_request() {
     )
     .http(http())
     .token_endpoint(token_url(&server))
+    .min_token_reuse(Duration::ZERO)
     .connect()
     .await
     .unwrap();

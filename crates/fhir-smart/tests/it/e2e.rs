@@ -346,3 +346,49 @@ async fn backend_services_with_a_client_secret() {
         .unwrap();
     assert_eq!(page.entries().len(), 2);
 }
+
+#[tokio::test]
+async fn a_launch_is_restored_from_the_store_and_refreshes_with_verified_id_tokens() {
+    let Some(sandbox) = sandbox() else { return };
+    let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+    let scope = "openid fhirUser launch/patient patient/*.rs offline_access";
+    let client_id = sandbox.var("SMART_PUBLIC_CLIENT_ID");
+    let launch = app(sandbox, client_id, scope).store(Arc::clone(&store), "e2e-user");
+    let request = launch.standalone().await.unwrap();
+    let callback = log_in(sandbox, &request.url, "practitioner", Some("pat-0042")).await;
+    let smart = launch.complete(request.pending, &callback).await.unwrap();
+    let saved = serde_json::to_string(&smart.launch_session().unwrap()).unwrap();
+    let first_id_token = smart.id_token().unwrap();
+    drop(smart);
+
+    // A new AppLaunch (a new process, say) restores the launch in one call.
+    let session = serde_json::from_str(&saved).unwrap();
+    let restored = app(sandbox, client_id, scope)
+        .store(Arc::clone(&store), "e2e-user")
+        .restore(&session)
+        .await
+        .unwrap();
+    assert_eq!(restored.patient_id().as_deref(), Some("pat-0042"));
+    assert_eq!(restored.fhir_user().unwrap().id, "prac-0001");
+    // The server rotates refresh tokens and revokes the grant on reuse.
+    restored.refresh().await.unwrap();
+    restored.refresh().await.unwrap();
+    let user = restored.fhir_user().unwrap();
+    assert_eq!(
+        (user.resource_type.as_str(), user.id.as_str()),
+        ("Practitioner", "prac-0001")
+    );
+    assert_ne!(
+        restored.id_token().unwrap(),
+        first_id_token,
+        "the refreshed id_token was verified and kept"
+    );
+    assert_eq!(read_patient(&restored, "pat-0042").await["id"], "pat-0042");
+    let again = app(sandbox, client_id, scope)
+        .store(Arc::clone(&store), "e2e-user")
+        .restore(&session)
+        .await
+        .unwrap();
+    again.refresh().await.unwrap();
+    assert_eq!(read_patient(&again, "pat-0042").await["id"], "pat-0042");
+}

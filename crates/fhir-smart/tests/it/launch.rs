@@ -188,7 +188,7 @@ async fn public_standalone_launch_exchanges_the_code_with_pkce() {
     assert_eq!(smart.fhir_base(), &fhir_base(&server));
     // Persisted under a key that names the user and this launch, never under the key
     // shared by every launch of the user.
-    let shared = fhir_smart::StoreKey::with_subject(
+    let shared = fhir_smart::StoreKey::for_user(
         &token_url(&server),
         "app-1",
         "openid fhirUser patient/*.rs launch/patient",
@@ -599,48 +599,6 @@ async fn registrations_check_the_token_endpoint_of_the_pending_authorization() {
         .await
         .unwrap();
     assert_eq!(smart.patient_id().as_deref(), Some("alice"));
-}
-
-/// An OpenID issuer at `server` publishing `key` (RS256) as kid `idt`, and an RS256 signer.
-async fn id_token_issuer(
-    server: &MockServer,
-    key: &SigningKey,
-) -> impl Fn(&str, serde_json::Value) -> String + use<> {
-    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-    let mut jwk = serde_json::to_value(key.public_jwk()).unwrap();
-    jwk["alg"] = json!("RS256");
-    Mock::given(method("GET"))
-        .and(path("/.well-known/openid-configuration"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "issuer": server.uri(), "jwks_uri": format!("{}/auth/jwks", server.uri())
-        })))
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/auth/jwks"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"keys": [jwk]})))
-        .mount(server)
-        .await;
-    let issuer = server.uri();
-    move |pem: &str, extra: serde_json::Value| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let mut claims = json!({"iss": issuer, "sub": "u", "aud": "app-1", "exp": now + 300,
-            "iat": now, "fhirUser": "Practitioner/dr-1"});
-        for (name, value) in extra.as_object().unwrap() {
-            claims[name] = value.clone();
-        }
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(String::from("idt"));
-        encode(
-            &header,
-            &claims,
-            &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
-        )
-        .unwrap()
-    }
 }
 
 #[tokio::test]

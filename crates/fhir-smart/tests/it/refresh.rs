@@ -17,18 +17,18 @@ use crate::support::*;
 
 /// A refresh endpoint that rotates refresh tokens (`rt-0` → `rt-1` → …) and fails any reuse.
 #[derive(Clone, Default)]
-struct RotatingEndpoint {
-    valid: Arc<Mutex<String>>,
-    calls: Arc<AtomicUsize>,
-    rotate: bool,
-    delay: Duration,
-    reused: Arc<Mutex<Vec<String>>>,
-    forms: Arc<Mutex<Vec<HashMap<String, String>>>>,
-    check: Option<Arc<AssertionCheck>>,
+pub(crate) struct RotatingEndpoint {
+    pub(crate) valid: Arc<Mutex<String>>,
+    pub(crate) calls: Arc<AtomicUsize>,
+    pub(crate) rotate: bool,
+    pub(crate) delay: Duration,
+    pub(crate) reused: Arc<Mutex<Vec<String>>>,
+    pub(crate) forms: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    pub(crate) check: Option<Arc<AssertionCheck>>,
 }
 
 impl RotatingEndpoint {
-    fn new(rotate: bool) -> Self {
+    pub(crate) fn new(rotate: bool) -> Self {
         Self {
             valid: Arc::new(Mutex::new(String::from("rt-0"))),
             rotate,
@@ -74,7 +74,7 @@ impl Respond for RotatingEndpoint {
     }
 }
 
-fn initial_token(expires_in: u64) -> TokenResponse {
+pub(crate) fn initial_token(expires_in: u64) -> TokenResponse {
     TokenResponse::from_json(
         json!({
             "access_token": "at-0",
@@ -93,7 +93,7 @@ fn initial_token(expires_in: u64) -> TokenResponse {
     .unwrap()
 }
 
-async fn mount(server: &MockServer, endpoint: &RotatingEndpoint) {
+pub(crate) async fn mount(server: &MockServer, endpoint: &RotatingEndpoint) {
     Mock::given(method("POST"))
         .and(path("/auth/token"))
         .respond_with(endpoint.clone())
@@ -113,6 +113,7 @@ async fn client(
         ClientCredentials::new("launch-app", auth),
     )
     .http(http())
+    .store_subject("user-1")
     .scope(
         &"launch/patient patient/*.rs offline_access"
             .parse()
@@ -247,19 +248,14 @@ async fn rejected_refresh_requires_reauthorization_and_forgets_the_token() {
         "{err:?}"
     );
     assert_eq!(err.oauth_code(), Some("invalid_grant"));
-    // The dead refresh token is never presented again.
-    let again = smart.access_token().await;
-    assert!(
-        again.is_ok(),
-        "without a refresh token the old access token is sent as is"
-    );
+    // The dead refresh token is never presented again, and the expired access token is not
+    // sent either.
+    match smart.access_token().await {
+        Err(Error::ReauthorizationRequired { source: None, .. }) => {}
+        other => panic!("expected ReauthorizationRequired, got {other:?}"),
+    }
     assert!(smart.token_response().unwrap().refresh_token.is_none());
-    let key = fhir_smart::StoreKey::new(
-        &token_url(&server),
-        "launch-app",
-        "launch/patient patient/*.rs offline_access",
-    );
-    assert!(store.get(&key).await.unwrap().is_none());
+    assert!(store.get(smart.store_key()).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -358,8 +354,9 @@ async fn a_client_never_adopts_the_token_set_of_another_launch_under_its_key() {
         Some(initial_token(3600)),
     )
     .await;
-    // A second launch under the same key (same client, scope, no subject): another patient.
+    // A second launch under the same key (same client, scope and user): another patient.
     let mut other = initial_token(3600);
+    other.access_token = fhir_smart::secret::AccessToken::new("at-other-launch");
     other.patient = Some(String::from("p-other"));
     other.encounter = None;
     let b = client(
@@ -440,16 +437,14 @@ async fn transient_refresh_failures_keep_the_refresh_token() {
 }
 
 #[tokio::test]
-async fn invalid_grant_or_a_bare_400_drops_the_refresh_token() {
-    for (status, body) in [(400, Some(json!({"error": "invalid_grant"}))), (401, None)] {
+async fn only_invalid_grant_drops_the_refresh_token() {
+    for status in [400, 401, 403] {
         let server = server().await;
-        let mut failure = ResponseTemplate::new(status);
-        if let Some(body) = &body {
-            failure = failure.set_body_json(body.clone());
-        }
         Mock::given(method("POST"))
             .and(path("/auth/token"))
-            .respond_with(failure)
+            .respond_with(
+                ResponseTemplate::new(status).set_body_json(json!({"error": "invalid_grant"})),
+            )
             .expect(1)
             .mount(&server)
             .await;
@@ -471,6 +466,91 @@ async fn invalid_grant_or_a_bare_400_drops_the_refresh_token() {
         assert!(smart.token_response().unwrap().refresh_token.is_none());
         assert!(store.get(smart.store_key()).await.unwrap().is_none());
     }
+}
+
+#[tokio::test]
+async fn a_bare_400_401_or_403_keeps_the_stored_tokens() {
+    let bodies: [(&str, Option<&str>); 4] = [
+        ("", None),
+        (
+            "<html><body>Forbidden by policy</body></html>",
+            Some("text/html"),
+        ),
+        ("Unauthorized", Some("text/plain")),
+        (r#"{"message":"denied"}"#, Some("application/json")),
+    ];
+    for status in [400, 401, 403] {
+        for (body, content_type) in bodies {
+            let server = server().await;
+            let mut bare = ResponseTemplate::new(status).set_body_string(body);
+            if let Some(content_type) = content_type {
+                bare = bare.insert_header("content-type", content_type);
+            }
+            Mock::given(method("POST"))
+                .and(path("/auth/token"))
+                .respond_with(bare)
+                .up_to_n_times(1)
+                .with_priority(1)
+                .mount(&server)
+                .await;
+            let endpoint = RotatingEndpoint::new(true);
+            mount(&server, &endpoint).await;
+            let store: Arc<dyn TokenStore> = Arc::new(MemoryTokenStore::new());
+            let smart = client(
+                &server,
+                ClientAuth::Public,
+                Some(Arc::clone(&store)),
+                Some(initial_token(0)),
+            )
+            .await;
+            let case = format!("HTTP {status} {content_type:?}");
+            match smart.access_token().await {
+                Err(Error::TokenEndpoint(err)) => assert_eq!(err.status, status, "{case}"),
+                other => panic!("{case}: expected the token endpoint error, got {other:?}"),
+            }
+            let stored = store.get(smart.store_key()).await.unwrap();
+            let stored = stored.unwrap_or_else(|| panic!("{case}: the stored set was deleted"));
+            assert_eq!(
+                stored.token.refresh_token.unwrap().secret(),
+                "rt-0",
+                "{case}"
+            );
+            // The next attempt presents the kept refresh token and succeeds.
+            assert_eq!(
+                smart.access_token().await.unwrap().secret(),
+                "at-r1",
+                "{case}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_without_a_refresh_token_is_never_sent() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/Patient/p-123"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"resourceType": "Patient"})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let mut token = initial_token(0);
+    token.refresh_token = None;
+    let smart = client(&server, ClientAuth::Public, None, Some(token)).await;
+    match smart.access_token().await {
+        Err(Error::ReauthorizationRequired { .. }) => {}
+        other => panic!("expected ReauthorizationRequired, got {other:?}"),
+    }
+    let fhir = fhir_core::Client::builder(fhir_base(&server).as_str())
+        .auth(smart)
+        .build()
+        .unwrap();
+    assert!(fhir.read_json("Patient", "p-123").send().await.is_err());
+    // A token that has not expired yet is still sent, even without a refresh token.
+    let mut token = initial_token(3600);
+    token.refresh_token = None;
+    let smart = client(&server, ClientAuth::Public, None, Some(token)).await;
+    assert_eq!(smart.access_token().await.unwrap().secret(), "at-0");
 }
 
 #[tokio::test]

@@ -231,3 +231,60 @@ pub(crate) fn smart_configuration(server: &MockServer) -> Value {
         "code_challenge_methods_supported": ["S256"]
     })
 }
+
+/// An OpenID issuer at `server` publishing `key` (RS256) as kid `idt`, and an RS256 signer.
+pub(crate) async fn id_token_issuer(
+    server: &MockServer,
+    key: &SigningKey,
+) -> impl Fn(&str, serde_json::Value) -> String + use<> {
+    id_token_issuer_with_delay(server, key, Duration::ZERO).await
+}
+
+/// [`id_token_issuer`] whose JWKS answers after `delay`.
+pub(crate) async fn id_token_issuer_with_delay(
+    server: &MockServer,
+    key: &SigningKey,
+    delay: Duration,
+) -> impl Fn(&str, serde_json::Value) -> String + use<> {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+    let mut jwk = serde_json::to_value(key.public_jwk()).unwrap();
+    jwk["alg"] = json!("RS256");
+    Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path(
+            "/.well-known/openid-configuration",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "issuer": server.uri(), "jwks_uri": format!("{}/auth/jwks", server.uri())
+        })))
+        .mount(server)
+        .await;
+    Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/auth/jwks"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"keys": [jwk]}))
+                .set_delay(delay),
+        )
+        .mount(server)
+        .await;
+    let issuer = server.uri();
+    move |pem: &str, extra: serde_json::Value| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let mut claims = json!({"iss": issuer, "sub": "u", "aud": "app-1", "exp": now + 300,
+            "iat": now, "fhirUser": "Practitioner/dr-1"});
+        for (name, value) in extra.as_object().unwrap() {
+            claims[name] = value.clone();
+        }
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(String::from("idt"));
+        encode(
+            &header,
+            &claims,
+            &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+        )
+        .unwrap()
+    }
+}
