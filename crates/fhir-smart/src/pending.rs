@@ -197,11 +197,12 @@ impl PendingAuthorizations {
     /// browser that will come back to the callback).
     ///
     /// Expired records are evicted first; when the keeper is still full, the oldest record
-    /// is evicted.
+    /// is evicted. The same session may insert a record again (it replaces its own).
     ///
     /// # Errors
     ///
-    /// [`Error::Configuration`] for an empty session id (it would bind nothing).
+    /// [`Error::Configuration`] for an empty session id (it would bind nothing), or a state
+    /// already pending for another session (replacing it would cancel that login).
     pub fn insert(
         &self,
         session: impl AsRef<[u8]>,
@@ -222,9 +223,19 @@ impl PendingAuthorizations {
                 "a pending authorization must be bound to a non-empty session id",
             ));
         }
+        let digest = SessionDigest::of(session);
         let mut records = self.records();
         records.evict_expired(now, self.ttl);
         let state = pending.state().to_owned();
+        if let Some(held) = records.by_state.get(&state)
+            && !held.session.matches(&digest)
+        {
+            // Replacing it would cancel another session's login.
+            return Err(Error::configuration(
+                "state",
+                "this state is pending for another session",
+            ));
+        }
         if !records.by_state.contains_key(&state) {
             let mut evicted = 0usize;
             while records.by_state.len() >= self.capacity {
@@ -245,7 +256,7 @@ impl PendingAuthorizations {
             state,
             Entry {
                 pending,
-                session: SessionDigest::of(session),
+                session: digest,
                 inserted: now,
                 seq,
             },

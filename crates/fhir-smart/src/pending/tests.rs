@@ -121,3 +121,24 @@ fn an_empty_session_is_refused() {
         Err(Error::Configuration { .. })
     ));
 }
+
+#[test]
+fn another_session_cannot_replace_a_pending_record_by_reinserting_its_state() {
+    let keeper = PendingAuthorizations::new();
+    let t0 = Instant::now();
+    let alice = record();
+    keeper.insert_at(t0, b"alice", alice.clone()).unwrap();
+    // The record comes back from client storage (it is serializable): Mallory re-inserts a
+    // copy of Alice's under her own session.
+    let copy: PendingAuthorization =
+        serde_json::from_value(serde_json::to_value(&alice).unwrap()).unwrap();
+    assert!(matches!(
+        keeper.insert_at(t0, b"mallory", copy),
+        Err(Error::Configuration { .. })
+    ));
+    assert!(keeper.take_at(t0, b"mallory", &callback(&alice)).is_err());
+    // Alice's record is intact, and Alice may replace her own.
+    keeper.insert_at(t0, b"alice", alice.clone()).unwrap();
+    assert_eq!(keeper.len(), 1);
+    assert!(keeper.take_at(t0, b"alice", &callback(&alice)).is_ok());
+}
