@@ -178,8 +178,9 @@ pub struct SmartClientBuilder {
 impl SmartClientBuilder {
     /// The launch id, part of the store key ([`StoreKey::for_launch`]): set by
     /// [`AppLaunch::complete`](crate::AppLaunch::complete) from
-    /// [`PendingAuthorization::launch_id`](crate::PendingAuthorization::launch_id); give the
-    /// same id to restore that launch's client from the store.
+    /// [`PendingAuthorization::launch_id`](crate::PendingAuthorization::launch_id). To
+    /// restore a launch's client, prefer [`AppLaunch::restore`](crate::AppLaunch::restore),
+    /// which also restores its client authentication and id_token check.
     #[must_use]
     pub fn launch_id(mut self, launch_id: impl Into<String>) -> Self {
         self.launch_id = Some(launch_id.into());
