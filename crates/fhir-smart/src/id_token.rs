@@ -312,7 +312,7 @@ impl IdTokenVerifier {
     ) -> Result<IdTokenClaims, Error> {
         let parts = split(token)?;
         let claims = IdTokenClaims::from_json(parts.claims.clone())?;
-        // J4: the issuer must be known beforehand (from discovery); keys are never fetched
+        // The issuer must be known beforehand (from discovery); keys are never fetched
         // from the `iss` of a token that is not verified yet.
         let Some(issuer) = &expected.issuer else {
             return Err(invalid(

@@ -545,7 +545,7 @@ impl AppLaunch {
     /// context scopes the launch type needs.
     fn scopes_for(&self, config: &SmartConfiguration, ehr: bool) -> Scopes {
         let mut scopes = self.scope.clone();
-        // C12: one syntax per request, never a mix (some servers answer 400).
+        // One syntax per request, never a mix (some servers answer 400).
         if config.scope_version() == ScopeVersion::V1 {
             scopes = match scopes.to_v1() {
                 Ok(v1) => v1,
@@ -820,7 +820,7 @@ impl AppLaunch {
         if let Some(verifier) = self.id_tokens.as_ref().filter(|_| openid) {
             match &token.id_token {
                 Some(id_token) => {
-                    // J4: `iss` must equal the issuer from discovery; without one there is
+                    // `iss` must equal the issuer from discovery; without one there is
                     // nothing trustworthy to fetch keys from, so verification fails closed.
                     let issuer = config.issuer.clone().ok_or_else(|| Error::IdToken {
                         reason: String::from(
