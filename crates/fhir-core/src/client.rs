@@ -120,8 +120,9 @@ impl Client {
         })
     }
 
-    /// Whether `url` lies under the base URL, the only place credentials are sent
+    /// Whether `url` lies under the base URL, where credentials go by default
     /// ([`credentials::is_under_base`](crate::credentials::is_under_base)).
+    #[cfg(test)]
     pub(crate) fn is_under_base(&self, url: &Url) -> bool {
         crate::credentials::is_under_base(&self.inner.base, url)
     }

@@ -120,6 +120,8 @@
 //! - [`bundle`]: batch and transaction builders and their per-entry responses.
 //! - [`credentials`]: where credentials may go and how URLs and text lose their secrets.
 //! - [`retry`]: [`RetryPolicy`], `Retry-After`, and the injectable [`Timer`](retry::Timer).
+//! - [`exchange`]: plain HTTP through the same transport ([`Client::send_http`],
+//!   [`Client::send_streaming`]) for protocols on top of FHIR REST, such as Bulk Data.
 //!
 //! # Features
 //!
@@ -141,6 +143,8 @@ mod client;
 pub mod credentials;
 #[cfg(feature = "client")]
 mod error;
+#[cfg(feature = "client")]
+pub mod exchange;
 #[cfg(feature = "client")]
 pub mod interactions;
 mod outcome;

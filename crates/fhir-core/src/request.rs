@@ -49,28 +49,28 @@ pub(crate) enum Idempotency {
 /// A request body with its media type.
 #[derive(Debug, Clone)]
 pub(crate) struct Body {
-    pub(crate) content_type: &'static str,
+    pub(crate) content_type: HeaderValue,
     pub(crate) bytes: bytes::Bytes,
 }
 
 impl Body {
     pub(crate) fn fhir_json(bytes: Vec<u8>) -> Self {
         Self {
-            content_type: FHIR_JSON,
+            content_type: HeaderValue::from_static(FHIR_JSON),
             bytes: bytes.into(),
         }
     }
 
     pub(crate) fn json_patch(bytes: Vec<u8>) -> Self {
         Self {
-            content_type: JSON_PATCH,
+            content_type: HeaderValue::from_static(JSON_PATCH),
             bytes: bytes.into(),
         }
     }
 
     pub(crate) fn form(text: String) -> Self {
         Self {
-            content_type: FORM,
+            content_type: HeaderValue::from_static(FORM),
             bytes: text.into(),
         }
     }
@@ -84,6 +84,12 @@ pub(crate) struct Prepared {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Option<Body>,
     pub(crate) idempotency: Idempotency,
+    /// Where credentials go (the base URL by default).
+    pub(crate) credentials: crate::exchange::CredentialScope,
+    /// Whether the transport retries (statuses and failed connections) itself.
+    pub(crate) retries: bool,
+    /// A per-request timeout replacing the client's.
+    pub(crate) timeout: Option<std::time::Duration>,
 }
 
 impl Prepared {
@@ -99,6 +105,9 @@ impl Prepared {
             headers: HeaderMap::new(),
             body: None,
             idempotency,
+            credentials: crate::exchange::CredentialScope::UnderBase,
+            retries: true,
+            timeout: None,
         }
     }
 

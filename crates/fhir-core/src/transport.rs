@@ -34,8 +34,24 @@ enum Repeat {
 
 /// A response and the `Authorization` value that went with its final hop (for the 401 hook).
 struct Attempted {
-    response: RawResponse,
+    received: Received,
     authorization: Option<HeaderValue>,
+}
+
+/// What an attempt received: a response read whole, or (for a streaming request with a 2xx
+/// status) one whose body the caller reads.
+pub(crate) enum Received {
+    Read(RawResponse),
+    Open(OpenResponse),
+}
+
+/// A 2xx response whose body has not been read yet.
+pub(crate) struct OpenResponse {
+    pub(crate) url: url::Url,
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) response: reqwest::Response,
+    pub(crate) idle: Option<Duration>,
 }
 
 /// A failed attempt: the error and whether it may be repeated.
@@ -63,6 +79,26 @@ impl Client {
     /// each body is read within the size limit and the idle timeout, and redirects are
     /// followed here, hop by hop, never by reqwest.
     pub(crate) async fn execute(&self, request: Prepared) -> Result<RawResponse, Error> {
+        match self.send_prepared(request, false).await? {
+            Received::Read(response) => Ok(response),
+            // Not produced for a request that is not streamed; read it all the same.
+            Received::Open(open) => read_open(
+                open,
+                self.inner.limits.max_response_bytes,
+                http::Method::GET,
+            )
+            .await
+            .map_err(|failure| failure.error),
+        }
+    }
+
+    /// [`execute`](Self::execute), or with `stream` a 2xx response handed back unread (the
+    /// deadline then covers the response head only; the caller reads the body).
+    pub(crate) async fn send_prepared(
+        &self,
+        request: Prepared,
+        stream: bool,
+    ) -> Result<Received, Error> {
         let inner = &self.inner;
         let limits = &inner.limits;
         let deadline = limits
@@ -74,7 +110,7 @@ impl Client {
         // Whether an earlier attempt may have been processed without the client learning it.
         let mut ambiguous = false;
         loop {
-            let attempt = self.attempt(&request);
+            let attempt = self.attempt(&request, stream);
             let result = match deadline {
                 Some((at, limit)) => {
                     let remaining = at.saturating_duration_since(inner.timer.monotonic());
@@ -86,7 +122,7 @@ impl Client {
                 None => attempt.await,
             };
             let Attempted {
-                mut response,
+                received,
                 authorization,
             } = match result {
                 Ok(attempted) => attempted,
@@ -96,7 +132,7 @@ impl Client {
                         Repeat::IfIdempotent => request.idempotency == Idempotency::Idempotent,
                         Repeat::Always => true,
                     };
-                    if repeatable && retries < inner.retry.retries() {
+                    if repeatable && request.retries && retries < inner.retry.retries() {
                         let delay = inner.retry.backoff(retries);
                         if self.within_deadline(deadline, delay) {
                             tracing::debug!(retry = retries + 1, ?delay, error = %failure.error, "retrying");
@@ -113,6 +149,10 @@ impl Client {
                         error.with_request(&request.method, &request.url)
                     });
                 }
+            };
+            let mut response = match received {
+                Received::Read(response) => response,
+                Received::Open(open) => return Ok(Received::Open(open)),
             };
             let status = response.status;
 
@@ -154,7 +194,8 @@ impl Client {
             }
 
             let retry_after = parse_retry_after(&response.headers, inner.timer.now());
-            if should_retry_status(status, request.idempotency)
+            if request.retries
+                && should_retry_status(status, request.idempotency)
                 && retries < inner.retry.retries()
                 && let Some(delay) = inner.retry.delay(retries, retry_after)
                 && self.within_deadline(deadline, delay)
@@ -182,7 +223,7 @@ impl Client {
             response.outcome_may_be_earlier = ambiguous && state_dependent;
             response.retry_after = retry_after;
             response.method = request.method;
-            return Ok(response);
+            return Ok(Received::Read(response));
         }
     }
 
@@ -203,7 +244,7 @@ impl Client {
 
     /// One attempt: the request and the redirects it leads to, each hop checked before it is
     /// sent, and the final body read within the limits.
-    async fn attempt(&self, request: &Prepared) -> Result<Attempted, Failure> {
+    async fn attempt(&self, request: &Prepared, stream: bool) -> Result<Attempted, Failure> {
         let inner = &self.inner;
         let limits = &inner.limits;
         let mut hop = Hop {
@@ -214,8 +255,9 @@ impl Client {
         let mut hops = 0;
         let no_headers = HeaderMap::new();
         loop {
-            // Credentials only under the base URL, decided afresh for every hop.
-            let authorization = if self.is_under_base(&hop.url) {
+            // Credentials only under the base URL (or where the request's scope allows),
+            // decided afresh for every hop.
+            let authorization = if request.credentials.allows(&self.inner.base, &hop.url) {
                 self.authorization(&hop).await?
             } else {
                 if hops == 0 {
@@ -231,7 +273,12 @@ impl Client {
             } else {
                 &no_headers
             };
-            let sent = self.send_once(&hop, request_headers, authorization.as_ref());
+            let sent = self.send_once(
+                &hop,
+                request_headers,
+                authorization.as_ref(),
+                request.timeout,
+            );
             let response = match limits.read_idle_timeout {
                 Some(idle) => match tokio::time::timeout(idle, sent).await {
                     Ok(response) => response,
@@ -281,29 +328,21 @@ impl Client {
                 continue;
             }
             let mut response = response;
-            // reqwest knows no length for a body it decompresses: only a plain one is declared.
-            let declared = response.content_length();
             let headers = std::mem::take(response.headers_mut());
-            let body = read_bounded(
+            let open = OpenResponse {
+                url: hop.url,
+                status,
+                headers,
                 response,
-                declared,
-                limits.max_response_bytes,
-                limits.read_idle_timeout,
-            )
-            .await
-            .map_err(|err| match err {
-                BodyError::TooLarge(limit) => Failure::never(Error::too_large(limit)),
-                BodyError::Idle(idle) => Failure {
-                    error: Error::idle_timeout(idle),
-                    repeat: Repeat::IfIdempotent,
-                },
-                BodyError::Transport(err) => Failure {
-                    error: Error::transport(err),
-                    repeat: Repeat::IfIdempotent,
-                },
-            })?;
+                idle: limits.read_idle_timeout,
+            };
+            let received = if stream && status.is_success() {
+                Received::Open(open)
+            } else {
+                Received::Read(read_open(open, limits.max_response_bytes, hop.method).await?)
+            };
             return Ok(Attempted {
-                response: RawResponse::new(hop.method, hop.url, status, headers, body),
+                received,
                 authorization,
             });
         }
@@ -327,6 +366,7 @@ impl Client {
         hop: &Hop,
         request_headers: &HeaderMap,
         authorization: Option<&HeaderValue>,
+        timeout: Option<Duration>,
     ) -> Result<reqwest::Response, reqwest::Error> {
         let inner = &self.inner;
         // The client's own headers (`User-Agent`, `Accept`) always; the default headers only
@@ -342,18 +382,45 @@ impl Client {
         }
         let mut http_request = reqwest::Request::new(hop.method.clone(), hop.url.clone());
         if let Some(body) = &hop.body {
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(body.content_type),
-            );
+            headers.insert(header::CONTENT_TYPE, body.content_type.clone());
             *http_request.body_mut() = Some(body.bytes.clone().into());
         }
         *http_request.headers_mut() = headers;
-        if let Some(timeout) = inner.request_timeout {
+        if let Some(timeout) = timeout.or(inner.request_timeout) {
             *http_request.timeout_mut() = Some(timeout);
         }
         inner.http.execute(http_request).await
     }
+}
+
+/// Reads the body of `open` within the size limit and its idle timeout.
+async fn read_open(
+    open: OpenResponse,
+    max_bytes: Option<usize>,
+    method: http::Method,
+) -> Result<RawResponse, Failure> {
+    // reqwest knows no length for a body it decompresses: only a plain one is declared.
+    let declared = open.response.content_length();
+    let body = read_bounded(open.response, declared, max_bytes, open.idle)
+        .await
+        .map_err(|err| match err {
+            BodyError::TooLarge(limit) => Failure::never(Error::too_large(limit)),
+            BodyError::Idle(idle) => Failure {
+                error: Error::idle_timeout(idle),
+                repeat: Repeat::IfIdempotent,
+            },
+            BodyError::Transport(err) => Failure {
+                error: Error::transport(err),
+                repeat: Repeat::IfIdempotent,
+            },
+        })?;
+    Ok(RawResponse::new(
+        method,
+        open.url,
+        open.status,
+        open.headers,
+        body,
+    ))
 }
 
 /// Replaces the values of every header named in `src` with `src`'s values.

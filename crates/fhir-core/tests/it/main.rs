@@ -11,6 +11,7 @@ mod support;
 mod auth;
 mod bundles;
 mod errors;
+mod exchange;
 mod history;
 mod operations;
 mod read;

@@ -1,0 +1,170 @@
+//! The completion manifest (Bulk Data IG 2.0.0 §"Response - Complete Status"), typed, with
+//! every member the server sent kept.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::error::BulkError;
+use crate::file::{FileKind, FileRef};
+
+/// A completion manifest: when the data was taken, what was asked, and the files.
+///
+/// Members this crate does not know (vendor additions) are kept in
+/// [`other`](Self::other), so a manifest saved by the directory sink is the server's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Manifest {
+    /// `transactionTime`: the instant the export's data reflects (use it as the next
+    /// `_since`).
+    pub transaction_time: String,
+    /// `request`: the kick-off URL.
+    pub request: String,
+    /// `requiresAccessToken`: whether file requests need the access token (a missing member
+    /// reads as `false`: no token is sent).
+    #[serde(default)]
+    pub requires_access_token: bool,
+    /// `output`: the files of resources.
+    #[serde(default)]
+    pub output: Vec<ManifestEntry>,
+    /// `deleted`: files of `Bundle`s listing deleted resources (exports with `_since`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted: Vec<ManifestEntry>,
+    /// `error`: files of `OperationOutcome`s. A non-empty list is a partial success.
+    #[serde(default)]
+    pub error: Vec<ManifestEntry>,
+    /// `extension`: the server's extension object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<Map<String, Value>>,
+    /// `link` (3.0, `allowPartialManifests`): links to other manifest pages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link: Vec<ManifestLink>,
+    /// Every other member, as sent.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+    /// The `Expires` header of the completion response: files may vanish after it.
+    #[serde(skip)]
+    pub expires: Option<SystemTime>,
+}
+
+/// One entry of `output`, `deleted` or `error`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ManifestEntry {
+    /// `type`: the resource type of the file's lines (for `deleted` and `error`, the type the
+    /// file is about).
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// `url`: where to fetch the file (may be a signed storage URL: do not log it).
+    pub url: String,
+    /// `count`: the number of resources in the file, when the server says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// `extension`, when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<Map<String, Value>>,
+    /// Every other member, as sent.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// One `link` of a manifest page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ManifestLink {
+    /// `relation`: `next` for the following page.
+    pub relation: String,
+    /// `url`.
+    pub url: String,
+}
+
+impl Manifest {
+    /// Reads a manifest from JSON, resolving file URLs against `base` (the URL it came from)
+    /// and checking that every one is an `http(s)` URL.
+    ///
+    /// # Errors
+    ///
+    /// [`BulkError::InvalidManifest`] naming the JSON path of the problem.
+    pub fn from_json_slice(bytes: &[u8], base: &Url) -> Result<Self, BulkError> {
+        let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+        let mut manifest: Self =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+                BulkError::InvalidManifest {
+                    reason: format!("{}: {}", err.path(), err.inner()),
+                }
+            })?;
+        for (kind, entries) in [
+            ("output", &mut manifest.output),
+            ("deleted", &mut manifest.deleted),
+            ("error", &mut manifest.error),
+        ] {
+            for (index, entry) in entries.iter_mut().enumerate() {
+                let url = resolve(base, &entry.url).ok_or_else(|| BulkError::InvalidManifest {
+                    reason: format!("{kind}[{index}].url is not an http(s) URL"),
+                })?;
+                entry.url = url.into();
+                if entry.resource_type.is_empty() {
+                    return Err(BulkError::InvalidManifest {
+                        reason: format!("{kind}[{index}].type is empty"),
+                    });
+                }
+            }
+        }
+        Ok(manifest)
+    }
+
+    /// The `next` page's URL (3.0 partial manifests), resolved against `base`.
+    pub fn next_page(&self, base: &Url) -> Option<Url> {
+        self.link
+            .iter()
+            .find(|link| link.relation == "next")
+            .and_then(|link| resolve(base, &link.url))
+    }
+
+    /// Every file of the manifest, outputs first, then deleted, then error files.
+    pub fn files(&self) -> Vec<FileRef> {
+        let mut files = Vec::new();
+        for (kind, entries) in [
+            (FileKind::Output, &self.output),
+            (FileKind::Deleted, &self.deleted),
+            (FileKind::Error, &self.error),
+        ] {
+            for (index, entry) in entries.iter().enumerate() {
+                // Checked when the manifest was read; a hand-built one may hold anything.
+                if let Ok(url) = Url::parse(&entry.url) {
+                    files.push(FileRef::new(
+                        kind,
+                        index,
+                        entry.resource_type.clone(),
+                        url,
+                        entry.count,
+                    ));
+                }
+            }
+        }
+        files
+    }
+
+    /// Appends the files of a later manifest page (3.0 partial manifests).
+    pub fn extend(&mut self, page: Manifest) {
+        self.output.extend(page.output);
+        self.deleted.extend(page.deleted);
+        self.error.extend(page.error);
+        self.link = page.link;
+        self.expires = match (self.expires, page.expires) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+fn resolve(base: &Url, reference: &str) -> Option<Url> {
+    let url = base.join(reference).ok()?;
+    matches!(url.scheme(), "http" | "https").then_some(url)
+}
+
+#[cfg(test)]
+mod tests;
