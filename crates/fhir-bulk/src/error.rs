@@ -72,6 +72,21 @@ pub enum BulkError {
         #[source]
         source: fhir_core::Error,
     },
+    /// A file ended early (inside a line, or with fewer lines than `count`) and the retries
+    /// did not complete it, or the server resumed it at another offset than asked.
+    #[error("{file} is truncated: {reason}")]
+    Truncated {
+        /// The file.
+        file: FileRef,
+        /// What was seen.
+        reason: String,
+    },
+    /// The consumer dropped the stream, or a decoding task stopped.
+    #[error("the export was stopped: {reason}")]
+    Stopped {
+        /// Why.
+        reason: String,
+    },
     /// A line is longer than [`BulkConfig::max_line_bytes`](crate::BulkConfig::max_line_bytes).
     #[error("{file}, line {line}: longer than the limit of {limit} bytes")]
     LineTooLong {
@@ -172,6 +187,7 @@ impl BulkError {
         match self {
             Self::FileExpired { file, .. }
             | Self::Download { file, .. }
+            | Self::Truncated { file, .. }
             | Self::LineTooLong { file, .. }
             | Self::FileTooLarge { file, .. }
             | Self::WrongResourceType { file, .. }

@@ -15,6 +15,7 @@
 //!
 //! ```no_run
 //! use fhir_bulk::{BulkClient, ExportRequest};
+//! use futures::TryStreamExt as _;
 //!
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! let client = fhir_core::Client::builder("https://fhir.example.org/r4")
@@ -29,6 +30,14 @@
 //! // Polls (Retry-After clamped, 429 and transient errors retried) until the manifest.
 //! let manifest = job.wait().await?;
 //! println!("data as of {}", manifest.transaction_time);
+//!
+//! // Every line of every file as a typed record, decoded on the blocking pool.
+//! let mut records = bulk.records::<serde_json::Value>(&manifest);
+//! while let Some(record) = records.try_next().await? {
+//!     if let Some(resource) = record.resource() {
+//!         println!("{}/{}", resource["resourceType"], resource["id"]);
+//!     }
+//! }
 //! # Ok(()) }
 //! ```
 //!
@@ -38,12 +47,12 @@
 //! entry's type, `Bundle` in deleted files, `OperationOutcome` in error files; the line count
 //! against `count`) and bounded memory:
 //!
-//! - `BulkClient::records`: a `Stream` of `Record`s, each a resource decoded as any
+//! - [`BulkClient::records`]: a `Stream` of [`Record`]s, each a resource decoded as any
 //!   [`fhir_core::Resource`] (`serde_json::Value`, [`fhir_core::RawJson`], the `fhir-r4`
-//!   models with the `r4` feature), a `Deletion` or an [`OperationOutcome`](fhir_core::OperationOutcome).
+//!   models with the `r4` feature), a [`Deletion`] or an [`OperationOutcome`](fhir_core::OperationOutcome).
 //!   Lines are decoded in batches on Tokio's blocking pool, so decoding and downloading use
 //!   every core, and a bounded channel keeps memory flat behind a slow consumer.
-//! - `BulkClient::lines`: a `Stream` of raw NDJSON `Line`s.
+//! - [`BulkClient::lines`]: a `Stream` of raw NDJSON [`Line`]s.
 //! - `BulkClient::export_to_dir` / `BulkClient::save_to_dir`: a directory sink, one file
 //!   per manifest entry written under a temporary name and renamed when complete, the
 //!   manifest saved beside them, and a state file so that an interrupted run resumes.
@@ -80,15 +89,20 @@
 //!
 //! # Features
 //!
-//! - `r4`: `R4Record`, records decoded as `fhir_r4::Resource`.
+//! - `r4`: `R4Record`, records decoded as `fhir_r4::Resource` (choose the resource types
+//!   with `fhir-r4`'s own features; types left out decode as its `Raw`).
 
 mod config;
+mod download;
 mod error;
 mod event;
 mod file;
 mod job;
+mod lines;
 mod manifest;
+mod record;
 mod request;
+mod stream;
 
 pub use config::{BulkConfig, EventHandler};
 pub use error::BulkError;
@@ -96,4 +110,9 @@ pub use event::{CORRELATION_HEADERS, Correlation, Event, RetryTarget};
 pub use file::{FileKind, FileRef};
 pub use job::{BulkClient, CancelOnDrop, ExportJob, JobStatus};
 pub use manifest::{Manifest, ManifestEntry, ManifestLink};
+pub use record::{Deletion, Line, Record};
 pub use request::{ExportRequest, FHIR_JSON, Handling, Level};
+
+/// A record decoded into the R4 models.
+#[cfg(feature = "r4")]
+pub type R4Record = Record<fhir_r4::Resource>;

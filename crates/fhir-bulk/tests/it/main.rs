@@ -5,5 +5,6 @@
 
 mod support;
 
+mod download;
 mod kickoff;
 mod status;
