@@ -203,7 +203,6 @@ impl BulkError {
         }
     }
 
-    #[allow(dead_code)]
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),

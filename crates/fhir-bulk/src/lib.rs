@@ -53,7 +53,7 @@
 //!   Lines are decoded in batches on Tokio's blocking pool, so decoding and downloading use
 //!   every core, and a bounded channel keeps memory flat behind a slow consumer.
 //! - [`BulkClient::lines`]: a `Stream` of raw NDJSON [`Line`]s.
-//! - `BulkClient::export_to_dir` / `BulkClient::save_to_dir`: a directory sink, one file
+//! - [`BulkClient::export_to_dir`] / [`BulkClient::save_to_dir`]: a directory sink, one file
 //!   per manifest entry written under a temporary name and renamed when complete, the
 //!   manifest saved beside them, and a state file so that an interrupted run resumes.
 //!
@@ -102,6 +102,7 @@ mod lines;
 mod manifest;
 mod record;
 mod request;
+mod sink;
 mod stream;
 
 pub use config::{BulkConfig, EventHandler};
@@ -112,6 +113,7 @@ pub use job::{BulkClient, CancelOnDrop, ExportJob, JobStatus};
 pub use manifest::{Manifest, ManifestEntry, ManifestLink};
 pub use record::{Deletion, Line, Record};
 pub use request::{ExportRequest, FHIR_JSON, Handling, Level};
+pub use sink::{ExportSummary, MANIFEST_FILE, STATE_FILE};
 
 /// A record decoded into the R4 models.
 #[cfg(feature = "r4")]

@@ -151,9 +151,9 @@ async fn transient_failures_are_retried_after_a_clamped_retry_after() {
 }
 
 /// First answer: the file cut inside its third line. Then: the rest from the Range offset.
-struct CutThenResume {
-    body: String,
-    cut: usize,
+pub struct CutThenResume {
+    pub body: String,
+    pub cut: usize,
 }
 
 impl wiremock::Respond for CutThenResume {

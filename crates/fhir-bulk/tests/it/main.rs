@@ -7,4 +7,5 @@ mod support;
 
 mod download;
 mod kickoff;
+mod sink;
 mod status;

@@ -1,0 +1,121 @@
+//! The directory sink and resume: an export interrupted mid-download is run again, polls
+//! nothing, re-downloads no completed file, continues the partial one with Range, and
+//! produces the same data.
+
+use fhir_bulk::{BulkConfig, BulkError, Event, ExportRequest, MANIFEST_FILE, STATE_FILE};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::download::CutThenResume;
+use crate::support::{bulk, manifest, server};
+
+fn ndjson(resource_type: &str, n: usize) -> String {
+    (0..n)
+        .map(|i| format!("{{\"resourceType\":\"{resource_type}\",\"id\":\"{i}\"}}\n"))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_interrupted_export_resumes_without_downloading_completed_files_again() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/$export"))
+        .respond_with(ResponseTemplate::new(202).insert_header(
+            "content-location",
+            format!("{}/fhir/bulkstatus/9", server.uri()),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let doc = manifest(
+        false,
+        &[
+            (
+                "Patient",
+                &format!("{}/files/p.ndjson", server.uri()),
+                Some(3),
+            ),
+            (
+                "Observation",
+                &format!("{}/files/o.ndjson", server.uri()),
+                Some(50),
+            ),
+        ],
+    );
+    Mock::given(method("GET"))
+        .and(path("/fhir/bulkstatus/9"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&doc))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let patients = ndjson("Patient", 3);
+    let observations = ndjson("Observation", 50);
+    Mock::given(method("GET"))
+        .and(path("/files/p.ndjson"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(&patients))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The first run is cut inside line 21 and has no retries left: it stops there.
+    let cut = observations.match_indices('\n').nth(19).unwrap().0 + 10;
+    Mock::given(method("GET"))
+        .and(path("/files/o.ndjson"))
+        .respond_with(CutThenResume {
+            body: observations.clone(),
+            cut,
+        })
+        .expect(2)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let request = ExportRequest::system();
+
+    let (first, _, _) = bulk(&server, BulkConfig::new().download_retries(0));
+    let summary = first.export_to_dir(&request, dir.path()).await.unwrap();
+    assert_eq!(summary.files, 1);
+    assert_eq!(summary.failures.len(), 1);
+    assert!(
+        matches!(summary.failures[0], BulkError::Truncated { .. }),
+        "{:?}",
+        summary.failures
+    );
+    assert!(dir.path().join(STATE_FILE).exists());
+    assert!(dir.path().join(MANIFEST_FILE).exists());
+    let partial = std::fs::read_to_string(dir.path().join("Observation.001.ndjson.part")).unwrap();
+    assert_eq!(partial.lines().count(), 20);
+
+    // The rerun: a new client, the same directory.
+    let (second, _, events) = bulk(&server, BulkConfig::new());
+    let summary = second.export_to_dir(&request, dir.path()).await.unwrap();
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    assert_eq!((summary.files, summary.skipped), (2, 1));
+    assert_eq!(summary.resources_by_type["Patient"], 3);
+    assert_eq!(summary.resources_by_type["Observation"], 50);
+    assert!(
+        events
+            .all()
+            .iter()
+            .any(|e| matches!(e, Event::FileSkipped { .. }))
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Patient.000.ndjson")).unwrap(),
+        patients
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Observation.001.ndjson")).unwrap(),
+        observations
+    );
+    assert!(!dir.path().join("Observation.001.ndjson.part").exists());
+    let requests = server.received_requests().await.unwrap();
+    let resumed = requests
+        .iter()
+        .filter(|r| r.url.path() == "/files/o.ndjson")
+        .nth(1)
+        .unwrap();
+    let offset = observations.match_indices('\n').nth(19).unwrap().0 + 1;
+    assert_eq!(
+        resumed.headers["range"],
+        format!("bytes={offset}-").as_str()
+    );
+    // The mocks' `expect` counts: one kick-off, one status poll, one download of p.ndjson.
+}
