@@ -12,7 +12,7 @@ use wiremock::{Request, ResponseTemplate};
 use crate::scopes::{allows, permission_for};
 use crate::state::{Injected, State};
 
-const FHIR_JSON: &str = "application/fhir+json";
+pub(crate) const FHIR_JSON: &str = "application/fhir+json";
 
 fn fhir(status: u16, body: &Value) -> ResponseTemplate {
     ResponseTemplate::new(status)
@@ -68,6 +68,12 @@ pub(crate) fn handle(state: &mut State, request: &Request, segments: &[&str]) ->
         [".well-known", "smart-configuration"] if method == "GET" => {
             return ResponseTemplate::new(200)
                 .set_body_json(crate::oauth::smart_configuration(state));
+        }
+        ["$export"] | ["Patient", "$export"] | ["Group", _, "$export"] => {
+            return crate::bulk::kick_off(state, request, segments);
+        }
+        [status, job] if *status == crate::bulk::STATUS_SEGMENT => {
+            return crate::bulk::status(state, request, job);
         }
         _ => {}
     }
@@ -138,8 +144,22 @@ fn authorize(
     resource_type: &str,
     permission: char,
 ) -> Result<(), ResponseTemplate> {
+    match authenticate(state, request)? {
+        Some(scope) if !allows(&scope, resource_type, permission) => Err(forbidden(&format!(
+            "the granted scopes do not allow `{permission}` on {resource_type}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Checks the bearer token: the scopes it grants, or `None` when the sandbox requires no
+/// token.
+pub(crate) fn authenticate(
+    state: &State,
+    request: &Request,
+) -> Result<Option<String>, ResponseTemplate> {
     if !state.settings.require_auth {
-        return Ok(());
+        return Ok(None);
     }
     let unauthorized = |description: &str| {
         outcome(401, "login", description).insert_header(
@@ -161,18 +181,15 @@ fn authorize(
     if grant.expires <= Instant::now() {
         return Err(unauthorized("the access token expired"));
     }
-    if !allows(&grant.scope, resource_type, permission) {
-        return Err(outcome(
-            403,
-            "forbidden",
-            &format!("the granted scopes do not allow `{permission}` on {resource_type}"),
-        )
-        .insert_header(
-            "www-authenticate",
-            "Bearer realm=\"sandbox\", error=\"insufficient_scope\"",
-        ));
-    }
-    Ok(())
+    Ok(Some(grant.scope.clone()))
+}
+
+/// 403 with the `insufficient_scope` challenge.
+pub(crate) fn forbidden(diagnostics: &str) -> ResponseTemplate {
+    outcome(403, "forbidden", diagnostics).insert_header(
+        "www-authenticate",
+        "Bearer realm=\"sandbox\", error=\"insufficient_scope\"",
+    )
 }
 
 fn read(state: &State, kind: &str, id: &str, version: Option<&str>) -> ResponseTemplate {

@@ -17,8 +17,23 @@
 //!   (LOINC-coded vital signs and glucose): read, vread, search with paging (`_count`,
 //!   `_offset`, `next` links), create with `If-None-Exist`, update with `If-Match`, delete.
 //!   Every request needs a valid, unexpired token whose scopes allow the interaction.
+//! - **Bulk Data export** (`$export`, IG 2.0.0) over the same store: kick-off at system,
+//!   `Patient` and `Group/{id}` level by GET or POST `Parameters` (`Accept:
+//!   application/fhir+json` and `Prefer: respond-async` required); `_type`, `_since`,
+//!   `_until` (UTC instants), `patient`, `_typeFilter` (the store's search parameters) and
+//!   `_elements` applied; other parameters refused under `Prefer: handling=strict`, otherwise
+//!   ignored and reported in the manifest's `error` file. The status URL answers 202 with
+//!   `X-Progress` and `Retry-After` [`export_polls`](SandboxBuilder::export_polls) times, then
+//!   the manifest (with `Expires`); DELETE cancels. Files are NDJSON of at most
+//!   [`export_max_lines_per_file`](SandboxBuilder::export_max_lines_per_file) lines with
+//!   `Range` support, behind the token on the FHIR origin, or, with
+//!   [`export_requires_access_token(false)`](SandboxBuilder::export_requires_access_token),
+//!   signed URLs on a second "storage" origin that refuses any request carrying an
+//!   `Authorization` header (as object stores do). [`Sandbox::export_requests`] lists what
+//!   arrived.
 //! - **Failure injection** ([`Failure`]): expired tokens, 429 with `Retry-After`, 5xx,
-//!   malformed JSON.
+//!   malformed JSON; for exports, transient status errors, 429 with any `Retry-After` value
+//!   (absurd ones too), expired files and downloads cut off mid-file.
 //!
 //! # Example: a downstream test
 //!
@@ -51,7 +66,8 @@
 //! The sandbox is a test double, honest about what it is: scopes are checked per resource type
 //! and interaction but not filtered by patient compartment; search knows the parameters listed
 //! in the store's docs and reports others as ignored in an OperationOutcome entry; there is no
-//! `_include`, history, PATCH, batch or transaction.
+//! `_include`, history, PATCH, batch or transaction. Exports have no `deleted` entries, no
+//! manifest pages and no gzip.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -61,6 +77,7 @@ use serde_json::Value;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+mod bulk;
 mod fhir;
 pub mod mock;
 mod oauth;
@@ -183,6 +200,63 @@ pub enum Failure {
         /// How many requests get it.
         times: usize,
     },
+    /// The next `times` polls of any export's status URL get `status` (a 5xx) with an
+    /// OperationOutcome whose issue code is `transient`.
+    ExportStatusError {
+        /// The status to answer with.
+        status: u16,
+        /// How many polls get it.
+        times: usize,
+    },
+    /// The next `times` polls of any export's status URL get 429 with this `Retry-After`
+    /// value, sent as given: seconds, an HTTP date, or something absurd (`"86400"`, an epoch
+    /// in milliseconds, garbage).
+    ExportTooManyRequests {
+        /// The `Retry-After` header value.
+        retry_after: String,
+        /// How many polls get it.
+        times: usize,
+    },
+    /// Every file of every export started so far answers 410 Gone from now on.
+    ExpireExportFiles,
+    /// The next `times` file downloads end halfway, inside a line, as a response does whose
+    /// connection closed early when nothing declared its length.
+    TruncateExportDownloads {
+        /// How many downloads are cut off.
+        times: usize,
+    },
+}
+
+/// What a request to the export endpoints was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExportRequestKind {
+    /// A kick-off (`$export` at any level).
+    KickOff,
+    /// A GET of a status URL.
+    Status,
+    /// A DELETE of a status URL.
+    Cancel,
+    /// A file download, on either origin.
+    File,
+}
+
+/// One request the export endpoints received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExportRequestRecord {
+    /// What it was for.
+    pub kind: ExportRequestKind,
+    /// The HTTP method.
+    pub method: String,
+    /// The URL path (no query: signed URLs keep their secret).
+    pub path: String,
+    /// Whether it carried an `Authorization` header.
+    pub authorization: bool,
+    /// Its `Range` header.
+    pub range: Option<String>,
+    /// Its `Accept` header.
+    pub accept: Option<String>,
 }
 
 /// One request the token endpoint received.
@@ -204,6 +278,7 @@ pub struct SandboxBuilder {
     require_auth: bool,
     default_patient: Option<String>,
     seed: bool,
+    export: bulk::ExportSettings,
 }
 
 impl Default for SandboxBuilder {
@@ -213,6 +288,7 @@ impl Default for SandboxBuilder {
             require_auth: true,
             default_patient: None,
             seed: true,
+            export: bulk::ExportSettings::default(),
         }
     }
 }
@@ -239,6 +315,38 @@ impl SandboxBuilder {
         self
     }
 
+    /// How many polls of an export's status URL answer 202 before the manifest (default 1).
+    #[must_use]
+    pub fn export_polls(mut self, polls: u32) -> Self {
+        self.export.polls_before_done = polls;
+        self
+    }
+
+    /// The `Retry-After` of an export's 202 answers, in seconds (default 1).
+    #[must_use]
+    pub fn export_retry_after(mut self, seconds: u64) -> Self {
+        self.export.retry_after_secs = seconds;
+        self
+    }
+
+    /// The most lines in one export file (default 50, so the seed's 100 Observations come in
+    /// two files).
+    #[must_use]
+    pub fn export_max_lines_per_file(mut self, lines: usize) -> Self {
+        self.export.max_lines_per_file = lines.max(1);
+        self
+    }
+
+    /// Whether export files need the access token (default `true`: on the FHIR origin behind
+    /// the token). With `false` the manifest says `requiresAccessToken: false` and the files
+    /// are signed URLs on [`Sandbox::storage_url`], which refuses requests that carry an
+    /// `Authorization` header.
+    #[must_use]
+    pub fn export_requires_access_token(mut self, requires: bool) -> Self {
+        self.export.requires_access_token = requires;
+        self
+    }
+
     /// Starts with an empty store instead of the seed data.
     #[must_use]
     pub fn empty(mut self) -> Self {
@@ -258,14 +366,28 @@ impl SandboxBuilder {
             require_auth: self.require_auth,
             default_patient: self.default_patient,
         };
-        let state = Arc::new(Mutex::new(State::new(server.uri(), settings, store)));
+        let storage = MockServer::start().await;
+        let mut state = State::new(server.uri(), settings, store);
+        state.export.settings = self.export;
+        state.export.storage_root = storage.uri();
+        let state = Arc::new(Mutex::new(state));
         Mock::given(any())
             .respond_with(Router {
                 state: Arc::clone(&state),
             })
             .mount(&server)
             .await;
-        Sandbox { server, state }
+        Mock::given(any())
+            .respond_with(StorageRouter {
+                state: Arc::clone(&state),
+            })
+            .mount(&storage)
+            .await;
+        Sandbox {
+            server,
+            storage,
+            state,
+        }
     }
 }
 
@@ -282,6 +404,8 @@ fn seed(store: &mut Store) {
 #[derive(Debug)]
 pub struct Sandbox {
     server: MockServer,
+    /// The storage origin of export files that need no token.
+    storage: MockServer,
     state: Arc<Mutex<State>>,
 }
 
@@ -305,6 +429,12 @@ impl Sandbox {
     /// The server's root URL (`http://127.0.0.1:<port>`).
     pub fn url(&self) -> String {
         self.server.uri()
+    }
+
+    /// The root URL of the storage origin (another loopback port) that serves export files
+    /// as signed URLs when they need no token.
+    pub fn storage_url(&self) -> String {
+        self.storage.uri()
     }
 
     /// The FHIR base URL (`http://127.0.0.1:<port>/fhir`), the `iss` / `aud` of launches.
@@ -376,6 +506,27 @@ impl Sandbox {
             } => (Injected::TooManyRequests { retry_after_secs }, times),
             Failure::ServerError { status, times } => (Injected::ServerError { status }, times),
             Failure::MalformedResponse { times } => (Injected::MalformedResponse, times),
+            Failure::ExportStatusError { status, times } => {
+                state
+                    .export
+                    .queue_status_failure(bulk::StatusFailure::Transient { status }, times);
+                return;
+            }
+            Failure::ExportTooManyRequests { retry_after, times } => {
+                state.export.queue_status_failure(
+                    bulk::StatusFailure::TooManyRequests { retry_after },
+                    times,
+                );
+                return;
+            }
+            Failure::ExpireExportFiles => {
+                state.export.expire_files();
+                return;
+            }
+            Failure::TruncateExportDownloads { times } => {
+                state.export.truncate_downloads(times);
+                return;
+            }
         };
         if remaining > 0 {
             state.failures.push_back(QueuedFailure {
@@ -383,6 +534,12 @@ impl Sandbox {
                 remaining,
             });
         }
+    }
+
+    /// Every request the export endpoints (kick-off, status, files on either origin)
+    /// received, in order.
+    pub fn export_requests(&self) -> Vec<ExportRequestRecord> {
+        self.state().export.requests.clone()
     }
 
     /// Every request the token endpoint received, in order.
@@ -493,6 +650,9 @@ impl Respond for Router {
                     .and_then(|value| value.to_str().ok());
                 oauth::token(&mut state, &form(), authorization)
             }
+            ("GET", [files, job, file]) if *files == bulk::FILES_SEGMENT => {
+                bulk::download(&mut state, request, job, file, bulk::FileOrigin::Fhir)
+            }
             ("GET", ["auth", "jwks"]) => {
                 ResponseTemplate::new(200).set_body_json(oauth::jwks(&mut state))
             }
@@ -500,6 +660,31 @@ impl Respond for Router {
                 ResponseTemplate::new(200).set_body_json(oauth::openid_configuration(&state))
             }
             _ => fhir::outcome(404, "not-found", &format!("nothing at {method} /{path}")),
+        }
+    }
+}
+
+/// The storage origin: export files behind signed URLs, nothing else.
+struct StorageRouter {
+    state: Arc<Mutex<State>>,
+}
+
+impl Respond for StorageRouter {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let segments: Vec<&str> = request
+            .url
+            .path_segments()
+            .map(|segments| segments.filter(|segment| !segment.is_empty()).collect())
+            .unwrap_or_default();
+        match (request.method.as_str(), segments.as_slice()) {
+            ("GET", [files, job, file]) if *files == bulk::FILES_SEGMENT => {
+                bulk::download(&mut state, request, job, file, bulk::FileOrigin::Storage)
+            }
+            _ => ResponseTemplate::new(404).set_body_raw("no such object", "text/plain"),
         }
     }
 }

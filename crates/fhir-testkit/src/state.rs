@@ -68,6 +68,7 @@ pub(crate) struct State {
     pub(crate) failures: VecDeque<QueuedFailure>,
     pub(crate) token_requests: Vec<TokenRequestRecord>,
     pub(crate) id_token_key: Option<crate::oauth::SigningKey>,
+    pub(crate) export: crate::bulk::ExportState,
 }
 
 impl State {
@@ -87,6 +88,7 @@ impl State {
             failures: VecDeque::new(),
             token_requests: Vec::new(),
             id_token_key: None,
+            export: crate::bulk::ExportState::default(),
         }
     }
 

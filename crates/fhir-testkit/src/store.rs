@@ -54,6 +54,12 @@ impl Store {
     /// A fresh instant for `meta.lastUpdated`: deterministic, one second per write.
     fn tick(&mut self) -> String {
         self.clock += 1;
+        self.now()
+    }
+
+    /// The store's clock: the `meta.lastUpdated` of the latest write (a bulk export's
+    /// `transactionTime`, so that an export `_since` it returns exactly the later writes).
+    pub(crate) fn now(&self) -> String {
         let seconds = self.clock;
         format!(
             "2025-01-01T{:02}:{:02}:{:02}Z",
@@ -176,6 +182,15 @@ impl Store {
         }
     }
 
+    /// Every current (not deleted) resource, ordered by type and id.
+    pub(crate) fn all_current(&self) -> impl Iterator<Item = &Value> {
+        self.resources.values().filter_map(|versions| {
+            versions
+                .last()
+                .and_then(|version| version.resource.as_ref())
+        })
+    }
+
     /// The number of current resources of each type.
     pub(crate) fn counts(&self) -> BTreeMap<String, usize> {
         let mut counts = BTreeMap::new();
@@ -189,6 +204,18 @@ impl Store {
         }
         counts
     }
+}
+
+/// Whether the store's search understands the parameter `name` (no modifiers).
+pub(crate) fn understands(name: &str) -> bool {
+    KNOWN_PARAMS.contains(&name)
+}
+
+/// Whether `resource` matches every pair of a search query (a bulk `_typeFilter`).
+pub(crate) fn matches_query(resource: &Value, query: &[(String, String)]) -> bool {
+    query
+        .iter()
+        .all(|(name, value)| matches(resource, name, value))
 }
 
 fn param<'p>(params: &'p [(String, String)], name: &str) -> Option<&'p str> {

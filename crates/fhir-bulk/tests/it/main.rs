@@ -7,5 +7,6 @@ mod support;
 
 mod download;
 mod kickoff;
+mod sandbox;
 mod sink;
 mod status;

@@ -9,4 +9,5 @@ mod support;
 
 mod app_launch;
 mod backend;
+mod bulk_export;
 mod fhir_api;
