@@ -29,12 +29,29 @@ pub struct AuthRequest<'a> {
     pub method: &'a Method,
     /// The absolute URL, including the query.
     pub url: &'a Url,
+    /// `true` when `url` is not under the client's base URL but the request's
+    /// credential scope (`fhir_core::exchange::CredentialScope`) admits it: a Bulk Data status URL
+    /// or file beside the FHIR base on its origin, or on an origin the caller allowed. A
+    /// provider that confines its credentials to the base URL honours the caller's wider
+    /// scope only then.
+    pub outside_base: bool,
 }
 
 impl<'a> AuthRequest<'a> {
-    /// Describes a request with `method` to `url`.
+    /// Describes a request with `method` to `url` under the base URL.
     pub fn new(method: &'a Method, url: &'a Url) -> Self {
-        Self { method, url }
+        Self {
+            method,
+            url,
+            outside_base: false,
+        }
+    }
+
+    /// Marks the request as admitted outside the base URL by its credential scope.
+    #[must_use]
+    pub fn outside_base(mut self, outside: bool) -> Self {
+        self.outside_base = outside;
+        self
     }
 }
 

@@ -165,7 +165,10 @@ impl Client {
                 // The provider is told about the URL that answered 401 (the final hop), and
                 // its renewal counts against the deadline like everything else.
                 let renewal = inner.auth.on_unauthorized(
-                    AuthRequest::new(&response.method, &response.url),
+                    // A 401 can only follow credentials sent, so within the request's scope.
+                    AuthRequest::new(&response.method, &response.url).outside_base(
+                        !crate::credentials::is_under_base(&inner.base, &response.url),
+                    ),
                     Unauthorized {
                         rejected: authorization.as_ref(),
                         www_authenticate: www_authenticate.as_deref(),
@@ -254,16 +257,20 @@ impl Client {
         };
         let mut hops = 0;
         let no_headers = HeaderMap::new();
+        // Once a hop goes where credentials may not, no later hop gets them: a host outside
+        // the scope must not be able to send the client back with its token.
+        let mut left_scope = false;
         loop {
             // Credentials only under the base URL (or where the request's scope allows),
             // decided afresh for every hop.
-            let authorization = if request.credentials.allows(&self.inner.base, &hop.url) {
-                self.authorization(&hop).await?
-            } else {
+            left_scope |= !request.credentials.allows(&self.inner.base, &hop.url);
+            let authorization = if left_scope {
                 if hops == 0 {
                     tracing::debug!(url = %crate::error::sanitize_url(&hop.url), "URL outside the base: no credentials sent");
                 }
                 None
+            } else {
+                self.authorization(&hop).await?
             };
             // The request's own headers (`If-None-Exist` may hold an identifier, `If-Match` a
             // version) go only where the request itself goes: the same origin, the same method.
@@ -348,10 +355,12 @@ impl Client {
         }
     }
 
-    /// The `Authorization` value for a hop under the base URL.
+    /// The `Authorization` value for a hop the request's credential scope admits.
     async fn authorization(&self, hop: &Hop) -> Result<Option<HeaderValue>, Failure> {
         let auth = &self.inner.auth;
-        let auth_request = AuthRequest::new(&hop.method, &hop.url);
+        let auth_request = AuthRequest::new(&hop.method, &hop.url).outside_base(
+            !crate::credentials::is_under_base(&self.inner.base, &hop.url),
+        );
         match auth.cached_authorization(auth_request) {
             Some(value) => Ok(Some(value)),
             None => auth

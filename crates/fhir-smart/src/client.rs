@@ -642,10 +642,13 @@ impl SmartClient {
         .map(drop)
     }
 
-    /// Whether the token may go to `url`: the workspace's one rule,
-    /// [`fhir_core::credentials::is_under_base`].
-    fn is_under_base(&self, url: &Url) -> bool {
-        fhir_core::credentials::is_under_base(&self.inner.fhir_base, url)
+    /// Whether the token may go to the request's URL: the workspace's one rule,
+    /// [`fhir_core::credentials::is_under_base`], or a wider scope the caller chose for the
+    /// request (Bulk Data status URLs and files on the FHIR origin,
+    /// `AuthRequest::outside_base`).
+    fn may_receive_token(&self, request: &AuthRequest<'_>) -> bool {
+        request.outside_base
+            || fhir_core::credentials::is_under_base(&self.inner.fhir_base, request.url)
     }
 }
 
@@ -655,7 +658,7 @@ impl AuthProvider for SmartClient {
     /// conditions as [`authorization`](AuthProvider::authorization): a URL under the FHIR base
     /// and not plain HTTP. Anything else goes to `authorization`.
     fn cached_authorization(&self, request: AuthRequest<'_>) -> Option<HeaderValue> {
-        if !self.is_under_base(request.url) || self.inner.http.check_url(request.url).is_err() {
+        if !self.may_receive_token(&request) || self.inner.http.check_url(request.url).is_err() {
             return None;
         }
         let current = self
@@ -676,7 +679,7 @@ impl AuthProvider for SmartClient {
             return Box::pin(async move { Ok(Some(header)) });
         }
         Box::pin(async move {
-            if !self.is_under_base(request.url) {
+            if !self.may_receive_token(&request) {
                 return Ok(None);
             }
             // Never put a bearer token on a plain-HTTP request (loopback aside, when allowed).
@@ -692,7 +695,7 @@ impl AuthProvider for SmartClient {
         response: Unauthorized<'a>,
     ) -> BoxFuture<'a, Result<bool, AuthError>> {
         Box::pin(async move {
-            if !self.is_under_base(request.url) {
+            if !self.may_receive_token(&request) {
                 return Ok(false);
             }
             tracing::debug!(

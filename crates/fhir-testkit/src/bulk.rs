@@ -36,6 +36,7 @@ pub(crate) struct ExportSettings {
     pub(crate) retry_after_secs: u64,
     pub(crate) max_lines_per_file: usize,
     pub(crate) requires_access_token: bool,
+    pub(crate) download_delay: Duration,
 }
 
 impl Default for ExportSettings {
@@ -45,6 +46,7 @@ impl Default for ExportSettings {
             retry_after_secs: 1,
             max_lines_per_file: 50,
             requires_access_token: true,
+            download_delay: Duration::ZERO,
         }
     }
 }
@@ -779,7 +781,8 @@ pub(crate) fn download(
         ),
         None => ResponseTemplate::new(200),
     }
-    .insert_header("accept-ranges", "bytes");
+    .insert_header("accept-ranges", "bytes")
+    .set_delay(state.export.settings.download_delay);
     if truncate && body.len() > 1 {
         state.export.truncations -= 1;
         // The first half, ending inside a line: what a client sees of a response whose

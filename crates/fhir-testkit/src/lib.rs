@@ -347,6 +347,14 @@ impl SandboxBuilder {
         self
     }
 
+    /// How long each export file download waits before it answers (default none): time for
+    /// a test to interrupt an export midway.
+    #[must_use]
+    pub fn export_download_delay(mut self, delay: Duration) -> Self {
+        self.export.download_delay = delay;
+        self
+    }
+
     /// Starts with an empty store instead of the seed data.
     #[must_use]
     pub fn empty(mut self) -> Self {

@@ -6,6 +6,7 @@
 mod support;
 
 mod download;
+mod example;
 mod kickoff;
 mod sandbox;
 mod sink;

@@ -166,3 +166,101 @@ async fn streaming_hands_back_the_body_unread_and_errors_read() {
     assert_eq!(refused.status(), 410);
     assert_eq!(refused.body().as_ref(), b"expired");
 }
+
+#[tokio::test]
+async fn a_redirect_chain_that_leaves_the_scope_never_regains_the_token() {
+    let fhir = server().await;
+    let storage = server().await;
+    // FHIR-origin file → storage → back to a URL under the FHIR base.
+    Mock::given(method("GET"))
+        .and(path("/files/1.ndjson"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/object/1", storage.uri())),
+        )
+        .mount(&fhir)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/object/1"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/fhir/Patient", fhir.uri())),
+        )
+        .mount(&storage)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/Patient"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&fhir)
+        .await;
+    let client = Client::builder(&base(&fhir))
+        .auth(BearerToken::new("canary-token").unwrap())
+        .build()
+        .unwrap();
+    let file = url::Url::parse(&format!("{}/files/1.ndjson", fhir.uri())).unwrap();
+    let scope = CredentialScope::Origins(vec![file.origin()]);
+    let response = client
+        .send_http(HttpRequest::get(file).credentials(scope))
+        .await
+        .unwrap();
+    assert_eq!(response.body().as_ref(), b"ok");
+    let at_fhir = fhir.received_requests().await.unwrap();
+    assert!(at_fhir[0].headers.contains_key("authorization"));
+    assert!(
+        !storage.received_requests().await.unwrap()[0]
+            .headers
+            .contains_key("authorization")
+    );
+    assert!(
+        !at_fhir[1].headers.contains_key("authorization"),
+        "the token came back after the chain left its scope"
+    );
+}
+
+/// Records whether each request was marked as admitted outside the base URL.
+#[derive(Debug, Default)]
+struct RecordingAuth(std::sync::Mutex<Vec<(String, bool)>>);
+
+impl fhir_core::auth::AuthProvider for RecordingAuth {
+    fn authorization<'a>(
+        &'a self,
+        request: fhir_core::auth::AuthRequest<'a>,
+    ) -> fhir_core::auth::BoxFuture<'a, Result<Option<http::HeaderValue>, fhir_core::auth::AuthError>>
+    {
+        self.0
+            .lock()
+            .unwrap()
+            .push((request.url.path().to_owned(), request.outside_base));
+        Box::pin(async { Ok(Some(http::HeaderValue::from_static("Bearer recorded"))) })
+    }
+}
+
+#[tokio::test]
+async fn providers_learn_when_the_scope_admits_a_url_outside_the_base() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&server)
+        .await;
+    let auth = std::sync::Arc::new(RecordingAuth::default());
+    let client = Client::builder(&base(&server))
+        .auth_shared(auth.clone())
+        .build()
+        .unwrap();
+    let file = url::Url::parse(&format!("{}/files/1.ndjson", server.uri())).unwrap();
+    let under = url::Url::parse(&format!("{}/fhir/Patient", server.uri())).unwrap();
+    let scope = CredentialScope::Origins(vec![file.origin()]);
+    for url in [file, under] {
+        client
+            .send_http(HttpRequest::get(url).credentials(scope.clone()))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        *auth.0.lock().unwrap(),
+        [
+            ("/files/1.ndjson".to_owned(), true),
+            ("/fhir/Patient".to_owned(), false)
+        ]
+    );
+}
