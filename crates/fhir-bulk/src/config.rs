@@ -16,8 +16,9 @@ pub type EventHandler = Arc<dyn Fn(&Event) + Send + Sync>;
 ///
 /// The defaults: polls wait what the server's `Retry-After` asks, clamped to 1 s – 120 s,
 /// otherwise back off exponentially from 1 s to 60 s; a job may take 24 h; 10 transient
-/// failures in a row end it. Files: 4 in parallel, 5 retries each, lines up to 64 MiB,
-/// files up to 64 GiB (decompressed), `count` checked.
+/// failures in a row end it. Manifests: up to 32 MiB per page, 10,000 pages, 100,000 files.
+/// Files: 4 in parallel, 5 retries each, lines up to 16 MiB, files up to 64 GiB
+/// (decompressed), `count` checked; at most 64 MiB of lines held ahead of the consumer.
 #[derive(Clone)]
 #[must_use]
 pub struct BulkConfig {
@@ -33,6 +34,9 @@ pub struct BulkConfig {
     pub(crate) max_line_bytes: usize,
     pub(crate) max_file_bytes: u64,
     pub(crate) max_manifest_pages: usize,
+    pub(crate) max_manifest_bytes: usize,
+    pub(crate) max_manifest_files: usize,
+    pub(crate) max_buffered_bytes: usize,
     pub(crate) token_origins: Vec<url::Origin>,
     pub(crate) strict_counts: bool,
     pub(crate) batch_bytes: usize,
@@ -53,6 +57,10 @@ impl fmt::Debug for BulkConfig {
             .field("download_retries", &self.download_retries)
             .field("max_line_bytes", &self.max_line_bytes)
             .field("max_file_bytes", &self.max_file_bytes)
+            .field("max_manifest_pages", &self.max_manifest_pages)
+            .field("max_manifest_bytes", &self.max_manifest_bytes)
+            .field("max_manifest_files", &self.max_manifest_files)
+            .field("max_buffered_bytes", &self.max_buffered_bytes)
             .field("token_origins", &self.token_origins)
             .field("strict_counts", &self.strict_counts)
             .finish_non_exhaustive()
@@ -71,9 +79,12 @@ impl Default for BulkConfig {
             concurrency: 4,
             download_retries: 5,
             download_timeout: Duration::from_secs(3600),
-            max_line_bytes: 64 << 20,
+            max_line_bytes: 16 << 20,
             max_file_bytes: 64 << 30,
             max_manifest_pages: 10_000,
+            max_manifest_bytes: 32 << 20,
+            max_manifest_files: 100_000,
+            max_buffered_bytes: 64 << 20,
             token_origins: Vec::new(),
             strict_counts: true,
             batch_bytes: 256 << 10,
@@ -141,7 +152,7 @@ impl BulkConfig {
         self
     }
 
-    /// The longest NDJSON line (default 64 MiB); a longer one is
+    /// The longest NDJSON line (default 16 MiB); a longer one is
     /// [`BulkError::LineTooLong`](crate::BulkError::LineTooLong).
     pub fn max_line_bytes(mut self, max: usize) -> Self {
         self.max_line_bytes = max.max(1);
@@ -152,6 +163,17 @@ impl BulkConfig {
     /// [`BulkError::FileTooLarge`](crate::BulkError::FileTooLarge).
     pub fn max_file_bytes(mut self, max: u64) -> Self {
         self.max_file_bytes = max;
+        self
+    }
+
+    /// Bounds on the manifest (defaults 32 MiB per page, 10,000 pages, 100,000 files in all):
+    /// a larger page fails with [`BulkError::Http`](crate::BulkError::Http) (response too
+    /// large), more pages with [`BulkError::ManifestPages`](crate::BulkError::ManifestPages),
+    /// more files with [`BulkError::InvalidManifest`](crate::BulkError::InvalidManifest).
+    pub fn manifest_limits(mut self, page_bytes: usize, pages: usize, files: usize) -> Self {
+        self.max_manifest_bytes = page_bytes.max(1);
+        self.max_manifest_pages = pages.max(1);
+        self.max_manifest_files = files;
         self
     }
 
@@ -167,6 +189,18 @@ impl BulkConfig {
         let url = Url::parse(origin).map_err(|_| {
             crate::BulkError::invalid_request("the token origin is not an absolute URL")
         })?;
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+            None => false,
+        };
+        // A token never goes over plain HTTP, loopback aside (tests, local proxies).
+        if !(url.scheme() == "https" || (url.scheme() == "http" && loopback)) {
+            return Err(crate::BulkError::invalid_request(
+                "a token origin must be https (or http on a loopback host)",
+            ));
+        }
         self.token_origins.push(url.origin());
         Ok(self)
     }
@@ -179,10 +213,19 @@ impl BulkConfig {
     }
 
     /// Memory per batch of lines handed to consumers, and the batches in flight (default
-    /// 256 KiB × 8): the bound on what downloads hold ahead of a slow consumer.
+    /// 256 KiB × 8).
     pub fn buffering(mut self, batch_bytes: usize, batches: usize) -> Self {
         self.batch_bytes = batch_bytes.max(1);
         self.channel_batches = batches.max(1);
+        self
+    }
+
+    /// The most bytes of lines the streams hold ahead of the consumer, in the channel and in
+    /// decoding, whatever the size of the lines (default 64 MiB). A batch larger than this
+    /// (one huge line) waits until nothing else is held. Each download also buffers up to one
+    /// line ([`max_line_bytes`](Self::max_line_bytes)) while it arrives.
+    pub fn max_buffered_bytes(mut self, max: usize) -> Self {
+        self.max_buffered_bytes = max.clamp(1, u32::MAX as usize);
         self
     }
 

@@ -152,6 +152,7 @@ impl<'a> Downloader<'a> {
         let config = &self.bulk.config;
         let mut retry = 0u32;
         loop {
+            let before = self.delivered.offset;
             let failure = match self.attempt(sink).await {
                 Ok(()) => {
                     return Ok(FileStats {
@@ -168,6 +169,10 @@ impl<'a> Downloader<'a> {
                 }) => (reason, retry_after, source),
             };
             let (reason, retry_after, source) = failure;
+            // The retries count failures in a row: an attempt that delivered lines resets them.
+            if self.delivered.offset > before {
+                retry = 0;
+            }
             if retry >= config.download_retries {
                 return Err(match source {
                     Some(source) => BulkError::Download {
@@ -202,6 +207,8 @@ impl<'a> Downloader<'a> {
             .map_err(fatal)?
             .credentials(self.scope.clone())
             .no_retries()
+            // Error answers are read whole: they need not be large.
+            .max_response_bytes(ERROR_BODY_LIMIT)
             .timeout(config.download_timeout);
         if offset > 0 {
             // Offsets count decompressed bytes: ask for the identity encoding.
@@ -226,8 +233,27 @@ impl<'a> Downloader<'a> {
                             status: status.as_u16(),
                         }))
                     }
-                    // Nothing after the offset: the earlier attempt had it all.
-                    StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => Ok(()),
+                    // Nothing after the offset: the earlier attempt had it all, if the
+                    // server's length (`bytes */LENGTH`) says so.
+                    StatusCode::RANGE_NOT_SATISFIABLE if offset > 0 => {
+                        let length = refused
+                            .headers()
+                            .get(http::header::CONTENT_RANGE)
+                            .and_then(|value| value.to_str().ok())
+                            .and_then(|value| value.trim().strip_prefix("bytes */"))
+                            .and_then(|length| length.trim().parse::<u64>().ok());
+                        match length {
+                            Some(length) if length != offset => {
+                                Err(Failure::Fatal(BulkError::Truncated {
+                                    file: self.file.clone(),
+                                    reason: format!(
+                                        "the server's file has {length} bytes where {offset} were already read: it changed"
+                                    ),
+                                }))
+                            }
+                            _ => Ok(()),
+                        }
+                    }
                     StatusCode::TOO_MANY_REQUESTS
                     | StatusCode::REQUEST_TIMEOUT
                     | StatusCode::INTERNAL_SERVER_ERROR
@@ -251,12 +277,16 @@ impl<'a> Downloader<'a> {
         self.correlation = Correlation::from_headers(response.headers());
         // A server that ignores Range sends the file from its start: skip what we have.
         let mut skip = offset;
+        // The file's length as a 206 states it: a partial answer that stops short of it is
+        // continued, not taken for the whole file.
+        let mut range_total = None;
         if response.status() == StatusCode::PARTIAL_CONTENT {
-            let start = response
+            let content_range = response
                 .headers()
                 .get(http::header::CONTENT_RANGE)
-                .and_then(|value| value.to_str().ok())
-                .and_then(range_start);
+                .and_then(|value| value.to_str().ok());
+            let start = content_range.and_then(range_start);
+            range_total = content_range.and_then(range_total_length);
             if start != Some(offset) {
                 return Err(Failure::Fatal(BulkError::Truncated {
                     file: self.file.clone(),
@@ -270,6 +300,8 @@ impl<'a> Downloader<'a> {
         let mut splits = Vec::new();
         let mut batch = self.new_batch();
         let mut position = offset;
+        // A UTF-8 byte order mark opening the file is not part of its first line.
+        let mut bom_left = if offset == 0 { BOM.len() } else { 0 };
         loop {
             let chunk = match body.chunk().await {
                 Ok(Some(chunk)) => chunk,
@@ -285,6 +317,22 @@ impl<'a> Downloader<'a> {
                 let skipped = usize::try_from(skip).unwrap_or(usize::MAX).min(chunk.len());
                 chunk = &chunk[skipped..];
                 skip -= skipped as u64;
+            }
+            if bom_left > 0 && !chunk.is_empty() {
+                let expected = &BOM[BOM.len() - bom_left..];
+                let matched = expected
+                    .iter()
+                    .zip(chunk)
+                    .take_while(|(want, got)| want == got)
+                    .count();
+                if matched == bom_left.min(chunk.len()) {
+                    chunk = &chunk[matched..];
+                    bom_left -= matched;
+                    position += matched as u64;
+                    batch.end_offset += matched as u64;
+                } else {
+                    bom_left = 0;
+                }
             }
             if position.saturating_add(chunk.len() as u64) > config.max_file_bytes {
                 return Err(Failure::Fatal(BulkError::FileTooLarge {
@@ -307,6 +355,17 @@ impl<'a> Downloader<'a> {
             if batch.bytes >= config.batch_bytes {
                 self.flush(&mut batch, sink).await?;
             }
+        }
+        if let Some(total) = range_total
+            && position < total
+        {
+            // The part ended before the file: keep the complete lines, ask for the rest.
+            self.flush(&mut batch, sink).await?;
+            return Err(Failure::Retry {
+                reason: format!("the server sent {position} of {total} bytes"),
+                retry_after: None,
+                source: None,
+            });
         }
         if let Some(last) = splitter.finish() {
             let complete = last
@@ -408,6 +467,17 @@ impl<'a> Downloader<'a> {
         self.delivered = delivered;
         Ok(())
     }
+}
+
+/// The most of an error answer to a file request that is read (its OperationOutcome).
+const ERROR_BODY_LIMIT: usize = 1 << 20;
+
+/// The UTF-8 byte order mark.
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// The `LENGTH` of a `Content-Range: bytes START-END/LENGTH` (not `*`).
+fn range_total_length(value: &str) -> Option<u64> {
+    value.rsplit_once('/')?.1.trim().parse().ok()
 }
 
 /// The first byte of a `Content-Range: bytes START-END/LENGTH`.

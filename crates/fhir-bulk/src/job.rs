@@ -128,8 +128,7 @@ impl BulkClient {
             .headers()
             .get(header::CONTENT_LOCATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|location| response.url().join(location.trim()).ok())
-            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .and_then(|location| crate::manifest::resolve(response.url(), location.trim()))
             .ok_or(BulkError::NoStatusUrl {
                 status: status.as_u16(),
             })?;
@@ -153,8 +152,12 @@ impl BulkClient {
     pub fn job(&self, status_url: &str) -> Result<ExportJob, BulkError> {
         let url = Url::parse(status_url)
             .ok()
-            .filter(|url| matches!(url.scheme(), "http" | "https"))
-            .ok_or_else(|| BulkError::invalid_request("the status URL is not an http(s) URL"))?;
+            .and_then(|url| crate::manifest::resolve(self.client.base_url(), url.as_str()))
+            .ok_or_else(|| {
+                BulkError::invalid_request(
+                    "the status URL is not an http(s) URL, or is plain http for an https server",
+                )
+            })?;
         self.config.emit(Event::Resumed {
             status_url: fhir_core::credentials::redact_url(&url),
         });
@@ -194,10 +197,23 @@ pub enum JobStatus {
 ///
 /// Dropping it leaves the job running (it can be resumed with [`BulkClient::job`]); to
 /// cancel it when the value is dropped, wrap it with [`ExportJob::cancel_on_drop`].
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows the status URL without its secrets.
+#[derive(Clone)]
 pub struct ExportJob {
     bulk: BulkClient,
     status_url: Url,
+}
+
+impl std::fmt::Debug for ExportJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportJob")
+            .field(
+                "status_url",
+                &fhir_core::credentials::redact_url(&self.status_url).as_str(),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl ExportJob {
@@ -226,6 +242,7 @@ impl ExportJob {
         let request = HttpRequest::new(method, url)
             .header("accept", "application/json")?
             .credentials(self.bulk.server_scope())
+            .max_response_bytes(self.bulk.config.max_manifest_bytes)
             .no_retries();
         Ok(self.bulk.client.send_http(request).await?)
     }
@@ -248,8 +265,12 @@ impl ExportJob {
         let started = config.timer.monotonic();
         let mut manifest = self.wait_for(&self.status_url, started).await?;
         let mut seen = HashSet::from([self.status_url.clone()]);
+        let mut listed = HashSet::new();
+        manifest.drop_repeated(&mut listed);
         let mut pages = 1;
-        while let Some(next) = manifest.next_page(&self.status_url) {
+        while manifest.file_count() <= config.max_manifest_files
+            && let Some(next) = manifest.next_page(&self.status_url)
+        {
             let mut key = next.clone();
             key.set_fragment(None);
             if !seen.insert(key) || pages >= config.max_manifest_pages {
@@ -258,8 +279,17 @@ impl ExportJob {
                 });
             }
             pages += 1;
-            let page = self.wait_for(&next, started).await?;
+            let mut page = self.wait_for(&next, started).await?;
+            page.drop_repeated(&mut listed);
             manifest.extend(page);
+        }
+        if manifest.file_count() > config.max_manifest_files {
+            return Err(BulkError::InvalidManifest {
+                reason: format!(
+                    "the manifest lists more than {} files",
+                    config.max_manifest_files
+                ),
+            });
         }
         Ok(manifest)
     }
@@ -274,8 +304,12 @@ impl ExportJob {
         let mut polls = 0u32;
         let mut transient = 0u32;
         loop {
+            let mut correlation = Correlation::default();
             let status = match self.request(Method::GET, url.clone()).await {
-                Ok(response) => interpret(response)?,
+                Ok(response) => {
+                    correlation = Correlation::from_headers(response.headers());
+                    interpret(response)?
+                }
                 // A lost connection or a timeout: the job itself is unaffected.
                 Err(BulkError::Http(error)) if is_transport(&error) => JobStatus::Transient {
                     error,
@@ -290,7 +324,7 @@ impl ExportJob {
                         deleted: manifest.deleted.len(),
                         errors: manifest.error.len(),
                         requires_access_token: manifest.requires_access_token,
-                        correlation: Correlation::default(),
+                        correlation,
                     });
                     return Ok(*manifest);
                 }

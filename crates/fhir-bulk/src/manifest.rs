@@ -10,11 +10,12 @@ use url::Url;
 use crate::error::BulkError;
 use crate::file::{FileKind, FileRef};
 
-/// A completion manifest: when the data was taken, what was asked, and the files.
+/// A completion manifest: when the data was taken, what was asked, and the files. Its
+/// `Debug` shows URLs without their secrets.
 ///
 /// Members this crate does not know (vendor additions) are kept in
 /// [`other`](Self::other), so a manifest saved by the directory sink is the server's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Manifest {
@@ -51,7 +52,7 @@ pub struct Manifest {
 }
 
 /// One entry of `output`, `deleted` or `error`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ManifestEntry {
     /// `type`: the resource type of the file's lines (for `deleted` and `error`, the type the
@@ -72,13 +73,57 @@ pub struct ManifestEntry {
 }
 
 /// One `link` of a manifest page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ManifestLink {
     /// `relation`: `next` for the following page.
     pub relation: String,
     /// `url`.
     pub url: String,
+}
+
+/// A URL as `Debug` shows it: without its secrets (signed-URL signatures, credentials).
+fn shown(url: &str) -> String {
+    Url::parse(url).map_or_else(
+        // A relative link: its path, without the query that may be a signature.
+        |_| url.split(['?', '#']).next().unwrap_or_default().to_owned(),
+        |url| fhir_core::credentials::redact_url(&url).into(),
+    )
+}
+
+// Hand-written so that signed file URLs never reach logs through `{:?}`.
+impl std::fmt::Debug for Manifest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Manifest")
+            .field("transaction_time", &self.transaction_time)
+            .field("request", &shown(&self.request))
+            .field("requires_access_token", &self.requires_access_token)
+            .field("output", &self.output)
+            .field("deleted", &self.deleted)
+            .field("error", &self.error)
+            .field("link", &self.link)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ManifestEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManifestEntry")
+            .field("resource_type", &self.resource_type)
+            .field("url", &shown(&self.url))
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ManifestLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManifestLink")
+            .field("relation", &self.relation)
+            .field("url", &shown(&self.url))
+            .finish()
+    }
 }
 
 impl Manifest {
@@ -103,7 +148,9 @@ impl Manifest {
         ] {
             for (index, entry) in entries.iter_mut().enumerate() {
                 let url = resolve(base, &entry.url).ok_or_else(|| BulkError::InvalidManifest {
-                    reason: format!("{kind}[{index}].url is not an http(s) URL"),
+                    reason: format!(
+                        "{kind}[{index}].url is not an http(s) URL, or is plain http in a manifest read over https"
+                    ),
                 })?;
                 entry.url = url.into();
                 if entry.resource_type.is_empty() {
@@ -148,6 +195,19 @@ impl Manifest {
         files
     }
 
+    /// The number of files listed.
+    pub(crate) fn file_count(&self) -> usize {
+        self.output.len() + self.deleted.len() + self.error.len()
+    }
+
+    /// Drops the entries of this page whose URL an earlier page listed (a server that repeats
+    /// entries must not make files download twice); records the others in `seen`.
+    pub(crate) fn drop_repeated(&mut self, seen: &mut std::collections::HashSet<String>) {
+        for entries in [&mut self.output, &mut self.deleted, &mut self.error] {
+            entries.retain(|entry| seen.insert(entry.url.clone()));
+        }
+    }
+
     /// Appends the files of a later manifest page (3.0 partial manifests).
     pub fn extend(&mut self, page: Manifest) {
         self.output.extend(page.output);
@@ -161,9 +221,16 @@ impl Manifest {
     }
 }
 
-fn resolve(base: &Url, reference: &str) -> Option<Url> {
+/// `reference` resolved against `base`: an `http(s)` URL, and never plain `http` when `base`
+/// is `https` (patient data does not fall back to cleartext).
+pub(crate) fn resolve(base: &Url, reference: &str) -> Option<Url> {
     let url = base.join(reference).ok()?;
-    matches!(url.scheme(), "http" | "https").then_some(url)
+    let allowed = match url.scheme() {
+        "https" => true,
+        "http" => base.scheme() == "http",
+        _ => false,
+    };
+    allowed.then_some(url)
 }
 
 #[cfg(test)]

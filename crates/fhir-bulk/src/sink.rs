@@ -2,13 +2,18 @@
 //! complete, the manifest beside them, and a state file so an interrupted run resumes
 //! (polling from the saved status URL, completed files skipped, partial files continued with
 //! `Range`).
+//!
+//! Lines are written normalized (no `\r`, no blank lines), so a `.part` file's length is not
+//! the server's offset: after each batch `NAME.part.progress` records both, and a resumed
+//! download cuts the `.part` to what the record vouches for and asks the server for the bytes
+//! after the offset it names.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use futures::stream::{self, StreamExt as _};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, BufWriter};
+use tokio::io::{AsyncWriteExt as _, BufWriter};
 
 use crate::download::{Batch, BatchSink, Resume, download, file_scope};
 use crate::error::BulkError;
@@ -29,6 +34,44 @@ struct State {
     status_url: String,
     /// Completed files: name → lines.
     done: BTreeMap<String, u64>,
+    /// Where each file name's data came from (its URL without query or fragment): a
+    /// manifest fetched again that maps a name elsewhere (servers promise no order) makes
+    /// that file start over instead of mixing two files.
+    #[serde(default)]
+    sources: BTreeMap<String, String>,
+}
+
+/// A file's URL without what changes between signings of the same file.
+fn source_key(file: &FileRef) -> String {
+    let mut url = file.url().clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.into()
+}
+
+/// Fails when `dir` holds what an export leaves (a manifest, partial or finished files) but
+/// no state file: another export's remains, which a new one must not mix with.
+async fn refuse_leftovers(dir: &Path) -> Result<(), BulkError> {
+    let mut entries = tokio::fs::read_dir(dir)
+        .await
+        .map_err(|err| BulkError::io(dir, err))?;
+    while let Some(entry) = entries
+        .next_entry()
+        .await
+        .map_err(|err| BulkError::io(dir, err))?
+    {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name == MANIFEST_FILE || name.ends_with(".ndjson") || name.ends_with(".part") {
+            return Err(BulkError::State {
+                path: dir.join(STATE_FILE),
+                reason: format!(
+                    "the directory holds files of another export ({name}) but no state file; empty it or choose another"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What a directory export wrote.
@@ -65,16 +108,15 @@ impl BulkClient {
         request: &ExportRequest,
         dir: &Path,
     ) -> Result<ExportSummary, BulkError> {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|err| BulkError::io(dir, err))?;
+        create_private_dir(dir).await?;
         let job = match read_state(dir).await? {
             Some(state) => self.job(&state.status_url)?,
             None => {
+                refuse_leftovers(dir).await?;
                 let job = self.kick_off(request).await?;
                 let state = State {
                     status_url: job.status_url().to_string(),
-                    done: BTreeMap::new(),
+                    ..State::default()
                 };
                 write_json(&dir.join(STATE_FILE), &state).await?;
                 job
@@ -94,10 +136,14 @@ impl BulkClient {
         job: &ExportJob,
         dir: &Path,
     ) -> Result<ExportSummary, BulkError> {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|err| BulkError::io(dir, err))?;
-        let mut state = read_state(dir).await?.unwrap_or_default();
+        create_private_dir(dir).await?;
+        let mut state = match read_state(dir).await? {
+            Some(state) => state,
+            None => {
+                refuse_leftovers(dir).await?;
+                State::default()
+            }
+        };
         if !state.status_url.is_empty() && state.status_url != job.status_url().as_str() {
             return Err(BulkError::State {
                 path: dir.join(STATE_FILE),
@@ -115,6 +161,21 @@ impl BulkClient {
             }
             Err(err) => return Err(BulkError::io(&manifest_path, err)),
         };
+        for file in manifest.files() {
+            let name = file.file_name();
+            let source = source_key(&file);
+            if state
+                .sources
+                .get(&name)
+                .is_some_and(|known| *known != source)
+            {
+                state.done.remove(&name);
+                remove_if_present(&dir.join(&name)).await?;
+                remove_if_present(&dir.join(format!("{name}.part"))).await?;
+                remove_if_present(&dir.join(format!("{name}.part.progress"))).await?;
+            }
+            state.sources.insert(name, source);
+        }
         write_json(&dir.join(STATE_FILE), &state).await?;
         // Held across each write, so the state file is rewritten by one task at a time.
         let state = tokio::sync::Mutex::new(state);
@@ -155,9 +216,9 @@ impl BulkClient {
     ) -> Result<u64, BulkError> {
         let final_path = dir.join(file.file_name());
         let part = dir.join(format!("{}.part", file.file_name()));
-        let resume = resume_point(&part).await?;
-        let handle = tokio::fs::OpenOptions::new()
-            .create(true)
+        let progress = dir.join(format!("{}.part.progress", file.file_name()));
+        let (resume, written) = resume_point(&part, &progress).await?;
+        let handle = private_file()
             .append(true)
             .open(&part)
             .await
@@ -165,6 +226,8 @@ impl BulkClient {
         let mut sink = FileSink {
             writer: BufWriter::with_capacity(256 << 10, handle),
             path: part.clone(),
+            progress: progress.clone(),
+            written,
         };
         let result = download(self, file, scope, resume, &mut sink).await;
         let flushed = sink.writer.flush().await;
@@ -184,6 +247,7 @@ impl BulkClient {
         tokio::fs::rename(&part, &final_path)
             .await
             .map_err(|err| BulkError::io(&final_path, err))?;
+        remove_if_present(&progress).await?;
         result.map(|stats| stats.lines)
     }
 }
@@ -215,50 +279,101 @@ fn summarize(results: Vec<(FileRef, bool, Result<u64, BulkError>)>) -> ExportSum
     summary
 }
 
-/// Where a partial file continues: after its last complete line (anything after it is cut).
-async fn resume_point(part: &Path) -> Result<Resume, BulkError> {
-    let mut handle = match tokio::fs::File::open(part).await {
-        Ok(handle) => handle,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Resume::default()),
+/// How far a `.part` file got: its bytes on disk and the server's offset and line count
+/// they correspond to.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Progress {
+    written: u64,
+    offset: u64,
+    lines: u64,
+}
+
+/// Where a partial file continues: the last progress record, with the `.part` cut to the
+/// bytes it vouches for. Without a usable record (none, unreadable, or a `.part` shorter than
+/// it says) the file starts again from its first byte. Returns the resume point and the
+/// bytes kept.
+async fn resume_point(part: &Path, progress: &Path) -> Result<(Resume, u64), BulkError> {
+    let part_len = match tokio::fs::symlink_metadata(part).await {
+        Ok(meta) if meta.file_type().is_file() => Some(meta.len()),
+        // A symlink or anything else planted under the name is not ours to append to.
+        Ok(_) => {
+            return Err(BulkError::io(
+                part,
+                std::io::Error::other("not a regular file"),
+            ));
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
         Err(err) => return Err(BulkError::io(part, err)),
     };
-    let mut buffer = vec![0u8; 256 << 10];
-    let (mut offset, mut lines, mut last_end) = (0u64, 0u64, 0u64);
-    loop {
-        let read = handle
-            .read(&mut buffer)
-            .await
-            .map_err(|err| BulkError::io(part, err))?;
-        if read == 0 {
-            break;
-        }
-        for at in memchr::memchr_iter(b'\n', &buffer[..read]) {
-            lines += 1;
-            last_end = offset + at as u64 + 1;
-        }
-        offset += read as u64;
-    }
-    drop(handle);
-    if last_end != offset {
+    let record = match tokio::fs::read(progress).await {
+        Ok(bytes) => serde_json::from_slice::<Progress>(&bytes).ok(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+        Err(err) => return Err(BulkError::io(progress, err)),
+    };
+    let Some(part_len) = part_len else {
+        remove_if_present(progress).await?;
+        return Ok((Resume::default(), 0));
+    };
+    let (resume, keep) = match record {
+        Some(record) if record.written <= part_len => (
+            Resume {
+                offset: record.offset,
+                lines: record.lines,
+            },
+            record.written,
+        ),
+        _ => (Resume::default(), 0),
+    };
+    if keep != part_len {
         let handle = tokio::fs::OpenOptions::new()
             .write(true)
             .open(part)
             .await
             .map_err(|err| BulkError::io(part, err))?;
         handle
-            .set_len(last_end)
+            .set_len(keep)
             .await
             .map_err(|err| BulkError::io(part, err))?;
     }
-    Ok(Resume {
-        offset: last_end,
-        lines,
-    })
+    Ok((resume, keep))
+}
+
+/// Creates `dir` (and its parents) when missing, readable by the owner only.
+async fn create_private_dir(dir: &Path) -> Result<(), BulkError> {
+    let mut builder = tokio::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    builder.mode(0o700);
+    builder
+        .create(dir)
+        .await
+        .map_err(|err| BulkError::io(dir, err))
+}
+
+async fn remove_if_present(path: &Path) -> Result<(), BulkError> {
+    match tokio::fs::remove_file(path).await {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(err) => Err(BulkError::io(path, err)),
+    }
+}
+
+/// Options for the files of an export: created when missing, readable by the owner only
+/// (they hold patient data).
+fn private_file() -> tokio::fs::OpenOptions {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.create(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options
 }
 
 struct FileSink {
     writer: BufWriter<tokio::fs::File>,
     path: PathBuf,
+    progress: PathBuf,
+    /// Bytes in the `.part` file.
+    written: u64,
 }
 
 impl BatchSink for FileSink {
@@ -275,8 +390,19 @@ impl BatchSink for FileSink {
                 .write_all(b"\n")
                 .await
                 .map_err(|err| BulkError::io(&self.path, err))?;
+            self.written += line.len() as u64 + 1;
         }
-        Ok(())
+        // The data reaches the file before the record that vouches for it.
+        self.writer
+            .flush()
+            .await
+            .map_err(|err| BulkError::io(&self.path, err))?;
+        let record = Progress {
+            written: self.written,
+            offset: batch.end_offset,
+            lines: batch.first_line - 1 + batch.lines.len() as u64,
+        };
+        write_json(&self.progress, &record).await
     }
 }
 
@@ -305,9 +431,22 @@ async fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), BulkErro
 /// Writes `bytes` to a temporary file beside `path` and renames it over `path`.
 async fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BulkError> {
     let temporary = path.with_extension("tmp");
-    tokio::fs::write(&temporary, bytes)
+    let mut handle = private_file()
+        .write(true)
+        .truncate(true)
+        .open(&temporary)
         .await
         .map_err(|err| BulkError::io(&temporary, err))?;
+    handle
+        .write_all(bytes)
+        .await
+        .map_err(|err| BulkError::io(&temporary, err))?;
+    // tokio finishes a write in the background: wait for it before the rename.
+    handle
+        .flush()
+        .await
+        .map_err(|err| BulkError::io(&temporary, err))?;
+    drop(handle);
     tokio::fs::rename(&temporary, path)
         .await
         .map_err(|err| BulkError::io(path, err))

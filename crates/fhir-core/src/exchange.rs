@@ -71,10 +71,36 @@ impl CredentialScope {
 /// GET, HEAD, PUT and DELETE are retried like the interactions are (idempotent); POST and
 /// PATCH only when the connection never opened or the server answered 429, unless
 /// [`idempotent`](Self::idempotent) says otherwise.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows the URL without its secrets (signed-URL signatures, tokens in the query)
+/// and the names of the headers set, not their values.
+#[derive(Clone)]
 #[must_use = "a request does nothing until sent"]
 pub struct HttpRequest {
     prepared: Prepared,
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let prepared = &self.prepared;
+        let headers: Vec<&str> = prepared.headers.keys().map(HeaderName::as_str).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &prepared.method)
+            .field(
+                "url",
+                &crate::credentials::redact_url(&prepared.url).as_str(),
+            )
+            .field("headers", &headers)
+            .field(
+                "body_bytes",
+                &prepared.body.as_ref().map(|body| body.bytes.len()),
+            )
+            .field("credentials", &prepared.credentials)
+            .field("retries", &prepared.retries)
+            .field("timeout", &prepared.timeout)
+            .field("max_response_bytes", &prepared.max_response_bytes)
+            .finish()
+    }
 }
 
 impl HttpRequest {
@@ -149,6 +175,16 @@ impl HttpRequest {
     /// reading of the body too, so give long downloads a long one.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.prepared.timeout = Some(timeout);
+        self
+    }
+
+    /// A cap on the body of this request's response when it is read whole (every response
+    /// of [`Client::send_http`], the non-2xx ones of [`Client::send_streaming`]), below the
+    /// client's [`max_response_bytes`](crate::ClientBuilder::max_response_bytes), which
+    /// still applies. A larger body fails with
+    /// [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge).
+    pub fn max_response_bytes(mut self, max: usize) -> Self {
+        self.prepared.max_response_bytes = Some(max);
         self
     }
 

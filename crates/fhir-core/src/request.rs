@@ -90,6 +90,8 @@ pub(crate) struct Prepared {
     pub(crate) retries: bool,
     /// A per-request timeout replacing the client's.
     pub(crate) timeout: Option<std::time::Duration>,
+    /// A per-request cap on a body read whole, below the client's.
+    pub(crate) max_response_bytes: Option<usize>,
 }
 
 impl Prepared {
@@ -108,6 +110,7 @@ impl Prepared {
             credentials: crate::exchange::CredentialScope::UnderBase,
             retries: true,
             timeout: None,
+            max_response_bytes: None,
         }
     }
 

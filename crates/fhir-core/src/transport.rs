@@ -346,7 +346,11 @@ impl Client {
             let received = if stream && status.is_success() {
                 Received::Open(open)
             } else {
-                Received::Read(read_open(open, limits.max_response_bytes, hop.method).await?)
+                let cap = match (limits.max_response_bytes, request.max_response_bytes) {
+                    (Some(client), Some(this)) => Some(client.min(this)),
+                    (client, this) => client.or(this),
+                };
+                Received::Read(read_open(open, cap, hop.method).await?)
             };
             return Ok(Attempted {
                 received,

@@ -7,6 +7,7 @@ mod support;
 
 mod download;
 mod example;
+mod hostile;
 mod kickoff;
 mod sandbox;
 mod sink;

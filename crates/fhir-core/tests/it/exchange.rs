@@ -264,3 +264,49 @@ async fn providers_learn_when_the_scope_admits_a_url_outside_the_base() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_per_request_cap_bounds_bodies_read_whole_and_debug_hides_url_secrets() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/manifest"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("x".repeat(4096)))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/file"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("e".repeat(4096)))
+        .mount(&server)
+        .await;
+    let client = Client::builder(&base(&server)).build().unwrap();
+    let manifest = client.base_url().join("fhir/manifest").unwrap();
+    let err = client
+        .send_http(HttpRequest::get(manifest.clone()).max_response_bytes(1024))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), fhir_core::ErrorKind::ResponseTooLarge);
+    assert_eq!(err.size_limit(), Some(1024));
+    let read = client
+        .send_http(HttpRequest::get(manifest).max_response_bytes(8192))
+        .await
+        .unwrap();
+    assert_eq!(read.body().len(), 4096);
+    // A streamed download's error body is read whole, so the cap bounds it too.
+    let file = client.base_url().join("fhir/file").unwrap();
+    let err = client
+        .send_streaming(HttpRequest::get(file).no_retries().max_response_bytes(100))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), fhir_core::ErrorKind::ResponseTooLarge);
+
+    let signed =
+        url::Url::parse("https://storage.example/o/1?X-Amz-Signature=s3cr3t&sig=s3cr3t").unwrap();
+    let shown = format!(
+        "{:?}",
+        HttpRequest::get(signed)
+            .header("range", "bytes=1-")
+            .unwrap()
+    );
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+    assert!(shown.contains("range"), "{shown}");
+}
