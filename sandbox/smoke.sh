@@ -187,5 +187,54 @@ status=$(http GET "$FHIR_BASE_URL/Observation?patient=$(json "$TMP/token" b.pati
 check "private_key_jwt app (ES384): Observation search for the patient in context" \
   test "$status $(json "$TMP/body" b.total)" = "200 4"
 
+# --- Bulk Data export ($export, status, files) ----------------------------------
+BT=$(backend_token "$SMART_BACKEND_ES384_CLIENT_ID" "$SMART_BACKEND_ES384_KEY_PATH" "$SMART_BACKEND_ES384_KID" ES384 'system/*.rs')
+B=(-H "Authorization: Bearer $BT")
+status=$(http GET "$FHIR_BASE_URL/\$export" "${B[@]}" -H 'Accept: application/fhir+json')
+check "bulk kick-off without Prefer: respond-async: 400 OperationOutcome" test "$status $(json "$TMP/body" b.resourceType)" = "400 OperationOutcome"
+status=$(http GET "$FHIR_BASE_URL/\$export?_type=Patient,Observation" "${B[@]}" -H 'Accept: application/fhir+json' -H 'Prefer: respond-async')
+status_url=$(header Content-Location)
+check "bulk kick-off (system, _type=Patient,Observation, Backend Services token): 202 with Content-Location" \
+  test "$status" = 202 -a -n "$status_url"
+polls=0 progress=""
+while :; do
+  status=$(http GET "$status_url" "${B[@]}" -H 'Accept: application/json')
+  [[ "$status" == 202 && $polls -lt 30 ]] || break
+  polls=$((polls + 1))
+  progress=$(header X-Progress)
+  retry=$(header Retry-After)
+  sleep "${retry:-1}"
+done
+cp "$TMP/body" "$TMP/manifest"
+check "bulk status: $polls x 202 (X-Progress: ${progress:-none}), then 200 application/json manifest with Expires" \
+  test "$status $(header Content-Type) $(json "$TMP/manifest" 'typeof b.transactionTime+" "+Array.isArray(b.output)')" = "200 application/json string true" -a -n "$(header Expires)"
+requires_token=$(json "$TMP/manifest" 'String(b.requiresAccessToken)')
+F=() # file requests carry the token only when the manifest asks for it (else the URLs are signed)
+[[ "$requires_token" == true ]] && F=("${B[@]}")
+obs_total=$(curl -s "${B[@]}" "$FHIR_BASE_URL/Observation?_summary=count" | node -e 'process.stdout.write(String(JSON.parse(require("fs").readFileSync(0,"utf8")).total))')
+check "bulk manifest: Observation counts add up to the server's $obs_total, over more than one file" \
+  test "$(json "$TMP/manifest" 'b.output.filter(o=>o.type==="Observation").reduce((n,o)=>n+o.count,0)')" = "$obs_total" \
+  -a "$(json "$TMP/manifest" 'b.output.filter(o=>o.type==="Observation").length')" -gt 1
+bad=0
+while read -r url count type; do
+  got=$(curl -s "${F[@]}" "$url" | node -e 'const ls=require("fs").readFileSync(0,"utf8").split("\n");const last=ls.pop();const ok=last===""&&ls.every(l=>JSON.parse(l).resourceType===process.argv[1]);process.stdout.write(ok?String(ls.length):"bad")' "$type")
+  [[ "$got" == "$count" ]] || { bad=$((bad + 1)); echo "# $url: $got lines, manifest count $count" >&2; }
+done < <(json "$TMP/manifest" 'b.output.map(o=>o.url+" "+o.count+" "+o.type).join("\n")'; echo)
+check "bulk files: every file's NDJSON line count equals its count, each line its type (requiresAccessToken=$requires_token)" test "$bad" = 0
+file_url=$(json "$TMP/manifest" 'b.output.find(o=>o.type==="Observation").url')
+fstatus=$(curl -s "${F[@]}" -o "$TMP/file" -D "$TMP/headers" -w '%{http_code}' "$file_url")
+size=$(wc -c <"$TMP/file")
+check "bulk file download: 200 application/fhir+ndjson, $size bytes, Accept-Ranges: bytes" \
+  test "$fstatus $(header Content-Type) $(header Accept-Ranges)" = "200 application/fhir+ndjson bytes"
+half=$((size / 2))
+fstatus=$(curl -s "${F[@]}" -H "Range: bytes=$half-" -o "$TMP/part" -D "$TMP/headers" -w '%{http_code}' "$file_url")
+check "bulk file with Range: bytes=$half-: 206, Content-Range bytes $half-$((size - 1))/$size, the file's tail" \
+  test "$fstatus $(header Content-Range)" = "206 bytes $half-$((size - 1))/$size" -a "$(tail -c +$((half + 1)) "$TMP/file" | cmp -s - "$TMP/part" && echo same)" = same
+status=$(http DELETE "$status_url" "${B[@]}")
+check "bulk DELETE on the status URL: 202" test "$status" = 202
+status=$(http GET "$status_url" "${B[@]}" -H 'Accept: application/json')
+check "bulk status after DELETE: 404 OperationOutcome, and the file is gone (404)" \
+  test "$status $(json "$TMP/body" b.resourceType) $(curl -s -o /dev/null -w '%{http_code}' "${F[@]}" "$file_url")" = "404 OperationOutcome 404"
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -5,6 +5,7 @@
 #   sandbox/start.sh            # free ports
 #   FHIR_PORT=8080 AUTH_PORT=8081 sandbox/start.sh
 #   ACCESS_TOKEN_TTL=5 sandbox/start.sh   # short-lived access tokens
+#   BULK_REQUIRES_ACCESS_TOKEN=false BULK_POLLS_BEFORE_DONE=0 sandbox/start.sh   # bulk export knobs
 #
 # Installs the pinned npm packages first when node_modules is missing or stale,
 # waits until both servers answer, and writes sandbox/.run/env (`export VAR=...`
@@ -36,6 +37,7 @@ is_ours() {
 
 # What this start asks for; a running sandbox started with other settings is restarted.
 WANT="${FHIR_PORT:-}|${AUTH_PORT:-}|${ACCESS_TOKEN_TTL:-}|${REFRESH_TOKEN_TTL:-}|${ID_TOKEN_TTL:-}|${SANDBOX_REDIRECT_URI:-}|${SANDBOX_EXTRA_CLIENTS_FILE:-}"
+WANT+="|${BULK_POLLS_BEFORE_DONE:-}|${BULK_RETRY_AFTER:-}|${BULK_MAX_LINES_PER_FILE:-}|${BULK_REQUIRES_ACCESS_TOKEN:-}|${BULK_JOB_TTL:-}"
 
 if [[ -f "$ENV_FILE" ]]; then
   # shellcheck disable=SC1090
@@ -87,7 +89,10 @@ for attempt in 1 2 3; do
 
   AUTH_PID="$(launch "$RUN_DIR/auth.log" env AUTH_PORT="$AUTH_PORT_USED" FHIR_BASE_URL="$FHIR_BASE_URL" \
     SANDBOX_CLIENTS_FILE="$RUN_DIR/clients.json" node src/auth-server.js)"
-  FHIR_PID="$(launch "$RUN_DIR/fhir.log" env FHIR_PORT="$FHIR_PORT_USED" AUTH_ISSUER="$AUTH_ISSUER" node src/fhir-server.js)"
+  FHIR_PID="$(launch "$RUN_DIR/fhir.log" env FHIR_PORT="$FHIR_PORT_USED" AUTH_ISSUER="$AUTH_ISSUER" \
+    BULK_POLLS_BEFORE_DONE="${BULK_POLLS_BEFORE_DONE:-}" BULK_RETRY_AFTER="${BULK_RETRY_AFTER:-}" \
+    BULK_MAX_LINES_PER_FILE="${BULK_MAX_LINES_PER_FILE:-}" BULK_REQUIRES_ACCESS_TOKEN="${BULK_REQUIRES_ACCESS_TOKEN:-}" \
+    BULK_JOB_TTL="${BULK_JOB_TTL:-}" node src/fhir-server.js)"
 
   # Record the pids at once, so stop.sh can clean up even if readiness fails.
   printf 'export SANDBOX_FHIR_PID=%s\nexport SANDBOX_AUTH_PID=%s\n' "$FHIR_PID" "$AUTH_PID" >"$ENV_FILE"
@@ -130,6 +135,11 @@ tmp="$ENV_FILE.tmp"
   echo "export SANDBOX_ACCESS_TOKEN_TTL=${ACCESS_TOKEN_TTL:-3600}"
   echo "export SANDBOX_REFRESH_TOKEN_TTL=${REFRESH_TOKEN_TTL:-86400}"
   echo "export SANDBOX_PATIENT_COUNT=250"
+  echo "export SANDBOX_BULK_POLLS_BEFORE_DONE=${BULK_POLLS_BEFORE_DONE:-2}"
+  echo "export SANDBOX_BULK_RETRY_AFTER=${BULK_RETRY_AFTER:-1}"
+  echo "export SANDBOX_BULK_MAX_LINES_PER_FILE=${BULK_MAX_LINES_PER_FILE:-500}"
+  case "${BULK_REQUIRES_ACCESS_TOKEN:-true}" in [Ff][Aa][Ll][Ss][Ee] | 0 | [Nn][Oo]) echo "export SANDBOX_BULK_REQUIRES_ACCESS_TOKEN=false" ;; *) echo "export SANDBOX_BULK_REQUIRES_ACCESS_TOKEN=true" ;; esac
+  echo "export SANDBOX_BULK_JOB_TTL=${BULK_JOB_TTL:-3600}"
   cat "$RUN_DIR/clients.env"
 } >"$tmp"
 mv "$tmp" "$ENV_FILE"

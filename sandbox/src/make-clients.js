@@ -119,11 +119,16 @@ env.SMART_REDIRECT_URI = REDIRECT_URI;
 
 // The default client for programs that take one set of SMART_* variables
 // (e.g. the quickstart run against this server): Backend Services with ES384.
+// The names fhir-smart's `SmartEnv` reads: `. sandbox/.run/env` then any program runs as is.
 env.SMART_CLIENT_ID = env.SMART_BACKEND_ES384_CLIENT_ID;
-env.SMART_PRIVATE_KEY_PATH = env.SMART_BACKEND_ES384_KEY_PATH;
-env.SMART_KEY_ID = env.SMART_BACKEND_ES384_KID;
-env.SMART_SIGNING_ALG = 'ES384';
+env.SMART_PRIVATE_KEY = env.SMART_BACKEND_ES384_KEY_PATH;
+env.SMART_KID = env.SMART_BACKEND_ES384_KID;
+env.SMART_ALG = 'ES384';
 env.SMART_SCOPE = 'system/*.cruds';
+// Earlier names of the same values, kept for scripts that use them.
+env.SMART_PRIVATE_KEY_PATH = env.SMART_PRIVATE_KEY;
+env.SMART_KEY_ID = env.SMART_KID;
+env.SMART_SIGNING_ALG = env.SMART_ALG;
 
 writeFileSync(join(runDir, 'clients.json'), `${JSON.stringify(clients, null, 2)}\n`, { mode: 0o600 });
 const quote = (v) => `'${String(v).replace(/'/g, `'\\''`)}'`;

@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(unreachable_pub, missing_docs)]
 
+mod bulk;
 mod rest;
 mod typed_rest;
