@@ -227,8 +227,8 @@ impl ClientBuilder {
     /// redirect policy apply as well.
     ///
     /// **Build it with `reqwest::redirect::Policy::none()`.** The client follows redirects
-    /// itself and checks every hop: credentials only under the base URL, never from https to
-    /// http, default headers only on the base URL's origin, no request body to another
+    /// itself and checks every hop: credentials only under the base URL (and not after a hop
+    /// that left it), never from https to http, default headers only on the base URL's origin, no request body to another
     /// origin. A reqwest client that follows redirects on its own does so before this client
     /// sees them, and then only reqwest's rule holds: `Authorization` (and cookies) are
     /// dropped when the host, port or scheme changes, but are kept for another path on the
