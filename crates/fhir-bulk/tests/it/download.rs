@@ -18,7 +18,7 @@ fn ndjson(resource_type: &str, n: usize) -> String {
         .collect()
 }
 
-fn parse(value: &Value, server: &MockServer) -> Manifest {
+pub fn parse(value: &Value, server: &MockServer) -> Manifest {
     let base = url::Url::parse(&format!("{}/fhir/bulkstatus/1", server.uri())).unwrap();
     Manifest::from_json_slice(value.to_string().as_bytes(), &base).unwrap()
 }

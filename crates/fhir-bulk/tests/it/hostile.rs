@@ -9,7 +9,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::download::CutThenResume;
+use crate::download::{CutThenResume, parse};
 use crate::support::{bulk, manifest, server};
 
 fn status_mock(server: &MockServer, doc: &serde_json::Value) -> Mock {
@@ -204,8 +204,7 @@ async fn a_slow_consumer_holds_downloads_at_the_byte_budget_however_long_the_lin
         .await;
     let url = format!("{}/files/big.ndjson", server.uri());
     let doc = manifest(false, &[("Binary", &url, Some(10))]);
-    let base = url::Url::parse(&format!("{}/fhir/bulkstatus/1", server.uri())).unwrap();
-    let parsed = Manifest::from_json_slice(doc.to_string().as_bytes(), &base).unwrap();
+    let parsed = parse(&doc, &server);
     let (client, _, events) = bulk(&server, BulkConfig::new().max_buffered_bytes(1 << 20));
     let mut lines = client.lines(&parsed);
     let first = lines.next().await.unwrap().unwrap();
@@ -301,8 +300,7 @@ async fn a_partial_answer_that_stops_short_of_the_file_is_continued() {
     let url = format!("{}/files/p.ndjson", server.uri());
     // No `count`: only the Content-Range says the file is longer.
     let doc = manifest(false, &[("Patient", &url, None)]);
-    let base = url::Url::parse(&format!("{}/fhir/bulkstatus/1", server.uri())).unwrap();
-    let parsed = Manifest::from_json_slice(doc.to_string().as_bytes(), &base).unwrap();
+    let parsed = parse(&doc, &server);
     let (client, _, _) = bulk(&server, BulkConfig::new());
     let lines: Vec<_> = client.lines(&parsed).try_collect().await.unwrap();
     assert_eq!(lines.len(), 20);
@@ -329,8 +327,7 @@ async fn a_416_whose_length_differs_from_what_was_read_is_a_changed_file() {
         .await;
     let url = format!("{}/files/p.ndjson", server.uri());
     let doc = manifest(false, &[("Patient", &url, None)]);
-    let base = url::Url::parse(&format!("{}/fhir/bulkstatus/1", server.uri())).unwrap();
-    let parsed = Manifest::from_json_slice(doc.to_string().as_bytes(), &base).unwrap();
+    let parsed = parse(&doc, &server);
     let (client, _, _) = bulk(&server, BulkConfig::new());
     let err = client
         .lines(&parsed)
