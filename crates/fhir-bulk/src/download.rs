@@ -2,6 +2,7 @@
 //! `Range` resume, size caps, and lines handed on in batches.
 
 use std::future::Future;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use fhir_core::exchange::{CredentialScope, HttpRequest};
@@ -10,10 +11,11 @@ use tracing::Instrument as _;
 
 use crate::error::BulkError;
 use crate::event::{Correlation, Event, RetryTarget};
-use crate::file::FileRef;
+use crate::file::{FileKind, FileRef};
 use crate::job::BulkClient;
 use crate::lines::{Split, Splitter};
 use crate::manifest::Manifest;
+use crate::requested::{Requested, is_subsetted};
 
 /// Complete lines of one file, in order.
 #[derive(Debug)]
@@ -58,13 +60,29 @@ enum Failure {
     Fatal(BulkError),
 }
 
-/// The credential scope of a file (F1, F2): the token only when the manifest requires it,
-/// and then only on the FHIR server's origin or an allowed one; never to storage hosts.
-pub(crate) fn file_scope(bulk: &BulkClient, manifest: &Manifest) -> CredentialScope {
-    if manifest.requires_access_token {
-        bulk.server_scope()
-    } else {
-        CredentialScope::Never
+/// What every file of one manifest is fetched and checked with.
+#[derive(Debug, Clone)]
+pub(crate) struct FilePolicy {
+    /// The credential scope (F1, F2): the token only when the manifest requires it, and
+    /// then only on the FHIR server's origin or an allowed one; never to storage hosts.
+    scope: CredentialScope,
+    /// The manifest's `Expires`: a refusal after it means the file expired (F8).
+    expires: Option<SystemTime>,
+    /// What the kick-off asked, to report parameters the server ignored (K7).
+    requested: Requested,
+}
+
+impl FilePolicy {
+    pub(crate) fn new(bulk: &BulkClient, manifest: &Manifest) -> Self {
+        Self {
+            scope: if manifest.requires_access_token {
+                bulk.server_scope()
+            } else {
+                CredentialScope::Never
+            },
+            expires: manifest.expires,
+            requested: manifest.requested(),
+        }
     }
 }
 
@@ -72,7 +90,7 @@ pub(crate) fn file_scope(bulk: &BulkClient, manifest: &Manifest) -> CredentialSc
 pub(crate) async fn download<S: BatchSink>(
     bulk: &BulkClient,
     file: &FileRef,
-    scope: &CredentialScope,
+    policy: &FilePolicy,
     start: Resume,
     sink: &mut S,
 ) -> Result<FileStats, BulkError> {
@@ -87,7 +105,14 @@ pub(crate) async fn download<S: BatchSink>(
             file: file.clone(),
             offset: start.offset,
         });
-        let stats = Downloader::new(bulk, file, scope, start).run(sink).await?;
+        let output = file.kind() == FileKind::Output;
+        if output && policy.requested.excludes_type(file.resource_type()) {
+            ignored(bulk, "_type", file, None);
+        }
+        let check_subset = output && policy.requested.subsets(file.resource_type());
+        let stats = Downloader::new(bulk, file, policy, start, check_subset)
+            .run(sink)
+            .await?;
         if let Some(expected) = file.count()
             && expected != stats.lines
         {
@@ -118,10 +143,26 @@ pub(crate) async fn download<S: BatchSink>(
     .await
 }
 
+/// Reports a parameter the server seems to have ignored.
+fn ignored(bulk: &BulkClient, parameter: &'static str, file: &FileRef, line: Option<u64>) {
+    tracing::warn!(
+        parameter,
+        ?line,
+        "the server seems to have ignored {parameter}"
+    );
+    bulk.config.emit(Event::ParameterIgnored {
+        parameter,
+        file: file.clone(),
+        line,
+    });
+}
+
 struct Downloader<'a> {
     bulk: &'a BulkClient,
     file: &'a FileRef,
-    scope: &'a CredentialScope,
+    policy: &'a FilePolicy,
+    /// Lines are checked for the `SUBSETTED` tag until one lacks it.
+    check_subset: bool,
     /// Bytes and lines handed to the sink.
     delivered: Resume,
     /// Bytes read in this run (decompressed).
@@ -134,13 +175,15 @@ impl<'a> Downloader<'a> {
     fn new(
         bulk: &'a BulkClient,
         file: &'a FileRef,
-        scope: &'a CredentialScope,
+        policy: &'a FilePolicy,
         start: Resume,
+        check_subset: bool,
     ) -> Self {
         Self {
             bulk,
             file,
-            scope,
+            policy,
+            check_subset,
             delivered: start,
             bytes: 0,
             correlation: Correlation::default(),
@@ -205,7 +248,7 @@ impl<'a> Downloader<'a> {
         let mut request = HttpRequest::get(self.file.url().clone())
             .header("accept", "application/fhir+ndjson")
             .map_err(fatal)?
-            .credentials(self.scope.clone())
+            .credentials(self.policy.scope.clone())
             .no_retries()
             // Error answers are read whole: they need not be large.
             .max_response_bytes(ERROR_BODY_LIMIT)
@@ -266,6 +309,14 @@ impl<'a> Downloader<'a> {
                             retry_after,
                             source: Some(refused.into_error()),
                         })
+                    }
+                    StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN
+                        if self.expired(refused.body()) =>
+                    {
+                        Err(Failure::Fatal(BulkError::FileExpired {
+                            file: self.file.clone(),
+                            status: status.as_u16(),
+                        }))
                     }
                     _ => Err(Failure::Fatal(BulkError::Download {
                         file: self.file.clone(),
@@ -405,6 +456,18 @@ impl<'a> Downloader<'a> {
         Ok(())
     }
 
+    /// Whether a 400 or 403 for the file means its link expired: object stores answer so
+    /// for a signed URL past its lifetime (S3 "Request has expired", GCS `ExpiredToken`,
+    /// Azure "Signed expiry time"), and any refusal after the manifest's `Expires` is one.
+    fn expired(&self, body: &[u8]) -> bool {
+        let past_expiry = self
+            .policy
+            .expires
+            .is_some_and(|expires| self.bulk.config.timer.now() >= expires);
+        let head = &body[..body.len().min(EXPIRY_SNIFF_BYTES)];
+        past_expiry || memchr::memmem::find(&head.to_ascii_lowercase(), b"expir").is_some()
+    }
+
     fn retry_or_fatal(
         &self,
         err: fhir_core::Error,
@@ -434,9 +497,14 @@ impl<'a> Downloader<'a> {
         }
     }
 
-    fn add(&self, batch: &mut Batch, split: Split) {
+    fn add(&mut self, batch: &mut Batch, split: Split) {
         batch.end_offset += split.consumed;
         if let Some(line) = split.line {
+            if self.check_subset && !is_subsetted(&line) {
+                self.check_subset = false;
+                let number = batch.first_line + batch.lines.len() as u64;
+                ignored(self.bulk, "_elements", self.file, Some(number));
+            }
             batch.bytes += line.len();
             batch.lines.push(line);
         }
@@ -471,6 +539,9 @@ impl<'a> Downloader<'a> {
 
 /// The most of an error answer to a file request that is read (its OperationOutcome).
 const ERROR_BODY_LIMIT: usize = 1 << 20;
+
+/// How much of a refusal's body is searched for words of expiry.
+const EXPIRY_SNIFF_BYTES: usize = 4096;
 
 /// The UTF-8 byte order mark.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];

@@ -54,13 +54,14 @@ pub enum BulkError {
         /// The page limit.
         limit: usize,
     },
-    /// An output file answered 404 or 410: it expired (see the manifest's `Expires`) or was
-    /// deleted.
+    /// A file answered 404 or 410, or a 400 or 403 saying that its signed link expired: it
+    /// expired (see the manifest's `Expires`) or was deleted.
     #[error("{file} is no longer available ({status}): it expired or was removed")]
     FileExpired {
         /// The file.
         file: FileRef,
-        /// 404 or 410.
+        /// 404 or 410; or 400 or 403 from a store whose signed link expired (its body says
+        /// so, or the manifest's `Expires` has passed).
         status: u16,
     },
     /// A file could not be downloaded (after the retries, for transient failures).

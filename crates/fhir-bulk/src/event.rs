@@ -176,6 +176,18 @@ pub enum Event {
         /// The error's text (redacted).
         message: String,
     },
+    /// The server seems to have ignored a kick-off parameter (K7; see
+    /// [`Requested`](crate::Requested)): an output file of a type `_type` left out, or a
+    /// resource `_elements` should have subset without the `SUBSETTED` tag. Reported once
+    /// per file; the data is kept.
+    ParameterIgnored {
+        /// `_type` or `_elements`.
+        parameter: &'static str,
+        /// The file.
+        file: FileRef,
+        /// The first line that shows it (`None` when the whole file does).
+        line: Option<u64>,
+    },
     /// The job was cancelled (DELETE accepted).
     Cancelled,
 }
@@ -186,7 +198,8 @@ impl Event {
         match self {
             Self::FileStarted { file, .. }
             | Self::FileFinished { file, .. }
-            | Self::FileSkipped { file } => Some(file),
+            | Self::FileSkipped { file }
+            | Self::ParameterIgnored { file, .. } => Some(file),
             Self::Retry {
                 target: RetryTarget::File(file),
                 ..

@@ -16,6 +16,7 @@ use crate::error::BulkError;
 use crate::event::{Correlation, Event, RetryTarget, bounded_text};
 use crate::manifest::Manifest;
 use crate::request::{ExportRequest, FHIR_JSON};
+use crate::requested::Requested;
 
 /// A Bulk Data client: a [`fhir_core::Client`] (its base URL, auth provider, limits) and a
 /// [`BulkConfig`]. Cheap to clone.
@@ -140,6 +141,7 @@ impl BulkClient {
         Ok(ExportJob {
             bulk: self.clone(),
             status_url,
+            requested: Some(Requested::from(request)),
         })
     }
 
@@ -164,6 +166,7 @@ impl BulkClient {
         Ok(ExportJob {
             bulk: self.clone(),
             status_url: url,
+            requested: None,
         })
     }
 }
@@ -203,6 +206,8 @@ pub enum JobStatus {
 pub struct ExportJob {
     bulk: BulkClient,
     status_url: Url,
+    /// What the kick-off asked, when this client sent it.
+    requested: Option<Requested>,
 }
 
 impl std::fmt::Debug for ExportJob {
@@ -222,6 +227,14 @@ impl ExportJob {
         &self.status_url
     }
 
+    /// Records what the kick-off of a resumed job asked, so that its manifest's checks for
+    /// ignored parameters know it (a POST kick-off's `request` URL carries none).
+    #[must_use]
+    pub fn with_request(mut self, request: &ExportRequest) -> Self {
+        self.requested = Some(Requested::from(request));
+        self
+    }
+
     /// The client this job belongs to.
     pub fn bulk(&self) -> &BulkClient {
         &self.bulk
@@ -235,7 +248,18 @@ impl ExportJob {
     /// is not transient, [`BulkError::InvalidManifest`], [`BulkError::Http`].
     pub async fn poll(&self) -> Result<JobStatus, BulkError> {
         let response = self.request(Method::GET, self.status_url.clone()).await?;
-        interpret(response)
+        let mut status = interpret(response)?;
+        if let JobStatus::Complete(manifest) = &mut status {
+            self.attach_requested(manifest);
+        }
+        Ok(status)
+    }
+
+    /// Gives `manifest` what the kick-off asked, when this client knows it.
+    pub(crate) fn attach_requested(&self, manifest: &mut Manifest) {
+        if let Some(requested) = &self.requested {
+            manifest.set_requested(requested.clone());
+        }
     }
 
     async fn request(&self, method: Method, url: Url) -> Result<HttpResponse, BulkError> {
@@ -291,6 +315,7 @@ impl ExportJob {
                 ),
             });
         }
+        self.attach_requested(&mut manifest);
         Ok(manifest)
     }
 

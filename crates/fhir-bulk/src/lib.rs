@@ -75,6 +75,14 @@
 //! the job with a [`BulkError`] that keeps the OperationOutcome. Downloads retry with
 //! backoff and resume with `Range`; lines and files have size caps.
 //!
+//! # What the server did not apply
+//!
+//! Servers may ignore parameters (`Prefer: handling=lenient`). An output file of a type
+//! `_type` left out, and the first resource of a file that `_elements` should have subset
+//! but that lacks the `SUBSETTED` tag, raise [`Event::ParameterIgnored`]; the data is kept.
+//! [`Requested`] says what was asked. Errors a server hit while applying `_typeFilter` come
+//! as OperationOutcomes in its error files ([`Record::Outcome`]).
+//!
 //! # Resuming and cancelling
 //!
 //! [`BulkClient::job`] takes a status URL saved by an earlier run. [`ExportJob::cancel`]
@@ -102,6 +110,7 @@ mod lines;
 mod manifest;
 mod record;
 mod request;
+mod requested;
 mod sink;
 mod stream;
 
@@ -113,6 +122,7 @@ pub use job::{BulkClient, CancelOnDrop, ExportJob, JobStatus};
 pub use manifest::{Manifest, ManifestEntry, ManifestLink};
 pub use record::{Deletion, Line, Record};
 pub use request::{ExportRequest, FHIR_JSON, Handling, Level};
+pub use requested::Requested;
 pub use sink::{ExportSummary, MANIFEST_FILE, STATE_FILE};
 
 /// A record decoded into the R4 models.

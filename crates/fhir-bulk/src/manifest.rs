@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::error::BulkError;
 use crate::file::{FileKind, FileRef};
+use crate::requested::Requested;
 
 /// A completion manifest: when the data was taken, what was asked, and the files. Its
 /// `Debug` shows URLs without their secrets.
@@ -49,6 +50,9 @@ pub struct Manifest {
     /// The `Expires` header of the completion response: files may vanish after it.
     #[serde(skip)]
     pub expires: Option<SystemTime>,
+    /// What the kick-off asked, when this client sent it (see [`requested`](Self::requested)).
+    #[serde(skip)]
+    requested: Option<Requested>,
 }
 
 /// One entry of `output`, `deleted` or `error`.
@@ -169,6 +173,21 @@ impl Manifest {
             .iter()
             .find(|link| link.relation == "next")
             .and_then(|link| resolve(base, &link.url))
+    }
+
+    /// What the kick-off asked (`_type`, `_elements`, `_typeFilter`), for the checks that
+    /// report ignored parameters: as this client sent it when it kicked the job off, else
+    /// as the [`request`](Self::request) URL's query says.
+    pub fn requested(&self) -> Requested {
+        self.requested
+            .clone()
+            .unwrap_or_else(|| Requested::from_kick_off_url(&self.request))
+    }
+
+    /// Records what the kick-off asked, for a manifest read back from disk whose job was
+    /// kicked off by POST (its `request` URL carries no parameters).
+    pub fn set_requested(&mut self, requested: Requested) {
+        self.requested = Some(requested);
     }
 
     /// Every file of the manifest, outputs first, then deleted, then error files.

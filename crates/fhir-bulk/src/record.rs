@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::download::Batch;
 use crate::error::BulkError;
+use crate::event::bounded_text;
 use crate::file::{FileKind, FileRef};
 
 /// One raw NDJSON line, its `resourceType` checked.
@@ -112,10 +113,12 @@ struct Peek<'a> {
 
 /// Checks that `line` is a JSON object whose `resourceType` is the file's line type.
 pub(crate) fn check_line(file: &FileRef, number: u64, line: &[u8]) -> Result<(), BulkError> {
-    let peek: Peek<'_> = serde_json::from_slice(line).map_err(|err| BulkError::Decode {
-        file: file.clone(),
-        line: number,
-        source: DecodeError::from_serde_json(err, ".".to_owned()),
+    let peek: Peek<'_> = serde_json::from_slice(line).map_err(|err| {
+        decode_error(
+            file,
+            number,
+            DecodeError::from_serde_json(err, ".".to_owned()),
+        )
     })?;
     expect_type(file, number, peek.resource_type.as_deref())
 }
@@ -128,8 +131,21 @@ fn expect_type(file: &FileRef, number: u64, found: Option<&str>) -> Result<(), B
             file: file.clone(),
             line: number,
             expected: file.line_type().to_owned(),
-            found: found.map(str::to_owned),
+            // The server's text: masked and bounded, as it reaches error text and logs.
+            found: found.map(bounded_text),
         })
+    }
+}
+
+/// A decoding error of line `number`, with the server's text in its path and message
+/// (property names, values the decoder quotes) masked and bounded.
+fn decode_error(file: &FileRef, number: u64, mut source: DecodeError) -> BulkError {
+    source.path = bounded_text(&source.path);
+    source.message = bounded_text(&source.message);
+    BulkError::Decode {
+        file: file.clone(),
+        line: number,
+        source,
     }
 }
 
@@ -160,11 +176,7 @@ pub(crate) fn decode_batch<T: Resource>(batch: Batch) -> Vec<Result<Record<T>, B
     let mut records = Vec::with_capacity(batch.lines.len());
     for (bytes, number) in batch.lines.iter().zip(batch.first_line..) {
         let file = &batch.file;
-        let decode_error = |source| BulkError::Decode {
-            file: file.clone(),
-            line: number,
-            source,
-        };
+        let decode_error = |source| decode_error(file, number, source);
         match file.kind() {
             FileKind::Output => records.push(
                 T::from_json_slice(bytes)
@@ -205,6 +217,8 @@ pub(crate) fn decode_batch<T: Resource>(batch: Batch) -> Vec<Result<Record<T>, B
 struct DeletedBundle<'a> {
     #[serde(rename = "resourceType", borrow, default)]
     resource_type: Option<Cow<'a, str>>,
+    #[serde(rename = "type", borrow, default)]
+    bundle_type: Option<Cow<'a, str>>,
     #[serde(default)]
     entry: Vec<DeletedEntry>,
 }
@@ -216,29 +230,59 @@ struct DeletedEntry {
 
 #[derive(Deserialize)]
 struct DeletedRequest {
+    #[serde(default)]
+    method: Option<String>,
     url: String,
 }
 
-/// The deletions a `deleted` file's Bundle lists.
+/// The deletions a `deleted` file's Bundle lists: a `transaction` Bundle (the IG's type;
+/// `batch` is taken too) whose entries are `DELETE`s of `Type/id`. An entry with another
+/// method is not a deletion and is refused rather than read as one.
 pub(crate) fn deletions(
     file: &FileRef,
     number: u64,
     line: &[u8],
 ) -> Result<Vec<Deletion>, BulkError> {
-    let decode_error = |source| BulkError::Decode {
-        file: file.clone(),
-        line: number,
-        source,
+    let decode_error = |source| decode_error(file, number, source);
+    let invalid = |path: String, message: &str| {
+        decode_error(DecodeError::new(
+            DecodeErrorKind::InvalidValue,
+            path,
+            message,
+        ))
     };
     let bundle: DeletedBundle<'_> = serde_json::from_slice(line)
         .map_err(|err| decode_error(DecodeError::from_serde_json(err, ".".to_owned())))?;
     expect_type(file, number, bundle.resource_type.as_deref())?;
+    if let Some(kind) = bundle.bundle_type.as_deref()
+        && kind != "transaction"
+        && kind != "batch"
+    {
+        return Err(invalid(
+            "type".to_owned(),
+            "a Bundle of deletions is a transaction",
+        ));
+    }
     bundle
         .entry
         .into_iter()
         .enumerate()
         .map(|(index, entry)| {
-            let url = entry.request.map(|request| request.url).unwrap_or_default();
+            let request = entry.request.ok_or_else(|| {
+                invalid(
+                    format!("entry[{index}].request"),
+                    "a deleted entry needs a request (DELETE Type/id)",
+                )
+            })?;
+            if let Some(method) = &request.method
+                && method != "DELETE"
+            {
+                return Err(invalid(
+                    format!("entry[{index}].request.method"),
+                    "a deleted entry's method is DELETE",
+                ));
+            }
+            let url = request.url;
             let path = url.split(['?', '#']).next().unwrap_or_default();
             let mut parts = path.rsplit('/');
             match (parts.next(), parts.next()) {
@@ -249,11 +293,10 @@ pub(crate) fn deletions(
                         url: url.clone(),
                     })
                 }
-                _ => Err(decode_error(DecodeError::new(
-                    DecodeErrorKind::InvalidValue,
+                _ => Err(invalid(
                     format!("entry[{index}].request.url"),
                     "a deleted entry needs a request.url of the form Type/id",
-                ))),
+                )),
             }
         })
         .collect()

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::error::BulkError;
+use crate::requested::Requested;
 
 /// The media type of the kick-off's `Accept`; some servers refuse any other value.
 pub const FHIR_JSON: &str = "application/fhir+json";
@@ -370,6 +371,26 @@ impl ExportRequest {
             }
         }
         Ok(())
+    }
+}
+
+impl From<&ExportRequest> for Requested {
+    fn from(request: &ExportRequest) -> Self {
+        // A caller may have passed `"Patient,Observation"` as one item.
+        let split = |items: &[String]| {
+            items
+                .iter()
+                .flat_map(|item| item.split(','))
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        Self {
+            types: split(&request.types),
+            elements: split(&request.elements),
+            type_filters: request.type_filters.clone(),
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use futures::stream::{self, StreamExt as _};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncWriteExt as _, BufWriter};
 
-use crate::download::{Batch, BatchSink, Resume, download, file_scope};
+use crate::download::{Batch, BatchSink, FilePolicy, Resume, download};
 use crate::error::BulkError;
 use crate::event::Event;
 use crate::file::{FileKind, FileRef};
@@ -110,7 +110,7 @@ impl BulkClient {
     ) -> Result<ExportSummary, BulkError> {
         create_private_dir(dir).await?;
         let job = match read_state(dir).await? {
-            Some(state) => self.job(&state.status_url)?,
+            Some(state) => self.job(&state.status_url)?.with_request(request),
             None => {
                 refuse_leftovers(dir).await?;
                 let job = self.kick_off(request).await?;
@@ -153,7 +153,11 @@ impl BulkClient {
         state.status_url = job.status_url().to_string();
         let manifest_path = dir.join(MANIFEST_FILE);
         let manifest = match tokio::fs::read(&manifest_path).await {
-            Ok(bytes) => Manifest::from_json_slice(&bytes, job.status_url())?,
+            Ok(bytes) => {
+                let mut manifest = Manifest::from_json_slice(&bytes, job.status_url())?;
+                job.attach_requested(&mut manifest);
+                manifest
+            }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 let manifest = job.wait().await?;
                 write_json(&manifest_path, &manifest).await?;
@@ -179,11 +183,11 @@ impl BulkClient {
         write_json(&dir.join(STATE_FILE), &state).await?;
         // Held across each write, so the state file is rewritten by one task at a time.
         let state = tokio::sync::Mutex::new(state);
-        let scope = file_scope(self, &manifest);
+        let policy = FilePolicy::new(self, &manifest);
         let files = manifest.files();
         let results: Vec<(FileRef, bool, Result<u64, BulkError>)> = stream::iter(files)
             .map(|file| {
-                let (state, scope) = (&state, &scope);
+                let (state, policy) = (&state, &policy);
                 async move {
                     let name = file.file_name();
                     let done = state.lock().await.done.get(&name).copied();
@@ -191,7 +195,7 @@ impl BulkClient {
                         self.config.emit(Event::FileSkipped { file: file.clone() });
                         return (file, true, Ok(lines));
                     }
-                    let result = self.save_file(&file, scope, dir).await;
+                    let result = self.save_file(&file, policy, dir).await;
                     if let Ok(lines) = &result {
                         let mut state = state.lock().await;
                         state.done.insert(name, *lines);
@@ -211,7 +215,7 @@ impl BulkClient {
     async fn save_file(
         &self,
         file: &FileRef,
-        scope: &fhir_core::exchange::CredentialScope,
+        policy: &FilePolicy,
         dir: &Path,
     ) -> Result<u64, BulkError> {
         let final_path = dir.join(file.file_name());
@@ -229,7 +233,7 @@ impl BulkClient {
             progress: progress.clone(),
             written,
         };
-        let result = download(self, file, scope, resume, &mut sink).await;
+        let result = download(self, file, policy, resume, &mut sink).await;
         let flushed = sink.writer.flush().await;
         if let Err(err) = result {
             self.config.emit(Event::Error {

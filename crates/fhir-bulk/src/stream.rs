@@ -12,7 +12,7 @@ use futures::stream::{self, BoxStream, Stream, StreamExt as _};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
-use crate::download::{Batch, BatchSink, Resume, download, file_scope};
+use crate::download::{Batch, BatchSink, FilePolicy, Resume, download};
 use crate::error::BulkError;
 use crate::event::Event;
 use crate::job::BulkClient;
@@ -106,7 +106,7 @@ impl BulkClient {
             };
         };
         let files = manifest.files();
-        let scope = file_scope(self, manifest);
+        let policy = FilePolicy::new(self, manifest);
         let bulk = self.clone();
         let concurrency = self.config.concurrency;
         let limit = self.config.max_buffered_bytes;
@@ -116,7 +116,7 @@ impl BulkClient {
                 .for_each_concurrent(concurrency, |file| {
                     let sender = sender.clone();
                     let bulk = &bulk;
-                    let scope = &scope;
+                    let policy = &policy;
                     let budget = &budget;
                     async move {
                         let mut sink = ChannelSink {
@@ -125,7 +125,7 @@ impl BulkClient {
                             limit,
                         };
                         if let Err(err) =
-                            download(bulk, &file, scope, Resume::default(), &mut sink).await
+                            download(bulk, &file, policy, Resume::default(), &mut sink).await
                         {
                             if matches!(err, BulkError::Stopped { .. }) {
                                 return;

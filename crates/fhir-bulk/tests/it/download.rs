@@ -463,3 +463,128 @@ async fn records_come_out_typed_resources_deletions_and_outcomes() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn a_store_that_refuses_an_expired_signed_link_is_an_expired_file() {
+    let server = server().await;
+    let refuse = |at: &str, status: u16, body: &str| {
+        Mock::given(method("GET"))
+            .and(path(at.to_owned()))
+            .respond_with(ResponseTemplate::new(status).set_body_string(body.to_owned()))
+            .expect(1)
+    };
+    // S3 and GCS say so in their XML; a plain 403 before `Expires` is another refusal.
+    refuse(
+        "/files/s3.ndjson",
+        403,
+        "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+    )
+    .mount(&server)
+    .await;
+    refuse(
+        "/files/gcs.ndjson",
+        400,
+        "<Error><Code>ExpiredToken</Code></Error>",
+    )
+    .mount(&server)
+    .await;
+    refuse(
+        "/files/denied.ndjson",
+        403,
+        "<Error><Code>AccessDenied</Code></Error>",
+    )
+    .mount(&server)
+    .await;
+    let at = |name: &str| format!("{}/files/{name}?X-Amz-Signature=s3cr3tsig", server.uri());
+    let manifest = parse(
+        &doc_of(
+            false,
+            &[
+                ("Patient", &at("s3.ndjson"), None),
+                ("Observation", &at("gcs.ndjson"), None),
+                ("Condition", &at("denied.ndjson"), None),
+            ],
+        ),
+        &server,
+    );
+    let (bulk, _, _) = bulk(&server, BulkConfig::new().concurrency(1));
+    let outcome = |items: &[Result<fhir_bulk::Line, BulkError>], kind: &str| {
+        items
+            .iter()
+            .filter_map(|item| item.as_ref().err())
+            .find(|err| err.file().unwrap().resource_type() == kind)
+            .map(|err| match err {
+                BulkError::FileExpired { status, .. } => format!("expired {status}"),
+                BulkError::Download { .. } => "refused".to_owned(),
+                other => format!("{other:?}"),
+            })
+            .unwrap()
+    };
+    let items: Vec<_> = bulk.lines(&manifest).collect().await;
+    assert_eq!(outcome(&items, "Patient"), "expired 403");
+    assert_eq!(outcome(&items, "Observation"), "expired 400");
+    assert_eq!(outcome(&items, "Condition"), "refused");
+    for err in items.iter().filter_map(|item| item.as_ref().err()) {
+        assert!(!err.to_string().contains("s3cr3tsig"), "{err}");
+    }
+
+    // After the manifest's `Expires` (the fake clock's now), the plain 403 is one too.
+    server.reset().await;
+    refuse("/files/denied.ndjson", 403, "Forbidden")
+        .mount(&server)
+        .await;
+    let mut late = parse(
+        &doc_of(false, &[("Condition", &at("denied.ndjson"), None)]),
+        &server,
+    );
+    late.expires = Some(std::time::UNIX_EPOCH + Duration::from_secs(crate::support::NOW_SECS - 1));
+    let items: Vec<_> = bulk.lines(&late).collect().await;
+    assert_eq!(outcome(&items, "Condition"), "expired 403");
+}
+
+#[tokio::test]
+async fn deleted_files_hold_only_transaction_bundles_of_deletes() {
+    let server = server().await;
+    let bad = [
+        (
+            json!({"resourceType": "Bundle", "type": "transaction",
+                   "entry": [{"request": {"method": "PUT", "url": "Patient/7"}}]}),
+            "entry[0].request.method",
+        ),
+        (
+            json!({"resourceType": "Bundle", "type": "searchset",
+                   "entry": [{"request": {"method": "DELETE", "url": "Patient/7"}}]}),
+            "type",
+        ),
+        (
+            json!({"resourceType": "Bundle", "type": "transaction",
+                   "entry": [{"request": {"method": "DELETE", "url": "Patient/7"}}, {}]}),
+            "entry[1].request",
+        ),
+        (
+            json!({"resourceType": "Bundle", "type": "transaction",
+                   "entry": [{"request": {"method": "DELETE", "url": "Patient"}}]}),
+            "entry[0].request.url",
+        ),
+    ];
+    let (bulk, _, _) = bulk(&server, BulkConfig::new());
+    for (index, (bundle, where_)) in bad.iter().enumerate() {
+        let at = format!("/files/d{index}.ndjson");
+        mount_file(&server, &at, &format!("{bundle}\n")).await;
+        let mut doc = doc_of(false, &[]);
+        doc["deleted"] = json!([{"type": "Patient", "url": format!("{}{at}", server.uri())}]);
+        let manifest = parse(&doc, &server);
+        let err = bulk
+            .records::<Value>(&manifest)
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap_err();
+        match &err {
+            BulkError::Decode { source, line, .. } => {
+                assert_eq!(*line, 1);
+                assert_eq!(source.path, *where_, "{err}");
+            }
+            other => panic!("{bundle}: {other:?}"),
+        }
+    }
+}
