@@ -70,6 +70,8 @@ pub(crate) struct FilePolicy {
     expires: Option<SystemTime>,
     /// What the kick-off asked, to report parameters the server ignored (K7).
     requested: Requested,
+    /// The manifest's `requiresAccessToken`.
+    requires_token: bool,
 }
 
 impl FilePolicy {
@@ -82,6 +84,7 @@ impl FilePolicy {
             },
             expires: manifest.expires,
             requested: manifest.requested(),
+            requires_token: manifest.requires_access_token,
         }
     }
 }
@@ -310,6 +313,14 @@ impl<'a> Downloader<'a> {
                             source: Some(refused.into_error()),
                         })
                     }
+                    // The file wanted the token this client would not send it: say how to
+                    // allow its origin instead of a bare 401.
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if self.token_withheld() => {
+                        Err(Failure::Fatal(BulkError::TokenWithheld {
+                            file: self.file.clone(),
+                            status: status.as_u16(),
+                        }))
+                    }
                     StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN
                         if self.expired(refused.body()) =>
                     {
@@ -466,6 +477,16 @@ impl<'a> Downloader<'a> {
             .is_some_and(|expires| self.bulk.config.timer.now() >= expires);
         let head = &body[..body.len().min(EXPIRY_SNIFF_BYTES)];
         past_expiry || memchr::memmem::find(&head.to_ascii_lowercase(), b"expir").is_some()
+    }
+
+    /// Whether the manifest requires the token for files but this file's origin may not
+    /// receive it.
+    fn token_withheld(&self) -> bool {
+        self.policy.requires_token
+            && !self
+                .policy
+                .scope
+                .allows(self.bulk.client.base_url(), self.file.url())
     }
 
     fn retry_or_fatal(

@@ -64,6 +64,18 @@ pub enum BulkError {
         /// so, or the manifest's `Expires` has passed).
         status: u16,
     },
+    /// A file answered 401 or 403 while the manifest requires the access token and the
+    /// file's origin is not one the token may go to (the FHIR server's, or one allowed with
+    /// [`BulkConfig::allow_token_origin`](crate::BulkConfig::allow_token_origin)).
+    #[error(
+        "{file} answered {status}: the manifest requires the access token, but it is not sent to this file's origin (allow it with BulkConfig::allow_token_origin if it is the server's)"
+    )]
+    TokenWithheld {
+        /// The file.
+        file: FileRef,
+        /// 401 or 403.
+        status: u16,
+    },
     /// A file could not be downloaded (after the retries, for transient failures).
     #[error("{file} could not be downloaded: {source}")]
     Download {
@@ -187,6 +199,7 @@ impl BulkError {
     pub fn file(&self) -> Option<&FileRef> {
         match self {
             Self::FileExpired { file, .. }
+            | Self::TokenWithheld { file, .. }
             | Self::Download { file, .. }
             | Self::Truncated { file, .. }
             | Self::LineTooLong { file, .. }

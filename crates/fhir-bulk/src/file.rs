@@ -113,7 +113,8 @@ impl FileRef {
 
     /// A stable name for the file in a directory: `Patient.000.ndjson`,
     /// `deleted.Patient.000.ndjson`, `error.OperationOutcome.000.ndjson` (the type is reduced to
-    /// ASCII letters and digits, so a hostile manifest cannot name a path).
+    /// ASCII letters and digits, so a hostile manifest cannot name a path, and a Windows
+    /// device name such as `CON` gets a leading `_`).
     pub fn file_name(&self) -> String {
         let clean: String = self
             .inner
@@ -124,6 +125,9 @@ impl FileRef {
             .collect();
         let clean = if clean.is_empty() {
             "Unknown".to_owned()
+        } else if is_windows_device(&clean) {
+            // `CON.000.ndjson` opens the console on Windows, whatever the extension.
+            format!("_{clean}")
         } else {
             clean
         };
@@ -134,6 +138,15 @@ impl FileRef {
         };
         format!("{prefix}{clean}.{:03}.ndjson", self.inner.index)
     }
+}
+
+/// Whether `stem` is a name Windows reserves for a device (`CON`, `NUL`, `COM1`, …).
+fn is_windows_device(stem: &str) -> bool {
+    let upper = stem.to_ascii_uppercase();
+    matches!(upper.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((upper.starts_with("COM") || upper.starts_with("LPT"))
+            && upper.len() == 4
+            && upper.as_bytes().get(3).is_some_and(u8::is_ascii_digit))
 }
 
 impl fmt::Display for FileRef {

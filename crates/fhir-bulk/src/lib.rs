@@ -55,7 +55,8 @@
 //! - [`BulkClient::lines`]: a `Stream` of raw NDJSON [`Line`]s.
 //! - [`BulkClient::export_to_dir`] / [`BulkClient::save_to_dir`]: a directory sink, one file
 //!   per manifest entry written under a temporary name and renamed when complete, the
-//!   manifest saved beside them, and a state file so that an interrupted run resumes.
+//!   manifest saved beside them, and a state file so that an interrupted run resumes; a lock
+//!   ([`LOCK_FILE`]) keeps a second run out while one writes.
 //!
 //! # Where the token goes
 //!
@@ -123,7 +124,7 @@ pub use manifest::{Manifest, ManifestEntry, ManifestLink};
 pub use record::{Deletion, Line, Record};
 pub use request::{ExportRequest, FHIR_JSON, Handling, Level};
 pub use requested::Requested;
-pub use sink::{ExportSummary, MANIFEST_FILE, STATE_FILE};
+pub use sink::{ExportSummary, LOCK_FILE, MANIFEST_FILE, STATE_FILE};
 
 /// A record decoded into the R4 models.
 #[cfg(feature = "r4")]

@@ -55,6 +55,9 @@ pub struct Manifest {
     requested: Option<Requested>,
 }
 
+/// The longest `type` accepted (the longest R5 resource type has 40 letters).
+const MAX_TYPE_LEN: usize = 64;
+
 /// One entry of `output`, `deleted` or `error`.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -157,9 +160,15 @@ impl Manifest {
                     ),
                 })?;
                 entry.url = url.into();
-                if entry.resource_type.is_empty() {
+                // A resource type name (`Patient`): the type reaches file names, error text
+                // and logs, so a hostile manifest cannot put paths or secrets there.
+                let name = &entry.resource_type;
+                let is_type_name = name.len() <= MAX_TYPE_LEN
+                    && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && name.chars().all(|c| c.is_ascii_alphanumeric());
+                if !is_type_name {
                     return Err(BulkError::InvalidManifest {
-                        reason: format!("{kind}[{index}].type is empty"),
+                        reason: format!("{kind}[{index}].type is not a resource type name"),
                     });
                 }
             }

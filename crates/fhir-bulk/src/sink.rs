@@ -28,6 +28,9 @@ use crate::request::ExportRequest;
 pub const STATE_FILE: &str = ".fhir-bulk-state.json";
 /// The saved manifest's name in the output directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// The lock file's name in the output directory: held while a run writes there, so two runs
+/// (two processes, or two calls) never write one export at once.
+pub const LOCK_FILE: &str = ".fhir-bulk.lock";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct State {
@@ -109,6 +112,7 @@ impl BulkClient {
         dir: &Path,
     ) -> Result<ExportSummary, BulkError> {
         create_private_dir(dir).await?;
+        let _lock = lock_dir(dir)?;
         let job = match read_state(dir).await? {
             Some(state) => self.job(&state.status_url)?.with_request(request),
             None => {
@@ -122,7 +126,7 @@ impl BulkClient {
                 job
             }
         };
-        self.save_to_dir(&job, dir).await
+        self.save_locked(&job, dir).await
     }
 
     /// Waits for `job` (unless `dir` already holds its manifest) and downloads its files into
@@ -137,6 +141,12 @@ impl BulkClient {
         dir: &Path,
     ) -> Result<ExportSummary, BulkError> {
         create_private_dir(dir).await?;
+        let _lock = lock_dir(dir)?;
+        self.save_locked(job, dir).await
+    }
+
+    /// [`save_to_dir`](Self::save_to_dir) with the directory's lock held.
+    async fn save_locked(&self, job: &ExportJob, dir: &Path) -> Result<ExportSummary, BulkError> {
         let mut state = match read_state(dir).await? {
             Some(state) => state,
             None => {
@@ -177,6 +187,15 @@ impl BulkClient {
                 remove_if_present(&dir.join(&name)).await?;
                 remove_if_present(&dir.join(format!("{name}.part"))).await?;
                 remove_if_present(&dir.join(format!("{name}.part.progress"))).await?;
+            }
+            // Recorded complete but gone (removed by hand, or a rename a crash undid): fetched
+            // again rather than skipped.
+            if state.done.contains_key(&name)
+                && !tokio::fs::try_exists(dir.join(&name))
+                    .await
+                    .map_err(|err| BulkError::io(dir.join(&name), err))?
+            {
+                state.done.remove(&name);
             }
             state.sources.insert(name, source);
         }
@@ -251,6 +270,8 @@ impl BulkClient {
         tokio::fs::rename(&part, &final_path)
             .await
             .map_err(|err| BulkError::io(&final_path, err))?;
+        // The rename reaches the disk before the state file says the file is complete.
+        sync_dir(dir).await?;
         remove_if_present(&progress).await?;
         result.map(|stats| stats.lines)
     }
@@ -340,6 +361,44 @@ async fn resume_point(part: &Path, progress: &Path) -> Result<(Resume, u64), Bul
             .map_err(|err| BulkError::io(part, err))?;
     }
     Ok((resume, keep))
+}
+
+/// Takes `dir`'s lock (released when the returned file is dropped), or fails at once when
+/// another run holds it.
+fn lock_dir(dir: &Path) -> Result<std::fs::File, BulkError> {
+    let path = dir.join(LOCK_FILE);
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(&path)
+        .map_err(|err| BulkError::io(&path, err))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(BulkError::State {
+            path,
+            reason: "another run is exporting into this directory (it holds the lock)".to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(err)) => Err(BulkError::io(&path, err)),
+    }
+}
+
+/// Makes the renames in `dir` durable (Unix; elsewhere the rename is all there is).
+async fn sync_dir(dir: &Path) -> Result<(), BulkError> {
+    #[cfg(unix)]
+    {
+        let handle = tokio::fs::File::open(dir)
+            .await
+            .map_err(|err| BulkError::io(dir, err))?;
+        handle
+            .sync_all()
+            .await
+            .map_err(|err| BulkError::io(dir, err))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
 }
 
 /// Creates `dir` (and its parents) when missing, readable by the owner only.

@@ -105,10 +105,44 @@ fn bad_manifests_are_typed_errors_naming_the_path() {
 }
 
 #[test]
-fn file_names_cannot_escape_the_directory() {
+fn types_that_are_not_resource_type_names_are_refused() {
+    for bad in [
+        "",
+        "../../etc/passwd",
+        "Patient/..",
+        "Bearer abc",
+        "1Patient",
+        &"A".repeat(65),
+    ] {
+        let body = json!({"transactionTime": "t", "request": "x", "output": [
+            {"type": "Patient", "url": "https://h/1"}, {"type": bad, "url": "https://h/2"}]});
+        let err = Manifest::from_json_slice(body.to_string().as_bytes(), &base()).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("output[1].type is not a resource type name"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[test]
+fn file_names_cannot_escape_the_directory_or_be_windows_devices() {
     let body = json!({"transactionTime": "t", "request": "x", "output": [
-        {"type": "../../etc/passwd", "url": "https://h/1"}, {"type": "Patient", "url": "https://h/2"}]});
-    let manifest = Manifest::from_json_slice(body.to_string().as_bytes(), &base()).unwrap();
+        {"type": "Patient", "url": "https://h/1"}, {"type": "Patient", "url": "https://h/2"},
+        {"type": "CON", "url": "https://h/3"}, {"type": "com1", "url": "https://h/4"},
+        {"type": "Console", "url": "https://h/5"}]});
+    let mut manifest = Manifest::from_json_slice(body.to_string().as_bytes(), &base()).unwrap();
+    // The fields are public: a manifest changed by hand may hold anything.
+    manifest.output[0].resource_type = "../../etc/passwd".to_owned();
     let names: Vec<_> = manifest.files().iter().map(|f| f.file_name()).collect();
-    assert_eq!(names, ["etcpasswd.000.ndjson", "Patient.001.ndjson"]);
+    assert_eq!(
+        names,
+        [
+            "etcpasswd.000.ndjson",
+            "Patient.001.ndjson",
+            "_CON.002.ndjson",
+            "_com1.003.ndjson",
+            "Console.004.ndjson"
+        ]
+    );
 }

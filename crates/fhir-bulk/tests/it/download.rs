@@ -588,3 +588,45 @@ async fn deleted_files_hold_only_transaction_bundles_of_deletes() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_file_that_wants_the_withheld_token_says_how_to_allow_its_origin() {
+    let fhir = server().await;
+    let other = server().await;
+    for target in [&fhir, &other] {
+        Mock::given(method("GET"))
+            .and(path("/files/p.ndjson"))
+            .respond_with(ResponseTemplate::new(401).insert_header("www-authenticate", "Bearer"))
+            .mount(target)
+            .await;
+    }
+    let on_other = format!("{}/files/p.ndjson", other.uri());
+    let on_fhir = format!("{}/files/p.ndjson", fhir.uri());
+    let (bulk, _, _) = bulk(&fhir, BulkConfig::new().download_retries(0));
+    let first_error = |items: Vec<Result<fhir_bulk::Line, BulkError>>| {
+        items.into_iter().find_map(Result::err).unwrap()
+    };
+
+    let manifest = parse(&doc_of(true, &[("Patient", &on_other, None)]), &fhir);
+    let err = first_error(bulk.lines(&manifest).collect().await);
+    assert!(
+        matches!(err, BulkError::TokenWithheld { status: 401, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("allow_token_origin"), "{err}");
+    assert!(
+        other.received_requests().await.unwrap()[0]
+            .headers
+            .get("authorization")
+            .is_none()
+    );
+
+    // On the server's origin the token went: the 401 is the server's own refusal.
+    let manifest = parse(&doc_of(true, &[("Patient", &on_fhir, None)]), &fhir);
+    let err = first_error(bulk.lines(&manifest).collect().await);
+    assert!(matches!(err, BulkError::Download { .. }), "{err:?}");
+    // Without requiresAccessToken nothing was withheld.
+    let manifest = parse(&doc_of(false, &[("Patient", &on_other, None)]), &fhir);
+    let err = first_error(bulk.lines(&manifest).collect().await);
+    assert!(matches!(err, BulkError::Download { .. }), "{err:?}");
+}

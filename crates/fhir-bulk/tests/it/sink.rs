@@ -2,7 +2,9 @@
 //! nothing, re-downloads no completed file, continues the partial one with Range, and
 //! produces the same data.
 
-use fhir_bulk::{BulkConfig, BulkError, Event, ExportRequest, MANIFEST_FILE, STATE_FILE};
+use fhir_bulk::{
+    BulkConfig, BulkError, Event, ExportRequest, LOCK_FILE, MANIFEST_FILE, STATE_FILE,
+};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -118,4 +120,84 @@ async fn an_interrupted_export_resumes_without_downloading_completed_files_again
         format!("bytes={offset}-").as_str()
     );
     // The mocks' `expect` counts: one kick-off, one status poll, one download of p.ndjson.
+}
+
+#[tokio::test]
+async fn a_directory_another_run_holds_is_refused_before_any_request() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/$export"))
+        .respond_with(ResponseTemplate::new(202).insert_header(
+            "content-location",
+            format!("{}/fhir/bulkstatus/9", server.uri()),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let doc = manifest(
+        false,
+        &[(
+            "Patient",
+            &format!("{}/files/p.ndjson", server.uri()),
+            Some(2),
+        )],
+    );
+    Mock::given(method("GET"))
+        .and(path("/fhir/bulkstatus/9"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&doc))
+        .mount(&server)
+        .await;
+    let patients = ndjson("Patient", 2);
+    Mock::given(method("GET"))
+        .and(path("/files/p.ndjson"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(&patients))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let request = ExportRequest::system();
+    let (bulk, _, _) = bulk(&server, BulkConfig::new());
+
+    // Another run (a lock on its own open file, as another process would hold it).
+    let other = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.path().join(LOCK_FILE))
+        .unwrap();
+    other.try_lock().unwrap();
+    for attempt in [
+        bulk.export_to_dir(&request, dir.path()).await,
+        bulk.save_to_dir(
+            &bulk
+                .job(&format!("{}/fhir/bulkstatus/9", server.uri()))
+                .unwrap(),
+            dir.path(),
+        )
+        .await,
+    ] {
+        let err = attempt.unwrap_err();
+        assert!(
+            matches!(&err, BulkError::State { reason, .. } if reason.contains("another run")),
+            "{err:?}"
+        );
+    }
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "no request while another run holds the directory"
+    );
+    drop(other);
+
+    let summary = bulk.export_to_dir(&request, dir.path()).await.unwrap();
+    assert_eq!(summary.files, 1);
+
+    // A file recorded complete but gone is fetched again, not skipped.
+    std::fs::remove_file(dir.path().join("Patient.000.ndjson")).unwrap();
+    let summary = bulk.export_to_dir(&request, dir.path()).await.unwrap();
+    assert_eq!((summary.files, summary.skipped), (1, 0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Patient.000.ndjson")).unwrap(),
+        patients
+    );
+    // The mocks' `expect` counts: one kick-off, two downloads of p.ndjson.
 }
