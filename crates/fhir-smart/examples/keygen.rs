@@ -63,7 +63,8 @@ fn run() -> Result<(), String> {
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let private = args.out.join("private.pem");
     let pem = key.to_pkcs8_pem().map_err(|e| e.to_string())?;
-    write_private(&private, pem.secret()).map_err(|e| format!("{}: {e}", private.display()))?;
+    write_private(&private, pem.expose_secret())
+        .map_err(|e| format!("{}: {e}", private.display()))?;
     let jwks = args.out.join("jwks.json");
     let json = public_jwks_json([&key]).map_err(|e| e.to_string())?;
     std::fs::write(&jwks, json + "\n").map_err(|e| format!("{}: {e}", jwks.display()))?;

@@ -118,7 +118,7 @@ impl AuthorizeUrl {
         verifier: &PkceVerifier,
     ) -> Result<Self, Error> {
         if scope.is_empty() {
-            return Err(Error::configuration("SMART_SCOPE", "the scope is empty"));
+            return Err(Error::configuration("scope", "the scope is empty"));
         }
         Ok(Self {
             endpoint: config.require_authorization_endpoint()?.clone(),

@@ -15,7 +15,8 @@ use crate::keys::SigningKey;
 use crate::scopes::{Scope, ScopeContext, ScopeVersion, Scopes};
 use crate::secret::ClientSecret;
 use crate::store::TokenStore;
-use crate::token::{TokenResponse, token_request};
+use crate::token::TokenResponse;
+use crate::token_request::{TokenGrant, token_request};
 use crate::{Error, client};
 
 /// What the client authenticates with.
@@ -198,11 +199,9 @@ impl BackendServices {
     /// Discovery, token-endpoint, key and transport errors.
     pub async fn request_token(&self) -> Result<TokenResponse, Error> {
         let (token_endpoint, scope) = self.resolve().await?;
-        let form = vec![
-            ("grant_type", String::from("client_credentials")),
-            ("scope", scope.to_string()),
-        ];
-        token_request(&self.http, &token_endpoint, &self.credentials(), form).await
+        let scope = scope.to_string();
+        let grant = TokenGrant::ClientCredentials { scope: &scope };
+        token_request(&self.http, &token_endpoint, &self.credentials(), grant).await
     }
 
     /// Discovers the token endpoint (unless set), obtains a first token and returns a
@@ -214,7 +213,7 @@ impl BackendServices {
     pub async fn connect(self) -> Result<SmartClient, Error> {
         if self.scope.is_empty() {
             return Err(Error::configuration(
-                "SMART_SCOPE",
+                "scope",
                 "Backend Services requires a scope",
             ));
         }

@@ -378,7 +378,7 @@ fn log_safe_challenge(challenge: Option<&str>, sent: Option<&HeaderValue>) -> St
 
 fn bearer(token: &AccessToken) -> Result<HeaderValue, Error> {
     // The literal `Bearer`, whatever case the server used in `token_type`.
-    fhir_core::auth::sensitive_header(&format!("Bearer {}", token.secret())).map_err(|_| {
+    fhir_core::auth::sensitive_header(&format!("Bearer {}", token.expose_secret())).map_err(|_| {
         Error::InvalidTokenResponse {
             reason: String::from("the access token is not valid in an HTTP header"),
         }
@@ -388,7 +388,8 @@ fn bearer(token: &AccessToken) -> Result<HeaderValue, Error> {
 fn is_rejected(token: &StoredToken, rejected: Option<&HeaderValue>) -> bool {
     match rejected {
         Some(header) => {
-            header.as_bytes() == format!("Bearer {}", token.token.access_token.secret()).as_bytes()
+            header.as_bytes()
+                == format!("Bearer {}", token.token.access_token.expose_secret()).as_bytes()
         }
         None => true,
     }

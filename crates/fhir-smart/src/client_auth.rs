@@ -107,7 +107,7 @@ impl ClientAuth {
                 encoding: BasicEncoding::Raw,
             }),
             (Some(_), None) => Err(Error::configuration(
-                "SMART_PRIVATE_KEY",
+                "private_key",
                 "the server advertises neither client-confidential-asymmetric nor private_key_jwt",
             )),
             (None, None) => Ok(Self::Public),
@@ -131,10 +131,11 @@ impl ClientAuth {
             Self::Public => Ok(None),
             Self::ClientSecretBasic { secret, encoding } => {
                 let (id, secret) = match encoding {
-                    BasicEncoding::Raw => (client_id.to_owned(), secret.secret().to_owned()),
+                    BasicEncoding::Raw => (client_id.to_owned(), secret.expose_secret().to_owned()),
                     BasicEncoding::FormUrlEncoded => (
                         url::form_urlencoded::byte_serialize(client_id.as_bytes()).collect(),
-                        url::form_urlencoded::byte_serialize(secret.secret().as_bytes()).collect(),
+                        url::form_urlencoded::byte_serialize(secret.expose_secret().as_bytes())
+                            .collect(),
                     ),
                 };
                 let encoded =
@@ -142,17 +143,17 @@ impl ClientAuth {
                 fhir_core::auth::sensitive_header(&format!("Basic {encoded}"))
                     .map(Some)
                     .map_err(|_| {
-                        Error::configuration("SMART_CLIENT_SECRET", "not valid in an HTTP header")
+                        Error::configuration("client_secret", "not valid in an HTTP header")
                     })
             }
             Self::ClientSecretPost { secret } => {
-                form.push(("client_secret", secret.secret().to_owned()));
+                form.push(("client_secret", secret.expose_secret().to_owned()));
                 Ok(None)
             }
             Self::PrivateKeyJwt { key, options } => {
                 let assertion = client_assertion(key, client_id, token_endpoint.as_str(), options)?;
                 form.push(("client_assertion_type", CLIENT_ASSERTION_TYPE.to_owned()));
-                form.push(("client_assertion", assertion.secret().to_owned()));
+                form.push(("client_assertion", assertion.expose_secret().to_owned()));
                 Ok(None)
             }
         }

@@ -200,7 +200,7 @@ impl SmartEnv {
             return Ok(None);
         };
         let alg = self.algorithm()?;
-        let text = value.secret().trim();
+        let text = value.expose_secret().trim();
         let key_error = |err: Error| Error::configuration("SMART_PRIVATE_KEY", err.to_string());
         if text.starts_with('{') {
             return SigningKey::from_jwk(text, alg).map(Some).map_err(key_error);

@@ -82,7 +82,9 @@ pub enum Error {
     /// A setting is missing or invalid.
     #[error("configuration error in {name}: {reason}")]
     Configuration {
-        /// The environment variable (`SMART_CLIENT_ID`) or setting that is wrong.
+        /// The setting that is wrong: the builder method (`private_key`, `scope`) for
+        /// configuration in code, the environment variable (`SMART_CLIENT_ID`) for
+        /// [`SmartEnv`](crate::SmartEnv).
         name: String,
         /// What is wrong with it.
         reason: String,

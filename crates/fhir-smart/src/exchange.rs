@@ -34,7 +34,8 @@ use crate::client_auth::ClientCredentials;
 use crate::http::HttpClient;
 use crate::pkce::PkceVerifier;
 use crate::secret::AuthorizationCode;
-use crate::token::{TokenResponse, token_request};
+use crate::token::TokenResponse;
+use crate::token_request::{TokenGrant, token_request};
 
 /// Exchanges an authorization `code` at `token_endpoint`: `grant_type=authorization_code`,
 /// the code, the `redirect_uri` of the authorize request (exactly), the PKCE `verifier`, and
@@ -55,11 +56,10 @@ pub async fn exchange_code(
     verifier: &PkceVerifier,
     redirect_uri: &str,
 ) -> Result<TokenResponse, Error> {
-    let form = vec![
-        ("grant_type", String::from("authorization_code")),
-        ("code", code.secret().to_owned()),
-        ("redirect_uri", redirect_uri.to_owned()),
-        ("code_verifier", verifier.secret().to_owned()),
-    ];
-    token_request(http, token_endpoint, client, form).await
+    let grant = TokenGrant::AuthorizationCode {
+        code,
+        redirect_uri,
+        verifier,
+    };
+    token_request(http, token_endpoint, client, grant).await
 }

@@ -155,7 +155,7 @@ struct Parts {
 }
 
 fn split(token: &IdToken) -> Result<Parts, Error> {
-    let mut parts = token.secret().split('.');
+    let mut parts = token.expose_secret().split('.');
     let (Some(header_b64), Some(payload), Some(signature), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {

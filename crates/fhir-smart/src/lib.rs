@@ -206,6 +206,7 @@ pub mod secret;
 pub mod state;
 pub mod store;
 pub mod token;
+mod token_request;
 
 pub use authorize::AuthorizeUrl;
 pub use backend::BackendServices;

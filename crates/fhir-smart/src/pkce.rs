@@ -53,6 +53,12 @@ impl PkceVerifier {
     /// # Security Warning
     ///
     /// The verifier proves possession of the authorization request: never log it.
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    /// The verifier.
+    #[deprecated(since = "0.2.0", note = "renamed `expose_secret`, as in fhir-core")]
     pub fn secret(&self) -> &str {
         &self.0
     }

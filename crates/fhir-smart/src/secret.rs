@@ -22,12 +22,18 @@ macro_rules! secret_type {
                 Self(secret.into())
             }
 
-            /// The secret value.
+            /// The secret value (the name `fhir_core::secret::SecretString` uses too).
             ///
             /// # Security Warning
             ///
             /// The returned text is the credential itself: never log, display or put it in an
             /// error message.
+            pub fn expose_secret(&self) -> &str {
+                &self.0
+            }
+
+            /// The secret value.
+            #[deprecated(since = "0.2.0", note = "renamed `expose_secret`, as in fhir-core")]
             pub fn secret(&self) -> &str {
                 &self.0
             }

@@ -124,7 +124,7 @@ pub const MAX_ANCESTORS: usize = 32;
 
 /// A fingerprint of an access token: the first 16 bytes of its SHA-256, in hex.
 fn fingerprint(token: &AccessToken) -> String {
-    Sha256::digest(token.secret().as_bytes())
+    Sha256::digest(token.expose_secret().as_bytes())
         .iter()
         .take(16)
         .map(|b| format!("{b:02x}"))

@@ -5,11 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use url::Url;
-
-use crate::client_auth::ClientCredentials;
 use crate::error::TokenEndpointError;
-use crate::http::HttpClient;
 use crate::redact::SentSecrets;
 use crate::scopes::Scopes;
 use crate::secret::{AccessToken, IdToken, RefreshToken};
@@ -355,46 +351,6 @@ impl TokenResponse {
     pub fn granted_scopes(&self) -> Result<Option<Scopes>, Error> {
         Ok(self.scope.as_deref().map(str::parse).transpose()?)
     }
-}
-
-/// POSTs a token request (never retried) with the client's authentication and parses the
-/// answer.
-pub(crate) async fn token_request(
-    http: &HttpClient,
-    token_endpoint: &Url,
-    client: &ClientCredentials,
-    mut form: Vec<(&'static str, String)>,
-) -> Result<TokenResponse, Error> {
-    http.check_url(token_endpoint)?;
-    let authorization = client.auth.apply(
-        &client.client_id,
-        token_endpoint,
-        client.include_client_id,
-        &mut form,
-    )?;
-    let grant_type = form
-        .iter()
-        .find(|(name, _)| *name == "grant_type")
-        .map(|(_, value)| value.clone())
-        .unwrap_or_default();
-    // Only the endpoint, grant type and method are logged: the form holds credentials.
-    tracing::debug!(
-        endpoint = %crate::http::redact_url(token_endpoint),
-        grant_type = %grant_type,
-        auth = client.auth.method_name(),
-        "token request"
-    );
-    let basic = authorization
-        .as_ref()
-        .and_then(|header| header.to_str().ok())
-        .filter(|header| header.starts_with("Basic "))
-        .map(str::to_owned);
-    let sent = SentSecrets::of_request(&form, basic.as_deref());
-    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let response = http
-        .post_form(token_endpoint, &pairs, authorization)
-        .await?;
-    TokenResponse::from_http(&response, &sent)
 }
 
 #[cfg(test)]

@@ -39,7 +39,7 @@ async fn setup(builder: SandboxBuilder) -> Setup {
     sandbox.register_client(ClientRegistration::backend("bulk-etl", jwks));
     let key_dir = tempfile::tempdir().unwrap();
     let key_path = key_dir.path().join("key.pem");
-    std::fs::write(&key_path, key.to_pkcs8_pem().unwrap().secret()).unwrap();
+    std::fs::write(&key_path, key.to_pkcs8_pem().unwrap().expose_secret()).unwrap();
     let env = vec![
         ("SMART_ISS", sandbox.fhir_base_url()),
         ("SMART_CLIENT_ID", "bulk-etl".to_owned()),

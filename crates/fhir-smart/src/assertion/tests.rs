@@ -33,12 +33,12 @@ fn verify(key: &SigningKey, jwt: &str) -> serde_json::Value {
 fn es384_assertion_verifies_independently() {
     let key = SigningKey::generate(SigningAlgorithm::Es384, "k1").unwrap();
     let jwt = client_assertion(&key, "my-client", TOKEN_URL, &AssertionOptions::default()).unwrap();
-    let claims = verify(&key, jwt.secret());
+    let claims = verify(&key, jwt.expose_secret());
     assert_eq!(claims["iss"], "my-client");
     assert_eq!(claims["sub"], "my-client");
     assert_eq!(claims["aud"], TOKEN_URL);
     // Raw R‖S, not DER.
-    let signature = jwt.secret().rsplit('.').next().unwrap();
+    let signature = jwt.expose_secret().rsplit('.').next().unwrap();
     assert_eq!(URL_SAFE_NO_PAD.decode(signature).unwrap().len(), 96);
 }
 
@@ -46,7 +46,7 @@ fn es384_assertion_verifies_independently() {
 fn rs384_assertion_verifies_independently() {
     let key = SigningKey::generate(SigningAlgorithm::Rs384, "r1").unwrap();
     let jwt = client_assertion(&key, "my-client", TOKEN_URL, &AssertionOptions::default()).unwrap();
-    let claims = verify(&key, jwt.secret());
+    let claims = verify(&key, jwt.expose_secret());
     assert_eq!(claims["sub"], "my-client");
 }
 
@@ -56,11 +56,11 @@ fn header_and_claim_rules() {
     let jku = Url::parse("https://app.example.org/jwks.json").unwrap();
     let options = AssertionOptions::default().jku(jku.clone());
     let jwt = client_assertion(&key, "my-client", TOKEN_URL, &options).unwrap();
-    let header = decode_header(jwt.secret()).unwrap();
+    let header = decode_header(jwt.expose_secret()).unwrap();
     assert_eq!(header.typ.as_deref(), Some("JWT"));
     assert_eq!(header.kid.as_deref(), Some("kid-9"));
     assert_eq!(header.jku.as_deref(), Some(jku.as_str()));
-    let claims = verify(&key, jwt.secret());
+    let claims = verify(&key, jwt.expose_secret());
     let now = crate::store::now_secs();
     let exp = claims["exp"].as_u64().unwrap();
     assert!(exp > now && exp <= now + 240, "default lifetime is 240 s");
@@ -70,7 +70,7 @@ fn header_and_claim_rules() {
 
     let no_jku =
         client_assertion(&key, "my-client", TOKEN_URL, &AssertionOptions::default()).unwrap();
-    assert_eq!(decode_header(no_jku.secret()).unwrap().jku, None);
+    assert_eq!(decode_header(no_jku.expose_secret()).unwrap().jku, None);
 }
 
 #[test]
@@ -78,7 +78,7 @@ fn lifetime_is_clamped_to_five_minutes() {
     let key = SigningKey::generate(SigningAlgorithm::Es384, "k1").unwrap();
     let options = AssertionOptions::default().lifetime(Duration::from_secs(3600));
     let jwt = client_assertion(&key, "my-client", TOKEN_URL, &options).unwrap();
-    let claims = verify(&key, jwt.secret());
+    let claims = verify(&key, jwt.expose_secret());
     assert!(claims["exp"].as_u64().unwrap() <= crate::store::now_secs() + 300);
 }
 
@@ -89,7 +89,7 @@ fn every_assertion_has_a_fresh_jti() {
         .map(|_| {
             let jwt = client_assertion(&key, "my-client", TOKEN_URL, &AssertionOptions::default())
                 .unwrap();
-            verify(&key, jwt.secret())["jti"]
+            verify(&key, jwt.expose_secret())["jti"]
                 .as_str()
                 .unwrap()
                 .to_owned()
@@ -108,7 +108,7 @@ fn a_different_key_does_not_verify() {
     let mut validation = Validation::new(Algorithm::ES384);
     validation.set_audience(&[TOKEN_URL]);
     let result = decode::<serde_json::Value>(
-        jwt.secret(),
+        jwt.expose_secret(),
         &DecodingKey::from_jwk(&jwks.keys[0]).unwrap(),
         &validation,
     );

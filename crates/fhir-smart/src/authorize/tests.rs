@@ -63,7 +63,7 @@ fn the_callers_state_and_verifier_are_used_and_the_verifier_never_sent() {
     .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
     .collect();
     assert_eq!(query(&url), expected);
-    assert!(!url.as_str().contains(verifier.secret()));
+    assert!(!url.as_str().contains(verifier.expose_secret()));
 }
 
 #[test]

@@ -16,7 +16,8 @@ use crate::Error;
 use crate::error::{TokenEndpointError, TokenErrorCode};
 use crate::secret::IdToken;
 use crate::store::{StoredToken, now_secs};
-use crate::token::{TokenResponse, token_request};
+use crate::token::TokenResponse;
+use crate::token_request::{TokenGrant, token_request};
 
 /// Where a token set comes from: a client adopts only stored sets of its own lineage.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,14 +152,11 @@ impl SmartClient {
         narrower_scope: Option<String>,
     ) -> Result<Renewed, Error> {
         let inner = &self.inner;
-        let form = match &inner.grant {
-            Grant::ClientCredentials { scope } => vec![
-                ("grant_type", String::from("client_credentials")),
-                ("scope", scope.clone()),
-            ],
+        let refresh_token = base.as_ref().and_then(|b| b.token.refresh_token.clone());
+        let grant = match &inner.grant {
+            Grant::ClientCredentials { scope } => TokenGrant::ClientCredentials { scope },
             Grant::RefreshToken => {
-                let Some(refresh_token) = base.as_ref().and_then(|b| b.token.refresh_token.clone())
-                else {
+                let Some(refresh_token) = &refresh_token else {
                     return Err(Error::ReauthorizationRequired {
                         reason: String::from(
                             "the access token expired and there is no refresh token",
@@ -166,18 +164,19 @@ impl SmartClient {
                         source: None,
                     });
                 };
-                let mut form = vec![
-                    ("grant_type", String::from("refresh_token")),
-                    ("refresh_token", refresh_token.secret().to_owned()),
-                ];
-                if let Some(scope) = narrower_scope {
-                    form.push(("scope", scope));
+                TokenGrant::RefreshToken {
+                    refresh_token,
+                    scope: narrower_scope.as_deref(),
                 }
-                form
             }
         };
-        let response =
-            token_request(&inner.http, &inner.token_endpoint, &inner.credentials, form).await;
+        let response = token_request(
+            &inner.http,
+            &inner.token_endpoint,
+            &inner.credentials,
+            grant,
+        )
+        .await;
         let mut response = match (response, &inner.grant) {
             (Ok(response), _) => response,
             (Err(Error::TokenEndpoint(err)), Grant::RefreshToken)

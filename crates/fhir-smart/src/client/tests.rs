@@ -18,9 +18,9 @@ fn merge_keeps_what_a_refresh_omits() {
     }));
     let new = token(json!({"access_token": "a1", "token_type": "bearer", "expires_in": 60}));
     let merged = merge(old.clone(), new);
-    assert_eq!(merged.access_token.secret(), "a1");
+    assert_eq!(merged.access_token.expose_secret(), "a1");
     assert_eq!(merged.expires_in, Some(60));
-    assert_eq!(merged.refresh_token.unwrap().secret(), "r0");
+    assert_eq!(merged.refresh_token.unwrap().expose_secret(), "r0");
     assert_eq!(merged.patient.as_deref(), Some("p"));
     assert_eq!(merged.encounter.as_deref(), Some("e"));
     assert!(merged.id_token.is_some());
@@ -32,7 +32,7 @@ fn merge_keeps_what_a_refresh_omits() {
         json!({"access_token": "a2", "token_type": "bearer", "refresh_token": "r2", "patient": "q"}),
     );
     let merged = merge(old, rotated);
-    assert_eq!(merged.refresh_token.unwrap().secret(), "r2");
+    assert_eq!(merged.refresh_token.unwrap().expose_secret(), "r2");
     assert_eq!(merged.patient.as_deref(), Some("q"));
 }
 

@@ -85,7 +85,7 @@ fn private_key_from_pem_text_path_or_jwk() {
     ];
 
     let mut vars = base.to_vec();
-    vars.push(("SMART_PRIVATE_KEY", pem.secret()));
+    vars.push(("SMART_PRIVATE_KEY", pem.expose_secret()));
     let e = env(&vars);
     assert_eq!(
         configuration_name(e.signing_key().unwrap_err()),
@@ -106,7 +106,7 @@ fn private_key_from_pem_text_path_or_jwk() {
     let dir = std::env::temp_dir().join(format!("fhir-smart-env-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("private.pem");
-    std::fs::write(&path, pem.secret()).unwrap();
+    std::fs::write(&path, pem.expose_secret()).unwrap();
     let from_file = env(&[
         ("SMART_PRIVATE_KEY", path.to_str().unwrap()),
         ("SMART_KID", "k1"),

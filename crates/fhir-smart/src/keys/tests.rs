@@ -39,8 +39,11 @@ fn pkcs8_pem_round_trip_keeps_the_key() {
     for alg in [SigningAlgorithm::Es384, SigningAlgorithm::Rs384] {
         let key = SigningKey::generate(alg, "k").unwrap();
         let pem = key.to_pkcs8_pem().unwrap();
-        assert!(pem.secret().starts_with("-----BEGIN PRIVATE KEY-----"));
-        let back = SigningKey::from_pem(pem.secret(), "k", None).unwrap();
+        assert!(
+            pem.expose_secret()
+                .starts_with("-----BEGIN PRIVATE KEY-----")
+        );
+        let back = SigningKey::from_pem(pem.expose_secret(), "k", None).unwrap();
         assert_eq!(back.alg(), alg);
         assert_eq!(back.public_jwk(), key.public_jwk());
     }
@@ -50,7 +53,8 @@ fn pkcs8_pem_round_trip_keeps_the_key() {
 fn rejects_algorithm_mismatch() {
     let ec = SigningKey::generate(SigningAlgorithm::Es384, "k").unwrap();
     let pem = ec.to_pkcs8_pem().unwrap();
-    let err = SigningKey::from_pem(pem.secret(), "k", Some(SigningAlgorithm::Rs384)).unwrap_err();
+    let err =
+        SigningKey::from_pem(pem.expose_secret(), "k", Some(SigningAlgorithm::Rs384)).unwrap_err();
     assert!(matches!(err, Error::Key { .. }));
 }
 
@@ -67,7 +71,7 @@ fn rejects_garbage_and_empty_kid() {
     assert!(SigningKey::from_pem("not a key", "k", None).is_err());
     let ec = SigningKey::generate(SigningAlgorithm::Es384, "k").unwrap();
     let pem = ec.to_pkcs8_pem().unwrap();
-    assert!(SigningKey::from_pem(pem.secret(), "", None).is_err());
+    assert!(SigningKey::from_pem(pem.expose_secret(), "", None).is_err());
 }
 
 #[test]
@@ -149,7 +153,7 @@ fn ig_sample_es384_key_imports_and_signs_verifiably() {
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES384);
     validation.set_audience(&["https://authorize.smarthealthit.org/token"]);
     let decoded = jsonwebtoken::decode::<serde_json::Value>(
-        jwt.secret(),
+        jwt.expose_secret(),
         &jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap(),
         &validation,
     )

@@ -118,7 +118,7 @@ impl AppLaunch {
             include_client_id: self.include_client_id,
         };
         let base =
-            Url::parse(&session.aud).map_err(|_| Error::configuration("SMART_ISS", "not a URL"))?;
+            Url::parse(&session.aud).map_err(|_| Error::configuration("aud", "not a URL"))?;
         let scope: Scopes = session.scope.parse()?;
         let mut builder = SmartClient::builder(base, config.token_endpoint.clone(), credentials)
             .http(self.http.clone())

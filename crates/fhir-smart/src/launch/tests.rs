@@ -3,6 +3,9 @@
 use serde_json::json;
 
 use super::*;
+use crate::scopes::ScopeVersion;
+use crate::store::now_secs;
+use url::Url;
 
 fn config(capabilities: &[&str]) -> SmartConfiguration {
     let doc = json!({
@@ -106,8 +109,8 @@ fn each_request_has_fresh_state_and_verifier() {
         .unwrap();
     assert_ne!(a.pending.state(), b.pending.state());
     assert_ne!(
-        a.pending.code_verifier.secret(),
-        b.pending.code_verifier.secret()
+        a.pending.code_verifier.expose_secret(),
+        b.pending.code_verifier.expose_secret()
     );
 }
 
@@ -246,7 +249,10 @@ fn callback_with_matching_state_yields_the_code() {
         "https://app.example.org/callback?code=c%2B1&state={}",
         pending.state()
     );
-    assert_eq!(app.verify_callback(&pending, &url).unwrap().secret(), "c+1");
+    assert_eq!(
+        app.verify_callback(&pending, &url).unwrap().expose_secret(),
+        "c+1"
+    );
 }
 
 #[test]
@@ -341,7 +347,7 @@ fn pending_round_trips_through_json_and_is_taken_once() {
     let json = serde_json::to_string(&pending).unwrap();
     let back: PendingAuthorization = serde_json::from_str(&json).unwrap();
     assert_eq!(back.state(), pending.state());
-    assert!(!format!("{pending:?}").contains(pending.code_verifier.secret()));
+    assert!(!format!("{pending:?}").contains(pending.code_verifier.expose_secret()));
 
     let keeper = crate::PendingAuthorizations::new();
     keeper.insert("session-1", back).unwrap();
@@ -525,7 +531,7 @@ fn an_empty_scope_is_refused() {
         None,
     ) {
         Err(Error::Configuration { name, reason }) => {
-            assert_eq!(name, "SMART_SCOPE");
+            assert_eq!(name, "scope", "the builder setting, not an environment variable");
             assert!(reason.contains("empty"), "{reason}");
         }
         other => panic!("expected a configuration error, got {other:?}"),
@@ -573,7 +579,9 @@ fn callbacks_given_as_path_and_query_parse() {
     let (app, pending) = pending();
     let relative = format!("/callback?code=c%2B1&state={}", pending.state());
     assert_eq!(
-        app.verify_callback(&pending, &relative).unwrap().secret(),
+        app.verify_callback(&pending, &relative)
+            .unwrap()
+            .expose_secret(),
         "c+1"
     );
     let keeper = crate::PendingAuthorizations::new();

@@ -17,11 +17,11 @@ fn rfc7636_appendix_b_vector() {
 fn generated_verifiers_are_valid_and_fresh() {
     let (challenge, verifier) = PkceChallenge::new_s256();
     assert_eq!(challenge.method(), "S256");
-    assert_eq!(verifier.secret().len(), 43);
-    assert!(PkceVerifier::new(verifier.secret()).is_ok());
+    assert_eq!(verifier.expose_secret().len(), 43);
+    assert!(PkceVerifier::new(verifier.expose_secret()).is_ok());
     assert_eq!(verifier.challenge(), challenge);
     let (_, other) = PkceChallenge::new_s256();
-    assert_ne!(other.secret(), verifier.secret());
+    assert_ne!(other.expose_secret(), verifier.expose_secret());
 }
 
 #[test]
@@ -36,7 +36,7 @@ fn rejects_invalid_verifiers() {
 #[test]
 fn debug_is_redacted_and_serde_validates() {
     let verifier = PkceVerifier::generate();
-    assert!(!format!("{verifier:?}").contains(verifier.secret()));
+    assert!(!format!("{verifier:?}").contains(verifier.expose_secret()));
     let json = serde_json::to_string(&verifier).unwrap();
     let back: PkceVerifier = serde_json::from_str(&json).unwrap();
     assert_eq!(back, verifier);

@@ -6,7 +6,7 @@ use super::*;
 fn debug_never_shows_the_secret() {
     let token = AccessToken::new("s3cr3t-token");
     assert_eq!(format!("{token:?}"), "AccessToken([redacted])");
-    assert_eq!(token.secret(), "s3cr3t-token");
+    assert_eq!(token.expose_secret(), "s3cr3t-token");
     let secret = ClientSecret::new("hunter2");
     assert!(!format!("{secret:?}").contains("hunter2"));
     let code = AuthorizationCode::new("the-code");

@@ -57,7 +57,7 @@ async fn memory_store_get_set_delete() {
             .unwrap()
             .token
             .access_token
-            .secret(),
+            .expose_secret(),
         "a1"
     );
     assert!(!format!("{store:?}").contains("a1"));
@@ -168,7 +168,7 @@ async fn compare_and_set_writes_only_over_the_expected_version() {
         stale.token.access_token = crate::secret::AccessToken::new("stale");
         assert!(!store.compare_and_set(&key, Some(0), stale).await.unwrap());
         let stored = store.get(&key).await.unwrap().unwrap();
-        assert_eq!(stored.token.access_token.secret(), "a2");
+        assert_eq!(stored.token.access_token.expose_secret(), "a2");
         assert_eq!(stored.version, 1);
     }
 }

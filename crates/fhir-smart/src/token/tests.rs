@@ -33,10 +33,10 @@ fn parses_every_field_and_keeps_extras() {
         "https://example.org/ctx": "x"
     }))
     .unwrap();
-    assert_eq!(token.access_token.secret(), "at");
+    assert_eq!(token.access_token.expose_secret(), "at");
     assert_eq!(token.expires_in, Some(3600));
-    assert_eq!(token.refresh_token.unwrap().secret(), "rt");
-    assert_eq!(token.id_token.unwrap().secret(), "it");
+    assert_eq!(token.refresh_token.unwrap().expose_secret(), "rt");
+    assert_eq!(token.id_token.unwrap().expose_secret(), "it");
     assert_eq!(token.patient.as_deref(), Some("123"));
     assert_eq!(token.encounter.as_deref(), Some("e1"));
     assert_eq!(token.fhir_context.len(), 3);

@@ -83,7 +83,7 @@ async fn es384_client_credentials_end_to_end() {
 async fn rs384_client_credentials_verifies() {
     let (server, key, endpoint) = setup(SigningAlgorithm::Rs384, &[300]).await;
     let smart = connect(&server, key).await.unwrap();
-    assert_eq!(smart.access_token().await.unwrap().secret(), "at-1");
+    assert_eq!(smart.access_token().await.unwrap().expose_secret(), "at-1");
     assert!(endpoint.failures().is_empty(), "{:?}", endpoint.failures());
 }
 
@@ -111,9 +111,9 @@ async fn expiring_token_is_replaced_with_a_fresh_assertion_not_refreshed() {
     .connect()
     .await
     .unwrap();
-    assert_eq!(smart.access_token().await.unwrap().secret(), "at-2");
+    assert_eq!(smart.access_token().await.unwrap().expose_secret(), "at-2");
     assert_eq!(
-        smart.access_token().await.unwrap().secret(),
+        smart.access_token().await.unwrap().expose_secret(),
         "at-2",
         "cached"
     );
@@ -339,8 +339,8 @@ async fn shared_store_is_used() {
     };
     let a = make(key.clone()).connect().await.unwrap();
     let b = make(key).connect().await.unwrap();
-    assert_eq!(a.access_token().await.unwrap().secret(), "at-1");
-    assert_eq!(b.access_token().await.unwrap().secret(), "at-1");
+    assert_eq!(a.access_token().await.unwrap().expose_secret(), "at-1");
+    assert_eq!(b.access_token().await.unwrap().expose_secret(), "at-1");
     assert_eq!(
         endpoint.calls(),
         1,

@@ -23,7 +23,7 @@ const VERIFIER: &str = "CANARY-verifier-0123456789abcdefghijklmnopqrstuvwxyz";
 fn key_canaries(key: &SigningKey) -> Vec<String> {
     key.to_pkcs8_pem()
         .unwrap()
-        .secret()
+        .expose_secret()
         .lines()
         .filter(|line| !line.starts_with("-----") && line.len() >= 16)
         .map(str::to_owned)
@@ -252,10 +252,13 @@ async fn id_token_failures_and_every_debug_never_show_a_secret() {
         .unwrap()
         .to_owned();
     let good = sign(
-        pem.secret(),
+        pem.expose_secret(),
         json!({"nonce": request.pending.nonce().unwrap(), "canary": ACCESS}),
     );
-    let bad_nonce = sign(pem.secret(), json!({"nonce": "replayed", "canary": ACCESS}));
+    let bad_nonce = sign(
+        pem.expose_secret(),
+        json!({"nonce": "replayed", "canary": ACCESS}),
+    );
     let served = Arc::new(std::sync::Mutex::new(bad_nonce.clone()));
     let id_token = Arc::clone(&served);
     Mock::given(method("POST"))

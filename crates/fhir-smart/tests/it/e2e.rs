@@ -316,7 +316,7 @@ async fn a_rejected_access_token_is_refreshed_once_and_the_request_retried() {
     let smart = session(sandbox, token, Arc::new(MemoryTokenStore::new())).await;
     assert_eq!(read_patient(&smart, "pat-0001").await["id"], "pat-0001");
     assert_ne!(
-        smart.access_token().await.unwrap().secret(),
+        smart.access_token().await.unwrap().expose_secret(),
         "not-a-valid-token"
     );
 }

@@ -50,7 +50,7 @@ fn rsa_signer(kid: &str, alg: Algorithm, jwk_alg: &str) -> Signer {
     let mut jwk = serde_json::to_value(key.public_jwk()).unwrap();
     jwk["alg"] = json!(jwk_alg);
     Signer {
-        encoding: EncodingKey::from_rsa_pem(key.to_pkcs8_pem().unwrap().secret().as_bytes())
+        encoding: EncodingKey::from_rsa_pem(key.to_pkcs8_pem().unwrap().expose_secret().as_bytes())
             .unwrap(),
         jwk,
         alg,
@@ -61,7 +61,7 @@ fn rsa_signer(kid: &str, alg: Algorithm, jwk_alg: &str) -> Signer {
 fn es384_signer(kid: &str) -> Signer {
     let key = SigningKey::generate(SigningAlgorithm::Es384, kid).unwrap();
     Signer {
-        encoding: EncodingKey::from_ec_pem(key.to_pkcs8_pem().unwrap().secret().as_bytes())
+        encoding: EncodingKey::from_ec_pem(key.to_pkcs8_pem().unwrap().expose_secret().as_bytes())
             .unwrap(),
         jwk: serde_json::to_value(key.public_jwk()).unwrap(),
         alg: Algorithm::ES384,
@@ -208,7 +208,11 @@ async fn forged_and_unacceptable_tokens_fail() {
 
     // Payload swapped after signing.
     let token = signer.sign(&claims(&server));
-    let mut parts: Vec<String> = token.secret().split('.').map(str::to_owned).collect();
+    let mut parts: Vec<String> = token
+        .expose_secret()
+        .split('.')
+        .map(str::to_owned)
+        .collect();
     let mut other = claims(&server);
     other["sub"] = json!("admin");
     parts[1] = base64::Engine::encode(

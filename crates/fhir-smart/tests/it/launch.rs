@@ -184,7 +184,10 @@ async fn public_standalone_launch_exchanges_the_code_with_pkce() {
         exchange.problems.lock().unwrap()
     );
     assert_eq!(smart.patient_id().as_deref(), Some("pat-1"));
-    assert_eq!(smart.access_token().await.unwrap().secret(), "launch-at");
+    assert_eq!(
+        smart.access_token().await.unwrap().expose_secret(),
+        "launch-at"
+    );
     assert_eq!(smart.fhir_base(), &fhir_base(&server));
     // Persisted under a key that names the user and this launch, never under the key
     // shared by every launch of the user.
@@ -314,7 +317,7 @@ async fn id_token_is_verified_with_the_nonce_of_the_request() {
         .client_auth(fhir_smart::client_auth::ClientAuth::Public)
         .verify_id_token(true);
     let encoding =
-        EncodingKey::from_rsa_pem(key.to_pkcs8_pem().unwrap().secret().as_bytes()).unwrap();
+        EncodingKey::from_rsa_pem(key.to_pkcs8_pem().unwrap().expose_secret().as_bytes()).unwrap();
     let current: Arc<Mutex<String>> = Arc::default();
     let served = Arc::clone(&current);
     Mock::given(method("POST"))
@@ -458,8 +461,11 @@ async fn two_launches_sharing_a_store_and_subject_keep_their_own_patient_and_tok
     }
     assert_eq!(a.patient_id().as_deref(), Some("alice"));
     assert_eq!(b.patient_id().as_deref(), Some("bob"));
-    assert_eq!(a.access_token().await.unwrap().secret(), "at-alice-2");
-    assert_eq!(b.access_token().await.unwrap().secret(), "at-bob-2");
+    assert_eq!(
+        a.access_token().await.unwrap().expose_secret(),
+        "at-alice-2"
+    );
+    assert_eq!(b.access_token().await.unwrap().expose_secret(), "at-bob-2");
     // Each client presented only its own refresh tokens, each once.
     assert_eq!(
         *presented.lock().unwrap(),
@@ -621,7 +627,7 @@ async fn id_token_verification_fails_closed_when_discovery_names_no_issuer() {
         .verify_id_token(true);
     let request = app.standalone().await.unwrap();
     let nonce = query(&request.url)["nonce"].clone();
-    let id_token = sign(pem.secret(), json!({"nonce": nonce}));
+    let id_token = sign(pem.expose_secret(), json!({"nonce": nonce}));
     Mock::given(method("POST"))
         .and(path("/auth/token"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -665,7 +671,7 @@ async fn a_refreshed_id_token_is_verified_or_discarded() {
         .verify_id_token(true);
     let request = app.standalone().await.unwrap();
     let nonce = query(&request.url)["nonce"].clone();
-    let first = sign(pem.secret(), json!({"nonce": nonce}));
+    let first = sign(pem.expose_secret(), json!({"nonce": nonce}));
     let refreshed: Arc<Mutex<String>> = Arc::default();
     let served = Arc::clone(&refreshed);
     let first_served = first.clone();
@@ -689,23 +695,29 @@ async fn a_refreshed_id_token_is_verified_or_discarded() {
         .complete(request.pending.clone(), &callback_for(&request, "c"))
         .await
         .unwrap();
-    assert_eq!(smart.id_token().unwrap().secret(), first);
+    assert_eq!(smart.id_token().unwrap().expose_secret(), first);
 
     // Validly signed, but for another user (`sub`): discarded, the original is kept.
-    *refreshed.lock().unwrap() = sign(pem.secret(), json!({"sub": "someone-else"}));
+    *refreshed.lock().unwrap() = sign(pem.expose_secret(), json!({"sub": "someone-else"}));
     smart.refresh().await.unwrap();
-    assert_eq!(smart.id_token().unwrap().secret(), first);
+    assert_eq!(smart.id_token().unwrap().expose_secret(), first);
     // Signed by a key the issuer does not publish: discarded.
-    *refreshed.lock().unwrap() = sign(impostor_pem.secret(), json!({"fhirUser": "Patient/x"}));
+    *refreshed.lock().unwrap() = sign(
+        impostor_pem.expose_secret(),
+        json!({"fhirUser": "Patient/x"}),
+    );
     smart.refresh().await.unwrap();
-    assert_eq!(smart.id_token().unwrap().secret(), first);
+    assert_eq!(smart.id_token().unwrap().expose_secret(), first);
     // Another audience: discarded.
-    *refreshed.lock().unwrap() = sign(pem.secret(), json!({"aud": "app-2"}));
+    *refreshed.lock().unwrap() = sign(pem.expose_secret(), json!({"aud": "app-2"}));
     smart.refresh().await.unwrap();
-    assert_eq!(smart.id_token().unwrap().secret(), first);
+    assert_eq!(smart.id_token().unwrap().expose_secret(), first);
     // A valid one for the same user (no nonce on refresh): it replaces the original.
-    let renewed = sign(pem.secret(), json!({"fhirUser": "Practitioner/dr-2"}));
+    let renewed = sign(
+        pem.expose_secret(),
+        json!({"fhirUser": "Practitioner/dr-2"}),
+    );
     *refreshed.lock().unwrap() = renewed.clone();
     smart.refresh().await.unwrap();
-    assert_eq!(smart.id_token().unwrap().secret(), renewed);
+    assert_eq!(smart.id_token().unwrap().expose_secret(), renewed);
 }

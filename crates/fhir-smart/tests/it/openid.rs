@@ -80,7 +80,7 @@ async fn id_tokens_are_verified_by_default_when_openid_is_requested() {
         if claims.get("nonce").is_none() {
             claims["nonce"] = json!(request.pending.nonce().unwrap());
         }
-        *served.lock().unwrap() = sign(pem.secret(), claims);
+        *served.lock().unwrap() = sign(pem.expose_secret(), claims);
         match app
             .complete(request.pending.clone(), &callback(&request))
             .await
@@ -93,7 +93,7 @@ async fn id_tokens_are_verified_by_default_when_openid_is_requested() {
     let impostor = SigningKey::generate(SigningAlgorithm::Rs384, "idt").unwrap();
     let request = app.standalone().await.unwrap();
     *served.lock().unwrap() = sign(
-        impostor.to_pkcs8_pem().unwrap().secret(),
+        impostor.to_pkcs8_pem().unwrap().expose_secret(),
         json!({"nonce": request.pending.nonce().unwrap()}),
     );
     assert!(matches!(
@@ -115,7 +115,7 @@ async fn id_tokens_are_verified_by_default_when_openid_is_requested() {
     ] {
         let request = app.standalone().await.unwrap();
         *served.lock().unwrap() = sign(
-            pem.secret(),
+            pem.expose_secret(),
             json!({"nonce": request.pending.nonce().unwrap(), "fhirUser": claim}),
         );
         let smart = app
@@ -138,13 +138,13 @@ async fn the_opt_out_is_explicit_and_an_unverified_id_token_names_no_user() {
     let served = token_endpoint(&server).await;
     let app = app(&server).verify_id_token(false);
     let request = app.standalone().await.unwrap();
-    let id_token = sign(pem.secret(), json!({"nonce": "not-the-one-sent"}));
+    let id_token = sign(pem.expose_secret(), json!({"nonce": "not-the-one-sent"}));
     *served.lock().unwrap() = id_token.clone();
     let smart = app
         .complete(request.pending.clone(), &callback(&request))
         .await
         .unwrap();
-    assert_eq!(smart.id_token().unwrap().secret(), id_token);
+    assert_eq!(smart.id_token().unwrap().expose_secret(), id_token);
     assert!(
         smart.fhir_user().is_none(),
         "an unverified id_token names no user"
@@ -171,10 +171,13 @@ async fn a_refreshed_id_token_is_verified_outside_the_renewal_lock() {
     let app = app(&server).id_token_verifier(verifier);
     let request = app.standalone().await.unwrap();
     let first = sign(
-        pem.secret(),
+        pem.expose_secret(),
         json!({"nonce": request.pending.nonce().unwrap()}),
     );
-    let refreshed = sign(pem.secret(), json!({"fhirUser": "Practitioner/dr-2"}));
+    let refreshed = sign(
+        pem.expose_secret(),
+        json!({"fhirUser": "Practitioner/dr-2"}),
+    );
     let calls = Arc::new(Mutex::new(0usize));
     let counted = Arc::clone(&calls);
     Mock::given(method("POST"))
@@ -215,5 +218,5 @@ async fn a_refreshed_id_token_is_verified_outside_the_renewal_lock() {
     );
     second.unwrap().unwrap();
     slow.await.unwrap().unwrap();
-    assert_eq!(smart.access_token().await.unwrap().secret(), "at-3");
+    assert_eq!(smart.access_token().await.unwrap().expose_secret(), "at-3");
 }

@@ -94,7 +94,7 @@ async fn an_app_with_its_own_session_layer_authorizes_and_exchanges_with_the_pri
     assert_eq!(query["state"], state.as_str());
     assert_eq!(query["code_challenge"], verifier.challenge().as_str());
     assert_eq!(query["aud"], fhir_base(&server).as_str());
-    assert!(!url.as_str().contains(verifier.secret()));
+    assert!(!url.as_str().contains(verifier.expose_secret()));
     *challenge.lock().unwrap() = query["code_challenge"].clone();
 
     // `/callback`: the app checks its state, then exchanges the code.
@@ -117,7 +117,7 @@ async fn an_app_with_its_own_session_layer_authorizes_and_exchanges_with_the_pri
         let (form, authorization) = seen.lock().unwrap().last().cloned().unwrap();
         assert_eq!(form["grant_type"], "authorization_code");
         assert_eq!(form["redirect_uri"], REDIRECT);
-        assert_eq!(form["code_verifier"], verifier.secret());
+        assert_eq!(form["code_verifier"], verifier.expose_secret());
         assert!(!form.contains_key("state"), "G11: state is not sent");
         assert_eq!(authorization.as_deref(), basic);
         assert_eq!(form.contains_key("client_id"), basic.is_none());

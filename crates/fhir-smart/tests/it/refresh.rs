@@ -134,10 +134,10 @@ async fn refresh_keeps_launch_context_and_public_client_sends_client_id() {
     let endpoint = RotatingEndpoint::new(false);
     mount(&server, &endpoint).await;
     let smart = client(&server, ClientAuth::Public, None, Some(initial_token(0))).await;
-    assert_eq!(smart.access_token().await.unwrap().secret(), "at-r1");
+    assert_eq!(smart.access_token().await.unwrap().expose_secret(), "at-r1");
     let token = smart.token_response().unwrap();
     assert_eq!(
-        token.refresh_token.unwrap().secret(),
+        token.refresh_token.unwrap().expose_secret(),
         "rt-0",
         "kept when none is returned"
     );
@@ -177,11 +177,11 @@ async fn two_clients_sharing_a_store_never_reuse_a_rotated_refresh_token() {
         endpoint.reused.lock().unwrap()
     );
     assert_eq!(endpoint.calls.load(Ordering::SeqCst), 3);
-    assert_eq!(a.access_token().await.unwrap().secret(), "at-r3");
+    assert_eq!(a.access_token().await.unwrap().expose_secret(), "at-r3");
     // b's cached access token is still valid; its next renewal reads the store back.
-    assert_eq!(b.access_token().await.unwrap().secret(), "at-r2");
+    assert_eq!(b.access_token().await.unwrap().expose_secret(), "at-r2");
     b.refresh().await.unwrap();
-    assert_eq!(b.access_token().await.unwrap().secret(), "at-r4");
+    assert_eq!(b.access_token().await.unwrap().expose_secret(), "at-r4");
     assert!(
         endpoint.reused.lock().unwrap().is_empty(),
         "{:?}",
@@ -212,7 +212,9 @@ async fn concurrent_expired_access_across_clients_makes_one_refresh() {
     let tasks: Vec<_> = (0..30)
         .map(|i| {
             let c = if i % 2 == 0 { a.clone() } else { b.clone() };
-            tokio::spawn(async move { c.access_token().await.map(|t| t.secret().to_owned()) })
+            tokio::spawn(
+                async move { c.access_token().await.map(|t| t.expose_secret().to_owned()) },
+            )
         })
         .collect();
     for task in tasks {
@@ -299,7 +301,7 @@ async fn confidential_refresh_uses_basic_or_a_fresh_assertion() {
     .await;
     smart.access_token().await.unwrap();
     smart.refresh().await.unwrap();
-    assert_eq!(smart.access_token().await.unwrap().secret(), "at-r2");
+    assert_eq!(smart.access_token().await.unwrap().expose_secret(), "at-r2");
     assert!(endpoint.reused.lock().unwrap().is_empty());
 }
 
@@ -372,7 +374,7 @@ async fn a_client_never_adopts_the_token_set_of_another_launch_under_its_key() {
     }
     assert_eq!(endpoint.calls.load(Ordering::SeqCst), 0, "nothing was sent");
     assert_eq!(a.patient_id().as_deref(), Some("p-123"));
-    assert_eq!(a.access_token().await.unwrap().secret(), "at-0");
+    assert_eq!(a.access_token().await.unwrap().expose_secret(), "at-0");
     // The launch that owns the stored set renews normally and keeps its patient.
     b.refresh().await.unwrap();
     assert_eq!(b.patient_id().as_deref(), Some("p-other"));
@@ -426,13 +428,13 @@ async fn transient_refresh_failures_keep_the_refresh_token() {
                 .unwrap()
                 .refresh_token
                 .unwrap()
-                .secret(),
+                .expose_secret(),
             "rt-0",
             "HTTP {status}"
         );
         let stored = store.get(smart.store_key()).await.unwrap().unwrap();
-        assert_eq!(stored.token.refresh_token.unwrap().secret(), "rt-0");
-        assert_eq!(smart.access_token().await.unwrap().secret(), "at-r1");
+        assert_eq!(stored.token.refresh_token.unwrap().expose_secret(), "rt-0");
+        assert_eq!(smart.access_token().await.unwrap().expose_secret(), "at-r1");
     }
 }
 
@@ -511,13 +513,13 @@ async fn a_bare_400_401_or_403_keeps_the_stored_tokens() {
             let stored = store.get(smart.store_key()).await.unwrap();
             let stored = stored.unwrap_or_else(|| panic!("{case}: the stored set was deleted"));
             assert_eq!(
-                stored.token.refresh_token.unwrap().secret(),
+                stored.token.refresh_token.unwrap().expose_secret(),
                 "rt-0",
                 "{case}"
             );
             // The next attempt presents the kept refresh token and succeeds.
             assert_eq!(
-                smart.access_token().await.unwrap().secret(),
+                smart.access_token().await.unwrap().expose_secret(),
                 "at-r1",
                 "{case}"
             );
@@ -550,7 +552,7 @@ async fn an_expired_token_without_a_refresh_token_is_never_sent() {
     let mut token = initial_token(3600);
     token.refresh_token = None;
     let smart = client(&server, ClientAuth::Public, None, Some(token)).await;
-    assert_eq!(smart.access_token().await.unwrap().secret(), "at-0");
+    assert_eq!(smart.access_token().await.unwrap().expose_secret(), "at-0");
 }
 
 #[tokio::test]
@@ -622,7 +624,7 @@ async fn app_launch_401_refreshes_once_and_retries_once() {
         .unwrap();
     fhir.read_json("Patient", "p-123").send().await.unwrap();
     assert_eq!(endpoint.calls.load(Ordering::SeqCst), 1, "one refresh");
-    assert_eq!(smart.access_token().await.unwrap().secret(), "at-r1");
+    assert_eq!(smart.access_token().await.unwrap().expose_secret(), "at-r1");
 
     // A 401 on the retry too: no loop, the error surfaces after one refresh and one retry.
     let server = crate::support::server().await;
@@ -682,12 +684,15 @@ async fn a_renewal_never_overwrites_a_set_another_process_stored_meanwhile() {
     other_process_writes(&store, &key).await;
     renewal.await.unwrap().unwrap();
     let stored = store.get(&key).await.unwrap().unwrap();
-    assert_eq!(stored.token.access_token.secret(), "at-other-process");
-    assert_eq!(smart.access_token().await.unwrap().secret(), "at-r1");
+    assert_eq!(
+        stored.token.access_token.expose_secret(),
+        "at-other-process"
+    );
+    assert_eq!(smart.access_token().await.unwrap().expose_secret(), "at-r1");
     // Without interference, renewals are written and versioned.
     smart.refresh().await.unwrap();
     let stored = store.get(&key).await.unwrap().unwrap();
-    assert_eq!(stored.token.access_token.secret(), "at-r2");
+    assert_eq!(stored.token.access_token.expose_secret(), "at-r2");
     assert_eq!(stored.version, 2);
 }
 
@@ -725,5 +730,8 @@ async fn a_rejected_refresh_does_not_delete_a_set_another_process_stored_meanwhi
         Err(Error::ReauthorizationRequired { .. })
     ));
     let stored = store.get(&key).await.unwrap().unwrap();
-    assert_eq!(stored.token.access_token.secret(), "at-other-process");
+    assert_eq!(
+        stored.token.access_token.expose_secret(),
+        "at-other-process"
+    );
 }

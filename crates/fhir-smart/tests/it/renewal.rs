@@ -48,9 +48,9 @@ async fn a_dropped_renewal_still_stores_the_rotated_refresh_token() {
     let gave_up = tokio::time::timeout(Duration::from_millis(50), smart.access_token()).await;
     assert!(gave_up.is_err(), "the caller stopped waiting");
     // The renewal finished anyway: the next caller gets its token, and rt-1 is stored.
-    assert_eq!(smart.access_token().await.unwrap().secret(), "at-r1");
+    assert_eq!(smart.access_token().await.unwrap().expose_secret(), "at-r1");
     let stored = store.get(smart.store_key()).await.unwrap().unwrap();
-    assert_eq!(stored.token.refresh_token.unwrap().secret(), "rt-1");
+    assert_eq!(stored.token.refresh_token.unwrap().expose_secret(), "rt-1");
     smart.refresh().await.unwrap();
     assert!(
         endpoint.reused.lock().unwrap().is_empty(),
@@ -97,7 +97,7 @@ async fn a_401_renewal_cut_off_by_fhir_cores_deadline_still_stores_the_rotated_t
         .unwrap();
     fhir.read_json("Patient", "p-123").send().await.unwrap();
     let stored = store.get(smart.store_key()).await.unwrap().unwrap();
-    assert_eq!(stored.token.refresh_token.unwrap().secret(), "rt-1");
+    assert_eq!(stored.token.refresh_token.unwrap().expose_secret(), "rt-1");
     assert!(endpoint.reused.lock().unwrap().is_empty());
 }
 

@@ -92,9 +92,13 @@ async fn building_from_a_saved_token_response_never_overwrites_the_newer_stored_
             .await
             .unwrap();
         let stored = store.get(restored.store_key()).await.unwrap().unwrap();
-        assert_eq!(stored.token.access_token.secret(), "at-r2");
+        assert_eq!(stored.token.access_token.expose_secret(), "at-r2");
         assert_eq!(
-            restored.token_response().unwrap().access_token.secret(),
+            restored
+                .token_response()
+                .unwrap()
+                .access_token
+                .expose_secret(),
             "at-r2"
         );
     }
@@ -120,7 +124,7 @@ async fn building_from_a_saved_token_response_never_overwrites_the_newer_stored_
         .await
         .unwrap();
     let stored = store.get(replaced.store_key()).await.unwrap().unwrap();
-    assert_eq!(stored.token.access_token.secret(), "at-new-grant");
+    assert_eq!(stored.token.access_token.expose_secret(), "at-new-grant");
     assert_eq!(stored.version, 4, "written over the version it read");
 }
 
@@ -217,7 +221,7 @@ async fn a_launch_is_restored_from_the_store_in_one_call_refreshed_id_tokens_inc
     let app = app_for(&server, &store, "alice");
     let request = app.standalone().await.unwrap();
     let first = sign(
-        pem.secret(),
+        pem.expose_secret(),
         json!({"nonce": request.pending.nonce().unwrap(), "fhirUser": "Practitioner/dr-1"}),
     );
     let (refresh_id_token, reused) = launch_server(&server, first).await;
@@ -241,23 +245,28 @@ async fn a_launch_is_restored_from_the_store_in_one_call_refreshed_id_tokens_inc
         .await
         .unwrap();
     assert_eq!(restored.patient_id().as_deref(), Some("p-1"));
-    assert_eq!(restored.access_token().await.unwrap().secret(), "at-0");
+    assert_eq!(
+        restored.access_token().await.unwrap().expose_secret(),
+        "at-0"
+    );
     assert_eq!(restored.fhir_user().unwrap().id, "dr-1");
 
     // A refreshed id_token for the same user is verified and kept, in the store too.
-    *refresh_id_token.lock().unwrap() =
-        Some(sign(pem.secret(), json!({"fhirUser": "Practitioner/dr-2"})));
+    *refresh_id_token.lock().unwrap() = Some(sign(
+        pem.expose_secret(),
+        json!({"fhirUser": "Practitioner/dr-2"}),
+    ));
     restored.refresh().await.unwrap();
     assert_eq!(restored.fhir_user().unwrap().id, "dr-2");
     // One for another user (`sub`), or unsigned by the issuer, is discarded.
     *refresh_id_token.lock().unwrap() = Some(sign(
-        pem.secret(),
+        pem.expose_secret(),
         json!({"sub": "mallory", "fhirUser": "Practitioner/dr-x"}),
     ));
     restored.refresh().await.unwrap();
     let impostor = SigningKey::generate(SigningAlgorithm::Rs384, "idt").unwrap();
     *refresh_id_token.lock().unwrap() = Some(sign(
-        impostor.to_pkcs8_pem().unwrap().secret(),
+        impostor.to_pkcs8_pem().unwrap().expose_secret(),
         json!({"fhirUser": "Practitioner/dr-y"}),
     ));
     restored.refresh().await.unwrap();
@@ -269,7 +278,7 @@ async fn a_launch_is_restored_from_the_store_in_one_call_refreshed_id_tokens_inc
         .restore(&session)
         .await
         .unwrap();
-    assert_eq!(again.access_token().await.unwrap().secret(), "at-3");
+    assert_eq!(again.access_token().await.unwrap().expose_secret(), "at-3");
     assert_eq!(again.fhir_user().unwrap().id, "dr-2");
     assert_eq!(again.patient_id().as_deref(), Some("p-1"), "context kept");
     *refresh_id_token.lock().unwrap() = None;
