@@ -1,8 +1,7 @@
 //! [`SmartClient`]: an [`AuthProvider`] that keeps a SMART access token fresh.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock, Weak};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use fhir_core::auth::{AuthError, AuthProvider, AuthRequest, BoxFuture, Unauthorized};
@@ -12,13 +11,11 @@ use url::Url;
 use crate::Error;
 use crate::client_auth::ClientCredentials;
 use crate::http::HttpClient;
-use crate::id_token::{Expectations, FhirUser, IdTokenVerifier};
+use crate::id_token::FhirUser;
 use crate::launch::LaunchSession;
 use crate::scopes::Scopes;
 use crate::secret::AccessToken;
-use crate::secret::IdToken;
-use crate::state::random_id;
-use crate::store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};
+use crate::store::{StoreKey, StoredToken, TokenStore};
 use crate::token::{FhirContext, TokenResponse};
 
 /// The default margin before expiry at which the token is renewed.
@@ -31,7 +28,12 @@ pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
 /// renews once for that request.
 pub const DEFAULT_MIN_TOKEN_REUSE: Duration = Duration::from_secs(10);
 
+mod builder;
+mod id_token_check;
 mod renewal;
+
+pub use builder::SmartClientBuilder;
+pub(crate) use id_token_check::IdTokenCheck;
 
 use renewal::Lineage;
 
@@ -42,50 +44,6 @@ enum Grant {
     RefreshToken,
     /// Backend Services: a new `client_credentials` request with a fresh assertion.
     ClientCredentials { scope: String },
-}
-
-/// One async lock per store key, shared by every client in the process, so two clients on
-/// one store never renew the same token set at the same time.
-static RENEWAL_LOCKS: LazyLock<Mutex<HashMap<StoreKey, Weak<tokio::sync::Mutex<()>>>>> =
-    LazyLock::new(Mutex::default);
-
-fn renewal_lock(key: &StoreKey) -> Arc<tokio::sync::Mutex<()>> {
-    let mut locks = RENEWAL_LOCKS.lock().unwrap_or_else(PoisonError::into_inner);
-    locks.retain(|_, lock| lock.strong_count() > 0);
-    if let Some(lock) = locks.get(key).and_then(Weak::upgrade) {
-        return lock;
-    }
-    let lock = Arc::new(tokio::sync::Mutex::new(()));
-    locks.insert(key.clone(), Arc::downgrade(&lock));
-    lock
-}
-
-/// How the id_tokens of refresh responses are checked (set when the launch verified its
-/// id_token).
-#[derive(Debug, Clone)]
-pub(crate) struct IdTokenCheck {
-    pub(crate) verifier: Arc<OnceLock<IdTokenVerifier>>,
-    pub(crate) expected: Expectations,
-    /// `sub` of the verified id_token of the launch.
-    pub(crate) sub: Option<String>,
-}
-
-impl IdTokenCheck {
-    /// OpenID Connect Core §12.2: a refreshed id_token verifies like the first one, and its
-    /// `iss` and `sub` are those of the original.
-    async fn verify(&self, http: &HttpClient, token: &IdToken) -> Result<(), Error> {
-        let claims = self
-            .verifier
-            .get_or_init(|| IdTokenVerifier::new(http.clone()))
-            .verify(token, &self.expected)
-            .await?;
-        if claims.sub != self.sub {
-            return Err(Error::IdToken {
-                reason: String::from("the refreshed id_token names another `sub`"),
-            });
-        }
-        Ok(())
-    }
 }
 
 /// A SMART-authorized session: implements [`AuthProvider`] for `fhir_core`.
@@ -155,215 +113,6 @@ impl fmt::Debug for SmartClient {
     }
 }
 
-/// Builds a [`SmartClient`]; Backend Services clients come from [`crate::BackendServices`].
-#[derive(Debug)]
-pub struct SmartClientBuilder {
-    fhir_base: Url,
-    token_endpoint: Url,
-    credentials: ClientCredentials,
-    grant: Grant,
-    http: HttpClient,
-    store: Option<Arc<dyn TokenStore>>,
-    scope: String,
-    subject: Option<String>,
-    skew: Duration,
-    default_lifetime: Duration,
-    min_reuse: Duration,
-    token: Option<TokenResponse>,
-    launch_id: Option<String>,
-    launch_session: Option<LaunchSession>,
-    id_tokens: Option<IdTokenCheck>,
-}
-
-impl SmartClientBuilder {
-    /// The launch id, part of the store key ([`StoreKey::for_launch`]): set by
-    /// [`AppLaunch::complete`](crate::AppLaunch::complete) from
-    /// [`PendingAuthorization::launch_id`](crate::PendingAuthorization::launch_id). To
-    /// restore a launch's client, prefer [`AppLaunch::restore`](crate::AppLaunch::restore),
-    /// which also restores its client authentication and id_token check.
-    #[must_use]
-    pub fn launch_id(mut self, launch_id: impl Into<String>) -> Self {
-        self.launch_id = Some(launch_id.into());
-        self
-    }
-
-    pub(crate) fn launch_session(mut self, session: LaunchSession) -> Self {
-        self.launch_session = Some(session);
-        self
-    }
-
-    pub(crate) fn id_token_check(mut self, check: IdTokenCheck) -> Self {
-        self.id_tokens = Some(check);
-        self
-    }
-
-    /// The HTTP client for token requests.
-    #[must_use]
-    pub fn http(mut self, http: HttpClient) -> Self {
-        self.http = http;
-        self
-    }
-
-    /// Where tokens are kept (default: a private [`MemoryTokenStore`]). The key always names
-    /// whose token set it is: the [`launch_id`](Self::launch_id), the app's user key
-    /// ([`store_subject`](Self::store_subject)), or both.
-    #[must_use]
-    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
-        self
-    }
-
-    /// The app's user key (its user or account id), part of the store key: alone
-    /// ([`StoreKey::for_user`], one token set per user) or with a
-    /// [`launch_id`](Self::launch_id) ([`StoreKey::for_launch`]).
-    #[must_use]
-    pub fn store_subject(mut self, subject: impl Into<String>) -> Self {
-        self.subject = Some(subject.into());
-        self
-    }
-
-    /// The requested scope, part of the store key (App Launch; Backend Services sets it).
-    #[must_use]
-    pub fn scope(mut self, scope: &Scopes) -> Self {
-        self.scope = scope.to_string();
-        self
-    }
-
-    /// Renew this long before expiry (default 60 s).
-    #[must_use]
-    pub fn refresh_skew(mut self, skew: Duration) -> Self {
-        self.skew = skew;
-        self
-    }
-
-    /// How long a renewed token is used before the next proactive renewal, however short
-    /// its `expires_in` (default [`DEFAULT_MIN_TOKEN_REUSE`], 10 s). Zero renews as soon as
-    /// the lifetime says so.
-    #[must_use]
-    pub fn min_token_reuse(mut self, reuse: Duration) -> Self {
-        self.min_reuse = reuse;
-        self
-    }
-
-    /// The lifetime assumed when `expires_in` is absent (default 300 s).
-    #[must_use]
-    pub fn default_token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.default_lifetime = lifetime;
-        self
-    }
-
-    /// The token response to start with (from a code exchange, or restored by the app).
-    #[must_use]
-    pub fn token(mut self, token: TokenResponse) -> Self {
-        self.token = Some(token);
-        self
-    }
-
-    /// The store key: always with a subject (the launch id, the app's user key, or for
-    /// Backend Services the system client itself).
-    fn store_key(&self) -> Result<StoreKey, Error> {
-        let (endpoint, client_id, scope) = (
-            &self.token_endpoint,
-            self.credentials.client_id.as_str(),
-            self.scope.as_str(),
-        );
-        Ok(match (&self.grant, &self.launch_id, &self.subject) {
-            (Grant::ClientCredentials { .. }, _, _) => {
-                StoreKey::for_system(endpoint, client_id, scope)
-            }
-            (Grant::RefreshToken, Some(launch_id), user) => {
-                StoreKey::for_launch(endpoint, client_id, scope, user.as_deref(), launch_id)
-            }
-            (Grant::RefreshToken, None, Some(user)) => {
-                StoreKey::for_user(endpoint, client_id, scope, user)
-            }
-            // A new token set of nobody in particular: a key of its own, never shared.
-            (Grant::RefreshToken, None, None) if self.token.is_some() => {
-                StoreKey::for_launch(endpoint, client_id, scope, None, &random_id())
-            }
-            (Grant::RefreshToken, None, None) => {
-                return Err(Error::configuration(
-                    "store_subject",
-                    "a client restored from the store needs its launch id or user key",
-                ));
-            }
-        })
-    }
-
-    /// Builds the client, persisting the initial token (if any) in the store.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InsecureUrl`] for a plain-HTTP token endpoint the HTTP client does not allow;
-    /// [`Error::Configuration`] for an App Launch client without a token, a launch id or a
-    /// user key (it would have no token set of its own to restore); [`Error::Store`] from
-    /// the store.
-    pub async fn build(self) -> Result<SmartClient, Error> {
-        self.http.check_url(&self.token_endpoint)?;
-        let key = self.store_key()?;
-        let store = self
-            .store
-            .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
-        let current = match self.token {
-            Some(token) => Some(store_initial(&*store, &key, token, self.default_lifetime).await?),
-            None => store.get(&key).await?,
-        };
-        Ok(SmartClient {
-            inner: Arc::new(Inner {
-                lock: renewal_lock(&key),
-                fhir_base: self.fhir_base,
-                token_endpoint: self.token_endpoint,
-                credentials: self.credentials,
-                grant: self.grant,
-                http: self.http,
-                store,
-                key,
-                skew: self.skew,
-                default_lifetime: self.default_lifetime,
-                min_reuse: self.min_reuse,
-                lineage: RwLock::new(current.as_ref().map(Lineage::of)),
-                current: RwLock::new(current),
-                id_tokens: self.id_tokens,
-                launch_session: self.launch_session,
-            }),
-        })
-    }
-}
-
-/// Stores the token set a client is built with, unless the store already holds a newer set
-/// of the same grant (a renewal of `token`): that one is kept and used, so restoring a client
-/// from a saved token response never brings back a rotated refresh token. A set of another
-/// grant under the key is replaced, with a compare-and-set over the version read.
-async fn store_initial(
-    store: &dyn TokenStore,
-    key: &StoreKey,
-    token: TokenResponse,
-    default_lifetime: Duration,
-) -> Result<StoredToken, Error> {
-    let stored = store.get(key).await?;
-    if let Some(newer) = stored.as_ref().filter(|s| s.descends_from(&token)) {
-        tracing::debug!(
-            "the store holds this token set or a renewal of it; keeping the stored one"
-        );
-        return Ok(newer.clone());
-    }
-    let mut initial = StoredToken::new(token, default_lifetime);
-    let expected = stored.map(|s| s.version);
-    initial.version = expected.map_or(0, |v| v.wrapping_add(1));
-    if store
-        .compare_and_set(key, expected, initial.clone())
-        .await?
-    {
-        return Ok(initial);
-    }
-    match store.get(key).await? {
-        Some(newer) if newer.descends_from(&initial.token) => Ok(newer),
-        _ => Err(Error::Store {
-            reason: String::from("the token set under this key changed while the client was built"),
-        }),
-    }
-}
-
 /// A `WWW-Authenticate` challenge fit for a log line: the token this request carried is
 /// masked wherever the server echoed it (an `error_description` quoting it, say), then the
 /// workspace's rules apply.
@@ -396,60 +145,6 @@ fn is_rejected(token: &StoredToken, rejected: Option<&HeaderValue>) -> bool {
 }
 
 impl SmartClient {
-    /// A builder for a client of the FHIR server at `fhir_base` that renews with refresh
-    /// tokens (App Launch).
-    pub fn builder(
-        fhir_base: Url,
-        token_endpoint: Url,
-        credentials: ClientCredentials,
-    ) -> SmartClientBuilder {
-        Self::builder_with(fhir_base, token_endpoint, credentials, Grant::RefreshToken)
-    }
-
-    pub(crate) fn backend_builder(
-        fhir_base: Url,
-        token_endpoint: Url,
-        credentials: ClientCredentials,
-        scope: &Scopes,
-    ) -> SmartClientBuilder {
-        let scope_text = scope.to_string();
-        let mut builder = Self::builder_with(
-            fhir_base,
-            token_endpoint,
-            credentials,
-            Grant::ClientCredentials {
-                scope: scope_text.clone(),
-            },
-        );
-        builder.scope = scope_text;
-        builder
-    }
-
-    fn builder_with(
-        fhir_base: Url,
-        token_endpoint: Url,
-        credentials: ClientCredentials,
-        grant: Grant,
-    ) -> SmartClientBuilder {
-        SmartClientBuilder {
-            fhir_base,
-            token_endpoint,
-            credentials,
-            grant,
-            http: HttpClient::default(),
-            store: None,
-            scope: String::new(),
-            subject: None,
-            skew: DEFAULT_REFRESH_SKEW,
-            default_lifetime: DEFAULT_TOKEN_LIFETIME,
-            min_reuse: DEFAULT_MIN_TOKEN_REUSE,
-            token: None,
-            launch_id: None,
-            launch_session: None,
-            id_tokens: None,
-        }
-    }
-
     /// The FHIR base URL (`aud`).
     pub fn fhir_base(&self) -> &Url {
         &self.inner.fhir_base

@@ -6,8 +6,9 @@
 //! request, fhir-core's deadline around the 401 hook), so a rotated refresh token the server
 //! already issued is never lost.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::PoisonError;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 
 use http::HeaderValue;
 
@@ -15,7 +16,7 @@ use super::{Grant, SmartClient, is_rejected};
 use crate::Error;
 use crate::error::{TokenEndpointError, TokenErrorCode};
 use crate::secret::IdToken;
-use crate::store::{StoredToken, now_secs};
+use crate::store::{StoreKey, StoredToken, now_secs};
 use crate::token::TokenResponse;
 use crate::token_request::{TokenGrant, token_request};
 
@@ -325,4 +326,20 @@ pub(super) fn merge(old: TokenResponse, new: TokenResponse) -> TokenResponse {
         authorization_details: new.authorization_details.or(old.authorization_details),
         extra,
     }
+}
+
+/// One async lock per store key, shared by every client in the process, so two clients on
+/// one store never renew the same token set at the same time.
+static RENEWAL_LOCKS: LazyLock<Mutex<HashMap<StoreKey, Weak<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Mutex::default);
+
+pub(super) fn renewal_lock(key: &StoreKey) -> Arc<tokio::sync::Mutex<()>> {
+    let mut locks = RENEWAL_LOCKS.lock().unwrap_or_else(PoisonError::into_inner);
+    locks.retain(|_, lock| lock.strong_count() > 0);
+    if let Some(lock) = locks.get(key).and_then(Weak::upgrade) {
+        return lock;
+    }
+    let lock = Arc::new(tokio::sync::Mutex::new(()));
+    locks.insert(key.clone(), Arc::downgrade(&lock));
+    lock
 }

@@ -531,7 +531,10 @@ fn an_empty_scope_is_refused() {
         None,
     ) {
         Err(Error::Configuration { name, reason }) => {
-            assert_eq!(name, "scope", "the builder setting, not an environment variable");
+            assert_eq!(
+                name, "scope",
+                "the builder setting, not an environment variable"
+            );
             assert!(reason.contains("empty"), "{reason}");
         }
         other => panic!("expected a configuration error, got {other:?}"),
