@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::Error;
 use crate::assertion::AssertionOptions;
 use crate::client::SmartClient;
 use crate::client_auth::{BasicEncoding, ClientAuth, ClientCredentials};
@@ -16,8 +17,8 @@ use crate::scopes::{Scope, ScopeContext, ScopeVersion, Scopes};
 use crate::secret::ClientSecret;
 use crate::store::TokenStore;
 use crate::token::TokenResponse;
+use crate::token_options::TokenClientOptions;
 use crate::token_request::{TokenGrant, token_request};
-use crate::{Error, client};
 
 /// What the client authenticates with.
 #[derive(Debug, Clone)]
@@ -36,13 +37,10 @@ pub struct BackendServices {
     client_id: String,
     credential: Credential,
     scope: Scopes,
-    http: HttpClient,
+    options: TokenClientOptions,
     token_endpoint: Option<Url>,
     assertion: AssertionOptions,
     include_client_id: bool,
-    store: Option<Arc<dyn TokenStore>>,
-    skew: Duration,
-    min_reuse: Duration,
 }
 
 impl BackendServices {
@@ -89,20 +87,25 @@ impl BackendServices {
             client_id,
             credential,
             scope,
-            http: HttpClient::default(),
+            options: TokenClientOptions::default(),
             token_endpoint: None,
             assertion: AssertionOptions::default(),
             include_client_id: false,
-            store: None,
-            skew: client::DEFAULT_REFRESH_SKEW,
-            min_reuse: client::DEFAULT_MIN_TOKEN_REUSE,
         }
     }
 
     /// The HTTP client (TLS policy, proxies, timeouts).
     #[must_use]
     pub fn http(mut self, http: HttpClient) -> Self {
-        self.http = http;
+        self.options.http = http;
+        self
+    }
+
+    /// Every setting of the token client at once (HTTP client, store, renewal timing),
+    /// shared with other flows.
+    #[must_use]
+    pub fn token_client_options(mut self, options: TokenClientOptions) -> Self {
+        self.options = options;
         self
     }
 
@@ -130,14 +133,14 @@ impl BackendServices {
     /// Where tokens are kept (default: in memory).
     #[must_use]
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
+        self.options.store = Some(store);
         self
     }
 
     /// Request a new token this long before expiry (default 60 s).
     #[must_use]
     pub fn refresh_skew(mut self, skew: Duration) -> Self {
-        self.skew = skew;
+        self.options.refresh_skew = skew;
         self
     }
 
@@ -147,7 +150,7 @@ impl BackendServices {
     /// request.
     #[must_use]
     pub fn min_token_reuse(mut self, reuse: Duration) -> Self {
-        self.min_reuse = reuse;
+        self.options.min_token_reuse = reuse;
         self
     }
 
@@ -174,7 +177,7 @@ impl BackendServices {
         if let Some(url) = &self.token_endpoint {
             return Ok((url.clone(), self.scope.clone()));
         }
-        let config = discover(&self.http, &self.fhir_base, Strictness::Lenient).await?;
+        let config = discover(&self.options.http, &self.fhir_base, Strictness::Lenient).await?;
         let algs = &config.token_endpoint_auth_signing_alg_values_supported;
         if let Credential::Key(key) = &self.credential
             && !algs.is_empty()
@@ -201,7 +204,13 @@ impl BackendServices {
         let (token_endpoint, scope) = self.resolve().await?;
         let scope = scope.to_string();
         let grant = TokenGrant::ClientCredentials { scope: &scope };
-        token_request(&self.http, &token_endpoint, &self.credentials(), grant).await
+        token_request(
+            &self.options.http,
+            &token_endpoint,
+            &self.credentials(),
+            grant,
+        )
+        .await
     }
 
     /// Discovers the token endpoint (unless set), obtains a first token and returns a
@@ -225,18 +234,13 @@ impl BackendServices {
             tracing::warn!("Backend Services normally request only system/ scopes");
         }
         let (token_endpoint, scope) = self.resolve().await?;
-        let mut builder = SmartClient::backend_builder(
+        let builder = SmartClient::backend_builder(
             self.fhir_base.clone(),
             token_endpoint,
             self.credentials(),
             &scope,
         )
-        .http(self.http.clone())
-        .refresh_skew(self.skew)
-        .min_token_reuse(self.min_reuse);
-        if let Some(store) = &self.store {
-            builder = builder.store(Arc::clone(store));
-        }
+        .token_client_options(self.options.clone());
         let client = builder.build().await?;
         client.access_token().await?;
         Ok(client)

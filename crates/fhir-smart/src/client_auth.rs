@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use http::HeaderValue;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::Error;
@@ -21,6 +22,44 @@ pub enum BasicEncoding {
     Raw,
     /// Form-urlencode both parts first, as RFC 6749 §2.3.1 says.
     FormUrlEncoded,
+}
+
+/// A client authentication method by its registered name (RFC 7591 §2), as discovery lists
+/// it (`token_endpoint_auth_methods_supported`) and a pending authorization or launch
+/// session records it; [`ClientAuth`] is a method with its credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum AuthMethod {
+    /// `none`: a public client.
+    #[serde(rename = "none")]
+    None,
+    /// `client_secret_basic`.
+    #[serde(rename = "client_secret_basic")]
+    ClientSecretBasic,
+    /// `client_secret_post`.
+    #[serde(rename = "client_secret_post")]
+    ClientSecretPost,
+    /// `private_key_jwt`.
+    #[serde(rename = "private_key_jwt")]
+    PrivateKeyJwt,
+}
+
+impl AuthMethod {
+    /// The registered name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+        }
+    }
+}
+
+impl std::fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// How the client authenticates to the token endpoint.
@@ -67,14 +106,19 @@ impl ClientAuth {
         }
     }
 
+    /// The method, without its credential.
+    pub fn method(&self) -> AuthMethod {
+        match self {
+            Self::Public => AuthMethod::None,
+            Self::ClientSecretBasic { .. } => AuthMethod::ClientSecretBasic,
+            Self::ClientSecretPost { .. } => AuthMethod::ClientSecretPost,
+            Self::PrivateKeyJwt { .. } => AuthMethod::PrivateKeyJwt,
+        }
+    }
+
     /// The method name used in `token_endpoint_auth_methods_supported`.
     pub fn method_name(&self) -> &'static str {
-        match self {
-            Self::Public => "none",
-            Self::ClientSecretBasic { .. } => "client_secret_basic",
-            Self::ClientSecretPost { .. } => "client_secret_post",
-            Self::PrivateKeyJwt { .. } => "private_key_jwt",
-        }
+        self.method().as_str()
     }
 
     /// Chooses the method from what the client holds and what the server supports:
@@ -96,7 +140,7 @@ impl ClientAuth {
             || config
                 .token_endpoint_auth_methods_supported
                 .iter()
-                .any(|m| m == "private_key_jwt");
+                .any(|m| m == AuthMethod::PrivateKeyJwt.as_str());
         match (key, secret) {
             (Some(key), _) if asymmetric => Ok(Self::PrivateKeyJwt {
                 key: Arc::new(key),

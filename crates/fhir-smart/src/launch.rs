@@ -28,6 +28,7 @@ use crate::keys::SigningKey;
 use crate::scopes::Scopes;
 use crate::secret::ClientSecret;
 use crate::store::TokenStore;
+use crate::token_options::TokenClientOptions;
 
 mod begin;
 mod complete;
@@ -65,12 +66,11 @@ pub struct AppLaunch {
     assertion: AssertionOptions,
     client_auth: Option<ClientAuth>,
     include_client_id: bool,
-    http: HttpClient,
+    options: TokenClientOptions,
     allowed_iss: Vec<String>,
     prefer_post: bool,
     extra: Vec<(String, String)>,
     pending_ttl: Duration,
-    store: Option<Arc<dyn TokenStore>>,
     store_subject: Option<String>,
     configuration: Option<SmartConfiguration>,
     strictness: Strictness,
@@ -100,12 +100,11 @@ impl AppLaunch {
             assertion: AssertionOptions::default(),
             client_auth: None,
             include_client_id: false,
-            http: HttpClient::default(),
+            options: TokenClientOptions::default(),
             allowed_iss: Vec::new(),
             prefer_post: false,
             extra: Vec::new(),
             pending_ttl: DEFAULT_PENDING_TTL,
-            store: None,
             store_subject: None,
             configuration: None,
             strictness: Strictness::Lenient,
@@ -199,7 +198,16 @@ impl AppLaunch {
     /// The HTTP client (TLS policy, proxies).
     #[must_use]
     pub fn http(mut self, http: HttpClient) -> Self {
-        self.http = http;
+        self.options.http = http;
+        self
+    }
+
+    /// Every setting of the launch clients' token client at once (HTTP client, store,
+    /// renewal timing), shared with other flows; the store's subject stays as
+    /// [`store`](Self::store) set it.
+    #[must_use]
+    pub fn token_client_options(mut self, options: TokenClientOptions) -> Self {
+        self.options = options;
         self
     }
 
@@ -251,7 +259,7 @@ impl AppLaunch {
     /// user's session and call [`restore`](Self::restore).
     #[must_use]
     pub fn store(mut self, store: Arc<dyn TokenStore>, subject: impl Into<String>) -> Self {
-        self.store = Some(store);
+        self.options.store = Some(store);
         self.store_subject = Some(subject.into());
         self
     }

@@ -206,6 +206,7 @@ pub mod secret;
 pub mod state;
 pub mod store;
 pub mod token;
+mod token_options;
 mod token_request;
 
 pub use authorize::AuthorizeUrl;
@@ -224,3 +225,4 @@ pub use launch::{
 };
 pub use pending::PendingAuthorizations;
 pub use store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};
+pub use token_options::TokenClientOptions;

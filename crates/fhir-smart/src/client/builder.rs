@@ -7,10 +7,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::renewal::{Lineage, renewal_lock};
-use super::{
-    DEFAULT_MIN_TOKEN_REUSE, DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_LIFETIME, Grant, IdTokenCheck,
-    Inner, SmartClient,
-};
+use super::{Grant, IdTokenCheck, Inner, SmartClient};
 use crate::Error;
 use crate::client_auth::ClientCredentials;
 use crate::http::HttpClient;
@@ -19,6 +16,7 @@ use crate::scopes::Scopes;
 use crate::state::random_id;
 use crate::store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};
 use crate::token::TokenResponse;
+use crate::token_options::TokenClientOptions;
 
 /// Builds a [`SmartClient`]; Backend Services clients come from [`crate::BackendServices`].
 #[derive(Debug)]
@@ -27,13 +25,9 @@ pub struct SmartClientBuilder {
     token_endpoint: Url,
     credentials: ClientCredentials,
     grant: Grant,
-    http: HttpClient,
-    store: Option<Arc<dyn TokenStore>>,
+    options: TokenClientOptions,
     scope: String,
     subject: Option<String>,
-    skew: Duration,
-    default_lifetime: Duration,
-    min_reuse: Duration,
     token: Option<TokenResponse>,
     launch_id: Option<String>,
     launch_session: Option<LaunchSession>,
@@ -65,7 +59,7 @@ impl SmartClientBuilder {
     /// The HTTP client for token requests.
     #[must_use]
     pub fn http(mut self, http: HttpClient) -> Self {
-        self.http = http;
+        self.options.http = http;
         self
     }
 
@@ -74,7 +68,7 @@ impl SmartClientBuilder {
     /// ([`store_subject`](Self::store_subject)), or both.
     #[must_use]
     pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
-        self.store = Some(store);
+        self.options.store = Some(store);
         self
     }
 
@@ -97,23 +91,30 @@ impl SmartClientBuilder {
     /// Renew this long before expiry (default 60 s).
     #[must_use]
     pub fn refresh_skew(mut self, skew: Duration) -> Self {
-        self.skew = skew;
+        self.options.refresh_skew = skew;
         self
     }
 
     /// How long a renewed token is used before the next proactive renewal, however short
-    /// its `expires_in` (default [`DEFAULT_MIN_TOKEN_REUSE`], 10 s). Zero renews as soon as
+    /// its `expires_in` (default [`DEFAULT_MIN_TOKEN_REUSE`](crate::DEFAULT_MIN_TOKEN_REUSE), 10 s). Zero renews as soon as
     /// the lifetime says so.
     #[must_use]
     pub fn min_token_reuse(mut self, reuse: Duration) -> Self {
-        self.min_reuse = reuse;
+        self.options.min_token_reuse = reuse;
         self
     }
 
     /// The lifetime assumed when `expires_in` is absent (default 300 s).
     #[must_use]
     pub fn default_token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.default_lifetime = lifetime;
+        self.options.default_token_lifetime = lifetime;
+        self
+    }
+
+    /// Every setting of the token client at once (HTTP client, store, renewal timing).
+    #[must_use]
+    pub fn token_client_options(mut self, options: TokenClientOptions) -> Self {
+        self.options = options;
         self
     }
 
@@ -164,13 +165,16 @@ impl SmartClientBuilder {
     /// user key (it would have no token set of its own to restore); [`Error::Store`] from
     /// the store.
     pub async fn build(self) -> Result<SmartClient, Error> {
-        self.http.check_url(&self.token_endpoint)?;
+        self.options.http.check_url(&self.token_endpoint)?;
         let key = self.store_key()?;
-        let store = self
+        let options = self.options;
+        let store = options
             .store
             .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
         let current = match self.token {
-            Some(token) => Some(store_initial(&*store, &key, token, self.default_lifetime).await?),
+            Some(token) => {
+                Some(store_initial(&*store, &key, token, options.default_token_lifetime).await?)
+            }
             None => store.get(&key).await?,
         };
         Ok(SmartClient {
@@ -180,12 +184,12 @@ impl SmartClientBuilder {
                 token_endpoint: self.token_endpoint,
                 credentials: self.credentials,
                 grant: self.grant,
-                http: self.http,
+                http: options.http,
                 store,
                 key,
-                skew: self.skew,
-                default_lifetime: self.default_lifetime,
-                min_reuse: self.min_reuse,
+                skew: options.refresh_skew,
+                default_lifetime: options.default_token_lifetime,
+                min_reuse: options.min_token_reuse,
                 lineage: RwLock::new(current.as_ref().map(Lineage::of)),
                 current: RwLock::new(current),
                 id_tokens: self.id_tokens,
@@ -270,13 +274,9 @@ impl SmartClient {
             token_endpoint,
             credentials,
             grant,
-            http: HttpClient::default(),
-            store: None,
+            options: TokenClientOptions::default(),
             scope: String::new(),
             subject: None,
-            skew: DEFAULT_REFRESH_SKEW,
-            default_lifetime: DEFAULT_TOKEN_LIFETIME,
-            min_reuse: DEFAULT_MIN_TOKEN_REUSE,
             token: None,
             launch_id: None,
             launch_session: None,

@@ -44,8 +44,8 @@ impl AppLaunch {
         }
         let url = Url::parse(base).map_err(|_| Error::configuration("aud", "not a URL"))?;
         match &self.discovery_cache {
-            Some(cache) => cache.get(&self.http, &url, self.strictness).await,
-            None => discover(&self.http, &url, self.strictness).await,
+            Some(cache) => cache.get(&self.options.http, &url, self.strictness).await,
+            None => discover(&self.options.http, &url, self.strictness).await,
         }
     }
 
@@ -143,8 +143,8 @@ impl AppLaunch {
         launch: Option<&str>,
     ) -> Result<AuthorizationRequest, Error> {
         let endpoint = config.require_authorization_endpoint()?;
-        self.http.check_url(endpoint)?;
-        self.http.check_url(&config.token_endpoint)?;
+        self.options.http.check_url(endpoint)?;
+        self.options.http.check_url(&config.token_endpoint)?;
         let scopes = self.scopes_for(config, launch.is_some());
         if scopes.is_empty() {
             return Err(Error::configuration("scope", "the scope is empty"));
@@ -165,7 +165,7 @@ impl AppLaunch {
             &state,
             &verifier,
         )?
-        .allow_loopback_http(self.http.allows_loopback_http());
+        .allow_loopback_http(self.options.http.allows_loopback_http());
         if let Some(launch) = launch {
             request = request.launch(launch);
         }
@@ -198,7 +198,7 @@ impl AppLaunch {
                 issuer: config.issuer.clone(),
                 jwks_uri: config.jwks_uri.clone(),
                 client_id: self.client_id.clone(),
-                auth_method: auth.method_name().to_owned(),
+                auth_method: auth.method(),
                 scope: scope_text,
                 launch: launch.map(str::to_owned),
                 nonce,

@@ -10,7 +10,7 @@ use super::params::Callback;
 use super::{AppLaunch, LaunchSession, PENDING_CLOCK_SKEW, PendingAuthorization, same_base};
 use crate::Error;
 use crate::client::{IdTokenCheck, SmartClient};
-use crate::client_auth::{ClientAuth, ClientCredentials};
+use crate::client_auth::{AuthMethod, ClientAuth, ClientCredentials};
 use crate::discovery::SmartConfiguration;
 use crate::exchange::exchange_code;
 use crate::id_token::{Expectations, IdTokenVerifier};
@@ -20,15 +20,17 @@ use crate::state::random_id;
 use crate::store::now_secs;
 
 impl AppLaunch {
-    pub(super) fn auth_for_method(&self, method: &str) -> Result<ClientAuth, Error> {
+    /// The client authentication for `method`, the one a pending record or launch session
+    /// names, from this app's credentials.
+    pub(super) fn auth_for_method(&self, method: AuthMethod) -> Result<ClientAuth, Error> {
         if let Some(auth) = &self.client_auth
-            && auth.method_name() == method
+            && auth.method() == method
         {
             return Ok(auth.clone());
         }
         match method {
-            "none" => Ok(ClientAuth::Public),
-            "client_secret_basic" => self
+            AuthMethod::None => Ok(ClientAuth::Public),
+            AuthMethod::ClientSecretBasic => self
                 .secret
                 .clone()
                 .map(|secret| ClientAuth::ClientSecretBasic {
@@ -36,7 +38,7 @@ impl AppLaunch {
                     encoding: crate::client_auth::BasicEncoding::Raw,
                 })
                 .ok_or_else(|| Error::configuration("client_secret", "is not set")),
-            "private_key_jwt" => self
+            AuthMethod::PrivateKeyJwt => self
                 .key
                 .clone()
                 .map(|key| ClientAuth::PrivateKeyJwt {
@@ -194,14 +196,14 @@ impl AppLaunch {
         let config = self
             .check_server(&pending.aud, &pending.token_endpoint, &pending.issuer)
             .await?;
-        let auth = self.auth_for_method(&pending.auth_method)?;
+        let auth = self.auth_for_method(pending.auth_method)?;
         let credentials = ClientCredentials {
             client_id: self.client_id.clone(),
             auth,
             include_client_id: self.include_client_id,
         };
         let mut token = exchange_code(
-            &self.http,
+            &self.options.http,
             &config.token_endpoint,
             &credentials,
             &code,
@@ -229,7 +231,7 @@ impl AppLaunch {
                     let mut expected = Expectations::new(self.client_id.clone()).issuer(issuer);
                     expected.nonce = pending.nonce.clone();
                     let claims = verifier
-                        .get_or_init(|| IdTokenVerifier::new(self.http.clone()))
+                        .get_or_init(|| IdTokenVerifier::new(self.options.http.clone()))
                         .verify(id_token, &expected)
                         .await?;
                     // Refreshed id_tokens carry no nonce (OIDC Core §12.2).
@@ -259,16 +261,13 @@ impl AppLaunch {
             id_token_check.as_ref().and_then(|check| check.sub.clone()),
         );
         let mut builder = SmartClient::builder(base, config.token_endpoint.clone(), credentials)
-            .http(self.http.clone())
+            .token_client_options(self.options.clone())
             .scope(&scope)
             .launch_id(launch_id)
             .launch_session(session)
             .token(token);
         if let Some(check) = id_token_check {
             builder = builder.id_token_check(check);
-        }
-        if let Some(store) = &self.store {
-            builder = builder.store(Arc::clone(store));
         }
         if let Some(subject) = &self.store_subject {
             builder = builder.store_subject(subject.clone());

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::client_auth::AuthMethod;
 use crate::pkce::PkceVerifier;
 use crate::state::State;
 
@@ -21,7 +22,7 @@ pub struct PendingAuthorization {
     pub(super) issuer: Option<String>,
     pub(super) jwks_uri: Option<Url>,
     pub(super) client_id: String,
-    pub(super) auth_method: String,
+    pub(super) auth_method: AuthMethod,
     pub(super) scope: String,
     pub(super) launch: Option<String>,
     pub(super) nonce: Option<String>,

@@ -10,7 +10,7 @@ use url::Url;
 use super::AppLaunch;
 use crate::Error;
 use crate::client::{IdTokenCheck, SmartClient};
-use crate::client_auth::ClientCredentials;
+use crate::client_auth::{AuthMethod, ClientCredentials};
 use crate::id_token::Expectations;
 use crate::scopes::Scopes;
 
@@ -28,7 +28,7 @@ pub struct LaunchSession {
     token_endpoint: Url,
     issuer: Option<String>,
     client_id: String,
-    auth_method: String,
+    auth_method: AuthMethod,
     scope: String,
     /// `sub` of the launch's verified id_token (none when nothing was verified).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -47,7 +47,7 @@ impl LaunchSession {
             token_endpoint: pending.token_endpoint.clone(),
             issuer: pending.issuer.clone(),
             client_id: pending.client_id.clone(),
-            auth_method: pending.auth_method.clone(),
+            auth_method: pending.auth_method,
             scope: pending.scope.clone(),
             id_token_sub,
         }
@@ -102,29 +102,28 @@ impl AppLaunch {
     /// (it was never stored, or its refresh token was rejected since); discovery and store
     /// errors.
     pub async fn restore(&self, session: &LaunchSession) -> Result<SmartClient, Error> {
-        let Some(store) = &self.store else {
+        if self.options.store.is_none() {
             return Err(Error::configuration(
                 "store",
                 "restoring a launch needs the token store it was kept in",
             ));
-        };
+        }
         self.check_identity(&session.aud, &session.client_id)?;
         let config = self
             .check_server(&session.aud, &session.token_endpoint, &session.issuer)
             .await?;
         let credentials = ClientCredentials {
             client_id: self.client_id.clone(),
-            auth: self.auth_for_method(&session.auth_method)?,
+            auth: self.auth_for_method(session.auth_method)?,
             include_client_id: self.include_client_id,
         };
         let base =
             Url::parse(&session.aud).map_err(|_| Error::configuration("aud", "not a URL"))?;
         let scope: Scopes = session.scope.parse()?;
         let mut builder = SmartClient::builder(base, config.token_endpoint.clone(), credentials)
-            .http(self.http.clone())
+            .token_client_options(self.options.clone())
             .scope(&scope)
             .launch_id(session.launch_id.clone())
-            .store(Arc::clone(store))
             .launch_session(session.clone());
         if let Some(subject) = &self.store_subject {
             builder = builder.store_subject(subject.clone());

@@ -348,6 +348,16 @@ fn pending_round_trips_through_json_and_is_taken_once() {
     let back: PendingAuthorization = serde_json::from_str(&json).unwrap();
     assert_eq!(back.state(), pending.state());
     assert!(!format!("{pending:?}").contains(pending.code_verifier.expose_secret()));
+    // The method is stored by its registered name, and a name this crate does not know is
+    // refused when the record is read, not when it is used.
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value["auth_method"], "none");
+    let tampered = json.replace(
+        "\"auth_method\":\"none\"",
+        "\"auth_method\":\"client_secret_jwt\"",
+    );
+    assert_ne!(tampered, json);
+    assert!(serde_json::from_str::<PendingAuthorization>(&tampered).is_err());
 
     let keeper = crate::PendingAuthorizations::new();
     keeper.insert("session-1", back).unwrap();

@@ -447,3 +447,34 @@ async fn every_rfc6749_error_code_over_http() {
         );
     }
 }
+
+#[tokio::test]
+async fn one_options_value_configures_every_client_that_takes_it() {
+    for (min_reuse, calls) in [(Duration::ZERO, 2), (Duration::from_secs(600), 1)] {
+        // The first token lives 0 s: whether the next use renews it is the reuse setting's.
+        let (server, key, endpoint) = setup(SigningAlgorithm::Es384, &[0, 3600]).await;
+        let store: Arc<dyn fhir_smart::TokenStore> = Arc::new(fhir_smart::MemoryTokenStore::new());
+        // The HTTP client that allows the loopback server, the shared store and the reuse
+        // window: each must reach the client through the one value.
+        let options = fhir_smart::TokenClientOptions::default()
+            .http(http())
+            .store(Arc::clone(&store))
+            .min_token_reuse(min_reuse);
+        let client = BackendServices::new(
+            fhir_base(&server),
+            "backend-client",
+            key,
+            SCOPE.parse().unwrap(),
+        )
+        .token_client_options(options)
+        .connect()
+        .await
+        .unwrap();
+        assert!(
+            store.get(client.store_key()).await.unwrap().is_some(),
+            "the token set is in the shared store"
+        );
+        client.access_token().await.unwrap();
+        assert_eq!(endpoint.calls(), calls, "min_token_reuse {min_reuse:?}");
+    }
+}

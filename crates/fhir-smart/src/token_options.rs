@@ -1,0 +1,97 @@
+//! [`TokenClientOptions`]: the settings of the token client every flow builds on (the HTTP
+//! client, the token store, renewal timing), one value for [`BackendServices`],
+//! [`AppLaunch`] and [`SmartClientBuilder`] alike.
+//!
+//! [`BackendServices`]: crate::BackendServices
+//! [`AppLaunch`]: crate::AppLaunch
+//! [`SmartClientBuilder`]: crate::client::SmartClientBuilder
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::{DEFAULT_MIN_TOKEN_REUSE, DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_LIFETIME};
+use crate::http::HttpClient;
+use crate::store::TokenStore;
+
+/// How a token client talks to the token endpoint and keeps its tokens.
+///
+/// Each flow's builder has a setter per field (`http`, `store`, `refresh_skew`, …) and
+/// [`token_client_options`](crate::BackendServices::token_client_options) to set them all
+/// from one value shared across flows:
+///
+/// ```
+/// use std::time::Duration;
+/// use fhir_smart::{HttpClient, TokenClientOptions};
+///
+/// let options = TokenClientOptions::default()
+///     .http(HttpClient::new())
+///     .refresh_skew(Duration::from_secs(120));
+/// assert_eq!(options.refresh_skew, Duration::from_secs(120));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct TokenClientOptions {
+    /// The HTTP client of token requests and discovery (TLS policy, proxies, timeouts).
+    pub http: HttpClient,
+    /// Where tokens are kept (default: in memory, per client).
+    pub store: Option<Arc<dyn TokenStore>>,
+    /// Renew this long before expiry (default [`DEFAULT_REFRESH_SKEW`], 60 s).
+    pub refresh_skew: Duration,
+    /// How long a renewed token is used before the next proactive renewal, however short its
+    /// `expires_in` (default [`DEFAULT_MIN_TOKEN_REUSE`], 10 s), so a server answering
+    /// `expires_in: 0` does not get one token request per FHIR request. Zero renews as soon
+    /// as the lifetime says so.
+    pub min_token_reuse: Duration,
+    /// The lifetime assumed when `expires_in` is absent (default
+    /// [`DEFAULT_TOKEN_LIFETIME`], 300 s).
+    pub default_token_lifetime: Duration,
+}
+
+impl Default for TokenClientOptions {
+    fn default() -> Self {
+        Self {
+            http: HttpClient::default(),
+            store: None,
+            refresh_skew: DEFAULT_REFRESH_SKEW,
+            min_token_reuse: DEFAULT_MIN_TOKEN_REUSE,
+            default_token_lifetime: DEFAULT_TOKEN_LIFETIME,
+        }
+    }
+}
+
+impl TokenClientOptions {
+    /// The HTTP client.
+    #[must_use]
+    pub fn http(mut self, http: HttpClient) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// The token store.
+    #[must_use]
+    pub fn store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// The renewal margin before expiry.
+    #[must_use]
+    pub fn refresh_skew(mut self, skew: Duration) -> Self {
+        self.refresh_skew = skew;
+        self
+    }
+
+    /// The minimum reuse of a renewed token.
+    #[must_use]
+    pub fn min_token_reuse(mut self, reuse: Duration) -> Self {
+        self.min_token_reuse = reuse;
+        self
+    }
+
+    /// The lifetime assumed without `expires_in`.
+    #[must_use]
+    pub fn default_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.default_token_lifetime = lifetime;
+        self
+    }
+}
