@@ -5,14 +5,20 @@
 
 use std::fmt;
 
+use fhir_core::auth::AuthError;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 use crate::redact::{SentSecrets, redact_body, redact_text};
 use crate::scopes::ScopeParseError;
 
-/// A boxed error kept as the source of a transport failure.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+/// A boxed error kept as the source of a transport failure: fhir-core's [`AuthError`], under
+/// its old second name.
+#[deprecated(
+    since = "0.2.0",
+    note = "use `fhir_core::auth::AuthError`, the same type"
+)]
+pub type BoxError = AuthError;
 
 /// Everything that can go wrong in a SMART flow.
 #[derive(Debug, thiserror::Error)]
@@ -129,7 +135,7 @@ pub enum Error {
         url: String,
         /// The underlying failure.
         #[source]
-        source: BoxError,
+        source: AuthError,
     },
 }
 

@@ -216,7 +216,9 @@ pub use client::{
     SmartClientBuilder,
 };
 pub use env::SmartEnv;
-pub use error::{AuthorizeErrorCode, BoxError, Error, TokenEndpointError, TokenErrorCode};
+#[allow(deprecated)]
+pub use error::BoxError;
+pub use error::{AuthorizeErrorCode, Error, TokenEndpointError, TokenErrorCode};
 pub use exchange::exchange_code;
 pub use http::HttpClient;
 pub use launch::{

@@ -94,7 +94,7 @@ const SEED_BUNDLE: &str = include_str!("../fixtures/seed-bundle.json");
 /// How a registered client authenticates at the token endpoint.
 #[derive(Clone)]
 #[non_exhaustive]
-pub enum ClientAuth {
+pub enum TokenEndpointAuth {
     /// A public client: `client_id` in the body, no secret.
     Public,
     /// A confidential client with a shared secret (`client_secret_basic` or `client_secret_post`).
@@ -103,7 +103,12 @@ pub enum ClientAuth {
     PrivateKeyJwt(Value),
 }
 
-impl std::fmt::Debug for ClientAuth {
+/// The old name of [`TokenEndpointAuth`]: it read like fhir-smart's `ClientAuth`, which is the
+/// client's side of the same exchange.
+#[deprecated(since = "0.2.0", note = "renamed `TokenEndpointAuth`")]
+pub type ClientAuth = TokenEndpointAuth;
+
+impl std::fmt::Debug for TokenEndpointAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Public => f.write_str("Public"),
@@ -117,7 +122,7 @@ impl std::fmt::Debug for ClientAuth {
 #[derive(Debug, Clone)]
 pub struct ClientRegistration {
     client_id: String,
-    auth: ClientAuth,
+    auth: TokenEndpointAuth,
     redirect_uris: Vec<String>,
 }
 
@@ -127,7 +132,7 @@ impl ClientRegistration {
         client_id: &str,
         redirect_uris: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        Self::new(client_id, ClientAuth::Public, redirect_uris)
+        Self::new(client_id, TokenEndpointAuth::Public, redirect_uris)
     }
 
     /// A confidential app with a client secret.
@@ -138,7 +143,7 @@ impl ClientRegistration {
     ) -> Self {
         Self::new(
             client_id,
-            ClientAuth::Secret(secret.to_owned()),
+            TokenEndpointAuth::Secret(secret.to_owned()),
             redirect_uris,
         )
     }
@@ -150,21 +155,25 @@ impl ClientRegistration {
         jwks: Value,
         redirect_uris: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
-        Self::new(client_id, ClientAuth::PrivateKeyJwt(jwks), redirect_uris)
+        Self::new(
+            client_id,
+            TokenEndpointAuth::PrivateKeyJwt(jwks),
+            redirect_uris,
+        )
     }
 
     /// A Backend Services client authenticating with keys from `jwks`.
     pub fn backend(client_id: &str, jwks: Value) -> Self {
         Self::new(
             client_id,
-            ClientAuth::PrivateKeyJwt(jwks),
+            TokenEndpointAuth::PrivateKeyJwt(jwks),
             Vec::<String>::new(),
         )
     }
 
     fn new(
         client_id: &str,
-        auth: ClientAuth,
+        auth: TokenEndpointAuth,
         redirect_uris: impl IntoIterator<Item = impl Into<String>>,
     ) -> Self {
         Self {

@@ -19,7 +19,7 @@ use url::Url;
 use wiremock::ResponseTemplate;
 
 use crate::state::{Grant, LaunchContext, PendingCode, RefreshGrant, State, random_token};
-use crate::{ClientAuth, TokenRequestRecord};
+use crate::{TokenEndpointAuth, TokenRequestRecord};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// How long an authorization code may wait before exchange.
@@ -267,7 +267,7 @@ fn verify_assertion(state: &mut State, assertion: &str) -> Result<String, String
         .ok_or("the assertion has no iss")?
         .to_owned();
     let client = state.clients.get(&client_id).ok_or("unknown client")?;
-    let ClientAuth::PrivateKeyJwt(jwks) = &client.auth else {
+    let TokenEndpointAuth::PrivateKeyJwt(jwks) = &client.auth else {
         return Err("the client has no registered keys".into());
     };
     let set: JwkSet = serde_json::from_value(jwks.clone())
@@ -354,14 +354,16 @@ fn authenticate(
         return Err(token_error(401, "invalid_client", "unknown client"));
     };
     match (&client.auth, secret) {
-        (ClientAuth::Public, None) => Ok(Authenticated {
+        (TokenEndpointAuth::Public, None) => Ok(Authenticated {
             client_id,
             confidential: false,
         }),
-        (ClientAuth::Secret(expected), Some(given)) if *expected == given => Ok(Authenticated {
-            client_id,
-            confidential: true,
-        }),
+        (TokenEndpointAuth::Secret(expected), Some(given)) if *expected == given => {
+            Ok(Authenticated {
+                client_id,
+                confidential: true,
+            })
+        }
         _ => Err(token_error(
             401,
             "invalid_client",
