@@ -1,7 +1,8 @@
 //! Tidy checks over every crate of the workspace, run by `cargo test -p xtask`: each Rust file
 //! starts with a module doc comment, no debugging leftovers, and every hand-written source
 //! module is named in `ARCHITECTURE.md` (which keeps the code map honest, the way
-//! rust-analyzer's tidy test keeps its architecture document).
+//! rust-analyzer's tidy test keeps its architecture document), and a hand-written source
+//! file longer than [`LONG_FILE`](tests) lines says in its module doc why it is one file.
 
 #[cfg(test)]
 mod tests {
@@ -65,6 +66,38 @@ mod tests {
                 path.display()
             );
         }
+    }
+
+    /// Past this many lines, a hand-written source file states why it is one file: a module
+    /// doc line starting with `//! One file:`.
+    const LONG_FILE: usize = 550;
+
+    #[test]
+    fn long_files_say_why_they_are_one_file() {
+        let mut unexplained = Vec::new();
+        for path in files() {
+            let relative = path.to_string_lossy().into_owned();
+            let hand_written_source = relative.contains("/src/")
+                && !relative.contains("/src/generated/")
+                && path.file_name().is_some_and(|n| n != "tests.rs");
+            if !hand_written_source {
+                continue;
+            }
+            let text = fs::read_to_string(&path).unwrap();
+            let lines = text.lines().count();
+            let explained = text
+                .lines()
+                .take_while(|line| line.starts_with("//!"))
+                .any(|line| line.starts_with("//! One file:"));
+            if lines > LONG_FILE && !explained {
+                unexplained.push(format!("{} ({lines} lines)", path.display()));
+            }
+        }
+        assert!(
+            unexplained.is_empty(),
+            "split these by concern, or say why not (`//! One file: ...`):\n{}",
+            unexplained.join("\n")
+        );
     }
 
     #[test]
