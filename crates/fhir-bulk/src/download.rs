@@ -1,5 +1,8 @@
 //! Downloading one file: the token rule, retries with backoff honouring `Retry-After`,
 //! `Range` resume, size caps, and lines handed on in batches.
+//!
+//! One file: one download's state (`Downloader`): an attempt, its refusals, `Range` resume
+//! and the hand-off of lines change the same offsets and counters, and read as one loop.
 
 use std::future::Future;
 use std::time::SystemTime;

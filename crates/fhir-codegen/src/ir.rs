@@ -1,6 +1,9 @@
 //! The intermediate representation: types, their structs (root and backbone elements),
 //! fields with cardinality, choice elements, bindings and search parameters, already named
 //! for Rust. Lowering from the definitions happens here; emitting happens in `emit`.
+//!
+//! One file: the IR types and their lowering are read together; the lowering of a field
+//! needs every type's shape, and its helpers (naming, bindings) live in their own modules.
 
 use std::collections::{BTreeMap, BTreeSet};
 

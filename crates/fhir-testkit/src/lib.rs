@@ -81,108 +81,21 @@ mod bulk;
 mod fhir;
 pub mod mock;
 mod oauth;
+mod registration;
+mod router;
 mod scopes;
 mod state;
 mod store;
 
+#[allow(deprecated)]
+pub use registration::ClientAuth;
+pub use registration::{ClientRegistration, TokenEndpointAuth};
+use router::{Router, StorageRouter};
 use state::{Grant, Injected, LaunchContext, QueuedFailure, Settings, State, random_token};
 use store::Store;
 
 /// The seed data: a Bundle of type `collection`.
 const SEED_BUNDLE: &str = include_str!("../fixtures/seed-bundle.json");
-
-/// How a registered client authenticates at the token endpoint.
-#[derive(Clone)]
-#[non_exhaustive]
-pub enum TokenEndpointAuth {
-    /// A public client: `client_id` in the body, no secret.
-    Public,
-    /// A confidential client with a shared secret (`client_secret_basic` or `client_secret_post`).
-    Secret(String),
-    /// A confidential client with keys (`private_key_jwt`): the public JWKS as JSON.
-    PrivateKeyJwt(Value),
-}
-
-/// The old name of [`TokenEndpointAuth`]: it read like fhir-smart's `ClientAuth`, which is the
-/// client's side of the same exchange.
-#[deprecated(since = "0.2.0", note = "renamed `TokenEndpointAuth`")]
-pub type ClientAuth = TokenEndpointAuth;
-
-impl std::fmt::Debug for TokenEndpointAuth {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Public => f.write_str("Public"),
-            Self::Secret(_) => f.write_str("Secret([redacted])"),
-            Self::PrivateKeyJwt(jwks) => f.debug_tuple("PrivateKeyJwt").field(jwks).finish(),
-        }
-    }
-}
-
-/// A client the sandbox knows.
-#[derive(Debug, Clone)]
-pub struct ClientRegistration {
-    client_id: String,
-    auth: TokenEndpointAuth,
-    redirect_uris: Vec<String>,
-}
-
-impl ClientRegistration {
-    /// A public app (App Launch) with its redirect URIs.
-    pub fn public(
-        client_id: &str,
-        redirect_uris: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        Self::new(client_id, TokenEndpointAuth::Public, redirect_uris)
-    }
-
-    /// A confidential app with a client secret.
-    pub fn confidential(
-        client_id: &str,
-        secret: &str,
-        redirect_uris: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        Self::new(
-            client_id,
-            TokenEndpointAuth::Secret(secret.to_owned()),
-            redirect_uris,
-        )
-    }
-
-    /// A confidential app or Backend Services client authenticating with keys from `jwks`
-    /// (a JWKS document: `{"keys": [...]}`); backend clients have no redirect URIs.
-    pub fn asymmetric(
-        client_id: &str,
-        jwks: Value,
-        redirect_uris: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        Self::new(
-            client_id,
-            TokenEndpointAuth::PrivateKeyJwt(jwks),
-            redirect_uris,
-        )
-    }
-
-    /// A Backend Services client authenticating with keys from `jwks`.
-    pub fn backend(client_id: &str, jwks: Value) -> Self {
-        Self::new(
-            client_id,
-            TokenEndpointAuth::PrivateKeyJwt(jwks),
-            Vec::<String>::new(),
-        )
-    }
-
-    fn new(
-        client_id: &str,
-        auth: TokenEndpointAuth,
-        redirect_uris: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        Self {
-            client_id: client_id.to_owned(),
-            auth,
-            redirect_uris: redirect_uris.into_iter().map(Into::into).collect(),
-        }
-    }
-}
 
 /// A failure to inject into the FHIR API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -620,94 +533,4 @@ pub enum ApproveError {
         /// The body it sent.
         body: String,
     },
-}
-
-/// Routes every request to the OAuth or FHIR handlers.
-struct Router {
-    state: Arc<Mutex<State>>,
-}
-
-impl Respond for Router {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let path = request.url.path().trim_start_matches('/').to_owned();
-        let segments: Vec<&str> = path
-            .split('/')
-            .filter(|segment| !segment.is_empty())
-            .collect();
-        let method = request.method.as_str();
-        let form = || -> Vec<(String, String)> {
-            url::form_urlencoded::parse(&request.body)
-                .map(|(name, value)| (name.into_owned(), value.into_owned()))
-                .collect()
-        };
-        match (method, segments.as_slice()) {
-            (_, ["fhir", rest @ ..]) => {
-                let decoded: Vec<String> =
-                    rest.iter().map(|segment| percent_decode(segment)).collect();
-                let decoded: Vec<&str> = decoded.iter().map(String::as_str).collect();
-                fhir::handle(&mut state, request, &decoded)
-            }
-            ("GET", ["auth", "authorize"]) => {
-                let query: Vec<(String, String)> = request
-                    .url
-                    .query_pairs()
-                    .map(|(name, value)| (name.into_owned(), value.into_owned()))
-                    .collect();
-                oauth::authorize(&mut state, &query)
-            }
-            ("POST", ["auth", "authorize"]) => oauth::authorize(&mut state, &form()),
-            ("POST", ["auth", "token"]) => {
-                let authorization = request
-                    .headers
-                    .get("authorization")
-                    .and_then(|value| value.to_str().ok());
-                oauth::token(&mut state, &form(), authorization)
-            }
-            ("GET", [files, job, file]) if *files == bulk::FILES_SEGMENT => {
-                bulk::download(&mut state, request, job, file, bulk::FileOrigin::Fhir)
-            }
-            ("GET", ["auth", "jwks"]) => {
-                ResponseTemplate::new(200).set_body_json(oauth::jwks(&mut state))
-            }
-            ("GET", ["auth", ".well-known", "openid-configuration"]) => {
-                ResponseTemplate::new(200).set_body_json(oauth::openid_configuration(&state))
-            }
-            _ => fhir::outcome(404, "not-found", &format!("nothing at {method} /{path}")),
-        }
-    }
-}
-
-/// The storage origin: export files behind signed URLs, nothing else.
-struct StorageRouter {
-    state: Arc<Mutex<State>>,
-}
-
-impl Respond for StorageRouter {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let segments: Vec<&str> = request
-            .url
-            .path_segments()
-            .map(|segments| segments.filter(|segment| !segment.is_empty()).collect())
-            .unwrap_or_default();
-        match (request.method.as_str(), segments.as_slice()) {
-            ("GET", [files, job, file]) if *files == bulk::FILES_SEGMENT => {
-                bulk::download(&mut state, request, job, file, bulk::FileOrigin::Storage)
-            }
-            _ => ResponseTemplate::new(404).set_body_raw("no such object", "text/plain"),
-        }
-    }
-}
-
-fn percent_decode(segment: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
-        .next()
-        .map_or_else(|| segment.to_owned(), |(_, value)| value.into_owned())
 }

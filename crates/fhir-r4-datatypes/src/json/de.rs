@@ -8,6 +8,9 @@
 //! primitive — a bit of the object in the reader), an empty object or array is one that ends
 //! at once, and `null` is found when a value of another type is expected. Lenient mode turns
 //! each of these errors into a warning ([`super::DecodeReport`]) and drops what it is about.
+//!
+//! One file: one helper per shape of element, each calling the same strictness checks
+//! (duplicate, empty, `null`, lenient drop); the generated decoders call them by name.
 
 use std::borrow::Cow;
 

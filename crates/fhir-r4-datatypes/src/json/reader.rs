@@ -6,6 +6,9 @@
 //! A UTF-8 byte-order mark at the very start of the input is skipped: some servers send one.
 //! Anywhere else it is not whitespace, so it is a syntax error (inside a string it is the
 //! character U+FEFF, kept as it is).
+//!
+//! One file: the scanner's hot paths (whitespace, strings, numbers, keys) share the cursor
+//! and inline into each other; split, they would cross module boundaries on every byte.
 
 use std::borrow::Cow;
 
