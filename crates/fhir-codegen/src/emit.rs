@@ -15,6 +15,7 @@ mod codes;
 mod json;
 mod modules;
 mod schema;
+mod search;
 mod types;
 
 use codes::*;
@@ -94,7 +95,7 @@ pub fn generate(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFile>, Erro
     let resource_enum = emit_resource_enum(ir, &ctx);
     files.push(file(Models, "resource.rs".into(), resource_enum)?);
     files.push(file(Models, "mod.rs".into(), emit_root_mod(Models))?);
-    files.extend(crate::emit_search::generate(ir, settings)?);
+    files.extend(search::generate(ir, settings)?);
     files.sort_by(|a, b| (a.krate, &a.path).cmp(&(b.krate, &b.path)));
     Ok(files)
 }

@@ -19,7 +19,6 @@
 //! struct. `cargo xtask codegen` is the only caller that reads and writes files.
 
 mod emit;
-mod emit_search;
 pub mod ir;
 mod json_schema;
 mod model;

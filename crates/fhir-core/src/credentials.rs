@@ -23,7 +23,7 @@
 
 use std::borrow::Cow;
 
-use url::Url;
+use url::{Origin, Url};
 
 /// What replaces a secret value.
 pub const REDACTED: &str = "[redacted]";
@@ -362,6 +362,34 @@ fn matching_close(bytes: &[u8], open: usize) -> usize {
         i += 1;
     }
     bytes.len()
+}
+
+/// Where the `Authorization` of a request may go, decided for every hop (an
+/// [`HttpRequest`](crate::exchange::HttpRequest) names its own; interactions use
+/// [`UnderBase`](Self::UnderBase)).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialScope {
+    /// Only under the base URL ([`is_under_base`]),
+    /// as for every interaction.
+    #[default]
+    UnderBase,
+    /// Under the base URL, or anywhere on one of these origins (scheme, host and port). Bulk
+    /// Data servers may put status URLs and files beside the FHIR base on the same origin.
+    Origins(Vec<Origin>),
+    /// Never: files on storage hosts, signed URLs.
+    Never,
+}
+
+impl CredentialScope {
+    /// Whether credentials may go to `url` for a client whose base URL is `base`.
+    pub fn allows(&self, base: &Url, url: &Url) -> bool {
+        match self {
+            Self::UnderBase => is_under_base(base, url),
+            Self::Origins(origins) => is_under_base(base, url) || origins.contains(&url.origin()),
+            Self::Never => false,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
-use url::{Origin, Url};
+use url::Url;
 
 use crate::client::Client;
 use crate::error::Error;
@@ -38,33 +38,7 @@ use crate::request::{Body, Prepared};
 use crate::response::RawResponse;
 use crate::transport::Received;
 
-/// Where the `Authorization` of an [`HttpRequest`] may go, decided for every hop.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CredentialScope {
-    /// Only under the base URL ([`credentials::is_under_base`](crate::credentials::is_under_base)),
-    /// as for every interaction.
-    #[default]
-    UnderBase,
-    /// Under the base URL, or anywhere on one of these origins (scheme, host and port). Bulk
-    /// Data servers may put status URLs and files beside the FHIR base on the same origin.
-    Origins(Vec<Origin>),
-    /// Never: files on storage hosts, signed URLs.
-    Never,
-}
-
-impl CredentialScope {
-    /// Whether credentials may go to `url` for a client whose base URL is `base`.
-    pub fn allows(&self, base: &Url, url: &Url) -> bool {
-        match self {
-            Self::UnderBase => crate::credentials::is_under_base(base, url),
-            Self::Origins(origins) => {
-                crate::credentials::is_under_base(base, url) || origins.contains(&url.origin())
-            }
-            Self::Never => false,
-        }
-    }
-}
+pub use crate::credentials::CredentialScope;
 
 /// A request for [`Client::send_http`] or [`Client::send_streaming`].
 ///

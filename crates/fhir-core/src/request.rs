@@ -85,7 +85,7 @@ pub(crate) struct Prepared {
     pub(crate) body: Option<Body>,
     pub(crate) idempotency: Idempotency,
     /// Where credentials go (the base URL by default).
-    pub(crate) credentials: crate::exchange::CredentialScope,
+    pub(crate) credentials: crate::credentials::CredentialScope,
     /// Whether the transport retries (statuses and failed connections) itself.
     pub(crate) retries: bool,
     /// A per-request timeout replacing the client's.
@@ -107,7 +107,7 @@ impl Prepared {
             headers: HeaderMap::new(),
             body: None,
             idempotency,
-            credentials: crate::exchange::CredentialScope::UnderBase,
+            credentials: crate::credentials::CredentialScope::UnderBase,
             retries: true,
             timeout: None,
             max_response_bytes: None,

@@ -12,21 +12,15 @@ use crate::Error;
 use crate::client_auth::ClientCredentials;
 use crate::http::HttpClient;
 use crate::id_token::FhirUser;
-use crate::launch::LaunchSession;
+use crate::launch_session::LaunchSession;
 use crate::scopes::Scopes;
 use crate::secret::AccessToken;
 use crate::store::{StoreKey, StoredToken, TokenStore};
 use crate::token::{FhirContext, TokenResponse};
 
-/// The default margin before expiry at which the token is renewed.
-pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
-/// The lifetime assumed when a token response has no `expires_in`.
-pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
-/// How long a token obtained by a renewal is used before the next proactive renewal,
-/// whatever its `expires_in` (real servers send 0 and 1): without it, such a token would
-/// cost one token request per FHIR request. A server that does reject it answers 401, which
-/// renews once for that request.
-pub const DEFAULT_MIN_TOKEN_REUSE: Duration = Duration::from_secs(10);
+pub use crate::token_options::{
+    DEFAULT_MIN_TOKEN_REUSE, DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_LIFETIME,
+};
 
 mod builder;
 mod id_token_check;

@@ -37,12 +37,12 @@ mod pending;
 mod registrations;
 mod restore;
 
+pub use crate::launch_session::LaunchSession;
 pub use begin::{AuthorizationRequest, AuthorizeForm};
 pub(crate) use params::Callback;
 pub use params::LaunchParams;
 pub use pending::PendingAuthorization;
 pub use registrations::Registrations;
-pub use restore::LaunchSession;
 
 /// How long a pending authorization stays usable by default.
 pub const DEFAULT_PENDING_TTL: Duration = Duration::from_secs(600);

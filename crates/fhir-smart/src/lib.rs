@@ -198,6 +198,7 @@ pub mod id_token;
 mod jwks;
 pub mod keys;
 pub mod launch;
+mod launch_session;
 pub mod pending;
 pub mod pkce;
 mod redact;

@@ -9,9 +9,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{DEFAULT_MIN_TOKEN_REUSE, DEFAULT_REFRESH_SKEW, DEFAULT_TOKEN_LIFETIME};
 use crate::http::HttpClient;
 use crate::store::TokenStore;
+
+/// The default margin before expiry at which the token is renewed.
+pub const DEFAULT_REFRESH_SKEW: Duration = Duration::from_secs(60);
+/// The lifetime assumed when a token response has no `expires_in`.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+/// How long a token obtained by a renewal is used before the next proactive renewal,
+/// whatever its `expires_in` (real servers send 0 and 1): without it, such a token would
+/// cost one token request per FHIR request. A server that does reject it answers 401, which
+/// renews once for that request.
+pub const DEFAULT_MIN_TOKEN_REUSE: Duration = Duration::from_secs(10);
 
 /// How a token client talks to the token endpoint and keeps its tokens.
 ///

@@ -11,7 +11,7 @@ use super::{Grant, IdTokenCheck, Inner, SmartClient};
 use crate::Error;
 use crate::client_auth::ClientCredentials;
 use crate::http::HttpClient;
-use crate::launch::LaunchSession;
+use crate::launch_session::LaunchSession;
 use crate::scopes::Scopes;
 use crate::state::random_id;
 use crate::store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};

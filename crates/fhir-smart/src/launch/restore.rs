@@ -1,41 +1,20 @@
-//! Restoring a launch's [`SmartClient`] from the token store: [`LaunchSession`], the small
-//! record an app keeps with the user's session, and [`AppLaunch::restore`], the one call that
-//! turns it back into a client.
+//! Restoring a launch's [`SmartClient`] from the token store: [`AppLaunch::restore`], the one
+//! call that turns a [`LaunchSession`] (kept with the user's session) back into a client.
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::AppLaunch;
 use crate::Error;
 use crate::client::{IdTokenCheck, SmartClient};
-use crate::client_auth::{AuthMethod, ClientCredentials};
+use crate::client_auth::ClientCredentials;
 use crate::id_token::Expectations;
+use crate::launch_session::LaunchSession;
 use crate::scopes::Scopes;
 
-/// What an app keeps to restore a launch's client later (another request, another process):
-/// which launch it was, with which server and client authentication.
-///
-/// It holds no token, secret or key (the tokens stay in the [`TokenStore`](crate::TokenStore)),
-/// but it names a token set, so keep it with the user's session, like a
-/// [`PendingAuthorization`](crate::PendingAuthorization). Get it from
-/// [`SmartClient::launch_session`]; give it back to [`AppLaunch::restore`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LaunchSession {
-    launch_id: String,
-    aud: String,
-    token_endpoint: Url,
-    issuer: Option<String>,
-    client_id: String,
-    auth_method: AuthMethod,
-    scope: String,
-    /// `sub` of the launch's verified id_token (none when nothing was verified).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    id_token_sub: Option<String>,
-}
-
 impl LaunchSession {
+    /// The record of the launch `pending` started, under `launch_id`.
     pub(crate) fn new(
         pending: &super::PendingAuthorization,
         launch_id: String,
@@ -51,21 +30,6 @@ impl LaunchSession {
             scope: pending.scope.clone(),
             id_token_sub,
         }
-    }
-
-    /// The launch id: part of the store key of the launch's token set.
-    pub fn launch_id(&self) -> &str {
-        &self.launch_id
-    }
-
-    /// The FHIR base URL (`aud`) of the launch.
-    pub fn aud(&self) -> &str {
-        &self.aud
-    }
-
-    /// The scope the launch requested (part of the store key).
-    pub fn scope(&self) -> &str {
-        &self.scope
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::emit::{GeneratedFile, doc, format_file, ident};
+use super::{GeneratedFile, doc, format_file, ident};
 use crate::ir::{Ir, SearchParameter, TypeKind};
 use crate::naming::{field_name, module_name};
 use crate::{Error, Settings};
