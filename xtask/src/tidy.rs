@@ -2,7 +2,9 @@
 //! starts with a module doc comment, no debugging leftovers, and every hand-written source
 //! module is named in `ARCHITECTURE.md` (which keeps the code map honest, the way
 //! rust-analyzer's tidy test keeps its architecture document), and a hand-written source
-//! file longer than 550 lines says in its module doc why it is one file.
+//! file longer than 550 lines says in its module doc why it is one file, and no two top-level
+//! modules of a crate depend on each other in a circle beyond the few listed with their
+//! reason.
 
 #[cfg(test)]
 mod tests {
@@ -192,6 +194,145 @@ mod tests {
             missing.is_empty(),
             "ARCHITECTURE.md does not name these modules in their crate's section:\n{}",
             missing.join("\n")
+        );
+    }
+
+    /// Circles between a crate's top-level modules that are known, each with why it stays;
+    /// any other circle fails the test, and so does an entry here that no longer is one.
+    const KNOWN_CIRCLES: &[(&str, &[&str], &str)] = &[
+        (
+            "crates/fhir-r4",
+            &["paths", "search"],
+            "a search within a compartment is both: paths build it from search parameters, and \
+             the search query encodes the compartment",
+        ),
+        (
+            "crates/fhir-r4-datatypes",
+            &["json", "primitives"],
+            "the JSON runtime reads and writes `Primitive` (value and extension side by side), \
+             and each primitive implements the runtime's traits",
+        ),
+        (
+            "crates/fhir-testkit",
+            &["bulk", "fhir", "oauth", "state"],
+            "the sandbox's one mutex-guarded `State` holds the OAuth and export state the \
+             handlers keep, and the FHIR router dispatches to the export handlers",
+        ),
+    ];
+
+    /// The crate-relative module (`client` for `src/client/builder.rs`) each `crate::x` names.
+    fn module_edges(src: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut files = Vec::new();
+        rust_files(src, &mut files);
+        let top = |path: &Path| -> Option<String> {
+            let relative = path.strip_prefix(src).ok()?;
+            let first = relative.components().next()?.as_os_str().to_string_lossy();
+            let name = first.trim_end_matches(".rs").to_owned();
+            (name != "lib" && name != "main" && name != "generated").then_some(name)
+        };
+        let modules: std::collections::BTreeSet<String> =
+            files.iter().filter_map(|p| top(p)).collect();
+        let mut edges: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for path in &files {
+            let Some(from) = top(path) else { continue };
+            if path.file_name().is_some_and(|n| n == "tests.rs") {
+                continue;
+            }
+            let text = fs::read_to_string(path).unwrap();
+            // Code only: comments and doc links do not make a dependency; inline tests neither.
+            let code: String = text
+                .split("#[cfg(test)]\nmod tests {")
+                .next()
+                .unwrap_or_default()
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for (at, _) in code.match_indices("crate::") {
+                let name: String = code[at + 7..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if name != from && modules.contains(&name) {
+                    let targets = edges.entry(from.clone()).or_default();
+                    if !targets.contains(&name) {
+                        targets.push(name);
+                    }
+                }
+            }
+        }
+        edges
+    }
+
+    /// The groups of modules that reach each other (strongly connected, more than one).
+    fn circles(edges: &std::collections::BTreeMap<String, Vec<String>>) -> Vec<Vec<String>> {
+        let reaches = |from: &str, to: &str| {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut todo = vec![from.to_owned()];
+            while let Some(at) = todo.pop() {
+                for next in edges.get(&at).into_iter().flatten() {
+                    if next == to {
+                        return true;
+                    }
+                    if seen.insert(next.clone()) {
+                        todo.push(next.clone());
+                    }
+                }
+            }
+            false
+        };
+        let mut groups: Vec<Vec<String>> = Vec::new();
+        for module in edges.keys() {
+            if groups.iter().any(|g| g.contains(module)) {
+                continue;
+            }
+            let mut group: Vec<String> = edges
+                .keys()
+                .filter(|other| {
+                    *other == module || (reaches(module, other) && reaches(other, module))
+                })
+                .cloned()
+                .collect();
+            group.sort();
+            if group.len() > 1 {
+                groups.push(group);
+            }
+        }
+        groups
+    }
+
+    #[test]
+    fn no_circles_between_modules_but_the_known_ones() {
+        let root = project_root();
+        let mut found = Vec::new();
+        for dir in crate_dirs() {
+            let crate_dir = dir
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            for group in circles(&module_edges(&dir.join("src"))) {
+                found.push((crate_dir.clone(), group));
+            }
+        }
+        let known: Vec<(String, Vec<String>)> = KNOWN_CIRCLES
+            .iter()
+            .map(|(krate, group, _)| {
+                (
+                    (*krate).to_owned(),
+                    group.iter().map(|m| (*m).to_owned()).collect(),
+                )
+            })
+            .collect();
+        let new: Vec<_> = found.iter().filter(|f| !known.contains(f)).collect();
+        let gone: Vec<_> = known.iter().filter(|k| !found.contains(k)).collect();
+        assert!(
+            new.is_empty(),
+            "modules that depend on each other in a circle: {new:?}"
+        );
+        assert!(
+            gone.is_empty(),
+            "no longer circles, remove them from KNOWN_CIRCLES: {gone:?}"
         );
     }
 }

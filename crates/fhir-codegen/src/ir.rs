@@ -11,6 +11,8 @@ use crate::model::{ElementDefinition, StructureDefinition};
 use crate::naming::{field_name, upper_camel};
 use crate::{Definitions, Error};
 
+mod valueset;
+
 /// Everything the emitter needs, in a deterministic order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ir {
@@ -342,8 +344,8 @@ impl Ir {
             })
             .collect();
         search_parameters.sort_by(|a, b| a.url.cmp(&b.url));
-        let value_sets = crate::valueset::enumerate(defs);
-        let code_enums = crate::valueset::code_enums(&mut types, &value_sets, &seen);
+        let value_sets = valueset::enumerate(defs);
+        let code_enums = valueset::code_enums(&mut types, &value_sets, &seen);
         let mut compartments: Vec<Compartment> = defs
             .compartments
             .iter()

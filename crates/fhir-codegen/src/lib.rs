@@ -24,7 +24,6 @@ mod json_schema;
 mod model;
 mod naming;
 mod openapi;
-mod valueset;
 
 #[cfg(test)]
 mod tests;

@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::{CodeEnum, CodeVariant, FieldType, TypeDef, UNRECOGNIZED_VARIANT, ValueSet};
 use crate::Definitions;
-use crate::ir::{CodeEnum, CodeVariant, FieldType, TypeDef, UNRECOGNIZED_VARIANT, ValueSet};
 use crate::model::Concept;
 
 fn flatten(concepts: &[Concept], out: &mut Vec<(String, Option<String>)>) {
