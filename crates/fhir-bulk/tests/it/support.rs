@@ -14,7 +14,9 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 /// The canary token: it must never appear in any output.
 pub const TOKEN: &str = "canary-Zq7Xk2-access-token";
 
-/// A server whose unmatched requests get a 404 OperationOutcome naming them.
+/// A server whose unmatched requests get a 418 OperationOutcome naming them: not
+/// fhir-testkit's 404 catch-all, because a 404 for a file means "expired" to this crate and
+/// would hide a wrong request behind a plausible error.
 pub async fn server() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(any())

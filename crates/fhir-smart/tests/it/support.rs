@@ -10,23 +10,12 @@ use fhir_smart::HttpClient;
 use fhir_smart::keys::{SigningKey, public_jwks_json};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde_json::{Value, json};
-use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-/// A server whose unmatched requests get a 404 naming the request.
+/// A server whose unmatched requests get a 404 naming the request (the workspace's one
+/// catch-all, from fhir-testkit).
 pub(crate) async fn server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(any())
-        .respond_with(|request: &Request| {
-            ResponseTemplate::new(404).set_body_string(format!(
-                "unexpected request {} {}",
-                request.method, request.url
-            ))
-        })
-        .with_priority(u8::MAX)
-        .mount(&server)
-        .await;
-    server
+    fhir_testkit::mock::strict_server().await
 }
 
 pub(crate) fn http() -> HttpClient {
