@@ -5,7 +5,6 @@
 //! and the hand-off of lines change the same offsets and counters, and read as one loop.
 
 use std::future::Future;
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use fhir_core::exchange::{CredentialScope, HttpRequest};
@@ -69,8 +68,6 @@ pub(crate) struct FilePolicy {
     /// The credential scope (F1, F2): the token only when the manifest requires it, and
     /// then only on the FHIR server's origin or an allowed one; never to storage hosts.
     scope: CredentialScope,
-    /// The manifest's `Expires`: a refusal after it means the file expired (F8).
-    expires: Option<SystemTime>,
     /// What the kick-off asked, to report parameters the server ignored (K7).
     requested: Requested,
     /// The manifest's `requiresAccessToken`.
@@ -85,7 +82,6 @@ impl FilePolicy {
             } else {
                 CredentialScope::Never
             },
-            expires: manifest.expires,
             requested: manifest.requested(),
             requires_token: manifest.requires_access_token,
         }
@@ -280,6 +276,7 @@ impl<'a> Downloader<'a> {
                         Err(Failure::Fatal(BulkError::FileExpired {
                             file: self.file.clone(),
                             status: status.as_u16(),
+                            source: Some(refused.into_error()),
                         }))
                     }
                     // Nothing after the offset: the earlier attempt had it all, if the
@@ -316,20 +313,24 @@ impl<'a> Downloader<'a> {
                             source: Some(refused.into_error()),
                         })
                     }
-                    // The file wanted the token this client would not send it: say how to
-                    // allow its origin instead of a bare 401.
-                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if self.token_withheld() => {
-                        Err(Failure::Fatal(BulkError::TokenWithheld {
-                            file: self.file.clone(),
-                            status: status.as_u16(),
-                        }))
-                    }
+                    // A storage host's answer to a signed link past its lifetime.
                     StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN
-                        if self.expired(refused.body()) =>
+                        if self.expired_link(refused.body()) =>
                     {
                         Err(Failure::Fatal(BulkError::FileExpired {
                             file: self.file.clone(),
                             status: status.as_u16(),
+                            source: Some(refused.into_error()),
+                        }))
+                    }
+                    // The file wanted the token this client would not send it: say so
+                    // instead of a bare 401.
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if self.token_withheld() => {
+                        Err(Failure::Fatal(BulkError::TokenWithheld {
+                            file: self.file.clone(),
+                            status: status.as_u16(),
+                            origin: self.file.url().origin().ascii_serialization(),
+                            source: refused.into_error(),
                         }))
                     }
                     _ => Err(Failure::Fatal(BulkError::Download {
@@ -470,26 +471,33 @@ impl<'a> Downloader<'a> {
         Ok(())
     }
 
-    /// Whether a 400 or 403 for the file means its link expired: object stores answer so
-    /// for a signed URL past its lifetime (S3 "Request has expired", GCS `ExpiredToken`,
-    /// Azure "Signed expiry time"), and any refusal after the manifest's `Expires` is one.
-    fn expired(&self, body: &[u8]) -> bool {
-        let past_expiry = self
-            .policy
-            .expires
-            .is_some_and(|expires| self.bulk.config.timer.now() >= expires);
-        let head = &body[..body.len().min(EXPIRY_SNIFF_BYTES)];
-        past_expiry || memchr::memmem::find(&head.to_ascii_lowercase(), b"expir").is_some()
+    /// Whether a 400 or 403 for the file says its signed link expired: only for a file no
+    /// token went to (a storage host), and only in the words object stores use (S3 "Request
+    /// has expired", GCS `ExpiredToken`, Azure "Signed expiry time"). The FHIR server's own
+    /// refusals ("access token expired") and past `Expires` headers (an anti-cache habit)
+    /// are not taken for it.
+    fn expired_link(&self, body: &[u8]) -> bool {
+        if self.token_allowed() {
+            return false;
+        }
+        let head = body[..body.len().min(EXPIRY_SNIFF_BYTES)].to_ascii_lowercase();
+        EXPIRED_LINK_WORDS
+            .iter()
+            .any(|words| memchr::memmem::find(&head, words.as_bytes()).is_some())
+    }
+
+    /// Whether this file's URL may receive the token (the manifest requires it and the
+    /// origin is allowed).
+    fn token_allowed(&self) -> bool {
+        self.policy
+            .scope
+            .allows(self.bulk.client.base_url(), self.file.url())
     }
 
     /// Whether the manifest requires the token for files but this file's origin may not
     /// receive it.
     fn token_withheld(&self) -> bool {
-        self.policy.requires_token
-            && !self
-                .policy
-                .scope
-                .allows(self.bulk.client.base_url(), self.file.url())
+        self.policy.requires_token && !self.token_allowed()
     }
 
     fn retry_or_fatal(
@@ -563,6 +571,15 @@ impl<'a> Downloader<'a> {
 
 /// The most of an error answer to a file request that is read (its OperationOutcome).
 const ERROR_BODY_LIMIT: usize = 1 << 20;
+
+/// What object stores say about a signed link past its lifetime (lowercase).
+const EXPIRED_LINK_WORDS: [&str; 5] = [
+    "request has expired",
+    "<code>expiredtoken</code>",
+    "signed expiry time",
+    "signature has expired",
+    "url has expired",
+];
 
 /// How much of a refusal's body is searched for words of expiry.
 const EXPIRY_SNIFF_BYTES: usize = 4096;

@@ -54,27 +54,34 @@ pub enum BulkError {
         /// The page limit.
         limit: usize,
     },
-    /// A file answered 404 or 410, or a 400 or 403 saying that its signed link expired: it
-    /// expired (see the manifest's `Expires`) or was deleted.
+    /// A file answered 404 or 410, or a storage host answered 400 or 403 saying that its
+    /// signed link expired: it expired (see the manifest's `Expires`) or was deleted.
     #[error("{file} is no longer available ({status}): it expired or was removed")]
     FileExpired {
         /// The file.
         file: FileRef,
-        /// 404 or 410; or 400 or 403 from a store whose signed link expired (its body says
-        /// so, or the manifest's `Expires` has passed).
+        /// 404 or 410; or 400 or 403 from a storage host whose signed link expired.
         status: u16,
+        /// The server's answer.
+        #[source]
+        source: Option<fhir_core::Error>,
     },
     /// A file answered 401 or 403 while the manifest requires the access token and the
     /// file's origin is not one the token may go to (the FHIR server's, or one allowed with
     /// [`BulkConfig::allow_token_origin`](crate::BulkConfig::allow_token_origin)).
     #[error(
-        "{file} answered {status}: the manifest requires the access token, but it is not sent to this file's origin (allow it with BulkConfig::allow_token_origin if it is the server's)"
+        "{file} answered {status}: the manifest requires the access token, which is not sent to {origin}; allow that origin with BulkConfig::allow_token_origin only if the FHIR server itself serves files there, never for a storage host"
     )]
     TokenWithheld {
         /// The file.
         file: FileRef,
         /// 401 or 403.
         status: u16,
+        /// The file's origin (`https://files.example.org`).
+        origin: String,
+        /// The server's answer.
+        #[source]
+        source: fhir_core::Error,
     },
     /// A file could not be downloaded (after the retries, for transient failures).
     #[error("{file} could not be downloaded: {source}")]

@@ -235,6 +235,12 @@ impl ExportJob {
         self
     }
 
+    /// [`with_request`](Self::with_request) from what was saved.
+    pub(crate) fn with_requested(mut self, requested: Requested) -> Self {
+        self.requested = Some(requested);
+        self
+    }
+
     /// The client this job belongs to.
     pub fn bulk(&self) -> &BulkClient {
         &self.bulk

@@ -391,6 +391,7 @@ impl From<&ExportRequest> for Requested {
             elements: split(&request.elements),
             type_filters: request.type_filters.clone(),
         }
+        .bounded()
     }
 }
 

@@ -23,6 +23,7 @@ use crate::job::{BulkClient, ExportJob};
 use crate::manifest::Manifest;
 use crate::record::check_line;
 use crate::request::ExportRequest;
+use crate::requested::Requested;
 
 /// The state file's name in the output directory.
 pub const STATE_FILE: &str = ".fhir-bulk-state.json";
@@ -42,6 +43,10 @@ struct State {
     /// that file start over instead of mixing two files.
     #[serde(default)]
     sources: BTreeMap<String, String>,
+    /// What the kick-off asked, for the checks of ignored parameters when a later run
+    /// resumes the job.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requested: Option<Requested>,
 }
 
 /// A file's URL without what changes between signings of the same file.
@@ -114,15 +119,20 @@ impl BulkClient {
         create_private_dir(dir).await?;
         let _lock = lock_dir(dir)?;
         let job = match read_state(dir).await? {
-            Some(state) => self.job(&state.status_url)?.with_request(request),
+            // What the first run asked, not this call's request (it may have changed).
+            Some(state) => match state.requested {
+                Some(requested) => self.job(&state.status_url)?.with_requested(requested),
+                None => self.job(&state.status_url)?.with_request(request),
+            },
             None => {
                 refuse_leftovers(dir).await?;
                 let job = self.kick_off(request).await?;
                 let state = State {
                     status_url: job.status_url().to_string(),
+                    requested: Some(Requested::from(request)),
                     ..State::default()
                 };
-                write_json(&dir.join(STATE_FILE), &state).await?;
+                write_state(dir, &state).await?;
                 job
             }
         };
@@ -130,7 +140,9 @@ impl BulkClient {
     }
 
     /// Waits for `job` (unless `dir` already holds its manifest) and downloads its files into
-    /// `dir`, skipping those an earlier run completed.
+    /// `dir`, skipping those an earlier run completed. A completed file that is no longer in
+    /// `dir` is fetched again (a crash may have undone its rename): move finished files
+    /// elsewhere only once the export is done, or start a new directory.
     ///
     /// # Errors
     ///
@@ -170,7 +182,7 @@ impl BulkClient {
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
                 let manifest = job.wait().await?;
-                write_json(&manifest_path, &manifest).await?;
+                write_durable(&manifest_path, &manifest, dir).await?;
                 manifest
             }
             Err(err) => return Err(BulkError::io(&manifest_path, err)),
@@ -199,7 +211,7 @@ impl BulkClient {
             }
             state.sources.insert(name, source);
         }
-        write_json(&dir.join(STATE_FILE), &state).await?;
+        write_state(dir, &state).await?;
         // Held across each write, so the state file is rewritten by one task at a time.
         let state = tokio::sync::Mutex::new(state);
         let policy = FilePolicy::new(self, &manifest);
@@ -218,7 +230,7 @@ impl BulkClient {
                     if let Ok(lines) = &result {
                         let mut state = state.lock().await;
                         state.done.insert(name, *lines);
-                        if let Err(err) = write_json(&dir.join(STATE_FILE), &*state).await {
+                        if let Err(err) = write_state(dir, &state).await {
                             return (file, false, Err(err));
                         }
                     }
@@ -367,6 +379,13 @@ async fn resume_point(part: &Path, progress: &Path) -> Result<(Resume, u64), Bul
 /// another run holds it.
 fn lock_dir(dir: &Path) -> Result<std::fs::File, BulkError> {
     let path = dir.join(LOCK_FILE);
+    // A symlink planted under the name is not ours to lock (or create through).
+    if std::fs::symlink_metadata(&path).is_ok_and(|meta| !meta.file_type().is_file()) {
+        return Err(BulkError::io(
+            &path,
+            std::io::Error::other("not a regular file"),
+        ));
+    }
     let mut options = std::fs::OpenOptions::new();
     options.create(true).truncate(false).write(true);
     #[cfg(unix)]
@@ -391,10 +410,17 @@ async fn sync_dir(dir: &Path) -> Result<(), BulkError> {
         let handle = tokio::fs::File::open(dir)
             .await
             .map_err(|err| BulkError::io(dir, err))?;
-        handle
-            .sync_all()
-            .await
-            .map_err(|err| BulkError::io(dir, err))?;
+        match handle.sync_all().await {
+            Ok(()) => {}
+            // Some network and FUSE file systems cannot sync a directory: the rename is all
+            // there is, as elsewhere.
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::Unsupported | std::io::ErrorKind::InvalidInput
+                ) => {}
+            Err(err) => return Err(BulkError::io(dir, err)),
+        }
     }
     #[cfg(not(unix))]
     let _ = dir;
@@ -488,11 +514,28 @@ async fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), BulkErro
         path: path.to_owned(),
         reason: err.to_string(),
     })?;
-    write_atomic(path, &bytes).await
+    write_atomic(path, &bytes, false).await
 }
 
-/// Writes `bytes` to a temporary file beside `path` and renames it over `path`.
-async fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BulkError> {
+/// Writes `value` as [`write_json`] does, synced to disk with its rename in `dir`: the state
+/// file and the manifest must survive a power loss whole (a progress record may be lost,
+/// and then the file restarts from an earlier point).
+async fn write_durable<T: Serialize>(path: &Path, value: &T, dir: &Path) -> Result<(), BulkError> {
+    let bytes = serde_json::to_vec_pretty(value).map_err(|err| BulkError::State {
+        path: path.to_owned(),
+        reason: err.to_string(),
+    })?;
+    write_atomic(path, &bytes, true).await?;
+    sync_dir(dir).await
+}
+
+async fn write_state(dir: &Path, state: &State) -> Result<(), BulkError> {
+    write_durable(&dir.join(STATE_FILE), state, dir).await
+}
+
+/// Writes `bytes` to a temporary file beside `path` (synced first when `durable`) and
+/// renames it over `path`.
+async fn write_atomic(path: &Path, bytes: &[u8], durable: bool) -> Result<(), BulkError> {
     let temporary = path.with_extension("tmp");
     let mut handle = private_file()
         .write(true)
@@ -509,6 +552,12 @@ async fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), BulkError> {
         .flush()
         .await
         .map_err(|err| BulkError::io(&temporary, err))?;
+    if durable {
+        handle
+            .sync_all()
+            .await
+            .map_err(|err| BulkError::io(&temporary, err))?;
+    }
     drop(handle);
     tokio::fs::rename(&temporary, path)
         .await

@@ -62,8 +62,58 @@ fn the_subsetted_tag_is_found_by_code_and_system() {
     for line in &unmarked {
         assert!(!is_subsetted(line.as_bytes()), "{line}");
     }
-    // Not a resource: the line checks report it, not this one.
-    for line in ["", "[", "42", r#"{"meta":{"tag":7}}"#] {
-        assert!(is_subsetted(line.as_bytes()), "{line}");
+    // The STU3 system, and the word escaped in JSON.
+    assert!(is_subsetted(
+        tag(r#"[{"system":"http://hl7.org/fhir/v3/ObservationValue","code":"SUBSETTED"}]"#)
+            .as_bytes()
+    ));
+    assert!(is_subsetted(
+        tag(r#"[{"code":"\u0053UBSETTED"}]"#).as_bytes()
+    ));
+    // Lines that are not resources never panic (the line checks report them).
+    for line in [
+        "",
+        "[",
+        "42",
+        r#"{"meta":{"tag":7}}"#,
+        r#"{"meta":{"tag":[SUBSETTED"#,
+    ] {
+        let _ = is_subsetted(line.as_bytes());
     }
+}
+
+#[test]
+fn a_huge_tag_list_is_read_without_keeping_it() {
+    let many = |last: &str| {
+        let mut line = String::from(r#"{"resourceType":"Patient","meta":{"tag":["#);
+        for _ in 0..200_000 {
+            line.push_str(r#"{"code":"x"},"#);
+        }
+        line.push_str(&format!(r#"{{"code":"{last}"}}]}}}}"#));
+        line
+    };
+    assert!(
+        !is_subsetted(many("y").as_bytes()),
+        "no word: answered without parsing"
+    );
+    assert!(is_subsetted(many("SUBSETTED").as_bytes()));
+}
+
+#[test]
+fn hostile_request_urls_are_bounded_not_trusted() {
+    let types = vec!["A"; 10_000].join(",");
+    let asked =
+        Requested::from_kick_off_url(&format!("https://h/$export?_type={types}&_elements=id"));
+    assert_eq!(asked.types, ["A"], "repeats collapse");
+    let types: Vec<String> = (0..300).map(|i| format!("T{i}")).collect();
+    let asked =
+        Requested::from_kick_off_url(&format!("https://h/$export?_type={}", types.join(",")));
+    assert!(asked.types.is_empty(), "past the cap nothing is checked");
+    assert!(!asked.excludes_type("Patient"));
+    let asked =
+        Requested::from_kick_off_url("https://h/$export?_type=Patient,Bad%20Name&_elements=a%3Cb");
+    assert!(
+        asked.types.is_empty() && asked.elements.is_empty(),
+        "{asked:?}"
+    );
 }

@@ -466,80 +466,96 @@ async fn records_come_out_typed_resources_deletions_and_outcomes() {
 
 #[tokio::test]
 async fn a_store_that_refuses_an_expired_signed_link_is_an_expired_file() {
-    let server = server().await;
+    let fhir = server().await;
+    let storage = server().await;
     let refuse = |at: &str, status: u16, body: &str| {
         Mock::given(method("GET"))
             .and(path(at.to_owned()))
             .respond_with(ResponseTemplate::new(status).set_body_string(body.to_owned()))
             .expect(1)
     };
-    // S3 and GCS say so in their XML; a plain 403 before `Expires` is another refusal.
-    refuse(
-        "/files/s3.ndjson",
-        403,
-        "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
-    )
-    .mount(&server)
-    .await;
-    refuse(
-        "/files/gcs.ndjson",
-        400,
-        "<Error><Code>ExpiredToken</Code></Error>",
-    )
-    .mount(&server)
-    .await;
-    refuse(
-        "/files/denied.ndjson",
-        403,
-        "<Error><Code>AccessDenied</Code></Error>",
-    )
-    .mount(&server)
-    .await;
-    let at = |name: &str| format!("{}/files/{name}?X-Amz-Signature=s3cr3tsig", server.uri());
-    let manifest = parse(
+    // S3 and GCS say so in their XML; a plain 403 is another refusal.
+    for (at, status, body) in [
+        (
+            "/files/s3.ndjson",
+            403,
+            "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+        ),
+        (
+            "/files/gcs.ndjson",
+            400,
+            "<Error><Code>ExpiredToken</Code></Error>",
+        ),
+        (
+            "/files/denied.ndjson",
+            403,
+            "<Error><Code>AccessDenied</Code></Error>",
+        ),
+        // A page whose script merely mentions cookie expiry is not an expired link.
+        (
+            "/files/waf.ndjson",
+            403,
+            "<script>document.cookie='a=b; expires=Thu, 01 Jan 1970'</script>",
+        ),
+    ] {
+        refuse(at, status, body).mount(&storage).await;
+    }
+    // The FHIR server's own refusal of a file the token went to, in words of expiry: the
+    // server's answer about its token, not an expired link.
+    refuse("/files/own.ndjson", 403, "access token expired")
+        .mount(&fhir)
+        .await;
+    let at = |name: &str| format!("{}/files/{name}?X-Amz-Signature=s3cr3tsig", storage.uri());
+    let own = format!("{}/files/own.ndjson", fhir.uri());
+    let mut manifest = parse(
         &doc_of(
-            false,
+            true,
             &[
                 ("Patient", &at("s3.ndjson"), None),
                 ("Observation", &at("gcs.ndjson"), None),
                 ("Condition", &at("denied.ndjson"), None),
+                ("Encounter", &at("waf.ndjson"), None),
+                ("Procedure", &own, None),
             ],
         ),
-        &server,
+        &fhir,
     );
-    let (bulk, _, _) = bulk(&server, BulkConfig::new().concurrency(1));
-    let outcome = |items: &[Result<fhir_bulk::Line, BulkError>], kind: &str| {
+    // An `Expires` in the past (an anti-cache habit) changes nothing.
+    manifest.expires = Some(std::time::UNIX_EPOCH);
+    let (bulk, _, _) = bulk(&fhir, BulkConfig::new().concurrency(1));
+    let items: Vec<_> = bulk.lines(&manifest).collect().await;
+    let outcome = |kind: &str| {
         items
             .iter()
             .filter_map(|item| item.as_ref().err())
             .find(|err| err.file().unwrap().resource_type() == kind)
             .map(|err| match err {
-                BulkError::FileExpired { status, .. } => format!("expired {status}"),
+                BulkError::FileExpired { status, source, .. } => {
+                    assert!(source.is_some(), "the answer is kept");
+                    format!("expired {status}")
+                }
+                BulkError::TokenWithheld { status, .. } => format!("withheld {status}"),
                 BulkError::Download { .. } => "refused".to_owned(),
                 other => format!("{other:?}"),
             })
             .unwrap()
     };
-    let items: Vec<_> = bulk.lines(&manifest).collect().await;
-    assert_eq!(outcome(&items, "Patient"), "expired 403");
-    assert_eq!(outcome(&items, "Observation"), "expired 400");
-    assert_eq!(outcome(&items, "Condition"), "refused");
+    assert_eq!(
+        outcome("Patient"),
+        "expired 403",
+        "expiry is told before the withheld token"
+    );
+    assert_eq!(outcome("Observation"), "expired 400");
+    assert_eq!(
+        outcome("Condition"),
+        "withheld 403",
+        "the storage host wanted the token"
+    );
+    assert_eq!(outcome("Encounter"), "withheld 403");
+    assert_eq!(outcome("Procedure"), "refused");
     for err in items.iter().filter_map(|item| item.as_ref().err()) {
         assert!(!err.to_string().contains("s3cr3tsig"), "{err}");
     }
-
-    // After the manifest's `Expires` (the fake clock's now), the plain 403 is one too.
-    server.reset().await;
-    refuse("/files/denied.ndjson", 403, "Forbidden")
-        .mount(&server)
-        .await;
-    let mut late = parse(
-        &doc_of(false, &[("Condition", &at("denied.ndjson"), None)]),
-        &server,
-    );
-    late.expires = Some(std::time::UNIX_EPOCH + Duration::from_secs(crate::support::NOW_SECS - 1));
-    let items: Vec<_> = bulk.lines(&late).collect().await;
-    assert_eq!(outcome(&items, "Condition"), "expired 403");
 }
 
 #[tokio::test]
@@ -568,6 +584,18 @@ async fn deleted_files_hold_only_transaction_bundles_of_deletes() {
         ),
     ];
     let (bulk, _, _) = bulk(&server, BulkConfig::new());
+    // Without `type` or `method` the entries still read as the deletions the file lists.
+    let lax = json!({"resourceType": "Bundle", "entry": [{"request": {"url": "Patient/7"}}]});
+    mount_file(&server, "/files/lax.ndjson", &format!("{lax}\n")).await;
+    let mut doc = doc_of(false, &[]);
+    doc["deleted"] =
+        json!([{"type": "Patient", "url": format!("{}/files/lax.ndjson", server.uri())}]);
+    let records: Vec<Record<Value>> = bulk
+        .records(&parse(&doc, &server))
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(matches!(&records[..], [Record::Deleted { deletion, .. }] if deletion.id == "7"));
     for (index, (bundle, where_)) in bad.iter().enumerate() {
         let at = format!("/files/d{index}.ndjson");
         mount_file(&server, &at, &format!("{bundle}\n")).await;

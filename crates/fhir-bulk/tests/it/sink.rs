@@ -201,3 +201,58 @@ async fn a_directory_another_run_holds_is_refused_before_any_request() {
     );
     // The mocks' `expect` counts: one kick-off, two downloads of p.ndjson.
 }
+
+#[tokio::test]
+async fn a_resumed_directory_checks_what_its_first_run_asked() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/fhir/$export"))
+        .respond_with(ResponseTemplate::new(202).insert_header(
+            "content-location",
+            format!("{}/fhir/bulkstatus/9", server.uri()),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The server echoes no parameters (as after a POST): only the saved state knows them.
+    let doc = manifest(
+        false,
+        &[("Patient", &format!("{}/files/p.ndjson", server.uri()), None)],
+    );
+    Mock::given(method("GET"))
+        .and(path("/fhir/bulkstatus/9"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&doc))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/files/p.ndjson"))
+        .respond_with(crate::support::sequence([
+            ResponseTemplate::new(500),
+            ResponseTemplate::new(200).set_body_string(ndjson("Patient", 2)),
+        ]))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _, _) = bulk(&server, BulkConfig::new().download_retries(0));
+    let asked = ExportRequest::system().elements(["Patient.gender"]);
+    let summary = first.export_to_dir(&asked, dir.path()).await.unwrap();
+    assert_eq!(summary.failures.len(), 1, "the first run stops at the 500");
+
+    // The rerun passes another request: the saved one is what the job asked.
+    let (second, _, events) = bulk(&server, BulkConfig::new());
+    let summary = second
+        .export_to_dir(&ExportRequest::system(), dir.path())
+        .await
+        .unwrap();
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    assert!(
+        events.all().iter().any(|event| matches!(
+            event,
+            Event::ParameterIgnored {
+                parameter: "_elements",
+                ..
+            }
+        )),
+        "the unsubsetted Patients are reported against the first run's _elements"
+    );
+}
