@@ -88,6 +88,7 @@ struct Inner {
     skew: Duration,
     default_lifetime: Duration,
     min_reuse: Duration,
+    lease_ttl: Duration,
     current: RwLock<Option<StoredToken>>,
     lineage: RwLock<Option<Lineage>>,
     id_tokens: Option<IdTokenCheck>,

@@ -227,5 +227,5 @@ pub use launch::{
     Registrations,
 };
 pub use pending::PendingAuthorizations;
-pub use store::{MemoryTokenStore, StoreKey, StoredToken, TokenStore};
-pub use token_options::TokenClientOptions;
+pub use store::{MemoryTokenStore, ReleaseLease, RenewalLease, StoreKey, StoredToken, TokenStore};
+pub use token_options::{DEFAULT_LEASE_TTL, TokenClientOptions};

@@ -206,9 +206,9 @@ pub(crate) fn now_secs() -> u64 {
 /// read, the refresh request and the write. The client writes renewed sets with
 /// [`compare_and_set`](Self::compare_and_set) (versioned by [`StoredToken::version`]), so a
 /// store that implements it atomically never has a newer set overwritten by an older
-/// renewal; the lease around the refresh request itself is not part of this trait, so an
-/// implementation over shared storage needs one, or the app must route each token set's
-/// renewals through one process.
+/// renewal, and renews under the store's [`acquire_lease`](Self::acquire_lease), so a store
+/// that implements both never has one refresh token presented twice. `fhir-smart-redis`
+/// implements both on Redis.
 pub trait TokenStore: fmt::Debug + Send + Sync {
     /// The token set under `key`.
     fn get<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<Option<StoredToken>, Error>>;
@@ -242,6 +242,75 @@ pub trait TokenStore: fmt::Debug + Send + Sync {
             self.set(key, token).await?;
             Ok(true)
         })
+    }
+
+    /// Takes the renewal lease of `key` for at most `ttl`, waiting while another process
+    /// holds it: while a client holds it, no other process presents the set's refresh token.
+    /// `None` means the store has no lease across processes (the default, right for stores
+    /// private to one process, where the client's per-key lock already serializes renewals).
+    ///
+    /// A store shared by several processes implements it (Redis `SET NX PX`, a row lock, an
+    /// advisory lock): the client then takes the lease, reads the store again (another process
+    /// may have renewed while it waited), renews only if it still must, writes with
+    /// [`compare_and_set`](Self::compare_and_set) and releases the lease. A holder that dies
+    /// is recovered from when `ttl` passes; the next lease says so
+    /// ([`RenewalLease::taken_over`]).
+    fn acquire_lease<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<RenewalLease>, Error>> {
+        let _ = (key, ttl);
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// How a [`RenewalLease`] is given back.
+pub type ReleaseLease = Box<dyn FnOnce() -> BoxFuture<'static, Result<(), Error>> + Send>;
+
+/// A renewal lease on one token set across processes, from [`TokenStore::acquire_lease`].
+///
+/// Give it back with [`release`](Self::release); one that is dropped instead lapses when its
+/// time-to-live passes.
+pub struct RenewalLease {
+    release: Option<ReleaseLease>,
+    taken_over: bool,
+}
+
+impl fmt::Debug for RenewalLease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RenewalLease")
+            .field("taken_over", &self.taken_over)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RenewalLease {
+    /// A lease given back by `release`; `taken_over` when the previous holder's lease
+    /// lapsed instead of being released (it may have died mid-renewal).
+    pub fn new(release: ReleaseLease, taken_over: bool) -> Self {
+        Self {
+            release: Some(release),
+            taken_over,
+        }
+    }
+
+    /// Whether the previous holder let its lease lapse instead of releasing it: a renewal it
+    /// started may have rotated the refresh token without storing the new one.
+    pub fn taken_over(&self) -> bool {
+        self.taken_over
+    }
+
+    /// Gives the lease back.
+    ///
+    /// # Errors
+    ///
+    /// The store's; the lease then lapses by itself.
+    pub async fn release(mut self) -> Result<(), Error> {
+        match self.release.take() {
+            Some(release) => release().await,
+            None => Ok(()),
+        }
     }
 }
 

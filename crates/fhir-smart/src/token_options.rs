@@ -54,7 +54,15 @@ pub struct TokenClientOptions {
     /// The lifetime assumed when `expires_in` is absent (default
     /// [`DEFAULT_TOKEN_LIFETIME`], 300 s).
     pub default_token_lifetime: Duration,
+    /// How long a renewal lease across processes is held at most (default
+    /// [`DEFAULT_LEASE_TTL`], 30 s), for stores that have one
+    /// ([`TokenStore::acquire_lease`](crate::TokenStore::acquire_lease)): longer than a
+    /// token request takes, so a holder is not overtaken mid-request.
+    pub lease_ttl: Duration,
 }
+
+/// How long a renewal lease is held at most unless configured.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(30);
 
 impl Default for TokenClientOptions {
     fn default() -> Self {
@@ -64,6 +72,7 @@ impl Default for TokenClientOptions {
             refresh_skew: DEFAULT_REFRESH_SKEW,
             min_token_reuse: DEFAULT_MIN_TOKEN_REUSE,
             default_token_lifetime: DEFAULT_TOKEN_LIFETIME,
+            lease_ttl: DEFAULT_LEASE_TTL,
         }
     }
 }
@@ -94,6 +103,13 @@ impl TokenClientOptions {
     #[must_use]
     pub fn min_token_reuse(mut self, reuse: Duration) -> Self {
         self.min_token_reuse = reuse;
+        self
+    }
+
+    /// The longest a renewal lease is held.
+    #[must_use]
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.lease_ttl = ttl;
         self
     }
 

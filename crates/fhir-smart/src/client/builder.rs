@@ -190,6 +190,7 @@ impl SmartClientBuilder {
                 skew: options.refresh_skew,
                 default_lifetime: options.default_token_lifetime,
                 min_reuse: options.min_token_reuse,
+                lease_ttl: options.lease_ttl,
                 lineage: RwLock::new(current.as_ref().map(Lineage::of)),
                 current: RwLock::new(current),
                 id_tokens: self.id_tokens,

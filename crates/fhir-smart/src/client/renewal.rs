@@ -146,11 +146,50 @@ impl SmartClient {
         self.renew(latest, None).await
     }
 
-    /// One token request and the store write (the caller holds the renewal lock).
+    /// One renewal (the caller holds the per-key lock of this process): under the store's
+    /// lease across processes when it has one, reading the store again once the lease is
+    /// held, since another process may have renewed while this one waited.
     pub(super) async fn renew(
         &self,
         base: Option<StoredToken>,
         narrower_scope: Option<String>,
+    ) -> Result<Renewed, Error> {
+        let inner = &self.inner;
+        let Some(lease) = inner
+            .store
+            .acquire_lease(&inner.key, inner.lease_ttl)
+            .await?
+        else {
+            return self.renew_unleased(base, narrower_scope, false).await;
+        };
+        let taken_over = lease.taken_over();
+        let result = async {
+            let latest = self.latest().await?;
+            let base_version = base.as_ref().map(|b| b.version);
+            if let Some(latest) = &latest
+                && Some(latest.version) != base_version
+                && narrower_scope.is_none()
+                && self.usable(Some(latest))
+            {
+                return Ok(Renewed::unchanged(latest.clone()));
+            }
+            self.renew_unleased(latest, narrower_scope, taken_over)
+                .await
+        }
+        .await;
+        if let Err(err) = lease.release().await {
+            // It lapses by itself; the renewal's own result stands.
+            tracing::warn!(error = %err, "the renewal lease could not be released");
+        }
+        result
+    }
+
+    /// One token request and the store write (under the lease, if the store has one).
+    async fn renew_unleased(
+        &self,
+        base: Option<StoredToken>,
+        narrower_scope: Option<String>,
+        taken_over: bool,
     ) -> Result<Renewed, Error> {
         let inner = &self.inner;
         let refresh_token = base.as_ref().and_then(|b| b.token.refresh_token.clone());
@@ -195,7 +234,13 @@ impl SmartClient {
                     b
                 }));
                 return Err(Error::ReauthorizationRequired {
-                    reason: String::from("the refresh token was rejected"),
+                    reason: String::from(if taken_over {
+                        "the refresh token was rejected; a process holding the renewal lease \
+                         stopped mid-renewal (its lease lapsed), so the server may have rotated \
+                         this refresh token without the new one being stored"
+                    } else {
+                        "the refresh token was rejected"
+                    }),
                     source: Some(err),
                 });
             }

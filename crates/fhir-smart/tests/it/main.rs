@@ -15,6 +15,7 @@ mod discovery;
 mod e2e;
 mod id_token;
 mod launch;
+mod lease;
 mod openid;
 mod pending;
 mod primitives;
