@@ -43,6 +43,14 @@ pub enum RedisStoreError {
         /// What is wrong (never the value).
         reason: &'static str,
     },
+    /// Another process held the renewal lease longer than the store waits.
+    #[error("the renewal lease of {key} was not free within {waited:?}")]
+    LeaseTimeout {
+        /// The Redis key of the token set.
+        key: String,
+        /// How long the store waited.
+        waited: std::time::Duration,
+    },
     /// The encryption key is not 32 bytes of base64.
     #[error("the encryption key must be 32 bytes (base64): {reason}")]
     InvalidKey {

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fhir_core::auth::BoxFuture;
-use fhir_smart::{StoreKey, StoredToken, TokenStore};
+use fhir_smart::{RenewalLease, StoreKey, StoredToken, TokenStore};
 use redis::aio::ConnectionManager;
 use sha2::{Digest as _, Sha256};
 
@@ -42,6 +42,30 @@ if ttl and ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
 return 1
 ";
 
+/// Takes a renewal lease. KEYS: the lease, the "renewing" marker. ARGV: this holder's
+/// token, the lease's TTL and the marker's, in milliseconds. Returns 0 when another holds
+/// it, 1 when taken, 2 when taken from a holder whose lease lapsed (its marker remained).
+const ACQUIRE: &str = r"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local previous = redis.call('GET', KEYS[2])
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+  if previous then return 2 end
+  return 1
+end
+return 0
+";
+
+/// Gives a lease back, if this holder still has it. KEYS and ARGV[1] as for [`ACQUIRE`].
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+return 1
+";
+
+/// How long the "renewing" marker of a lease outlives it: long enough for the next holder
+/// to see that its predecessor never finished.
+const MARKER_TTL: Duration = Duration::from_secs(24 * 3600);
+
 /// A [`TokenStore`] on Redis, shared by every process that connects to it.
 ///
 /// Cheap to clone (the connection is multiplexed and reconnects by itself); `Debug` shows
@@ -53,6 +77,7 @@ pub struct RedisTokenStore {
     encryption: Option<EncryptionKey>,
     grace: Duration,
     refresh_token_ttl: Option<Duration>,
+    lease_wait: Option<Duration>,
     script: redis::Script,
 }
 
@@ -91,6 +116,7 @@ impl RedisTokenStore {
             encryption: None,
             grace: DEFAULT_EXPIRY_GRACE,
             refresh_token_ttl: None,
+            lease_wait: None,
             script: redis::Script::new(WRITE),
         }
     }
@@ -124,6 +150,14 @@ impl RedisTokenStore {
     #[must_use]
     pub fn refresh_token_ttl(mut self, ttl: Option<Duration>) -> Self {
         self.refresh_token_ttl = ttl;
+        self
+    }
+
+    /// How long a renewal waits for another process's lease before it fails (default: the
+    /// lease's TTL and 5 s more, so a holder that died is outlived).
+    #[must_use]
+    pub fn lease_wait(mut self, wait: Duration) -> Self {
+        self.lease_wait = Some(wait);
         self
     }
 
@@ -242,6 +276,62 @@ impl RedisTokenStore {
         Ok(written == 1)
     }
 
+    /// Takes the renewal lease of `key`, waiting with backoff while another holds it.
+    async fn lease(&self, key: &StoreKey, ttl: Duration) -> Result<RenewalLease, RedisStoreError> {
+        let redis_key = self.redis_key(key);
+        let keys = [
+            format!("{redis_key}:lease"),
+            format!("{redis_key}:renewing"),
+        ];
+        let mut holder = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut holder);
+        let holder: String = holder.iter().map(|b| format!("{b:02x}")).collect();
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1);
+        let wait = self.lease_wait.unwrap_or(ttl + Duration::from_secs(5));
+        let started = tokio::time::Instant::now();
+        let mut pause = Duration::from_millis(10);
+        let acquire = redis::Script::new(ACQUIRE);
+        let mut connection = self.connection.clone();
+        loop {
+            let taken: i64 = acquire
+                .key(&keys[0])
+                .key(&keys[1])
+                .arg(&holder)
+                .arg(millis(ttl))
+                .arg(millis(MARKER_TTL))
+                .invoke_async(&mut connection)
+                .await
+                .map_err(|err| RedisStoreError::redis("acquire_lease", err))?;
+            if taken > 0 {
+                let connection = self.connection.clone();
+                let release = Box::new(
+                    move || -> BoxFuture<'static, Result<(), fhir_smart::Error>> {
+                        Box::pin(async move {
+                            let mut connection = connection;
+                            let _: i64 = redis::Script::new(RELEASE)
+                                .key(&keys[0])
+                                .key(&keys[1])
+                                .arg(&holder)
+                                .invoke_async(&mut connection)
+                                .await
+                                .map_err(|err| RedisStoreError::redis("release_lease", err))?;
+                            Ok(())
+                        })
+                    },
+                );
+                return Ok(RenewalLease::new(release, taken == 2));
+            }
+            if started.elapsed() >= wait {
+                return Err(RedisStoreError::LeaseTimeout {
+                    key: redis_key,
+                    waited: wait,
+                });
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+    }
+
     async fn remove(&self, key: &StoreKey) -> Result<(), RedisStoreError> {
         let mut connection = self.connection.clone();
         let _: i64 = redis::cmd("DEL")
@@ -274,6 +364,14 @@ impl TokenStore for RedisTokenStore {
 
     fn delete<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<(), fhir_smart::Error>> {
         Box::pin(async move { Ok(self.remove(key).await?) })
+    }
+
+    fn acquire_lease<'a>(
+        &'a self,
+        key: &'a StoreKey,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<Option<RenewalLease>, fhir_smart::Error>> {
+        Box::pin(async move { Ok(Some(self.lease(key, ttl).await?)) })
     }
 
     fn compare_and_set<'a>(
