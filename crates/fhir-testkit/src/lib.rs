@@ -197,6 +197,7 @@ pub struct TokenRequestRecord {
 #[derive(Debug, Clone)]
 pub struct SandboxBuilder {
     access_token_ttl: Duration,
+    token_latency: Duration,
     require_auth: bool,
     default_patient: Option<String>,
     seed: bool,
@@ -207,6 +208,7 @@ impl Default for SandboxBuilder {
     fn default() -> Self {
         Self {
             access_token_ttl: Duration::from_secs(300),
+            token_latency: Duration::ZERO,
             require_auth: true,
             default_patient: None,
             seed: true,
@@ -220,6 +222,15 @@ impl SandboxBuilder {
     #[must_use]
     pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
         self.access_token_ttl = ttl;
+        self
+    }
+
+    /// How long the token endpoint takes to answer (default none): real ones take tens to
+    /// hundreds of milliseconds, the window in which clients sharing a grant can race. The
+    /// grant changes when the request arrives; the answer leaves after the latency.
+    #[must_use]
+    pub fn token_latency(mut self, latency: Duration) -> Self {
+        self.token_latency = latency;
         self
     }
 
@@ -293,6 +304,7 @@ impl SandboxBuilder {
         }
         let settings = Settings {
             access_token_ttl: self.access_token_ttl,
+            token_latency: self.token_latency,
             require_auth: self.require_auth,
             default_patient: self.default_patient,
         };

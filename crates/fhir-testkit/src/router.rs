@@ -47,6 +47,7 @@ impl Respond for Router {
                     .get("authorization")
                     .and_then(|value| value.to_str().ok());
                 oauth::token(&mut state, &form(), authorization)
+                    .set_delay(state.settings.token_latency)
             }
             ("GET", [files, job, file]) if *files == bulk::FILES_SEGMENT => {
                 bulk::download(&mut state, request, job, file, bulk::FileOrigin::Fhir)

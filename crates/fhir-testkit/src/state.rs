@@ -47,6 +47,7 @@ pub(crate) struct RefreshGrant {
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) access_token_ttl: Duration,
+    pub(crate) token_latency: Duration,
     pub(crate) require_auth: bool,
     pub(crate) default_patient: Option<String>,
 }

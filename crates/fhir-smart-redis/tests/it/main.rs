@@ -5,5 +5,6 @@
 mod support;
 
 mod client;
+mod fleet;
 mod lease;
 mod store;
