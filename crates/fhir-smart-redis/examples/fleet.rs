@@ -50,6 +50,11 @@ struct Args {
     /// One worker kills itself (`SIGKILL`) the third time it holds the renewal lease, before
     /// its token request: the others must outlive its lease and carry on.
     kill_one: bool,
+    /// Instead of the fleet run: `N` timed renewals, each with every task of every process
+    /// asking for a token at the same instant (`--tasks` waiters per process).
+    waiters_bench: Option<usize>,
+    /// (Worker) the Unix time in milliseconds at which every task asks for a token at once.
+    waiters_at: Option<u64>,
 }
 
 impl Args {
@@ -62,6 +67,8 @@ impl Args {
             without_lease: false,
             token_latency_ms: 100,
             kill_one: false,
+            waiters_bench: None,
+            waiters_at: None,
         };
         let mut words = std::env::args().skip(1);
         while let Some(word) = words.next() {
@@ -78,9 +85,11 @@ impl Args {
                 "--without-lease" => args.without_lease = true,
                 "--token-latency-ms" => args.token_latency_ms = value()?.parse()?,
                 "--kill-one" => args.kill_one = true,
+                "--waiters-bench" => args.waiters_bench = Some(value()?.parse()?),
+                "--waiters-at" => args.waiters_at = Some(value()?.parse()?),
                 "--help" | "-h" => {
                     println!(
-                        "usage: fleet [--processes N] [--tasks M] [--seconds S] [--token-latency-ms L] [--without-lease] [--kill-one]"
+                        "usage: fleet [--processes N] [--tasks M] [--seconds S] [--token-latency-ms L] [--without-lease] [--kill-one] [--waiters-bench RUNS]"
                     );
                     std::process::exit(0);
                 }
@@ -95,7 +104,10 @@ impl Args {
 async fn main() -> Result<(), Box<dyn Error>> {
     let args = Args::parse()?;
     if args.worker {
-        return worker(&args).await;
+        return match args.waiters_at {
+            Some(at) => waiter(&args, at).await,
+            None => worker(&args).await,
+        };
     }
     fleet(&args).await
 }
@@ -250,8 +262,10 @@ fn start_redis() -> Result<(String, Option<RedisProcess>), Box<dyn Error>> {
 
 async fn fleet(args: &Args) -> Result<(), Box<dyn Error>> {
     let (redis_url, _redis) = start_redis()?;
+    // The bench renews on purpose: its tokens must not expire on their own meanwhile.
+    let ttl = Duration::from_secs(if args.waiters_bench.is_some() { 300 } else { 1 });
     let sandbox = Sandbox::builder()
-        .access_token_ttl(Duration::from_secs(1))
+        .access_token_ttl(ttl)
         .token_latency(Duration::from_millis(args.token_latency_ms))
         .default_patient("pat-fleet")
         .start()
@@ -266,7 +280,11 @@ async fn fleet(args: &Args) -> Result<(), Box<dyn Error>> {
     let callback = sandbox.approve(request.url.as_str()).await?;
     let client = app.complete(request.pending, callback.as_str()).await?;
     let session = serde_json::to_string(&client.launch_session().ok_or("not a launch")?)?;
+    let key = client.store_key().clone();
     drop(client);
+    if let Some(runs) = args.waiters_bench {
+        return waiters_bench(args, runs, &redis_url, &sandbox, &session, &key).await;
+    }
 
     let exe = std::env::current_exe()?;
     let mut workers = Vec::new();
@@ -321,6 +339,119 @@ async fn fleet(args: &Args) -> Result<(), Box<dyn Error>> {
         "refreshes: {refreshes} token-requests: {} invalid_grant: {invalid_grant} requests: {requests} failed: {failed}",
         token_requests.len()
     );
+    Ok(())
+}
+
+fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// `runs` renewals, each asked for by every task of every process at one instant: how long
+/// until the last of them has the renewed token, and how many refreshes it took.
+async fn waiters_bench(
+    args: &Args,
+    runs: usize,
+    redis_url: &str,
+    sandbox: &Sandbox,
+    session: &str,
+    key: &StoreKey,
+) -> Result<(), Box<dyn Error>> {
+    let store = RedisTokenStore::connect(redis_url)
+        .await?
+        .namespace("fleet");
+    let exe = std::env::current_exe()?;
+    let mut times = Vec::new();
+    for run in 1..=runs {
+        // The stored set expires now: the next token anyone asks for is a renewal.
+        let mut set = store
+            .get(key)
+            .await?
+            .ok_or("the launch's token set is not stored")?;
+        set.expires_at = set.issued_at;
+        set.reuse_until = 0;
+        store.set(key, set).await?;
+        let before = sandbox.token_requests().len();
+        // Far enough ahead for every process to start and restore its client.
+        let at = unix_millis() + 3000;
+        let mut workers = Vec::new();
+        for _ in 0..args.processes {
+            workers.push(
+                Command::new(&exe)
+                    .args(["--worker", "--tasks", &args.tasks.to_string()])
+                    .args(["--waiters-at", &at.to_string()])
+                    .env("FLEET_REDIS_URL", redis_url)
+                    .env("FLEET_FHIR_BASE", sandbox.fhir_base_url())
+                    .env("FLEET_SESSION", session)
+                    .stdout(Stdio::piped())
+                    .spawn()?,
+            );
+        }
+        let mut slowest = 0u64;
+        for worker in workers {
+            let output = tokio::task::spawn_blocking(move || worker.wait_with_output()).await??;
+            let text = String::from_utf8_lossy(&output.stdout);
+            let waited = text
+                .lines()
+                .last()
+                .and_then(|line| line.strip_prefix("worker waited-ms: "))
+                .and_then(|ms| ms.trim().parse::<u64>().ok())
+                .ok_or_else(|| format!("a worker failed: {} {text}", output.status))?;
+            slowest = slowest.max(waited);
+        }
+        let refreshes = sandbox.token_requests().len() - before;
+        println!(
+            "run {run}: {} waiters in {} processes had the renewed token after {slowest} ms ({refreshes} refresh)",
+            args.tasks * args.processes,
+            args.processes
+        );
+        if refreshes != 1 {
+            return Err(format!("{refreshes} refreshes for one renewal").into());
+        }
+        times.push(slowest);
+    }
+    times.sort_unstable();
+    println!(
+        "waiters: {} processes: {} runs: {runs} best: {} ms median: {} ms",
+        args.tasks * args.processes,
+        args.processes,
+        times.first().copied().unwrap_or(0),
+        times.get(times.len() / 2).copied().unwrap_or(0)
+    );
+    Ok(())
+}
+
+/// A waiter process: restores the client, then every task asks for a token at `at` (Unix
+/// milliseconds); prints how long the last one waited.
+async fn waiter(args: &Args, at: u64) -> Result<(), Box<dyn Error>> {
+    let redis_url = std::env::var("FLEET_REDIS_URL")?;
+    let fhir_base = std::env::var("FLEET_FHIR_BASE")?;
+    let session: LaunchSession = serde_json::from_str(&std::env::var("FLEET_SESSION")?)?;
+    let store = RedisTokenStore::connect(&redis_url)
+        .await?
+        .namespace("fleet");
+    let smart = app(&fhir_base, Arc::new(store))?.restore(&session).await?;
+    let now = unix_millis();
+    if now >= at {
+        return Err("the process started after the waiters' instant".into());
+    }
+    tokio::time::sleep(Duration::from_millis(at - now)).await;
+    let mut tasks = Vec::new();
+    for _ in 0..args.tasks {
+        let smart = smart.clone();
+        tasks.push(tokio::spawn(async move {
+            smart
+                .access_token()
+                .await
+                .map(|_| unix_millis().saturating_sub(at))
+        }));
+    }
+    let mut slowest = 0;
+    for task in tasks {
+        slowest = slowest.max(task.await??);
+    }
+    println!("worker waited-ms: {slowest}");
     Ok(())
 }
 

@@ -102,6 +102,19 @@
 //! newest stored token set (rotated refresh tokens, refreshed and verified id_tokens) and
 //! checks later id_tokens like the launch did.
 //!
+//! # A fleet of processes on one registration
+//!
+//! ETL and export jobs run as many workers on many machines with one client registration.
+//! Give every worker the same shared store, one that implements
+//! [`TokenStore::compare_and_set`] atomically and [`TokenStore::acquire_lease`]: the
+//! `fhir-smart-redis` crate's `RedisTokenStore` does both on Redis (and encrypts the sets
+//! at rest). Each renewal then happens in one process at a time: the others wait for the
+//! lease, read the set it stored and use it, so a rotating refresh token is presented
+//! exactly once, and a grant the server would revoke on reuse survives. Backend Services
+//! workers configure it with [`BackendServices::store`]; App Launch workers with
+//! [`AppLaunch::store`] and [`AppLaunch::restore`] from a [`LaunchSession`] the launching
+//! process handed them. `cargo run -p fhir-smart-redis --example fleet` runs such a fleet.
+//!
 //! # Primitives for your own session layer
 //!
 //! Apps that keep state, PKCE verifier and nonce in their own session use the two steps
@@ -162,12 +175,12 @@
 //! - Every App Launch stores its tokens under its own key (a random launch id, see
 //!   [`StoreKey::for_launch`]), and a client never adopts a stored token set of another
 //!   launch (another patient).
-//! - **Refresh-token rotation is safe across clients of one process only.** Several
+//! - **Refresh-token rotation across processes needs a store made for it.** Several
 //!   processes sharing one [`TokenStore`] (a database, a cache) need a store that implements
 //!   [`TokenStore::compare_and_set`] atomically (the default implementation is not atomic)
-//!   and a renewal lease around the refresh request; see [`TokenStore`]. Without them, two
-//!   processes may present the same refresh token, and a server that detects reuse may
-//!   revoke the grant.
+//!   and [`TokenStore::acquire_lease`] (see above); the in-memory default is safe within one
+//!   process. Without them, two processes may present the same refresh token, and a server
+//!   that detects reuse may revoke the grant.
 //!
 //! # Crate organization
 //!
