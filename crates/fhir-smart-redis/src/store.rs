@@ -62,6 +62,10 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 return 1
 ";
 
+/// The longest pause between two tries for a held lease: a waiter sees a released lease
+/// within it (a renewal takes one token request, tens to hundreds of milliseconds).
+const MAX_LEASE_POLL: Duration = Duration::from_millis(25);
+
 /// How long the "renewing" marker of a lease outlives it: long enough for the next holder
 /// to see that its predecessor never finished.
 const MARKER_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -328,7 +332,7 @@ impl RedisTokenStore {
                 });
             }
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(200));
+            pause = (pause * 2).min(MAX_LEASE_POLL);
         }
     }
 
