@@ -112,46 +112,27 @@ async fn main() -> Result<(), Box<dyn Error>> {
     fleet(&args).await
 }
 
-/// The Redis store without its lease, for the control run.
-#[derive(Debug)]
-struct NoLease(RedisTokenStore);
-
-impl TokenStore for NoLease {
-    fn get<'a>(
-        &'a self,
-        key: &'a StoreKey,
-    ) -> BoxFuture<'a, Result<Option<StoredToken>, fhir_smart::Error>> {
-        self.0.get(key)
-    }
-    fn set<'a>(
-        &'a self,
-        key: &'a StoreKey,
-        token: StoredToken,
-    ) -> BoxFuture<'a, Result<(), fhir_smart::Error>> {
-        self.0.set(key, token)
-    }
-    fn delete<'a>(&'a self, key: &'a StoreKey) -> BoxFuture<'a, Result<(), fhir_smart::Error>> {
-        self.0.delete(key)
-    }
-    fn compare_and_set<'a>(
-        &'a self,
-        key: &'a StoreKey,
-        expected: Option<u64>,
-        token: StoredToken,
-    ) -> BoxFuture<'a, Result<bool, fhir_smart::Error>> {
-        self.0.compare_and_set(key, expected, token)
-    }
+/// How a worker's store treats the renewal lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LeaseMode {
+    /// As the Redis store does.
+    Normal,
+    /// Not at all (the control run: what a store without a lease does across processes).
+    Without,
+    /// The worker is killed (`SIGKILL`, by itself) the third time it holds the lease,
+    /// before its token request.
+    DieHoldingIt,
 }
 
-/// The Redis store of a worker that is killed (`SIGKILL`, by itself) the third time it holds
-/// the lease, before its token request.
+/// A worker's Redis store, its lease as `mode` says.
 #[derive(Debug)]
-struct DiesHoldingLease {
+struct WorkerStore {
     store: RedisTokenStore,
+    mode: LeaseMode,
     leases: AtomicU64,
 }
 
-impl TokenStore for DiesHoldingLease {
+impl TokenStore for WorkerStore {
     fn get<'a>(
         &'a self,
         key: &'a StoreKey,
@@ -182,8 +163,13 @@ impl TokenStore for DiesHoldingLease {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<Option<fhir_smart::RenewalLease>, fhir_smart::Error>> {
         Box::pin(async move {
+            if self.mode == LeaseMode::Without {
+                return Ok(None);
+            }
             let lease = self.store.acquire_lease(key, ttl).await?;
-            if self.leases.fetch_add(1, Ordering::SeqCst) == 2 {
+            if self.mode == LeaseMode::DieHoldingIt
+                && self.leases.fetch_add(1, Ordering::SeqCst) == 2
+            {
                 eprintln!(
                     "worker {} killed while holding the lease",
                     std::process::id()
@@ -473,16 +459,18 @@ async fn worker(args: &Args) -> Result<(), Box<dyn Error>> {
     let store = RedisTokenStore::connect(&redis_url)
         .await?
         .namespace("fleet");
-    let store: Arc<dyn TokenStore> = if args.without_lease {
-        Arc::new(NoLease(store))
+    let mode = if args.without_lease {
+        LeaseMode::Without
     } else if args.kill_one {
-        Arc::new(DiesHoldingLease {
-            store,
-            leases: AtomicU64::new(0),
-        })
+        LeaseMode::DieHoldingIt
     } else {
-        Arc::new(store)
+        LeaseMode::Normal
     };
+    let store: Arc<dyn TokenStore> = Arc::new(WorkerStore {
+        store,
+        mode,
+        leases: AtomicU64::new(0),
+    });
     let smart = app(&fhir_base, store)?.restore(&session).await?;
     let client = fhir_core::Client::builder(&fhir_base).auth(smart).build()?;
     let (requests, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
