@@ -6,6 +6,7 @@
 #   FHIR_PORT=8080 AUTH_PORT=8081 sandbox/start.sh
 #   ACCESS_TOKEN_TTL=5 sandbox/start.sh   # short-lived access tokens
 #   BULK_REQUIRES_ACCESS_TOKEN=false BULK_POLLS_BEFORE_DONE=0 sandbox/start.sh   # bulk export knobs
+#   SANDBOX_RUN_DIR=/tmp/mine ACCESS_TOKEN_TTL=1 sandbox/start.sh   # a second, separate sandbox
 #
 # Installs the pinned npm packages first when node_modules is missing or stale,
 # waits until both servers answer, and writes sandbox/.run/env (`export VAR=...`
@@ -14,7 +15,11 @@
 set -euo pipefail
 
 SANDBOX_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-RUN_DIR="$SANDBOX_DIR/.run"
+# Each run directory is one sandbox: a test that needs other settings starts its own
+# beside the shared one instead of restarting it.
+RUN_DIR="${SANDBOX_RUN_DIR:-$SANDBOX_DIR/.run}"
+mkdir -p "$RUN_DIR"
+RUN_DIR="$(cd "$RUN_DIR" && pwd)"
 ENV_FILE="$RUN_DIR/env"
 READY_TIMEOUT="${SANDBOX_READY_TIMEOUT:-60}"
 if [[ -n "${SANDBOX_EXTRA_CLIENTS_FILE:-}" ]]; then # absolute, since the servers run in $SANDBOX_DIR
@@ -112,7 +117,7 @@ done
 
 tmp="$ENV_FILE.tmp"
 {
-  echo "# Written by sandbox/start.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ). Source it: . sandbox/.run/env"
+  echo "# Written by sandbox/start.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ). Source it: . $ENV_FILE"
   echo "export SANDBOX_DIR='$SANDBOX_DIR'"
   echo "export SANDBOX_START_SETTINGS='$WANT'"
   echo "export SANDBOX_FHIR_PID=$FHIR_PID"
@@ -127,6 +132,7 @@ tmp="$ENV_FILE.tmp"
   echo "export SMART_INTROSPECTION_URL='$AUTH_ISSUER/token/introspection'"
   echo "export SMART_REVOCATION_URL='$AUTH_ISSUER/token/revocation'"
   echo "export SANDBOX_DEV_LAUNCH_URL='$AUTH_ISSUER/dev/launch'"
+  echo "export SANDBOX_DEV_TOKEN_REQUESTS_URL='$AUTH_ISSUER/dev/token-requests'"
   echo "export SMART_LAUNCH='launch-pat-0001'"
   echo "export SMART_LAUNCH_PATIENT='pat-0001'"
   echo "export SMART_LAUNCH_ENCOUNTER='enc-0001-1'"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Stops the sandbox servers by the process ids that sandbox/start.sh recorded in
-# sandbox/.run/env. Does nothing (and succeeds) when they are not running.
+# sandbox/.run/env (or $SANDBOX_RUN_DIR/env). Does nothing (and succeeds) when they are
+# not running.
 set -euo pipefail
 
 SANDBOX_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ENV_FILE="$SANDBOX_DIR/.run/env"
+ENV_FILE="${SANDBOX_RUN_DIR:-$SANDBOX_DIR/.run}/env"
 
 if [[ ! -f "$ENV_FILE" ]]; then
   echo "sandbox: not running (no $ENV_FILE)"

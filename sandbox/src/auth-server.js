@@ -219,6 +219,25 @@ provider.use(async (ctx, next) => {
   }
 });
 
+// Every token request's grant type and outcome, for tests that count refreshes (a
+// fleet must present each refresh token once): GET /dev/token-requests.
+const tokenRequests = new Map(); // grant_type -> { succeeded, failed, invalid_grant }
+function countTokenRequest(ctx, error) {
+  const grantType = String(ctx.oidc?.params?.grant_type ?? 'unknown');
+  const counts = tokenRequests.get(grantType) ?? { succeeded: 0, failed: 0, invalid_grant: 0 };
+  if (error) {
+    counts.failed += 1;
+    if (error.error === 'invalid_grant') counts.invalid_grant += 1;
+  } else {
+    counts.succeeded += 1;
+  }
+  tokenRequests.set(grantType, counts);
+}
+provider.on('grant.success', (ctx) => countTokenRequest(ctx));
+provider.on('grant.error', (ctx, error) => countTokenRequest(ctx, error));
+let grantsRevoked = 0;
+provider.on('grant.revoked', () => (grantsRevoked += 1));
+
 // --- Interactions (login + consent without a browser) ------------------------
 
 function readForm(req) {
@@ -393,6 +412,9 @@ server.on('request', async (req, res) => {
       const launch = `launch-${randomBytes(8).toString('hex')}`;
       launches.set(launch, { patient: form.patient, ...(form.encounter ? { encounter: form.encounter } : {}) });
       return sendJson(res, 201, { launch, patient: form.patient, encounter: form.encounter });
+    }
+    if (url.pathname === '/dev/token-requests' && req.method === 'GET') {
+      return sendJson(res, 200, { grant_types: Object.fromEntries(tokenRequests), grants_revoked: grantsRevoked });
     }
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/auth') await smartAuthorizeCompat(req, url);

@@ -3,7 +3,6 @@
 //! `fhir-e2e` harness. The authorization server rotates refresh tokens and revokes the whole
 //! grant when one is reused, so a second refresh with a stale token fails these tests.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use fhir_e2e::Sandbox;
@@ -27,68 +26,12 @@ fn key(sandbox: &Sandbox, path: &str, kid: &str, alg: SigningAlgorithm) -> Signi
     SigningKey::from_pem(&pem, sandbox.var(kid), Some(alg)).unwrap()
 }
 
-/// Keeps the response's cookies and returns its `Location`, resolved against the issuer.
-fn remember(
-    response: &reqwest::Response,
-    cookies: &mut BTreeMap<String, String>,
-    issuer: &Url,
-) -> Url {
-    for value in response.headers().get_all("set-cookie") {
-        if let Some((name, value)) = value
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .and_then(|pair| pair.split_once('='))
-        {
-            cookies.insert(name.to_owned(), value.to_owned());
-        }
-    }
-    let location = response.headers()["location"].to_str().unwrap();
-    issuer.join(location).unwrap()
-}
-
-fn cookie_header(cookies: &BTreeMap<String, String>) -> String {
-    cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// Plays the browser: follows the sandbox's login interaction (cookies kept by hand, no
-/// automatic redirects) and returns the callback URL the server redirects to.
+/// Plays the browser through the sandbox's login and returns the app's callback URL.
 async fn log_in(sandbox: &Sandbox, authorize: &Url, user: &str, patient: Option<&str>) -> String {
-    let issuer = Url::parse(sandbox.var("SMART_AUTH_ISSUER")).unwrap();
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let mut cookies = BTreeMap::new();
-    let response = browser.get(authorize.clone()).send().await.unwrap();
-    assert_eq!(response.status(), 303, "authorize");
-    let interaction = remember(&response, &mut cookies, &issuer);
-    let mut form = vec![("username", user)];
-    if let Some(patient) = patient {
-        form.push(("patient", patient));
-    }
-    let response = browser
-        .post(format!("{interaction}/login"))
-        .header("cookie", cookie_header(&cookies))
-        .form(&form)
-        .send()
+    sandbox
+        .log_in(authorize.as_str(), user, patient)
         .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "login");
-    let resume = remember(&response, &mut cookies, &issuer);
-    let response = browser
-        .get(resume)
-        .header("cookie", cookie_header(&cookies))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "resume");
-    remember(&response, &mut cookies, &issuer).to_string()
+        .unwrap()
 }
 
 fn app(sandbox: &Sandbox, client_id: &str, scope: &str) -> AppLaunch {

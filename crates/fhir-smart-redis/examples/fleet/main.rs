@@ -7,45 +7,57 @@
 //! ```
 //!
 //! It starts what it needs: a `redis-server` on a free loopback port (unless `REDIS_URL` is
-//! set) and fhir-testkit's SMART server (rotating refresh tokens, reuse revokes the grant,
-//! 1-second access tokens, a token endpoint that takes `--token-latency-ms`, 100 by default),
-//! launches the app once, and starts the workers, which restore the
-//! launch's client from Redis and search for `--seconds` with `--tasks` concurrent tasks each.
-//! It ends with `refreshes: R token-requests: T invalid_grant: G requests: Q failed: F`.
+//! set) and the real-server tier of `sandbox/` with 3-second access tokens (oidc-provider
+//! rotates refresh tokens and revokes the grant when a used one comes back; Medplum checks
+//! every token). `--server testkit` uses fhir-testkit's in-process server instead, the same
+//! rules, with a token endpoint that takes `--token-latency-ms` (100 by default). It launches
+//! the app once (a standalone launch, logged in as the sandbox's patient user), and starts the
+//! workers, which restore the launch's client from Redis and search for `--seconds` with
+//! `--tasks` concurrent tasks each. It ends with
+//! `refreshes: R token-requests: T invalid_grant: G requests: Q failed: F`, counted by the
+//! authorization server (refreshes, token requests, refused refreshes) and the workers (FHIR
+//! requests answered and failed).
 
 // An example program reports on stdout/stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod servers;
+
 use std::error::Error;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use fhir_core::auth::BoxFuture;
 use fhir_smart::{
-    AppLaunch, HttpClient, LaunchSession, StoreKey, StoredToken, TokenClientOptions, TokenStore,
+    AppLaunch, HttpClient, LaunchSession, SmartClient, StoreKey, StoredToken, TokenClientOptions,
+    TokenStore,
 };
 use fhir_smart_redis::RedisTokenStore;
-use fhir_testkit::{ClientRegistration, Sandbox};
 
-const CLIENT_ID: &str = "fleet-app";
-const REDIRECT: &str = "http://127.0.0.1/fleet/callback";
-const SCOPE: &str = "patient/*.rs offline_access";
+use servers::{ServerKind, Servers, start_redis};
+
+const SCOPE: &str = "launch/patient patient/*.rs offline_access";
 const USER: &str = "fleet-user";
-const LEASE_TTL: Duration = Duration::from_secs(2);
+/// Outlived quickly when a holder dies, yet far longer than a token request takes on a
+/// loaded machine (a live holder whose lease lapsed could see its refresh token reused).
+const LEASE_TTL: Duration = Duration::from_secs(4);
 
 /// The command line: `--processes N --tasks M --seconds S` (and `--worker`, which the
 /// fleet passes to the processes it starts).
 struct Args {
     processes: usize,
     tasks: usize,
+    /// The authorization and FHIR servers.
+    server: ServerKind,
     seconds: u64,
     worker: bool,
     /// A control run: the workers share the store but not its lease (what a store without
     /// one does across processes); refresh tokens are then presented twice.
     without_lease: bool,
-    /// How long the token endpoint takes, in milliseconds (real ones take 50 to 300).
+    /// How long fhir-testkit's token endpoint takes, in milliseconds (real ones take 50 to
+    /// 300).
     token_latency_ms: u64,
     /// One worker kills itself (`SIGKILL`) the third time it holds the renewal lease, before
     /// its token request: the others must outlive its lease and carry on.
@@ -62,6 +74,7 @@ impl Args {
         let mut args = Self {
             processes: 8,
             tasks: 50,
+            server: ServerKind::Sandbox,
             seconds: 30,
             worker: false,
             without_lease: false,
@@ -80,6 +93,7 @@ impl Args {
             match word.as_str() {
                 "--processes" => args.processes = value()?.parse()?,
                 "--tasks" => args.tasks = value()?.parse()?,
+                "--server" => args.server = value()?.parse()?,
                 "--seconds" => args.seconds = value()?.parse()?,
                 "--worker" => args.worker = true,
                 "--without-lease" => args.without_lease = true,
@@ -89,7 +103,7 @@ impl Args {
                 "--waiters-at" => args.waiters_at = Some(value()?.parse()?),
                 "--help" | "-h" => {
                     println!(
-                        "usage: fleet [--processes N] [--tasks M] [--seconds S] [--token-latency-ms L] [--without-lease] [--kill-one] [--waiters-bench RUNS]"
+                        "usage: fleet [--processes N] [--tasks M] [--seconds S] [--server sandbox|testkit] [--token-latency-ms L] [--without-lease] [--kill-one] [--waiters-bench RUNS]"
                     );
                     std::process::exit(0);
                 }
@@ -184,112 +198,128 @@ impl TokenStore for WorkerStore {
     }
 }
 
+/// Where the workers find what the fleet set up: the servers, the app and the launch.
+struct Fleet {
+    redis_url: String,
+    fhir_base: String,
+    client_id: String,
+    redirect: String,
+    /// The launch's [`LaunchSession`], as JSON.
+    session: String,
+    /// How long before its expiry a token is renewed.
+    refresh_skew: Duration,
+}
+
+impl Fleet {
+    /// A worker's command line (`--worker`, then what the caller adds), with the
+    /// environment that tells it where everything is.
+    fn worker(&self) -> Result<Command, Box<dyn Error>> {
+        let mut command = Command::new(std::env::current_exe()?);
+        command
+            .arg("--worker")
+            .env("FLEET_REDIS_URL", &self.redis_url)
+            .env("FLEET_FHIR_BASE", &self.fhir_base)
+            .env("FLEET_CLIENT_ID", &self.client_id)
+            .env("FLEET_REDIRECT", &self.redirect)
+            .env("FLEET_SESSION", &self.session)
+            .env(
+                "FLEET_REFRESH_SKEW_MS",
+                self.refresh_skew.as_millis().to_string(),
+            )
+            .stdout(Stdio::piped());
+        Ok(command)
+    }
+
+    /// The worker's side: what [`Fleet::worker`] passed.
+    fn from_env() -> Result<Self, Box<dyn Error>> {
+        let var = |name: &str| std::env::var(name).map_err(|err| format!("{name}: {err}"));
+        Ok(Self {
+            redis_url: var("FLEET_REDIS_URL")?,
+            fhir_base: var("FLEET_FHIR_BASE")?,
+            client_id: var("FLEET_CLIENT_ID")?,
+            redirect: var("FLEET_REDIRECT")?,
+            session: var("FLEET_SESSION")?,
+            refresh_skew: Duration::from_millis(var("FLEET_REFRESH_SKEW_MS")?.parse()?),
+        })
+    }
+
+    /// The launch's client, restored from the shared store.
+    async fn restore(&self, store: Arc<dyn TokenStore>) -> Result<SmartClient, Box<dyn Error>> {
+        let session: LaunchSession = serde_json::from_str(&self.session)?;
+        let app = app(self, store)?;
+        Ok(app.restore(&session).await?)
+    }
+}
+
 /// The app as both the fleet and its workers configure it.
-fn app(fhir_base: &str, store: Arc<dyn TokenStore>) -> Result<AppLaunch, Box<dyn Error>> {
+fn app(fleet: &Fleet, store: Arc<dyn TokenStore>) -> Result<AppLaunch, Box<dyn Error>> {
     let options = TokenClientOptions::default()
         .http(HttpClient::new().allow_loopback_http(true))
-        // Renew as soon as a token expires, so that short-lived tokens make many refreshes.
+        // Renew as soon as a token (nearly) expires, so that short-lived tokens make many
+        // refreshes.
         .min_token_reuse(Duration::ZERO)
-        .refresh_skew(Duration::ZERO)
-        // A holder that dies is outlived quickly (token requests take far less).
+        .refresh_skew(fleet.refresh_skew)
         .lease_ttl(LEASE_TTL);
-    Ok(AppLaunch::new(CLIENT_ID, REDIRECT, SCOPE.parse()?)
-        .fhir_base(fhir_base)
-        .verify_id_token(false)
-        .token_client_options(options)
-        .store(store, USER))
-}
-
-struct RedisProcess(Child);
-
-impl Drop for RedisProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_redis() -> Result<(String, Option<RedisProcess>), Box<dyn Error>> {
-    if let Ok(url) = std::env::var("REDIS_URL") {
-        return Ok((url, None));
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|err| {
-            format!("redis-server could not start ({err}); install it or set REDIS_URL")
-        })?;
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if started.elapsed() > Duration::from_secs(10) {
-            return Err("redis-server did not start".into());
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok((
-        format!("redis://127.0.0.1:{port}/"),
-        Some(RedisProcess(child)),
-    ))
+    Ok(
+        AppLaunch::new(&fleet.client_id, &fleet.redirect, SCOPE.parse()?)
+            .fhir_base(&fleet.fhir_base)
+            .verify_id_token(false)
+            .token_client_options(options)
+            .store(store, USER),
+    )
 }
 
 async fn fleet(args: &Args) -> Result<(), Box<dyn Error>> {
     let (redis_url, _redis) = start_redis()?;
     // The bench renews on purpose: its tokens must not expire on their own meanwhile.
-    let ttl = Duration::from_secs(if args.waiters_bench.is_some() { 300 } else { 1 });
-    let sandbox = Sandbox::builder()
-        .access_token_ttl(ttl)
-        .token_latency(Duration::from_millis(args.token_latency_ms))
-        .default_patient("pat-fleet")
-        .start()
-        .await;
-    sandbox.register_client(ClientRegistration::public(CLIENT_ID, [REDIRECT]));
+    // oidc-provider counts a token's life from the start of the second it was issued in
+    // (`iat` is whole seconds), and a busy Medplum checks it after its queue, so there
+    // tokens live 3 s and are renewed 1 s early (the most fhir-smart allows for them): a
+    // renewal every 1 to 2 seconds, a second to spare.
+    let (ttl, refresh_skew) = match (args.waiters_bench, args.server) {
+        (Some(_), _) => (Duration::from_secs(300), Duration::ZERO),
+        (None, ServerKind::Sandbox) => (Duration::from_secs(3), Duration::from_secs(2)),
+        (None, ServerKind::Testkit) => (Duration::from_secs(1), Duration::ZERO),
+    };
+    let servers = Servers::start(
+        args.server,
+        ttl,
+        Duration::from_millis(args.token_latency_ms),
+    )
+    .await?;
+    let (client_id, redirect) = servers.app_client();
     // One launch; its token set goes to Redis, and the workers restore it from there.
     let store = RedisTokenStore::connect(&redis_url)
         .await?
         .namespace("fleet");
-    let app = app(&sandbox.fhir_base_url(), Arc::new(store))?;
+    let mut fleet = Fleet {
+        redis_url,
+        fhir_base: servers.fhir_base(),
+        client_id,
+        redirect,
+        session: String::new(),
+        refresh_skew,
+    };
+    let app = app(&fleet, Arc::new(store))?;
     let request = app.standalone().await?;
-    let callback = sandbox.approve(request.url.as_str()).await?;
-    let client = app.complete(request.pending, callback.as_str()).await?;
-    let session = serde_json::to_string(&client.launch_session().ok_or("not a launch")?)?;
+    let callback = servers.approve(request.url.as_str()).await?;
+    let client = app.complete(request.pending, &callback).await?;
+    fleet.session = serde_json::to_string(&client.launch_session().ok_or("not a launch")?)?;
     let key = client.store_key().clone();
     drop(client);
     if let Some(runs) = args.waiters_bench {
-        return waiters_bench(args, runs, &redis_url, &sandbox, &session, &key).await;
+        return waiters_bench(args, runs, &fleet, &servers, &key).await;
     }
 
-    let exe = std::env::current_exe()?;
     let mut workers = Vec::new();
     for index in 0..args.processes {
         workers.push(
-            Command::new(&exe)
-                .args([
-                    "--worker",
-                    "--tasks",
-                    &args.tasks.to_string(),
-                    "--seconds",
-                    &args.seconds.to_string(),
-                ])
+            fleet
+                .worker()?
+                .args(["--tasks", &args.tasks.to_string()])
+                .args(["--seconds", &args.seconds.to_string()])
                 .args(args.without_lease.then_some("--without-lease"))
                 .args((args.kill_one && index == 0).then_some("--kill-one"))
-                .env("FLEET_REDIS_URL", &redis_url)
-                .env("FLEET_FHIR_BASE", sandbox.fhir_base_url())
-                .env("FLEET_SESSION", &session)
-                .stdout(Stdio::piped())
                 .spawn()?,
         );
     }
@@ -312,18 +342,10 @@ async fn fleet(args: &Args) -> Result<(), Box<dyn Error>> {
         requests += number("requests:");
         failed += number("failed:");
     }
-    let token_requests = sandbox.token_requests();
-    let refreshes = token_requests
-        .iter()
-        .filter(|r| r.grant_type == "refresh_token")
-        .count();
-    let invalid_grant = token_requests
-        .iter()
-        .filter(|r| r.grant_type == "refresh_token" && !r.succeeded)
-        .count();
+    let tokens = servers.token_counts().await?;
     println!(
-        "refreshes: {refreshes} token-requests: {} invalid_grant: {invalid_grant} requests: {requests} failed: {failed}",
-        token_requests.len()
+        "refreshes: {} token-requests: {} invalid_grant: {} requests: {requests} failed: {failed}",
+        tokens.refreshes, tokens.total, tokens.invalid_grant
     );
     Ok(())
 }
@@ -339,15 +361,13 @@ fn unix_millis() -> u64 {
 async fn waiters_bench(
     args: &Args,
     runs: usize,
-    redis_url: &str,
-    sandbox: &Sandbox,
-    session: &str,
+    fleet: &Fleet,
+    servers: &Servers,
     key: &StoreKey,
 ) -> Result<(), Box<dyn Error>> {
-    let store = RedisTokenStore::connect(redis_url)
+    let store = RedisTokenStore::connect(&fleet.redis_url)
         .await?
         .namespace("fleet");
-    let exe = std::env::current_exe()?;
     let mut times = Vec::new();
     for run in 1..=runs {
         // The stored set expires now: the next token anyone asks for is a renewal.
@@ -358,19 +378,16 @@ async fn waiters_bench(
         set.expires_at = set.issued_at;
         set.reuse_until = 0;
         store.set(key, set).await?;
-        let before = sandbox.token_requests().len();
+        let before = servers.token_counts().await?.total;
         // Far enough ahead for every process to start and restore its client.
         let at = unix_millis() + 3000;
         let mut workers = Vec::new();
         for _ in 0..args.processes {
             workers.push(
-                Command::new(&exe)
-                    .args(["--worker", "--tasks", &args.tasks.to_string()])
+                fleet
+                    .worker()?
+                    .args(["--tasks", &args.tasks.to_string()])
                     .args(["--waiters-at", &at.to_string()])
-                    .env("FLEET_REDIS_URL", redis_url)
-                    .env("FLEET_FHIR_BASE", sandbox.fhir_base_url())
-                    .env("FLEET_SESSION", session)
-                    .stdout(Stdio::piped())
                     .spawn()?,
             );
         }
@@ -386,7 +403,7 @@ async fn waiters_bench(
                 .ok_or_else(|| format!("a worker failed: {} {text}", output.status))?;
             slowest = slowest.max(waited);
         }
-        let refreshes = sandbox.token_requests().len() - before;
+        let refreshes = servers.token_counts().await?.total - before;
         println!(
             "run {run}: {} waiters in {} processes had the renewed token after {slowest} ms ({refreshes} refresh)",
             args.tasks * args.processes,
@@ -411,13 +428,11 @@ async fn waiters_bench(
 /// A waiter process: restores the client, then every task asks for a token at `at` (Unix
 /// milliseconds); prints how long the last one waited.
 async fn waiter(args: &Args, at: u64) -> Result<(), Box<dyn Error>> {
-    let redis_url = std::env::var("FLEET_REDIS_URL")?;
-    let fhir_base = std::env::var("FLEET_FHIR_BASE")?;
-    let session: LaunchSession = serde_json::from_str(&std::env::var("FLEET_SESSION")?)?;
-    let store = RedisTokenStore::connect(&redis_url)
+    let fleet = Fleet::from_env()?;
+    let store = RedisTokenStore::connect(&fleet.redis_url)
         .await?
         .namespace("fleet");
-    let smart = app(&fhir_base, Arc::new(store))?.restore(&session).await?;
+    let smart = fleet.restore(Arc::new(store)).await?;
     let now = unix_millis();
     if now >= at {
         return Err("the process started after the waiters' instant".into());
@@ -453,10 +468,8 @@ fn error_chain(err: &dyn Error) -> String {
 }
 
 async fn worker(args: &Args) -> Result<(), Box<dyn Error>> {
-    let redis_url = std::env::var("FLEET_REDIS_URL")?;
-    let fhir_base = std::env::var("FLEET_FHIR_BASE")?;
-    let session: LaunchSession = serde_json::from_str(&std::env::var("FLEET_SESSION")?)?;
-    let store = RedisTokenStore::connect(&redis_url)
+    let fleet = Fleet::from_env()?;
+    let store = RedisTokenStore::connect(&fleet.redis_url)
         .await?
         .namespace("fleet");
     let mode = if args.without_lease {
@@ -471,8 +484,10 @@ async fn worker(args: &Args) -> Result<(), Box<dyn Error>> {
         mode,
         leases: AtomicU64::new(0),
     });
-    let smart = app(&fhir_base, store)?.restore(&session).await?;
-    let client = fhir_core::Client::builder(&fhir_base).auth(smart).build()?;
+    let smart = fleet.restore(store).await?;
+    let client = fhir_core::Client::builder(&fleet.fhir_base)
+        .auth(smart)
+        .build()?;
     let (requests, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
     let mut tasks = Vec::new();
