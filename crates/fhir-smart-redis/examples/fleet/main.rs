@@ -3,7 +3,7 @@
 //! a refresh token twice (the authorization server revokes the grant when one is reused).
 //!
 //! ```sh
-//! cargo run -p fhir-smart-redis --example fleet -- --processes 8 --tasks 50 --seconds 30
+//! cargo run -p fhir-smart-redis --example fleet -- --processes 8 --tasks 50 --seconds 45
 //! ```
 //!
 //! It starts what it needs: a `redis-server` on a free loopback port (unless `REDIS_URL` is
