@@ -58,6 +58,10 @@ pub enum ErrorKind {
     /// A paged stream met too many pages in a row without entries but with a `next` link
     /// ([`ClientBuilder::max_empty_pages`](crate::ClientBuilder::max_empty_pages)).
     EmptyPages,
+    /// A search's resource stream met an outcome entry (`search.mode = outcome`) saying the
+    /// search was not done as asked, such as a parameter the server ignored; the outcome is
+    /// [`Error::operation_outcome`]. See [`SearchOutcomes`](crate::SearchOutcomes).
+    SearchOutcome,
 }
 
 /// An error from the FHIR client.
@@ -158,6 +162,15 @@ impl Error {
 
     pub(crate) fn link_refused(reason: &'static str, url: &Url) -> Self {
         Self::new(ErrorKind::LinkRefused, reason).with_request(&Method::GET, url)
+    }
+
+    pub(crate) fn search_outcome(outcome: OperationOutcome) -> Self {
+        let mut err = Self::new(
+            ErrorKind::SearchOutcome,
+            "the server reported that the search was not done as asked",
+        );
+        err.inner.outcome = Some(outcome);
+        err
     }
 
     pub(crate) fn empty_pages(pages: usize, url: &Url) -> Self {
@@ -454,6 +467,17 @@ impl fmt::Display for Error {
                     write!(f, " ({status})")?;
                 }
                 Ok(())
+            }
+            ErrorKind::SearchOutcome => {
+                f.write_str(&inner.message)?;
+                if let Some(outcome) = &inner.outcome {
+                    let summary = outcome.summary();
+                    let summary = crate::credentials::redact_text(&summary);
+                    if !summary.is_empty() {
+                        write!(f, ": {}", cut(&summary, SUMMARY_LIMIT))?;
+                    }
+                }
+                f.write_str(" (set `SearchOutcomes` on the search to go on)")
             }
             ErrorKind::Decode => match &inner.decode {
                 Some(decode) => write!(f, "{}: {decode}", inner.message),

@@ -177,13 +177,9 @@ pub use error::{Error, ErrorKind};
 #[cfg(feature = "client")]
 pub use http;
 
-/// The README's examples, compiled as doctests so they cannot rot.
-#[cfg(all(doctest, feature = "client"))]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;
 pub use outcome::{Issue, OperationOutcome};
 #[cfg(feature = "client")]
-pub use page::{MAX_BUNDLE_ENTRIES, Page};
+pub use page::{MAX_BUNDLE_ENTRIES, Page, SearchOutcomes};
 #[cfg(feature = "client")]
 pub use params::SearchParams;
 #[cfg(feature = "client")]

@@ -22,8 +22,10 @@ use crate::resource::{DecodeError, DecodeErrorKind, Resource, decode_with_serde}
 use crate::response::ResponseMeta;
 use crate::response::{RawResponse, wrong_type};
 
+mod outcomes;
 mod paging;
 
+pub use outcomes::SearchOutcomes;
 pub(crate) use paging::*;
 
 /// One page of results: a Bundle of type `searchset` or `history`.

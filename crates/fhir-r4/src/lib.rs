@@ -144,6 +144,17 @@ pub mod validate;
 )]
 mod generated;
 
+/// The workspace README's examples, compiled as doctests so they cannot rot.
+#[cfg(all(
+    doctest,
+    feature = "client",
+    feature = "rest",
+    feature = "patient",
+    feature = "observation"
+))]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
+
 pub use ext::raw::RawResource;
 pub use fhir_r4_datatypes::{ThinVec, codes, datatypes, json, primitives, thin_vec};
 pub use generated::{RESOURCE_TYPES, Resource, resources};

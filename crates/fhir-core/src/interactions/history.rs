@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::page::{self, Entry, Page, PageCursor};
+use crate::page::{self, Entry, Page, PageCursor, SearchOutcomes};
 use crate::params::SearchParams;
 use crate::request::Prepared;
 use crate::resource::{Resource, TypedResource};
@@ -107,6 +107,7 @@ impl<T: Resource> HistoryRequest<T> {
             first: self.prepare()?,
             expected_type: self.expected_type(),
             max_pages: self.max_pages,
+            outcomes: SearchOutcomes::Ignore,
             client: self.client,
         })
     }

@@ -4,7 +4,7 @@ use futures::stream::BoxStream;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::page::{self, Page, PageCursor};
+use crate::page::{self, Page, PageCursor, SearchOutcomes};
 use crate::params::SearchParams;
 use crate::request::{Body, Prepared};
 use crate::resource::Resource;
@@ -122,6 +122,7 @@ impl OperationRequest {
                 first,
                 expected_type: None,
                 max_pages: self.max_pages,
+                outcomes: SearchOutcomes::Ignore,
             }),
             Err(err) => Box::pin(futures::stream::once(async { Err(err) })),
         }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::page::{self, Entry, Page, PageCursor};
+use crate::page::{self, Entry, Page, PageCursor, SearchOutcomes};
 use crate::params::SearchParams;
 use crate::query::SearchQuery;
 use crate::request::{Body, Prepared};
@@ -63,6 +63,7 @@ pub struct SearchRequest<T> {
     params: SearchParams,
     method: SearchMethod,
     max_pages: Option<usize>,
+    outcomes: SearchOutcomes,
     _resource: PhantomData<fn() -> T>,
 }
 
@@ -74,6 +75,7 @@ impl<T: Resource> SearchRequest<T> {
             params: SearchParams::new(),
             method: SearchMethod::Auto,
             max_pages: None,
+            outcomes: SearchOutcomes::default(),
             _resource: PhantomData,
         }
     }
@@ -106,6 +108,33 @@ impl<T: Resource> SearchRequest<T> {
     /// Stops paging after `max` pages (the streams end; no error).
     pub fn max_pages(mut self, max: usize) -> Self {
         self.max_pages = Some(max);
+        self
+    }
+
+    /// What [`resources`](Self::resources) does when the server reports on the search in an
+    /// outcome entry (`search.mode = outcome`), for example that it ignored a parameter. By
+    /// default ([`SearchOutcomes::Fail`]) the stream ends with an
+    /// [`ErrorKind::SearchOutcome`](crate::ErrorKind::SearchOutcome) error when an outcome
+    /// has an issue of severity `warning` or worse, rather than yield matches that are not
+    /// what was asked.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: fhir_core::Client) -> Result<(), fhir_core::Error> {
+    /// use fhir_core::SearchOutcomes;
+    /// use futures::TryStreamExt as _;
+    ///
+    /// // Carry on, but keep a record of what the server said.
+    /// let patients: Vec<serde_json::Value> = client
+    ///     .search_json("Patient")
+    ///     .param("birthdate", "gt1970")
+    ///     .outcomes(SearchOutcomes::report(|outcome| eprintln!("server: {}", outcome.summary())))
+    ///     .resources()
+    ///     .try_collect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn outcomes(mut self, outcomes: SearchOutcomes) -> Self {
+        self.outcomes = outcomes;
         self
     }
 
@@ -166,6 +195,7 @@ impl<T: Resource> SearchRequest<T> {
             first: self.prepare()?,
             expected_type: self.expected_type(),
             max_pages: self.max_pages,
+            outcomes: self.outcomes,
             client: self.client,
         })
     }

@@ -10,6 +10,8 @@ pub(crate) struct PageCursor {
     pub(crate) first: Prepared,
     pub(crate) expected_type: Option<String>,
     pub(crate) max_pages: Option<usize>,
+    /// What the `resources` stream does with outcome entries (the others show them).
+    pub(crate) outcomes: SearchOutcomes,
 }
 
 pub(super) struct PagingState<P> {
@@ -25,6 +27,7 @@ pub(super) struct PagingState<P> {
     empty_run: usize,
     max_pages: Option<usize>,
     expected_type: Option<String>,
+    outcomes: SearchOutcomes,
     parse: fn(RawResponse, Option<String>) -> Result<P, Error>,
 }
 
@@ -45,6 +48,10 @@ pub(super) trait NextLink {
     /// How many entries of the page move the stream forward: matches of a search (outcomes
     /// and includes alone do not), every entry of a history.
     fn progress(&self) -> usize;
+
+    /// Applies `policy` to the page's outcome entries: an error ends the stream before the
+    /// page is yielded.
+    fn apply_outcomes(&mut self, policy: &SearchOutcomes) -> Result<(), Error>;
 }
 
 impl<T: Resource> NextLink for Page<T> {
@@ -58,6 +65,14 @@ impl<T: Resource> NextLink for Page<T> {
         } else {
             self.matches().count()
         }
+    }
+
+    fn apply_outcomes(&mut self, policy: &SearchOutcomes) -> Result<(), Error> {
+        if !policy.reads_outcomes() {
+            return Ok(());
+        }
+        let outcomes = self.outcomes().map_err(|err| self.wrap_decode_error(err))?;
+        policy.apply(&outcomes, &self.url, self.meta.status())
     }
 }
 
@@ -116,7 +131,11 @@ pub(super) fn next_request(
 
 /// The stream of pages: the first request, then every `next` link, until there is none, the
 /// page limit is reached, or a link leads back to a visited page (an error).
-pub(crate) fn pages<T: Resource>(cursor: PageCursor) -> BoxStream<'static, Result<Page<T>, Error>> {
+pub(crate) fn pages<T: Resource>(
+    mut cursor: PageCursor,
+) -> BoxStream<'static, Result<Page<T>, Error>> {
+    // Pages show their outcome entries to the caller as they are.
+    cursor.outcomes = SearchOutcomes::Ignore;
     paged(cursor, Page::from_raw)
 }
 
@@ -133,6 +152,7 @@ pub(super) fn paged<P: NextLink + Send + 'static>(
         empty_run: 0,
         max_pages: cursor.max_pages,
         expected_type: cursor.expected_type,
+        outcomes: cursor.outcomes,
         parse,
     };
     stream::try_unfold(state, |mut state| async move {
@@ -145,7 +165,8 @@ pub(super) fn paged<P: NextLink + Send + 'static>(
         }
         state.visited.insert(page_key(&request.url));
         let raw = state.client.execute(request).await?.success()?;
-        let page = (state.parse)(raw, state.expected_type.clone())?;
+        let mut page = (state.parse)(raw, state.expected_type.clone())?;
+        page.apply_outcomes(&state.outcomes)?;
         state.fetched += 1;
         state.empty_run = if page.progress() == 0 {
             state.empty_run + 1
@@ -177,7 +198,7 @@ pub(crate) fn resources<T: Resource>(cursor: PageCursor) -> BoxStream<'static, R
             .try_flatten()
             .boxed();
     }
-    pages::<T>(cursor)
+    paged(cursor, Page::<T>::from_raw)
         .map_ok(|page| {
             let decoded: Vec<Result<T, Error>> = page
                 .matches()
@@ -199,6 +220,11 @@ pub(super) struct ParsedPage<T> {
     pub(super) next: Option<String>,
     pub(super) progress: usize,
     pub(super) resources: Vec<Result<T, Error>>,
+    /// The outcome entries' OperationOutcomes, and the first that would not decode.
+    pub(super) outcomes: Vec<OperationOutcome>,
+    pub(super) outcome_error: Option<Error>,
+    pub(super) url: Url,
+    pub(super) status: http::StatusCode,
 }
 
 impl<T> NextLink for ParsedPage<T> {
@@ -208,6 +234,16 @@ impl<T> NextLink for ParsedPage<T> {
 
     fn progress(&self) -> usize {
         self.progress
+    }
+
+    fn apply_outcomes(&mut self, policy: &SearchOutcomes) -> Result<(), Error> {
+        if !policy.reads_outcomes() {
+            return Ok(());
+        }
+        if let Some(err) = self.outcome_error.take() {
+            return Err(err);
+        }
+        policy.apply(&self.outcomes, &self.url, self.status)
     }
 }
 
@@ -258,10 +294,31 @@ impl<T: Resource> ParsedPage<T> {
         let entry_count = shape.entry.len();
         let history = shape.bundle_type.as_deref() == Some("history");
         let mut resources = Vec::with_capacity(entry_count);
+        let (mut outcomes, mut outcome_error) = (Vec::new(), None);
         for (index, entry) in shape.entry.into_iter().enumerate() {
+            let mode = entry.search.and_then(|search| search.mode);
+            if mode == Some(ParsedMode::Outcome) {
+                let outcome = decode_parsed_match::<OperationOutcome>(
+                    entry.resource,
+                    index,
+                    Some("OperationOutcome"),
+                );
+                match outcome {
+                    Ok(outcome) => outcomes.push(outcome),
+                    Err(err) if outcome_error.is_none() => {
+                        outcome_error = Some(
+                            Error::decode(err)
+                                .with_request(&Method::GET, &raw.url)
+                                .with_status(raw.status),
+                        );
+                    }
+                    Err(_) => {}
+                }
+                continue;
+            }
             // As `Entry::is_match`: mode `match`, or no mode and a resource that is not an
             // OperationOutcome.
-            let is_match = match entry.search.and_then(|search| search.mode) {
+            let is_match = match mode {
                 Some(mode) => mode == ParsedMode::Match,
                 None => entry.resource.as_ref().is_some_and(|resource| {
                     resource
@@ -294,6 +351,10 @@ impl<T: Resource> ParsedPage<T> {
                 resources.len()
             },
             resources,
+            outcomes,
+            outcome_error,
+            url: raw.url,
+            status: raw.status,
         })
     }
 }

@@ -17,4 +17,5 @@ mod operations;
 mod read;
 mod retries;
 mod search;
+mod search_outcomes;
 mod write;

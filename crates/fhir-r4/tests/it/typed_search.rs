@@ -1,7 +1,7 @@
 //! `client.search_with(Search<Observation>)`: the exact query the server receives, the typed
 //! page (matches, includes, outcomes, total), and malformed Bundles as errors naming the entry.
 
-use fhir_core::DecodeErrorKind;
+use fhir_core::{Client, DecodeErrorKind};
 use fhir_r4::resources::{Observation, Patient};
 use fhir_r4::search::{DateValue, Search, Token, common, observation, patient};
 use futures::TryStreamExt as _;
@@ -144,4 +144,45 @@ async fn a_search_in_a_compartment_goes_to_the_compartment_path() {
     );
     // The path builder gives the same relative request.
     assert_eq!(expected, "/Patient/p1/Observation?status=final,amended");
+}
+
+/// The new-user trial's trap: the in-process sandbox cannot apply `birthdate` and says so in
+/// an outcome entry. The typed resource stream must not hand back the unfiltered Patients.
+#[tokio::test]
+async fn a_parameter_the_server_ignored_is_an_error_not_wrong_results() {
+    let sandbox = fhir_testkit::Sandbox::builder()
+        .require_auth(false)
+        .start()
+        .await;
+    let client = Client::new(&sandbox.fhir_base_url()).unwrap();
+    let search = || {
+        Search::<Patient>::new()
+            .and(patient::birthdate().gt(DateValue::parse("1970").unwrap()))
+            .count(10)
+    };
+
+    let err = client
+        .search_with(search())
+        .resources()
+        .try_collect::<Vec<Patient>>()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), fhir_core::ErrorKind::SearchOutcome, "{err}");
+    assert!(err.to_string().contains("birthdate"), "{err}");
+
+    // Told to go on, the caller gets the matches and hears what the server said.
+    let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&said);
+    let patients: Vec<Patient> = client
+        .search_with(search())
+        .outcomes(fhir_core::SearchOutcomes::report(move |outcome| {
+            sink.lock().unwrap().push(outcome.summary());
+        }))
+        .resources()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(!patients.is_empty());
+    assert!(said.lock().unwrap().iter().all(|s| s.contains("birthdate")));
+    assert!(!said.lock().unwrap().is_empty());
 }
