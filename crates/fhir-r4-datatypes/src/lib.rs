@@ -28,6 +28,8 @@
 //! ```
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod construct;
+mod display;
 pub mod json;
 #[cfg(feature = "schemars")]
 pub mod json_schema;
@@ -45,6 +47,7 @@ mod reference;
 )]
 mod generated;
 
+pub use construct::UCUM;
 pub use generated::{codes, datatypes};
 pub use json::DecodeOptions;
 /// The vector of repeating elements: one pointer wide when empty (most are), where `Vec` takes

@@ -129,6 +129,7 @@ mod ext;
 mod json_schema;
 #[cfg(feature = "rest")]
 pub mod paths;
+pub mod prelude;
 #[cfg(feature = "rest")]
 pub mod search;
 pub mod validate;
@@ -156,6 +157,6 @@ mod generated;
 struct ReadmeDoctests;
 
 pub use ext::raw::RawResource;
-pub use fhir_r4_datatypes::{ThinVec, codes, datatypes, json, primitives, thin_vec};
+pub use fhir_r4_datatypes::{ThinVec, UCUM, codes, datatypes, json, primitives, thin_vec};
 pub use generated::{RESOURCE_TYPES, Resource, resources};
 pub use json::{DecodeOptions, DecodeReport, DecodeWarning};

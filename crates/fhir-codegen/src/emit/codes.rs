@@ -2,10 +2,9 @@
 
 use super::*;
 
-pub(super) fn emit_code_enum(e: &CodeEnum, ctx: &Ctx) -> TokenStream {
-    let name = ident(&e.name);
-    // An enum that only resources use is compiled with the features of those resources.
-    let cfg = if ctx.features
+/// An enum that only resources use is compiled with the features of those resources.
+pub(super) fn code_enum_cfg(e: &CodeEnum, features: bool) -> TokenStream {
+    if features
         && e.used_by
             .iter()
             .all(|(kind, _)| *kind == TypeKind::Resource)
@@ -17,7 +16,12 @@ pub(super) fn emit_code_enum(e: &CodeEnum, ctx: &Ctx) -> TokenStream {
         }
     } else {
         TokenStream::new()
-    };
+    }
+}
+
+pub(super) fn emit_code_enum(e: &CodeEnum, ctx: &Ctx) -> TokenStream {
+    let name = ident(&e.name);
+    let cfg = code_enum_cfg(e, ctx.features);
     let title = doc(e.title.as_deref().unwrap_or(&e.name));
     let see = format!(" Codes of the value set <{}>.", e.url);
     let variants = e.variants.iter().map(|v| {
@@ -69,6 +73,14 @@ pub(super) fn emit_code_enum(e: &CodeEnum, ctx: &Ctx) -> TokenStream {
                     #(#from_code)*
                     _ => Self::Unrecognized(code.to_owned()),
                 }
+            }
+        }
+
+        #cfg
+        impl std::fmt::Display for #name {
+            /// The code, as it appears in FHIR JSON.
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
             }
         }
 

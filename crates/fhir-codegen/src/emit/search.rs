@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{GeneratedFile, doc, format_file, ident};
+use super::{GeneratedFile, code_enum_cfg, doc, format_file, ident};
 use crate::ir::{Ir, SearchParameter, TypeKind};
 use crate::naming::{field_name, module_name};
 use crate::{Error, Settings};
@@ -66,11 +66,20 @@ pub(crate) fn generate(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFile
     }
     files.push(GeneratedFile {
         krate: crate::TargetCrate::Models,
+        path: String::from("search/codes.rs"),
+        text: format_file(
+            &header,
+            emit_code_tokens(ir, &krate, settings.resource_features),
+        )?,
+    });
+    files.push(GeneratedFile {
+        krate: crate::TargetCrate::Models,
         path: String::from("search/mod.rs"),
         text: format_file(
             &header,
             quote! {
                 #![doc = " The search parameters of each resource type, one module per type."]
+                mod codes;
                 pub mod targets;
                 #(#modules)*
             },
@@ -82,6 +91,36 @@ pub(crate) fn generate(ir: &Ir, settings: &Settings) -> Result<Vec<GeneratedFile
         text: format_file(&header, emit_compartments(ir, &resources, &krate, &cfg))?,
     });
     Ok(files)
+}
+
+/// Every code enum as a token search value (`gender().eq(AdministrativeGender::Female)`,
+/// `status().eq([ObservationStatus::Final, ObservationStatus::Amended])`): the code without a
+/// system, as the enum does not say which system its value set draws on.
+fn emit_code_tokens(ir: &Ir, krate: &TokenStream, features: bool) -> TokenStream {
+    let impls = ir.code_enums.iter().map(|e| {
+        let name = ident(&e.name);
+        let cfg = code_enum_cfg(e, features);
+        quote! {
+            #cfg
+            impl From<#krate::codes::#name> for Token {
+                fn from(code: #krate::codes::#name) -> Self {
+                    Token::code(code.as_str())
+                }
+            }
+
+            #cfg
+            impl From<#krate::codes::#name> for Or<Token> {
+                fn from(code: #krate::codes::#name) -> Self {
+                    Or::from([code])
+                }
+            }
+        }
+    });
+    quote! {
+        #![doc = " Code enums as token search values."]
+        use #krate::search::{Or, Token};
+        #(#impls)*
+    }
 }
 
 /// The parameters whose base includes `resource`, by code (the first by URL wins a tie).

@@ -1,6 +1,8 @@
 //! A type's file: its struct (or choice enum, or open value), and the `Resource`
 //! implementation of a resource.
 
+use std::collections::BTreeMap;
+
 use super::*;
 
 pub(super) fn emit_type(ty: &TypeDef, ctx: &Ctx) -> Result<TokenStream, Error> {
@@ -118,6 +120,76 @@ pub(super) fn emit_struct(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx)
     }
 }
 
+/// `From` for each variant whose type no other variant of the enum holds, so that
+/// `value: Some(quantity.into())` or `Some(true.into())` picks the variant: from the value
+/// type itself (unboxed), from its `Primitive`, and from `&str` for a string. Variants that
+/// share a type (`valueString`, `valueCode`, `valueUri` all hold `Primitive<String>`) have to
+/// be named.
+fn emit_variant_froms(name: &Ident, variants: &[ChoiceVariant]) -> TokenStream {
+    let key = |ty: &FieldType| -> Option<String> {
+        match ty {
+            FieldType::Primitive(code) => Some(primitive_value_type(code).to_owned()),
+            FieldType::Code(name) | FieldType::Complex(name) | FieldType::Backbone(name) => {
+                Some(name.clone())
+            }
+            FieldType::PlainString | FieldType::Resource | FieldType::Choice(_) => None,
+        }
+    };
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for v in variants {
+        if let Some(k) = key(&v.ty) {
+            *counts.entry(k).or_default() += 1;
+        }
+    }
+    let froms = variants.iter().filter_map(|v| {
+        let k = key(&v.ty)?;
+        if counts.get(&k) != Some(&1) {
+            return None;
+        }
+        let vname = ident(&v.name);
+        let inner = ident(&k);
+        let doc = format!(" The `{}` variant.", v.json_name);
+        Some(match &v.ty {
+            FieldType::Primitive(_) | FieldType::Code(_) => {
+                let from_str = (k == "String").then(|| {
+                    quote! {
+                        impl From<&str> for #name {
+                            #[doc = #doc]
+                            fn from(value: &str) -> Self {
+                                Self::#vname(Primitive::from(value))
+                            }
+                        }
+                    }
+                });
+                quote! {
+                    impl From<#inner> for #name {
+                        #[doc = #doc]
+                        fn from(value: #inner) -> Self {
+                            Self::#vname(Primitive::new(value))
+                        }
+                    }
+                    impl From<Primitive<#inner>> for #name {
+                        #[doc = #doc]
+                        fn from(value: Primitive<#inner>) -> Self {
+                            Self::#vname(value)
+                        }
+                    }
+                    #from_str
+                }
+            }
+            _ => quote! {
+                impl From<#inner> for #name {
+                    #[doc = #doc]
+                    fn from(value: #inner) -> Self {
+                        Self::#vname(Box::new(value))
+                    }
+                }
+            },
+        })
+    });
+    quote!(#(#froms)*)
+}
+
 pub(super) fn emit_choice(c: &ChoiceDef) -> TokenStream {
     let name = ident(&c.name);
     let enum_doc = doc(&c.short);
@@ -146,6 +218,7 @@ pub(super) fn emit_choice(c: &ChoiceDef) -> TokenStream {
             quote!(Self::#vname(value) => ser::value(w, #key, value),)
         }
     });
+    let froms = emit_variant_froms(&name, &c.variants);
     quote! {
         #enum_doc
         #[doc = ""]
@@ -154,6 +227,8 @@ pub(super) fn emit_choice(c: &ChoiceDef) -> TokenStream {
         pub enum #name {
             #(#variants)*
         }
+
+        #froms
 
         impl Choice for #name {
             fn json_name(&self) -> &'static str {
@@ -183,6 +258,7 @@ pub(super) fn emit_open_value(open: &OpenType, ctx: &Ctx) -> TokenStream {
     let datatypes = uses.datatypes.iter().map(|n| ident(n));
     let primitives = uses.primitives.iter().map(|n| ident(n));
     let suffix = |v: &ChoiceVariant| v.name.clone();
+    let open_froms = emit_variant_froms(&name, &open.variants);
     let variants = open.variants.iter().map(|v| {
         let vname = ident(&v.name);
         let vty = value_type(&v.ty, true);
@@ -236,6 +312,8 @@ pub(super) fn emit_open_value(open: &OpenType, ctx: &Ctx) -> TokenStream {
         pub enum #name {
             #(#variants)*
         }
+
+        #open_froms
 
         impl #name {
             /// The name of the type held (`"Quantity"`), which follows the element's name in JSON.

@@ -169,6 +169,48 @@ pub enum ChoiceTestValue {
     Boolean(Primitive<bool>),
 }
 
+impl From<String> for ChoiceTestValue {
+    /// The `valueString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ChoiceTestValue {
+    /// The `valueString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ChoiceTestValue {
+    /// The `valueString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Quantity> for ChoiceTestValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<bool> for ChoiceTestValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for ChoiceTestValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
 impl Choice for ChoiceTestValue {
     fn json_name(&self) -> &'static str {
         match self {
@@ -197,6 +239,27 @@ pub enum ChoiceTestEffective {
     DateTime(Primitive<DateTime>),
     /// `effectivePeriod`.
     Period(Box<Period>),
+}
+
+impl From<DateTime> for ChoiceTestEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ChoiceTestEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for ChoiceTestEffective {
+    /// The `effectivePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
 }
 
 impl Choice for ChoiceTestEffective {

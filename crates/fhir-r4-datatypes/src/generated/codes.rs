@@ -56,6 +56,14 @@ impl AccountStatus {
 }
 
 #[cfg(feature = "account")]
+impl std::fmt::Display for AccountStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "account")]
 impl JsonDecode for AccountStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -101,6 +109,14 @@ impl ActionCardinalityBehavior {
             "multiple" => Self::Multiple,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(feature = "plan_definition", feature = "request_group"))]
+impl std::fmt::Display for ActionCardinalityBehavior {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -158,6 +174,14 @@ impl ActionConditionKind {
 }
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
+impl std::fmt::Display for ActionConditionKind {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl JsonDecode for ActionConditionKind {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -207,6 +231,14 @@ impl ActionGroupingBehavior {
             "sentence-group" => Self::SentenceGroup,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(feature = "plan_definition", feature = "request_group"))]
+impl std::fmt::Display for ActionGroupingBehavior {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -268,6 +300,14 @@ impl ActionParticipantType {
 }
 
 #[cfg(any(feature = "activity_definition", feature = "plan_definition"))]
+impl std::fmt::Display for ActionParticipantType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "activity_definition", feature = "plan_definition"))]
 impl JsonDecode for ActionParticipantType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -313,6 +353,14 @@ impl ActionPrecheckBehavior {
             "no" => Self::No,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(feature = "plan_definition", feature = "request_group"))]
+impl std::fmt::Display for ActionPrecheckBehavior {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -394,6 +442,14 @@ impl ActionRelationshipType {
 }
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
+impl std::fmt::Display for ActionRelationshipType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl JsonDecode for ActionRelationshipType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -443,6 +499,14 @@ impl ActionRequiredBehavior {
             "must-unless-documented" => Self::MustUnlessDocumented,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(feature = "plan_definition", feature = "request_group"))]
+impl std::fmt::Display for ActionRequiredBehavior {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -512,6 +576,14 @@ impl ActionSelectionBehavior {
 }
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
+impl std::fmt::Display for ActionSelectionBehavior {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl JsonDecode for ActionSelectionBehavior {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -559,6 +631,13 @@ impl AddressType {
             "both" => Self::Both,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for AddressType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -616,6 +695,13 @@ impl AddressUse {
             "billing" => Self::Billing,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for AddressUse {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -693,6 +779,20 @@ impl AdministrativeGender {
     feature = "practitioner",
     feature = "related_person"
 ))]
+impl std::fmt::Display for AdministrativeGender {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(
+    feature = "observation_definition",
+    feature = "patient",
+    feature = "person",
+    feature = "practitioner",
+    feature = "related_person"
+))]
 impl JsonDecode for AdministrativeGender {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -748,6 +848,14 @@ impl AdverseEventActuality {
 }
 
 #[cfg(feature = "adverse_event")]
+impl std::fmt::Display for AdverseEventActuality {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "adverse_event")]
 impl JsonDecode for AdverseEventActuality {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -795,6 +903,13 @@ impl AggregationMode {
             "bundled" => Self::Bundled,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for AggregationMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -854,6 +969,14 @@ impl AllergyIntoleranceCategory {
 }
 
 #[cfg(feature = "allergy_intolerance")]
+impl std::fmt::Display for AllergyIntoleranceCategory {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "allergy_intolerance")]
 impl JsonDecode for AllergyIntoleranceCategory {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -903,6 +1026,14 @@ impl AllergyIntoleranceCriticality {
             "unable-to-assess" => Self::UnableToAssess,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "allergy_intolerance")]
+impl std::fmt::Display for AllergyIntoleranceCriticality {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -960,6 +1091,14 @@ impl AllergyIntoleranceSeverity {
 }
 
 #[cfg(feature = "allergy_intolerance")]
+impl std::fmt::Display for AllergyIntoleranceSeverity {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "allergy_intolerance")]
 impl JsonDecode for AllergyIntoleranceSeverity {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -1005,6 +1144,14 @@ impl AllergyIntoleranceType {
             "intolerance" => Self::Intolerance,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "allergy_intolerance")]
+impl std::fmt::Display for AllergyIntoleranceType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -1090,6 +1237,14 @@ impl AppointmentStatus {
 }
 
 #[cfg(feature = "appointment")]
+impl std::fmt::Display for AppointmentStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "appointment")]
 impl JsonDecode for AppointmentStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -1135,6 +1290,14 @@ impl AssertionDirectionType {
             "request" => Self::Request,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "test_script")]
+impl std::fmt::Display for AssertionDirectionType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -1220,6 +1383,14 @@ impl AssertionOperatorType {
             "eval" => Self::Eval,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "test_script")]
+impl std::fmt::Display for AssertionOperatorType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -1313,6 +1484,14 @@ impl AssertionResponseTypes {
 }
 
 #[cfg(feature = "test_script")]
+impl std::fmt::Display for AssertionResponseTypes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "test_script")]
 impl JsonDecode for AssertionResponseTypes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -1370,6 +1549,14 @@ impl AuditEventAction {
             "E" => Self::E,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "audit_event")]
+impl std::fmt::Display for AuditEventAction {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -1435,6 +1622,14 @@ impl AuditEventAgentNetworkType {
 }
 
 #[cfg(feature = "audit_event")]
+impl std::fmt::Display for AuditEventAgentNetworkType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "audit_event")]
 impl JsonDecode for AuditEventAgentNetworkType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -1492,6 +1687,14 @@ impl AuditEventOutcome {
 }
 
 #[cfg(feature = "audit_event")]
+impl std::fmt::Display for AuditEventOutcome {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "audit_event")]
 impl JsonDecode for AuditEventOutcome {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -1543,6 +1746,13 @@ impl BindingStrength {
             "example" => Self::Example,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for BindingStrength {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -1606,6 +1816,14 @@ impl BiologicallyDerivedProductCategory {
 }
 
 #[cfg(feature = "biologically_derived_product")]
+impl std::fmt::Display for BiologicallyDerivedProductCategory {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "biologically_derived_product")]
 impl JsonDecode for BiologicallyDerivedProductCategory {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -1651,6 +1869,14 @@ impl BiologicallyDerivedProductStatus {
             "unavailable" => Self::Unavailable,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "biologically_derived_product")]
+impl std::fmt::Display for BiologicallyDerivedProductStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -1704,6 +1930,14 @@ impl BiologicallyDerivedProductStorageScale {
             "kelvin" => Self::Kelvin,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "biologically_derived_product")]
+impl std::fmt::Display for BiologicallyDerivedProductStorageScale {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -1785,6 +2019,14 @@ impl BundleType {
 }
 
 #[cfg(feature = "bundle")]
+impl std::fmt::Display for BundleType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "bundle")]
 impl JsonDecode for BundleType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -1834,6 +2076,14 @@ impl CapabilityStatementKind {
             "requirements" => Self::Requirements,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(feature = "capability_statement", feature = "terminology_capabilities"))]
+impl std::fmt::Display for CapabilityStatementKind {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -1907,6 +2157,14 @@ impl CarePlanActivityKind {
             "VisionPrescription" => Self::VisionPrescription,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "care_plan")]
+impl std::fmt::Display for CarePlanActivityKind {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -1988,6 +2246,14 @@ impl CarePlanActivityStatus {
 }
 
 #[cfg(feature = "care_plan")]
+impl std::fmt::Display for CarePlanActivityStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "care_plan")]
 impl JsonDecode for CarePlanActivityStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -2041,6 +2307,14 @@ impl CarePlanIntent {
             "option" => Self::Option,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "care_plan")]
+impl std::fmt::Display for CarePlanIntent {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -2106,6 +2380,14 @@ impl CareTeamStatus {
 }
 
 #[cfg(feature = "care_team")]
+impl std::fmt::Display for CareTeamStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "care_team")]
 impl JsonDecode for CareTeamStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -2151,6 +2433,14 @@ impl CatalogEntryRelationType {
             "is-replaced-by" => Self::IsReplacedBy,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "catalog_entry")]
+impl std::fmt::Display for CatalogEntryRelationType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -2220,6 +2510,14 @@ impl ChargeItemStatus {
             "unknown" => Self::Unknown,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "charge_item")]
+impl std::fmt::Display for ChargeItemStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -2299,6 +2597,20 @@ impl ClaimProcessingCodes {
     feature = "explanation_of_benefit",
     feature = "payment_reconciliation"
 ))]
+impl std::fmt::Display for ClaimProcessingCodes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(
+    feature = "claim_response",
+    feature = "coverage_eligibility_response",
+    feature = "enrollment_response",
+    feature = "explanation_of_benefit",
+    feature = "payment_reconciliation"
+))]
 impl JsonDecode for ClaimProcessingCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -2358,6 +2670,14 @@ impl ClinicalImpressionStatus {
 }
 
 #[cfg(feature = "clinical_impression")]
+impl std::fmt::Display for ClinicalImpressionStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "clinical_impression")]
 impl JsonDecode for ClinicalImpressionStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -2403,6 +2723,14 @@ impl CodeSearchSupport {
             "all" => Self::All,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "terminology_capabilities")]
+impl std::fmt::Display for CodeSearchSupport {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -2468,6 +2796,14 @@ impl CodeSystemContentMode {
 }
 
 #[cfg(feature = "code_system")]
+impl std::fmt::Display for CodeSystemContentMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "code_system")]
 impl JsonDecode for CodeSystemContentMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -2521,6 +2857,14 @@ impl CodeSystemHierarchyMeaning {
             "classified-with" => Self::ClassifiedWith,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "code_system")]
+impl std::fmt::Display for CodeSystemHierarchyMeaning {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -2586,6 +2930,14 @@ impl CompartmentType {
 }
 
 #[cfg(any(feature = "compartment_definition", feature = "graph_definition"))]
+impl std::fmt::Display for CompartmentType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "compartment_definition", feature = "graph_definition"))]
 impl JsonDecode for CompartmentType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -2643,6 +2995,14 @@ impl CompositionAttestationMode {
 }
 
 #[cfg(feature = "composition")]
+impl std::fmt::Display for CompositionAttestationMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "composition")]
 impl JsonDecode for CompositionAttestationMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -2696,6 +3056,14 @@ impl CompositionStatus {
             "entered-in-error" => Self::EnteredInError,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(feature = "composition", feature = "document_reference"))]
+impl std::fmt::Display for CompositionStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -2781,6 +3149,14 @@ impl ConceptMapEquivalence {
 }
 
 #[cfg(feature = "concept_map")]
+impl std::fmt::Display for ConceptMapEquivalence {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "concept_map")]
 impl JsonDecode for ConceptMapEquivalence {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -2834,6 +3210,14 @@ impl ConceptMapGroupUnmappedMode {
 }
 
 #[cfg(feature = "concept_map")]
+impl std::fmt::Display for ConceptMapGroupUnmappedMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "concept_map")]
 impl JsonDecode for ConceptMapGroupUnmappedMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -2883,6 +3267,14 @@ impl ConditionalDeleteStatus {
             "multiple" => Self::Multiple,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "capability_statement")]
+impl std::fmt::Display for ConditionalDeleteStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -2944,6 +3336,14 @@ impl ConditionalReadStatus {
 }
 
 #[cfg(feature = "capability_statement")]
+impl std::fmt::Display for ConditionalReadStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "capability_statement")]
 impl JsonDecode for ConditionalReadStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -3001,6 +3401,14 @@ impl ConsentDataMeaning {
 }
 
 #[cfg(feature = "consent")]
+impl std::fmt::Display for ConsentDataMeaning {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "consent")]
 impl JsonDecode for ConsentDataMeaning {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -3046,6 +3454,14 @@ impl ConsentProvisionType {
             "permit" => Self::Permit,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "consent")]
+impl std::fmt::Display for ConsentProvisionType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -3115,6 +3531,14 @@ impl ConsentState {
 }
 
 #[cfg(feature = "consent")]
+impl std::fmt::Display for ConsentState {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "consent")]
 impl JsonDecode for ConsentState {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -3158,6 +3582,13 @@ impl ConstraintSeverity {
             "warning" => Self::Warning,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for ConstraintSeverity {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -3226,6 +3657,13 @@ impl ContactPointSystem {
     }
 }
 
+impl std::fmt::Display for ContactPointSystem {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JsonDecode for ContactPointSystem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -3280,6 +3718,13 @@ impl ContactPointUse {
             "mobile" => Self::Mobile,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for ContactPointUse {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -3379,6 +3824,14 @@ impl ContractResourcePublicationStatusCodes {
             "terminated" => Self::Terminated,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "contract")]
+impl std::fmt::Display for ContractResourcePublicationStatusCodes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -3484,6 +3937,14 @@ impl ContractResourceStatusCodes {
 }
 
 #[cfg(feature = "contract")]
+impl std::fmt::Display for ContractResourceStatusCodes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "contract")]
 impl JsonDecode for ContractResourceStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -3535,6 +3996,13 @@ impl ContributorType {
             "endorser" => Self::Endorser,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for ContributorType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -3603,6 +4071,13 @@ impl DaysOfWeek {
     }
 }
 
+impl std::fmt::Display for DaysOfWeek {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JsonDecode for DaysOfWeek {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -3651,6 +4126,14 @@ impl DetectedIssueSeverity {
             "low" => Self::Low,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "detected_issue")]
+impl std::fmt::Display for DetectedIssueSeverity {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -3712,6 +4195,14 @@ impl DeviceMetricCalibrationState {
 }
 
 #[cfg(feature = "device_metric")]
+impl std::fmt::Display for DeviceMetricCalibrationState {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "device_metric")]
 impl JsonDecode for DeviceMetricCalibrationState {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -3769,6 +4260,14 @@ impl DeviceMetricCalibrationType {
 }
 
 #[cfg(feature = "device_metric")]
+impl std::fmt::Display for DeviceMetricCalibrationType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "device_metric")]
 impl JsonDecode for DeviceMetricCalibrationType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -3822,6 +4321,14 @@ impl DeviceMetricCategory {
             "unspecified" => Self::Unspecified,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "device_metric")]
+impl std::fmt::Display for DeviceMetricCategory {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -3899,6 +4406,14 @@ impl DeviceMetricColor {
 }
 
 #[cfg(feature = "device_metric")]
+impl std::fmt::Display for DeviceMetricColor {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "device_metric")]
 impl JsonDecode for DeviceMetricColor {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -3952,6 +4467,14 @@ impl DeviceMetricOperationalStatus {
             "entered-in-error" => Self::EnteredInError,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "device_metric")]
+impl std::fmt::Display for DeviceMetricOperationalStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4021,6 +4544,14 @@ impl DeviceNameType {
 }
 
 #[cfg(any(feature = "device", feature = "device_definition"))]
+impl std::fmt::Display for DeviceNameType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "device", feature = "device_definition"))]
 impl JsonDecode for DeviceNameType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -4082,6 +4613,14 @@ impl DeviceUseStatementStatus {
             "on-hold" => Self::OnHold,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "device_use_statement")]
+impl std::fmt::Display for DeviceUseStatementStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4167,6 +4706,14 @@ impl DiagnosticReportStatus {
 }
 
 #[cfg(feature = "diagnostic_report")]
+impl std::fmt::Display for DiagnosticReportStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "diagnostic_report")]
 impl JsonDecode for DiagnosticReportStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -4225,6 +4772,13 @@ impl DiscriminatorType {
     }
 }
 
+impl std::fmt::Display for DiscriminatorType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JsonDecode for DiscriminatorType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -4269,6 +4823,14 @@ impl DocumentMode {
             "consumer" => Self::Consumer,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "capability_statement")]
+impl std::fmt::Display for DocumentMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4322,6 +4884,14 @@ impl DocumentReferenceStatus {
             "entered-in-error" => Self::EnteredInError,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(feature = "document_manifest", feature = "document_reference"))]
+impl std::fmt::Display for DocumentReferenceStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4383,6 +4953,14 @@ impl DocumentRelationshipType {
 }
 
 #[cfg(any(feature = "composition", feature = "document_reference"))]
+impl std::fmt::Display for DocumentRelationshipType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "composition", feature = "document_reference"))]
 impl JsonDecode for DocumentRelationshipType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -4436,6 +5014,14 @@ impl EligibilityRequestPurpose {
             "validation" => Self::Validation,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "coverage_eligibility_request")]
+impl std::fmt::Display for EligibilityRequestPurpose {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4497,6 +5083,14 @@ impl EligibilityResponsePurpose {
 }
 
 #[cfg(feature = "coverage_eligibility_response")]
+impl std::fmt::Display for EligibilityResponsePurpose {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "coverage_eligibility_response")]
 impl JsonDecode for EligibilityResponsePurpose {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -4542,6 +5136,14 @@ impl EnableWhenBehavior {
             "any" => Self::Any,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "questionnaire")]
+impl std::fmt::Display for EnableWhenBehavior {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4599,6 +5201,14 @@ impl EncounterLocationStatus {
             "completed" => Self::Completed,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "encounter")]
+impl std::fmt::Display for EncounterLocationStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4680,6 +5290,14 @@ impl EncounterStatus {
 }
 
 #[cfg(feature = "encounter")]
+impl std::fmt::Display for EncounterStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "encounter")]
 impl JsonDecode for EncounterStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -4741,6 +5359,14 @@ impl EndpointStatus {
             "test" => Self::Test,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "endpoint")]
+impl std::fmt::Display for EndpointStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4814,6 +5440,14 @@ impl EpisodeOfCareStatus {
 }
 
 #[cfg(feature = "episode_of_care")]
+impl std::fmt::Display for EpisodeOfCareStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "episode_of_care")]
 impl JsonDecode for EpisodeOfCareStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -4859,6 +5493,14 @@ impl EventCapabilityMode {
             "receiver" => Self::Receiver,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "capability_statement")]
+impl std::fmt::Display for EventCapabilityMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -4932,6 +5574,14 @@ impl EventStatus {
             "unknown" => Self::Unknown,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(feature = "communication", feature = "media", feature = "procedure"))]
+impl std::fmt::Display for EventStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -5078,6 +5728,13 @@ impl EventTiming {
     }
 }
 
+impl std::fmt::Display for EventTiming {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JsonDecode for EventTiming {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -5130,6 +5787,14 @@ impl EvidenceVariableType {
 }
 
 #[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
+impl std::fmt::Display for EvidenceVariableType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
 impl JsonDecode for EvidenceVariableType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -5175,6 +5840,14 @@ impl ExampleScenarioActorType {
             "entity" => Self::Entity,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "example_scenario")]
+impl std::fmt::Display for ExampleScenarioActorType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -5236,6 +5909,14 @@ impl ExplanationOfBenefitStatus {
 }
 
 #[cfg(feature = "explanation_of_benefit")]
+impl std::fmt::Display for ExplanationOfBenefitStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "explanation_of_benefit")]
 impl JsonDecode for ExplanationOfBenefitStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -5281,6 +5962,14 @@ impl ExposureState {
             "exposure-alternative" => Self::ExposureAlternative,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "effect_evidence_synthesis")]
+impl std::fmt::Display for ExposureState {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -5334,6 +6023,14 @@ impl ExtensionContextType {
             "extension" => Self::Extension,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "structure_definition")]
+impl std::fmt::Display for ExtensionContextType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -6228,6 +6925,13 @@ impl FHIRAllTypes {
     }
 }
 
+impl std::fmt::Display for FHIRAllTypes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JsonDecode for FHIRAllTypes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -7112,6 +7816,14 @@ impl FHIRDefinedType {
 }
 
 #[cfg(feature = "test_script")]
+impl std::fmt::Display for FHIRDefinedType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "test_script")]
 impl JsonDecode for FHIRDefinedType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -7169,6 +7881,14 @@ impl FHIRDeviceStatus {
 }
 
 #[cfg(feature = "device")]
+impl std::fmt::Display for FHIRDeviceStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "device")]
 impl JsonDecode for FHIRDeviceStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -7218,6 +7938,14 @@ impl FHIRSubstanceStatus {
             "entered-in-error" => Self::EnteredInError,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "substance")]
+impl std::fmt::Display for FHIRSubstanceStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -7363,6 +8091,18 @@ impl FHIRVersion {
     feature = "implementation_guide",
     feature = "structure_definition"
 ))]
+impl std::fmt::Display for FHIRVersion {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(
+    feature = "capability_statement",
+    feature = "implementation_guide",
+    feature = "structure_definition"
+))]
 impl JsonDecode for FHIRVersion {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -7420,6 +8160,14 @@ impl FamilyHistoryStatus {
             "health-unknown" => Self::HealthUnknown,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "family_member_history")]
+impl std::fmt::Display for FamilyHistoryStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -7497,6 +8245,14 @@ impl FilterOperator {
             "exists" => Self::Exists,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(feature = "code_system", feature = "value_set"))]
+impl std::fmt::Display for FilterOperator {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -7591,6 +8347,25 @@ impl FinancialResourceStatusCodes {
     feature = "payment_reconciliation",
     feature = "vision_prescription"
 ))]
+impl std::fmt::Display for FinancialResourceStatusCodes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(
+    feature = "claim",
+    feature = "claim_response",
+    feature = "coverage",
+    feature = "coverage_eligibility_request",
+    feature = "coverage_eligibility_response",
+    feature = "enrollment_request",
+    feature = "enrollment_response",
+    feature = "payment_notice",
+    feature = "payment_reconciliation",
+    feature = "vision_prescription"
+))]
 impl JsonDecode for FinancialResourceStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -7651,6 +8426,14 @@ impl FlagStatus {
             "entered-in-error" => Self::EnteredInError,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "flag")]
+impl std::fmt::Display for FlagStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -7732,6 +8515,14 @@ impl GoalLifecycleStatus {
 }
 
 #[cfg(feature = "goal")]
+impl std::fmt::Display for GoalLifecycleStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "goal")]
 impl JsonDecode for GoalLifecycleStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -7789,6 +8580,14 @@ impl GraphCompartmentRule {
 }
 
 #[cfg(feature = "graph_definition")]
+impl std::fmt::Display for GraphCompartmentRule {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "graph_definition")]
 impl JsonDecode for GraphCompartmentRule {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -7834,6 +8633,14 @@ impl GraphCompartmentUse {
             "requirement" => Self::Requirement,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "graph_definition")]
+impl std::fmt::Display for GraphCompartmentUse {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -7903,6 +8710,14 @@ impl GroupMeasure {
 }
 
 #[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
+impl std::fmt::Display for GroupMeasure {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
 impl JsonDecode for GroupMeasure {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -7964,6 +8779,14 @@ impl GroupType {
             "substance" => Self::Substance,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "group")]
+impl std::fmt::Display for GroupType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -8033,6 +8856,14 @@ impl GuidanceResponseStatus {
 }
 
 #[cfg(feature = "guidance_response")]
+impl std::fmt::Display for GuidanceResponseStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "guidance_response")]
 impl JsonDecode for GuidanceResponseStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -8086,6 +8917,14 @@ impl GuidePageGeneration {
             "generated" => Self::Generated,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "implementation_guide")]
+impl std::fmt::Display for GuidePageGeneration {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -8171,6 +9010,14 @@ impl GuideParameterCode {
 }
 
 #[cfg(feature = "implementation_guide")]
+impl std::fmt::Display for GuideParameterCode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "implementation_guide")]
 impl JsonDecode for GuideParameterCode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -8236,6 +9083,14 @@ impl HTTPVerb {
 }
 
 #[cfg(feature = "bundle")]
+impl std::fmt::Display for HTTPVerb {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "bundle")]
 impl JsonDecode for HTTPVerb {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -8294,6 +9149,13 @@ impl IdentifierUse {
     }
 }
 
+impl std::fmt::Display for IdentifierUse {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JsonDecode for IdentifierUse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -8346,6 +9208,14 @@ impl IdentityAssuranceLevel {
             "level4" => Self::Level4,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "person")]
+impl std::fmt::Display for IdentityAssuranceLevel {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -8411,6 +9281,14 @@ impl ImagingStudyStatus {
 }
 
 #[cfg(feature = "imaging_study")]
+impl std::fmt::Display for ImagingStudyStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "imaging_study")]
 impl JsonDecode for ImagingStudyStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -8456,6 +9334,14 @@ impl ImmunizationEvaluationStatusCodes {
             "entered-in-error" => Self::EnteredInError,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "immunization_evaluation")]
+impl std::fmt::Display for ImmunizationEvaluationStatusCodes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -8509,6 +9395,14 @@ impl ImmunizationStatusCodes {
             "not-done" => Self::NotDone,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "immunization")]
+impl std::fmt::Display for ImmunizationStatusCodes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -8578,6 +9472,14 @@ impl InvoicePriceComponentType {
 }
 
 #[cfg(any(feature = "charge_item_definition", feature = "invoice"))]
+impl std::fmt::Display for InvoicePriceComponentType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "charge_item_definition", feature = "invoice"))]
 impl JsonDecode for InvoicePriceComponentType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -8639,6 +9541,14 @@ impl InvoiceStatus {
 }
 
 #[cfg(feature = "invoice")]
+impl std::fmt::Display for InvoiceStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "invoice")]
 impl JsonDecode for InvoiceStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -8692,6 +9602,14 @@ impl IssueSeverity {
             "information" => Self::Information,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "operation_outcome")]
+impl std::fmt::Display for IssueSeverity {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -8861,6 +9779,14 @@ impl IssueType {
 }
 
 #[cfg(feature = "operation_outcome")]
+impl std::fmt::Display for IssueType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "operation_outcome")]
 impl JsonDecode for IssueType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -8918,6 +9844,14 @@ impl LinkType {
 }
 
 #[cfg(feature = "patient")]
+impl std::fmt::Display for LinkType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "patient")]
 impl JsonDecode for LinkType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -8967,6 +9901,14 @@ impl LinkageType {
             "historical" => Self::Historical,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "linkage")]
+impl std::fmt::Display for LinkageType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -9024,6 +9966,14 @@ impl ListMode {
 }
 
 #[cfg(any(feature = "composition", feature = "list"))]
+impl std::fmt::Display for ListMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "composition", feature = "list"))]
 impl JsonDecode for ListMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -9077,6 +10027,14 @@ impl ListStatus {
 }
 
 #[cfg(feature = "list")]
+impl std::fmt::Display for ListStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "list")]
 impl JsonDecode for ListStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -9122,6 +10080,14 @@ impl LocationMode {
             "kind" => Self::Kind,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "location")]
+impl std::fmt::Display for LocationMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -9179,6 +10145,14 @@ impl LocationStatus {
 }
 
 #[cfg(feature = "location")]
+impl std::fmt::Display for LocationStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "location")]
 impl JsonDecode for LocationStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -9228,6 +10202,14 @@ impl MeasureReportStatus {
             "error" => Self::Error,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "measure_report")]
+impl std::fmt::Display for MeasureReportStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -9285,6 +10267,14 @@ impl MeasureReportType {
             "data-collection" => Self::DataCollection,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "measure_report")]
+impl std::fmt::Display for MeasureReportType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -9354,6 +10344,14 @@ impl MedicationAdministrationStatusCodes {
             "unknown" => Self::Unknown,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "medication_administration")]
+impl std::fmt::Display for MedicationAdministrationStatusCodes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -9435,6 +10433,14 @@ impl MedicationDispenseStatusCodes {
 }
 
 #[cfg(feature = "medication_dispense")]
+impl std::fmt::Display for MedicationDispenseStatusCodes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "medication_dispense")]
 impl JsonDecode for MedicationDispenseStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -9484,6 +10490,14 @@ impl MedicationKnowledgeStatusCodes {
             "entered-in-error" => Self::EnteredInError,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "medication_knowledge")]
+impl std::fmt::Display for MedicationKnowledgeStatusCodes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -9561,6 +10575,14 @@ impl MedicationRequestIntent {
 }
 
 #[cfg(feature = "medication_request")]
+impl std::fmt::Display for MedicationRequestIntent {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "medication_request")]
 impl JsonDecode for MedicationRequestIntent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -9610,6 +10632,14 @@ impl MedicationStatusCodes {
             "entered-in-error" => Self::EnteredInError,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "medication")]
+impl std::fmt::Display for MedicationStatusCodes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -9687,6 +10717,14 @@ impl MedicationStatusCodesCode {
 }
 
 #[cfg(feature = "medication_statement")]
+impl std::fmt::Display for MedicationStatusCodesCode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "medication_statement")]
 impl JsonDecode for MedicationStatusCodesCode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -9760,6 +10798,14 @@ impl MedicationrequestStatus {
 }
 
 #[cfg(feature = "medication_request")]
+impl std::fmt::Display for MedicationrequestStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "medication_request")]
 impl JsonDecode for MedicationrequestStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -9809,6 +10855,14 @@ impl MessageSignificanceCategory {
             "notification" => Self::Notification,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "message_definition")]
+impl std::fmt::Display for MessageSignificanceCategory {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -9866,6 +10920,14 @@ impl MessageheaderResponseRequest {
             "on-success" => Self::OnSuccess,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "message_definition")]
+impl std::fmt::Display for MessageheaderResponseRequest {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -9936,6 +10998,13 @@ impl NameUse {
     }
 }
 
+impl std::fmt::Display for NameUse {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JsonDecode for NameUse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -9988,6 +11057,14 @@ impl NamingSystemIdentifierType {
             "other" => Self::Other,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "naming_system")]
+impl std::fmt::Display for NamingSystemIdentifierType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -10045,6 +11122,14 @@ impl NamingSystemType {
 }
 
 #[cfg(feature = "naming_system")]
+impl std::fmt::Display for NamingSystemType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "naming_system")]
 impl JsonDecode for NamingSystemType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -10096,6 +11181,13 @@ impl NarrativeStatus {
             "empty" => Self::Empty,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for NarrativeStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -10155,6 +11247,18 @@ impl NoteType {
             "printoper" => Self::Printoper,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(
+    feature = "claim_response",
+    feature = "explanation_of_benefit",
+    feature = "payment_reconciliation"
+))]
+impl std::fmt::Display for NoteType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -10252,6 +11356,14 @@ impl ObservationDataType {
 }
 
 #[cfg(feature = "observation_definition")]
+impl std::fmt::Display for ObservationDataType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "observation_definition")]
 impl JsonDecode for ObservationDataType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -10301,6 +11413,14 @@ impl ObservationRangeCategory {
             "absolute" => Self::Absolute,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "observation_definition")]
+impl std::fmt::Display for ObservationRangeCategory {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -10390,6 +11510,18 @@ impl ObservationStatus {
     feature = "observation",
     feature = "risk_assessment"
 ))]
+impl std::fmt::Display for ObservationStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(
+    feature = "detected_issue",
+    feature = "observation",
+    feature = "risk_assessment"
+))]
 impl JsonDecode for ObservationStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -10443,6 +11575,14 @@ impl OperationKind {
 }
 
 #[cfg(feature = "operation_definition")]
+impl std::fmt::Display for OperationKind {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "operation_definition")]
 impl JsonDecode for OperationKind {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -10486,6 +11626,13 @@ impl OperationParameterUse {
             "out" => Self::Out,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for OperationParameterUse {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -10533,6 +11680,14 @@ impl OrientationType {
             "antisense" => Self::Antisense,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "molecular_sequence")]
+impl std::fmt::Display for OrientationType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -10586,6 +11741,14 @@ impl ParticipantRequired {
             "information-only" => Self::InformationOnly,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "appointment")]
+impl std::fmt::Display for ParticipantRequired {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -10647,6 +11810,14 @@ impl ParticipationStatus {
 }
 
 #[cfg(any(feature = "appointment", feature = "appointment_response"))]
+impl std::fmt::Display for ParticipationStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(feature = "appointment", feature = "appointment_response"))]
 impl JsonDecode for ParticipationStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -10702,6 +11873,13 @@ impl PropertyRepresentation {
             "xhtml" => Self::Xhtml,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for PropertyRepresentation {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -10773,6 +11951,14 @@ impl PropertyType {
 }
 
 #[cfg(feature = "code_system")]
+impl std::fmt::Display for PropertyType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "code_system")]
 impl JsonDecode for PropertyType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -10830,6 +12016,14 @@ impl ProvenanceEntityRole {
             "removal" => Self::Removal,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "provenance")]
+impl std::fmt::Display for ProvenanceEntityRole {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -10987,6 +12181,46 @@ impl PublicationStatus {
     feature = "test_script",
     feature = "value_set"
 ))]
+impl std::fmt::Display for PublicationStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(
+    feature = "activity_definition",
+    feature = "capability_statement",
+    feature = "catalog_entry",
+    feature = "charge_item_definition",
+    feature = "code_system",
+    feature = "compartment_definition",
+    feature = "concept_map",
+    feature = "effect_evidence_synthesis",
+    feature = "event_definition",
+    feature = "evidence",
+    feature = "evidence_variable",
+    feature = "example_scenario",
+    feature = "graph_definition",
+    feature = "implementation_guide",
+    feature = "insurance_plan",
+    feature = "library",
+    feature = "measure",
+    feature = "message_definition",
+    feature = "naming_system",
+    feature = "operation_definition",
+    feature = "plan_definition",
+    feature = "questionnaire",
+    feature = "research_definition",
+    feature = "research_element_definition",
+    feature = "risk_evidence_synthesis",
+    feature = "search_parameter",
+    feature = "structure_definition",
+    feature = "structure_map",
+    feature = "terminology_capabilities",
+    feature = "test_script",
+    feature = "value_set"
+))]
 impl JsonDecode for PublicationStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -11072,6 +12306,14 @@ impl QualityType {
 }
 
 #[cfg(feature = "molecular_sequence")]
+impl std::fmt::Display for QualityType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "molecular_sequence")]
 impl JsonDecode for QualityType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -11123,6 +12365,13 @@ impl QuantityComparator {
             ">" => Self::GreaterThan,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for QuantityComparator {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -11190,6 +12439,14 @@ impl QuestionnaireItemOperator {
             "<=" => Self::LessThanEqual,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "questionnaire")]
+impl std::fmt::Display for QuestionnaireItemOperator {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -11303,6 +12560,14 @@ impl QuestionnaireItemType {
 }
 
 #[cfg(feature = "questionnaire")]
+impl std::fmt::Display for QuestionnaireItemType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "questionnaire")]
 impl JsonDecode for QuestionnaireItemType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -11360,6 +12625,14 @@ impl QuestionnaireResponseStatus {
             "stopped" => Self::Stopped,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "questionnaire_response")]
+impl std::fmt::Display for QuestionnaireResponseStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -11425,6 +12698,14 @@ impl ReferenceHandlingPolicy {
 }
 
 #[cfg(feature = "capability_statement")]
+impl std::fmt::Display for ReferenceHandlingPolicy {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "capability_statement")]
 impl JsonDecode for ReferenceHandlingPolicy {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -11472,6 +12753,13 @@ impl ReferenceVersionRules {
             "specific" => Self::Specific,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for ReferenceVersionRules {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -11544,6 +12832,13 @@ impl RelatedArtifactType {
     }
 }
 
+impl std::fmt::Display for RelatedArtifactType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JsonDecode for RelatedArtifactType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -11600,6 +12895,14 @@ impl RepositoryType {
             "other" => Self::Other,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "molecular_sequence")]
+impl std::fmt::Display for RepositoryType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -11699,6 +13002,20 @@ impl RequestIntent {
     feature = "request_group",
     feature = "service_request"
 ))]
+impl std::fmt::Display for RequestIntent {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(
+    feature = "activity_definition",
+    feature = "device_request",
+    feature = "nutrition_order",
+    feature = "request_group",
+    feature = "service_request"
+))]
 impl JsonDecode for RequestIntent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -11780,6 +13097,25 @@ impl RequestPriority {
             "stat" => Self::Stat,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(
+    feature = "activity_definition",
+    feature = "communication",
+    feature = "communication_request",
+    feature = "device_request",
+    feature = "medication_request",
+    feature = "plan_definition",
+    feature = "request_group",
+    feature = "service_request",
+    feature = "supply_request",
+    feature = "task"
+))]
+impl std::fmt::Display for RequestPriority {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -11907,6 +13243,14 @@ impl RequestResourceType {
 }
 
 #[cfg(feature = "activity_definition")]
+impl std::fmt::Display for RequestResourceType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "activity_definition")]
 impl JsonDecode for RequestResourceType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -11997,6 +13341,21 @@ impl RequestStatus {
     feature = "request_group",
     feature = "service_request"
 ))]
+impl std::fmt::Display for RequestStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(
+    feature = "care_plan",
+    feature = "communication_request",
+    feature = "device_request",
+    feature = "nutrition_order",
+    feature = "request_group",
+    feature = "service_request"
+))]
 impl JsonDecode for RequestStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -12053,6 +13412,14 @@ impl ResearchElementType {
             "outcome" => Self::Outcome,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "research_element_definition")]
+impl std::fmt::Display for ResearchElementType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -12146,6 +13513,14 @@ impl ResearchStudyStatus {
 }
 
 #[cfg(feature = "research_study")]
+impl std::fmt::Display for ResearchStudyStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "research_study")]
 impl JsonDecode for ResearchStudyStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -12235,6 +13610,14 @@ impl ResearchSubjectStatus {
             "withdrawn" => Self::Withdrawn,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "research_subject")]
+impl std::fmt::Display for ResearchSubjectStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -12902,6 +14285,24 @@ impl ResourceType {
     feature = "questionnaire",
     feature = "search_parameter"
 ))]
+impl std::fmt::Display for ResourceType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(
+    feature = "capability_statement",
+    feature = "compartment_definition",
+    feature = "example_scenario",
+    feature = "graph_definition",
+    feature = "implementation_guide",
+    feature = "message_definition",
+    feature = "operation_definition",
+    feature = "questionnaire",
+    feature = "search_parameter"
+))]
 impl JsonDecode for ResourceType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -12965,6 +14366,14 @@ impl ResourceVersionPolicy {
 }
 
 #[cfg(feature = "capability_statement")]
+impl std::fmt::Display for ResourceVersionPolicy {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "capability_statement")]
 impl JsonDecode for ResourceVersionPolicy {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -13018,6 +14427,14 @@ impl ResponseType {
 }
 
 #[cfg(feature = "message_header")]
+impl std::fmt::Display for ResponseType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "message_header")]
 impl JsonDecode for ResponseType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -13063,6 +14480,14 @@ impl RestfulCapabilityMode {
             "server" => Self::Server,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "capability_statement")]
+impl std::fmt::Display for RestfulCapabilityMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -14492,6 +15917,14 @@ impl SPDXLicense {
 }
 
 #[cfg(feature = "implementation_guide")]
+impl std::fmt::Display for SPDXLicense {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "implementation_guide")]
 impl JsonDecode for SPDXLicense {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -14569,6 +16002,14 @@ impl SearchComparator {
 }
 
 #[cfg(feature = "search_parameter")]
+impl std::fmt::Display for SearchComparator {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "search_parameter")]
 impl JsonDecode for SearchComparator {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -14618,6 +16059,14 @@ impl SearchEntryMode {
             "outcome" => Self::Outcome,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "bundle")]
+impl std::fmt::Display for SearchEntryMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -14711,6 +16160,14 @@ impl SearchModifierCode {
 }
 
 #[cfg(feature = "search_parameter")]
+impl std::fmt::Display for SearchModifierCode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "search_parameter")]
 impl JsonDecode for SearchModifierCode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -14800,6 +16257,18 @@ impl SearchParamType {
     feature = "operation_definition",
     feature = "search_parameter"
 ))]
+impl std::fmt::Display for SearchParamType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(any(
+    feature = "capability_statement",
+    feature = "operation_definition",
+    feature = "search_parameter"
+))]
 impl JsonDecode for SearchParamType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -14857,6 +16326,14 @@ impl SequenceType {
 }
 
 #[cfg(feature = "molecular_sequence")]
+impl std::fmt::Display for SequenceType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "molecular_sequence")]
 impl JsonDecode for SequenceType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -14904,6 +16381,13 @@ impl SlicingRules {
             "openAtEnd" => Self::OpenAtEnd,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for SlicingRules {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -14967,6 +16451,14 @@ impl SlotStatus {
 }
 
 #[cfg(feature = "slot")]
+impl std::fmt::Display for SlotStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "slot")]
 impl JsonDecode for SlotStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -15010,6 +16502,13 @@ impl SortDirection {
             "descending" => Self::Descending,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+impl std::fmt::Display for SortDirection {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -15057,6 +16556,14 @@ impl SpecimenContainedPreference {
             "alternate" => Self::Alternate,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "specimen_definition")]
+impl std::fmt::Display for SpecimenContainedPreference {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -15114,6 +16621,14 @@ impl SpecimenStatus {
             "entered-in-error" => Self::EnteredInError,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "specimen")]
+impl std::fmt::Display for SpecimenStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -15183,6 +16698,14 @@ impl Status {
 }
 
 #[cfg(feature = "verification_result")]
+impl std::fmt::Display for Status {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "verification_result")]
 impl JsonDecode for Status {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -15228,6 +16751,14 @@ impl StrandType {
             "crick" => Self::Crick,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "molecular_sequence")]
+impl std::fmt::Display for StrandType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -15289,6 +16820,14 @@ impl StructureDefinitionKind {
 }
 
 #[cfg(feature = "structure_definition")]
+impl std::fmt::Display for StructureDefinitionKind {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "structure_definition")]
 impl JsonDecode for StructureDefinitionKind {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -15334,6 +16873,14 @@ impl StructureMapContextType {
             "variable" => Self::Variable,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "structure_map")]
+impl std::fmt::Display for StructureMapContextType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -15391,6 +16938,14 @@ impl StructureMapGroupTypeMode {
 }
 
 #[cfg(feature = "structure_map")]
+impl std::fmt::Display for StructureMapGroupTypeMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "structure_map")]
 impl JsonDecode for StructureMapGroupTypeMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -15436,6 +16991,14 @@ impl StructureMapInputMode {
             "target" => Self::Target,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "structure_map")]
+impl std::fmt::Display for StructureMapInputMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -15493,6 +17056,14 @@ impl StructureMapModelMode {
             "produced" => Self::Produced,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "structure_map")]
+impl std::fmt::Display for StructureMapModelMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -15558,6 +17129,14 @@ impl StructureMapSourceListMode {
 }
 
 #[cfg(feature = "structure_map")]
+impl std::fmt::Display for StructureMapSourceListMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "structure_map")]
 impl JsonDecode for StructureMapSourceListMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -15611,6 +17190,14 @@ impl StructureMapTargetListMode {
             "collate" => Self::Collate,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "structure_map")]
+impl std::fmt::Display for StructureMapTargetListMode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -15724,6 +17311,14 @@ impl StructureMapTransform {
 }
 
 #[cfg(feature = "structure_map")]
+impl std::fmt::Display for StructureMapTransform {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "structure_map")]
 impl JsonDecode for StructureMapTransform {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -15785,6 +17380,14 @@ impl SubscriptionChannelType {
 }
 
 #[cfg(feature = "subscription")]
+impl std::fmt::Display for SubscriptionChannelType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "subscription")]
 impl JsonDecode for SubscriptionChannelType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -15842,6 +17445,14 @@ impl SubscriptionStatus {
 }
 
 #[cfg(feature = "subscription")]
+impl std::fmt::Display for SubscriptionStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "subscription")]
 impl JsonDecode for SubscriptionStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -15895,6 +17506,14 @@ impl SupplyDeliveryStatus {
             "entered-in-error" => Self::EnteredInError,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "supply_delivery")]
+impl std::fmt::Display for SupplyDeliveryStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -15968,6 +17587,14 @@ impl SupplyRequestStatus {
 }
 
 #[cfg(feature = "supply_request")]
+impl std::fmt::Display for SupplyRequestStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "supply_request")]
 impl JsonDecode for SupplyRequestStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -16021,6 +17648,14 @@ impl SystemRestfulInteraction {
             "history-system" => Self::HistorySystem,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "capability_statement")]
+impl std::fmt::Display for SystemRestfulInteraction {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -16098,6 +17733,14 @@ impl TaskIntent {
             "option" => Self::Option,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "task")]
+impl std::fmt::Display for TaskIntent {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -16191,6 +17834,14 @@ impl TaskStatus {
 }
 
 #[cfg(feature = "task")]
+impl std::fmt::Display for TaskStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "task")]
 impl JsonDecode for TaskStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -16252,6 +17903,14 @@ impl TestReportActionResult {
 }
 
 #[cfg(feature = "test_report")]
+impl std::fmt::Display for TestReportActionResult {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "test_report")]
 impl JsonDecode for TestReportActionResult {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -16305,6 +17964,14 @@ impl TestReportParticipantType {
 }
 
 #[cfg(feature = "test_report")]
+impl std::fmt::Display for TestReportParticipantType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "test_report")]
 impl JsonDecode for TestReportParticipantType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -16354,6 +18021,14 @@ impl TestReportResult {
             "pending" => Self::Pending,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "test_report")]
+impl std::fmt::Display for TestReportResult {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -16415,6 +18090,14 @@ impl TestReportStatus {
             "entered-in-error" => Self::EnteredInError,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "test_report")]
+impl std::fmt::Display for TestReportStatus {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -16484,6 +18167,14 @@ impl TestScriptRequestMethodCode {
             "head" => Self::Head,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "test_script")]
+impl std::fmt::Display for TestScriptRequestMethodCode {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -16558,6 +18249,13 @@ impl TriggerType {
     }
 }
 
+impl std::fmt::Display for TriggerType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JsonDecode for TriggerType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -16602,6 +18300,14 @@ impl TypeDerivationRule {
             "constraint" => Self::Constraint,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "structure_definition")]
+impl std::fmt::Display for TypeDerivationRule {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -16683,6 +18389,14 @@ impl TypeRestfulInteraction {
 }
 
 #[cfg(feature = "capability_statement")]
+impl std::fmt::Display for TypeRestfulInteraction {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "capability_statement")]
 impl JsonDecode for TypeRestfulInteraction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -16744,6 +18458,14 @@ impl UDIEntryType {
             "unknown" => Self::Unknown,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "device")]
+impl std::fmt::Display for UDIEntryType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -16814,6 +18536,13 @@ impl UnitsOfTime {
     }
 }
 
+impl std::fmt::Display for UnitsOfTime {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl JsonDecode for UnitsOfTime {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -16870,6 +18599,18 @@ impl Use {
             "predetermination" => Self::Predetermination,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(any(
+    feature = "claim",
+    feature = "claim_response",
+    feature = "explanation_of_benefit"
+))]
+impl std::fmt::Display for Use {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -16939,6 +18680,14 @@ impl VisionBase {
 }
 
 #[cfg(feature = "vision_prescription")]
+impl std::fmt::Display for VisionBase {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(feature = "vision_prescription")]
 impl JsonDecode for VisionBase {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         r.read_str().map(|code| Self::from_code(&code))
@@ -16984,6 +18733,14 @@ impl VisionEyes {
             "left" => Self::Left,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "vision_prescription")]
+impl std::fmt::Display for VisionEyes {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -17045,6 +18802,14 @@ impl XPathUsageType {
             "other" => Self::Other,
             _ => Self::Unrecognized(code.to_owned()),
         }
+    }
+}
+
+#[cfg(feature = "search_parameter")]
+impl std::fmt::Display for XPathUsageType {
+    /// The code, as it appears in FHIR JSON.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

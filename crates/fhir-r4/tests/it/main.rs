@@ -9,6 +9,7 @@ mod bad_input;
 mod byte_order_mark;
 #[cfg(feature = "client")]
 mod client_support;
+mod construction;
 mod fidelity;
 #[cfg(all(
     feature = "patient",

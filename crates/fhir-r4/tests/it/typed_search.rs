@@ -186,3 +186,17 @@ async fn a_parameter_the_server_ignored_is_an_error_not_wrong_results() {
     assert!(said.lock().unwrap().iter().all(|s| s.contains("birthdate")));
     assert!(!said.lock().unwrap().is_empty());
 }
+
+#[test]
+fn code_enums_and_dates_are_search_values() {
+    use fhir_r4::codes::{AdministrativeGender, ObservationStatus};
+    use fhir_r4::primitives::Date;
+
+    let women = Search::<Patient>::new()
+        .and(patient::gender().eq(AdministrativeGender::Female))
+        .and(patient::birthdate().gt("1970".parse::<Date>().unwrap()));
+    assert_eq!(women.to_query(), "gender=female&birthdate=gt1970");
+    let done = Search::<Observation>::new()
+        .and(observation::status().eq([ObservationStatus::Final, ObservationStatus::Amended]));
+    assert_eq!(done.to_query(), "status=final,amended");
+}

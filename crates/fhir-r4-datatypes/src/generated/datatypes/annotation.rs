@@ -97,6 +97,34 @@ pub enum AnnotationAuthor {
     String(Primitive<String>),
 }
 
+impl From<Reference> for AnnotationAuthor {
+    /// The `authorReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
+impl From<String> for AnnotationAuthor {
+    /// The `authorString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for AnnotationAuthor {
+    /// The `authorString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for AnnotationAuthor {
+    /// The `authorString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for AnnotationAuthor {
     fn json_name(&self) -> &'static str {
         match self {

@@ -304,6 +304,20 @@ pub enum DataRequirementSubject {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for DataRequirementSubject {
+    /// The `subjectCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for DataRequirementSubject {
+    /// The `subjectReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for DataRequirementSubject {
     fn json_name(&self) -> &'static str {
         match self {
@@ -330,6 +344,34 @@ pub enum DataRequirementDateFilterValue {
     Period(Box<Period>),
     /// `valueDuration`.
     Duration(Box<Duration>),
+}
+
+impl From<DateTime> for DataRequirementDateFilterValue {
+    /// The `valueDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for DataRequirementDateFilterValue {
+    /// The `valueDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for DataRequirementDateFilterValue {
+    /// The `valuePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Duration> for DataRequirementDateFilterValue {
+    /// The `valueDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
 }
 
 impl Choice for DataRequirementDateFilterValue {

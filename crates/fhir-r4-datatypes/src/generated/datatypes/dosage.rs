@@ -231,6 +231,27 @@ pub enum DosageAsNeeded {
     CodeableConcept(Box<CodeableConcept>),
 }
 
+impl From<bool> for DosageAsNeeded {
+    /// The `asNeededBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for DosageAsNeeded {
+    /// The `asNeededBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<CodeableConcept> for DosageAsNeeded {
+    /// The `asNeededCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
 impl Choice for DosageAsNeeded {
     fn json_name(&self) -> &'static str {
         match self {
@@ -255,6 +276,20 @@ pub enum DosageDoseAndRateDose {
     Range(Box<Range>),
     /// `doseQuantity`.
     Quantity(Box<Quantity>),
+}
+
+impl From<Range> for DosageDoseAndRateDose {
+    /// The `doseRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Quantity> for DosageDoseAndRateDose {
+    /// The `doseQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
 }
 
 impl Choice for DosageDoseAndRateDose {
@@ -283,6 +318,27 @@ pub enum DosageDoseAndRateRate {
     Range(Box<Range>),
     /// `rateQuantity`.
     Quantity(Box<Quantity>),
+}
+
+impl From<Ratio> for DosageDoseAndRateRate {
+    /// The `rateRatio` variant.
+    fn from(value: Ratio) -> Self {
+        Self::Ratio(Box::new(value))
+    }
+}
+
+impl From<Range> for DosageDoseAndRateRate {
+    /// The `rateRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Quantity> for DosageDoseAndRateRate {
+    /// The `rateQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
 }
 
 impl Choice for DosageDoseAndRateRate {

@@ -1096,6 +1096,125 @@ pub enum ElementDefinitionMinValue {
     Quantity(Box<Quantity>),
 }
 
+impl From<Date> for ElementDefinitionMinValue {
+    /// The `minValueDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for ElementDefinitionMinValue {
+    /// The `minValueDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<DateTime> for ElementDefinitionMinValue {
+    /// The `minValueDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ElementDefinitionMinValue {
+    /// The `minValueDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Instant> for ElementDefinitionMinValue {
+    /// The `minValueInstant` variant.
+    fn from(value: Instant) -> Self {
+        Self::Instant(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Instant>> for ElementDefinitionMinValue {
+    /// The `minValueInstant` variant.
+    fn from(value: Primitive<Instant>) -> Self {
+        Self::Instant(value)
+    }
+}
+
+impl From<Time> for ElementDefinitionMinValue {
+    /// The `minValueTime` variant.
+    fn from(value: Time) -> Self {
+        Self::Time(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Time>> for ElementDefinitionMinValue {
+    /// The `minValueTime` variant.
+    fn from(value: Primitive<Time>) -> Self {
+        Self::Time(value)
+    }
+}
+
+impl From<Decimal> for ElementDefinitionMinValue {
+    /// The `minValueDecimal` variant.
+    fn from(value: Decimal) -> Self {
+        Self::Decimal(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Decimal>> for ElementDefinitionMinValue {
+    /// The `minValueDecimal` variant.
+    fn from(value: Primitive<Decimal>) -> Self {
+        Self::Decimal(value)
+    }
+}
+
+impl From<i32> for ElementDefinitionMinValue {
+    /// The `minValueInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for ElementDefinitionMinValue {
+    /// The `minValueInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<PositiveInt> for ElementDefinitionMinValue {
+    /// The `minValuePositiveInt` variant.
+    fn from(value: PositiveInt) -> Self {
+        Self::PositiveInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<PositiveInt>> for ElementDefinitionMinValue {
+    /// The `minValuePositiveInt` variant.
+    fn from(value: Primitive<PositiveInt>) -> Self {
+        Self::PositiveInt(value)
+    }
+}
+
+impl From<UnsignedInt> for ElementDefinitionMinValue {
+    /// The `minValueUnsignedInt` variant.
+    fn from(value: UnsignedInt) -> Self {
+        Self::UnsignedInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<UnsignedInt>> for ElementDefinitionMinValue {
+    /// The `minValueUnsignedInt` variant.
+    fn from(value: Primitive<UnsignedInt>) -> Self {
+        Self::UnsignedInt(value)
+    }
+}
+
+impl From<Quantity> for ElementDefinitionMinValue {
+    /// The `minValueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
 impl Choice for ElementDefinitionMinValue {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1154,6 +1273,125 @@ pub enum ElementDefinitionMaxValue {
     UnsignedInt(Primitive<UnsignedInt>),
     /// `maxValueQuantity`.
     Quantity(Box<Quantity>),
+}
+
+impl From<Date> for ElementDefinitionMaxValue {
+    /// The `maxValueDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for ElementDefinitionMaxValue {
+    /// The `maxValueDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<DateTime> for ElementDefinitionMaxValue {
+    /// The `maxValueDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ElementDefinitionMaxValue {
+    /// The `maxValueDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Instant> for ElementDefinitionMaxValue {
+    /// The `maxValueInstant` variant.
+    fn from(value: Instant) -> Self {
+        Self::Instant(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Instant>> for ElementDefinitionMaxValue {
+    /// The `maxValueInstant` variant.
+    fn from(value: Primitive<Instant>) -> Self {
+        Self::Instant(value)
+    }
+}
+
+impl From<Time> for ElementDefinitionMaxValue {
+    /// The `maxValueTime` variant.
+    fn from(value: Time) -> Self {
+        Self::Time(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Time>> for ElementDefinitionMaxValue {
+    /// The `maxValueTime` variant.
+    fn from(value: Primitive<Time>) -> Self {
+        Self::Time(value)
+    }
+}
+
+impl From<Decimal> for ElementDefinitionMaxValue {
+    /// The `maxValueDecimal` variant.
+    fn from(value: Decimal) -> Self {
+        Self::Decimal(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Decimal>> for ElementDefinitionMaxValue {
+    /// The `maxValueDecimal` variant.
+    fn from(value: Primitive<Decimal>) -> Self {
+        Self::Decimal(value)
+    }
+}
+
+impl From<i32> for ElementDefinitionMaxValue {
+    /// The `maxValueInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for ElementDefinitionMaxValue {
+    /// The `maxValueInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<PositiveInt> for ElementDefinitionMaxValue {
+    /// The `maxValuePositiveInt` variant.
+    fn from(value: PositiveInt) -> Self {
+        Self::PositiveInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<PositiveInt>> for ElementDefinitionMaxValue {
+    /// The `maxValuePositiveInt` variant.
+    fn from(value: Primitive<PositiveInt>) -> Self {
+        Self::PositiveInt(value)
+    }
+}
+
+impl From<UnsignedInt> for ElementDefinitionMaxValue {
+    /// The `maxValueUnsignedInt` variant.
+    fn from(value: UnsignedInt) -> Self {
+        Self::UnsignedInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<UnsignedInt>> for ElementDefinitionMaxValue {
+    /// The `maxValueUnsignedInt` variant.
+    fn from(value: Primitive<UnsignedInt>) -> Self {
+        Self::UnsignedInt(value)
+    }
+}
+
+impl From<Quantity> for ElementDefinitionMaxValue {
+    /// The `maxValueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
 }
 
 impl Choice for ElementDefinitionMaxValue {

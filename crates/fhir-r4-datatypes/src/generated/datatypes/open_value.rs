@@ -120,6 +120,349 @@ pub enum OpenValue {
     Meta(Box<Meta>),
 }
 
+impl From<bool> for OpenValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for OpenValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<Date> for OpenValue {
+    /// The `valueDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for OpenValue {
+    /// The `valueDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<DateTime> for OpenValue {
+    /// The `valueDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for OpenValue {
+    /// The `valueDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Decimal> for OpenValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Decimal) -> Self {
+        Self::Decimal(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Decimal>> for OpenValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Primitive<Decimal>) -> Self {
+        Self::Decimal(value)
+    }
+}
+
+impl From<Instant> for OpenValue {
+    /// The `valueInstant` variant.
+    fn from(value: Instant) -> Self {
+        Self::Instant(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Instant>> for OpenValue {
+    /// The `valueInstant` variant.
+    fn from(value: Primitive<Instant>) -> Self {
+        Self::Instant(value)
+    }
+}
+
+impl From<i32> for OpenValue {
+    /// The `valueInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for OpenValue {
+    /// The `valueInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<PositiveInt> for OpenValue {
+    /// The `valuePositiveInt` variant.
+    fn from(value: PositiveInt) -> Self {
+        Self::PositiveInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<PositiveInt>> for OpenValue {
+    /// The `valuePositiveInt` variant.
+    fn from(value: Primitive<PositiveInt>) -> Self {
+        Self::PositiveInt(value)
+    }
+}
+
+impl From<Time> for OpenValue {
+    /// The `valueTime` variant.
+    fn from(value: Time) -> Self {
+        Self::Time(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Time>> for OpenValue {
+    /// The `valueTime` variant.
+    fn from(value: Primitive<Time>) -> Self {
+        Self::Time(value)
+    }
+}
+
+impl From<UnsignedInt> for OpenValue {
+    /// The `valueUnsignedInt` variant.
+    fn from(value: UnsignedInt) -> Self {
+        Self::UnsignedInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<UnsignedInt>> for OpenValue {
+    /// The `valueUnsignedInt` variant.
+    fn from(value: Primitive<UnsignedInt>) -> Self {
+        Self::UnsignedInt(value)
+    }
+}
+
+impl From<Address> for OpenValue {
+    /// The `valueAddress` variant.
+    fn from(value: Address) -> Self {
+        Self::Address(Box::new(value))
+    }
+}
+
+impl From<Age> for OpenValue {
+    /// The `valueAge` variant.
+    fn from(value: Age) -> Self {
+        Self::Age(Box::new(value))
+    }
+}
+
+impl From<Annotation> for OpenValue {
+    /// The `valueAnnotation` variant.
+    fn from(value: Annotation) -> Self {
+        Self::Annotation(Box::new(value))
+    }
+}
+
+impl From<Attachment> for OpenValue {
+    /// The `valueAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for OpenValue {
+    /// The `valueCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Coding> for OpenValue {
+    /// The `valueCoding` variant.
+    fn from(value: Coding) -> Self {
+        Self::Coding(Box::new(value))
+    }
+}
+
+impl From<ContactPoint> for OpenValue {
+    /// The `valueContactPoint` variant.
+    fn from(value: ContactPoint) -> Self {
+        Self::ContactPoint(Box::new(value))
+    }
+}
+
+impl From<Count> for OpenValue {
+    /// The `valueCount` variant.
+    fn from(value: Count) -> Self {
+        Self::Count(Box::new(value))
+    }
+}
+
+impl From<Distance> for OpenValue {
+    /// The `valueDistance` variant.
+    fn from(value: Distance) -> Self {
+        Self::Distance(Box::new(value))
+    }
+}
+
+impl From<Duration> for OpenValue {
+    /// The `valueDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
+}
+
+impl From<HumanName> for OpenValue {
+    /// The `valueHumanName` variant.
+    fn from(value: HumanName) -> Self {
+        Self::HumanName(Box::new(value))
+    }
+}
+
+impl From<Identifier> for OpenValue {
+    /// The `valueIdentifier` variant.
+    fn from(value: Identifier) -> Self {
+        Self::Identifier(Box::new(value))
+    }
+}
+
+impl From<Money> for OpenValue {
+    /// The `valueMoney` variant.
+    fn from(value: Money) -> Self {
+        Self::Money(Box::new(value))
+    }
+}
+
+impl From<Period> for OpenValue {
+    /// The `valuePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Quantity> for OpenValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Range> for OpenValue {
+    /// The `valueRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Ratio> for OpenValue {
+    /// The `valueRatio` variant.
+    fn from(value: Ratio) -> Self {
+        Self::Ratio(Box::new(value))
+    }
+}
+
+impl From<Reference> for OpenValue {
+    /// The `valueReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
+impl From<SampledData> for OpenValue {
+    /// The `valueSampledData` variant.
+    fn from(value: SampledData) -> Self {
+        Self::SampledData(Box::new(value))
+    }
+}
+
+impl From<Signature> for OpenValue {
+    /// The `valueSignature` variant.
+    fn from(value: Signature) -> Self {
+        Self::Signature(Box::new(value))
+    }
+}
+
+impl From<Timing> for OpenValue {
+    /// The `valueTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
+}
+
+impl From<ContactDetail> for OpenValue {
+    /// The `valueContactDetail` variant.
+    fn from(value: ContactDetail) -> Self {
+        Self::ContactDetail(Box::new(value))
+    }
+}
+
+impl From<Contributor> for OpenValue {
+    /// The `valueContributor` variant.
+    fn from(value: Contributor) -> Self {
+        Self::Contributor(Box::new(value))
+    }
+}
+
+impl From<DataRequirement> for OpenValue {
+    /// The `valueDataRequirement` variant.
+    fn from(value: DataRequirement) -> Self {
+        Self::DataRequirement(Box::new(value))
+    }
+}
+
+impl From<Expression> for OpenValue {
+    /// The `valueExpression` variant.
+    fn from(value: Expression) -> Self {
+        Self::Expression(Box::new(value))
+    }
+}
+
+impl From<ParameterDefinition> for OpenValue {
+    /// The `valueParameterDefinition` variant.
+    fn from(value: ParameterDefinition) -> Self {
+        Self::ParameterDefinition(Box::new(value))
+    }
+}
+
+impl From<RelatedArtifact> for OpenValue {
+    /// The `valueRelatedArtifact` variant.
+    fn from(value: RelatedArtifact) -> Self {
+        Self::RelatedArtifact(Box::new(value))
+    }
+}
+
+impl From<TriggerDefinition> for OpenValue {
+    /// The `valueTriggerDefinition` variant.
+    fn from(value: TriggerDefinition) -> Self {
+        Self::TriggerDefinition(Box::new(value))
+    }
+}
+
+impl From<UsageContext> for OpenValue {
+    /// The `valueUsageContext` variant.
+    fn from(value: UsageContext) -> Self {
+        Self::UsageContext(Box::new(value))
+    }
+}
+
+impl From<Dosage> for OpenValue {
+    /// The `valueDosage` variant.
+    fn from(value: Dosage) -> Self {
+        Self::Dosage(Box::new(value))
+    }
+}
+
+impl From<Meta> for OpenValue {
+    /// The `valueMeta` variant.
+    fn from(value: Meta) -> Self {
+        Self::Meta(Box::new(value))
+    }
+}
+
 impl OpenValue {
     /// The name of the type held (`"Quantity"`), which follows the element's name in JSON.
     pub fn type_name(&self) -> &'static str {

@@ -87,6 +87,20 @@ pub enum PopulationAge {
     CodeableConcept(Box<CodeableConcept>),
 }
 
+impl From<Range> for PopulationAge {
+    /// The `ageRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for PopulationAge {
+    /// The `ageCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
 impl Choice for PopulationAge {
     fn json_name(&self) -> &'static str {
         match self {

@@ -159,6 +159,41 @@ pub enum SubstanceAmountAmount {
     String(Primitive<String>),
 }
 
+impl From<Quantity> for SubstanceAmountAmount {
+    /// The `amountQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Range> for SubstanceAmountAmount {
+    /// The `amountRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<String> for SubstanceAmountAmount {
+    /// The `amountString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for SubstanceAmountAmount {
+    /// The `amountString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for SubstanceAmountAmount {
+    /// The `amountString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for SubstanceAmountAmount {
     fn json_name(&self) -> &'static str {
         match self {

@@ -218,6 +218,27 @@ pub enum TimingRepeatBounds {
     Period(Box<Period>),
 }
 
+impl From<Duration> for TimingRepeatBounds {
+    /// The `boundsDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
+}
+
+impl From<Range> for TimingRepeatBounds {
+    /// The `boundsRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Period> for TimingRepeatBounds {
+    /// The `boundsPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for TimingRepeatBounds {
     fn json_name(&self) -> &'static str {
         match self {

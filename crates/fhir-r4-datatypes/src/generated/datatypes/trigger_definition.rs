@@ -136,6 +136,48 @@ pub enum TriggerDefinitionTiming {
     DateTime(Primitive<DateTime>),
 }
 
+impl From<Timing> for TriggerDefinitionTiming {
+    /// The `timingTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
+}
+
+impl From<Reference> for TriggerDefinitionTiming {
+    /// The `timingReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
+impl From<Date> for TriggerDefinitionTiming {
+    /// The `timingDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for TriggerDefinitionTiming {
+    /// The `timingDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<DateTime> for TriggerDefinitionTiming {
+    /// The `timingDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for TriggerDefinitionTiming {
+    /// The `timingDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
 impl Choice for TriggerDefinitionTiming {
     fn json_name(&self) -> &'static str {
         match self {

@@ -87,6 +87,34 @@ pub enum UsageContextValue {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for UsageContextValue {
+    /// The `valueCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Quantity> for UsageContextValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Range> for UsageContextValue {
+    /// The `valueRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Reference> for UsageContextValue {
+    /// The `valueReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for UsageContextValue {
     fn json_name(&self) -> &'static str {
         match self {

@@ -501,6 +501,20 @@ pub enum ActivityDefinitionSubject {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for ActivityDefinitionSubject {
+    /// The `subjectCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for ActivityDefinitionSubject {
+    /// The `subjectReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ActivityDefinitionSubject {
     fn json_name(&self) -> &'static str {
         match self {
@@ -535,6 +549,55 @@ pub enum ActivityDefinitionTiming {
     Duration(Box<Duration>),
 }
 
+impl From<Timing> for ActivityDefinitionTiming {
+    /// The `timingTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
+}
+
+impl From<DateTime> for ActivityDefinitionTiming {
+    /// The `timingDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ActivityDefinitionTiming {
+    /// The `timingDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Age> for ActivityDefinitionTiming {
+    /// The `timingAge` variant.
+    fn from(value: Age) -> Self {
+        Self::Age(Box::new(value))
+    }
+}
+
+impl From<Period> for ActivityDefinitionTiming {
+    /// The `timingPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Range> for ActivityDefinitionTiming {
+    /// The `timingRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Duration> for ActivityDefinitionTiming {
+    /// The `timingDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
+}
+
 impl Choice for ActivityDefinitionTiming {
     fn json_name(&self) -> &'static str {
         match self {
@@ -567,6 +630,20 @@ pub enum ActivityDefinitionProduct {
     Reference(Box<Reference>),
     /// `productCodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+
+impl From<Reference> for ActivityDefinitionProduct {
+    /// The `productReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for ActivityDefinitionProduct {
+    /// The `productCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
 }
 
 impl Choice for ActivityDefinitionProduct {

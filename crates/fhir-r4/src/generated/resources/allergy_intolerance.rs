@@ -304,6 +304,62 @@ pub enum AllergyIntoleranceOnset {
     String(Primitive<String>),
 }
 
+impl From<DateTime> for AllergyIntoleranceOnset {
+    /// The `onsetDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for AllergyIntoleranceOnset {
+    /// The `onsetDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Age> for AllergyIntoleranceOnset {
+    /// The `onsetAge` variant.
+    fn from(value: Age) -> Self {
+        Self::Age(Box::new(value))
+    }
+}
+
+impl From<Period> for AllergyIntoleranceOnset {
+    /// The `onsetPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Range> for AllergyIntoleranceOnset {
+    /// The `onsetRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<String> for AllergyIntoleranceOnset {
+    /// The `onsetString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for AllergyIntoleranceOnset {
+    /// The `onsetString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for AllergyIntoleranceOnset {
+    /// The `onsetString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for AllergyIntoleranceOnset {
     fn json_name(&self) -> &'static str {
         match self {

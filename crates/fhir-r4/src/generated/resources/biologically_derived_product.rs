@@ -453,6 +453,27 @@ pub enum BiologicallyDerivedProductCollectionCollected {
     Period(Box<Period>),
 }
 
+impl From<DateTime> for BiologicallyDerivedProductCollectionCollected {
+    /// The `collectedDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for BiologicallyDerivedProductCollectionCollected {
+    /// The `collectedDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for BiologicallyDerivedProductCollectionCollected {
+    /// The `collectedPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for BiologicallyDerivedProductCollectionCollected {
     fn json_name(&self) -> &'static str {
         match self {
@@ -481,6 +502,27 @@ pub enum BiologicallyDerivedProductProcessingTime {
     Period(Box<Period>),
 }
 
+impl From<DateTime> for BiologicallyDerivedProductProcessingTime {
+    /// The `timeDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for BiologicallyDerivedProductProcessingTime {
+    /// The `timeDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for BiologicallyDerivedProductProcessingTime {
+    /// The `timePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for BiologicallyDerivedProductProcessingTime {
     fn json_name(&self) -> &'static str {
         match self {
@@ -505,6 +547,27 @@ pub enum BiologicallyDerivedProductManipulationTime {
     DateTime(Primitive<DateTime>),
     /// `timePeriod`.
     Period(Box<Period>),
+}
+
+impl From<DateTime> for BiologicallyDerivedProductManipulationTime {
+    /// The `timeDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for BiologicallyDerivedProductManipulationTime {
+    /// The `timeDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for BiologicallyDerivedProductManipulationTime {
+    /// The `timePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
 }
 
 impl Choice for BiologicallyDerivedProductManipulationTime {

@@ -486,6 +486,41 @@ pub enum CarePlanActivityDetailScheduled {
     String(Primitive<String>),
 }
 
+impl From<Timing> for CarePlanActivityDetailScheduled {
+    /// The `scheduledTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
+}
+
+impl From<Period> for CarePlanActivityDetailScheduled {
+    /// The `scheduledPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<String> for CarePlanActivityDetailScheduled {
+    /// The `scheduledString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for CarePlanActivityDetailScheduled {
+    /// The `scheduledString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for CarePlanActivityDetailScheduled {
+    /// The `scheduledString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for CarePlanActivityDetailScheduled {
     fn json_name(&self) -> &'static str {
         match self {
@@ -512,6 +547,20 @@ pub enum CarePlanActivityDetailProduct {
     CodeableConcept(Box<CodeableConcept>),
     /// `productReference`.
     Reference(Box<Reference>),
+}
+
+impl From<CodeableConcept> for CarePlanActivityDetailProduct {
+    /// The `productCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for CarePlanActivityDetailProduct {
+    /// The `productReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for CarePlanActivityDetailProduct {

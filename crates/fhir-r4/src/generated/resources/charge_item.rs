@@ -338,6 +338,34 @@ pub enum ChargeItemOccurrence {
     Timing(Box<Timing>),
 }
 
+impl From<DateTime> for ChargeItemOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ChargeItemOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for ChargeItemOccurrence {
+    /// The `occurrencePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Timing> for ChargeItemOccurrence {
+    /// The `occurrenceTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
+}
+
 impl Choice for ChargeItemOccurrence {
     fn json_name(&self) -> &'static str {
         match self {
@@ -366,6 +394,20 @@ pub enum ChargeItemProduct {
     Reference(Box<Reference>),
     /// `productCodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+
+impl From<Reference> for ChargeItemProduct {
+    /// The `productReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for ChargeItemProduct {
+    /// The `productCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
 }
 
 impl Choice for ChargeItemProduct {

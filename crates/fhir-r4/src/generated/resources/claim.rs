@@ -1267,6 +1267,27 @@ pub enum ClaimSupportingInfoTiming {
     Period(Box<Period>),
 }
 
+impl From<Date> for ClaimSupportingInfoTiming {
+    /// The `timingDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for ClaimSupportingInfoTiming {
+    /// The `timingDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<Period> for ClaimSupportingInfoTiming {
+    /// The `timingPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for ClaimSupportingInfoTiming {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1297,6 +1318,62 @@ pub enum ClaimSupportingInfoValue {
     Attachment(Box<Attachment>),
     /// `valueReference`.
     Reference(Box<Reference>),
+}
+
+impl From<bool> for ClaimSupportingInfoValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for ClaimSupportingInfoValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<String> for ClaimSupportingInfoValue {
+    /// The `valueString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ClaimSupportingInfoValue {
+    /// The `valueString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ClaimSupportingInfoValue {
+    /// The `valueString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Quantity> for ClaimSupportingInfoValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Attachment> for ClaimSupportingInfoValue {
+    /// The `valueAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<Reference> for ClaimSupportingInfoValue {
+    /// The `valueReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for ClaimSupportingInfoValue {
@@ -1331,6 +1408,20 @@ pub enum ClaimDiagnosisDiagnosis {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for ClaimDiagnosisDiagnosis {
+    /// The `diagnosisCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for ClaimDiagnosisDiagnosis {
+    /// The `diagnosisReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ClaimDiagnosisDiagnosis {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1355,6 +1446,20 @@ pub enum ClaimProcedureProcedure {
     CodeableConcept(Box<CodeableConcept>),
     /// `procedureReference`.
     Reference(Box<Reference>),
+}
+
+impl From<CodeableConcept> for ClaimProcedureProcedure {
+    /// The `procedureCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for ClaimProcedureProcedure {
+    /// The `procedureReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for ClaimProcedureProcedure {
@@ -1383,6 +1488,20 @@ pub enum ClaimAccidentLocation {
     Reference(Box<Reference>),
 }
 
+impl From<Address> for ClaimAccidentLocation {
+    /// The `locationAddress` variant.
+    fn from(value: Address) -> Self {
+        Self::Address(Box::new(value))
+    }
+}
+
+impl From<Reference> for ClaimAccidentLocation {
+    /// The `locationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ClaimAccidentLocation {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1407,6 +1526,27 @@ pub enum ClaimItemServiced {
     Date(Primitive<Date>),
     /// `servicedPeriod`.
     Period(Box<Period>),
+}
+
+impl From<Date> for ClaimItemServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for ClaimItemServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<Period> for ClaimItemServiced {
+    /// The `servicedPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
 }
 
 impl Choice for ClaimItemServiced {
@@ -1435,6 +1575,27 @@ pub enum ClaimItemLocation {
     Address(Box<Address>),
     /// `locationReference`.
     Reference(Box<Reference>),
+}
+
+impl From<CodeableConcept> for ClaimItemLocation {
+    /// The `locationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Address> for ClaimItemLocation {
+    /// The `locationAddress` variant.
+    fn from(value: Address) -> Self {
+        Self::Address(Box::new(value))
+    }
+}
+
+impl From<Reference> for ClaimItemLocation {
+    /// The `locationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for ClaimItemLocation {

@@ -1159,6 +1159,27 @@ pub enum ClaimResponseAddItemServiced {
     Period(Box<Period>),
 }
 
+impl From<Date> for ClaimResponseAddItemServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for ClaimResponseAddItemServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<Period> for ClaimResponseAddItemServiced {
+    /// The `servicedPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for ClaimResponseAddItemServiced {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1185,6 +1206,27 @@ pub enum ClaimResponseAddItemLocation {
     Address(Box<Address>),
     /// `locationReference`.
     Reference(Box<Reference>),
+}
+
+impl From<CodeableConcept> for ClaimResponseAddItemLocation {
+    /// The `locationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Address> for ClaimResponseAddItemLocation {
+    /// The `locationAddress` variant.
+    fn from(value: Address) -> Self {
+        Self::Address(Box::new(value))
+    }
+}
+
+impl From<Reference> for ClaimResponseAddItemLocation {
+    /// The `locationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for ClaimResponseAddItemLocation {

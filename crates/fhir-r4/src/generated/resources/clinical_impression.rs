@@ -321,6 +321,27 @@ pub enum ClinicalImpressionEffective {
     Period(Box<Period>),
 }
 
+impl From<DateTime> for ClinicalImpressionEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ClinicalImpressionEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for ClinicalImpressionEffective {
+    /// The `effectivePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for ClinicalImpressionEffective {
     fn json_name(&self) -> &'static str {
         match self {

@@ -667,6 +667,69 @@ pub enum CodeSystemConceptPropertyValue {
     Decimal(Primitive<Decimal>),
 }
 
+impl From<Coding> for CodeSystemConceptPropertyValue {
+    /// The `valueCoding` variant.
+    fn from(value: Coding) -> Self {
+        Self::Coding(Box::new(value))
+    }
+}
+
+impl From<i32> for CodeSystemConceptPropertyValue {
+    /// The `valueInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for CodeSystemConceptPropertyValue {
+    /// The `valueInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<bool> for CodeSystemConceptPropertyValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for CodeSystemConceptPropertyValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<DateTime> for CodeSystemConceptPropertyValue {
+    /// The `valueDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for CodeSystemConceptPropertyValue {
+    /// The `valueDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Decimal> for CodeSystemConceptPropertyValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Decimal) -> Self {
+        Self::Decimal(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Decimal>> for CodeSystemConceptPropertyValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Primitive<Decimal>) -> Self {
+        Self::Decimal(value)
+    }
+}
+
 impl Choice for CodeSystemConceptPropertyValue {
     fn json_name(&self) -> &'static str {
         match self {

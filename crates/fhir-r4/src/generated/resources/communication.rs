@@ -301,6 +301,41 @@ pub enum CommunicationPayloadContent {
     Reference(Box<Reference>),
 }
 
+impl From<String> for CommunicationPayloadContent {
+    /// The `contentString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for CommunicationPayloadContent {
+    /// The `contentString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for CommunicationPayloadContent {
+    /// The `contentString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Attachment> for CommunicationPayloadContent {
+    /// The `contentAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<Reference> for CommunicationPayloadContent {
+    /// The `contentReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for CommunicationPayloadContent {
     fn json_name(&self) -> &'static str {
         match self {

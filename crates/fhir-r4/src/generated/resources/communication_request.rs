@@ -290,6 +290,41 @@ pub enum CommunicationRequestPayloadContent {
     Reference(Box<Reference>),
 }
 
+impl From<String> for CommunicationRequestPayloadContent {
+    /// The `contentString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for CommunicationRequestPayloadContent {
+    /// The `contentString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for CommunicationRequestPayloadContent {
+    /// The `contentString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Attachment> for CommunicationRequestPayloadContent {
+    /// The `contentAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<Reference> for CommunicationRequestPayloadContent {
+    /// The `contentReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for CommunicationRequestPayloadContent {
     fn json_name(&self) -> &'static str {
         match self {
@@ -316,6 +351,27 @@ pub enum CommunicationRequestOccurrence {
     DateTime(Primitive<DateTime>),
     /// `occurrencePeriod`.
     Period(Box<Period>),
+}
+
+impl From<DateTime> for CommunicationRequestOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for CommunicationRequestOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for CommunicationRequestOccurrence {
+    /// The `occurrencePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
 }
 
 impl Choice for CommunicationRequestOccurrence {

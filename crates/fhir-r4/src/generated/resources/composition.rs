@@ -421,6 +421,20 @@ pub enum CompositionRelatesToTarget {
     Reference(Box<Reference>),
 }
 
+impl From<Identifier> for CompositionRelatesToTarget {
+    /// The `targetIdentifier` variant.
+    fn from(value: Identifier) -> Self {
+        Self::Identifier(Box::new(value))
+    }
+}
+
+impl From<Reference> for CompositionRelatesToTarget {
+    /// The `targetReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for CompositionRelatesToTarget {
     fn json_name(&self) -> &'static str {
         match self {

@@ -372,6 +372,62 @@ pub enum ConditionOnset {
     String(Primitive<String>),
 }
 
+impl From<DateTime> for ConditionOnset {
+    /// The `onsetDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ConditionOnset {
+    /// The `onsetDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Age> for ConditionOnset {
+    /// The `onsetAge` variant.
+    fn from(value: Age) -> Self {
+        Self::Age(Box::new(value))
+    }
+}
+
+impl From<Period> for ConditionOnset {
+    /// The `onsetPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Range> for ConditionOnset {
+    /// The `onsetRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<String> for ConditionOnset {
+    /// The `onsetString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ConditionOnset {
+    /// The `onsetString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ConditionOnset {
+    /// The `onsetString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for ConditionOnset {
     fn json_name(&self) -> &'static str {
         match self {
@@ -408,6 +464,62 @@ pub enum ConditionAbatement {
     Range(Box<Range>),
     /// `abatementString`.
     String(Primitive<String>),
+}
+
+impl From<DateTime> for ConditionAbatement {
+    /// The `abatementDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ConditionAbatement {
+    /// The `abatementDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Age> for ConditionAbatement {
+    /// The `abatementAge` variant.
+    fn from(value: Age) -> Self {
+        Self::Age(Box::new(value))
+    }
+}
+
+impl From<Period> for ConditionAbatement {
+    /// The `abatementPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Range> for ConditionAbatement {
+    /// The `abatementRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<String> for ConditionAbatement {
+    /// The `abatementString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ConditionAbatement {
+    /// The `abatementString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ConditionAbatement {
+    /// The `abatementString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
 }
 
 impl Choice for ConditionAbatement {

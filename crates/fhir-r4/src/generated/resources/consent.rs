@@ -463,6 +463,20 @@ pub enum ConsentSource {
     Reference(Box<Reference>),
 }
 
+impl From<Attachment> for ConsentSource {
+    /// The `sourceAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<Reference> for ConsentSource {
+    /// The `sourceReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ConsentSource {
     fn json_name(&self) -> &'static str {
         match self {

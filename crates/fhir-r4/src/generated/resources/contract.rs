@@ -1738,6 +1738,20 @@ pub enum ContractTopic {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for ContractTopic {
+    /// The `topicCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for ContractTopic {
+    /// The `topicReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ContractTopic {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1762,6 +1776,20 @@ pub enum ContractTermTopic {
     CodeableConcept(Box<CodeableConcept>),
     /// `topicReference`.
     Reference(Box<Reference>),
+}
+
+impl From<CodeableConcept> for ContractTermTopic {
+    /// The `topicCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for ContractTermTopic {
+    /// The `topicReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for ContractTermTopic {
@@ -1810,6 +1838,118 @@ pub enum ContractTermOfferAnswerValue {
     Reference(Box<Reference>),
 }
 
+impl From<bool> for ContractTermOfferAnswerValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for ContractTermOfferAnswerValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<Decimal> for ContractTermOfferAnswerValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Decimal) -> Self {
+        Self::Decimal(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Decimal>> for ContractTermOfferAnswerValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Primitive<Decimal>) -> Self {
+        Self::Decimal(value)
+    }
+}
+
+impl From<i32> for ContractTermOfferAnswerValue {
+    /// The `valueInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for ContractTermOfferAnswerValue {
+    /// The `valueInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<Date> for ContractTermOfferAnswerValue {
+    /// The `valueDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for ContractTermOfferAnswerValue {
+    /// The `valueDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<DateTime> for ContractTermOfferAnswerValue {
+    /// The `valueDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ContractTermOfferAnswerValue {
+    /// The `valueDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Time> for ContractTermOfferAnswerValue {
+    /// The `valueTime` variant.
+    fn from(value: Time) -> Self {
+        Self::Time(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Time>> for ContractTermOfferAnswerValue {
+    /// The `valueTime` variant.
+    fn from(value: Primitive<Time>) -> Self {
+        Self::Time(value)
+    }
+}
+
+impl From<Attachment> for ContractTermOfferAnswerValue {
+    /// The `valueAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<Coding> for ContractTermOfferAnswerValue {
+    /// The `valueCoding` variant.
+    fn from(value: Coding) -> Self {
+        Self::Coding(Box::new(value))
+    }
+}
+
+impl From<Quantity> for ContractTermOfferAnswerValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Reference> for ContractTermOfferAnswerValue {
+    /// The `valueReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ContractTermOfferAnswerValue {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1856,6 +1996,20 @@ pub enum ContractTermAssetValuedItemEntity {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for ContractTermAssetValuedItemEntity {
+    /// The `entityCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for ContractTermAssetValuedItemEntity {
+    /// The `entityReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ContractTermAssetValuedItemEntity {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1882,6 +2036,34 @@ pub enum ContractTermActionOccurrence {
     Period(Box<Period>),
     /// `occurrenceTiming`.
     Timing(Box<Timing>),
+}
+
+impl From<DateTime> for ContractTermActionOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ContractTermActionOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for ContractTermActionOccurrence {
+    /// The `occurrencePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Timing> for ContractTermActionOccurrence {
+    /// The `occurrenceTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
 }
 
 impl Choice for ContractTermActionOccurrence {
@@ -1914,6 +2096,20 @@ pub enum ContractFriendlyContent {
     Reference(Box<Reference>),
 }
 
+impl From<Attachment> for ContractFriendlyContent {
+    /// The `contentAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<Reference> for ContractFriendlyContent {
+    /// The `contentReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ContractFriendlyContent {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1938,6 +2134,20 @@ pub enum ContractLegalContent {
     Attachment(Box<Attachment>),
     /// `contentReference`.
     Reference(Box<Reference>),
+}
+
+impl From<Attachment> for ContractLegalContent {
+    /// The `contentAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<Reference> for ContractLegalContent {
+    /// The `contentReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for ContractLegalContent {
@@ -1966,6 +2176,20 @@ pub enum ContractRuleContent {
     Reference(Box<Reference>),
 }
 
+impl From<Attachment> for ContractRuleContent {
+    /// The `contentAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<Reference> for ContractRuleContent {
+    /// The `contentReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ContractRuleContent {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1990,6 +2214,20 @@ pub enum ContractLegallyBinding {
     Attachment(Box<Attachment>),
     /// `legallyBindingReference`.
     Reference(Box<Reference>),
+}
+
+impl From<Attachment> for ContractLegallyBinding {
+    /// The `legallyBindingAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<Reference> for ContractLegallyBinding {
+    /// The `legallyBindingReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for ContractLegallyBinding {

@@ -338,6 +338,20 @@ pub enum CoverageCostToBeneficiaryValue {
     Money(Box<Money>),
 }
 
+impl From<Quantity> for CoverageCostToBeneficiaryValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Money> for CoverageCostToBeneficiaryValue {
+    /// The `valueMoney` variant.
+    fn from(value: Money) -> Self {
+        Self::Money(Box::new(value))
+    }
+}
+
 impl Choice for CoverageCostToBeneficiaryValue {
     fn json_name(&self) -> &'static str {
         match self {

@@ -470,6 +470,27 @@ pub enum CoverageEligibilityRequestServiced {
     Period(Box<Period>),
 }
 
+impl From<Date> for CoverageEligibilityRequestServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for CoverageEligibilityRequestServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<Period> for CoverageEligibilityRequestServiced {
+    /// The `servicedPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for CoverageEligibilityRequestServiced {
     fn json_name(&self) -> &'static str {
         match self {
@@ -494,6 +515,20 @@ pub enum CoverageEligibilityRequestItemDiagnosisDiagnosis {
     CodeableConcept(Box<CodeableConcept>),
     /// `diagnosisReference`.
     Reference(Box<Reference>),
+}
+
+impl From<CodeableConcept> for CoverageEligibilityRequestItemDiagnosisDiagnosis {
+    /// The `diagnosisCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for CoverageEligibilityRequestItemDiagnosisDiagnosis {
+    /// The `diagnosisReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for CoverageEligibilityRequestItemDiagnosisDiagnosis {

@@ -573,6 +573,27 @@ pub enum CoverageEligibilityResponseServiced {
     Period(Box<Period>),
 }
 
+impl From<Date> for CoverageEligibilityResponseServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for CoverageEligibilityResponseServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<Period> for CoverageEligibilityResponseServiced {
+    /// The `servicedPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for CoverageEligibilityResponseServiced {
     fn json_name(&self) -> &'static str {
         match self {
@@ -599,6 +620,48 @@ pub enum CoverageEligibilityResponseInsuranceItemBenefitAllowed {
     String(Primitive<String>),
     /// `allowedMoney`.
     Money(Box<Money>),
+}
+
+impl From<UnsignedInt> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    /// The `allowedUnsignedInt` variant.
+    fn from(value: UnsignedInt) -> Self {
+        Self::UnsignedInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<UnsignedInt>> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    /// The `allowedUnsignedInt` variant.
+    fn from(value: Primitive<UnsignedInt>) -> Self {
+        Self::UnsignedInt(value)
+    }
+}
+
+impl From<String> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    /// The `allowedString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    /// The `allowedString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    /// The `allowedString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Money> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    /// The `allowedMoney` variant.
+    fn from(value: Money) -> Self {
+        Self::Money(Box::new(value))
+    }
 }
 
 impl Choice for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
@@ -631,6 +694,48 @@ pub enum CoverageEligibilityResponseInsuranceItemBenefitUsed {
     String(Primitive<String>),
     /// `usedMoney`.
     Money(Box<Money>),
+}
+
+impl From<UnsignedInt> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    /// The `usedUnsignedInt` variant.
+    fn from(value: UnsignedInt) -> Self {
+        Self::UnsignedInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<UnsignedInt>> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    /// The `usedUnsignedInt` variant.
+    fn from(value: Primitive<UnsignedInt>) -> Self {
+        Self::UnsignedInt(value)
+    }
+}
+
+impl From<String> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    /// The `usedString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    /// The `usedString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    /// The `usedString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Money> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    /// The `usedMoney` variant.
+    fn from(value: Money) -> Self {
+        Self::Money(Box::new(value))
+    }
 }
 
 impl Choice for CoverageEligibilityResponseInsuranceItemBenefitUsed {

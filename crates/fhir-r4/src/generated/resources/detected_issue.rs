@@ -274,6 +274,27 @@ pub enum DetectedIssueIdentified {
     Period(Box<Period>),
 }
 
+impl From<DateTime> for DetectedIssueIdentified {
+    /// The `identifiedDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for DetectedIssueIdentified {
+    /// The `identifiedDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for DetectedIssueIdentified {
+    /// The `identifiedPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for DetectedIssueIdentified {
     fn json_name(&self) -> &'static str {
         match self {

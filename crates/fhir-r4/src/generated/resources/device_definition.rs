@@ -568,6 +568,34 @@ pub enum DeviceDefinitionManufacturer {
     Reference(Box<Reference>),
 }
 
+impl From<String> for DeviceDefinitionManufacturer {
+    /// The `manufacturerString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for DeviceDefinitionManufacturer {
+    /// The `manufacturerString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for DeviceDefinitionManufacturer {
+    /// The `manufacturerString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Reference> for DeviceDefinitionManufacturer {
+    /// The `manufacturerReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for DeviceDefinitionManufacturer {
     fn json_name(&self) -> &'static str {
         match self {

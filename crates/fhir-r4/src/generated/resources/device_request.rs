@@ -360,6 +360,20 @@ pub enum DeviceRequestCode {
     CodeableConcept(Box<CodeableConcept>),
 }
 
+impl From<Reference> for DeviceRequestCode {
+    /// The `codeReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for DeviceRequestCode {
+    /// The `codeCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
 impl Choice for DeviceRequestCode {
     fn json_name(&self) -> &'static str {
         match self {
@@ -388,6 +402,41 @@ pub enum DeviceRequestParameterValue {
     Range(Box<Range>),
     /// `valueBoolean`.
     Boolean(Primitive<bool>),
+}
+
+impl From<CodeableConcept> for DeviceRequestParameterValue {
+    /// The `valueCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Quantity> for DeviceRequestParameterValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Range> for DeviceRequestParameterValue {
+    /// The `valueRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<bool> for DeviceRequestParameterValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for DeviceRequestParameterValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
 }
 
 impl Choice for DeviceRequestParameterValue {
@@ -420,6 +469,34 @@ pub enum DeviceRequestOccurrence {
     Period(Box<Period>),
     /// `occurrenceTiming`.
     Timing(Box<Timing>),
+}
+
+impl From<DateTime> for DeviceRequestOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for DeviceRequestOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for DeviceRequestOccurrence {
+    /// The `occurrencePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Timing> for DeviceRequestOccurrence {
+    /// The `occurrenceTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
 }
 
 impl Choice for DeviceRequestOccurrence {

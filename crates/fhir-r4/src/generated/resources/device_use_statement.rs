@@ -177,6 +177,34 @@ pub enum DeviceUseStatementTiming {
     DateTime(Primitive<DateTime>),
 }
 
+impl From<Timing> for DeviceUseStatementTiming {
+    /// The `timingTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
+}
+
+impl From<Period> for DeviceUseStatementTiming {
+    /// The `timingPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<DateTime> for DeviceUseStatementTiming {
+    /// The `timingDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for DeviceUseStatementTiming {
+    /// The `timingDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
 impl Choice for DeviceUseStatementTiming {
     fn json_name(&self) -> &'static str {
         match self {

@@ -242,6 +242,27 @@ pub enum DiagnosticReportEffective {
     Period(Box<Period>),
 }
 
+impl From<DateTime> for DiagnosticReportEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for DiagnosticReportEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for DiagnosticReportEffective {
+    /// The `effectivePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for DiagnosticReportEffective {
     fn json_name(&self) -> &'static str {
         match self {

@@ -234,6 +234,20 @@ pub enum EventDefinitionSubject {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for EventDefinitionSubject {
+    /// The `subjectCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for EventDefinitionSubject {
+    /// The `subjectReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for EventDefinitionSubject {
     fn json_name(&self) -> &'static str {
         match self {

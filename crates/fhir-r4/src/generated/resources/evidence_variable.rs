@@ -389,6 +389,62 @@ pub enum EvidenceVariableCharacteristicDefinition {
     TriggerDefinition(Box<TriggerDefinition>),
 }
 
+impl From<Reference> for EvidenceVariableCharacteristicDefinition {
+    /// The `definitionReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
+impl From<String> for EvidenceVariableCharacteristicDefinition {
+    /// The `definitionCanonical` variant.
+    fn from(value: String) -> Self {
+        Self::Canonical(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for EvidenceVariableCharacteristicDefinition {
+    /// The `definitionCanonical` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::Canonical(value)
+    }
+}
+
+impl From<&str> for EvidenceVariableCharacteristicDefinition {
+    /// The `definitionCanonical` variant.
+    fn from(value: &str) -> Self {
+        Self::Canonical(Primitive::from(value))
+    }
+}
+
+impl From<CodeableConcept> for EvidenceVariableCharacteristicDefinition {
+    /// The `definitionCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Expression> for EvidenceVariableCharacteristicDefinition {
+    /// The `definitionExpression` variant.
+    fn from(value: Expression) -> Self {
+        Self::Expression(Box::new(value))
+    }
+}
+
+impl From<DataRequirement> for EvidenceVariableCharacteristicDefinition {
+    /// The `definitionDataRequirement` variant.
+    fn from(value: DataRequirement) -> Self {
+        Self::DataRequirement(Box::new(value))
+    }
+}
+
+impl From<TriggerDefinition> for EvidenceVariableCharacteristicDefinition {
+    /// The `definitionTriggerDefinition` variant.
+    fn from(value: TriggerDefinition) -> Self {
+        Self::TriggerDefinition(Box::new(value))
+    }
+}
+
 impl Choice for EvidenceVariableCharacteristicDefinition {
     fn json_name(&self) -> &'static str {
         match self {
@@ -427,6 +483,41 @@ pub enum EvidenceVariableCharacteristicParticipantEffective {
     Duration(Box<Duration>),
     /// `participantEffectiveTiming`.
     Timing(Box<Timing>),
+}
+
+impl From<DateTime> for EvidenceVariableCharacteristicParticipantEffective {
+    /// The `participantEffectiveDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for EvidenceVariableCharacteristicParticipantEffective {
+    /// The `participantEffectiveDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for EvidenceVariableCharacteristicParticipantEffective {
+    /// The `participantEffectivePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Duration> for EvidenceVariableCharacteristicParticipantEffective {
+    /// The `participantEffectiveDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
+}
+
+impl From<Timing> for EvidenceVariableCharacteristicParticipantEffective {
+    /// The `participantEffectiveTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
 }
 
 impl Choice for EvidenceVariableCharacteristicParticipantEffective {

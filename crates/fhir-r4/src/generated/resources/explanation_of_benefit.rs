@@ -2161,6 +2161,27 @@ pub enum ExplanationOfBenefitSupportingInfoTiming {
     Period(Box<Period>),
 }
 
+impl From<Date> for ExplanationOfBenefitSupportingInfoTiming {
+    /// The `timingDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for ExplanationOfBenefitSupportingInfoTiming {
+    /// The `timingDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<Period> for ExplanationOfBenefitSupportingInfoTiming {
+    /// The `timingPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for ExplanationOfBenefitSupportingInfoTiming {
     fn json_name(&self) -> &'static str {
         match self {
@@ -2191,6 +2212,62 @@ pub enum ExplanationOfBenefitSupportingInfoValue {
     Attachment(Box<Attachment>),
     /// `valueReference`.
     Reference(Box<Reference>),
+}
+
+impl From<bool> for ExplanationOfBenefitSupportingInfoValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for ExplanationOfBenefitSupportingInfoValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<String> for ExplanationOfBenefitSupportingInfoValue {
+    /// The `valueString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ExplanationOfBenefitSupportingInfoValue {
+    /// The `valueString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ExplanationOfBenefitSupportingInfoValue {
+    /// The `valueString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Quantity> for ExplanationOfBenefitSupportingInfoValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Attachment> for ExplanationOfBenefitSupportingInfoValue {
+    /// The `valueAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<Reference> for ExplanationOfBenefitSupportingInfoValue {
+    /// The `valueReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for ExplanationOfBenefitSupportingInfoValue {
@@ -2225,6 +2302,20 @@ pub enum ExplanationOfBenefitDiagnosisDiagnosis {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for ExplanationOfBenefitDiagnosisDiagnosis {
+    /// The `diagnosisCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for ExplanationOfBenefitDiagnosisDiagnosis {
+    /// The `diagnosisReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ExplanationOfBenefitDiagnosisDiagnosis {
     fn json_name(&self) -> &'static str {
         match self {
@@ -2249,6 +2340,20 @@ pub enum ExplanationOfBenefitProcedureProcedure {
     CodeableConcept(Box<CodeableConcept>),
     /// `procedureReference`.
     Reference(Box<Reference>),
+}
+
+impl From<CodeableConcept> for ExplanationOfBenefitProcedureProcedure {
+    /// The `procedureCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for ExplanationOfBenefitProcedureProcedure {
+    /// The `procedureReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for ExplanationOfBenefitProcedureProcedure {
@@ -2277,6 +2382,20 @@ pub enum ExplanationOfBenefitAccidentLocation {
     Reference(Box<Reference>),
 }
 
+impl From<Address> for ExplanationOfBenefitAccidentLocation {
+    /// The `locationAddress` variant.
+    fn from(value: Address) -> Self {
+        Self::Address(Box::new(value))
+    }
+}
+
+impl From<Reference> for ExplanationOfBenefitAccidentLocation {
+    /// The `locationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ExplanationOfBenefitAccidentLocation {
     fn json_name(&self) -> &'static str {
         match self {
@@ -2301,6 +2420,27 @@ pub enum ExplanationOfBenefitItemServiced {
     Date(Primitive<Date>),
     /// `servicedPeriod`.
     Period(Box<Period>),
+}
+
+impl From<Date> for ExplanationOfBenefitItemServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for ExplanationOfBenefitItemServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<Period> for ExplanationOfBenefitItemServiced {
+    /// The `servicedPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
 }
 
 impl Choice for ExplanationOfBenefitItemServiced {
@@ -2331,6 +2471,27 @@ pub enum ExplanationOfBenefitItemLocation {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for ExplanationOfBenefitItemLocation {
+    /// The `locationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Address> for ExplanationOfBenefitItemLocation {
+    /// The `locationAddress` variant.
+    fn from(value: Address) -> Self {
+        Self::Address(Box::new(value))
+    }
+}
+
+impl From<Reference> for ExplanationOfBenefitItemLocation {
+    /// The `locationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ExplanationOfBenefitItemLocation {
     fn json_name(&self) -> &'static str {
         match self {
@@ -2359,6 +2520,27 @@ pub enum ExplanationOfBenefitAddItemServiced {
     Period(Box<Period>),
 }
 
+impl From<Date> for ExplanationOfBenefitAddItemServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for ExplanationOfBenefitAddItemServiced {
+    /// The `servicedDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<Period> for ExplanationOfBenefitAddItemServiced {
+    /// The `servicedPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for ExplanationOfBenefitAddItemServiced {
     fn json_name(&self) -> &'static str {
         match self {
@@ -2385,6 +2567,27 @@ pub enum ExplanationOfBenefitAddItemLocation {
     Address(Box<Address>),
     /// `locationReference`.
     Reference(Box<Reference>),
+}
+
+impl From<CodeableConcept> for ExplanationOfBenefitAddItemLocation {
+    /// The `locationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Address> for ExplanationOfBenefitAddItemLocation {
+    /// The `locationAddress` variant.
+    fn from(value: Address) -> Self {
+        Self::Address(Box::new(value))
+    }
+}
+
+impl From<Reference> for ExplanationOfBenefitAddItemLocation {
+    /// The `locationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for ExplanationOfBenefitAddItemLocation {
@@ -2417,6 +2620,48 @@ pub enum ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     Money(Box<Money>),
 }
 
+impl From<UnsignedInt> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    /// The `allowedUnsignedInt` variant.
+    fn from(value: UnsignedInt) -> Self {
+        Self::UnsignedInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<UnsignedInt>> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    /// The `allowedUnsignedInt` variant.
+    fn from(value: Primitive<UnsignedInt>) -> Self {
+        Self::UnsignedInt(value)
+    }
+}
+
+impl From<String> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    /// The `allowedString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    /// The `allowedString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    /// The `allowedString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Money> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    /// The `allowedMoney` variant.
+    fn from(value: Money) -> Self {
+        Self::Money(Box::new(value))
+    }
+}
+
 impl Choice for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     fn json_name(&self) -> &'static str {
         match self {
@@ -2445,6 +2690,27 @@ pub enum ExplanationOfBenefitBenefitBalanceFinancialUsed {
     UnsignedInt(Primitive<UnsignedInt>),
     /// `usedMoney`.
     Money(Box<Money>),
+}
+
+impl From<UnsignedInt> for ExplanationOfBenefitBenefitBalanceFinancialUsed {
+    /// The `usedUnsignedInt` variant.
+    fn from(value: UnsignedInt) -> Self {
+        Self::UnsignedInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<UnsignedInt>> for ExplanationOfBenefitBenefitBalanceFinancialUsed {
+    /// The `usedUnsignedInt` variant.
+    fn from(value: Primitive<UnsignedInt>) -> Self {
+        Self::UnsignedInt(value)
+    }
+}
+
+impl From<Money> for ExplanationOfBenefitBenefitBalanceFinancialUsed {
+    /// The `usedMoney` variant.
+    fn from(value: Money) -> Self {
+        Self::Money(Box::new(value))
+    }
 }
 
 impl Choice for ExplanationOfBenefitBenefitBalanceFinancialUsed {

@@ -457,6 +457,48 @@ pub enum FamilyMemberHistoryBorn {
     String(Primitive<String>),
 }
 
+impl From<Period> for FamilyMemberHistoryBorn {
+    /// The `bornPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Date> for FamilyMemberHistoryBorn {
+    /// The `bornDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for FamilyMemberHistoryBorn {
+    /// The `bornDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<String> for FamilyMemberHistoryBorn {
+    /// The `bornString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for FamilyMemberHistoryBorn {
+    /// The `bornString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for FamilyMemberHistoryBorn {
+    /// The `bornString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for FamilyMemberHistoryBorn {
     fn json_name(&self) -> &'static str {
         match self {
@@ -485,6 +527,41 @@ pub enum FamilyMemberHistoryAge {
     Range(Box<Range>),
     /// `ageString`.
     String(Primitive<String>),
+}
+
+impl From<Age> for FamilyMemberHistoryAge {
+    /// The `ageAge` variant.
+    fn from(value: Age) -> Self {
+        Self::Age(Box::new(value))
+    }
+}
+
+impl From<Range> for FamilyMemberHistoryAge {
+    /// The `ageRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<String> for FamilyMemberHistoryAge {
+    /// The `ageString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for FamilyMemberHistoryAge {
+    /// The `ageString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for FamilyMemberHistoryAge {
+    /// The `ageString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
 }
 
 impl Choice for FamilyMemberHistoryAge {
@@ -521,6 +598,69 @@ pub enum FamilyMemberHistoryDeceased {
     String(Primitive<String>),
 }
 
+impl From<bool> for FamilyMemberHistoryDeceased {
+    /// The `deceasedBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for FamilyMemberHistoryDeceased {
+    /// The `deceasedBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<Age> for FamilyMemberHistoryDeceased {
+    /// The `deceasedAge` variant.
+    fn from(value: Age) -> Self {
+        Self::Age(Box::new(value))
+    }
+}
+
+impl From<Range> for FamilyMemberHistoryDeceased {
+    /// The `deceasedRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Date> for FamilyMemberHistoryDeceased {
+    /// The `deceasedDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for FamilyMemberHistoryDeceased {
+    /// The `deceasedDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<String> for FamilyMemberHistoryDeceased {
+    /// The `deceasedString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for FamilyMemberHistoryDeceased {
+    /// The `deceasedString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for FamilyMemberHistoryDeceased {
+    /// The `deceasedString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for FamilyMemberHistoryDeceased {
     fn json_name(&self) -> &'static str {
         match self {
@@ -555,6 +695,48 @@ pub enum FamilyMemberHistoryConditionOnset {
     Period(Box<Period>),
     /// `onsetString`.
     String(Primitive<String>),
+}
+
+impl From<Age> for FamilyMemberHistoryConditionOnset {
+    /// The `onsetAge` variant.
+    fn from(value: Age) -> Self {
+        Self::Age(Box::new(value))
+    }
+}
+
+impl From<Range> for FamilyMemberHistoryConditionOnset {
+    /// The `onsetRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Period> for FamilyMemberHistoryConditionOnset {
+    /// The `onsetPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<String> for FamilyMemberHistoryConditionOnset {
+    /// The `onsetString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for FamilyMemberHistoryConditionOnset {
+    /// The `onsetString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for FamilyMemberHistoryConditionOnset {
+    /// The `onsetString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
 }
 
 impl Choice for FamilyMemberHistoryConditionOnset {

@@ -348,6 +348,27 @@ pub enum GoalStart {
     CodeableConcept(Box<CodeableConcept>),
 }
 
+impl From<Date> for GoalStart {
+    /// The `startDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for GoalStart {
+    /// The `startDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<CodeableConcept> for GoalStart {
+    /// The `startCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
 impl Choice for GoalStart {
     fn json_name(&self) -> &'static str {
         match self {
@@ -384,6 +405,83 @@ pub enum GoalTargetDetail {
     Ratio(Box<Ratio>),
 }
 
+impl From<Quantity> for GoalTargetDetail {
+    /// The `detailQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Range> for GoalTargetDetail {
+    /// The `detailRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for GoalTargetDetail {
+    /// The `detailCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<String> for GoalTargetDetail {
+    /// The `detailString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for GoalTargetDetail {
+    /// The `detailString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for GoalTargetDetail {
+    /// The `detailString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<bool> for GoalTargetDetail {
+    /// The `detailBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for GoalTargetDetail {
+    /// The `detailBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<i32> for GoalTargetDetail {
+    /// The `detailInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for GoalTargetDetail {
+    /// The `detailInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<Ratio> for GoalTargetDetail {
+    /// The `detailRatio` variant.
+    fn from(value: Ratio) -> Self {
+        Self::Ratio(Box::new(value))
+    }
+}
+
 impl Choice for GoalTargetDetail {
     fn json_name(&self) -> &'static str {
         match self {
@@ -418,6 +516,27 @@ pub enum GoalTargetDue {
     Date(Primitive<Date>),
     /// `dueDuration`.
     Duration(Box<Duration>),
+}
+
+impl From<Date> for GoalTargetDue {
+    /// The `dueDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for GoalTargetDue {
+    /// The `dueDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<Duration> for GoalTargetDue {
+    /// The `dueDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
 }
 
 impl Choice for GoalTargetDue {

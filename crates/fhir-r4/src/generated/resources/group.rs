@@ -300,6 +300,48 @@ pub enum GroupCharacteristicValue {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for GroupCharacteristicValue {
+    /// The `valueCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<bool> for GroupCharacteristicValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for GroupCharacteristicValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<Quantity> for GroupCharacteristicValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Range> for GroupCharacteristicValue {
+    /// The `valueRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Reference> for GroupCharacteristicValue {
+    /// The `valueReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for GroupCharacteristicValue {
     fn json_name(&self) -> &'static str {
         match self {

@@ -208,6 +208,13 @@ pub enum GuidanceResponseModule {
     CodeableConcept(Box<CodeableConcept>),
 }
 
+impl From<CodeableConcept> for GuidanceResponseModule {
+    /// The `moduleCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
 impl Choice for GuidanceResponseModule {
     fn json_name(&self) -> &'static str {
         match self {

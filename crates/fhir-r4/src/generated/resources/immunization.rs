@@ -581,6 +581,41 @@ pub enum ImmunizationOccurrence {
     String(Primitive<String>),
 }
 
+impl From<DateTime> for ImmunizationOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ImmunizationOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<String> for ImmunizationOccurrence {
+    /// The `occurrenceString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ImmunizationOccurrence {
+    /// The `occurrenceString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ImmunizationOccurrence {
+    /// The `occurrenceString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for ImmunizationOccurrence {
     fn json_name(&self) -> &'static str {
         match self {
@@ -609,6 +644,41 @@ pub enum ImmunizationProtocolAppliedDoseNumber {
     String(Primitive<String>),
 }
 
+impl From<PositiveInt> for ImmunizationProtocolAppliedDoseNumber {
+    /// The `doseNumberPositiveInt` variant.
+    fn from(value: PositiveInt) -> Self {
+        Self::PositiveInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<PositiveInt>> for ImmunizationProtocolAppliedDoseNumber {
+    /// The `doseNumberPositiveInt` variant.
+    fn from(value: Primitive<PositiveInt>) -> Self {
+        Self::PositiveInt(value)
+    }
+}
+
+impl From<String> for ImmunizationProtocolAppliedDoseNumber {
+    /// The `doseNumberString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ImmunizationProtocolAppliedDoseNumber {
+    /// The `doseNumberString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ImmunizationProtocolAppliedDoseNumber {
+    /// The `doseNumberString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for ImmunizationProtocolAppliedDoseNumber {
     fn json_name(&self) -> &'static str {
         match self {
@@ -635,6 +705,41 @@ pub enum ImmunizationProtocolAppliedSeriesDoses {
     PositiveInt(Primitive<PositiveInt>),
     /// `seriesDosesString`.
     String(Primitive<String>),
+}
+
+impl From<PositiveInt> for ImmunizationProtocolAppliedSeriesDoses {
+    /// The `seriesDosesPositiveInt` variant.
+    fn from(value: PositiveInt) -> Self {
+        Self::PositiveInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<PositiveInt>> for ImmunizationProtocolAppliedSeriesDoses {
+    /// The `seriesDosesPositiveInt` variant.
+    fn from(value: Primitive<PositiveInt>) -> Self {
+        Self::PositiveInt(value)
+    }
+}
+
+impl From<String> for ImmunizationProtocolAppliedSeriesDoses {
+    /// The `seriesDosesString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ImmunizationProtocolAppliedSeriesDoses {
+    /// The `seriesDosesString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ImmunizationProtocolAppliedSeriesDoses {
+    /// The `seriesDosesString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
 }
 
 impl Choice for ImmunizationProtocolAppliedSeriesDoses {

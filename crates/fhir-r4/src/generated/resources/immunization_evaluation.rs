@@ -224,6 +224,41 @@ pub enum ImmunizationEvaluationDoseNumber {
     String(Primitive<String>),
 }
 
+impl From<PositiveInt> for ImmunizationEvaluationDoseNumber {
+    /// The `doseNumberPositiveInt` variant.
+    fn from(value: PositiveInt) -> Self {
+        Self::PositiveInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<PositiveInt>> for ImmunizationEvaluationDoseNumber {
+    /// The `doseNumberPositiveInt` variant.
+    fn from(value: Primitive<PositiveInt>) -> Self {
+        Self::PositiveInt(value)
+    }
+}
+
+impl From<String> for ImmunizationEvaluationDoseNumber {
+    /// The `doseNumberString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ImmunizationEvaluationDoseNumber {
+    /// The `doseNumberString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ImmunizationEvaluationDoseNumber {
+    /// The `doseNumberString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for ImmunizationEvaluationDoseNumber {
     fn json_name(&self) -> &'static str {
         match self {
@@ -250,6 +285,41 @@ pub enum ImmunizationEvaluationSeriesDoses {
     PositiveInt(Primitive<PositiveInt>),
     /// `seriesDosesString`.
     String(Primitive<String>),
+}
+
+impl From<PositiveInt> for ImmunizationEvaluationSeriesDoses {
+    /// The `seriesDosesPositiveInt` variant.
+    fn from(value: PositiveInt) -> Self {
+        Self::PositiveInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<PositiveInt>> for ImmunizationEvaluationSeriesDoses {
+    /// The `seriesDosesPositiveInt` variant.
+    fn from(value: Primitive<PositiveInt>) -> Self {
+        Self::PositiveInt(value)
+    }
+}
+
+impl From<String> for ImmunizationEvaluationSeriesDoses {
+    /// The `seriesDosesString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ImmunizationEvaluationSeriesDoses {
+    /// The `seriesDosesString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ImmunizationEvaluationSeriesDoses {
+    /// The `seriesDosesString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
 }
 
 impl Choice for ImmunizationEvaluationSeriesDoses {

@@ -353,6 +353,41 @@ pub enum ImmunizationRecommendationRecommendationDoseNumber {
     String(Primitive<String>),
 }
 
+impl From<PositiveInt> for ImmunizationRecommendationRecommendationDoseNumber {
+    /// The `doseNumberPositiveInt` variant.
+    fn from(value: PositiveInt) -> Self {
+        Self::PositiveInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<PositiveInt>> for ImmunizationRecommendationRecommendationDoseNumber {
+    /// The `doseNumberPositiveInt` variant.
+    fn from(value: Primitive<PositiveInt>) -> Self {
+        Self::PositiveInt(value)
+    }
+}
+
+impl From<String> for ImmunizationRecommendationRecommendationDoseNumber {
+    /// The `doseNumberString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ImmunizationRecommendationRecommendationDoseNumber {
+    /// The `doseNumberString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ImmunizationRecommendationRecommendationDoseNumber {
+    /// The `doseNumberString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for ImmunizationRecommendationRecommendationDoseNumber {
     fn json_name(&self) -> &'static str {
         match self {
@@ -379,6 +414,41 @@ pub enum ImmunizationRecommendationRecommendationSeriesDoses {
     PositiveInt(Primitive<PositiveInt>),
     /// `seriesDosesString`.
     String(Primitive<String>),
+}
+
+impl From<PositiveInt> for ImmunizationRecommendationRecommendationSeriesDoses {
+    /// The `seriesDosesPositiveInt` variant.
+    fn from(value: PositiveInt) -> Self {
+        Self::PositiveInt(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<PositiveInt>> for ImmunizationRecommendationRecommendationSeriesDoses {
+    /// The `seriesDosesPositiveInt` variant.
+    fn from(value: Primitive<PositiveInt>) -> Self {
+        Self::PositiveInt(value)
+    }
+}
+
+impl From<String> for ImmunizationRecommendationRecommendationSeriesDoses {
+    /// The `seriesDosesString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ImmunizationRecommendationRecommendationSeriesDoses {
+    /// The `seriesDosesString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ImmunizationRecommendationRecommendationSeriesDoses {
+    /// The `seriesDosesString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
 }
 
 impl Choice for ImmunizationRecommendationRecommendationSeriesDoses {

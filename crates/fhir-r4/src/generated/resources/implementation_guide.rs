@@ -960,6 +960,41 @@ pub enum ImplementationGuideDefinitionResourceExample {
     Canonical(Primitive<String>),
 }
 
+impl From<bool> for ImplementationGuideDefinitionResourceExample {
+    /// The `exampleBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for ImplementationGuideDefinitionResourceExample {
+    /// The `exampleBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<String> for ImplementationGuideDefinitionResourceExample {
+    /// The `exampleCanonical` variant.
+    fn from(value: String) -> Self {
+        Self::Canonical(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ImplementationGuideDefinitionResourceExample {
+    /// The `exampleCanonical` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::Canonical(value)
+    }
+}
+
+impl From<&str> for ImplementationGuideDefinitionResourceExample {
+    /// The `exampleCanonical` variant.
+    fn from(value: &str) -> Self {
+        Self::Canonical(Primitive::from(value))
+    }
+}
+
 impl Choice for ImplementationGuideDefinitionResourceExample {
     fn json_name(&self) -> &'static str {
         match self {
@@ -988,6 +1023,34 @@ pub enum ImplementationGuideDefinitionPageName {
     Reference(Box<Reference>),
 }
 
+impl From<String> for ImplementationGuideDefinitionPageName {
+    /// The `nameUrl` variant.
+    fn from(value: String) -> Self {
+        Self::Url(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ImplementationGuideDefinitionPageName {
+    /// The `nameUrl` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::Url(value)
+    }
+}
+
+impl From<&str> for ImplementationGuideDefinitionPageName {
+    /// The `nameUrl` variant.
+    fn from(value: &str) -> Self {
+        Self::Url(Primitive::from(value))
+    }
+}
+
+impl From<Reference> for ImplementationGuideDefinitionPageName {
+    /// The `nameReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ImplementationGuideDefinitionPageName {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1012,6 +1075,41 @@ pub enum ImplementationGuideManifestResourceExample {
     Boolean(Primitive<bool>),
     /// `exampleCanonical`.
     Canonical(Primitive<String>),
+}
+
+impl From<bool> for ImplementationGuideManifestResourceExample {
+    /// The `exampleBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for ImplementationGuideManifestResourceExample {
+    /// The `exampleBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<String> for ImplementationGuideManifestResourceExample {
+    /// The `exampleCanonical` variant.
+    fn from(value: String) -> Self {
+        Self::Canonical(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ImplementationGuideManifestResourceExample {
+    /// The `exampleCanonical` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::Canonical(value)
+    }
+}
+
+impl From<&str> for ImplementationGuideManifestResourceExample {
+    /// The `exampleCanonical` variant.
+    fn from(value: &str) -> Self {
+        Self::Canonical(Primitive::from(value))
+    }
 }
 
 impl Choice for ImplementationGuideManifestResourceExample {

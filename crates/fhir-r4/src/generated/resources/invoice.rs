@@ -344,6 +344,20 @@ pub enum InvoiceLineItemChargeItem {
     CodeableConcept(Box<CodeableConcept>),
 }
 
+impl From<Reference> for InvoiceLineItemChargeItem {
+    /// The `chargeItemReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for InvoiceLineItemChargeItem {
+    /// The `chargeItemCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
 impl Choice for InvoiceLineItemChargeItem {
     fn json_name(&self) -> &'static str {
         match self {

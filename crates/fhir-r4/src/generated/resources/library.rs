@@ -246,6 +246,20 @@ pub enum LibrarySubject {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for LibrarySubject {
+    /// The `subjectCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for LibrarySubject {
+    /// The `subjectReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for LibrarySubject {
     fn json_name(&self) -> &'static str {
         match self {

@@ -616,6 +616,20 @@ pub enum MeasureSubject {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for MeasureSubject {
+    /// The `subjectCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MeasureSubject {
+    /// The `subjectReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MeasureSubject {
     fn json_name(&self) -> &'static str {
         match self {

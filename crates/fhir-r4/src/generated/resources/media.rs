@@ -208,6 +208,27 @@ pub enum MediaCreated {
     Period(Box<Period>),
 }
 
+impl From<DateTime> for MediaCreated {
+    /// The `createdDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for MediaCreated {
+    /// The `createdDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for MediaCreated {
+    /// The `createdPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for MediaCreated {
     fn json_name(&self) -> &'static str {
         match self {

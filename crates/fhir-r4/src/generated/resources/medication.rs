@@ -246,6 +246,20 @@ pub enum MedicationIngredientItem {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for MedicationIngredientItem {
+    /// The `itemCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MedicationIngredientItem {
+    /// The `itemReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MedicationIngredientItem {
     fn json_name(&self) -> &'static str {
         match self {

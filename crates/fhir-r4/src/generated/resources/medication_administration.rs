@@ -345,6 +345,20 @@ pub enum MedicationAdministrationMedication {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for MedicationAdministrationMedication {
+    /// The `medicationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MedicationAdministrationMedication {
+    /// The `medicationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MedicationAdministrationMedication {
     fn json_name(&self) -> &'static str {
         match self {
@@ -369,6 +383,27 @@ pub enum MedicationAdministrationEffective {
     DateTime(Primitive<DateTime>),
     /// `effectivePeriod`.
     Period(Box<Period>),
+}
+
+impl From<DateTime> for MedicationAdministrationEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for MedicationAdministrationEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for MedicationAdministrationEffective {
+    /// The `effectivePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
 }
 
 impl Choice for MedicationAdministrationEffective {
@@ -397,6 +432,20 @@ pub enum MedicationAdministrationDosageRate {
     Ratio(Box<Ratio>),
     /// `rateQuantity`.
     Quantity(Box<Quantity>),
+}
+
+impl From<Ratio> for MedicationAdministrationDosageRate {
+    /// The `rateRatio` variant.
+    fn from(value: Ratio) -> Self {
+        Self::Ratio(Box::new(value))
+    }
+}
+
+impl From<Quantity> for MedicationAdministrationDosageRate {
+    /// The `rateQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
 }
 
 impl Choice for MedicationAdministrationDosageRate {

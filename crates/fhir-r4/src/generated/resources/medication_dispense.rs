@@ -341,6 +341,20 @@ pub enum MedicationDispenseStatusReason {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for MedicationDispenseStatusReason {
+    /// The `statusReasonCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MedicationDispenseStatusReason {
+    /// The `statusReasonReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MedicationDispenseStatusReason {
     fn json_name(&self) -> &'static str {
         match self {
@@ -365,6 +379,20 @@ pub enum MedicationDispenseMedication {
     CodeableConcept(Box<CodeableConcept>),
     /// `medicationReference`.
     Reference(Box<Reference>),
+}
+
+impl From<CodeableConcept> for MedicationDispenseMedication {
+    /// The `medicationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MedicationDispenseMedication {
+    /// The `medicationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for MedicationDispenseMedication {

@@ -1170,6 +1170,20 @@ pub enum MedicationKnowledgeIngredientItem {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for MedicationKnowledgeIngredientItem {
+    /// The `itemCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MedicationKnowledgeIngredientItem {
+    /// The `itemReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MedicationKnowledgeIngredientItem {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1196,6 +1210,20 @@ pub enum MedicationKnowledgeAdministrationGuidelinesIndication {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for MedicationKnowledgeAdministrationGuidelinesIndication {
+    /// The `indicationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MedicationKnowledgeAdministrationGuidelinesIndication {
+    /// The `indicationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MedicationKnowledgeAdministrationGuidelinesIndication {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1220,6 +1248,24 @@ pub enum MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharac
     CodeableConcept(Box<CodeableConcept>),
     /// `characteristicQuantity`.
     Quantity(Box<Quantity>),
+}
+
+impl From<CodeableConcept>
+    for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic
+{
+    /// The `characteristicCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Quantity>
+    for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic
+{
+    /// The `characteristicQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
 }
 
 impl Choice for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic {
@@ -1250,6 +1296,20 @@ pub enum MedicationKnowledgeDrugCharacteristicValue {
     Quantity(Box<Quantity>),
     /// `valueBase64Binary`.
     Base64Binary(Primitive<String>),
+}
+
+impl From<CodeableConcept> for MedicationKnowledgeDrugCharacteristicValue {
+    /// The `valueCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Quantity> for MedicationKnowledgeDrugCharacteristicValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
 }
 
 impl Choice for MedicationKnowledgeDrugCharacteristicValue {

@@ -519,6 +519,27 @@ pub enum MedicationRequestReported {
     Reference(Box<Reference>),
 }
 
+impl From<bool> for MedicationRequestReported {
+    /// The `reportedBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for MedicationRequestReported {
+    /// The `reportedBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<Reference> for MedicationRequestReported {
+    /// The `reportedReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MedicationRequestReported {
     fn json_name(&self) -> &'static str {
         match self {
@@ -545,6 +566,20 @@ pub enum MedicationRequestMedication {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for MedicationRequestMedication {
+    /// The `medicationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MedicationRequestMedication {
+    /// The `medicationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MedicationRequestMedication {
     fn json_name(&self) -> &'static str {
         match self {
@@ -569,6 +604,27 @@ pub enum MedicationRequestSubstitutionAllowed {
     Boolean(Primitive<bool>),
     /// `allowedCodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+
+impl From<bool> for MedicationRequestSubstitutionAllowed {
+    /// The `allowedBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for MedicationRequestSubstitutionAllowed {
+    /// The `allowedBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<CodeableConcept> for MedicationRequestSubstitutionAllowed {
+    /// The `allowedCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
 }
 
 impl Choice for MedicationRequestSubstitutionAllowed {

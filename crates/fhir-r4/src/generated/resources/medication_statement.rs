@@ -198,6 +198,20 @@ pub enum MedicationStatementMedication {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for MedicationStatementMedication {
+    /// The `medicationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MedicationStatementMedication {
+    /// The `medicationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MedicationStatementMedication {
     fn json_name(&self) -> &'static str {
         match self {
@@ -222,6 +236,27 @@ pub enum MedicationStatementEffective {
     DateTime(Primitive<DateTime>),
     /// `effectivePeriod`.
     Period(Box<Period>),
+}
+
+impl From<DateTime> for MedicationStatementEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for MedicationStatementEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for MedicationStatementEffective {
+    /// The `effectivePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
 }
 
 impl Choice for MedicationStatementEffective {

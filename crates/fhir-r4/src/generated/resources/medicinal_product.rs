@@ -553,6 +553,20 @@ pub enum MedicinalProductSpecialDesignationIndication {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for MedicinalProductSpecialDesignationIndication {
+    /// The `indicationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MedicinalProductSpecialDesignationIndication {
+    /// The `indicationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MedicinalProductSpecialDesignationIndication {
     fn json_name(&self) -> &'static str {
         match self {

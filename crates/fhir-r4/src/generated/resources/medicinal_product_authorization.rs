@@ -345,6 +345,27 @@ pub enum MedicinalProductAuthorizationProcedureDate {
     DateTime(Primitive<DateTime>),
 }
 
+impl From<Period> for MedicinalProductAuthorizationProcedureDate {
+    /// The `datePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<DateTime> for MedicinalProductAuthorizationProcedureDate {
+    /// The `dateDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for MedicinalProductAuthorizationProcedureDate {
+    /// The `dateDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
 impl Choice for MedicinalProductAuthorizationProcedureDate {
     fn json_name(&self) -> &'static str {
         match self {

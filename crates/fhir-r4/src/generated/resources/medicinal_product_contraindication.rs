@@ -187,6 +187,20 @@ pub enum MedicinalProductContraindicationOtherTherapyMedication {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for MedicinalProductContraindicationOtherTherapyMedication {
+    /// The `medicationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MedicinalProductContraindicationOtherTherapyMedication {
+    /// The `medicationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MedicinalProductContraindicationOtherTherapyMedication {
     fn json_name(&self) -> &'static str {
         match self {

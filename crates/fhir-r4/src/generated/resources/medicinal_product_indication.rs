@@ -203,6 +203,20 @@ pub enum MedicinalProductIndicationOtherTherapyMedication {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for MedicinalProductIndicationOtherTherapyMedication {
+    /// The `medicationCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for MedicinalProductIndicationOtherTherapyMedication {
+    /// The `medicationReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for MedicinalProductIndicationOtherTherapyMedication {
     fn json_name(&self) -> &'static str {
         match self {

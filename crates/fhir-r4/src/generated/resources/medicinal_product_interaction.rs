@@ -174,6 +174,20 @@ pub enum MedicinalProductInteractionInteractantItem {
     CodeableConcept(Box<CodeableConcept>),
 }
 
+impl From<Reference> for MedicinalProductInteractionInteractantItem {
+    /// The `itemReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for MedicinalProductInteractionInteractantItem {
+    /// The `itemCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
 impl Choice for MedicinalProductInteractionInteractantItem {
     fn json_name(&self) -> &'static str {
         match self {

@@ -359,6 +359,34 @@ pub enum MessageDefinitionEvent {
     Uri(Primitive<String>),
 }
 
+impl From<Coding> for MessageDefinitionEvent {
+    /// The `eventCoding` variant.
+    fn from(value: Coding) -> Self {
+        Self::Coding(Box::new(value))
+    }
+}
+
+impl From<String> for MessageDefinitionEvent {
+    /// The `eventUri` variant.
+    fn from(value: String) -> Self {
+        Self::Uri(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for MessageDefinitionEvent {
+    /// The `eventUri` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::Uri(value)
+    }
+}
+
+impl From<&str> for MessageDefinitionEvent {
+    /// The `eventUri` variant.
+    fn from(value: &str) -> Self {
+        Self::Uri(Primitive::from(value))
+    }
+}
+
 impl Choice for MessageDefinitionEvent {
     fn json_name(&self) -> &'static str {
         match self {

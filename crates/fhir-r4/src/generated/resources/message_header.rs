@@ -345,6 +345,34 @@ pub enum MessageHeaderEvent {
     Uri(Primitive<String>),
 }
 
+impl From<Coding> for MessageHeaderEvent {
+    /// The `eventCoding` variant.
+    fn from(value: Coding) -> Self {
+        Self::Coding(Box::new(value))
+    }
+}
+
+impl From<String> for MessageHeaderEvent {
+    /// The `eventUri` variant.
+    fn from(value: String) -> Self {
+        Self::Uri(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for MessageHeaderEvent {
+    /// The `eventUri` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::Uri(value)
+    }
+}
+
+impl From<&str> for MessageHeaderEvent {
+    /// The `eventUri` variant.
+    fn from(value: &str) -> Self {
+        Self::Uri(Primitive::from(value))
+    }
+}
+
 impl Choice for MessageHeaderEvent {
     fn json_name(&self) -> &'static str {
         match self {

@@ -629,6 +629,20 @@ pub enum NutritionOrderEnteralFormulaAdministrationRate {
     Ratio(Box<Ratio>),
 }
 
+impl From<Quantity> for NutritionOrderEnteralFormulaAdministrationRate {
+    /// The `rateQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Ratio> for NutritionOrderEnteralFormulaAdministrationRate {
+    /// The `rateRatio` variant.
+    fn from(value: Ratio) -> Self {
+        Self::Ratio(Box::new(value))
+    }
+}
+
 impl Choice for NutritionOrderEnteralFormulaAdministrationRate {
     fn json_name(&self) -> &'static str {
         match self {

@@ -636,6 +636,48 @@ pub enum ObservationEffective {
     Instant(Primitive<Instant>),
 }
 
+impl From<DateTime> for ObservationEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ObservationEffective {
+    /// The `effectiveDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for ObservationEffective {
+    /// The `effectivePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Timing> for ObservationEffective {
+    /// The `effectiveTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
+}
+
+impl From<Instant> for ObservationEffective {
+    /// The `effectiveInstant` variant.
+    fn from(value: Instant) -> Self {
+        Self::Instant(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Instant>> for ObservationEffective {
+    /// The `effectiveInstant` variant.
+    fn from(value: Primitive<Instant>) -> Self {
+        Self::Instant(value)
+    }
+}
+
 impl Choice for ObservationEffective {
     fn json_name(&self) -> &'static str {
         match self {
@@ -686,6 +728,125 @@ pub enum ObservationValue {
     DateTime(Primitive<DateTime>),
     /// `valuePeriod`.
     Period(Box<Period>),
+}
+
+impl From<Quantity> for ObservationValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for ObservationValue {
+    /// The `valueCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<String> for ObservationValue {
+    /// The `valueString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ObservationValue {
+    /// The `valueString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ObservationValue {
+    /// The `valueString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<bool> for ObservationValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for ObservationValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<i32> for ObservationValue {
+    /// The `valueInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for ObservationValue {
+    /// The `valueInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<Range> for ObservationValue {
+    /// The `valueRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Ratio> for ObservationValue {
+    /// The `valueRatio` variant.
+    fn from(value: Ratio) -> Self {
+        Self::Ratio(Box::new(value))
+    }
+}
+
+impl From<SampledData> for ObservationValue {
+    /// The `valueSampledData` variant.
+    fn from(value: SampledData) -> Self {
+        Self::SampledData(Box::new(value))
+    }
+}
+
+impl From<Time> for ObservationValue {
+    /// The `valueTime` variant.
+    fn from(value: Time) -> Self {
+        Self::Time(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Time>> for ObservationValue {
+    /// The `valueTime` variant.
+    fn from(value: Primitive<Time>) -> Self {
+        Self::Time(value)
+    }
+}
+
+impl From<DateTime> for ObservationValue {
+    /// The `valueDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ObservationValue {
+    /// The `valueDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for ObservationValue {
+    /// The `valuePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
 }
 
 impl Choice for ObservationValue {
@@ -748,6 +909,125 @@ pub enum ObservationComponentValue {
     DateTime(Primitive<DateTime>),
     /// `valuePeriod`.
     Period(Box<Period>),
+}
+
+impl From<Quantity> for ObservationComponentValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for ObservationComponentValue {
+    /// The `valueCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<String> for ObservationComponentValue {
+    /// The `valueString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ObservationComponentValue {
+    /// The `valueString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ObservationComponentValue {
+    /// The `valueString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<bool> for ObservationComponentValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for ObservationComponentValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<i32> for ObservationComponentValue {
+    /// The `valueInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for ObservationComponentValue {
+    /// The `valueInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<Range> for ObservationComponentValue {
+    /// The `valueRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Ratio> for ObservationComponentValue {
+    /// The `valueRatio` variant.
+    fn from(value: Ratio) -> Self {
+        Self::Ratio(Box::new(value))
+    }
+}
+
+impl From<SampledData> for ObservationComponentValue {
+    /// The `valueSampledData` variant.
+    fn from(value: SampledData) -> Self {
+        Self::SampledData(Box::new(value))
+    }
+}
+
+impl From<Time> for ObservationComponentValue {
+    /// The `valueTime` variant.
+    fn from(value: Time) -> Self {
+        Self::Time(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Time>> for ObservationComponentValue {
+    /// The `valueTime` variant.
+    fn from(value: Primitive<Time>) -> Self {
+        Self::Time(value)
+    }
+}
+
+impl From<DateTime> for ObservationComponentValue {
+    /// The `valueDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ObservationComponentValue {
+    /// The `valueDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for ObservationComponentValue {
+    /// The `valuePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
 }
 
 impl Choice for ObservationComponentValue {

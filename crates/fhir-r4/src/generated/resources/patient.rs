@@ -418,6 +418,34 @@ pub enum PatientDeceased {
     DateTime(Primitive<DateTime>),
 }
 
+impl From<bool> for PatientDeceased {
+    /// The `deceasedBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for PatientDeceased {
+    /// The `deceasedBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<DateTime> for PatientDeceased {
+    /// The `deceasedDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for PatientDeceased {
+    /// The `deceasedDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
 impl Choice for PatientDeceased {
     fn json_name(&self) -> &'static str {
         match self {
@@ -444,6 +472,34 @@ pub enum PatientMultipleBirth {
     Boolean(Primitive<bool>),
     /// `multipleBirthInteger`.
     Integer(Primitive<i32>),
+}
+
+impl From<bool> for PatientMultipleBirth {
+    /// The `multipleBirthBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for PatientMultipleBirth {
+    /// The `multipleBirthBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<i32> for PatientMultipleBirth {
+    /// The `multipleBirthInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for PatientMultipleBirth {
+    /// The `multipleBirthInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
 }
 
 impl Choice for PatientMultipleBirth {

@@ -941,6 +941,20 @@ pub enum PlanDefinitionSubject {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for PlanDefinitionSubject {
+    /// The `subjectCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for PlanDefinitionSubject {
+    /// The `subjectReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for PlanDefinitionSubject {
     fn json_name(&self) -> &'static str {
         match self {
@@ -967,6 +981,27 @@ pub enum PlanDefinitionGoalTargetDetail {
     Range(Box<Range>),
     /// `detailCodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+
+impl From<Quantity> for PlanDefinitionGoalTargetDetail {
+    /// The `detailQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Range> for PlanDefinitionGoalTargetDetail {
+    /// The `detailRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for PlanDefinitionGoalTargetDetail {
+    /// The `detailCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
 }
 
 impl Choice for PlanDefinitionGoalTargetDetail {
@@ -997,6 +1032,20 @@ pub enum PlanDefinitionActionSubject {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for PlanDefinitionActionSubject {
+    /// The `subjectCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for PlanDefinitionActionSubject {
+    /// The `subjectReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for PlanDefinitionActionSubject {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1021,6 +1070,20 @@ pub enum PlanDefinitionActionRelatedActionOffset {
     Duration(Box<Duration>),
     /// `offsetRange`.
     Range(Box<Range>),
+}
+
+impl From<Duration> for PlanDefinitionActionRelatedActionOffset {
+    /// The `offsetDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
+}
+
+impl From<Range> for PlanDefinitionActionRelatedActionOffset {
+    /// The `offsetRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
 }
 
 impl Choice for PlanDefinitionActionRelatedActionOffset {
@@ -1055,6 +1118,55 @@ pub enum PlanDefinitionActionTiming {
     Range(Box<Range>),
     /// `timingTiming`.
     Timing(Box<Timing>),
+}
+
+impl From<DateTime> for PlanDefinitionActionTiming {
+    /// The `timingDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for PlanDefinitionActionTiming {
+    /// The `timingDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Age> for PlanDefinitionActionTiming {
+    /// The `timingAge` variant.
+    fn from(value: Age) -> Self {
+        Self::Age(Box::new(value))
+    }
+}
+
+impl From<Period> for PlanDefinitionActionTiming {
+    /// The `timingPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Duration> for PlanDefinitionActionTiming {
+    /// The `timingDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
+}
+
+impl From<Range> for PlanDefinitionActionTiming {
+    /// The `timingRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Timing> for PlanDefinitionActionTiming {
+    /// The `timingTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
 }
 
 impl Choice for PlanDefinitionActionTiming {

@@ -408,6 +408,62 @@ pub enum ProcedurePerformed {
     Range(Box<Range>),
 }
 
+impl From<DateTime> for ProcedurePerformed {
+    /// The `performedDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ProcedurePerformed {
+    /// The `performedDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for ProcedurePerformed {
+    /// The `performedPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<String> for ProcedurePerformed {
+    /// The `performedString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ProcedurePerformed {
+    /// The `performedString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for ProcedurePerformed {
+    /// The `performedString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Age> for ProcedurePerformed {
+    /// The `performedAge` variant.
+    fn from(value: Age) -> Self {
+        Self::Age(Box::new(value))
+    }
+}
+
+impl From<Range> for ProcedurePerformed {
+    /// The `performedRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
 impl Choice for ProcedurePerformed {
     fn json_name(&self) -> &'static str {
         match self {

@@ -274,6 +274,27 @@ pub enum ProvenanceOccurred {
     DateTime(Primitive<DateTime>),
 }
 
+impl From<Period> for ProvenanceOccurred {
+    /// The `occurredPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<DateTime> for ProvenanceOccurred {
+    /// The `occurredDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ProvenanceOccurred {
+    /// The `occurredDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
 impl Choice for ProvenanceOccurred {
     fn json_name(&self) -> &'static str {
         match self {

@@ -947,6 +947,132 @@ pub enum QuestionnaireItemEnableWhenAnswer {
     Reference(Box<Reference>),
 }
 
+impl From<bool> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<Decimal> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerDecimal` variant.
+    fn from(value: Decimal) -> Self {
+        Self::Decimal(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Decimal>> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerDecimal` variant.
+    fn from(value: Primitive<Decimal>) -> Self {
+        Self::Decimal(value)
+    }
+}
+
+impl From<i32> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<Date> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<DateTime> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Time> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerTime` variant.
+    fn from(value: Time) -> Self {
+        Self::Time(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Time>> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerTime` variant.
+    fn from(value: Primitive<Time>) -> Self {
+        Self::Time(value)
+    }
+}
+
+impl From<String> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Coding> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerCoding` variant.
+    fn from(value: Coding) -> Self {
+        Self::Coding(Box::new(value))
+    }
+}
+
+impl From<Quantity> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Reference> for QuestionnaireItemEnableWhenAnswer {
+    /// The `answerReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for QuestionnaireItemEnableWhenAnswer {
     fn json_name(&self) -> &'static str {
         match self {
@@ -995,6 +1121,83 @@ pub enum QuestionnaireItemAnswerOptionValue {
     Coding(Box<Coding>),
     /// `valueReference`.
     Reference(Box<Reference>),
+}
+
+impl From<i32> for QuestionnaireItemAnswerOptionValue {
+    /// The `valueInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for QuestionnaireItemAnswerOptionValue {
+    /// The `valueInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<Date> for QuestionnaireItemAnswerOptionValue {
+    /// The `valueDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for QuestionnaireItemAnswerOptionValue {
+    /// The `valueDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<Time> for QuestionnaireItemAnswerOptionValue {
+    /// The `valueTime` variant.
+    fn from(value: Time) -> Self {
+        Self::Time(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Time>> for QuestionnaireItemAnswerOptionValue {
+    /// The `valueTime` variant.
+    fn from(value: Primitive<Time>) -> Self {
+        Self::Time(value)
+    }
+}
+
+impl From<String> for QuestionnaireItemAnswerOptionValue {
+    /// The `valueString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for QuestionnaireItemAnswerOptionValue {
+    /// The `valueString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for QuestionnaireItemAnswerOptionValue {
+    /// The `valueString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
+impl From<Coding> for QuestionnaireItemAnswerOptionValue {
+    /// The `valueCoding` variant.
+    fn from(value: Coding) -> Self {
+        Self::Coding(Box::new(value))
+    }
+}
+
+impl From<Reference> for QuestionnaireItemAnswerOptionValue {
+    /// The `valueReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for QuestionnaireItemAnswerOptionValue {
@@ -1049,6 +1252,118 @@ pub enum QuestionnaireItemInitialValue {
     Quantity(Box<Quantity>),
     /// `valueReference`.
     Reference(Box<Reference>),
+}
+
+impl From<bool> for QuestionnaireItemInitialValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for QuestionnaireItemInitialValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<Decimal> for QuestionnaireItemInitialValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Decimal) -> Self {
+        Self::Decimal(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Decimal>> for QuestionnaireItemInitialValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Primitive<Decimal>) -> Self {
+        Self::Decimal(value)
+    }
+}
+
+impl From<i32> for QuestionnaireItemInitialValue {
+    /// The `valueInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for QuestionnaireItemInitialValue {
+    /// The `valueInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<Date> for QuestionnaireItemInitialValue {
+    /// The `valueDate` variant.
+    fn from(value: Date) -> Self {
+        Self::Date(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Date>> for QuestionnaireItemInitialValue {
+    /// The `valueDate` variant.
+    fn from(value: Primitive<Date>) -> Self {
+        Self::Date(value)
+    }
+}
+
+impl From<DateTime> for QuestionnaireItemInitialValue {
+    /// The `valueDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for QuestionnaireItemInitialValue {
+    /// The `valueDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Time> for QuestionnaireItemInitialValue {
+    /// The `valueTime` variant.
+    fn from(value: Time) -> Self {
+        Self::Time(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Time>> for QuestionnaireItemInitialValue {
+    /// The `valueTime` variant.
+    fn from(value: Primitive<Time>) -> Self {
+        Self::Time(value)
+    }
+}
+
+impl From<Attachment> for QuestionnaireItemInitialValue {
+    /// The `valueAttachment` variant.
+    fn from(value: Attachment) -> Self {
+        Self::Attachment(Box::new(value))
+    }
+}
+
+impl From<Coding> for QuestionnaireItemInitialValue {
+    /// The `valueCoding` variant.
+    fn from(value: Coding) -> Self {
+        Self::Coding(Box::new(value))
+    }
+}
+
+impl From<Quantity> for QuestionnaireItemInitialValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Reference> for QuestionnaireItemInitialValue {
+    /// The `valueReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for QuestionnaireItemInitialValue {

@@ -548,6 +548,20 @@ pub enum RequestGroupActionRelatedActionOffset {
     Range(Box<Range>),
 }
 
+impl From<Duration> for RequestGroupActionRelatedActionOffset {
+    /// The `offsetDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
+}
+
+impl From<Range> for RequestGroupActionRelatedActionOffset {
+    /// The `offsetRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
 impl Choice for RequestGroupActionRelatedActionOffset {
     fn json_name(&self) -> &'static str {
         match self {
@@ -580,6 +594,55 @@ pub enum RequestGroupActionTiming {
     Range(Box<Range>),
     /// `timingTiming`.
     Timing(Box<Timing>),
+}
+
+impl From<DateTime> for RequestGroupActionTiming {
+    /// The `timingDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for RequestGroupActionTiming {
+    /// The `timingDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Age> for RequestGroupActionTiming {
+    /// The `timingAge` variant.
+    fn from(value: Age) -> Self {
+        Self::Age(Box::new(value))
+    }
+}
+
+impl From<Period> for RequestGroupActionTiming {
+    /// The `timingPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Duration> for RequestGroupActionTiming {
+    /// The `timingDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
+}
+
+impl From<Range> for RequestGroupActionTiming {
+    /// The `timingRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Timing> for RequestGroupActionTiming {
+    /// The `timingTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
 }
 
 impl Choice for RequestGroupActionTiming {

@@ -268,6 +268,20 @@ pub enum ResearchDefinitionSubject {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for ResearchDefinitionSubject {
+    /// The `subjectCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for ResearchDefinitionSubject {
+    /// The `subjectReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ResearchDefinitionSubject {
     fn json_name(&self) -> &'static str {
         match self {

@@ -549,6 +549,20 @@ pub enum ResearchElementDefinitionSubject {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for ResearchElementDefinitionSubject {
+    /// The `subjectCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for ResearchElementDefinitionSubject {
+    /// The `subjectReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for ResearchElementDefinitionSubject {
     fn json_name(&self) -> &'static str {
         match self {
@@ -577,6 +591,48 @@ pub enum ResearchElementDefinitionCharacteristicDefinition {
     Expression(Box<Expression>),
     /// `definitionDataRequirement`.
     DataRequirement(Box<DataRequirement>),
+}
+
+impl From<CodeableConcept> for ResearchElementDefinitionCharacteristicDefinition {
+    /// The `definitionCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<String> for ResearchElementDefinitionCharacteristicDefinition {
+    /// The `definitionCanonical` variant.
+    fn from(value: String) -> Self {
+        Self::Canonical(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for ResearchElementDefinitionCharacteristicDefinition {
+    /// The `definitionCanonical` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::Canonical(value)
+    }
+}
+
+impl From<&str> for ResearchElementDefinitionCharacteristicDefinition {
+    /// The `definitionCanonical` variant.
+    fn from(value: &str) -> Self {
+        Self::Canonical(Primitive::from(value))
+    }
+}
+
+impl From<Expression> for ResearchElementDefinitionCharacteristicDefinition {
+    /// The `definitionExpression` variant.
+    fn from(value: Expression) -> Self {
+        Self::Expression(Box::new(value))
+    }
+}
+
+impl From<DataRequirement> for ResearchElementDefinitionCharacteristicDefinition {
+    /// The `definitionDataRequirement` variant.
+    fn from(value: DataRequirement) -> Self {
+        Self::DataRequirement(Box::new(value))
+    }
 }
 
 impl Choice for ResearchElementDefinitionCharacteristicDefinition {
@@ -613,6 +669,41 @@ pub enum ResearchElementDefinitionCharacteristicStudyEffective {
     Duration(Box<Duration>),
     /// `studyEffectiveTiming`.
     Timing(Box<Timing>),
+}
+
+impl From<DateTime> for ResearchElementDefinitionCharacteristicStudyEffective {
+    /// The `studyEffectiveDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ResearchElementDefinitionCharacteristicStudyEffective {
+    /// The `studyEffectiveDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for ResearchElementDefinitionCharacteristicStudyEffective {
+    /// The `studyEffectivePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Duration> for ResearchElementDefinitionCharacteristicStudyEffective {
+    /// The `studyEffectiveDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
+}
+
+impl From<Timing> for ResearchElementDefinitionCharacteristicStudyEffective {
+    /// The `studyEffectiveTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
 }
 
 impl Choice for ResearchElementDefinitionCharacteristicStudyEffective {
@@ -652,6 +743,41 @@ pub enum ResearchElementDefinitionCharacteristicParticipantEffective {
     Duration(Box<Duration>),
     /// `participantEffectiveTiming`.
     Timing(Box<Timing>),
+}
+
+impl From<DateTime> for ResearchElementDefinitionCharacteristicParticipantEffective {
+    /// The `participantEffectiveDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ResearchElementDefinitionCharacteristicParticipantEffective {
+    /// The `participantEffectiveDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for ResearchElementDefinitionCharacteristicParticipantEffective {
+    /// The `participantEffectivePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Duration> for ResearchElementDefinitionCharacteristicParticipantEffective {
+    /// The `participantEffectiveDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
+}
+
+impl From<Timing> for ResearchElementDefinitionCharacteristicParticipantEffective {
+    /// The `participantEffectiveTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
 }
 
 impl Choice for ResearchElementDefinitionCharacteristicParticipantEffective {

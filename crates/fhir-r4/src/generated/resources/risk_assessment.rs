@@ -294,6 +294,27 @@ pub enum RiskAssessmentOccurrence {
     Period(Box<Period>),
 }
 
+impl From<DateTime> for RiskAssessmentOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for RiskAssessmentOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for RiskAssessmentOccurrence {
+    /// The `occurrencePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for RiskAssessmentOccurrence {
     fn json_name(&self) -> &'static str {
         match self {
@@ -322,6 +343,27 @@ pub enum RiskAssessmentPredictionProbability {
     Range(Box<Range>),
 }
 
+impl From<Decimal> for RiskAssessmentPredictionProbability {
+    /// The `probabilityDecimal` variant.
+    fn from(value: Decimal) -> Self {
+        Self::Decimal(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Decimal>> for RiskAssessmentPredictionProbability {
+    /// The `probabilityDecimal` variant.
+    fn from(value: Primitive<Decimal>) -> Self {
+        Self::Decimal(value)
+    }
+}
+
+impl From<Range> for RiskAssessmentPredictionProbability {
+    /// The `probabilityRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
 impl Choice for RiskAssessmentPredictionProbability {
     fn json_name(&self) -> &'static str {
         match self {
@@ -348,6 +390,20 @@ pub enum RiskAssessmentPredictionWhen {
     Period(Box<Period>),
     /// `whenRange`.
     Range(Box<Range>),
+}
+
+impl From<Period> for RiskAssessmentPredictionWhen {
+    /// The `whenPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Range> for RiskAssessmentPredictionWhen {
+    /// The `whenRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
 }
 
 impl Choice for RiskAssessmentPredictionWhen {

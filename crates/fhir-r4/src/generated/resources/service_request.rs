@@ -352,6 +352,27 @@ pub enum ServiceRequestQuantity {
     Range(Box<Range>),
 }
 
+impl From<Quantity> for ServiceRequestQuantity {
+    /// The `quantityQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Ratio> for ServiceRequestQuantity {
+    /// The `quantityRatio` variant.
+    fn from(value: Ratio) -> Self {
+        Self::Ratio(Box::new(value))
+    }
+}
+
+impl From<Range> for ServiceRequestQuantity {
+    /// The `quantityRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
 impl Choice for ServiceRequestQuantity {
     fn json_name(&self) -> &'static str {
         match self {
@@ -382,6 +403,34 @@ pub enum ServiceRequestOccurrence {
     Timing(Box<Timing>),
 }
 
+impl From<DateTime> for ServiceRequestOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ServiceRequestOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for ServiceRequestOccurrence {
+    /// The `occurrencePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Timing> for ServiceRequestOccurrence {
+    /// The `occurrenceTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
+}
+
 impl Choice for ServiceRequestOccurrence {
     fn json_name(&self) -> &'static str {
         match self {
@@ -410,6 +459,27 @@ pub enum ServiceRequestAsNeeded {
     Boolean(Primitive<bool>),
     /// `asNeededCodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+
+impl From<bool> for ServiceRequestAsNeeded {
+    /// The `asNeededBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for ServiceRequestAsNeeded {
+    /// The `asNeededBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<CodeableConcept> for ServiceRequestAsNeeded {
+    /// The `asNeededCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
 }
 
 impl Choice for ServiceRequestAsNeeded {

@@ -424,6 +424,27 @@ pub enum SpecimenCollectionCollected {
     Period(Box<Period>),
 }
 
+impl From<DateTime> for SpecimenCollectionCollected {
+    /// The `collectedDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for SpecimenCollectionCollected {
+    /// The `collectedDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for SpecimenCollectionCollected {
+    /// The `collectedPeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for SpecimenCollectionCollected {
     fn json_name(&self) -> &'static str {
         match self {
@@ -452,6 +473,20 @@ pub enum SpecimenCollectionFastingStatus {
     Duration(Box<Duration>),
 }
 
+impl From<CodeableConcept> for SpecimenCollectionFastingStatus {
+    /// The `fastingStatusCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Duration> for SpecimenCollectionFastingStatus {
+    /// The `fastingStatusDuration` variant.
+    fn from(value: Duration) -> Self {
+        Self::Duration(Box::new(value))
+    }
+}
+
 impl Choice for SpecimenCollectionFastingStatus {
     fn json_name(&self) -> &'static str {
         match self {
@@ -478,6 +513,27 @@ pub enum SpecimenProcessingTime {
     Period(Box<Period>),
 }
 
+impl From<DateTime> for SpecimenProcessingTime {
+    /// The `timeDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for SpecimenProcessingTime {
+    /// The `timeDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for SpecimenProcessingTime {
+    /// The `timePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
 impl Choice for SpecimenProcessingTime {
     fn json_name(&self) -> &'static str {
         match self {
@@ -502,6 +558,20 @@ pub enum SpecimenContainerAdditive {
     CodeableConcept(Box<CodeableConcept>),
     /// `additiveReference`.
     Reference(Box<Reference>),
+}
+
+impl From<CodeableConcept> for SpecimenContainerAdditive {
+    /// The `additiveCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for SpecimenContainerAdditive {
+    /// The `additiveReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for SpecimenContainerAdditive {

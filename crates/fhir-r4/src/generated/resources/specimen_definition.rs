@@ -417,6 +417,34 @@ pub enum SpecimenDefinitionTypeTestedContainerMinimumVolume {
     String(Primitive<String>),
 }
 
+impl From<Quantity> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
+    /// The `minimumVolumeQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<String> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
+    /// The `minimumVolumeString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
+    /// The `minimumVolumeString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
+    /// The `minimumVolumeString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for SpecimenDefinitionTypeTestedContainerMinimumVolume {
     fn json_name(&self) -> &'static str {
         match self {
@@ -443,6 +471,20 @@ pub enum SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
     CodeableConcept(Box<CodeableConcept>),
     /// `additiveReference`.
     Reference(Box<Reference>),
+}
+
+impl From<CodeableConcept> for SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
+    /// The `additiveCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
+    /// The `additiveReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
 }
 
 impl Choice for SpecimenDefinitionTypeTestedContainerAdditiveAdditive {

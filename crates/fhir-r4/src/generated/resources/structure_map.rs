@@ -847,6 +847,48 @@ pub enum StructureMapGroupRuleTargetParameterValue {
     Decimal(Primitive<Decimal>),
 }
 
+impl From<bool> for StructureMapGroupRuleTargetParameterValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for StructureMapGroupRuleTargetParameterValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<i32> for StructureMapGroupRuleTargetParameterValue {
+    /// The `valueInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for StructureMapGroupRuleTargetParameterValue {
+    /// The `valueInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<Decimal> for StructureMapGroupRuleTargetParameterValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Decimal) -> Self {
+        Self::Decimal(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Decimal>> for StructureMapGroupRuleTargetParameterValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Primitive<Decimal>) -> Self {
+        Self::Decimal(value)
+    }
+}
+
 impl Choice for StructureMapGroupRuleTargetParameterValue {
     fn json_name(&self) -> &'static str {
         match self {

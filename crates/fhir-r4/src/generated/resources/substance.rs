@@ -238,6 +238,20 @@ pub enum SubstanceIngredientSubstance {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for SubstanceIngredientSubstance {
+    /// The `substanceCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for SubstanceIngredientSubstance {
+    /// The `substanceReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for SubstanceIngredientSubstance {
     fn json_name(&self) -> &'static str {
         match self {

@@ -389,6 +389,41 @@ pub enum SubstanceReferenceInformationTargetAmount {
     String(Primitive<String>),
 }
 
+impl From<Quantity> for SubstanceReferenceInformationTargetAmount {
+    /// The `amountQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Range> for SubstanceReferenceInformationTargetAmount {
+    /// The `amountRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<String> for SubstanceReferenceInformationTargetAmount {
+    /// The `amountString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for SubstanceReferenceInformationTargetAmount {
+    /// The `amountString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for SubstanceReferenceInformationTargetAmount {
+    /// The `amountString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for SubstanceReferenceInformationTargetAmount {
     fn json_name(&self) -> &'static str {
         match self {

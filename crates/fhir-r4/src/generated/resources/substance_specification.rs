@@ -986,6 +986,34 @@ pub enum SubstanceSpecificationMoietyAmount {
     String(Primitive<String>),
 }
 
+impl From<Quantity> for SubstanceSpecificationMoietyAmount {
+    /// The `amountQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<String> for SubstanceSpecificationMoietyAmount {
+    /// The `amountString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for SubstanceSpecificationMoietyAmount {
+    /// The `amountString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for SubstanceSpecificationMoietyAmount {
+    /// The `amountString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for SubstanceSpecificationMoietyAmount {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1010,6 +1038,20 @@ pub enum SubstanceSpecificationPropertyDefiningSubstance {
     Reference(Box<Reference>),
     /// `definingSubstanceCodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+
+impl From<Reference> for SubstanceSpecificationPropertyDefiningSubstance {
+    /// The `definingSubstanceReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for SubstanceSpecificationPropertyDefiningSubstance {
+    /// The `definingSubstanceCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
 }
 
 impl Choice for SubstanceSpecificationPropertyDefiningSubstance {
@@ -1040,6 +1082,34 @@ pub enum SubstanceSpecificationPropertyAmount {
     String(Primitive<String>),
 }
 
+impl From<Quantity> for SubstanceSpecificationPropertyAmount {
+    /// The `amountQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<String> for SubstanceSpecificationPropertyAmount {
+    /// The `amountString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for SubstanceSpecificationPropertyAmount {
+    /// The `amountString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for SubstanceSpecificationPropertyAmount {
+    /// The `amountString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
+}
+
 impl Choice for SubstanceSpecificationPropertyAmount {
     fn json_name(&self) -> &'static str {
         match self {
@@ -1064,6 +1134,20 @@ pub enum SubstanceSpecificationRelationshipSubstance {
     Reference(Box<Reference>),
     /// `substanceCodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
+}
+
+impl From<Reference> for SubstanceSpecificationRelationshipSubstance {
+    /// The `substanceReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
+impl From<CodeableConcept> for SubstanceSpecificationRelationshipSubstance {
+    /// The `substanceCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
 }
 
 impl Choice for SubstanceSpecificationRelationshipSubstance {
@@ -1094,6 +1178,48 @@ pub enum SubstanceSpecificationRelationshipAmount {
     Ratio(Box<Ratio>),
     /// `amountString`.
     String(Primitive<String>),
+}
+
+impl From<Quantity> for SubstanceSpecificationRelationshipAmount {
+    /// The `amountQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Range> for SubstanceSpecificationRelationshipAmount {
+    /// The `amountRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<Ratio> for SubstanceSpecificationRelationshipAmount {
+    /// The `amountRatio` variant.
+    fn from(value: Ratio) -> Self {
+        Self::Ratio(Box::new(value))
+    }
+}
+
+impl From<String> for SubstanceSpecificationRelationshipAmount {
+    /// The `amountString` variant.
+    fn from(value: String) -> Self {
+        Self::String(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<String>> for SubstanceSpecificationRelationshipAmount {
+    /// The `amountString` variant.
+    fn from(value: Primitive<String>) -> Self {
+        Self::String(value)
+    }
+}
+
+impl From<&str> for SubstanceSpecificationRelationshipAmount {
+    /// The `amountString` variant.
+    fn from(value: &str) -> Self {
+        Self::String(Primitive::from(value))
+    }
 }
 
 impl Choice for SubstanceSpecificationRelationshipAmount {

@@ -230,6 +230,20 @@ pub enum SupplyDeliverySuppliedItemItem {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for SupplyDeliverySuppliedItemItem {
+    /// The `itemCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for SupplyDeliverySuppliedItemItem {
+    /// The `itemReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for SupplyDeliverySuppliedItemItem {
     fn json_name(&self) -> &'static str {
         match self {
@@ -256,6 +270,34 @@ pub enum SupplyDeliveryOccurrence {
     Period(Box<Period>),
     /// `occurrenceTiming`.
     Timing(Box<Timing>),
+}
+
+impl From<DateTime> for SupplyDeliveryOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for SupplyDeliveryOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for SupplyDeliveryOccurrence {
+    /// The `occurrencePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Timing> for SupplyDeliveryOccurrence {
+    /// The `occurrenceTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
 }
 
 impl Choice for SupplyDeliveryOccurrence {

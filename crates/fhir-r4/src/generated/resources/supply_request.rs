@@ -288,6 +288,20 @@ pub enum SupplyRequestItem {
     Reference(Box<Reference>),
 }
 
+impl From<CodeableConcept> for SupplyRequestItem {
+    /// The `itemCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Reference> for SupplyRequestItem {
+    /// The `itemReference` variant.
+    fn from(value: Reference) -> Self {
+        Self::Reference(Box::new(value))
+    }
+}
+
 impl Choice for SupplyRequestItem {
     fn json_name(&self) -> &'static str {
         match self {
@@ -316,6 +330,41 @@ pub enum SupplyRequestParameterValue {
     Range(Box<Range>),
     /// `valueBoolean`.
     Boolean(Primitive<bool>),
+}
+
+impl From<CodeableConcept> for SupplyRequestParameterValue {
+    /// The `valueCodeableConcept` variant.
+    fn from(value: CodeableConcept) -> Self {
+        Self::CodeableConcept(Box::new(value))
+    }
+}
+
+impl From<Quantity> for SupplyRequestParameterValue {
+    /// The `valueQuantity` variant.
+    fn from(value: Quantity) -> Self {
+        Self::Quantity(Box::new(value))
+    }
+}
+
+impl From<Range> for SupplyRequestParameterValue {
+    /// The `valueRange` variant.
+    fn from(value: Range) -> Self {
+        Self::Range(Box::new(value))
+    }
+}
+
+impl From<bool> for SupplyRequestParameterValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for SupplyRequestParameterValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
 }
 
 impl Choice for SupplyRequestParameterValue {
@@ -348,6 +397,34 @@ pub enum SupplyRequestOccurrence {
     Period(Box<Period>),
     /// `occurrenceTiming`.
     Timing(Box<Timing>),
+}
+
+impl From<DateTime> for SupplyRequestOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for SupplyRequestOccurrence {
+    /// The `occurrenceDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
+impl From<Period> for SupplyRequestOccurrence {
+    /// The `occurrencePeriod` variant.
+    fn from(value: Period) -> Self {
+        Self::Period(Box::new(value))
+    }
+}
+
+impl From<Timing> for SupplyRequestOccurrence {
+    /// The `occurrenceTiming` variant.
+    fn from(value: Timing) -> Self {
+        Self::Timing(Box::new(value))
+    }
 }
 
 impl Choice for SupplyRequestOccurrence {

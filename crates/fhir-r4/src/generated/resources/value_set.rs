@@ -830,6 +830,62 @@ pub enum ValueSetExpansionParameterValue {
     DateTime(Primitive<DateTime>),
 }
 
+impl From<bool> for ValueSetExpansionParameterValue {
+    /// The `valueBoolean` variant.
+    fn from(value: bool) -> Self {
+        Self::Boolean(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<bool>> for ValueSetExpansionParameterValue {
+    /// The `valueBoolean` variant.
+    fn from(value: Primitive<bool>) -> Self {
+        Self::Boolean(value)
+    }
+}
+
+impl From<i32> for ValueSetExpansionParameterValue {
+    /// The `valueInteger` variant.
+    fn from(value: i32) -> Self {
+        Self::Integer(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<i32>> for ValueSetExpansionParameterValue {
+    /// The `valueInteger` variant.
+    fn from(value: Primitive<i32>) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<Decimal> for ValueSetExpansionParameterValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Decimal) -> Self {
+        Self::Decimal(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<Decimal>> for ValueSetExpansionParameterValue {
+    /// The `valueDecimal` variant.
+    fn from(value: Primitive<Decimal>) -> Self {
+        Self::Decimal(value)
+    }
+}
+
+impl From<DateTime> for ValueSetExpansionParameterValue {
+    /// The `valueDateTime` variant.
+    fn from(value: DateTime) -> Self {
+        Self::DateTime(Primitive::new(value))
+    }
+}
+
+impl From<Primitive<DateTime>> for ValueSetExpansionParameterValue {
+    /// The `valueDateTime` variant.
+    fn from(value: Primitive<DateTime>) -> Self {
+        Self::DateTime(value)
+    }
+}
+
 impl Choice for ValueSetExpansionParameterValue {
     fn json_name(&self) -> &'static str {
         match self {

@@ -68,6 +68,7 @@ pub mod clinical_impression;
 #[cfg(feature = "code_system")]
 /// The search parameters of `CodeSystem`.
 pub mod code_system;
+mod codes;
 #[cfg(feature = "communication")]
 /// The search parameters of `Communication`.
 pub mod communication;

@@ -1,0 +1,42 @@
+//! What everyday code with the R4 models needs, in one import: `use fhir_r4::prelude::*;`.
+//!
+//! - The traits, in scope without their names (so `Patient::from_json_slice`, `.to_json_vec()`
+//!   and `.resource_type()` work, and fhir-core's `Resource` trait does not clash with
+//!   [`fhir_r4::Resource`](crate::Resource), the enum of any R4 resource).
+//! - The everyday datatypes with their constructors (`Coding::new`, `Quantity::ucum`,
+//!   `HumanName::new`, …), the primitive value types, and [`ThinVec`] / [`thin_vec!`].
+//! - With the `rest` feature, typed search: [`Search`],
+//!   [`Token`], [`DateValue`].
+//!
+//! Resource types (`fhir_r4::resources::Observation`) and code enums (`fhir_r4::codes::…`)
+//! are imported by name: there are too many to glob.
+//!
+//! ```
+//! use fhir_r4::codes::ObservationStatus;
+//! use fhir_r4::prelude::*;
+//! use fhir_r4::resources::{Observation, Patient};
+//!
+//! let heart_rate = Observation {
+//!     status: Some(ObservationStatus::Final.into()),
+//!     code: Some(CodeableConcept::from(Coding::new("http://loinc.org", "8867-4")).into()),
+//!     subject: Some(Reference::to::<Patient>("123").into()),
+//!     effective: Some(DateTime::now().into()),
+//!     value: Some(Quantity::ucum(72, "/min").into()),
+//!     ..Default::default()
+//! };
+//! let json = heart_rate.to_json_vec()?;
+//! let back = Observation::from_json_slice(&json)?;
+//! assert_eq!(back, heart_rate);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub use fhir_core::{Resource as _, TypedResource as _};
+
+pub use crate::datatypes::{
+    Annotation, Attachment, CodeableConcept, Coding, ContactPoint, Extension, HumanName,
+    Identifier, Meta, Narrative, Period, Quantity, Range, Ratio, Reference,
+};
+pub use crate::primitives::{Date, DateTime, Decimal, Instant, Primitive, Time};
+#[cfg(feature = "rest")]
+pub use crate::search::{DateValue, Search, Token};
+pub use crate::{ThinVec, UCUM, thin_vec};
