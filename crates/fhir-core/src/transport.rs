@@ -5,6 +5,7 @@
 
 mod body;
 mod redirect;
+mod span;
 
 use std::time::Duration;
 
@@ -99,6 +100,18 @@ impl Client {
         request: Prepared,
         stream: bool,
     ) -> Result<Received, Error> {
+        let span = span::request_span(&request, &self.inner.base);
+        let started = std::time::Instant::now();
+        let result =
+            tracing::Instrument::instrument(self.send_with_retries(request, stream), span.clone())
+                .await;
+        span::record_outcome(&span, &result, started.elapsed());
+        result
+    }
+
+    /// [`send_prepared`](Self::send_prepared) inside its span: the attempts, retries and the
+    /// re-authorization.
+    async fn send_with_retries(&self, request: Prepared, stream: bool) -> Result<Received, Error> {
         let inner = &self.inner;
         let limits = &inner.limits;
         let deadline = limits
@@ -138,6 +151,7 @@ impl Client {
                             tracing::debug!(retry = retries + 1, ?delay, error = %failure.error, "retrying");
                             ambiguous |= failure.repeat == Repeat::IfIdempotent;
                             retries += 1;
+                            span::record_resend(retries + u32::from(reauthorized));
                             inner.timer.sleep(delay).await;
                             continue;
                         }
@@ -192,6 +206,7 @@ impl Client {
                 })?;
                 if retry {
                     reauthorized = true;
+                    span::record_resend(retries + 1);
                     continue;
                 }
             }
@@ -207,6 +222,7 @@ impl Client {
                 // A 503 may come after partial processing; a 429 never does.
                 ambiguous |= status == StatusCode::SERVICE_UNAVAILABLE;
                 retries += 1;
+                span::record_resend(retries + u32::from(reauthorized));
                 inner.timer.sleep(delay).await;
                 continue;
             }

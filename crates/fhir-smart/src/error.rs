@@ -97,10 +97,14 @@ pub enum Error {
     },
 
     /// A plain `http://` URL was refused for a request that carries credentials.
-    #[error("refusing to send credentials over plain HTTP to {url}")]
+    #[error("refusing to send credentials over plain HTTP to {url}{}", loopback_hint(*.loopback))]
     InsecureUrl {
         /// The refused URL.
         url: String,
+        /// Whether it is a loopback address, which
+        /// [`HttpClient::allow_loopback_http`](crate::HttpClient::allow_loopback_http) allows
+        /// (for a local test server); the message then names that setting.
+        loopback: bool,
     },
 
     /// A key could not be imported, generated, exported or used.
@@ -236,7 +240,7 @@ impl Serialize for Error {
             }
             Self::Configuration { name, .. } => map.serialize_entry("name", name)?,
             Self::Discovery { url, .. }
-            | Self::InsecureUrl { url }
+            | Self::InsecureUrl { url, .. }
             | Self::Transport { url, .. } => map.serialize_entry("url", url)?,
             Self::Scope(err) => map.serialize_entry("position", &err.position)?,
             _ => {}
@@ -427,3 +431,13 @@ code_enum! {
 
 #[cfg(test)]
 mod tests;
+
+/// What an [`Error::InsecureUrl`] to a loopback address adds: the setting that allows it.
+fn loopback_hint(loopback: bool) -> &'static str {
+    if loopback {
+        " (a loopback address: a local test server is allowed with \
+         `HttpClient::allow_loopback_http(true)`, given to the builder's `http` setting)"
+    } else {
+        ""
+    }
+}

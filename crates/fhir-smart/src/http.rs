@@ -269,6 +269,7 @@ pub(crate) fn check_tls(url: &Url, allow_loopback_http: bool) -> Result<(), Erro
         "http" if allow_loopback_http && is_loopback(url) => Ok(()),
         _ => Err(Error::InsecureUrl {
             url: redact_url(url),
+            loopback: url.scheme() == "http" && is_loopback(url),
         }),
     }
 }

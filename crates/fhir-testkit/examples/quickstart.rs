@@ -7,7 +7,7 @@
 //! By default it starts the embedded sandbox of `fhir-testkit` (a SMART authorization server
 //! and a FHIR server on a loopback port), generates an ES384 key, registers its public JWKS,
 //! authenticates with a signed client assertion, pages through the Patients, reads one, and
-//! creates an Observation for them. With `SMART_ISS` set (and `SMART_CLIENT_ID`,
+//! creates an Observation for them, all with the typed R4 models of `fhir-r4`. With `SMART_ISS` set (and `SMART_CLIENT_ID`,
 //! `SMART_PRIVATE_KEY`, `SMART_KID`, `SMART_ALG`, `SMART_SCOPE`), it does the same against that
 //! server instead.
 
@@ -17,11 +17,13 @@
 use std::process::ExitCode;
 
 use fhir_core::Client;
+use fhir_r4::codes::ObservationStatus;
+use fhir_r4::prelude::*;
+use fhir_r4::resources::{Observation, Patient};
 use fhir_smart::keys::{SigningAlgorithm, SigningKey};
 use fhir_smart::{BackendServices, HttpClient, SmartClient, SmartEnv};
 use fhir_testkit::{ClientRegistration, Sandbox};
 use futures::TryStreamExt as _;
-use serde_json::json;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -71,7 +73,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let fhir = Client::builder(&base).auth(smart).build()?;
 
-    let mut pages = fhir.search_json("Patient").count(5).pages();
+    let mut pages = fhir.search::<Patient>().count(5).pages();
     let (mut page_count, mut patients) = (0, Vec::new());
     while let Some(page) = pages.try_next().await? {
         page_count += 1;
@@ -84,25 +86,29 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let first = patients
         .first()
-        .and_then(|patient| patient["id"].as_str())
+        .and_then(|patient| patient.id.clone())
         .ok_or("the server has no Patients")?;
-    let patient = fhir.read_json("Patient", first).send().await?;
-    let name = &patient.resource()["name"][0];
+    let patient = fhir.read::<Patient>(&first).send().await?;
+    let name = patient.resource().name.first().map(ToString::to_string);
     println!(
-        "read: Patient/{first} {} {} (version {})",
-        name["given"][0].as_str().unwrap_or(""),
-        name["family"].as_str().unwrap_or(""),
+        "read: Patient/{first} {} (version {})",
+        name.unwrap_or_default(),
         patient.meta().version_id().unwrap_or("?")
     );
 
-    let observation = json!({
-        "resourceType": "Observation",
-        "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4", "display": "Heart rate"}]},
-        "subject": {"reference": format!("Patient/{first}")},
-        "effectiveDateTime": "2025-01-01T09:00:00Z",
-        "valueQuantity": {"value": 68, "unit": "beats/minute", "system": "http://unitsofmeasure.org", "code": "/min"}
-    });
+    let observation = Observation {
+        status: Some(ObservationStatus::Final.into()),
+        code: Some(
+            CodeableConcept::from(
+                Coding::new("http://loinc.org", "8867-4").with_display("Heart rate"),
+            )
+            .into(),
+        ),
+        subject: Some(Reference::to::<Patient>(&first).into()),
+        effective: Some(DateTime::now().into()),
+        value: Some(Quantity::ucum(68, "/min").with_unit("beats/minute").into()),
+        ..Default::default()
+    };
     let created = fhir.create(&observation).send().await?;
     println!(
         "create: Observation/{} for Patient/{first} (version {})",
@@ -118,9 +124,10 @@ async fn backend_services_on(
     sandbox: &Sandbox,
 ) -> Result<(SmartClient, String), Box<dyn std::error::Error>> {
     let key = SigningKey::generate(SigningAlgorithm::Es384, "quickstart-key")?;
-    let jwks: serde_json::Value =
-        serde_json::from_str(&fhir_smart::keys::public_jwks_json([&key])?)?;
-    sandbox.register_client(ClientRegistration::backend("quickstart", jwks));
+    sandbox.register_client(ClientRegistration::backend_jwk(
+        "quickstart",
+        key.public_jwk(),
+    ));
     let kid = key.kid().to_owned();
     let smart = BackendServices::new(
         sandbox.fhir_base_url().parse()?,

@@ -83,6 +83,22 @@ impl ClientRegistration {
         )
     }
 
+    /// A Backend Services client with one public key, as a JWK: with fhir-smart,
+    /// `ClientRegistration::backend_jwk("etl", key.public_jwk())` (no JWKS text to write or
+    /// parse). The sandbox verifies assertions with its own JOSE library, not fhir-smart's.
+    pub fn backend_jwk(client_id: &str, public_jwk: impl serde::Serialize) -> Self {
+        Self::backend(client_id, jwks_of(public_jwk))
+    }
+
+    /// A confidential app (App Launch, `private_key_jwt`) with one public key, as a JWK.
+    pub fn asymmetric_jwk(
+        client_id: &str,
+        public_jwk: impl serde::Serialize,
+        redirect_uris: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        Self::asymmetric(client_id, jwks_of(public_jwk), redirect_uris)
+    }
+
     pub(super) fn new(
         client_id: &str,
         auth: TokenEndpointAuth,
@@ -94,4 +110,13 @@ impl ClientRegistration {
             redirect_uris: redirect_uris.into_iter().map(Into::into).collect(),
         }
     }
+}
+
+/// The JWKS of one JWK.
+fn jwks_of(public_jwk: impl serde::Serialize) -> Value {
+    // A JWK is plain strings: encoding it cannot fail; were it to, the empty set makes every
+    // assertion of the client fail loudly at the token endpoint.
+    serde_json::to_value(public_jwk)
+        .map(|jwk| serde_json::json!({ "keys": [jwk] }))
+        .unwrap_or_else(|_| serde_json::json!({ "keys": [] }))
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use fhir_smart::keys::{SigningAlgorithm, SigningKey, public_jwks_json};
+use fhir_smart::keys::{SigningAlgorithm, SigningKey};
 use fhir_smart::{BackendServices, HttpClient};
 use fhir_smart_redis::{EncryptionKey, RedisTokenStore};
 use fhir_testkit::{ClientRegistration, Sandbox};
@@ -15,8 +15,7 @@ async fn clients_on_one_redis_store_share_one_token() {
     let redis = RedisServer::start();
     let sandbox = Sandbox::start().await;
     let key = SigningKey::generate(SigningAlgorithm::Es384, "redis-key-1").unwrap();
-    let jwks: serde_json::Value = serde_json::from_str(&public_jwks_json([&key]).unwrap()).unwrap();
-    sandbox.register_client(ClientRegistration::backend("etl", jwks));
+    sandbox.register_client(ClientRegistration::backend_jwk("etl", key.public_jwk()));
     let secret = EncryptionKey::generate();
     let connect = || async {
         let store = RedisTokenStore::connect(&redis.url())

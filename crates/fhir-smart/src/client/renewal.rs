@@ -146,10 +146,41 @@ impl SmartClient {
         self.renew(latest, None).await
     }
 
-    /// One renewal (the caller holds the per-key lock of this process): under the store's
-    /// lease across processes when it has one, reading the store again once the lease is
-    /// held, since another process may have renewed while this one waited.
+    /// One renewal (the caller holds the per-key lock of this process), in a
+    /// `smart.token_renewal` span of its own: `grant_type`, `url.full` (the token endpoint,
+    /// without query), and once done `smart.outcome` (`renewed`, or `unchanged` when another
+    /// process renewed first) or `error.type` (the error's kind). Never a token or secret.
     pub(super) async fn renew(
+        &self,
+        base: Option<StoredToken>,
+        narrower_scope: Option<String>,
+    ) -> Result<Renewed, Error> {
+        let span = tracing::info_span!(
+            "smart.token_renewal",
+            otel.kind = "client",
+            grant_type = match self.inner.grant {
+                Grant::RefreshToken => "refresh_token",
+                Grant::ClientCredentials { .. } => "client_credentials",
+            },
+            url.full = %crate::http::redact_url(&self.inner.token_endpoint),
+            smart.outcome = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
+        let result =
+            tracing::Instrument::instrument(self.renew_leased(base, narrower_scope), span.clone())
+                .await;
+        match &result {
+            Ok(renewed) if !renewed.written => span.record("smart.outcome", "unchanged"),
+            Ok(_) => span.record("smart.outcome", "renewed"),
+            Err(err) => span.record("error.type", err.kind()),
+        };
+        result
+    }
+
+    /// [`renew`](Self::renew) inside its span: under the store's lease across processes when
+    /// it has one, reading the store again once the lease is held, since another process may
+    /// have renewed while this one waited.
+    async fn renew_leased(
         &self,
         base: Option<StoredToken>,
         narrower_scope: Option<String>,

@@ -68,10 +68,29 @@ fn insecure_url_errors_carry_no_query_or_credentials() {
             "http://user:pw@ehr.example.org/fhir/Patient?name=Jane%20Doe&birthdate=1970-01-01#x",
         ))
         .unwrap_err();
-    let Error::InsecureUrl { url } = &err else {
+    let Error::InsecureUrl {
+        url: refused,
+        loopback,
+    } = &err
+    else {
         panic!("{err:?}")
     };
-    assert_eq!(url, "http://ehr.example.org/fhir/Patient");
+    assert_eq!(refused, "http://ehr.example.org/fhir/Patient");
+    assert!(!loopback);
+    assert!(!err.to_string().contains("allow_loopback_http"), "{err}");
+
+    // A local test server: the message names the setting that allows it.
+    let err = http
+        .check_url(&url("http://127.0.0.1:8080/fhir"))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InsecureUrl { loopback: true, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("allow_loopback_http(true)"),
+        "{err}"
+    );
     let text = format!("{err} {err:?} {}", err.to_json());
     for leaked in ["Jane", "1970", "pw", "user", "#x"] {
         assert!(!text.contains(leaked), "{leaked} in {text}");

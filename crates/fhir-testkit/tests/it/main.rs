@@ -11,3 +11,4 @@ mod app_launch;
 mod backend;
 mod bulk_export;
 mod fhir_api;
+mod quickstart;
