@@ -72,14 +72,30 @@ pub(super) fn emit_decode(
             (_, true) => arms.push(quote!(#key => de::vec(r, #key, &mut self.#fname),)),
         }
     }
+    // The element names, for the "did you mean" of an unknown property (read only then).
+    let mut known: Vec<String> = Vec::new();
+    if is_root && ty.kind == TypeKind::Resource {
+        known.push(String::from("resourceType"));
+    }
+    for f in &s.fields {
+        match &f.ty {
+            FieldType::Choice(enum_name) if !ctx.is_open(enum_name) => {
+                if let Some(choice) = choices.iter().find(|c| &c.name == enum_name) {
+                    known.extend(choice.variants.iter().map(|v| v.json_name.clone()));
+                }
+            }
+            _ => known.push(f.json_name.clone()),
+        }
+    }
+    let unknown = quote!(de::unknown_among(r, key, &mut self.unknown, &[#(#known),*]));
     let fallback = if open_fields.is_empty() {
-        quote!(de::unknown(r, key, &mut self.unknown))
+        unknown
     } else {
         quote! {
             if #(#open_fields)||* {
                 Ok(())
             } else {
-                de::unknown(r, key, &mut self.unknown)
+                #unknown
             }
         }
     };

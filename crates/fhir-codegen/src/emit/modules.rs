@@ -100,6 +100,19 @@ pub(super) fn emit_resource_enum(ir: &Ir, ctx: &Ctx) -> TokenStream {
                     Self::#name(Box::new(resource))
                 }
             }
+
+            #cfg
+            impl TryFrom<Resource> for #krate::resources::#name {
+                /// The resource, given back, when it is of another type.
+                type Error = Resource;
+
+                fn try_from(resource: Resource) -> Result<Self, Resource> {
+                    match resource {
+                        Resource::#name(resource) => Ok(*resource),
+                        other => Err(other),
+                    }
+                }
+            }
         }
     });
     let names = resources.iter().map(|t| t.name.as_str());

@@ -364,7 +364,40 @@ pub(super) fn emit_resource_impls(ty: &TypeDef, ctx: &Ctx) -> TokenStream {
     let name = ident(&ty.name);
     let type_name = &ty.name;
     let krate = &ctx.krate;
+    let from_json_doc = format!(
+        " Reads a `{type_name}` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path)."
+    );
     quote! {
+        impl #name {
+            #[doc = #from_json_doc]
+            ///
+            /// # Errors
+            ///
+            /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+            pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+                #krate::json::from_slice(bytes, #type_name)
+            }
+
+            /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+            /// keeps unknown properties and repairs what it can) and returns, beside the
+            /// resource, the report of everything lenient decoding kept, repaired or dropped.
+            ///
+            /// # Errors
+            ///
+            /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+            pub fn from_json_with(
+                bytes: &[u8],
+                options: #krate::json::DecodeOptions,
+            ) -> Result<(Self, #krate::json::DecodeReport), fhir_core::DecodeError> {
+                #krate::json::from_slice_with_report(bytes, #type_name, options)
+            }
+
+            /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+            pub fn to_json(&self) -> Vec<u8> {
+                #krate::json::to_vec(self)
+            }
+        }
+
         impl fhir_core::Resource for #name {
             fn resource_type(&self) -> Option<&str> {
                 Some(#type_name)

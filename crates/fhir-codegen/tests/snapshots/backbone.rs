@@ -45,7 +45,14 @@ impl BackboneTest {
             "meta" => de::opt(r, "meta", &mut self.meta),
             "extension" => de::vec(r, "extension", &mut self.extension),
             "item" => de::vec(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => {
+                de::unknown_among(
+                    r,
+                    key,
+                    &mut self.unknown,
+                    &["resourceType", "id", "meta", "extension", "item"],
+                )
+            }
         }
     }
 }
@@ -95,7 +102,7 @@ impl BackboneTestItem {
             "code" => de::prim(r, "code", &mut self.code),
             "_code" => de::prim_ext(r, "_code", &mut self.code),
             "detail" => de::opt(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(r, key, &mut self.unknown, &["id", "code", "detail"]),
         }
     }
 }
@@ -137,7 +144,7 @@ impl BackboneTestItemDetail {
         match &*key {
             "amount" => de::prim(r, "amount", &mut self.amount),
             "_amount" => de::prim_ext(r, "_amount", &mut self.amount),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(r, key, &mut self.unknown, &["amount"]),
         }
     }
 }
@@ -148,6 +155,34 @@ impl JsonEncode for BackboneTestItemDetail {
         ser::prim(w, "amount", "_amount", &self.amount);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl BackboneTest {
+    /// Reads a `BackboneTest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        fhir_r4::json::from_slice(bytes, "BackboneTest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: fhir_r4::json::DecodeOptions,
+    ) -> Result<(Self, fhir_r4::json::DecodeReport), fhir_core::DecodeError> {
+        fhir_r4::json::from_slice_with_report(bytes, "BackboneTest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        fhir_r4::json::to_vec(self)
     }
 }
 

@@ -133,7 +133,24 @@ impl ChoiceTest {
                     ChoiceTestEffective::Period,
                 )
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => {
+                de::unknown_among(
+                    r,
+                    key,
+                    &mut self.unknown,
+                    &[
+                        "resourceType",
+                        "id",
+                        "meta",
+                        "extension",
+                        "valueString",
+                        "valueQuantity",
+                        "valueBoolean",
+                        "effectiveDateTime",
+                        "effectivePeriod",
+                    ],
+                )
+            }
         }
     }
 }
@@ -276,6 +293,34 @@ impl Choice for ChoiceTestEffective {
             }
             Self::Period(value) => ser::value(w, "effectivePeriod", value),
         }
+    }
+}
+
+impl ChoiceTest {
+    /// Reads a `ChoiceTest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        fhir_r4::json::from_slice(bytes, "ChoiceTest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: fhir_r4::json::DecodeOptions,
+    ) -> Result<(Self, fhir_r4::json::DecodeReport), fhir_core::DecodeError> {
+        fhir_r4::json::from_slice_with_report(bytes, "ChoiceTest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        fhir_r4::json::to_vec(self)
     }
 }
 

@@ -47,7 +47,14 @@ impl ContainerTest {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "contained" => de::vec(r, "contained", &mut self.contained),
             "entry" => de::vec(r, "entry", &mut self.entry),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => {
+                de::unknown_among(
+                    r,
+                    key,
+                    &mut self.unknown,
+                    &["resourceType", "id", "meta", "extension", "contained", "entry"],
+                )
+            }
         }
     }
 }
@@ -91,7 +98,7 @@ impl ContainerTestEntry {
     ) -> Result<(), Error> {
         match &*key {
             "resource" => de::opt(r, "resource", &mut self.resource),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(r, key, &mut self.unknown, &["resource"]),
         }
     }
 }
@@ -102,6 +109,34 @@ impl JsonEncode for ContainerTestEntry {
         ser::opt(w, "resource", &self.resource);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl ContainerTest {
+    /// Reads a `ContainerTest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        fhir_r4::json::from_slice(bytes, "ContainerTest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: fhir_r4::json::DecodeOptions,
+    ) -> Result<(Self, fhir_r4::json::DecodeReport), fhir_core::DecodeError> {
+        fhir_r4::json::from_slice_with_report(bytes, "ContainerTest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        fhir_r4::json::to_vec(self)
     }
 }
 

@@ -57,7 +57,23 @@ impl PrimitiveTest {
             "_count" => de::prim_ext(r, "_count", &mut self.count),
             "issued" => de::prim(r, "issued", &mut self.issued),
             "_issued" => de::prim_ext(r, "_issued", &mut self.issued),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => {
+                de::unknown_among(
+                    r,
+                    key,
+                    &mut self.unknown,
+                    &[
+                        "resourceType",
+                        "id",
+                        "meta",
+                        "extension",
+                        "birthDate",
+                        "given",
+                        "count",
+                        "issued",
+                    ],
+                )
+            }
         }
     }
     fn check_aligned(
@@ -83,6 +99,34 @@ impl JsonEncode for PrimitiveTest {
         ser::prim(w, "issued", "_issued", &self.issued);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl PrimitiveTest {
+    /// Reads a `PrimitiveTest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        fhir_r4::json::from_slice(bytes, "PrimitiveTest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: fhir_r4::json::DecodeOptions,
+    ) -> Result<(Self, fhir_r4::json::DecodeReport), fhir_core::DecodeError> {
+        fhir_r4::json::from_slice_with_report(bytes, "PrimitiveTest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        fhir_r4::json::to_vec(self)
     }
 }
 

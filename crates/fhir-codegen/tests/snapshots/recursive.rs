@@ -44,7 +44,14 @@ impl RecursiveTest {
             "meta" => de::opt(r, "meta", &mut self.meta),
             "extension" => de::vec(r, "extension", &mut self.extension),
             "node" => de::vec(r, "node", &mut self.node),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => {
+                de::unknown_among(
+                    r,
+                    key,
+                    &mut self.unknown,
+                    &["resourceType", "id", "meta", "extension", "node"],
+                )
+            }
         }
     }
 }
@@ -91,7 +98,7 @@ impl RecursiveTestNode {
             "label" => de::prim(r, "label", &mut self.label),
             "_label" => de::prim_ext(r, "_label", &mut self.label),
             "node" => de::vec(r, "node", &mut self.node),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(r, key, &mut self.unknown, &["label", "node"]),
         }
     }
 }
@@ -103,6 +110,34 @@ impl JsonEncode for RecursiveTestNode {
         ser::vec(w, "node", &self.node);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl RecursiveTest {
+    /// Reads a `RecursiveTest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        fhir_r4::json::from_slice(bytes, "RecursiveTest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: fhir_r4::json::DecodeOptions,
+    ) -> Result<(Self, fhir_r4::json::DecodeReport), fhir_core::DecodeError> {
+        fhir_r4::json::from_slice_with_report(bytes, "RecursiveTest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        fhir_r4::json::to_vec(self)
     }
 }
 

@@ -921,8 +921,88 @@ pub fn unknown(
         .in_owned_key(&key))
 }
 
+/// As [`unknown`], for an object whose properties are `known`: strict decoding's error then
+/// suggests the closest (`unknown property `birthdate` (did you mean `birthDate`?)`).
+///
+/// # Errors
+///
+/// In strict mode, always: the property is unknown.
+pub fn unknown_among(
+    r: &mut Reader<'_>,
+    key: Cow<'_, str>,
+    fields: &mut UnknownFields,
+    known: &'static [&'static str],
+) -> Result<(), Error> {
+    if r.options().lenient {
+        return unknown(r, key, fields);
+    }
+    Err(unknown_property(r, &key, known))
+}
+
+#[cold]
+fn unknown_property(r: &Reader<'_>, key: &str, known: &[&str]) -> Error {
+    let message = match closest(key, known) {
+        Some(name) => format!("unknown property `{key}` (did you mean `{name}`?)"),
+        None => format!("unknown property `{key}`"),
+    };
+    r.error(DecodeErrorKind::UnknownField, message)
+        .in_owned_key(key)
+}
+
+/// The known name `key` most likely misspells: the same but for case, or the nearest by
+/// edit distance when it is close (at most one edit per three characters, at least one).
+fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    if let Some(same) = known.iter().find(|name| name.eq_ignore_ascii_case(key)) {
+        return Some(same);
+    }
+    let limit = (key.chars().count() / 3).max(1);
+    known
+        .iter()
+        .map(|name| (edit_distance(key, name), *name))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance by characters (keys are short; one row of the table is kept).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
 #[cold]
 fn duplicate_unknown(r: &mut Reader<'_>, offset: usize, key: &str) {
     let message = format!("duplicate property `{key}`: the earlier value was dropped");
     r.warn(DecodeErrorKind::DuplicateProperty, offset, None, message);
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_property_points_to_the_closest_known_one() {
+        let known = ["id", "birthDate", "gender", "name", "deceasedBoolean"];
+        assert_eq!(closest("birthdate", &known), Some("birthDate"));
+        assert_eq!(closest("gendr", &known), Some("gender"));
+        assert_eq!(closest("deceasedBolean", &known), Some("deceasedBoolean"));
+        assert_eq!(closest("colour", &known), None);
+        assert_eq!(closest("x", &known), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
 }

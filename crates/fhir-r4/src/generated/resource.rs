@@ -2147,10 +2147,34 @@ impl From<crate::resources::Account> for Resource {
     }
 }
 
+#[cfg(feature = "account")]
+impl TryFrom<Resource> for crate::resources::Account {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Account(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "activity_definition")]
 impl From<crate::resources::ActivityDefinition> for Resource {
     fn from(resource: crate::resources::ActivityDefinition) -> Self {
         Self::ActivityDefinition(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "activity_definition")]
+impl TryFrom<Resource> for crate::resources::ActivityDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ActivityDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2161,10 +2185,34 @@ impl From<crate::resources::AdverseEvent> for Resource {
     }
 }
 
+#[cfg(feature = "adverse_event")]
+impl TryFrom<Resource> for crate::resources::AdverseEvent {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::AdverseEvent(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "allergy_intolerance")]
 impl From<crate::resources::AllergyIntolerance> for Resource {
     fn from(resource: crate::resources::AllergyIntolerance) -> Self {
         Self::AllergyIntolerance(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "allergy_intolerance")]
+impl TryFrom<Resource> for crate::resources::AllergyIntolerance {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::AllergyIntolerance(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2175,10 +2223,34 @@ impl From<crate::resources::Appointment> for Resource {
     }
 }
 
+#[cfg(feature = "appointment")]
+impl TryFrom<Resource> for crate::resources::Appointment {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Appointment(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "appointment_response")]
 impl From<crate::resources::AppointmentResponse> for Resource {
     fn from(resource: crate::resources::AppointmentResponse) -> Self {
         Self::AppointmentResponse(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "appointment_response")]
+impl TryFrom<Resource> for crate::resources::AppointmentResponse {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::AppointmentResponse(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2189,10 +2261,34 @@ impl From<crate::resources::AuditEvent> for Resource {
     }
 }
 
+#[cfg(feature = "audit_event")]
+impl TryFrom<Resource> for crate::resources::AuditEvent {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::AuditEvent(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "basic")]
 impl From<crate::resources::Basic> for Resource {
     fn from(resource: crate::resources::Basic) -> Self {
         Self::Basic(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "basic")]
+impl TryFrom<Resource> for crate::resources::Basic {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Basic(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2203,10 +2299,34 @@ impl From<crate::resources::Binary> for Resource {
     }
 }
 
+#[cfg(feature = "binary")]
+impl TryFrom<Resource> for crate::resources::Binary {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Binary(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "biologically_derived_product")]
 impl From<crate::resources::BiologicallyDerivedProduct> for Resource {
     fn from(resource: crate::resources::BiologicallyDerivedProduct) -> Self {
         Self::BiologicallyDerivedProduct(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "biologically_derived_product")]
+impl TryFrom<Resource> for crate::resources::BiologicallyDerivedProduct {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::BiologicallyDerivedProduct(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2217,10 +2337,34 @@ impl From<crate::resources::BodyStructure> for Resource {
     }
 }
 
+#[cfg(feature = "body_structure")]
+impl TryFrom<Resource> for crate::resources::BodyStructure {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::BodyStructure(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "bundle")]
 impl From<crate::resources::Bundle> for Resource {
     fn from(resource: crate::resources::Bundle) -> Self {
         Self::Bundle(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "bundle")]
+impl TryFrom<Resource> for crate::resources::Bundle {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Bundle(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2231,10 +2375,34 @@ impl From<crate::resources::CapabilityStatement> for Resource {
     }
 }
 
+#[cfg(feature = "capability_statement")]
+impl TryFrom<Resource> for crate::resources::CapabilityStatement {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::CapabilityStatement(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "care_plan")]
 impl From<crate::resources::CarePlan> for Resource {
     fn from(resource: crate::resources::CarePlan) -> Self {
         Self::CarePlan(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "care_plan")]
+impl TryFrom<Resource> for crate::resources::CarePlan {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::CarePlan(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2245,10 +2413,34 @@ impl From<crate::resources::CareTeam> for Resource {
     }
 }
 
+#[cfg(feature = "care_team")]
+impl TryFrom<Resource> for crate::resources::CareTeam {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::CareTeam(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "catalog_entry")]
 impl From<crate::resources::CatalogEntry> for Resource {
     fn from(resource: crate::resources::CatalogEntry) -> Self {
         Self::CatalogEntry(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "catalog_entry")]
+impl TryFrom<Resource> for crate::resources::CatalogEntry {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::CatalogEntry(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2259,10 +2451,34 @@ impl From<crate::resources::ChargeItem> for Resource {
     }
 }
 
+#[cfg(feature = "charge_item")]
+impl TryFrom<Resource> for crate::resources::ChargeItem {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ChargeItem(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "charge_item_definition")]
 impl From<crate::resources::ChargeItemDefinition> for Resource {
     fn from(resource: crate::resources::ChargeItemDefinition) -> Self {
         Self::ChargeItemDefinition(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "charge_item_definition")]
+impl TryFrom<Resource> for crate::resources::ChargeItemDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ChargeItemDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2273,10 +2489,34 @@ impl From<crate::resources::Claim> for Resource {
     }
 }
 
+#[cfg(feature = "claim")]
+impl TryFrom<Resource> for crate::resources::Claim {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Claim(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "claim_response")]
 impl From<crate::resources::ClaimResponse> for Resource {
     fn from(resource: crate::resources::ClaimResponse) -> Self {
         Self::ClaimResponse(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "claim_response")]
+impl TryFrom<Resource> for crate::resources::ClaimResponse {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ClaimResponse(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2287,10 +2527,34 @@ impl From<crate::resources::ClinicalImpression> for Resource {
     }
 }
 
+#[cfg(feature = "clinical_impression")]
+impl TryFrom<Resource> for crate::resources::ClinicalImpression {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ClinicalImpression(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "code_system")]
 impl From<crate::resources::CodeSystem> for Resource {
     fn from(resource: crate::resources::CodeSystem) -> Self {
         Self::CodeSystem(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "code_system")]
+impl TryFrom<Resource> for crate::resources::CodeSystem {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::CodeSystem(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2301,10 +2565,34 @@ impl From<crate::resources::Communication> for Resource {
     }
 }
 
+#[cfg(feature = "communication")]
+impl TryFrom<Resource> for crate::resources::Communication {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Communication(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "communication_request")]
 impl From<crate::resources::CommunicationRequest> for Resource {
     fn from(resource: crate::resources::CommunicationRequest) -> Self {
         Self::CommunicationRequest(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "communication_request")]
+impl TryFrom<Resource> for crate::resources::CommunicationRequest {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::CommunicationRequest(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2315,10 +2603,34 @@ impl From<crate::resources::CompartmentDefinition> for Resource {
     }
 }
 
+#[cfg(feature = "compartment_definition")]
+impl TryFrom<Resource> for crate::resources::CompartmentDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::CompartmentDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "composition")]
 impl From<crate::resources::Composition> for Resource {
     fn from(resource: crate::resources::Composition) -> Self {
         Self::Composition(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "composition")]
+impl TryFrom<Resource> for crate::resources::Composition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Composition(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2329,10 +2641,34 @@ impl From<crate::resources::ConceptMap> for Resource {
     }
 }
 
+#[cfg(feature = "concept_map")]
+impl TryFrom<Resource> for crate::resources::ConceptMap {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ConceptMap(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "condition")]
 impl From<crate::resources::Condition> for Resource {
     fn from(resource: crate::resources::Condition) -> Self {
         Self::Condition(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "condition")]
+impl TryFrom<Resource> for crate::resources::Condition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Condition(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2343,10 +2679,34 @@ impl From<crate::resources::Consent> for Resource {
     }
 }
 
+#[cfg(feature = "consent")]
+impl TryFrom<Resource> for crate::resources::Consent {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Consent(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "contract")]
 impl From<crate::resources::Contract> for Resource {
     fn from(resource: crate::resources::Contract) -> Self {
         Self::Contract(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "contract")]
+impl TryFrom<Resource> for crate::resources::Contract {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Contract(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2357,10 +2717,34 @@ impl From<crate::resources::Coverage> for Resource {
     }
 }
 
+#[cfg(feature = "coverage")]
+impl TryFrom<Resource> for crate::resources::Coverage {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Coverage(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "coverage_eligibility_request")]
 impl From<crate::resources::CoverageEligibilityRequest> for Resource {
     fn from(resource: crate::resources::CoverageEligibilityRequest) -> Self {
         Self::CoverageEligibilityRequest(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "coverage_eligibility_request")]
+impl TryFrom<Resource> for crate::resources::CoverageEligibilityRequest {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::CoverageEligibilityRequest(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2371,10 +2755,34 @@ impl From<crate::resources::CoverageEligibilityResponse> for Resource {
     }
 }
 
+#[cfg(feature = "coverage_eligibility_response")]
+impl TryFrom<Resource> for crate::resources::CoverageEligibilityResponse {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::CoverageEligibilityResponse(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "detected_issue")]
 impl From<crate::resources::DetectedIssue> for Resource {
     fn from(resource: crate::resources::DetectedIssue) -> Self {
         Self::DetectedIssue(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "detected_issue")]
+impl TryFrom<Resource> for crate::resources::DetectedIssue {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::DetectedIssue(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2385,10 +2793,34 @@ impl From<crate::resources::Device> for Resource {
     }
 }
 
+#[cfg(feature = "device")]
+impl TryFrom<Resource> for crate::resources::Device {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Device(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "device_definition")]
 impl From<crate::resources::DeviceDefinition> for Resource {
     fn from(resource: crate::resources::DeviceDefinition) -> Self {
         Self::DeviceDefinition(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "device_definition")]
+impl TryFrom<Resource> for crate::resources::DeviceDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::DeviceDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2399,10 +2831,34 @@ impl From<crate::resources::DeviceMetric> for Resource {
     }
 }
 
+#[cfg(feature = "device_metric")]
+impl TryFrom<Resource> for crate::resources::DeviceMetric {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::DeviceMetric(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "device_request")]
 impl From<crate::resources::DeviceRequest> for Resource {
     fn from(resource: crate::resources::DeviceRequest) -> Self {
         Self::DeviceRequest(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "device_request")]
+impl TryFrom<Resource> for crate::resources::DeviceRequest {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::DeviceRequest(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2413,10 +2869,34 @@ impl From<crate::resources::DeviceUseStatement> for Resource {
     }
 }
 
+#[cfg(feature = "device_use_statement")]
+impl TryFrom<Resource> for crate::resources::DeviceUseStatement {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::DeviceUseStatement(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "diagnostic_report")]
 impl From<crate::resources::DiagnosticReport> for Resource {
     fn from(resource: crate::resources::DiagnosticReport) -> Self {
         Self::DiagnosticReport(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "diagnostic_report")]
+impl TryFrom<Resource> for crate::resources::DiagnosticReport {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::DiagnosticReport(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2427,10 +2907,34 @@ impl From<crate::resources::DocumentManifest> for Resource {
     }
 }
 
+#[cfg(feature = "document_manifest")]
+impl TryFrom<Resource> for crate::resources::DocumentManifest {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::DocumentManifest(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "document_reference")]
 impl From<crate::resources::DocumentReference> for Resource {
     fn from(resource: crate::resources::DocumentReference) -> Self {
         Self::DocumentReference(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "document_reference")]
+impl TryFrom<Resource> for crate::resources::DocumentReference {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::DocumentReference(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2441,10 +2945,34 @@ impl From<crate::resources::EffectEvidenceSynthesis> for Resource {
     }
 }
 
+#[cfg(feature = "effect_evidence_synthesis")]
+impl TryFrom<Resource> for crate::resources::EffectEvidenceSynthesis {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::EffectEvidenceSynthesis(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "encounter")]
 impl From<crate::resources::Encounter> for Resource {
     fn from(resource: crate::resources::Encounter) -> Self {
         Self::Encounter(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "encounter")]
+impl TryFrom<Resource> for crate::resources::Encounter {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Encounter(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2455,10 +2983,34 @@ impl From<crate::resources::Endpoint> for Resource {
     }
 }
 
+#[cfg(feature = "endpoint")]
+impl TryFrom<Resource> for crate::resources::Endpoint {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Endpoint(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "enrollment_request")]
 impl From<crate::resources::EnrollmentRequest> for Resource {
     fn from(resource: crate::resources::EnrollmentRequest) -> Self {
         Self::EnrollmentRequest(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "enrollment_request")]
+impl TryFrom<Resource> for crate::resources::EnrollmentRequest {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::EnrollmentRequest(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2469,10 +3021,34 @@ impl From<crate::resources::EnrollmentResponse> for Resource {
     }
 }
 
+#[cfg(feature = "enrollment_response")]
+impl TryFrom<Resource> for crate::resources::EnrollmentResponse {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::EnrollmentResponse(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "episode_of_care")]
 impl From<crate::resources::EpisodeOfCare> for Resource {
     fn from(resource: crate::resources::EpisodeOfCare) -> Self {
         Self::EpisodeOfCare(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "episode_of_care")]
+impl TryFrom<Resource> for crate::resources::EpisodeOfCare {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::EpisodeOfCare(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2483,10 +3059,34 @@ impl From<crate::resources::EventDefinition> for Resource {
     }
 }
 
+#[cfg(feature = "event_definition")]
+impl TryFrom<Resource> for crate::resources::EventDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::EventDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "evidence")]
 impl From<crate::resources::Evidence> for Resource {
     fn from(resource: crate::resources::Evidence) -> Self {
         Self::Evidence(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "evidence")]
+impl TryFrom<Resource> for crate::resources::Evidence {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Evidence(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2497,10 +3097,34 @@ impl From<crate::resources::EvidenceVariable> for Resource {
     }
 }
 
+#[cfg(feature = "evidence_variable")]
+impl TryFrom<Resource> for crate::resources::EvidenceVariable {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::EvidenceVariable(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "example_scenario")]
 impl From<crate::resources::ExampleScenario> for Resource {
     fn from(resource: crate::resources::ExampleScenario) -> Self {
         Self::ExampleScenario(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "example_scenario")]
+impl TryFrom<Resource> for crate::resources::ExampleScenario {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ExampleScenario(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2511,10 +3135,34 @@ impl From<crate::resources::ExplanationOfBenefit> for Resource {
     }
 }
 
+#[cfg(feature = "explanation_of_benefit")]
+impl TryFrom<Resource> for crate::resources::ExplanationOfBenefit {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ExplanationOfBenefit(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "family_member_history")]
 impl From<crate::resources::FamilyMemberHistory> for Resource {
     fn from(resource: crate::resources::FamilyMemberHistory) -> Self {
         Self::FamilyMemberHistory(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "family_member_history")]
+impl TryFrom<Resource> for crate::resources::FamilyMemberHistory {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::FamilyMemberHistory(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2525,10 +3173,34 @@ impl From<crate::resources::Flag> for Resource {
     }
 }
 
+#[cfg(feature = "flag")]
+impl TryFrom<Resource> for crate::resources::Flag {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Flag(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "goal")]
 impl From<crate::resources::Goal> for Resource {
     fn from(resource: crate::resources::Goal) -> Self {
         Self::Goal(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "goal")]
+impl TryFrom<Resource> for crate::resources::Goal {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Goal(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2539,10 +3211,34 @@ impl From<crate::resources::GraphDefinition> for Resource {
     }
 }
 
+#[cfg(feature = "graph_definition")]
+impl TryFrom<Resource> for crate::resources::GraphDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::GraphDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "group")]
 impl From<crate::resources::Group> for Resource {
     fn from(resource: crate::resources::Group) -> Self {
         Self::Group(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "group")]
+impl TryFrom<Resource> for crate::resources::Group {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Group(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2553,10 +3249,34 @@ impl From<crate::resources::GuidanceResponse> for Resource {
     }
 }
 
+#[cfg(feature = "guidance_response")]
+impl TryFrom<Resource> for crate::resources::GuidanceResponse {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::GuidanceResponse(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "healthcare_service")]
 impl From<crate::resources::HealthcareService> for Resource {
     fn from(resource: crate::resources::HealthcareService) -> Self {
         Self::HealthcareService(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "healthcare_service")]
+impl TryFrom<Resource> for crate::resources::HealthcareService {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::HealthcareService(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2567,10 +3287,34 @@ impl From<crate::resources::ImagingStudy> for Resource {
     }
 }
 
+#[cfg(feature = "imaging_study")]
+impl TryFrom<Resource> for crate::resources::ImagingStudy {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ImagingStudy(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "immunization")]
 impl From<crate::resources::Immunization> for Resource {
     fn from(resource: crate::resources::Immunization) -> Self {
         Self::Immunization(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "immunization")]
+impl TryFrom<Resource> for crate::resources::Immunization {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Immunization(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2581,10 +3325,34 @@ impl From<crate::resources::ImmunizationEvaluation> for Resource {
     }
 }
 
+#[cfg(feature = "immunization_evaluation")]
+impl TryFrom<Resource> for crate::resources::ImmunizationEvaluation {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ImmunizationEvaluation(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "immunization_recommendation")]
 impl From<crate::resources::ImmunizationRecommendation> for Resource {
     fn from(resource: crate::resources::ImmunizationRecommendation) -> Self {
         Self::ImmunizationRecommendation(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "immunization_recommendation")]
+impl TryFrom<Resource> for crate::resources::ImmunizationRecommendation {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ImmunizationRecommendation(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2595,10 +3363,34 @@ impl From<crate::resources::ImplementationGuide> for Resource {
     }
 }
 
+#[cfg(feature = "implementation_guide")]
+impl TryFrom<Resource> for crate::resources::ImplementationGuide {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ImplementationGuide(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "insurance_plan")]
 impl From<crate::resources::InsurancePlan> for Resource {
     fn from(resource: crate::resources::InsurancePlan) -> Self {
         Self::InsurancePlan(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "insurance_plan")]
+impl TryFrom<Resource> for crate::resources::InsurancePlan {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::InsurancePlan(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2609,10 +3401,34 @@ impl From<crate::resources::Invoice> for Resource {
     }
 }
 
+#[cfg(feature = "invoice")]
+impl TryFrom<Resource> for crate::resources::Invoice {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Invoice(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "library")]
 impl From<crate::resources::Library> for Resource {
     fn from(resource: crate::resources::Library) -> Self {
         Self::Library(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "library")]
+impl TryFrom<Resource> for crate::resources::Library {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Library(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2623,10 +3439,34 @@ impl From<crate::resources::Linkage> for Resource {
     }
 }
 
+#[cfg(feature = "linkage")]
+impl TryFrom<Resource> for crate::resources::Linkage {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Linkage(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "list")]
 impl From<crate::resources::List> for Resource {
     fn from(resource: crate::resources::List) -> Self {
         Self::List(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "list")]
+impl TryFrom<Resource> for crate::resources::List {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::List(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2637,10 +3477,34 @@ impl From<crate::resources::Location> for Resource {
     }
 }
 
+#[cfg(feature = "location")]
+impl TryFrom<Resource> for crate::resources::Location {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Location(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "measure")]
 impl From<crate::resources::Measure> for Resource {
     fn from(resource: crate::resources::Measure) -> Self {
         Self::Measure(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "measure")]
+impl TryFrom<Resource> for crate::resources::Measure {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Measure(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2651,10 +3515,34 @@ impl From<crate::resources::MeasureReport> for Resource {
     }
 }
 
+#[cfg(feature = "measure_report")]
+impl TryFrom<Resource> for crate::resources::MeasureReport {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MeasureReport(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "media")]
 impl From<crate::resources::Media> for Resource {
     fn from(resource: crate::resources::Media) -> Self {
         Self::Media(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "media")]
+impl TryFrom<Resource> for crate::resources::Media {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Media(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2665,10 +3553,34 @@ impl From<crate::resources::Medication> for Resource {
     }
 }
 
+#[cfg(feature = "medication")]
+impl TryFrom<Resource> for crate::resources::Medication {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Medication(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "medication_administration")]
 impl From<crate::resources::MedicationAdministration> for Resource {
     fn from(resource: crate::resources::MedicationAdministration) -> Self {
         Self::MedicationAdministration(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "medication_administration")]
+impl TryFrom<Resource> for crate::resources::MedicationAdministration {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicationAdministration(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2679,10 +3591,34 @@ impl From<crate::resources::MedicationDispense> for Resource {
     }
 }
 
+#[cfg(feature = "medication_dispense")]
+impl TryFrom<Resource> for crate::resources::MedicationDispense {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicationDispense(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "medication_knowledge")]
 impl From<crate::resources::MedicationKnowledge> for Resource {
     fn from(resource: crate::resources::MedicationKnowledge) -> Self {
         Self::MedicationKnowledge(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "medication_knowledge")]
+impl TryFrom<Resource> for crate::resources::MedicationKnowledge {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicationKnowledge(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2693,10 +3629,34 @@ impl From<crate::resources::MedicationRequest> for Resource {
     }
 }
 
+#[cfg(feature = "medication_request")]
+impl TryFrom<Resource> for crate::resources::MedicationRequest {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicationRequest(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "medication_statement")]
 impl From<crate::resources::MedicationStatement> for Resource {
     fn from(resource: crate::resources::MedicationStatement) -> Self {
         Self::MedicationStatement(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "medication_statement")]
+impl TryFrom<Resource> for crate::resources::MedicationStatement {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicationStatement(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2707,10 +3667,34 @@ impl From<crate::resources::MedicinalProduct> for Resource {
     }
 }
 
+#[cfg(feature = "medicinal_product")]
+impl TryFrom<Resource> for crate::resources::MedicinalProduct {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicinalProduct(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "medicinal_product_authorization")]
 impl From<crate::resources::MedicinalProductAuthorization> for Resource {
     fn from(resource: crate::resources::MedicinalProductAuthorization) -> Self {
         Self::MedicinalProductAuthorization(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "medicinal_product_authorization")]
+impl TryFrom<Resource> for crate::resources::MedicinalProductAuthorization {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicinalProductAuthorization(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2721,10 +3705,34 @@ impl From<crate::resources::MedicinalProductContraindication> for Resource {
     }
 }
 
+#[cfg(feature = "medicinal_product_contraindication")]
+impl TryFrom<Resource> for crate::resources::MedicinalProductContraindication {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicinalProductContraindication(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "medicinal_product_indication")]
 impl From<crate::resources::MedicinalProductIndication> for Resource {
     fn from(resource: crate::resources::MedicinalProductIndication) -> Self {
         Self::MedicinalProductIndication(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "medicinal_product_indication")]
+impl TryFrom<Resource> for crate::resources::MedicinalProductIndication {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicinalProductIndication(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2735,10 +3743,34 @@ impl From<crate::resources::MedicinalProductIngredient> for Resource {
     }
 }
 
+#[cfg(feature = "medicinal_product_ingredient")]
+impl TryFrom<Resource> for crate::resources::MedicinalProductIngredient {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicinalProductIngredient(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "medicinal_product_interaction")]
 impl From<crate::resources::MedicinalProductInteraction> for Resource {
     fn from(resource: crate::resources::MedicinalProductInteraction) -> Self {
         Self::MedicinalProductInteraction(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "medicinal_product_interaction")]
+impl TryFrom<Resource> for crate::resources::MedicinalProductInteraction {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicinalProductInteraction(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2749,10 +3781,34 @@ impl From<crate::resources::MedicinalProductManufactured> for Resource {
     }
 }
 
+#[cfg(feature = "medicinal_product_manufactured")]
+impl TryFrom<Resource> for crate::resources::MedicinalProductManufactured {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicinalProductManufactured(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "medicinal_product_packaged")]
 impl From<crate::resources::MedicinalProductPackaged> for Resource {
     fn from(resource: crate::resources::MedicinalProductPackaged) -> Self {
         Self::MedicinalProductPackaged(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "medicinal_product_packaged")]
+impl TryFrom<Resource> for crate::resources::MedicinalProductPackaged {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicinalProductPackaged(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2763,10 +3819,34 @@ impl From<crate::resources::MedicinalProductPharmaceutical> for Resource {
     }
 }
 
+#[cfg(feature = "medicinal_product_pharmaceutical")]
+impl TryFrom<Resource> for crate::resources::MedicinalProductPharmaceutical {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicinalProductPharmaceutical(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "medicinal_product_undesirable_effect")]
 impl From<crate::resources::MedicinalProductUndesirableEffect> for Resource {
     fn from(resource: crate::resources::MedicinalProductUndesirableEffect) -> Self {
         Self::MedicinalProductUndesirableEffect(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "medicinal_product_undesirable_effect")]
+impl TryFrom<Resource> for crate::resources::MedicinalProductUndesirableEffect {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MedicinalProductUndesirableEffect(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2777,10 +3857,34 @@ impl From<crate::resources::MessageDefinition> for Resource {
     }
 }
 
+#[cfg(feature = "message_definition")]
+impl TryFrom<Resource> for crate::resources::MessageDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MessageDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "message_header")]
 impl From<crate::resources::MessageHeader> for Resource {
     fn from(resource: crate::resources::MessageHeader) -> Self {
         Self::MessageHeader(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "message_header")]
+impl TryFrom<Resource> for crate::resources::MessageHeader {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MessageHeader(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2791,10 +3895,34 @@ impl From<crate::resources::MolecularSequence> for Resource {
     }
 }
 
+#[cfg(feature = "molecular_sequence")]
+impl TryFrom<Resource> for crate::resources::MolecularSequence {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::MolecularSequence(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "naming_system")]
 impl From<crate::resources::NamingSystem> for Resource {
     fn from(resource: crate::resources::NamingSystem) -> Self {
         Self::NamingSystem(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "naming_system")]
+impl TryFrom<Resource> for crate::resources::NamingSystem {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::NamingSystem(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2805,10 +3933,34 @@ impl From<crate::resources::NutritionOrder> for Resource {
     }
 }
 
+#[cfg(feature = "nutrition_order")]
+impl TryFrom<Resource> for crate::resources::NutritionOrder {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::NutritionOrder(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "observation")]
 impl From<crate::resources::Observation> for Resource {
     fn from(resource: crate::resources::Observation) -> Self {
         Self::Observation(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "observation")]
+impl TryFrom<Resource> for crate::resources::Observation {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Observation(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2819,10 +3971,34 @@ impl From<crate::resources::ObservationDefinition> for Resource {
     }
 }
 
+#[cfg(feature = "observation_definition")]
+impl TryFrom<Resource> for crate::resources::ObservationDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ObservationDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "operation_definition")]
 impl From<crate::resources::OperationDefinition> for Resource {
     fn from(resource: crate::resources::OperationDefinition) -> Self {
         Self::OperationDefinition(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "operation_definition")]
+impl TryFrom<Resource> for crate::resources::OperationDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::OperationDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2833,10 +4009,34 @@ impl From<crate::resources::OperationOutcome> for Resource {
     }
 }
 
+#[cfg(feature = "operation_outcome")]
+impl TryFrom<Resource> for crate::resources::OperationOutcome {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::OperationOutcome(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "organization")]
 impl From<crate::resources::Organization> for Resource {
     fn from(resource: crate::resources::Organization) -> Self {
         Self::Organization(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "organization")]
+impl TryFrom<Resource> for crate::resources::Organization {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Organization(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2847,10 +4047,34 @@ impl From<crate::resources::OrganizationAffiliation> for Resource {
     }
 }
 
+#[cfg(feature = "organization_affiliation")]
+impl TryFrom<Resource> for crate::resources::OrganizationAffiliation {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::OrganizationAffiliation(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "parameters")]
 impl From<crate::resources::Parameters> for Resource {
     fn from(resource: crate::resources::Parameters) -> Self {
         Self::Parameters(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "parameters")]
+impl TryFrom<Resource> for crate::resources::Parameters {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Parameters(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2861,10 +4085,34 @@ impl From<crate::resources::Patient> for Resource {
     }
 }
 
+#[cfg(feature = "patient")]
+impl TryFrom<Resource> for crate::resources::Patient {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Patient(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "payment_notice")]
 impl From<crate::resources::PaymentNotice> for Resource {
     fn from(resource: crate::resources::PaymentNotice) -> Self {
         Self::PaymentNotice(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "payment_notice")]
+impl TryFrom<Resource> for crate::resources::PaymentNotice {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::PaymentNotice(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2875,10 +4123,34 @@ impl From<crate::resources::PaymentReconciliation> for Resource {
     }
 }
 
+#[cfg(feature = "payment_reconciliation")]
+impl TryFrom<Resource> for crate::resources::PaymentReconciliation {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::PaymentReconciliation(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "person")]
 impl From<crate::resources::Person> for Resource {
     fn from(resource: crate::resources::Person) -> Self {
         Self::Person(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "person")]
+impl TryFrom<Resource> for crate::resources::Person {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Person(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2889,10 +4161,34 @@ impl From<crate::resources::PlanDefinition> for Resource {
     }
 }
 
+#[cfg(feature = "plan_definition")]
+impl TryFrom<Resource> for crate::resources::PlanDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::PlanDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "practitioner")]
 impl From<crate::resources::Practitioner> for Resource {
     fn from(resource: crate::resources::Practitioner) -> Self {
         Self::Practitioner(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "practitioner")]
+impl TryFrom<Resource> for crate::resources::Practitioner {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Practitioner(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2903,10 +4199,34 @@ impl From<crate::resources::PractitionerRole> for Resource {
     }
 }
 
+#[cfg(feature = "practitioner_role")]
+impl TryFrom<Resource> for crate::resources::PractitionerRole {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::PractitionerRole(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "procedure")]
 impl From<crate::resources::Procedure> for Resource {
     fn from(resource: crate::resources::Procedure) -> Self {
         Self::Procedure(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "procedure")]
+impl TryFrom<Resource> for crate::resources::Procedure {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Procedure(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2917,10 +4237,34 @@ impl From<crate::resources::Provenance> for Resource {
     }
 }
 
+#[cfg(feature = "provenance")]
+impl TryFrom<Resource> for crate::resources::Provenance {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Provenance(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "questionnaire")]
 impl From<crate::resources::Questionnaire> for Resource {
     fn from(resource: crate::resources::Questionnaire) -> Self {
         Self::Questionnaire(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "questionnaire")]
+impl TryFrom<Resource> for crate::resources::Questionnaire {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Questionnaire(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2931,10 +4275,34 @@ impl From<crate::resources::QuestionnaireResponse> for Resource {
     }
 }
 
+#[cfg(feature = "questionnaire_response")]
+impl TryFrom<Resource> for crate::resources::QuestionnaireResponse {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::QuestionnaireResponse(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "related_person")]
 impl From<crate::resources::RelatedPerson> for Resource {
     fn from(resource: crate::resources::RelatedPerson) -> Self {
         Self::RelatedPerson(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "related_person")]
+impl TryFrom<Resource> for crate::resources::RelatedPerson {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::RelatedPerson(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2945,10 +4313,34 @@ impl From<crate::resources::RequestGroup> for Resource {
     }
 }
 
+#[cfg(feature = "request_group")]
+impl TryFrom<Resource> for crate::resources::RequestGroup {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::RequestGroup(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "research_definition")]
 impl From<crate::resources::ResearchDefinition> for Resource {
     fn from(resource: crate::resources::ResearchDefinition) -> Self {
         Self::ResearchDefinition(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "research_definition")]
+impl TryFrom<Resource> for crate::resources::ResearchDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ResearchDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2959,10 +4351,34 @@ impl From<crate::resources::ResearchElementDefinition> for Resource {
     }
 }
 
+#[cfg(feature = "research_element_definition")]
+impl TryFrom<Resource> for crate::resources::ResearchElementDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ResearchElementDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "research_study")]
 impl From<crate::resources::ResearchStudy> for Resource {
     fn from(resource: crate::resources::ResearchStudy) -> Self {
         Self::ResearchStudy(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "research_study")]
+impl TryFrom<Resource> for crate::resources::ResearchStudy {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ResearchStudy(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2973,10 +4389,34 @@ impl From<crate::resources::ResearchSubject> for Resource {
     }
 }
 
+#[cfg(feature = "research_subject")]
+impl TryFrom<Resource> for crate::resources::ResearchSubject {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ResearchSubject(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "risk_assessment")]
 impl From<crate::resources::RiskAssessment> for Resource {
     fn from(resource: crate::resources::RiskAssessment) -> Self {
         Self::RiskAssessment(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "risk_assessment")]
+impl TryFrom<Resource> for crate::resources::RiskAssessment {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::RiskAssessment(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -2987,10 +4427,34 @@ impl From<crate::resources::RiskEvidenceSynthesis> for Resource {
     }
 }
 
+#[cfg(feature = "risk_evidence_synthesis")]
+impl TryFrom<Resource> for crate::resources::RiskEvidenceSynthesis {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::RiskEvidenceSynthesis(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "schedule")]
 impl From<crate::resources::Schedule> for Resource {
     fn from(resource: crate::resources::Schedule) -> Self {
         Self::Schedule(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "schedule")]
+impl TryFrom<Resource> for crate::resources::Schedule {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Schedule(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3001,10 +4465,34 @@ impl From<crate::resources::SearchParameter> for Resource {
     }
 }
 
+#[cfg(feature = "search_parameter")]
+impl TryFrom<Resource> for crate::resources::SearchParameter {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::SearchParameter(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "service_request")]
 impl From<crate::resources::ServiceRequest> for Resource {
     fn from(resource: crate::resources::ServiceRequest) -> Self {
         Self::ServiceRequest(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "service_request")]
+impl TryFrom<Resource> for crate::resources::ServiceRequest {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ServiceRequest(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3015,10 +4503,34 @@ impl From<crate::resources::Slot> for Resource {
     }
 }
 
+#[cfg(feature = "slot")]
+impl TryFrom<Resource> for crate::resources::Slot {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Slot(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "specimen")]
 impl From<crate::resources::Specimen> for Resource {
     fn from(resource: crate::resources::Specimen) -> Self {
         Self::Specimen(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "specimen")]
+impl TryFrom<Resource> for crate::resources::Specimen {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Specimen(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3029,10 +4541,34 @@ impl From<crate::resources::SpecimenDefinition> for Resource {
     }
 }
 
+#[cfg(feature = "specimen_definition")]
+impl TryFrom<Resource> for crate::resources::SpecimenDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::SpecimenDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "structure_definition")]
 impl From<crate::resources::StructureDefinition> for Resource {
     fn from(resource: crate::resources::StructureDefinition) -> Self {
         Self::StructureDefinition(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "structure_definition")]
+impl TryFrom<Resource> for crate::resources::StructureDefinition {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::StructureDefinition(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3043,10 +4579,34 @@ impl From<crate::resources::StructureMap> for Resource {
     }
 }
 
+#[cfg(feature = "structure_map")]
+impl TryFrom<Resource> for crate::resources::StructureMap {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::StructureMap(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "subscription")]
 impl From<crate::resources::Subscription> for Resource {
     fn from(resource: crate::resources::Subscription) -> Self {
         Self::Subscription(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "subscription")]
+impl TryFrom<Resource> for crate::resources::Subscription {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Subscription(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3057,10 +4617,34 @@ impl From<crate::resources::Substance> for Resource {
     }
 }
 
+#[cfg(feature = "substance")]
+impl TryFrom<Resource> for crate::resources::Substance {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Substance(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "substance_nucleic_acid")]
 impl From<crate::resources::SubstanceNucleicAcid> for Resource {
     fn from(resource: crate::resources::SubstanceNucleicAcid) -> Self {
         Self::SubstanceNucleicAcid(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "substance_nucleic_acid")]
+impl TryFrom<Resource> for crate::resources::SubstanceNucleicAcid {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::SubstanceNucleicAcid(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3071,10 +4655,34 @@ impl From<crate::resources::SubstancePolymer> for Resource {
     }
 }
 
+#[cfg(feature = "substance_polymer")]
+impl TryFrom<Resource> for crate::resources::SubstancePolymer {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::SubstancePolymer(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "substance_protein")]
 impl From<crate::resources::SubstanceProtein> for Resource {
     fn from(resource: crate::resources::SubstanceProtein) -> Self {
         Self::SubstanceProtein(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "substance_protein")]
+impl TryFrom<Resource> for crate::resources::SubstanceProtein {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::SubstanceProtein(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3085,10 +4693,34 @@ impl From<crate::resources::SubstanceReferenceInformation> for Resource {
     }
 }
 
+#[cfg(feature = "substance_reference_information")]
+impl TryFrom<Resource> for crate::resources::SubstanceReferenceInformation {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::SubstanceReferenceInformation(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "substance_source_material")]
 impl From<crate::resources::SubstanceSourceMaterial> for Resource {
     fn from(resource: crate::resources::SubstanceSourceMaterial) -> Self {
         Self::SubstanceSourceMaterial(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "substance_source_material")]
+impl TryFrom<Resource> for crate::resources::SubstanceSourceMaterial {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::SubstanceSourceMaterial(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3099,10 +4731,34 @@ impl From<crate::resources::SubstanceSpecification> for Resource {
     }
 }
 
+#[cfg(feature = "substance_specification")]
+impl TryFrom<Resource> for crate::resources::SubstanceSpecification {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::SubstanceSpecification(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "supply_delivery")]
 impl From<crate::resources::SupplyDelivery> for Resource {
     fn from(resource: crate::resources::SupplyDelivery) -> Self {
         Self::SupplyDelivery(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "supply_delivery")]
+impl TryFrom<Resource> for crate::resources::SupplyDelivery {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::SupplyDelivery(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3113,10 +4769,34 @@ impl From<crate::resources::SupplyRequest> for Resource {
     }
 }
 
+#[cfg(feature = "supply_request")]
+impl TryFrom<Resource> for crate::resources::SupplyRequest {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::SupplyRequest(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "task")]
 impl From<crate::resources::Task> for Resource {
     fn from(resource: crate::resources::Task) -> Self {
         Self::Task(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "task")]
+impl TryFrom<Resource> for crate::resources::Task {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::Task(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3127,10 +4807,34 @@ impl From<crate::resources::TerminologyCapabilities> for Resource {
     }
 }
 
+#[cfg(feature = "terminology_capabilities")]
+impl TryFrom<Resource> for crate::resources::TerminologyCapabilities {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::TerminologyCapabilities(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "test_report")]
 impl From<crate::resources::TestReport> for Resource {
     fn from(resource: crate::resources::TestReport) -> Self {
         Self::TestReport(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "test_report")]
+impl TryFrom<Resource> for crate::resources::TestReport {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::TestReport(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3141,10 +4845,34 @@ impl From<crate::resources::TestScript> for Resource {
     }
 }
 
+#[cfg(feature = "test_script")]
+impl TryFrom<Resource> for crate::resources::TestScript {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::TestScript(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "value_set")]
 impl From<crate::resources::ValueSet> for Resource {
     fn from(resource: crate::resources::ValueSet) -> Self {
         Self::ValueSet(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "value_set")]
+impl TryFrom<Resource> for crate::resources::ValueSet {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::ValueSet(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }
 
@@ -3155,9 +4883,33 @@ impl From<crate::resources::VerificationResult> for Resource {
     }
 }
 
+#[cfg(feature = "verification_result")]
+impl TryFrom<Resource> for crate::resources::VerificationResult {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::VerificationResult(resource) => Ok(*resource),
+            other => Err(other),
+        }
+    }
+}
+
 #[cfg(feature = "vision_prescription")]
 impl From<crate::resources::VisionPrescription> for Resource {
     fn from(resource: crate::resources::VisionPrescription) -> Self {
         Self::VisionPrescription(Box::new(resource))
+    }
+}
+
+#[cfg(feature = "vision_prescription")]
+impl TryFrom<Resource> for crate::resources::VisionPrescription {
+    /// The resource, given back, when it is of another type.
+    type Error = Resource;
+    fn try_from(resource: Resource) -> Result<Self, Resource> {
+        match resource {
+            Resource::VisionPrescription(resource) => Ok(*resource),
+            other => Err(other),
+        }
     }
 }

@@ -88,3 +88,33 @@ fn a_patient_and_an_observation_in_a_few_lines() {
                "valueQuantity": {"value": 72, "unit": "/min", "system": "http://unitsofmeasure.org", "code": "/min"}})
     );
 }
+
+#[test]
+fn every_model_reads_and_writes_itself_without_trait_imports() {
+    use fhir_r4::{DecodeOptions, Resource};
+
+    let json = br#"{"resourceType":"Patient","id":"p1","birthDate":"1974-12-25","birthdate":"typo","telecom":[]}"#;
+    // Strict: the typo is an error naming it.
+    let err = fhir_r4::resources::Patient::from_json(json).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("unknown property `birthdate` (did you mean `birthDate`?)"),
+        "{err}"
+    );
+    // Lenient: the patient, and a report of what was dropped (the empty `telecom`).
+    let (patient, report) =
+        fhir_r4::resources::Patient::from_json_with(json, DecodeOptions::lenient()).unwrap();
+    assert_eq!(patient.id.as_deref(), Some("p1"));
+    assert_eq!(report.warnings().len(), 1, "{:?}", report.warnings());
+    assert_eq!(report.warnings()[0].path, "Patient.telecom");
+    // The unknown property is kept and written back.
+    let written: serde_json::Value = serde_json::from_slice(&patient.to_json()).unwrap();
+    assert_eq!(written["birthdate"], "typo");
+
+    // Any resource to the model it holds, or back when it holds another.
+    let any = Resource::from(patient.clone());
+    assert_eq!(Patient::try_from(any).unwrap(), patient);
+    let other = Resource::from(Observation::default());
+    let back = Patient::try_from(other).unwrap_err();
+    assert!(matches!(back, Resource::Observation(_)));
+}

@@ -70,7 +70,25 @@ impl Address {
             "country" => de::prim(r, "country", &mut self.country),
             "_country" => de::prim_ext(r, "_country", &mut self.country),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "use",
+                    "type",
+                    "text",
+                    "line",
+                    "city",
+                    "district",
+                    "state",
+                    "postalCode",
+                    "country",
+                    "period",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {

@@ -66,7 +66,19 @@ impl Annotation {
             "_time" => de::prim_ext(r, "_time", &mut self.time),
             "text" => de::prim(r, "text", &mut self.text),
             "_text" => de::prim_ext(r, "_text", &mut self.text),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "authorReference",
+                    "authorString",
+                    "time",
+                    "text",
+                ],
+            ),
         }
     }
 }

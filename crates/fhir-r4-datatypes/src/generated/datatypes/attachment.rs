@@ -62,7 +62,23 @@ impl Attachment {
             "_title" => de::prim_ext(r, "_title", &mut self.title),
             "creation" => de::prim(r, "creation", &mut self.creation),
             "_creation" => de::prim_ext(r, "_creation", &mut self.creation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "contentType",
+                    "language",
+                    "data",
+                    "url",
+                    "size",
+                    "hash",
+                    "title",
+                    "creation",
+                ],
+            ),
         }
     }
 }

@@ -37,7 +37,12 @@ impl CodeableConcept {
             "coding" => de::vec(r, "coding", &mut self.coding),
             "text" => de::prim(r, "text", &mut self.text),
             "_text" => de::prim_ext(r, "_text", &mut self.text),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "coding", "text"],
+            ),
         }
     }
 }

@@ -50,7 +50,20 @@ impl Coding {
             "_display" => de::prim_ext(r, "_display", &mut self.display),
             "userSelected" => de::prim(r, "userSelected", &mut self.user_selected),
             "_userSelected" => de::prim_ext(r, "_userSelected", &mut self.user_selected),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "system",
+                    "version",
+                    "code",
+                    "display",
+                    "userSelected",
+                ],
+            ),
         }
     }
 }

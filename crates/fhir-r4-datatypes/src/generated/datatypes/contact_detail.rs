@@ -37,7 +37,12 @@ impl ContactDetail {
             "name" => de::prim(r, "name", &mut self.name),
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "telecom" => de::vec(r, "telecom", &mut self.telecom),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "name", "telecom"],
+            ),
         }
     }
 }

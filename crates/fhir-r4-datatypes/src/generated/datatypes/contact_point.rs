@@ -50,7 +50,20 @@ impl ContactPoint {
             "rank" => de::prim(r, "rank", &mut self.rank),
             "_rank" => de::prim_ext(r, "_rank", &mut self.rank),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "system",
+                    "value",
+                    "use",
+                    "rank",
+                    "period",
+                ],
+            ),
         }
     }
 }

@@ -42,7 +42,12 @@ impl Contributor {
             "name" => de::prim(r, "name", &mut self.name),
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "contact" => de::vec(r, "contact", &mut self.contact),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "type", "name", "contact"],
+            ),
         }
     }
 }

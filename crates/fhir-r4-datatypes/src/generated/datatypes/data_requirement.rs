@@ -70,7 +70,24 @@ impl DataRequirement {
             "limit" => de::prim(r, "limit", &mut self.limit),
             "_limit" => de::prim_ext(r, "_limit", &mut self.limit),
             "sort" => de::vec(r, "sort", &mut self.sort),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "type",
+                    "profile",
+                    "subjectCodeableConcept",
+                    "subjectReference",
+                    "mustSupport",
+                    "codeFilter",
+                    "dateFilter",
+                    "limit",
+                    "sort",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -139,7 +156,12 @@ impl DataRequirementCodeFilter {
             "valueSet" => de::prim(r, "valueSet", &mut self.value_set),
             "_valueSet" => de::prim_ext(r, "_valueSet", &mut self.value_set),
             "code" => de::vec(r, "code", &mut self.code),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "path", "searchParam", "valueSet", "code"],
+            ),
         }
     }
 }
@@ -224,7 +246,20 @@ impl DataRequirementDateFilter {
                 &mut self.value,
                 DataRequirementDateFilterValue::Duration,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "path",
+                    "searchParam",
+                    "valueDateTime",
+                    "valuePeriod",
+                    "valueDuration",
+                ],
+            ),
         }
     }
 }
@@ -276,7 +311,12 @@ impl DataRequirementSort {
             "_path" => de::prim_ext(r, "_path", &mut self.path),
             "direction" => de::prim(r, "direction", &mut self.direction),
             "_direction" => de::prim_ext(r, "_direction", &mut self.direction),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "path", "direction"],
+            ),
         }
     }
 }

@@ -112,7 +112,30 @@ impl Dosage {
             "maxDosePerLifetime" => {
                 de::opt(r, "maxDosePerLifetime", &mut self.max_dose_per_lifetime)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "text",
+                    "additionalInstruction",
+                    "patientInstruction",
+                    "timing",
+                    "asNeededBoolean",
+                    "asNeededCodeableConcept",
+                    "site",
+                    "route",
+                    "method",
+                    "doseAndRate",
+                    "maxDosePerPeriod",
+                    "maxDosePerAdministration",
+                    "maxDosePerLifetime",
+                ],
+            ),
         }
     }
 }
@@ -198,7 +221,21 @@ impl DosageDoseAndRate {
                 &mut self.rate,
                 DosageDoseAndRateRate::Quantity,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "type",
+                    "doseRange",
+                    "doseQuantity",
+                    "rateRatio",
+                    "rateRange",
+                    "rateQuantity",
+                ],
+            ),
         }
     }
 }

@@ -510,7 +510,66 @@ impl ElementDefinition {
                 {
                     Ok(())
                 } else {
-                    de::unknown(r, key, &mut self.unknown)
+                    de::unknown_among(
+                        r,
+                        key,
+                        &mut self.unknown,
+                        &[
+                            "id",
+                            "extension",
+                            "modifierExtension",
+                            "path",
+                            "representation",
+                            "sliceName",
+                            "sliceIsConstraining",
+                            "label",
+                            "code",
+                            "slicing",
+                            "short",
+                            "definition",
+                            "comment",
+                            "requirements",
+                            "alias",
+                            "min",
+                            "max",
+                            "base",
+                            "contentReference",
+                            "type",
+                            "defaultValue",
+                            "meaningWhenMissing",
+                            "orderMeaning",
+                            "fixed",
+                            "pattern",
+                            "example",
+                            "minValueDate",
+                            "minValueDateTime",
+                            "minValueInstant",
+                            "minValueTime",
+                            "minValueDecimal",
+                            "minValueInteger",
+                            "minValuePositiveInt",
+                            "minValueUnsignedInt",
+                            "minValueQuantity",
+                            "maxValueDate",
+                            "maxValueDateTime",
+                            "maxValueInstant",
+                            "maxValueTime",
+                            "maxValueDecimal",
+                            "maxValueInteger",
+                            "maxValuePositiveInt",
+                            "maxValueUnsignedInt",
+                            "maxValueQuantity",
+                            "maxLength",
+                            "condition",
+                            "constraint",
+                            "mustSupport",
+                            "isModifier",
+                            "isModifierReason",
+                            "isSummary",
+                            "binding",
+                            "mapping",
+                        ],
+                    )
                 }
             }
         }
@@ -637,7 +696,19 @@ impl ElementDefinitionSlicing {
             "_ordered" => de::prim_ext(r, "_ordered", &mut self.ordered),
             "rules" => de::prim(r, "rules", &mut self.rules),
             "_rules" => de::prim_ext(r, "_rules", &mut self.rules),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "discriminator",
+                    "description",
+                    "ordered",
+                    "rules",
+                ],
+            ),
         }
     }
 }
@@ -688,7 +759,12 @@ impl ElementDefinitionSlicingDiscriminator {
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "path" => de::prim(r, "path", &mut self.path),
             "_path" => de::prim_ext(r, "_path", &mut self.path),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "type", "path"],
+            ),
         }
     }
 }
@@ -741,7 +817,12 @@ impl ElementDefinitionBase {
             "_min" => de::prim_ext(r, "_min", &mut self.min),
             "max" => de::prim(r, "max", &mut self.max),
             "_max" => de::prim_ext(r, "_max", &mut self.max),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "path", "min", "max"],
+            ),
         }
     }
 }
@@ -803,7 +884,20 @@ impl ElementDefinitionType {
             "_aggregation" => de::prim_vec_ext(r, "_aggregation", 5, &mut self.aggregation),
             "versioning" => de::prim(r, "versioning", &mut self.versioning),
             "_versioning" => de::prim_ext(r, "_versioning", &mut self.versioning),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "code",
+                    "profile",
+                    "targetProfile",
+                    "aggregation",
+                    "versioning",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -863,7 +957,12 @@ impl ElementDefinitionExample {
                 if OpenValue::decode_property(r, &key, "value", &mut self.value)? {
                     Ok(())
                 } else {
-                    de::unknown(r, key, &mut self.unknown)
+                    de::unknown_among(
+                        r,
+                        key,
+                        &mut self.unknown,
+                        &["id", "extension", "label", "value"],
+                    )
                 }
             }
         }
@@ -936,7 +1035,22 @@ impl ElementDefinitionConstraint {
             "_xpath" => de::prim_ext(r, "_xpath", &mut self.xpath),
             "source" => de::prim(r, "source", &mut self.source),
             "_source" => de::prim_ext(r, "_source", &mut self.source),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "key",
+                    "requirements",
+                    "severity",
+                    "human",
+                    "expression",
+                    "xpath",
+                    "source",
+                ],
+            ),
         }
     }
 }
@@ -994,7 +1108,12 @@ impl ElementDefinitionBinding {
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "valueSet" => de::prim(r, "valueSet", &mut self.value_set),
             "_valueSet" => de::prim_ext(r, "_valueSet", &mut self.value_set),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "strength", "description", "valueSet"],
+            ),
         }
     }
 }
@@ -1052,7 +1171,12 @@ impl ElementDefinitionMapping {
             "_map" => de::prim_ext(r, "_map", &mut self.map),
             "comment" => de::prim(r, "comment", &mut self.comment),
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "identity", "language", "map", "comment"],
+            ),
         }
     }
 }

@@ -50,7 +50,20 @@ impl Expression {
             "_expression" => de::prim_ext(r, "_expression", &mut self.expression),
             "reference" => de::prim(r, "reference", &mut self.reference),
             "_reference" => de::prim_ext(r, "_reference", &mut self.reference),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "description",
+                    "name",
+                    "language",
+                    "expression",
+                    "reference",
+                ],
+            ),
         }
     }
 }

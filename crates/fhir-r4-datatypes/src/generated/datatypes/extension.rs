@@ -38,7 +38,12 @@ impl Extension {
                 if OpenValue::decode_property(r, &key, "value", &mut self.value)? {
                     Ok(())
                 } else {
-                    de::unknown(r, key, &mut self.unknown)
+                    de::unknown_among(
+                        r,
+                        key,
+                        &mut self.unknown,
+                        &["id", "extension", "url", "value"],
+                    )
                 }
             }
         }

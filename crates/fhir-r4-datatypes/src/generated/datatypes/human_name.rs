@@ -58,7 +58,22 @@ impl HumanName {
             "suffix" => de::prim_vec(r, "suffix", 5, &mut self.suffix),
             "_suffix" => de::prim_vec_ext(r, "_suffix", 5, &mut self.suffix),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "use",
+                    "text",
+                    "family",
+                    "given",
+                    "prefix",
+                    "suffix",
+                    "period",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {

@@ -52,7 +52,21 @@ impl Identifier {
             "_value" => de::prim_ext(r, "_value", &mut self.value),
             "period" => de::opt(r, "period", &mut self.period),
             "assigner" => de::opt(r, "assigner", &mut self.assigner),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "use",
+                    "type",
+                    "system",
+                    "value",
+                    "period",
+                    "assigner",
+                ],
+            ),
         }
     }
 }

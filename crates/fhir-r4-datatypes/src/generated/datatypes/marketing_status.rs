@@ -49,7 +49,21 @@ impl MarketingStatus {
             "dateRange" => de::opt(r, "dateRange", &mut self.date_range),
             "restoreDate" => de::prim(r, "restoreDate", &mut self.restore_date),
             "_restoreDate" => de::prim_ext(r, "_restoreDate", &mut self.restore_date),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "country",
+                    "jurisdiction",
+                    "status",
+                    "dateRange",
+                    "restoreDate",
+                ],
+            ),
         }
     }
 }

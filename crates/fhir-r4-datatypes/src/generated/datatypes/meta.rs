@@ -52,7 +52,21 @@ impl Meta {
             "_profile" => de::prim_vec_ext(r, "_profile", 1, &mut self.profile),
             "security" => de::vec(r, "security", &mut self.security),
             "tag" => de::vec(r, "tag", &mut self.tag),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "versionId",
+                    "lastUpdated",
+                    "source",
+                    "profile",
+                    "security",
+                    "tag",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {

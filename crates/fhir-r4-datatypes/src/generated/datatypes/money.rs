@@ -38,7 +38,12 @@ impl Money {
             "_value" => de::prim_ext(r, "_value", &mut self.value),
             "currency" => de::prim(r, "currency", &mut self.currency),
             "_currency" => de::prim_ext(r, "_currency", &mut self.currency),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "value", "currency"],
+            ),
         }
     }
 }

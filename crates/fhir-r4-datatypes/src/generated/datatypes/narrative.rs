@@ -39,7 +39,12 @@ impl Narrative {
             "_status" => de::prim_ext(r, "_status", &mut self.status),
             "div" => de::prim(r, "div", &mut self.div),
             "_div" => de::prim_ext(r, "_div", &mut self.div),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "status", "div"],
+            ),
         }
     }
 }

@@ -59,7 +59,22 @@ impl ParameterDefinition {
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "profile" => de::prim(r, "profile", &mut self.profile),
             "_profile" => de::prim_ext(r, "_profile", &mut self.profile),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "name",
+                    "use",
+                    "min",
+                    "max",
+                    "documentation",
+                    "type",
+                    "profile",
+                ],
+            ),
         }
     }
 }

@@ -38,7 +38,12 @@ impl Period {
             "_start" => de::prim_ext(r, "_start", &mut self.start),
             "end" => de::prim(r, "end", &mut self.end),
             "_end" => de::prim_ext(r, "_end", &mut self.end),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "start", "end"],
+            ),
         }
     }
 }

@@ -54,7 +54,21 @@ impl Population {
                 "physiologicalCondition",
                 &mut self.physiological_condition,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "ageRange",
+                    "ageCodeableConcept",
+                    "gender",
+                    "race",
+                    "physiologicalCondition",
+                ],
+            ),
         }
     }
 }

@@ -69,7 +69,27 @@ impl ProdCharacteristic {
             "_imprint" => de::prim_vec_ext(r, "_imprint", 3, &mut self.imprint),
             "image" => de::vec(r, "image", &mut self.image),
             "scoring" => de::opt(r, "scoring", &mut self.scoring),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "height",
+                    "width",
+                    "depth",
+                    "weight",
+                    "nominalVolume",
+                    "externalDiameter",
+                    "shape",
+                    "color",
+                    "imprint",
+                    "image",
+                    "scoring",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {

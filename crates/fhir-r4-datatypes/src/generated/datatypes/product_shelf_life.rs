@@ -48,7 +48,20 @@ impl ProductShelfLife {
                 "specialPrecautionsForStorage",
                 &mut self.special_precautions_for_storage,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "type",
+                    "period",
+                    "specialPrecautionsForStorage",
+                ],
+            ),
         }
     }
 }

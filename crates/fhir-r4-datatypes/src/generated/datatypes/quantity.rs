@@ -51,7 +51,20 @@ impl Quantity {
             "_system" => de::prim_ext(r, "_system", &mut self.system),
             "code" => de::prim(r, "code", &mut self.code),
             "_code" => de::prim_ext(r, "_code", &mut self.code),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "value",
+                    "comparator",
+                    "unit",
+                    "system",
+                    "code",
+                ],
+            ),
         }
     }
 }

@@ -35,7 +35,12 @@ impl Range {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "low" => de::opt(r, "low", &mut self.low),
             "high" => de::opt(r, "high", &mut self.high),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "low", "high"],
+            ),
         }
     }
 }

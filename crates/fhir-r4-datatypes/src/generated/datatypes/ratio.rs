@@ -35,7 +35,12 @@ impl Ratio {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "numerator" => de::opt(r, "numerator", &mut self.numerator),
             "denominator" => de::opt(r, "denominator", &mut self.denominator),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "numerator", "denominator"],
+            ),
         }
     }
 }

@@ -45,7 +45,19 @@ impl Reference {
             "identifier" => de::opt(r, "identifier", &mut self.identifier),
             "display" => de::prim(r, "display", &mut self.display),
             "_display" => de::prim_ext(r, "_display", &mut self.display),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "reference",
+                    "type",
+                    "identifier",
+                    "display",
+                ],
+            ),
         }
     }
 }

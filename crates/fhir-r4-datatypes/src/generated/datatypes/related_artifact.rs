@@ -58,7 +58,22 @@ impl RelatedArtifact {
             "document" => de::opt(r, "document", &mut self.document),
             "resource" => de::prim(r, "resource", &mut self.resource),
             "_resource" => de::prim_ext(r, "_resource", &mut self.resource),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "type",
+                    "label",
+                    "display",
+                    "citation",
+                    "url",
+                    "document",
+                    "resource",
+                ],
+            ),
         }
     }
 }

@@ -57,7 +57,22 @@ impl SampledData {
             "_dimensions" => de::prim_ext(r, "_dimensions", &mut self.dimensions),
             "data" => de::prim(r, "data", &mut self.data),
             "_data" => de::prim_ext(r, "_data", &mut self.data),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "origin",
+                    "period",
+                    "factor",
+                    "lowerLimit",
+                    "upperLimit",
+                    "dimensions",
+                    "data",
+                ],
+            ),
         }
     }
 }

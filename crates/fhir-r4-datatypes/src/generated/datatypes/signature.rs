@@ -55,7 +55,22 @@ impl Signature {
             "_sigFormat" => de::prim_ext(r, "_sigFormat", &mut self.sig_format),
             "data" => de::prim(r, "data", &mut self.data),
             "_data" => de::prim_ext(r, "_data", &mut self.data),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "type",
+                    "when",
+                    "who",
+                    "onBehalfOf",
+                    "targetFormat",
+                    "sigFormat",
+                    "data",
+                ],
+            ),
         }
     }
 }

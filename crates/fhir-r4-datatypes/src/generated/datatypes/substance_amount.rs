@@ -77,7 +77,22 @@ impl SubstanceAmount {
             "amountText" => de::prim(r, "amountText", &mut self.amount_text),
             "_amountText" => de::prim_ext(r, "_amountText", &mut self.amount_text),
             "referenceRange" => de::opt(r, "referenceRange", &mut self.reference_range),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "amountQuantity",
+                    "amountRange",
+                    "amountString",
+                    "amountType",
+                    "amountText",
+                    "referenceRange",
+                ],
+            ),
         }
     }
 }
@@ -129,7 +144,12 @@ impl SubstanceAmountReferenceRange {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "lowLimit" => de::opt(r, "lowLimit", &mut self.low_limit),
             "highLimit" => de::opt(r, "highLimit", &mut self.high_limit),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "lowLimit", "highLimit"],
+            ),
         }
     }
 }

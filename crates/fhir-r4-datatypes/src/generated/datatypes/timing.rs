@@ -44,7 +44,19 @@ impl Timing {
             "_event" => de::prim_vec_ext(r, "_event", 1, &mut self.event),
             "repeat" => de::opt(r, "repeat", &mut self.repeat),
             "code" => de::opt(r, "code", &mut self.code),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "event",
+                    "repeat",
+                    "code",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -167,7 +179,32 @@ impl TimingRepeat {
             "_when" => de::prim_vec_ext(r, "_when", 5, &mut self.when),
             "offset" => de::prim(r, "offset", &mut self.offset),
             "_offset" => de::prim_ext(r, "_offset", &mut self.offset),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "boundsDuration",
+                    "boundsRange",
+                    "boundsPeriod",
+                    "count",
+                    "countMax",
+                    "duration",
+                    "durationMax",
+                    "durationUnit",
+                    "frequency",
+                    "frequencyMax",
+                    "period",
+                    "periodMax",
+                    "periodUnit",
+                    "dayOfWeek",
+                    "timeOfDay",
+                    "when",
+                    "offset",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {

@@ -99,7 +99,23 @@ impl TriggerDefinition {
             ),
             "data" => de::vec(r, "data", &mut self.data),
             "condition" => de::opt(r, "condition", &mut self.condition),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "type",
+                    "name",
+                    "timingTiming",
+                    "timingReference",
+                    "timingDate",
+                    "timingDateTime",
+                    "data",
+                    "condition",
+                ],
+            ),
         }
     }
 }

@@ -53,7 +53,20 @@ impl UsageContext {
                 &mut self.value,
                 UsageContextValue::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "code",
+                    "valueCodeableConcept",
+                    "valueQuantity",
+                    "valueRange",
+                    "valueReference",
+                ],
+            ),
         }
     }
 }

@@ -91,7 +91,33 @@ impl Account {
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "guarantor" => de::vec(r, "guarantor", &mut self.guarantor),
             "partOf" => de::opt(r, "partOf", &mut self.part_of),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "type",
+                    "name",
+                    "subject",
+                    "servicePeriod",
+                    "coverage",
+                    "owner",
+                    "description",
+                    "guarantor",
+                    "partOf",
+                ],
+            ),
         }
     }
 }
@@ -158,7 +184,18 @@ impl AccountCoverage {
             "coverage" => de::opt(r, "coverage", &mut self.coverage),
             "priority" => de::prim(r, "priority", &mut self.priority),
             "_priority" => de::prim_ext(r, "_priority", &mut self.priority),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "coverage",
+                    "priority",
+                ],
+            ),
         }
     }
 }
@@ -213,7 +250,19 @@ impl AccountGuarantor {
             "onHold" => de::prim(r, "onHold", &mut self.on_hold),
             "_onHold" => de::prim_ext(r, "_onHold", &mut self.on_hold),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "party",
+                    "onHold",
+                    "period",
+                ],
+            ),
         }
     }
 }
@@ -229,6 +278,34 @@ impl JsonEncode for AccountGuarantor {
         ser::opt(w, "period", &self.period);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Account {
+    /// Reads a `Account` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Account")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Account", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -299,7 +299,75 @@ impl ActivityDefinition {
             "transform" => de::prim(r, "transform", &mut self.transform),
             "_transform" => de::prim_ext(r, "_transform", &mut self.transform),
             "dynamicValue" => de::vec(r, "dynamicValue", &mut self.dynamic_value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "subtitle",
+                    "status",
+                    "experimental",
+                    "subjectCodeableConcept",
+                    "subjectReference",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "usage",
+                    "copyright",
+                    "approvalDate",
+                    "lastReviewDate",
+                    "effectivePeriod",
+                    "topic",
+                    "author",
+                    "editor",
+                    "reviewer",
+                    "endorser",
+                    "relatedArtifact",
+                    "library",
+                    "kind",
+                    "profile",
+                    "code",
+                    "intent",
+                    "priority",
+                    "doNotPerform",
+                    "timingTiming",
+                    "timingDateTime",
+                    "timingAge",
+                    "timingPeriod",
+                    "timingRange",
+                    "timingDuration",
+                    "location",
+                    "participant",
+                    "productReference",
+                    "productCodeableConcept",
+                    "quantity",
+                    "dosage",
+                    "bodySite",
+                    "specimenRequirement",
+                    "observationRequirement",
+                    "observationResultRequirement",
+                    "transform",
+                    "dynamicValue",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -420,7 +488,12 @@ impl ActivityDefinitionParticipant {
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "role" => de::opt(r, "role", &mut self.role),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "role"],
+            ),
         }
     }
 }
@@ -472,7 +545,12 @@ impl ActivityDefinitionDynamicValue {
             "path" => de::prim(r, "path", &mut self.path),
             "_path" => de::prim_ext(r, "_path", &mut self.path),
             "expression" => de::opt(r, "expression", &mut self.expression),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "path", "expression"],
+            ),
         }
     }
 }
@@ -658,6 +736,34 @@ impl Choice for ActivityDefinitionProduct {
             Self::Reference(value) => ser::value(w, "productReference", value),
             Self::CodeableConcept(value) => ser::value(w, "productCodeableConcept", value),
         }
+    }
+}
+
+impl ActivityDefinition {
+    /// Reads a `ActivityDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ActivityDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ActivityDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -121,7 +121,42 @@ impl AdverseEvent {
             ),
             "referenceDocument" => de::vec(r, "referenceDocument", &mut self.reference_document),
             "study" => de::vec(r, "study", &mut self.study),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "actuality",
+                    "category",
+                    "event",
+                    "subject",
+                    "encounter",
+                    "date",
+                    "detected",
+                    "recordedDate",
+                    "resultingCondition",
+                    "location",
+                    "seriousness",
+                    "severity",
+                    "outcome",
+                    "recorder",
+                    "contributor",
+                    "suspectEntity",
+                    "subjectMedicalHistory",
+                    "referenceDocument",
+                    "study",
+                ],
+            ),
         }
     }
 }
@@ -196,7 +231,18 @@ impl AdverseEventSuspectEntity {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "instance" => de::opt(r, "instance", &mut self.instance),
             "causality" => de::vec(r, "causality", &mut self.causality),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "instance",
+                    "causality",
+                ],
+            ),
         }
     }
 }
@@ -258,7 +304,20 @@ impl AdverseEventSuspectEntityCausality {
             }
             "author" => de::opt(r, "author", &mut self.author),
             "method" => de::opt(r, "method", &mut self.method),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "assessment",
+                    "productRelatedness",
+                    "author",
+                    "method",
+                ],
+            ),
         }
     }
 }
@@ -280,6 +339,34 @@ impl JsonEncode for AdverseEventSuspectEntityCausality {
         ser::opt(w, "method", &self.method);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl AdverseEvent {
+    /// Reads a `AdverseEvent` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "AdverseEvent")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "AdverseEvent", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -164,7 +164,42 @@ impl AllergyIntolerance {
             "_lastOccurrence" => de::prim_ext(r, "_lastOccurrence", &mut self.last_occurrence),
             "note" => de::vec(r, "note", &mut self.note),
             "reaction" => de::vec(r, "reaction", &mut self.reaction),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "clinicalStatus",
+                    "verificationStatus",
+                    "type",
+                    "category",
+                    "criticality",
+                    "code",
+                    "patient",
+                    "encounter",
+                    "onsetDateTime",
+                    "onsetAge",
+                    "onsetPeriod",
+                    "onsetRange",
+                    "onsetString",
+                    "recordedDate",
+                    "recorder",
+                    "asserter",
+                    "lastOccurrence",
+                    "note",
+                    "reaction",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -264,7 +299,23 @@ impl AllergyIntoleranceReaction {
             "_severity" => de::prim_ext(r, "_severity", &mut self.severity),
             "exposureRoute" => de::opt(r, "exposureRoute", &mut self.exposure_route),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "substance",
+                    "manifestation",
+                    "description",
+                    "onset",
+                    "severity",
+                    "exposureRoute",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -378,6 +429,34 @@ impl Choice for AllergyIntoleranceOnset {
             Self::Range(value) => ser::value(w, "onsetRange", value),
             Self::String(value) => ser::prim_one(w, "onsetString", "_onsetString", value),
         }
+    }
+}
+
+impl AllergyIntolerance {
+    /// Reads a `AllergyIntolerance` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "AllergyIntolerance")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "AllergyIntolerance", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

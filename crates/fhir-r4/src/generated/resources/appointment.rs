@@ -136,7 +136,44 @@ impl Appointment {
             "basedOn" => de::vec(r, "basedOn", &mut self.based_on),
             "participant" => de::vec(r, "participant", &mut self.participant),
             "requestedPeriod" => de::vec(r, "requestedPeriod", &mut self.requested_period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "cancelationReason",
+                    "serviceCategory",
+                    "serviceType",
+                    "specialty",
+                    "appointmentType",
+                    "reasonCode",
+                    "reasonReference",
+                    "priority",
+                    "description",
+                    "supportingInformation",
+                    "start",
+                    "end",
+                    "minutesDuration",
+                    "slot",
+                    "created",
+                    "comment",
+                    "patientInstruction",
+                    "basedOn",
+                    "participant",
+                    "requestedPeriod",
+                ],
+            ),
         }
     }
 }
@@ -234,7 +271,21 @@ impl AppointmentParticipant {
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "actor",
+                    "required",
+                    "status",
+                    "period",
+                ],
+            ),
         }
     }
 }
@@ -252,6 +303,34 @@ impl JsonEncode for AppointmentParticipant {
         ser::opt(w, "period", &self.period);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Appointment {
+    /// Reads a `Appointment` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Appointment")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Appointment", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

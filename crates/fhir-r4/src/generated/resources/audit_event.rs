@@ -90,7 +90,33 @@ impl AuditEvent {
             "agent" => de::vec(r, "agent", &mut self.agent),
             "source" => de::opt(r, "source", &mut self.source),
             "entity" => de::vec(r, "entity", &mut self.entity),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "subtype",
+                    "action",
+                    "period",
+                    "recorded",
+                    "outcome",
+                    "outcomeDesc",
+                    "purposeOfEvent",
+                    "agent",
+                    "source",
+                    "entity",
+                ],
+            ),
         }
     }
 }
@@ -187,7 +213,27 @@ impl AuditEventAgent {
             "media" => de::opt(r, "media", &mut self.media),
             "network" => de::opt(r, "network", &mut self.network),
             "purposeOfUse" => de::vec(r, "purposeOfUse", &mut self.purpose_of_use),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "role",
+                    "who",
+                    "altId",
+                    "name",
+                    "requestor",
+                    "location",
+                    "policy",
+                    "media",
+                    "network",
+                    "purposeOfUse",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -253,7 +299,12 @@ impl AuditEventAgentNetwork {
             "_address" => de::prim_ext(r, "_address", &mut self.address),
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "address", "type"],
+            ),
         }
     }
 }
@@ -308,7 +359,19 @@ impl AuditEventSource {
             "_site" => de::prim_ext(r, "_site", &mut self.site),
             "observer" => de::opt(r, "observer", &mut self.observer),
             "type" => de::vec(r, "type", &mut self.type_),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "site",
+                    "observer",
+                    "type",
+                ],
+            ),
         }
     }
 }
@@ -384,7 +447,25 @@ impl AuditEventEntity {
             "query" => de::prim(r, "query", &mut self.query),
             "_query" => de::prim_ext(r, "_query", &mut self.query),
             "detail" => de::vec(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "what",
+                    "type",
+                    "role",
+                    "lifecycle",
+                    "securityLabel",
+                    "name",
+                    "description",
+                    "query",
+                    "detail",
+                ],
+            ),
         }
     }
 }
@@ -482,7 +563,19 @@ impl AuditEventEntityDetail {
                     _ => None,
                 },
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "valueString",
+                    "valueBase64Binary",
+                ],
+            ),
         }
     }
 }
@@ -527,6 +620,34 @@ impl Choice for AuditEventEntityDetailValue {
                 ser::prim_one(w, "valueBase64Binary", "_valueBase64Binary", value)
             }
         }
+    }
+}
+
+impl AuditEvent {
+    /// Reads a `AuditEvent` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "AuditEvent")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "AuditEvent", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -94,7 +94,33 @@ impl BiologicallyDerivedProduct {
             "processing" => de::vec(r, "processing", &mut self.processing),
             "manipulation" => de::opt(r, "manipulation", &mut self.manipulation),
             "storage" => de::vec(r, "storage", &mut self.storage),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "productCategory",
+                    "productCode",
+                    "status",
+                    "request",
+                    "quantity",
+                    "parent",
+                    "collection",
+                    "processing",
+                    "manipulation",
+                    "storage",
+                ],
+            ),
         }
     }
 }
@@ -193,7 +219,20 @@ impl BiologicallyDerivedProductCollection {
                 &mut self.collected,
                 BiologicallyDerivedProductCollectionCollected::Period,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "collector",
+                    "source",
+                    "collectedDateTime",
+                    "collectedPeriod",
+                ],
+            ),
         }
     }
 }
@@ -279,7 +318,21 @@ impl BiologicallyDerivedProductProcessing {
                 &mut self.time,
                 BiologicallyDerivedProductProcessingTime::Period,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "procedure",
+                    "additive",
+                    "timeDateTime",
+                    "timePeriod",
+                ],
+            ),
         }
     }
 }
@@ -360,7 +413,19 @@ impl BiologicallyDerivedProductManipulation {
                 &mut self.time,
                 BiologicallyDerivedProductManipulationTime::Period,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "timeDateTime",
+                    "timePeriod",
+                ],
+            ),
         }
     }
 }
@@ -422,7 +487,20 @@ impl BiologicallyDerivedProductStorage {
             "scale" => de::prim(r, "scale", &mut self.scale),
             "_scale" => de::prim_ext(r, "_scale", &mut self.scale),
             "duration" => de::opt(r, "duration", &mut self.duration),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "temperature",
+                    "scale",
+                    "duration",
+                ],
+            ),
         }
     }
 }
@@ -582,6 +660,34 @@ impl Choice for BiologicallyDerivedProductManipulationTime {
             Self::DateTime(value) => ser::prim_one(w, "timeDateTime", "_timeDateTime", value),
             Self::Period(value) => ser::value(w, "timePeriod", value),
         }
+    }
+}
+
+impl BiologicallyDerivedProduct {
+    /// Reads a `BiologicallyDerivedProduct` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "BiologicallyDerivedProduct")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "BiologicallyDerivedProduct", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

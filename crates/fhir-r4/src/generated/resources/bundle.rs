@@ -65,7 +65,25 @@ impl Bundle {
             "link" => de::vec(r, "link", &mut self.link),
             "entry" => de::vec(r, "entry", &mut self.entry),
             "signature" => de::opt(r, "signature", &mut self.signature),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "identifier",
+                    "type",
+                    "timestamp",
+                    "total",
+                    "link",
+                    "entry",
+                    "signature",
+                ],
+            ),
         }
     }
 }
@@ -125,7 +143,12 @@ impl BundleLink {
             "_relation" => de::prim_ext(r, "_relation", &mut self.relation),
             "url" => de::prim(r, "url", &mut self.url),
             "_url" => de::prim_ext(r, "_url", &mut self.url),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "relation", "url"],
+            ),
         }
     }
 }
@@ -189,7 +212,22 @@ impl BundleEntry {
             "search" => de::opt(r, "search", &mut self.search),
             "request" => de::opt(r, "request", &mut self.request),
             "response" => de::opt(r, "response", &mut self.response),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "link",
+                    "fullUrl",
+                    "resource",
+                    "search",
+                    "request",
+                    "response",
+                ],
+            ),
         }
     }
 }
@@ -246,7 +284,12 @@ impl BundleEntrySearch {
             "_mode" => de::prim_ext(r, "_mode", &mut self.mode),
             "score" => de::prim(r, "score", &mut self.score),
             "_score" => de::prim_ext(r, "_score", &mut self.score),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "mode", "score"],
+            ),
         }
     }
 }
@@ -315,7 +358,22 @@ impl BundleEntryRequest {
             "_ifMatch" => de::prim_ext(r, "_ifMatch", &mut self.if_match),
             "ifNoneExist" => de::prim(r, "ifNoneExist", &mut self.if_none_exist),
             "_ifNoneExist" => de::prim_ext(r, "_ifNoneExist", &mut self.if_none_exist),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "method",
+                    "url",
+                    "ifNoneMatch",
+                    "ifModifiedSince",
+                    "ifMatch",
+                    "ifNoneExist",
+                ],
+            ),
         }
     }
 }
@@ -388,7 +446,21 @@ impl BundleEntryResponse {
             "lastModified" => de::prim(r, "lastModified", &mut self.last_modified),
             "_lastModified" => de::prim_ext(r, "_lastModified", &mut self.last_modified),
             "outcome" => de::opt(r, "outcome", &mut self.outcome),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "status",
+                    "location",
+                    "etag",
+                    "lastModified",
+                    "outcome",
+                ],
+            ),
         }
     }
 }
@@ -406,6 +478,34 @@ impl JsonEncode for BundleEntryResponse {
         ser::opt(w, "outcome", &self.outcome);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Bundle {
+    /// Reads a `Bundle` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Bundle")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Bundle", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -160,7 +160,48 @@ impl CapabilityStatement {
             "rest" => de::vec(r, "rest", &mut self.rest),
             "messaging" => de::vec(r, "messaging", &mut self.messaging),
             "document" => de::vec(r, "document", &mut self.document),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "copyright",
+                    "kind",
+                    "instantiates",
+                    "imports",
+                    "software",
+                    "implementation",
+                    "fhirVersion",
+                    "format",
+                    "patchFormat",
+                    "implementationGuide",
+                    "rest",
+                    "messaging",
+                    "document",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -266,7 +307,19 @@ impl CapabilityStatementSoftware {
             "_version" => de::prim_ext(r, "_version", &mut self.version),
             "releaseDate" => de::prim(r, "releaseDate", &mut self.release_date),
             "_releaseDate" => de::prim_ext(r, "_releaseDate", &mut self.release_date),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "version",
+                    "releaseDate",
+                ],
+            ),
         }
     }
 }
@@ -323,7 +376,19 @@ impl CapabilityStatementImplementation {
             "url" => de::prim(r, "url", &mut self.url),
             "_url" => de::prim_ext(r, "_url", &mut self.url),
             "custodian" => de::opt(r, "custodian", &mut self.custodian),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "url",
+                    "custodian",
+                ],
+            ),
         }
     }
 }
@@ -396,7 +461,24 @@ impl CapabilityStatementRest {
             "operation" => de::vec(r, "operation", &mut self.operation),
             "compartment" => de::prim_vec(r, "compartment", 1, &mut self.compartment),
             "_compartment" => de::prim_vec_ext(r, "_compartment", 1, &mut self.compartment),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "mode",
+                    "documentation",
+                    "security",
+                    "resource",
+                    "interaction",
+                    "searchParam",
+                    "operation",
+                    "compartment",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -462,7 +544,19 @@ impl CapabilityStatementRestSecurity {
             "service" => de::vec(r, "service", &mut self.service),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "cors",
+                    "service",
+                    "description",
+                ],
+            ),
         }
     }
 }
@@ -589,7 +683,33 @@ impl CapabilityStatementRestResource {
             }
             "searchParam" => de::vec(r, "searchParam", &mut self.search_param),
             "operation" => de::vec(r, "operation", &mut self.operation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "profile",
+                    "supportedProfile",
+                    "documentation",
+                    "interaction",
+                    "versioning",
+                    "readHistory",
+                    "updateCreate",
+                    "conditionalCreate",
+                    "conditionalRead",
+                    "conditionalUpdate",
+                    "conditionalDelete",
+                    "referencePolicy",
+                    "searchInclude",
+                    "searchRevInclude",
+                    "searchParam",
+                    "operation",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -711,7 +831,18 @@ impl CapabilityStatementRestResourceInteraction {
             "_code" => de::prim_ext(r, "_code", &mut self.code),
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "documentation",
+                ],
+            ),
         }
     }
 }
@@ -772,7 +903,20 @@ impl CapabilityStatementRestResourceSearchParam {
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "definition",
+                    "type",
+                    "documentation",
+                ],
+            ),
         }
     }
 }
@@ -831,7 +975,19 @@ impl CapabilityStatementRestResourceOperation {
             "_definition" => de::prim_ext(r, "_definition", &mut self.definition),
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "definition",
+                    "documentation",
+                ],
+            ),
         }
     }
 }
@@ -885,7 +1041,18 @@ impl CapabilityStatementRestInteraction {
             "_code" => de::prim_ext(r, "_code", &mut self.code),
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "documentation",
+                ],
+            ),
         }
     }
 }
@@ -944,7 +1111,20 @@ impl CapabilityStatementMessaging {
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
             "supportedMessage" => de::vec(r, "supportedMessage", &mut self.supported_message),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "endpoint",
+                    "reliableCache",
+                    "documentation",
+                    "supportedMessage",
+                ],
+            ),
         }
     }
 }
@@ -998,7 +1178,18 @@ impl CapabilityStatementMessagingEndpoint {
             "protocol" => de::opt(r, "protocol", &mut self.protocol),
             "address" => de::prim(r, "address", &mut self.address),
             "_address" => de::prim_ext(r, "_address", &mut self.address),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "protocol",
+                    "address",
+                ],
+            ),
         }
     }
 }
@@ -1051,7 +1242,12 @@ impl CapabilityStatementMessagingSupportedMessage {
             "_mode" => de::prim_ext(r, "_mode", &mut self.mode),
             "definition" => de::prim(r, "definition", &mut self.definition),
             "_definition" => de::prim_ext(r, "_definition", &mut self.definition),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "mode", "definition"],
+            ),
         }
     }
 }
@@ -1108,7 +1304,19 @@ impl CapabilityStatementDocument {
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
             "profile" => de::prim(r, "profile", &mut self.profile),
             "_profile" => de::prim_ext(r, "_profile", &mut self.profile),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "mode",
+                    "documentation",
+                    "profile",
+                ],
+            ),
         }
     }
 }
@@ -1124,6 +1332,34 @@ impl JsonEncode for CapabilityStatementDocument {
         ser::prim(w, "profile", "_profile", &self.profile);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl CapabilityStatement {
+    /// Reads a `CapabilityStatement` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "CapabilityStatement")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "CapabilityStatement", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

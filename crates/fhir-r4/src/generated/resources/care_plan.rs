@@ -144,7 +144,45 @@ impl CarePlan {
             "goal" => de::vec(r, "goal", &mut self.goal),
             "activity" => de::vec(r, "activity", &mut self.activity),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "basedOn",
+                    "replaces",
+                    "partOf",
+                    "status",
+                    "intent",
+                    "category",
+                    "title",
+                    "description",
+                    "subject",
+                    "encounter",
+                    "period",
+                    "created",
+                    "author",
+                    "contributor",
+                    "careTeam",
+                    "addresses",
+                    "supportingInfo",
+                    "goal",
+                    "activity",
+                    "note",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -256,7 +294,21 @@ impl CarePlanActivity {
             "progress" => de::vec(r, "progress", &mut self.progress),
             "reference" => de::opt(r, "reference", &mut self.reference),
             "detail" => de::opt(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "outcomeCodeableConcept",
+                    "outcomeReference",
+                    "progress",
+                    "reference",
+                    "detail",
+                ],
+            ),
         }
     }
 }
@@ -415,7 +467,36 @@ impl CarePlanActivityDetail {
             "quantity" => de::opt(r, "quantity", &mut self.quantity),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "kind",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "code",
+                    "reasonCode",
+                    "reasonReference",
+                    "goal",
+                    "status",
+                    "statusReason",
+                    "doNotPerform",
+                    "scheduledTiming",
+                    "scheduledPeriod",
+                    "scheduledString",
+                    "location",
+                    "performer",
+                    "productCodeableConcept",
+                    "productReference",
+                    "dailyAmount",
+                    "quantity",
+                    "description",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -575,6 +656,34 @@ impl Choice for CarePlanActivityDetailProduct {
             Self::CodeableConcept(value) => ser::value(w, "productCodeableConcept", value),
             Self::Reference(value) => ser::value(w, "productReference", value),
         }
+    }
+}
+
+impl CarePlan {
+    /// Reads a `CarePlan` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "CarePlan")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "CarePlan", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

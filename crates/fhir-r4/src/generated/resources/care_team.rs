@@ -99,7 +99,35 @@ impl CareTeam {
             }
             "telecom" => de::vec(r, "telecom", &mut self.telecom),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "category",
+                    "name",
+                    "subject",
+                    "encounter",
+                    "period",
+                    "participant",
+                    "reasonCode",
+                    "reasonReference",
+                    "managingOrganization",
+                    "telecom",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -173,7 +201,20 @@ impl CareTeamParticipant {
             "member" => de::opt(r, "member", &mut self.member),
             "onBehalfOf" => de::opt(r, "onBehalfOf", &mut self.on_behalf_of),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "role",
+                    "member",
+                    "onBehalfOf",
+                    "period",
+                ],
+            ),
         }
     }
 }
@@ -190,6 +231,34 @@ impl JsonEncode for CareTeamParticipant {
         ser::opt(w, "period", &self.period);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl CareTeam {
+    /// Reads a `CareTeam` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "CareTeam")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "CareTeam", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

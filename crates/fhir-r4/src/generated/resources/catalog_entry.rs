@@ -108,7 +108,35 @@ impl CatalogEntry {
                 &mut self.additional_classification,
             ),
             "relatedEntry" => de::vec(r, "relatedEntry", &mut self.related_entry),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "type",
+                    "orderable",
+                    "referencedItem",
+                    "additionalIdentifier",
+                    "classification",
+                    "status",
+                    "validityPeriod",
+                    "validTo",
+                    "lastUpdated",
+                    "additionalCharacteristic",
+                    "additionalClassification",
+                    "relatedEntry",
+                ],
+            ),
         }
     }
 }
@@ -185,7 +213,18 @@ impl CatalogEntryRelatedEntry {
             "relationtype" => de::prim(r, "relationtype", &mut self.relationtype),
             "_relationtype" => de::prim_ext(r, "_relationtype", &mut self.relationtype),
             "item" => de::opt(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "relationtype",
+                    "item",
+                ],
+            ),
         }
     }
 }
@@ -200,6 +239,34 @@ impl JsonEncode for CatalogEntryRelatedEntry {
         ser::opt(w, "item", &self.item);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl CatalogEntry {
+    /// Reads a `CatalogEntry` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "CatalogEntry")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "CatalogEntry", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -196,7 +196,51 @@ impl ChargeItem {
             "supportingInformation" => {
                 de::vec(r, "supportingInformation", &mut self.supporting_information)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "definitionUri",
+                    "definitionCanonical",
+                    "status",
+                    "partOf",
+                    "code",
+                    "subject",
+                    "context",
+                    "occurrenceDateTime",
+                    "occurrencePeriod",
+                    "occurrenceTiming",
+                    "performer",
+                    "performingOrganization",
+                    "requestingOrganization",
+                    "costCenter",
+                    "quantity",
+                    "bodysite",
+                    "factorOverride",
+                    "priceOverride",
+                    "overrideReason",
+                    "enterer",
+                    "enteredDate",
+                    "reason",
+                    "service",
+                    "productReference",
+                    "productCodeableConcept",
+                    "account",
+                    "note",
+                    "supportingInformation",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -307,7 +351,12 @@ impl ChargeItemPerformer {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "function" => de::opt(r, "function", &mut self.function),
             "actor" => de::opt(r, "actor", &mut self.actor),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "function", "actor"],
+            ),
         }
     }
 }
@@ -422,6 +471,34 @@ impl Choice for ChargeItemProduct {
             Self::Reference(value) => ser::value(w, "productReference", value),
             Self::CodeableConcept(value) => ser::value(w, "productCodeableConcept", value),
         }
+    }
+}
+
+impl ChargeItem {
+    /// Reads a `ChargeItem` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ChargeItem")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ChargeItem", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

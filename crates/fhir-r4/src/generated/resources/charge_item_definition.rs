@@ -141,7 +141,45 @@ impl ChargeItemDefinition {
             "instance" => de::vec(r, "instance", &mut self.instance),
             "applicability" => de::vec(r, "applicability", &mut self.applicability),
             "propertyGroup" => de::vec(r, "propertyGroup", &mut self.property_group),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "title",
+                    "derivedFromUri",
+                    "partOf",
+                    "replaces",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "copyright",
+                    "approvalDate",
+                    "lastReviewDate",
+                    "effectivePeriod",
+                    "code",
+                    "instance",
+                    "applicability",
+                    "propertyGroup",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -241,7 +279,19 @@ impl ChargeItemDefinitionApplicability {
             "_language" => de::prim_ext(r, "_language", &mut self.language),
             "expression" => de::prim(r, "expression", &mut self.expression),
             "_expression" => de::prim_ext(r, "_expression", &mut self.expression),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "language",
+                    "expression",
+                ],
+            ),
         }
     }
 }
@@ -293,7 +343,18 @@ impl ChargeItemDefinitionPropertyGroup {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "applicability" => de::vec(r, "applicability", &mut self.applicability),
             "priceComponent" => de::vec(r, "priceComponent", &mut self.price_component),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "applicability",
+                    "priceComponent",
+                ],
+            ),
         }
     }
 }
@@ -352,7 +413,20 @@ impl ChargeItemDefinitionPropertyGroupPriceComponent {
             "factor" => de::prim(r, "factor", &mut self.factor),
             "_factor" => de::prim_ext(r, "_factor", &mut self.factor),
             "amount" => de::opt(r, "amount", &mut self.amount),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "code",
+                    "factor",
+                    "amount",
+                ],
+            ),
         }
     }
 }
@@ -369,6 +443,34 @@ impl JsonEncode for ChargeItemDefinitionPropertyGroupPriceComponent {
         ser::opt(w, "amount", &self.amount);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl ChargeItemDefinition {
+    /// Reads a `ChargeItemDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ChargeItemDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ChargeItemDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -142,7 +142,49 @@ impl Claim {
             "accident" => de::opt(r, "accident", &mut self.accident),
             "item" => de::vec(r, "item", &mut self.item),
             "total" => de::opt(r, "total", &mut self.total),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "type",
+                    "subType",
+                    "use",
+                    "patient",
+                    "billablePeriod",
+                    "created",
+                    "enterer",
+                    "insurer",
+                    "provider",
+                    "priority",
+                    "fundsReserve",
+                    "related",
+                    "prescription",
+                    "originalPrescription",
+                    "payee",
+                    "referral",
+                    "facility",
+                    "careTeam",
+                    "supportingInfo",
+                    "diagnosis",
+                    "procedure",
+                    "insurance",
+                    "accident",
+                    "item",
+                    "total",
+                ],
+            ),
         }
     }
 }
@@ -227,7 +269,19 @@ impl ClaimRelated {
             "claim" => de::opt(r, "claim", &mut self.claim),
             "relationship" => de::opt(r, "relationship", &mut self.relationship),
             "reference" => de::opt(r, "reference", &mut self.reference),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "claim",
+                    "relationship",
+                    "reference",
+                ],
+            ),
         }
     }
 }
@@ -279,7 +333,12 @@ impl ClaimPayee {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "type" => de::opt(r, "type", &mut self.type_),
             "party" => de::opt(r, "party", &mut self.party),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "party"],
+            ),
         }
     }
 }
@@ -341,7 +400,21 @@ impl ClaimCareTeam {
             "_responsible" => de::prim_ext(r, "_responsible", &mut self.responsible),
             "role" => de::opt(r, "role", &mut self.role),
             "qualification" => de::opt(r, "qualification", &mut self.qualification),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "provider",
+                    "responsible",
+                    "role",
+                    "qualification",
+                ],
+            ),
         }
     }
 }
@@ -490,7 +563,27 @@ impl ClaimSupportingInfo {
                 ClaimSupportingInfoValue::Reference,
             ),
             "reason" => de::opt(r, "reason", &mut self.reason),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "category",
+                    "code",
+                    "timingDate",
+                    "timingPeriod",
+                    "valueBoolean",
+                    "valueString",
+                    "valueQuantity",
+                    "valueAttachment",
+                    "valueReference",
+                    "reason",
+                ],
+            ),
         }
     }
 }
@@ -570,7 +663,22 @@ impl ClaimDiagnosis {
             "type" => de::vec(r, "type", &mut self.type_),
             "onAdmission" => de::opt(r, "onAdmission", &mut self.on_admission),
             "packageCode" => de::opt(r, "packageCode", &mut self.package_code),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "diagnosisCodeableConcept",
+                    "diagnosisReference",
+                    "type",
+                    "onAdmission",
+                    "packageCode",
+                ],
+            ),
         }
     }
 }
@@ -648,7 +756,22 @@ impl ClaimProcedure {
                 ClaimProcedureProcedure::Reference,
             ),
             "udi" => de::vec(r, "udi", &mut self.udi),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "type",
+                    "date",
+                    "procedureCodeableConcept",
+                    "procedureReference",
+                    "udi",
+                ],
+            ),
         }
     }
 }
@@ -727,7 +850,23 @@ impl ClaimInsurance {
             "preAuthRef" => de::prim_vec(r, "preAuthRef", 1, &mut self.pre_auth_ref),
             "_preAuthRef" => de::prim_vec_ext(r, "_preAuthRef", 1, &mut self.pre_auth_ref),
             "claimResponse" => de::opt(r, "claimResponse", &mut self.claim_response),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "focal",
+                    "identifier",
+                    "coverage",
+                    "businessArrangement",
+                    "preAuthRef",
+                    "claimResponse",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -807,7 +946,20 @@ impl ClaimAccident {
                 &mut self.location,
                 ClaimAccidentLocation::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "date",
+                    "type",
+                    "locationAddress",
+                    "locationReference",
+                ],
+            ),
         }
     }
 }
@@ -982,7 +1134,40 @@ impl ClaimItem {
             "subSite" => de::vec(r, "subSite", &mut self.sub_site),
             "encounter" => de::vec(r, "encounter", &mut self.encounter),
             "detail" => de::vec(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "careTeamSequence",
+                    "diagnosisSequence",
+                    "procedureSequence",
+                    "informationSequence",
+                    "revenue",
+                    "category",
+                    "productOrService",
+                    "modifier",
+                    "programCode",
+                    "servicedDate",
+                    "servicedPeriod",
+                    "locationCodeableConcept",
+                    "locationAddress",
+                    "locationReference",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "udi",
+                    "bodySite",
+                    "subSite",
+                    "encounter",
+                    "detail",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -1139,7 +1324,28 @@ impl ClaimItemDetail {
             "net" => de::opt(r, "net", &mut self.net),
             "udi" => de::vec(r, "udi", &mut self.udi),
             "subDetail" => de::vec(r, "subDetail", &mut self.sub_detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "revenue",
+                    "category",
+                    "productOrService",
+                    "modifier",
+                    "programCode",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "udi",
+                    "subDetail",
+                ],
+            ),
         }
     }
 }
@@ -1229,7 +1435,27 @@ impl ClaimItemDetailSubDetail {
             "_factor" => de::prim_ext(r, "_factor", &mut self.factor),
             "net" => de::opt(r, "net", &mut self.net),
             "udi" => de::vec(r, "udi", &mut self.udi),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "revenue",
+                    "category",
+                    "productOrService",
+                    "modifier",
+                    "programCode",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "udi",
+                ],
+            ),
         }
     }
 }
@@ -1612,6 +1838,34 @@ impl Choice for ClaimItemLocation {
             Self::Address(value) => ser::value(w, "locationAddress", value),
             Self::Reference(value) => ser::value(w, "locationReference", value),
         }
+    }
+}
+
+impl Claim {
+    /// Reads a `Claim` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Claim")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Claim", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -145,7 +145,49 @@ impl ClaimResponse {
             }
             "insurance" => de::vec(r, "insurance", &mut self.insurance),
             "error" => de::vec(r, "error", &mut self.error),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "type",
+                    "subType",
+                    "use",
+                    "patient",
+                    "created",
+                    "insurer",
+                    "requestor",
+                    "request",
+                    "outcome",
+                    "disposition",
+                    "preAuthRef",
+                    "preAuthPeriod",
+                    "payeeType",
+                    "item",
+                    "addItem",
+                    "adjudication",
+                    "total",
+                    "payment",
+                    "fundsReserve",
+                    "formCode",
+                    "form",
+                    "processNote",
+                    "communicationRequest",
+                    "insurance",
+                    "error",
+                ],
+            ),
         }
     }
 }
@@ -235,7 +277,20 @@ impl ClaimResponseItem {
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "detail" => de::vec(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "itemSequence",
+                    "noteNumber",
+                    "adjudication",
+                    "detail",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -299,7 +354,20 @@ impl ClaimResponseItemAdjudication {
             "amount" => de::opt(r, "amount", &mut self.amount),
             "value" => de::prim(r, "value", &mut self.value),
             "_value" => de::prim_ext(r, "_value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "category",
+                    "reason",
+                    "amount",
+                    "value",
+                ],
+            ),
         }
     }
 }
@@ -360,7 +428,20 @@ impl ClaimResponseItemDetail {
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "subDetail" => de::vec(r, "subDetail", &mut self.sub_detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "detailSequence",
+                    "noteNumber",
+                    "adjudication",
+                    "subDetail",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -429,7 +510,19 @@ impl ClaimResponseItemDetailSubDetail {
             "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "subDetailSequence",
+                    "noteNumber",
+                    "adjudication",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -591,7 +684,37 @@ impl ClaimResponseAddItem {
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 7, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "detail" => de::vec(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "itemSequence",
+                    "detailSequence",
+                    "subdetailSequence",
+                    "provider",
+                    "productOrService",
+                    "modifier",
+                    "programCode",
+                    "servicedDate",
+                    "servicedPeriod",
+                    "locationCodeableConcept",
+                    "locationAddress",
+                    "locationReference",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "bodySite",
+                    "subSite",
+                    "noteNumber",
+                    "adjudication",
+                    "detail",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -708,7 +831,25 @@ impl ClaimResponseAddItemDetail {
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "subDetail" => de::vec(r, "subDetail", &mut self.sub_detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "productOrService",
+                    "modifier",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "noteNumber",
+                    "adjudication",
+                    "subDetail",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -790,7 +931,24 @@ impl ClaimResponseAddItemDetailSubDetail {
             "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "productOrService",
+                    "modifier",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "noteNumber",
+                    "adjudication",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -851,7 +1009,12 @@ impl ClaimResponseTotal {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "category" => de::opt(r, "category", &mut self.category),
             "amount" => de::opt(r, "amount", &mut self.amount),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "category", "amount"],
+            ),
         }
     }
 }
@@ -915,7 +1078,22 @@ impl ClaimResponsePayment {
             "_date" => de::prim_ext(r, "_date", &mut self.date),
             "amount" => de::opt(r, "amount", &mut self.amount),
             "identifier" => de::opt(r, "identifier", &mut self.identifier),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "adjustment",
+                    "adjustmentReason",
+                    "date",
+                    "amount",
+                    "identifier",
+                ],
+            ),
         }
     }
 }
@@ -979,7 +1157,20 @@ impl ClaimResponseProcessNote {
             "text" => de::prim(r, "text", &mut self.text),
             "_text" => de::prim_ext(r, "_text", &mut self.text),
             "language" => de::opt(r, "language", &mut self.language),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "number",
+                    "type",
+                    "text",
+                    "language",
+                ],
+            ),
         }
     }
 }
@@ -1048,7 +1239,21 @@ impl ClaimResponseInsurance {
                 de::prim_ext(r, "_businessArrangement", &mut self.business_arrangement)
             }
             "claimResponse" => de::opt(r, "claimResponse", &mut self.claim_response),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "focal",
+                    "coverage",
+                    "businessArrangement",
+                    "claimResponse",
+                ],
+            ),
         }
     }
 }
@@ -1118,7 +1323,20 @@ impl ClaimResponseError {
                 de::prim_ext(r, "_subDetailSequence", &mut self.sub_detail_sequence)
             }
             "code" => de::opt(r, "code", &mut self.code),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "itemSequence",
+                    "detailSequence",
+                    "subDetailSequence",
+                    "code",
+                ],
+            ),
         }
     }
 }
@@ -1243,6 +1461,34 @@ impl Choice for ClaimResponseAddItemLocation {
             Self::Address(value) => ser::value(w, "locationAddress", value),
             Self::Reference(value) => ser::value(w, "locationReference", value),
         }
+    }
+}
+
+impl ClaimResponse {
+    /// Reads a `ClaimResponse` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ClaimResponse")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ClaimResponse", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

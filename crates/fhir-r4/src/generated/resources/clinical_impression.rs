@@ -149,7 +149,43 @@ impl ClinicalImpression {
             "prognosisReference" => de::vec(r, "prognosisReference", &mut self.prognosis_reference),
             "supportingInfo" => de::vec(r, "supportingInfo", &mut self.supporting_info),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "statusReason",
+                    "code",
+                    "description",
+                    "subject",
+                    "encounter",
+                    "effectiveDateTime",
+                    "effectivePeriod",
+                    "date",
+                    "assessor",
+                    "previous",
+                    "problem",
+                    "investigation",
+                    "protocol",
+                    "summary",
+                    "finding",
+                    "prognosisCodeableConcept",
+                    "prognosisReference",
+                    "supportingInfo",
+                    "note",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -234,7 +270,12 @@ impl ClinicalImpressionInvestigation {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "code" => de::opt(r, "code", &mut self.code),
             "item" => de::vec(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "item"],
+            ),
         }
     }
 }
@@ -291,7 +332,19 @@ impl ClinicalImpressionFinding {
             "itemReference" => de::opt(r, "itemReference", &mut self.item_reference),
             "basis" => de::prim(r, "basis", &mut self.basis),
             "_basis" => de::prim_ext(r, "_basis", &mut self.basis),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "itemCodeableConcept",
+                    "itemReference",
+                    "basis",
+                ],
+            ),
         }
     }
 }
@@ -356,6 +409,34 @@ impl Choice for ClinicalImpressionEffective {
             }
             Self::Period(value) => ser::value(w, "effectivePeriod", value),
         }
+    }
+}
+
+impl ClinicalImpression {
+    /// Reads a `ClinicalImpression` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ClinicalImpression")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ClinicalImpression", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -157,7 +157,48 @@ impl CodeSystem {
             "filter" => de::vec(r, "filter", &mut self.filter),
             "property" => de::vec(r, "property", &mut self.property),
             "concept" => de::vec(r, "concept", &mut self.concept),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "copyright",
+                    "caseSensitive",
+                    "valueSet",
+                    "hierarchyMeaning",
+                    "compositional",
+                    "versionNeeded",
+                    "content",
+                    "supplements",
+                    "count",
+                    "filter",
+                    "property",
+                    "concept",
+                ],
+            ),
         }
     }
 }
@@ -253,7 +294,20 @@ impl CodeSystemFilter {
             "_operator" => de::prim_vec_ext(r, "_operator", 1, &mut self.operator),
             "value" => de::prim(r, "value", &mut self.value),
             "_value" => de::prim_ext(r, "_value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "description",
+                    "operator",
+                    "value",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -320,7 +374,20 @@ impl CodeSystemProperty {
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "uri",
+                    "description",
+                    "type",
+                ],
+            ),
         }
     }
 }
@@ -388,7 +455,22 @@ impl CodeSystemConcept {
             "designation" => de::vec(r, "designation", &mut self.designation),
             "property" => de::vec(r, "property", &mut self.property),
             "concept" => de::vec(r, "concept", &mut self.concept),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "display",
+                    "definition",
+                    "designation",
+                    "property",
+                    "concept",
+                ],
+            ),
         }
     }
 }
@@ -448,7 +530,19 @@ impl CodeSystemConceptDesignation {
             "use" => de::opt(r, "use", &mut self.use_),
             "value" => de::prim(r, "value", &mut self.value),
             "_value" => de::prim_ext(r, "_value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "language",
+                    "use",
+                    "value",
+                ],
+            ),
         }
     }
 }
@@ -626,7 +720,24 @@ impl CodeSystemConceptProperty {
                     _ => None,
                 },
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "valueCode",
+                    "valueCoding",
+                    "valueString",
+                    "valueInteger",
+                    "valueBoolean",
+                    "valueDateTime",
+                    "valueDecimal",
+                ],
+            ),
         }
     }
 }
@@ -752,6 +863,34 @@ impl Choice for CodeSystemConceptPropertyValue {
             Self::DateTime(value) => ser::prim_one(w, "valueDateTime", "_valueDateTime", value),
             Self::Decimal(value) => ser::prim_one(w, "valueDecimal", "_valueDecimal", value),
         }
+    }
+}
+
+impl CodeSystem {
+    /// Reads a `CodeSystem` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "CodeSystem")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "CodeSystem", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

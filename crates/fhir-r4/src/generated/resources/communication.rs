@@ -142,7 +142,45 @@ impl Communication {
             "reasonReference" => de::vec(r, "reasonReference", &mut self.reason_reference),
             "payload" => de::vec(r, "payload", &mut self.payload),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "basedOn",
+                    "partOf",
+                    "inResponseTo",
+                    "status",
+                    "statusReason",
+                    "category",
+                    "priority",
+                    "medium",
+                    "subject",
+                    "topic",
+                    "about",
+                    "encounter",
+                    "sent",
+                    "received",
+                    "recipient",
+                    "sender",
+                    "reasonCode",
+                    "reasonReference",
+                    "payload",
+                    "note",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -269,7 +307,19 @@ impl CommunicationPayload {
                 &mut self.content,
                 CommunicationPayloadContent::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "contentString",
+                    "contentAttachment",
+                    "contentReference",
+                ],
+            ),
         }
     }
 }
@@ -350,6 +400,34 @@ impl Choice for CommunicationPayloadContent {
             Self::Attachment(value) => ser::value(w, "contentAttachment", value),
             Self::Reference(value) => ser::value(w, "contentReference", value),
         }
+    }
+}
+
+impl Communication {
+    /// Reads a `Communication` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Communication")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Communication", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

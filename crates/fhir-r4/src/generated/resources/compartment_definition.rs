@@ -106,7 +106,36 @@ impl CompartmentDefinition {
             "search" => de::prim(r, "search", &mut self.search),
             "_search" => de::prim_ext(r, "_search", &mut self.search),
             "resource" => de::vec(r, "resource", &mut self.resource),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "version",
+                    "name",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "purpose",
+                    "code",
+                    "search",
+                    "resource",
+                ],
+            ),
         }
     }
 }
@@ -181,7 +210,19 @@ impl CompartmentDefinitionResource {
             "_param" => de::prim_vec_ext(r, "_param", 1, &mut self.param),
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "param",
+                    "documentation",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -201,6 +242,34 @@ impl JsonEncode for CompartmentDefinitionResource {
         ser::prim(w, "documentation", "_documentation", &self.documentation);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl CompartmentDefinition {
+    /// Reads a `CompartmentDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "CompartmentDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "CompartmentDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -106,7 +106,37 @@ impl Composition {
             "relatesTo" => de::vec(r, "relatesTo", &mut self.relates_to),
             "event" => de::vec(r, "event", &mut self.event),
             "section" => de::vec(r, "section", &mut self.section),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "type",
+                    "category",
+                    "subject",
+                    "encounter",
+                    "date",
+                    "author",
+                    "title",
+                    "confidentiality",
+                    "attester",
+                    "custodian",
+                    "relatesTo",
+                    "event",
+                    "section",
+                ],
+            ),
         }
     }
 }
@@ -186,7 +216,19 @@ impl CompositionAttester {
             "time" => de::prim(r, "time", &mut self.time),
             "_time" => de::prim_ext(r, "_time", &mut self.time),
             "party" => de::opt(r, "party", &mut self.party),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "mode",
+                    "time",
+                    "party",
+                ],
+            ),
         }
     }
 }
@@ -250,7 +292,19 @@ impl CompositionRelatesTo {
                 &mut self.target,
                 CompositionRelatesToTarget::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "targetIdentifier",
+                    "targetReference",
+                ],
+            ),
         }
     }
 }
@@ -306,7 +360,19 @@ impl CompositionEvent {
             "code" => de::vec(r, "code", &mut self.code),
             "period" => de::opt(r, "period", &mut self.period),
             "detail" => de::vec(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "period",
+                    "detail",
+                ],
+            ),
         }
     }
 }
@@ -384,7 +450,26 @@ impl CompositionSection {
             "entry" => de::vec(r, "entry", &mut self.entry),
             "emptyReason" => de::opt(r, "emptyReason", &mut self.empty_reason),
             "section" => de::vec(r, "section", &mut self.section),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "title",
+                    "code",
+                    "author",
+                    "focus",
+                    "text",
+                    "mode",
+                    "orderedBy",
+                    "entry",
+                    "emptyReason",
+                    "section",
+                ],
+            ),
         }
     }
 }
@@ -447,6 +532,34 @@ impl Choice for CompositionRelatesToTarget {
             Self::Identifier(value) => ser::value(w, "targetIdentifier", value),
             Self::Reference(value) => ser::value(w, "targetReference", value),
         }
+    }
+}
+
+impl Composition {
+    /// Reads a `Composition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Composition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Composition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -198,7 +198,42 @@ impl ConceptMap {
                 },
             ),
             "group" => de::vec(r, "group", &mut self.group),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "copyright",
+                    "sourceUri",
+                    "sourceCanonical",
+                    "targetUri",
+                    "targetCanonical",
+                    "group",
+                ],
+            ),
         }
     }
 }
@@ -291,7 +326,22 @@ impl ConceptMapGroup {
             "_targetVersion" => de::prim_ext(r, "_targetVersion", &mut self.target_version),
             "element" => de::vec(r, "element", &mut self.element),
             "unmapped" => de::opt(r, "unmapped", &mut self.unmapped),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "source",
+                    "sourceVersion",
+                    "target",
+                    "targetVersion",
+                    "element",
+                    "unmapped",
+                ],
+            ),
         }
     }
 }
@@ -351,7 +401,19 @@ impl ConceptMapGroupElement {
             "display" => de::prim(r, "display", &mut self.display),
             "_display" => de::prim_ext(r, "_display", &mut self.display),
             "target" => de::vec(r, "target", &mut self.target),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "display",
+                    "target",
+                ],
+            ),
         }
     }
 }
@@ -419,7 +481,22 @@ impl ConceptMapGroupElementTarget {
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
             "dependsOn" => de::vec(r, "dependsOn", &mut self.depends_on),
             "product" => de::vec(r, "product", &mut self.product),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "display",
+                    "equivalence",
+                    "comment",
+                    "dependsOn",
+                    "product",
+                ],
+            ),
         }
     }
 }
@@ -484,7 +561,20 @@ impl ConceptMapGroupElementTargetDependsOn {
             "_value" => de::prim_ext(r, "_value", &mut self.value),
             "display" => de::prim(r, "display", &mut self.display),
             "_display" => de::prim_ext(r, "_display", &mut self.display),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "property",
+                    "system",
+                    "value",
+                    "display",
+                ],
+            ),
         }
     }
 }
@@ -547,7 +637,20 @@ impl ConceptMapGroupUnmapped {
             "_display" => de::prim_ext(r, "_display", &mut self.display),
             "url" => de::prim(r, "url", &mut self.url),
             "_url" => de::prim_ext(r, "_url", &mut self.url),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "mode",
+                    "code",
+                    "display",
+                    "url",
+                ],
+            ),
         }
     }
 }
@@ -620,6 +723,34 @@ impl Choice for ConceptMapTarget {
                 ser::prim_one(w, "targetCanonical", "_targetCanonical", value)
             }
         }
+    }
+}
+
+impl ConceptMap {
+    /// Reads a `ConceptMap` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ConceptMap")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ConceptMap", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

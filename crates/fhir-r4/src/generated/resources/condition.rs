@@ -206,7 +206,47 @@ impl Condition {
             "stage" => de::vec(r, "stage", &mut self.stage),
             "evidence" => de::vec(r, "evidence", &mut self.evidence),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "clinicalStatus",
+                    "verificationStatus",
+                    "category",
+                    "severity",
+                    "code",
+                    "bodySite",
+                    "subject",
+                    "encounter",
+                    "onsetDateTime",
+                    "onsetAge",
+                    "onsetPeriod",
+                    "onsetRange",
+                    "onsetString",
+                    "abatementDateTime",
+                    "abatementAge",
+                    "abatementPeriod",
+                    "abatementRange",
+                    "abatementString",
+                    "recordedDate",
+                    "recorder",
+                    "asserter",
+                    "stage",
+                    "evidence",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -285,7 +325,19 @@ impl ConditionStage {
             "summary" => de::opt(r, "summary", &mut self.summary),
             "assessment" => de::vec(r, "assessment", &mut self.assessment),
             "type" => de::opt(r, "type", &mut self.type_),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "summary",
+                    "assessment",
+                    "type",
+                ],
+            ),
         }
     }
 }
@@ -337,7 +389,12 @@ impl ConditionEvidence {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "code" => de::vec(r, "code", &mut self.code),
             "detail" => de::vec(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "detail"],
+            ),
         }
     }
 }
@@ -542,6 +599,34 @@ impl Choice for ConditionAbatement {
             Self::Range(value) => ser::value(w, "abatementRange", value),
             Self::String(value) => ser::prim_one(w, "abatementString", "_abatementString", value),
         }
+    }
+}
+
+impl Condition {
+    /// Reads a `Condition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Condition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Condition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -107,7 +107,36 @@ impl Consent {
             "policyRule" => de::opt(r, "policyRule", &mut self.policy_rule),
             "verification" => de::vec(r, "verification", &mut self.verification),
             "provision" => de::opt(r, "provision", &mut self.provision),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "scope",
+                    "category",
+                    "patient",
+                    "dateTime",
+                    "performer",
+                    "organization",
+                    "sourceAttachment",
+                    "sourceReference",
+                    "policy",
+                    "policyRule",
+                    "verification",
+                    "provision",
+                ],
+            ),
         }
     }
 }
@@ -179,7 +208,12 @@ impl ConsentPolicy {
             "_authority" => de::prim_ext(r, "_authority", &mut self.authority),
             "uri" => de::prim(r, "uri", &mut self.uri),
             "_uri" => de::prim_ext(r, "_uri", &mut self.uri),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "authority", "uri"],
+            ),
         }
     }
 }
@@ -237,7 +271,19 @@ impl ConsentVerification {
             "_verificationDate" => {
                 de::prim_ext(r, "_verificationDate", &mut self.verification_date)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "verified",
+                    "verifiedWith",
+                    "verificationDate",
+                ],
+            ),
         }
     }
 }
@@ -322,7 +368,27 @@ impl ConsentProvision {
             "dataPeriod" => de::opt(r, "dataPeriod", &mut self.data_period),
             "data" => de::vec(r, "data", &mut self.data),
             "provision" => de::vec(r, "provision", &mut self.provision),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "period",
+                    "actor",
+                    "action",
+                    "securityLabel",
+                    "purpose",
+                    "class",
+                    "code",
+                    "dataPeriod",
+                    "data",
+                    "provision",
+                ],
+            ),
         }
     }
 }
@@ -382,7 +448,12 @@ impl ConsentProvisionActor {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "role" => de::opt(r, "role", &mut self.role),
             "reference" => de::opt(r, "reference", &mut self.reference),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "role", "reference"],
+            ),
         }
     }
 }
@@ -434,7 +505,18 @@ impl ConsentProvisionData {
             "meaning" => de::prim(r, "meaning", &mut self.meaning),
             "_meaning" => de::prim_ext(r, "_meaning", &mut self.meaning),
             "reference" => de::opt(r, "reference", &mut self.reference),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "meaning",
+                    "reference",
+                ],
+            ),
         }
     }
 }
@@ -489,6 +571,34 @@ impl Choice for ConsentSource {
             Self::Attachment(value) => ser::value(w, "sourceAttachment", value),
             Self::Reference(value) => ser::value(w, "sourceReference", value),
         }
+    }
+}
+
+impl Consent {
+    /// Reads a `Consent` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Consent")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Consent", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -188,7 +188,57 @@ impl Contract {
                 &mut self.legally_binding,
                 ContractLegallyBinding::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "url",
+                    "version",
+                    "status",
+                    "legalState",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "contentDerivative",
+                    "issued",
+                    "applies",
+                    "expirationType",
+                    "subject",
+                    "authority",
+                    "domain",
+                    "site",
+                    "name",
+                    "title",
+                    "subtitle",
+                    "alias",
+                    "author",
+                    "scope",
+                    "topicCodeableConcept",
+                    "topicReference",
+                    "type",
+                    "subType",
+                    "contentDefinition",
+                    "term",
+                    "supportingInfo",
+                    "relevantHistory",
+                    "signer",
+                    "friendly",
+                    "legal",
+                    "rule",
+                    "legallyBindingAttachment",
+                    "legallyBindingReference",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -306,7 +356,22 @@ impl ContractContentDefinition {
             }
             "copyright" => de::prim(r, "copyright", &mut self.copyright),
             "_copyright" => de::prim_ext(r, "_copyright", &mut self.copyright),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "subType",
+                    "publisher",
+                    "publicationDate",
+                    "publicationStatus",
+                    "copyright",
+                ],
+            ),
         }
     }
 }
@@ -414,7 +479,29 @@ impl ContractTerm {
             "asset" => de::vec(r, "asset", &mut self.asset),
             "action" => de::vec(r, "action", &mut self.action),
             "group" => de::vec(r, "group", &mut self.group),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "issued",
+                    "applies",
+                    "topicCodeableConcept",
+                    "topicReference",
+                    "type",
+                    "subType",
+                    "text",
+                    "securityLabel",
+                    "offer",
+                    "asset",
+                    "action",
+                    "group",
+                ],
+            ),
         }
     }
 }
@@ -484,7 +571,20 @@ impl ContractTermSecurityLabel {
             "classification" => de::opt(r, "classification", &mut self.classification),
             "category" => de::vec(r, "category", &mut self.category),
             "control" => de::vec(r, "control", &mut self.control),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "number",
+                    "classification",
+                    "category",
+                    "control",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -575,7 +675,26 @@ impl ContractTermOffer {
                 3,
                 &mut self.security_label_number,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "party",
+                    "topic",
+                    "type",
+                    "decision",
+                    "decisionMode",
+                    "answer",
+                    "text",
+                    "linkId",
+                    "securityLabelNumber",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -650,7 +769,12 @@ impl ContractTermOfferParty {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "reference" => de::vec(r, "reference", &mut self.reference),
             "role" => de::opt(r, "role", &mut self.role),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "reference", "role"],
+            ),
         }
     }
 }
@@ -881,7 +1005,28 @@ impl ContractTermOfferAnswer {
                 &mut self.value,
                 ContractTermOfferAnswerValue::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "valueBoolean",
+                    "valueDecimal",
+                    "valueInteger",
+                    "valueDate",
+                    "valueDateTime",
+                    "valueTime",
+                    "valueString",
+                    "valueUri",
+                    "valueAttachment",
+                    "valueCoding",
+                    "valueQuantity",
+                    "valueReference",
+                ],
+            ),
         }
     }
 }
@@ -983,7 +1128,31 @@ impl ContractTermAsset {
                 &mut self.security_label_number,
             ),
             "valuedItem" => de::vec(r, "valuedItem", &mut self.valued_item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "scope",
+                    "type",
+                    "typeReference",
+                    "subtype",
+                    "relationship",
+                    "context",
+                    "condition",
+                    "periodType",
+                    "period",
+                    "usePeriod",
+                    "text",
+                    "linkId",
+                    "answer",
+                    "securityLabelNumber",
+                    "valuedItem",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -1067,7 +1236,19 @@ impl ContractTermAssetContext {
             "code" => de::vec(r, "code", &mut self.code),
             "text" => de::prim(r, "text", &mut self.text),
             "_text" => de::prim_ext(r, "_text", &mut self.text),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "reference",
+                    "code",
+                    "text",
+                ],
+            ),
         }
     }
 }
@@ -1180,7 +1361,31 @@ impl ContractTermAssetValuedItem {
                 3,
                 &mut self.security_label_number,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "entityCodeableConcept",
+                    "entityReference",
+                    "identifier",
+                    "effectiveTime",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "points",
+                    "net",
+                    "payment",
+                    "paymentDate",
+                    "responsible",
+                    "recipient",
+                    "linkId",
+                    "securityLabelNumber",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -1371,7 +1576,39 @@ impl ContractTermAction {
                 13,
                 &mut self.security_label_number,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "doNotPerform",
+                    "type",
+                    "subject",
+                    "intent",
+                    "linkId",
+                    "status",
+                    "context",
+                    "contextLinkId",
+                    "occurrenceDateTime",
+                    "occurrencePeriod",
+                    "occurrenceTiming",
+                    "requester",
+                    "requesterLinkId",
+                    "performerType",
+                    "performerRole",
+                    "performer",
+                    "performerLinkId",
+                    "reasonCode",
+                    "reasonReference",
+                    "reason",
+                    "reasonLinkId",
+                    "note",
+                    "securityLabelNumber",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -1474,7 +1711,12 @@ impl ContractTermActionSubject {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "reference" => de::vec(r, "reference", &mut self.reference),
             "role" => de::opt(r, "role", &mut self.role),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "reference", "role"],
+            ),
         }
     }
 }
@@ -1528,7 +1770,19 @@ impl ContractSigner {
             "type" => de::opt(r, "type", &mut self.type_),
             "party" => de::opt(r, "party", &mut self.party),
             "signature" => de::vec(r, "signature", &mut self.signature),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "party",
+                    "signature",
+                ],
+            ),
         }
     }
 }
@@ -1588,7 +1842,18 @@ impl ContractFriendly {
                 &mut self.content,
                 ContractFriendlyContent::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "contentAttachment",
+                    "contentReference",
+                ],
+            ),
         }
     }
 }
@@ -1648,7 +1913,18 @@ impl ContractLegal {
                 &mut self.content,
                 ContractLegalContent::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "contentAttachment",
+                    "contentReference",
+                ],
+            ),
         }
     }
 }
@@ -1708,7 +1984,18 @@ impl ContractRule {
                 &mut self.content,
                 ContractRuleContent::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "contentAttachment",
+                    "contentReference",
+                ],
+            ),
         }
     }
 }
@@ -2242,6 +2529,34 @@ impl Choice for ContractLegallyBinding {
             Self::Attachment(value) => ser::value(w, "legallyBindingAttachment", value),
             Self::Reference(value) => ser::value(w, "legallyBindingReference", value),
         }
+    }
+}
+
+impl Contract {
+    /// Reads a `Contract` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Contract")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Contract", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -112,7 +112,39 @@ impl Coverage {
             "subrogation" => de::prim(r, "subrogation", &mut self.subrogation),
             "_subrogation" => de::prim_ext(r, "_subrogation", &mut self.subrogation),
             "contract" => de::vec(r, "contract", &mut self.contract),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "type",
+                    "policyHolder",
+                    "subscriber",
+                    "subscriberId",
+                    "beneficiary",
+                    "dependent",
+                    "relationship",
+                    "period",
+                    "payor",
+                    "class",
+                    "order",
+                    "network",
+                    "costToBeneficiary",
+                    "subrogation",
+                    "contract",
+                ],
+            ),
         }
     }
 }
@@ -189,7 +221,19 @@ impl CoverageClass {
             "_value" => de::prim_ext(r, "_value", &mut self.value),
             "name" => de::prim(r, "name", &mut self.name),
             "_name" => de::prim_ext(r, "_name", &mut self.name),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "value",
+                    "name",
+                ],
+            ),
         }
     }
 }
@@ -255,7 +299,20 @@ impl CoverageCostToBeneficiary {
                 CoverageCostToBeneficiaryValue::Money,
             ),
             "exception" => de::vec(r, "exception", &mut self.exception),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "valueQuantity",
+                    "valueMoney",
+                    "exception",
+                ],
+            ),
         }
     }
 }
@@ -309,7 +366,12 @@ impl CoverageCostToBeneficiaryException {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "type" => de::opt(r, "type", &mut self.type_),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "period"],
+            ),
         }
     }
 }
@@ -364,6 +426,34 @@ impl Choice for CoverageCostToBeneficiaryValue {
             Self::Quantity(value) => ser::value(w, "valueQuantity", value),
             Self::Money(value) => ser::value(w, "valueMoney", value),
         }
+    }
+}
+
+impl Coverage {
+    /// Reads a `Coverage` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Coverage")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Coverage", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -125,7 +125,37 @@ impl CoverageEligibilityRequest {
             "supportingInfo" => de::vec(r, "supportingInfo", &mut self.supporting_info),
             "insurance" => de::vec(r, "insurance", &mut self.insurance),
             "item" => de::vec(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "priority",
+                    "purpose",
+                    "patient",
+                    "servicedDate",
+                    "servicedPeriod",
+                    "created",
+                    "enterer",
+                    "provider",
+                    "insurer",
+                    "facility",
+                    "supportingInfo",
+                    "insurance",
+                    "item",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -205,7 +235,19 @@ impl CoverageEligibilityRequestSupportingInfo {
             "information" => de::opt(r, "information", &mut self.information),
             "appliesToAll" => de::prim(r, "appliesToAll", &mut self.applies_to_all),
             "_appliesToAll" => de::prim_ext(r, "_appliesToAll", &mut self.applies_to_all),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "information",
+                    "appliesToAll",
+                ],
+            ),
         }
     }
 }
@@ -266,7 +308,19 @@ impl CoverageEligibilityRequestInsurance {
             "_businessArrangement" => {
                 de::prim_ext(r, "_businessArrangement", &mut self.business_arrangement)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "focal",
+                    "coverage",
+                    "businessArrangement",
+                ],
+            ),
         }
     }
 }
@@ -358,7 +412,26 @@ impl CoverageEligibilityRequestItem {
             "facility" => de::opt(r, "facility", &mut self.facility),
             "diagnosis" => de::vec(r, "diagnosis", &mut self.diagnosis),
             "detail" => de::vec(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "supportingInfoSequence",
+                    "category",
+                    "productOrService",
+                    "modifier",
+                    "provider",
+                    "quantity",
+                    "unitPrice",
+                    "facility",
+                    "diagnosis",
+                    "detail",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -440,7 +513,18 @@ impl CoverageEligibilityRequestItemDiagnosis {
                 &mut self.diagnosis,
                 CoverageEligibilityRequestItemDiagnosisDiagnosis::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "diagnosisCodeableConcept",
+                    "diagnosisReference",
+                ],
+            ),
         }
     }
 }
@@ -543,6 +627,34 @@ impl Choice for CoverageEligibilityRequestItemDiagnosisDiagnosis {
             Self::CodeableConcept(value) => ser::value(w, "diagnosisCodeableConcept", value),
             Self::Reference(value) => ser::value(w, "diagnosisReference", value),
         }
+    }
+}
+
+impl CoverageEligibilityRequest {
+    /// Reads a `CoverageEligibilityRequest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "CoverageEligibilityRequest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "CoverageEligibilityRequest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -133,7 +133,38 @@ impl CoverageEligibilityResponse {
             "_preAuthRef" => de::prim_ext(r, "_preAuthRef", &mut self.pre_auth_ref),
             "form" => de::opt(r, "form", &mut self.form),
             "error" => de::vec(r, "error", &mut self.error),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "purpose",
+                    "patient",
+                    "servicedDate",
+                    "servicedPeriod",
+                    "created",
+                    "requestor",
+                    "request",
+                    "outcome",
+                    "disposition",
+                    "insurer",
+                    "insurance",
+                    "preAuthRef",
+                    "form",
+                    "error",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -216,7 +247,20 @@ impl CoverageEligibilityResponseInsurance {
             "_inforce" => de::prim_ext(r, "_inforce", &mut self.inforce),
             "benefitPeriod" => de::opt(r, "benefitPeriod", &mut self.benefit_period),
             "item" => de::vec(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "coverage",
+                    "inforce",
+                    "benefitPeriod",
+                    "item",
+                ],
+            ),
         }
     }
 }
@@ -322,7 +366,30 @@ impl CoverageEligibilityResponseInsuranceItem {
             "_authorizationUrl" => {
                 de::prim_ext(r, "_authorizationUrl", &mut self.authorization_url)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "category",
+                    "productOrService",
+                    "modifier",
+                    "provider",
+                    "excluded",
+                    "name",
+                    "description",
+                    "network",
+                    "unit",
+                    "term",
+                    "benefit",
+                    "authorizationRequired",
+                    "authorizationSupporting",
+                    "authorizationUrl",
+                ],
+            ),
         }
     }
 }
@@ -492,7 +559,23 @@ impl CoverageEligibilityResponseInsuranceItemBenefit {
                 &mut self.used,
                 CoverageEligibilityResponseInsuranceItemBenefitUsed::Money,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "allowedUnsignedInt",
+                    "allowedString",
+                    "allowedMoney",
+                    "usedUnsignedInt",
+                    "usedString",
+                    "usedMoney",
+                ],
+            ),
         }
     }
 }
@@ -545,7 +628,12 @@ impl CoverageEligibilityResponseError {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "code" => de::opt(r, "code", &mut self.code),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code"],
+            ),
         }
     }
 }
@@ -754,6 +842,34 @@ impl Choice for CoverageEligibilityResponseInsuranceItemBenefitUsed {
             Self::String(value) => ser::prim_one(w, "usedString", "_usedString", value),
             Self::Money(value) => ser::value(w, "usedMoney", value),
         }
+    }
+}
+
+impl CoverageEligibilityResponse {
+    /// Reads a `CoverageEligibilityResponse` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "CoverageEligibilityResponse")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "CoverageEligibilityResponse", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

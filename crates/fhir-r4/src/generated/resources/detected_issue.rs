@@ -120,7 +120,35 @@ impl DetectedIssue {
             "reference" => de::prim(r, "reference", &mut self.reference),
             "_reference" => de::prim_ext(r, "_reference", &mut self.reference),
             "mitigation" => de::vec(r, "mitigation", &mut self.mitigation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "code",
+                    "severity",
+                    "patient",
+                    "identifiedDateTime",
+                    "identifiedPeriod",
+                    "author",
+                    "implicated",
+                    "evidence",
+                    "detail",
+                    "reference",
+                    "mitigation",
+                ],
+            ),
         }
     }
 }
@@ -189,7 +217,12 @@ impl DetectedIssueEvidence {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "code" => de::vec(r, "code", &mut self.code),
             "detail" => de::vec(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "detail"],
+            ),
         }
     }
 }
@@ -244,7 +277,19 @@ impl DetectedIssueMitigation {
             "date" => de::prim(r, "date", &mut self.date),
             "_date" => de::prim_ext(r, "_date", &mut self.date),
             "author" => de::opt(r, "author", &mut self.author),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "action",
+                    "date",
+                    "author",
+                ],
+            ),
         }
     }
 }
@@ -309,6 +354,34 @@ impl Choice for DetectedIssueIdentified {
             }
             Self::Period(value) => ser::value(w, "identifiedPeriod", value),
         }
+    }
+}
+
+impl DetectedIssue {
+    /// Reads a `DetectedIssue` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "DetectedIssue")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "DetectedIssue", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

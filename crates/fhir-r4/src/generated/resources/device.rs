@@ -148,7 +148,48 @@ impl Device {
             "note" => de::vec(r, "note", &mut self.note),
             "safety" => de::vec(r, "safety", &mut self.safety),
             "parent" => de::opt(r, "parent", &mut self.parent),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "definition",
+                    "udiCarrier",
+                    "status",
+                    "statusReason",
+                    "distinctIdentifier",
+                    "manufacturer",
+                    "manufactureDate",
+                    "expirationDate",
+                    "lotNumber",
+                    "serialNumber",
+                    "deviceName",
+                    "modelNumber",
+                    "partNumber",
+                    "type",
+                    "specialization",
+                    "version",
+                    "property",
+                    "patient",
+                    "owner",
+                    "contact",
+                    "location",
+                    "url",
+                    "note",
+                    "safety",
+                    "parent",
+                ],
+            ),
         }
     }
 }
@@ -264,7 +305,22 @@ impl DeviceUdiCarrier {
             "_carrierHRF" => de::prim_ext(r, "_carrierHRF", &mut self.carrier_hrf),
             "entryType" => de::prim(r, "entryType", &mut self.entry_type),
             "_entryType" => de::prim_ext(r, "_entryType", &mut self.entry_type),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "deviceIdentifier",
+                    "issuer",
+                    "jurisdiction",
+                    "carrierAIDC",
+                    "carrierHRF",
+                    "entryType",
+                ],
+            ),
         }
     }
 }
@@ -326,7 +382,12 @@ impl DeviceDeviceName {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "name", "type"],
+            ),
         }
     }
 }
@@ -378,7 +439,18 @@ impl DeviceSpecialization {
             "systemType" => de::opt(r, "systemType", &mut self.system_type),
             "version" => de::prim(r, "version", &mut self.version),
             "_version" => de::prim_ext(r, "_version", &mut self.version),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "systemType",
+                    "version",
+                ],
+            ),
         }
     }
 }
@@ -433,7 +505,19 @@ impl DeviceVersion {
             "component" => de::opt(r, "component", &mut self.component),
             "value" => de::prim(r, "value", &mut self.value),
             "_value" => de::prim_ext(r, "_value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "component",
+                    "value",
+                ],
+            ),
         }
     }
 }
@@ -488,7 +572,19 @@ impl DeviceProperty {
             "type" => de::opt(r, "type", &mut self.type_),
             "valueQuantity" => de::vec(r, "valueQuantity", &mut self.value_quantity),
             "valueCode" => de::vec(r, "valueCode", &mut self.value_code),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "valueQuantity",
+                    "valueCode",
+                ],
+            ),
         }
     }
 }
@@ -504,6 +600,34 @@ impl JsonEncode for DeviceProperty {
         ser::vec(w, "valueCode", &self.value_code);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Device {
+    /// Reads a `Device` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Device")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Device", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

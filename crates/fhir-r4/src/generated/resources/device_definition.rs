@@ -159,7 +159,45 @@ impl DeviceDefinition {
             "quantity" => de::opt(r, "quantity", &mut self.quantity),
             "parentDevice" => de::opt(r, "parentDevice", &mut self.parent_device),
             "material" => de::vec(r, "material", &mut self.material),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "udiDeviceIdentifier",
+                    "manufacturerString",
+                    "manufacturerReference",
+                    "deviceName",
+                    "modelNumber",
+                    "type",
+                    "specialization",
+                    "version",
+                    "safety",
+                    "shelfLifeStorage",
+                    "physicalCharacteristics",
+                    "languageCode",
+                    "capability",
+                    "property",
+                    "owner",
+                    "contact",
+                    "url",
+                    "onlineInformation",
+                    "note",
+                    "quantity",
+                    "parentDevice",
+                    "material",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -255,7 +293,19 @@ impl DeviceDefinitionUdiDeviceIdentifier {
             "_issuer" => de::prim_ext(r, "_issuer", &mut self.issuer),
             "jurisdiction" => de::prim(r, "jurisdiction", &mut self.jurisdiction),
             "_jurisdiction" => de::prim_ext(r, "_jurisdiction", &mut self.jurisdiction),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "deviceIdentifier",
+                    "issuer",
+                    "jurisdiction",
+                ],
+            ),
         }
     }
 }
@@ -314,7 +364,12 @@ impl DeviceDefinitionDeviceName {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "name", "type"],
+            ),
         }
     }
 }
@@ -367,7 +422,18 @@ impl DeviceDefinitionSpecialization {
             "_systemType" => de::prim_ext(r, "_systemType", &mut self.system_type),
             "version" => de::prim(r, "version", &mut self.version),
             "_version" => de::prim_ext(r, "_version", &mut self.version),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "systemType",
+                    "version",
+                ],
+            ),
         }
     }
 }
@@ -418,7 +484,18 @@ impl DeviceDefinitionCapability {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "type" => de::opt(r, "type", &mut self.type_),
             "description" => de::vec(r, "description", &mut self.description),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "description",
+                ],
+            ),
         }
     }
 }
@@ -472,7 +549,19 @@ impl DeviceDefinitionProperty {
             "type" => de::opt(r, "type", &mut self.type_),
             "valueQuantity" => de::vec(r, "valueQuantity", &mut self.value_quantity),
             "valueCode" => de::vec(r, "valueCode", &mut self.value_code),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "valueQuantity",
+                    "valueCode",
+                ],
+            ),
         }
     }
 }
@@ -533,7 +622,19 @@ impl DeviceDefinitionMaterial {
             "_allergenicIndicator" => {
                 de::prim_ext(r, "_allergenicIndicator", &mut self.allergenic_indicator)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "substance",
+                    "alternate",
+                    "allergenicIndicator",
+                ],
+            ),
         }
     }
 }
@@ -610,6 +711,34 @@ impl Choice for DeviceDefinitionManufacturer {
             }
             Self::Reference(value) => ser::value(w, "manufacturerReference", value),
         }
+    }
+}
+
+impl DeviceDefinition {
+    /// Reads a `DeviceDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "DeviceDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "DeviceDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

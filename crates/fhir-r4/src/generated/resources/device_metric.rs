@@ -93,7 +93,32 @@ impl DeviceMetric {
             "_category" => de::prim_ext(r, "_category", &mut self.category),
             "measurementPeriod" => de::opt(r, "measurementPeriod", &mut self.measurement_period),
             "calibration" => de::vec(r, "calibration", &mut self.calibration),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "type",
+                    "unit",
+                    "source",
+                    "parent",
+                    "operationalStatus",
+                    "color",
+                    "category",
+                    "measurementPeriod",
+                    "calibration",
+                ],
+            ),
         }
     }
 }
@@ -169,7 +194,19 @@ impl DeviceMetricCalibration {
             "_state" => de::prim_ext(r, "_state", &mut self.state),
             "time" => de::prim(r, "time", &mut self.time),
             "_time" => de::prim_ext(r, "_time", &mut self.time),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "state",
+                    "time",
+                ],
+            ),
         }
     }
 }
@@ -185,6 +222,34 @@ impl JsonEncode for DeviceMetricCalibration {
         ser::prim(w, "time", "_time", &self.time);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl DeviceMetric {
+    /// Reads a `DeviceMetric` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "DeviceMetric")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "DeviceMetric", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

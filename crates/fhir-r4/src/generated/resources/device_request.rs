@@ -188,7 +188,49 @@ impl DeviceRequest {
             "supportingInfo" => de::vec(r, "supportingInfo", &mut self.supporting_info),
             "note" => de::vec(r, "note", &mut self.note),
             "relevantHistory" => de::vec(r, "relevantHistory", &mut self.relevant_history),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "basedOn",
+                    "priorRequest",
+                    "groupIdentifier",
+                    "status",
+                    "intent",
+                    "priority",
+                    "codeReference",
+                    "codeCodeableConcept",
+                    "parameter",
+                    "subject",
+                    "encounter",
+                    "occurrenceDateTime",
+                    "occurrencePeriod",
+                    "occurrenceTiming",
+                    "authoredOn",
+                    "requester",
+                    "performerType",
+                    "performer",
+                    "reasonCode",
+                    "reasonReference",
+                    "insurance",
+                    "supportingInfo",
+                    "note",
+                    "relevantHistory",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -329,7 +371,21 @@ impl DeviceRequestParameter {
                     _ => None,
                 },
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "valueCodeableConcept",
+                    "valueQuantity",
+                    "valueRange",
+                    "valueBoolean",
+                ],
+            ),
         }
     }
 }
@@ -515,6 +571,34 @@ impl Choice for DeviceRequestOccurrence {
             Self::Period(value) => ser::value(w, "occurrencePeriod", value),
             Self::Timing(value) => ser::value(w, "occurrenceTiming", value),
         }
+    }
+}
+
+impl DeviceRequest {
+    /// Reads a `DeviceRequest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "DeviceRequest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "DeviceRequest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -127,7 +127,37 @@ impl DeviceUseStatement {
             "reasonReference" => de::vec(r, "reasonReference", &mut self.reason_reference),
             "bodySite" => de::opt(r, "bodySite", &mut self.body_site),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "basedOn",
+                    "status",
+                    "subject",
+                    "derivedFrom",
+                    "timingTiming",
+                    "timingPeriod",
+                    "timingDateTime",
+                    "recordedOn",
+                    "source",
+                    "device",
+                    "reasonCode",
+                    "reasonReference",
+                    "bodySite",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -219,6 +249,34 @@ impl Choice for DeviceUseStatementTiming {
             Self::Period(value) => ser::value(w, "timingPeriod", value),
             Self::DateTime(value) => ser::prim_one(w, "timingDateTime", "_timingDateTime", value),
         }
+    }
+}
+
+impl DeviceUseStatement {
+    /// Reads a `DeviceUseStatement` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "DeviceUseStatement")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "DeviceUseStatement", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -137,7 +137,41 @@ impl DiagnosticReport {
             "_conclusion" => de::prim_ext(r, "_conclusion", &mut self.conclusion),
             "conclusionCode" => de::vec(r, "conclusionCode", &mut self.conclusion_code),
             "presentedForm" => de::vec(r, "presentedForm", &mut self.presented_form),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "basedOn",
+                    "status",
+                    "category",
+                    "code",
+                    "subject",
+                    "encounter",
+                    "effectiveDateTime",
+                    "effectivePeriod",
+                    "issued",
+                    "performer",
+                    "resultsInterpreter",
+                    "specimen",
+                    "result",
+                    "imagingStudy",
+                    "media",
+                    "conclusion",
+                    "conclusionCode",
+                    "presentedForm",
+                ],
+            ),
         }
     }
 }
@@ -213,7 +247,12 @@ impl DiagnosticReportMedia {
             "comment" => de::prim(r, "comment", &mut self.comment),
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
             "link" => de::opt(r, "link", &mut self.link),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "comment", "link"],
+            ),
         }
     }
 }
@@ -277,6 +316,34 @@ impl Choice for DiagnosticReportEffective {
             }
             Self::Period(value) => ser::value(w, "effectivePeriod", value),
         }
+    }
+}
+
+impl DiagnosticReport {
+    /// Reads a `DiagnosticReport` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "DiagnosticReport")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "DiagnosticReport", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

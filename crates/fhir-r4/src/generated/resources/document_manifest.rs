@@ -93,7 +93,34 @@ impl DocumentManifest {
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "content" => de::vec(r, "content", &mut self.content),
             "related" => de::vec(r, "related", &mut self.related),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "masterIdentifier",
+                    "identifier",
+                    "status",
+                    "type",
+                    "subject",
+                    "created",
+                    "author",
+                    "recipient",
+                    "source",
+                    "description",
+                    "content",
+                    "related",
+                ],
+            ),
         }
     }
 }
@@ -160,7 +187,12 @@ impl DocumentManifestRelated {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "identifier" => de::opt(r, "identifier", &mut self.identifier),
             "ref" => de::opt(r, "ref", &mut self.ref_),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "identifier", "ref"],
+            ),
         }
     }
 }
@@ -175,6 +207,34 @@ impl JsonEncode for DocumentManifestRelated {
         ser::opt(w, "ref", &self.ref_);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl DocumentManifest {
+    /// Reads a `DocumentManifest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "DocumentManifest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "DocumentManifest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -107,7 +107,38 @@ impl DocumentReference {
             "securityLabel" => de::vec(r, "securityLabel", &mut self.security_label),
             "content" => de::vec(r, "content", &mut self.content),
             "context" => de::opt(r, "context", &mut self.context),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "masterIdentifier",
+                    "identifier",
+                    "status",
+                    "docStatus",
+                    "type",
+                    "category",
+                    "subject",
+                    "date",
+                    "author",
+                    "authenticator",
+                    "custodian",
+                    "relatesTo",
+                    "description",
+                    "securityLabel",
+                    "content",
+                    "context",
+                ],
+            ),
         }
     }
 }
@@ -179,7 +210,12 @@ impl DocumentReferenceRelatesTo {
             "code" => de::prim(r, "code", &mut self.code),
             "_code" => de::prim_ext(r, "_code", &mut self.code),
             "target" => de::opt(r, "target", &mut self.target),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "target"],
+            ),
         }
     }
 }
@@ -230,7 +266,18 @@ impl DocumentReferenceContent {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "attachment" => de::opt(r, "attachment", &mut self.attachment),
             "format" => de::opt(r, "format", &mut self.format),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "attachment",
+                    "format",
+                ],
+            ),
         }
     }
 }
@@ -296,7 +343,23 @@ impl DocumentReferenceContext {
             "practiceSetting" => de::opt(r, "practiceSetting", &mut self.practice_setting),
             "sourcePatientInfo" => de::opt(r, "sourcePatientInfo", &mut self.source_patient_info),
             "related" => de::vec(r, "related", &mut self.related),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "encounter",
+                    "event",
+                    "period",
+                    "facilityType",
+                    "practiceSetting",
+                    "sourcePatientInfo",
+                    "related",
+                ],
+            ),
         }
     }
 }
@@ -316,6 +379,34 @@ impl JsonEncode for DocumentReferenceContext {
         ser::vec(w, "related", &self.related);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl DocumentReference {
+    /// Reads a `DocumentReference` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "DocumentReference")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "DocumentReference", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -168,7 +168,55 @@ impl EffectEvidenceSynthesis {
             "resultsByExposure" => de::vec(r, "resultsByExposure", &mut self.results_by_exposure),
             "effectEstimate" => de::vec(r, "effectEstimate", &mut self.effect_estimate),
             "certainty" => de::vec(r, "certainty", &mut self.certainty),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "note",
+                    "useContext",
+                    "jurisdiction",
+                    "copyright",
+                    "approvalDate",
+                    "lastReviewDate",
+                    "effectivePeriod",
+                    "topic",
+                    "author",
+                    "editor",
+                    "reviewer",
+                    "endorser",
+                    "relatedArtifact",
+                    "synthesisType",
+                    "studyType",
+                    "population",
+                    "exposure",
+                    "exposureAlternative",
+                    "outcome",
+                    "sampleSize",
+                    "resultsByExposure",
+                    "effectEstimate",
+                    "certainty",
+                ],
+            ),
         }
     }
 }
@@ -271,7 +319,19 @@ impl EffectEvidenceSynthesisSampleSize {
             "_numberOfParticipants" => {
                 de::prim_ext(r, "_numberOfParticipants", &mut self.number_of_participants)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "numberOfStudies",
+                    "numberOfParticipants",
+                ],
+            ),
         }
     }
 }
@@ -345,7 +405,20 @@ impl EffectEvidenceSynthesisResultsByExposure {
                 "riskEvidenceSynthesis",
                 &mut self.risk_evidence_synthesis,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "exposureState",
+                    "variantState",
+                    "riskEvidenceSynthesis",
+                ],
+            ),
         }
     }
 }
@@ -412,7 +485,22 @@ impl EffectEvidenceSynthesisEffectEstimate {
             "_value" => de::prim_ext(r, "_value", &mut self.value),
             "unitOfMeasure" => de::opt(r, "unitOfMeasure", &mut self.unit_of_measure),
             "precisionEstimate" => de::vec(r, "precisionEstimate", &mut self.precision_estimate),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "type",
+                    "variantState",
+                    "value",
+                    "unitOfMeasure",
+                    "precisionEstimate",
+                ],
+            ),
         }
     }
 }
@@ -476,7 +564,20 @@ impl EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
             "_from" => de::prim_ext(r, "_from", &mut self.from),
             "to" => de::prim(r, "to", &mut self.to),
             "_to" => de::prim_ext(r, "_to", &mut self.to),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "level",
+                    "from",
+                    "to",
+                ],
+            ),
         }
     }
 }
@@ -534,7 +635,19 @@ impl EffectEvidenceSynthesisCertainty {
             "certaintySubcomponent" => {
                 de::vec(r, "certaintySubcomponent", &mut self.certainty_subcomponent)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "rating",
+                    "note",
+                    "certaintySubcomponent",
+                ],
+            ),
         }
     }
 }
@@ -589,7 +702,19 @@ impl EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
             "type" => de::opt(r, "type", &mut self.type_),
             "rating" => de::vec(r, "rating", &mut self.rating),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "rating",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -605,6 +730,34 @@ impl JsonEncode for EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
         ser::vec(w, "note", &self.note);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl EffectEvidenceSynthesis {
+    /// Reads a `EffectEvidenceSynthesis` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "EffectEvidenceSynthesis")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "EffectEvidenceSynthesis", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

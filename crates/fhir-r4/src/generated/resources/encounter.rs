@@ -125,7 +125,45 @@ impl Encounter {
             "location" => de::vec(r, "location", &mut self.location),
             "serviceProvider" => de::opt(r, "serviceProvider", &mut self.service_provider),
             "partOf" => de::opt(r, "partOf", &mut self.part_of),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "statusHistory",
+                    "class",
+                    "classHistory",
+                    "type",
+                    "serviceType",
+                    "priority",
+                    "subject",
+                    "episodeOfCare",
+                    "basedOn",
+                    "participant",
+                    "appointment",
+                    "period",
+                    "length",
+                    "reasonCode",
+                    "reasonReference",
+                    "diagnosis",
+                    "account",
+                    "hospitalization",
+                    "location",
+                    "serviceProvider",
+                    "partOf",
+                ],
+            ),
         }
     }
 }
@@ -204,7 +242,12 @@ impl EncounterStatusHistory {
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "status", "period"],
+            ),
         }
     }
 }
@@ -255,7 +298,12 @@ impl EncounterClassHistory {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "class" => de::opt(r, "class", &mut self.class),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "class", "period"],
+            ),
         }
     }
 }
@@ -309,7 +357,19 @@ impl EncounterParticipant {
             "type" => de::vec(r, "type", &mut self.type_),
             "period" => de::opt(r, "period", &mut self.period),
             "individual" => de::opt(r, "individual", &mut self.individual),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "period",
+                    "individual",
+                ],
+            ),
         }
     }
 }
@@ -365,7 +425,19 @@ impl EncounterDiagnosis {
             "use" => de::opt(r, "use", &mut self.use_),
             "rank" => de::prim(r, "rank", &mut self.rank),
             "_rank" => de::prim_ext(r, "_rank", &mut self.rank),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "condition",
+                    "use",
+                    "rank",
+                ],
+            ),
         }
     }
 }
@@ -444,7 +516,25 @@ impl EncounterHospitalization {
             "dischargeDisposition" => {
                 de::opt(r, "dischargeDisposition", &mut self.discharge_disposition)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "preAdmissionIdentifier",
+                    "origin",
+                    "admitSource",
+                    "reAdmission",
+                    "dietPreference",
+                    "specialCourtesy",
+                    "specialArrangement",
+                    "destination",
+                    "dischargeDisposition",
+                ],
+            ),
         }
     }
 }
@@ -509,7 +599,20 @@ impl EncounterLocation {
             "_status" => de::prim_ext(r, "_status", &mut self.status),
             "physicalType" => de::opt(r, "physicalType", &mut self.physical_type),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "location",
+                    "status",
+                    "physicalType",
+                    "period",
+                ],
+            ),
         }
     }
 }
@@ -526,6 +629,34 @@ impl JsonEncode for EncounterLocation {
         ser::opt(w, "period", &self.period);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Encounter {
+    /// Reads a `Encounter` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Encounter")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Encounter", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -76,7 +76,29 @@ impl EnrollmentRequest {
             "provider" => de::opt(r, "provider", &mut self.provider),
             "candidate" => de::opt(r, "candidate", &mut self.candidate),
             "coverage" => de::opt(r, "coverage", &mut self.coverage),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "created",
+                    "insurer",
+                    "provider",
+                    "candidate",
+                    "coverage",
+                ],
+            ),
         }
     }
 }
@@ -102,6 +124,34 @@ impl JsonEncode for EnrollmentRequest {
         ser::opt(w, "coverage", &self.coverage);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl EnrollmentRequest {
+    /// Reads a `EnrollmentRequest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "EnrollmentRequest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "EnrollmentRequest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

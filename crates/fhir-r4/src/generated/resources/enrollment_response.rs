@@ -81,7 +81,30 @@ impl EnrollmentResponse {
             "_created" => de::prim_ext(r, "_created", &mut self.created),
             "organization" => de::opt(r, "organization", &mut self.organization),
             "requestProvider" => de::opt(r, "requestProvider", &mut self.request_provider),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "request",
+                    "outcome",
+                    "disposition",
+                    "created",
+                    "organization",
+                    "requestProvider",
+                ],
+            ),
         }
     }
 }
@@ -108,6 +131,34 @@ impl JsonEncode for EnrollmentResponse {
         ser::opt(w, "requestProvider", &self.request_provider);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl EnrollmentResponse {
+    /// Reads a `EnrollmentResponse` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "EnrollmentResponse")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "EnrollmentResponse", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

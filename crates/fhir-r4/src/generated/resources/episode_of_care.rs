@@ -94,7 +94,34 @@ impl EpisodeOfCare {
             "careManager" => de::opt(r, "careManager", &mut self.care_manager),
             "team" => de::vec(r, "team", &mut self.team),
             "account" => de::vec(r, "account", &mut self.account),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "statusHistory",
+                    "type",
+                    "diagnosis",
+                    "patient",
+                    "managingOrganization",
+                    "period",
+                    "referralRequest",
+                    "careManager",
+                    "team",
+                    "account",
+                ],
+            ),
         }
     }
 }
@@ -162,7 +189,12 @@ impl EpisodeOfCareStatusHistory {
             "status" => de::prim(r, "status", &mut self.status),
             "_status" => de::prim_ext(r, "_status", &mut self.status),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "status", "period"],
+            ),
         }
     }
 }
@@ -217,7 +249,19 @@ impl EpisodeOfCareDiagnosis {
             "role" => de::opt(r, "role", &mut self.role),
             "rank" => de::prim(r, "rank", &mut self.rank),
             "_rank" => de::prim_ext(r, "_rank", &mut self.rank),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "condition",
+                    "role",
+                    "rank",
+                ],
+            ),
         }
     }
 }
@@ -233,6 +277,34 @@ impl JsonEncode for EpisodeOfCareDiagnosis {
         ser::prim(w, "rank", "_rank", &self.rank);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl EpisodeOfCare {
+    /// Reads a `EpisodeOfCare` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "EpisodeOfCare")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "EpisodeOfCare", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

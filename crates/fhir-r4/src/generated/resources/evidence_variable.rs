@@ -152,7 +152,49 @@ impl EvidenceVariable {
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "characteristic" => de::vec(r, "characteristic", &mut self.characteristic),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "shortTitle",
+                    "subtitle",
+                    "status",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "note",
+                    "useContext",
+                    "jurisdiction",
+                    "copyright",
+                    "approvalDate",
+                    "lastReviewDate",
+                    "effectivePeriod",
+                    "topic",
+                    "author",
+                    "editor",
+                    "reviewer",
+                    "endorser",
+                    "relatedArtifact",
+                    "type",
+                    "characteristic",
+                ],
+            ),
         }
     }
 }
@@ -343,7 +385,31 @@ impl EvidenceVariableCharacteristic {
             "timeFromStart" => de::opt(r, "timeFromStart", &mut self.time_from_start),
             "groupMeasure" => de::prim(r, "groupMeasure", &mut self.group_measure),
             "_groupMeasure" => de::prim_ext(r, "_groupMeasure", &mut self.group_measure),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "definitionReference",
+                    "definitionCanonical",
+                    "definitionCodeableConcept",
+                    "definitionExpression",
+                    "definitionDataRequirement",
+                    "definitionTriggerDefinition",
+                    "usageContext",
+                    "exclude",
+                    "participantEffectiveDateTime",
+                    "participantEffectivePeriod",
+                    "participantEffectiveDuration",
+                    "participantEffectiveTiming",
+                    "timeFromStart",
+                    "groupMeasure",
+                ],
+            ),
         }
     }
 }
@@ -541,6 +607,34 @@ impl Choice for EvidenceVariableCharacteristicParticipantEffective {
             Self::Duration(value) => ser::value(w, "participantEffectiveDuration", value),
             Self::Timing(value) => ser::value(w, "participantEffectiveTiming", value),
         }
+    }
+}
+
+impl EvidenceVariable {
+    /// Reads a `EvidenceVariable` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "EvidenceVariable")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "EvidenceVariable", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -116,7 +116,39 @@ impl ExampleScenario {
             "process" => de::vec(r, "process", &mut self.process),
             "workflow" => de::prim_vec(r, "workflow", 1, &mut self.workflow),
             "_workflow" => de::prim_vec_ext(r, "_workflow", 1, &mut self.workflow),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "useContext",
+                    "jurisdiction",
+                    "copyright",
+                    "purpose",
+                    "actor",
+                    "instance",
+                    "process",
+                    "workflow",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -202,7 +234,20 @@ impl ExampleScenarioActor {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "actorId",
+                    "type",
+                    "name",
+                    "description",
+                ],
+            ),
         }
     }
 }
@@ -271,7 +316,22 @@ impl ExampleScenarioInstance {
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "version" => de::vec(r, "version", &mut self.version),
             "containedInstance" => de::vec(r, "containedInstance", &mut self.contained_instance),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "resourceId",
+                    "resourceType",
+                    "name",
+                    "description",
+                    "version",
+                    "containedInstance",
+                ],
+            ),
         }
     }
 }
@@ -328,7 +388,18 @@ impl ExampleScenarioInstanceVersion {
             "_versionId" => de::prim_ext(r, "_versionId", &mut self.version_id),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "versionId",
+                    "description",
+                ],
+            ),
         }
     }
 }
@@ -381,7 +452,18 @@ impl ExampleScenarioInstanceContainedInstance {
             "_resourceId" => de::prim_ext(r, "_resourceId", &mut self.resource_id),
             "versionId" => de::prim(r, "versionId", &mut self.version_id),
             "_versionId" => de::prim_ext(r, "_versionId", &mut self.version_id),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "resourceId",
+                    "versionId",
+                ],
+            ),
         }
     }
 }
@@ -445,7 +527,21 @@ impl ExampleScenarioProcess {
             "postConditions" => de::prim(r, "postConditions", &mut self.post_conditions),
             "_postConditions" => de::prim_ext(r, "_postConditions", &mut self.post_conditions),
             "step" => de::vec(r, "step", &mut self.step),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "title",
+                    "description",
+                    "preConditions",
+                    "postConditions",
+                    "step",
+                ],
+            ),
         }
     }
 }
@@ -511,7 +607,20 @@ impl ExampleScenarioProcessStep {
             "_pause" => de::prim_ext(r, "_pause", &mut self.pause),
             "operation" => de::opt(r, "operation", &mut self.operation),
             "alternative" => de::vec(r, "alternative", &mut self.alternative),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "process",
+                    "pause",
+                    "operation",
+                    "alternative",
+                ],
+            ),
         }
     }
 }
@@ -596,7 +705,26 @@ impl ExampleScenarioProcessStepOperation {
             "_receiverActive" => de::prim_ext(r, "_receiverActive", &mut self.receiver_active),
             "request" => de::opt(r, "request", &mut self.request),
             "response" => de::opt(r, "response", &mut self.response),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "number",
+                    "type",
+                    "name",
+                    "initiator",
+                    "receiver",
+                    "description",
+                    "initiatorActive",
+                    "receiverActive",
+                    "request",
+                    "response",
+                ],
+            ),
         }
     }
 }
@@ -670,7 +798,19 @@ impl ExampleScenarioProcessStepAlternative {
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "step" => de::vec(r, "step", &mut self.step),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "title",
+                    "description",
+                    "step",
+                ],
+            ),
         }
     }
 }
@@ -686,6 +826,34 @@ impl JsonEncode for ExampleScenarioProcessStepAlternative {
         ser::vec(w, "step", &self.step);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl ExampleScenario {
+    /// Reads a `ExampleScenario` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ExampleScenario")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ExampleScenario", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -198,7 +198,65 @@ impl ExplanationOfBenefit {
             "processNote" => de::vec(r, "processNote", &mut self.process_note),
             "benefitPeriod" => de::opt(r, "benefitPeriod", &mut self.benefit_period),
             "benefitBalance" => de::vec(r, "benefitBalance", &mut self.benefit_balance),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "type",
+                    "subType",
+                    "use",
+                    "patient",
+                    "billablePeriod",
+                    "created",
+                    "enterer",
+                    "insurer",
+                    "provider",
+                    "priority",
+                    "fundsReserveRequested",
+                    "fundsReserve",
+                    "related",
+                    "prescription",
+                    "originalPrescription",
+                    "payee",
+                    "referral",
+                    "facility",
+                    "claim",
+                    "claimResponse",
+                    "outcome",
+                    "disposition",
+                    "preAuthRef",
+                    "preAuthRefPeriod",
+                    "careTeam",
+                    "supportingInfo",
+                    "diagnosis",
+                    "procedure",
+                    "precedence",
+                    "insurance",
+                    "accident",
+                    "item",
+                    "addItem",
+                    "adjudication",
+                    "total",
+                    "payment",
+                    "formCode",
+                    "form",
+                    "processNote",
+                    "benefitPeriod",
+                    "benefitBalance",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -303,7 +361,19 @@ impl ExplanationOfBenefitRelated {
             "claim" => de::opt(r, "claim", &mut self.claim),
             "relationship" => de::opt(r, "relationship", &mut self.relationship),
             "reference" => de::opt(r, "reference", &mut self.reference),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "claim",
+                    "relationship",
+                    "reference",
+                ],
+            ),
         }
     }
 }
@@ -355,7 +425,12 @@ impl ExplanationOfBenefitPayee {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "type" => de::opt(r, "type", &mut self.type_),
             "party" => de::opt(r, "party", &mut self.party),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "party"],
+            ),
         }
     }
 }
@@ -417,7 +492,21 @@ impl ExplanationOfBenefitCareTeam {
             "_responsible" => de::prim_ext(r, "_responsible", &mut self.responsible),
             "role" => de::opt(r, "role", &mut self.role),
             "qualification" => de::opt(r, "qualification", &mut self.qualification),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "provider",
+                    "responsible",
+                    "role",
+                    "qualification",
+                ],
+            ),
         }
     }
 }
@@ -566,7 +655,27 @@ impl ExplanationOfBenefitSupportingInfo {
                 ExplanationOfBenefitSupportingInfoValue::Reference,
             ),
             "reason" => de::opt(r, "reason", &mut self.reason),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "category",
+                    "code",
+                    "timingDate",
+                    "timingPeriod",
+                    "valueBoolean",
+                    "valueString",
+                    "valueQuantity",
+                    "valueAttachment",
+                    "valueReference",
+                    "reason",
+                ],
+            ),
         }
     }
 }
@@ -646,7 +755,22 @@ impl ExplanationOfBenefitDiagnosis {
             "type" => de::vec(r, "type", &mut self.type_),
             "onAdmission" => de::opt(r, "onAdmission", &mut self.on_admission),
             "packageCode" => de::opt(r, "packageCode", &mut self.package_code),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "diagnosisCodeableConcept",
+                    "diagnosisReference",
+                    "type",
+                    "onAdmission",
+                    "packageCode",
+                ],
+            ),
         }
     }
 }
@@ -724,7 +848,22 @@ impl ExplanationOfBenefitProcedure {
                 ExplanationOfBenefitProcedureProcedure::Reference,
             ),
             "udi" => de::vec(r, "udi", &mut self.udi),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "type",
+                    "date",
+                    "procedureCodeableConcept",
+                    "procedureReference",
+                    "udi",
+                ],
+            ),
         }
     }
 }
@@ -785,7 +924,19 @@ impl ExplanationOfBenefitInsurance {
             "coverage" => de::opt(r, "coverage", &mut self.coverage),
             "preAuthRef" => de::prim_vec(r, "preAuthRef", 1, &mut self.pre_auth_ref),
             "_preAuthRef" => de::prim_vec_ext(r, "_preAuthRef", 1, &mut self.pre_auth_ref),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "focal",
+                    "coverage",
+                    "preAuthRef",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -856,7 +1007,20 @@ impl ExplanationOfBenefitAccident {
                 &mut self.location,
                 ExplanationOfBenefitAccidentLocation::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "date",
+                    "type",
+                    "locationAddress",
+                    "locationReference",
+                ],
+            ),
         }
     }
 }
@@ -1038,7 +1202,42 @@ impl ExplanationOfBenefitItem {
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 9, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "detail" => de::vec(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "careTeamSequence",
+                    "diagnosisSequence",
+                    "procedureSequence",
+                    "informationSequence",
+                    "revenue",
+                    "category",
+                    "productOrService",
+                    "modifier",
+                    "programCode",
+                    "servicedDate",
+                    "servicedPeriod",
+                    "locationCodeableConcept",
+                    "locationAddress",
+                    "locationReference",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "udi",
+                    "bodySite",
+                    "subSite",
+                    "encounter",
+                    "noteNumber",
+                    "adjudication",
+                    "detail",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -1173,7 +1372,20 @@ impl ExplanationOfBenefitItemAdjudication {
             "amount" => de::opt(r, "amount", &mut self.amount),
             "value" => de::prim(r, "value", &mut self.value),
             "_value" => de::prim_ext(r, "_value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "category",
+                    "reason",
+                    "amount",
+                    "value",
+                ],
+            ),
         }
     }
 }
@@ -1265,7 +1477,30 @@ impl ExplanationOfBenefitItemDetail {
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "subDetail" => de::vec(r, "subDetail", &mut self.sub_detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "revenue",
+                    "category",
+                    "productOrService",
+                    "modifier",
+                    "programCode",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "udi",
+                    "noteNumber",
+                    "adjudication",
+                    "subDetail",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -1368,7 +1603,29 @@ impl ExplanationOfBenefitItemDetailSubDetail {
             "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "revenue",
+                    "category",
+                    "productOrService",
+                    "modifier",
+                    "programCode",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "udi",
+                    "noteNumber",
+                    "adjudication",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -1535,7 +1792,37 @@ impl ExplanationOfBenefitAddItem {
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 7, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "detail" => de::vec(r, "detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "itemSequence",
+                    "detailSequence",
+                    "subDetailSequence",
+                    "provider",
+                    "productOrService",
+                    "modifier",
+                    "programCode",
+                    "servicedDate",
+                    "servicedPeriod",
+                    "locationCodeableConcept",
+                    "locationAddress",
+                    "locationReference",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "bodySite",
+                    "subSite",
+                    "noteNumber",
+                    "adjudication",
+                    "detail",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -1652,7 +1939,25 @@ impl ExplanationOfBenefitAddItemDetail {
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
             "subDetail" => de::vec(r, "subDetail", &mut self.sub_detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "productOrService",
+                    "modifier",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "noteNumber",
+                    "adjudication",
+                    "subDetail",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -1734,7 +2039,24 @@ impl ExplanationOfBenefitAddItemDetailSubDetail {
             "noteNumber" => de::prim_vec(r, "noteNumber", 1, &mut self.note_number),
             "_noteNumber" => de::prim_vec_ext(r, "_noteNumber", 1, &mut self.note_number),
             "adjudication" => de::vec(r, "adjudication", &mut self.adjudication),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "productOrService",
+                    "modifier",
+                    "quantity",
+                    "unitPrice",
+                    "factor",
+                    "net",
+                    "noteNumber",
+                    "adjudication",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -1795,7 +2117,12 @@ impl ExplanationOfBenefitTotal {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "category" => de::opt(r, "category", &mut self.category),
             "amount" => de::opt(r, "amount", &mut self.amount),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "category", "amount"],
+            ),
         }
     }
 }
@@ -1859,7 +2186,22 @@ impl ExplanationOfBenefitPayment {
             "_date" => de::prim_ext(r, "_date", &mut self.date),
             "amount" => de::opt(r, "amount", &mut self.amount),
             "identifier" => de::opt(r, "identifier", &mut self.identifier),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "adjustment",
+                    "adjustmentReason",
+                    "date",
+                    "amount",
+                    "identifier",
+                ],
+            ),
         }
     }
 }
@@ -1923,7 +2265,20 @@ impl ExplanationOfBenefitProcessNote {
             "text" => de::prim(r, "text", &mut self.text),
             "_text" => de::prim_ext(r, "_text", &mut self.text),
             "language" => de::opt(r, "language", &mut self.language),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "number",
+                    "type",
+                    "text",
+                    "language",
+                ],
+            ),
         }
     }
 }
@@ -1997,7 +2352,24 @@ impl ExplanationOfBenefitBenefitBalance {
             "unit" => de::opt(r, "unit", &mut self.unit),
             "term" => de::opt(r, "term", &mut self.term),
             "financial" => de::vec(r, "financial", &mut self.financial),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "category",
+                    "excluded",
+                    "name",
+                    "description",
+                    "network",
+                    "unit",
+                    "term",
+                    "financial",
+                ],
+            ),
         }
     }
 }
@@ -2127,7 +2499,22 @@ impl ExplanationOfBenefitBenefitBalanceFinancial {
                 &mut self.used,
                 ExplanationOfBenefitBenefitBalanceFinancialUsed::Money,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "allowedUnsignedInt",
+                    "allowedString",
+                    "allowedMoney",
+                    "usedUnsignedInt",
+                    "usedMoney",
+                ],
+            ),
         }
     }
 }
@@ -2727,6 +3114,34 @@ impl Choice for ExplanationOfBenefitBenefitBalanceFinancialUsed {
             }
             Self::Money(value) => ser::value(w, "usedMoney", value),
         }
+    }
+}
+
+impl ExplanationOfBenefit {
+    /// Reads a `ExplanationOfBenefit` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ExplanationOfBenefit")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ExplanationOfBenefit", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

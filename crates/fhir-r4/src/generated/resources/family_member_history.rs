@@ -265,7 +265,48 @@ impl FamilyMemberHistory {
             "reasonReference" => de::vec(r, "reasonReference", &mut self.reason_reference),
             "note" => de::vec(r, "note", &mut self.note),
             "condition" => de::vec(r, "condition", &mut self.condition),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "status",
+                    "dataAbsentReason",
+                    "patient",
+                    "date",
+                    "name",
+                    "relationship",
+                    "sex",
+                    "bornPeriod",
+                    "bornDate",
+                    "bornString",
+                    "ageAge",
+                    "ageRange",
+                    "ageString",
+                    "estimatedAge",
+                    "deceasedBoolean",
+                    "deceasedAge",
+                    "deceasedRange",
+                    "deceasedDate",
+                    "deceasedString",
+                    "reasonCode",
+                    "reasonReference",
+                    "note",
+                    "condition",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -416,7 +457,24 @@ impl FamilyMemberHistoryCondition {
                 },
             ),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "outcome",
+                    "contributedToDeath",
+                    "onsetAge",
+                    "onsetRange",
+                    "onsetPeriod",
+                    "onsetString",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -755,6 +813,34 @@ impl Choice for FamilyMemberHistoryConditionOnset {
             Self::Period(value) => ser::value(w, "onsetPeriod", value),
             Self::String(value) => ser::prim_one(w, "onsetString", "_onsetString", value),
         }
+    }
+}
+
+impl FamilyMemberHistory {
+    /// Reads a `FamilyMemberHistory` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "FamilyMemberHistory")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "FamilyMemberHistory", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

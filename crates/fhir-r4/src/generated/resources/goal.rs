@@ -134,7 +134,39 @@ impl Goal {
             "note" => de::vec(r, "note", &mut self.note),
             "outcomeCode" => de::vec(r, "outcomeCode", &mut self.outcome_code),
             "outcomeReference" => de::vec(r, "outcomeReference", &mut self.outcome_reference),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "lifecycleStatus",
+                    "achievementStatus",
+                    "category",
+                    "priority",
+                    "description",
+                    "subject",
+                    "startDate",
+                    "startCodeableConcept",
+                    "target",
+                    "statusDate",
+                    "statusReason",
+                    "expressedBy",
+                    "addresses",
+                    "note",
+                    "outcomeCode",
+                    "outcomeReference",
+                ],
+            ),
         }
     }
 }
@@ -314,7 +346,26 @@ impl GoalTarget {
                 },
             ),
             "dueDuration" => de::choice(r, "dueDuration", &mut self.due, GoalTargetDue::Duration),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "measure",
+                    "detailQuantity",
+                    "detailRange",
+                    "detailCodeableConcept",
+                    "detailString",
+                    "detailBoolean",
+                    "detailInteger",
+                    "detailRatio",
+                    "dueDate",
+                    "dueDuration",
+                ],
+            ),
         }
     }
 }
@@ -551,6 +602,34 @@ impl Choice for GoalTargetDue {
             Self::Date(value) => ser::prim_one(w, "dueDate", "_dueDate", value),
             Self::Duration(value) => ser::value(w, "dueDuration", value),
         }
+    }
+}
+
+impl Goal {
+    /// Reads a `Goal` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Goal")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Goal", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

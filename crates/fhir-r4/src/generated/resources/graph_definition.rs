@@ -111,7 +111,37 @@ impl GraphDefinition {
             "profile" => de::prim(r, "profile", &mut self.profile),
             "_profile" => de::prim_ext(r, "_profile", &mut self.profile),
             "link" => de::vec(r, "link", &mut self.link),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "version",
+                    "name",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "start",
+                    "profile",
+                    "link",
+                ],
+            ),
         }
     }
 }
@@ -198,7 +228,22 @@ impl GraphDefinitionLink {
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "target" => de::vec(r, "target", &mut self.target),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "path",
+                    "sliceName",
+                    "min",
+                    "max",
+                    "description",
+                    "target",
+                ],
+            ),
         }
     }
 }
@@ -265,7 +310,21 @@ impl GraphDefinitionLinkTarget {
             "_profile" => de::prim_ext(r, "_profile", &mut self.profile),
             "compartment" => de::vec(r, "compartment", &mut self.compartment),
             "link" => de::vec(r, "link", &mut self.link),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "params",
+                    "profile",
+                    "compartment",
+                    "link",
+                ],
+            ),
         }
     }
 }
@@ -333,7 +392,21 @@ impl GraphDefinitionLinkTargetCompartment {
             "_expression" => de::prim_ext(r, "_expression", &mut self.expression),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "use",
+                    "code",
+                    "rule",
+                    "expression",
+                    "description",
+                ],
+            ),
         }
     }
 }
@@ -351,6 +424,34 @@ impl JsonEncode for GraphDefinitionLinkTargetCompartment {
         ser::prim(w, "description", "_description", &self.description);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl GraphDefinition {
+    /// Reads a `GraphDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "GraphDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "GraphDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -90,7 +90,32 @@ impl Group {
             "managingEntity" => de::opt(r, "managingEntity", &mut self.managing_entity),
             "characteristic" => de::vec(r, "characteristic", &mut self.characteristic),
             "member" => de::vec(r, "member", &mut self.member),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "active",
+                    "type",
+                    "actual",
+                    "code",
+                    "name",
+                    "quantity",
+                    "managingEntity",
+                    "characteristic",
+                    "member",
+                ],
+            ),
         }
     }
 }
@@ -205,7 +230,24 @@ impl GroupCharacteristic {
             "exclude" => de::prim(r, "exclude", &mut self.exclude),
             "_exclude" => de::prim_ext(r, "_exclude", &mut self.exclude),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "valueCodeableConcept",
+                    "valueBoolean",
+                    "valueQuantity",
+                    "valueRange",
+                    "valueReference",
+                    "exclude",
+                    "period",
+                ],
+            ),
         }
     }
 }
@@ -264,7 +306,19 @@ impl GroupMember {
             "period" => de::opt(r, "period", &mut self.period),
             "inactive" => de::prim(r, "inactive", &mut self.inactive),
             "_inactive" => de::prim_ext(r, "_inactive", &mut self.inactive),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "entity",
+                    "period",
+                    "inactive",
+                ],
+            ),
         }
     }
 }
@@ -360,6 +414,34 @@ impl Choice for GroupCharacteristicValue {
             Self::Range(value) => ser::value(w, "valueRange", value),
             Self::Reference(value) => ser::value(w, "valueReference", value),
         }
+    }
+}
+
+impl Group {
+    /// Reads a `Group` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Group")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Group", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -151,7 +151,39 @@ impl GuidanceResponse {
             "outputParameters" => de::opt(r, "outputParameters", &mut self.output_parameters),
             "result" => de::opt(r, "result", &mut self.result),
             "dataRequirement" => de::vec(r, "dataRequirement", &mut self.data_requirement),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "requestIdentifier",
+                    "identifier",
+                    "moduleUri",
+                    "moduleCanonical",
+                    "moduleCodeableConcept",
+                    "status",
+                    "subject",
+                    "encounter",
+                    "occurrenceDateTime",
+                    "performer",
+                    "reasonCode",
+                    "reasonReference",
+                    "note",
+                    "evaluationMessage",
+                    "outputParameters",
+                    "result",
+                    "dataRequirement",
+                ],
+            ),
         }
     }
 }
@@ -231,6 +263,34 @@ impl Choice for GuidanceResponseModule {
             }
             Self::CodeableConcept(value) => ser::value(w, "moduleCodeableConcept", value),
         }
+    }
+}
+
+impl GuidanceResponse {
+    /// Reads a `GuidanceResponse` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "GuidanceResponse")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "GuidanceResponse", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -148,7 +148,46 @@ impl HealthcareService {
                 &mut self.availability_exceptions,
             ),
             "endpoint" => de::vec(r, "endpoint", &mut self.endpoint),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "active",
+                    "providedBy",
+                    "category",
+                    "type",
+                    "specialty",
+                    "location",
+                    "name",
+                    "comment",
+                    "extraDetails",
+                    "photo",
+                    "telecom",
+                    "coverageArea",
+                    "serviceProvisionCode",
+                    "eligibility",
+                    "program",
+                    "characteristic",
+                    "communication",
+                    "referralMethod",
+                    "appointmentRequired",
+                    "availableTime",
+                    "notAvailable",
+                    "availabilityExceptions",
+                    "endpoint",
+                ],
+            ),
         }
     }
 }
@@ -238,7 +277,12 @@ impl HealthcareServiceEligibility {
             "code" => de::opt(r, "code", &mut self.code),
             "comment" => de::prim(r, "comment", &mut self.comment),
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "comment"],
+            ),
         }
     }
 }
@@ -305,7 +349,20 @@ impl HealthcareServiceAvailableTime {
             "_availableEndTime" => {
                 de::prim_ext(r, "_availableEndTime", &mut self.available_end_time)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "daysOfWeek",
+                    "allDay",
+                    "availableStartTime",
+                    "availableEndTime",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -373,7 +430,18 @@ impl HealthcareServiceNotAvailable {
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "during" => de::opt(r, "during", &mut self.during),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "during",
+                ],
+            ),
         }
     }
 }
@@ -388,6 +456,34 @@ impl JsonEncode for HealthcareServiceNotAvailable {
         ser::opt(w, "during", &self.during);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl HealthcareService {
+    /// Reads a `HealthcareService` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "HealthcareService")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "HealthcareService", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

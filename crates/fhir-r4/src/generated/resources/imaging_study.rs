@@ -122,7 +122,42 @@ impl ImagingStudy {
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "series" => de::vec(r, "series", &mut self.series),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "modality",
+                    "subject",
+                    "encounter",
+                    "started",
+                    "basedOn",
+                    "referrer",
+                    "interpreter",
+                    "endpoint",
+                    "numberOfSeries",
+                    "numberOfInstances",
+                    "procedureReference",
+                    "procedureCode",
+                    "location",
+                    "reasonCode",
+                    "reasonReference",
+                    "note",
+                    "description",
+                    "series",
+                ],
+            ),
         }
     }
 }
@@ -244,7 +279,28 @@ impl ImagingStudySeries {
             "_started" => de::prim_ext(r, "_started", &mut self.started),
             "performer" => de::vec(r, "performer", &mut self.performer),
             "instance" => de::vec(r, "instance", &mut self.instance),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "uid",
+                    "number",
+                    "modality",
+                    "description",
+                    "numberOfInstances",
+                    "endpoint",
+                    "bodySite",
+                    "laterality",
+                    "specimen",
+                    "started",
+                    "performer",
+                    "instance",
+                ],
+            ),
         }
     }
 }
@@ -310,7 +366,12 @@ impl ImagingStudySeriesPerformer {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "function" => de::opt(r, "function", &mut self.function),
             "actor" => de::opt(r, "actor", &mut self.actor),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "function", "actor"],
+            ),
         }
     }
 }
@@ -370,7 +431,20 @@ impl ImagingStudySeriesInstance {
             "_number" => de::prim_ext(r, "_number", &mut self.number),
             "title" => de::prim(r, "title", &mut self.title),
             "_title" => de::prim_ext(r, "_title", &mut self.title),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "uid",
+                    "sopClass",
+                    "number",
+                    "title",
+                ],
+            ),
         }
     }
 }
@@ -387,6 +461,34 @@ impl JsonEncode for ImagingStudySeriesInstance {
         ser::prim(w, "title", "_title", &self.title);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl ImagingStudy {
+    /// Reads a `ImagingStudy` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ImagingStudy")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ImagingStudy", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -184,7 +184,51 @@ impl Immunization {
             "fundingSource" => de::opt(r, "fundingSource", &mut self.funding_source),
             "reaction" => de::vec(r, "reaction", &mut self.reaction),
             "protocolApplied" => de::vec(r, "protocolApplied", &mut self.protocol_applied),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "statusReason",
+                    "vaccineCode",
+                    "patient",
+                    "encounter",
+                    "occurrenceDateTime",
+                    "occurrenceString",
+                    "recorded",
+                    "primarySource",
+                    "reportOrigin",
+                    "location",
+                    "manufacturer",
+                    "lotNumber",
+                    "expirationDate",
+                    "site",
+                    "route",
+                    "doseQuantity",
+                    "performer",
+                    "note",
+                    "reasonCode",
+                    "reasonReference",
+                    "isSubpotent",
+                    "subpotentReason",
+                    "education",
+                    "programEligibility",
+                    "fundingSource",
+                    "reaction",
+                    "protocolApplied",
+                ],
+            ),
         }
     }
 }
@@ -274,7 +318,12 @@ impl ImmunizationPerformer {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "function" => de::opt(r, "function", &mut self.function),
             "actor" => de::opt(r, "actor", &mut self.actor),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "function", "actor"],
+            ),
         }
     }
 }
@@ -337,7 +386,20 @@ impl ImmunizationEducation {
             "_presentationDate" => {
                 de::prim_ext(r, "_presentationDate", &mut self.presentation_date)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "documentType",
+                    "reference",
+                    "publicationDate",
+                    "presentationDate",
+                ],
+            ),
         }
     }
 }
@@ -405,7 +467,19 @@ impl ImmunizationReaction {
             "detail" => de::opt(r, "detail", &mut self.detail),
             "reported" => de::prim(r, "reported", &mut self.reported),
             "_reported" => de::prim_ext(r, "_reported", &mut self.reported),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "date",
+                    "detail",
+                    "reported",
+                ],
+            ),
         }
     }
 }
@@ -545,7 +619,23 @@ impl ImmunizationProtocolApplied {
                     _ => None,
                 },
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "series",
+                    "authority",
+                    "targetDisease",
+                    "doseNumberPositiveInt",
+                    "doseNumberString",
+                    "seriesDosesPositiveInt",
+                    "seriesDosesString",
+                ],
+            ),
         }
     }
 }
@@ -761,6 +851,34 @@ impl Choice for ImmunizationProtocolAppliedSeriesDoses {
                 ser::prim_one(w, "seriesDosesString", "_seriesDosesString", value)
             }
         }
+    }
+}
+
+impl Immunization {
+    /// Reads a `Immunization` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Immunization")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Immunization", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

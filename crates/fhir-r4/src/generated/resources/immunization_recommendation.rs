@@ -68,7 +68,27 @@ impl ImmunizationRecommendation {
             "_date" => de::prim_ext(r, "_date", &mut self.date),
             "authority" => de::opt(r, "authority", &mut self.authority),
             "recommendation" => de::vec(r, "recommendation", &mut self.recommendation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "patient",
+                    "date",
+                    "authority",
+                    "recommendation",
+                ],
+            ),
         }
     }
 }
@@ -250,7 +270,30 @@ impl ImmunizationRecommendationRecommendation {
                 "supportingPatientInformation",
                 &mut self.supporting_patient_information,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "vaccineCode",
+                    "targetDisease",
+                    "contraindicatedVaccineCode",
+                    "forecastStatus",
+                    "forecastReason",
+                    "dateCriterion",
+                    "description",
+                    "series",
+                    "doseNumberPositiveInt",
+                    "doseNumberString",
+                    "seriesDosesPositiveInt",
+                    "seriesDosesString",
+                    "supportingImmunization",
+                    "supportingPatientInformation",
+                ],
+            ),
         }
     }
 }
@@ -324,7 +367,12 @@ impl ImmunizationRecommendationRecommendationDateCriterion {
             "code" => de::opt(r, "code", &mut self.code),
             "value" => de::prim(r, "value", &mut self.value),
             "_value" => de::prim_ext(r, "_value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "value"],
+            ),
         }
     }
 }
@@ -470,6 +518,34 @@ impl Choice for ImmunizationRecommendationRecommendationSeriesDoses {
                 ser::prim_one(w, "seriesDosesString", "_seriesDosesString", value)
             }
         }
+    }
+}
+
+impl ImmunizationRecommendation {
+    /// Reads a `ImmunizationRecommendation` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ImmunizationRecommendation")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ImmunizationRecommendation", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -131,7 +131,42 @@ impl ImplementationGuide {
             "global" => de::vec(r, "global", &mut self.global),
             "definition" => de::opt(r, "definition", &mut self.definition),
             "manifest" => de::opt(r, "manifest", &mut self.manifest),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "copyright",
+                    "packageId",
+                    "license",
+                    "fhirVersion",
+                    "dependsOn",
+                    "global",
+                    "definition",
+                    "manifest",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -216,7 +251,19 @@ impl ImplementationGuideDependsOn {
             "_packageId" => de::prim_ext(r, "_packageId", &mut self.package_id),
             "version" => de::prim(r, "version", &mut self.version),
             "_version" => de::prim_ext(r, "_version", &mut self.version),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "uri",
+                    "packageId",
+                    "version",
+                ],
+            ),
         }
     }
 }
@@ -270,7 +317,12 @@ impl ImplementationGuideGlobal {
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "profile" => de::prim(r, "profile", &mut self.profile),
             "_profile" => de::prim_ext(r, "_profile", &mut self.profile),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "profile"],
+            ),
         }
     }
 }
@@ -330,7 +382,21 @@ impl ImplementationGuideDefinition {
             "page" => de::opt(r, "page", &mut self.page),
             "parameter" => de::vec(r, "parameter", &mut self.parameter),
             "template" => de::vec(r, "template", &mut self.template),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "grouping",
+                    "resource",
+                    "page",
+                    "parameter",
+                    "template",
+                ],
+            ),
         }
     }
 }
@@ -386,7 +452,18 @@ impl ImplementationGuideDefinitionGrouping {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "description",
+                ],
+            ),
         }
     }
 }
@@ -492,7 +569,23 @@ impl ImplementationGuideDefinitionResource {
             ),
             "groupingId" => de::prim(r, "groupingId", &mut self.grouping_id),
             "_groupingId" => de::prim_ext(r, "_groupingId", &mut self.grouping_id),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "reference",
+                    "fhirVersion",
+                    "name",
+                    "description",
+                    "exampleBoolean",
+                    "exampleCanonical",
+                    "groupingId",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -586,7 +679,21 @@ impl ImplementationGuideDefinitionPage {
             "generation" => de::prim(r, "generation", &mut self.generation),
             "_generation" => de::prim_ext(r, "_generation", &mut self.generation),
             "page" => de::vec(r, "page", &mut self.page),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "nameUrl",
+                    "nameReference",
+                    "title",
+                    "generation",
+                    "page",
+                ],
+            ),
         }
     }
 }
@@ -643,7 +750,12 @@ impl ImplementationGuideDefinitionParameter {
             "_code" => de::prim_ext(r, "_code", &mut self.code),
             "value" => de::prim(r, "value", &mut self.value),
             "_value" => de::prim_ext(r, "_value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "value"],
+            ),
         }
     }
 }
@@ -700,7 +812,19 @@ impl ImplementationGuideDefinitionTemplate {
             "_source" => de::prim_ext(r, "_source", &mut self.source),
             "scope" => de::prim(r, "scope", &mut self.scope),
             "_scope" => de::prim_ext(r, "_scope", &mut self.scope),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "source",
+                    "scope",
+                ],
+            ),
         }
     }
 }
@@ -764,7 +888,21 @@ impl ImplementationGuideManifest {
             "_image" => de::prim_vec_ext(r, "_image", 1, &mut self.image),
             "other" => de::prim_vec(r, "other", 3, &mut self.other),
             "_other" => de::prim_vec_ext(r, "_other", 3, &mut self.other),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "rendering",
+                    "resource",
+                    "page",
+                    "image",
+                    "other",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -866,7 +1004,20 @@ impl ImplementationGuideManifestResource {
             ),
             "relativePath" => de::prim(r, "relativePath", &mut self.relative_path),
             "_relativePath" => de::prim_ext(r, "_relativePath", &mut self.relative_path),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "reference",
+                    "exampleBoolean",
+                    "exampleCanonical",
+                    "relativePath",
+                ],
+            ),
         }
     }
 }
@@ -926,7 +1077,19 @@ impl ImplementationGuideManifestPage {
             "_title" => de::prim_ext(r, "_title", &mut self.title),
             "anchor" => de::prim_vec(r, "anchor", 1, &mut self.anchor),
             "_anchor" => de::prim_vec_ext(r, "_anchor", 1, &mut self.anchor),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "title",
+                    "anchor",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -1126,6 +1289,34 @@ impl Choice for ImplementationGuideManifestResourceExample {
                 ser::prim_one(w, "exampleCanonical", "_exampleCanonical", value)
             }
         }
+    }
+}
+
+impl ImplementationGuide {
+    /// Reads a `ImplementationGuide` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ImplementationGuide")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ImplementationGuide", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

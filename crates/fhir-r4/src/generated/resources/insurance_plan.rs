@@ -101,7 +101,36 @@ impl InsurancePlan {
             "network" => de::vec(r, "network", &mut self.network),
             "coverage" => de::vec(r, "coverage", &mut self.coverage),
             "plan" => de::vec(r, "plan", &mut self.plan),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "type",
+                    "name",
+                    "alias",
+                    "period",
+                    "ownedBy",
+                    "administeredBy",
+                    "coverageArea",
+                    "contact",
+                    "endpoint",
+                    "network",
+                    "coverage",
+                    "plan",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -180,7 +209,20 @@ impl InsurancePlanContact {
             "name" => de::opt(r, "name", &mut self.name),
             "telecom" => de::vec(r, "telecom", &mut self.telecom),
             "address" => de::opt(r, "address", &mut self.address),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "purpose",
+                    "name",
+                    "telecom",
+                    "address",
+                ],
+            ),
         }
     }
 }
@@ -236,7 +278,19 @@ impl InsurancePlanCoverage {
             "type" => de::opt(r, "type", &mut self.type_),
             "network" => de::vec(r, "network", &mut self.network),
             "benefit" => de::vec(r, "benefit", &mut self.benefit),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "network",
+                    "benefit",
+                ],
+            ),
         }
     }
 }
@@ -292,7 +346,19 @@ impl InsurancePlanCoverageBenefit {
             "requirement" => de::prim(r, "requirement", &mut self.requirement),
             "_requirement" => de::prim_ext(r, "_requirement", &mut self.requirement),
             "limit" => de::vec(r, "limit", &mut self.limit),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "requirement",
+                    "limit",
+                ],
+            ),
         }
     }
 }
@@ -344,7 +410,12 @@ impl InsurancePlanCoverageBenefitLimit {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "value" => de::opt(r, "value", &mut self.value),
             "code" => de::opt(r, "code", &mut self.code),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "value", "code"],
+            ),
         }
     }
 }
@@ -407,7 +478,22 @@ impl InsurancePlanPlan {
             "network" => de::vec(r, "network", &mut self.network),
             "generalCost" => de::vec(r, "generalCost", &mut self.general_cost),
             "specificCost" => de::vec(r, "specificCost", &mut self.specific_cost),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "type",
+                    "coverageArea",
+                    "network",
+                    "generalCost",
+                    "specificCost",
+                ],
+            ),
         }
     }
 }
@@ -470,7 +556,20 @@ impl InsurancePlanPlanGeneralCost {
             "cost" => de::opt(r, "cost", &mut self.cost),
             "comment" => de::prim(r, "comment", &mut self.comment),
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "groupSize",
+                    "cost",
+                    "comment",
+                ],
+            ),
         }
     }
 }
@@ -523,7 +622,18 @@ impl InsurancePlanPlanSpecificCost {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "category" => de::opt(r, "category", &mut self.category),
             "benefit" => de::vec(r, "benefit", &mut self.benefit),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "category",
+                    "benefit",
+                ],
+            ),
         }
     }
 }
@@ -574,7 +684,12 @@ impl InsurancePlanPlanSpecificCostBenefit {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "type" => de::opt(r, "type", &mut self.type_),
             "cost" => de::vec(r, "cost", &mut self.cost),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "cost"],
+            ),
         }
     }
 }
@@ -631,7 +746,20 @@ impl InsurancePlanPlanSpecificCostBenefitCost {
             "applicability" => de::opt(r, "applicability", &mut self.applicability),
             "qualifiers" => de::vec(r, "qualifiers", &mut self.qualifiers),
             "value" => de::opt(r, "value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "applicability",
+                    "qualifiers",
+                    "value",
+                ],
+            ),
         }
     }
 }
@@ -648,6 +776,34 @@ impl JsonEncode for InsurancePlanPlanSpecificCostBenefitCost {
         ser::opt(w, "value", &self.value);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl InsurancePlan {
+    /// Reads a `InsurancePlan` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "InsurancePlan")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "InsurancePlan", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -109,7 +109,38 @@ impl Invoice {
             "paymentTerms" => de::prim(r, "paymentTerms", &mut self.payment_terms),
             "_paymentTerms" => de::prim_ext(r, "_paymentTerms", &mut self.payment_terms),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "cancelledReason",
+                    "type",
+                    "subject",
+                    "recipient",
+                    "date",
+                    "participant",
+                    "issuer",
+                    "account",
+                    "lineItem",
+                    "totalPriceComponent",
+                    "totalNet",
+                    "totalGross",
+                    "paymentTerms",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -185,7 +216,12 @@ impl InvoiceParticipant {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "role" => de::opt(r, "role", &mut self.role),
             "actor" => de::opt(r, "actor", &mut self.actor),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "role", "actor"],
+            ),
         }
     }
 }
@@ -251,7 +287,20 @@ impl InvoiceLineItem {
                 InvoiceLineItemChargeItem::CodeableConcept,
             ),
             "priceComponent" => de::vec(r, "priceComponent", &mut self.price_component),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "sequence",
+                    "chargeItemReference",
+                    "chargeItemCodeableConcept",
+                    "priceComponent",
+                ],
+            ),
         }
     }
 }
@@ -313,7 +362,20 @@ impl InvoiceLineItemPriceComponent {
             "factor" => de::prim(r, "factor", &mut self.factor),
             "_factor" => de::prim_ext(r, "_factor", &mut self.factor),
             "amount" => de::opt(r, "amount", &mut self.amount),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "code",
+                    "factor",
+                    "amount",
+                ],
+            ),
         }
     }
 }
@@ -370,6 +432,34 @@ impl Choice for InvoiceLineItemChargeItem {
             Self::Reference(value) => ser::value(w, "chargeItemReference", value),
             Self::CodeableConcept(value) => ser::value(w, "chargeItemCodeableConcept", value),
         }
+    }
+}
+
+impl Invoice {
+    /// Reads a `Invoice` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Invoice")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Invoice", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

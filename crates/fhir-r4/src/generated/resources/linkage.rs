@@ -63,7 +63,25 @@ impl Linkage {
             "_active" => de::prim_ext(r, "_active", &mut self.active),
             "author" => de::opt(r, "author", &mut self.author),
             "item" => de::vec(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "active",
+                    "author",
+                    "item",
+                ],
+            ),
         }
     }
 }
@@ -122,7 +140,12 @@ impl LinkageItem {
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "resource" => de::opt(r, "resource", &mut self.resource),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "resource"],
+            ),
         }
     }
 }
@@ -137,6 +160,34 @@ impl JsonEncode for LinkageItem {
         ser::opt(w, "resource", &self.resource);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Linkage {
+    /// Reads a `Linkage` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Linkage")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Linkage", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -98,7 +98,35 @@ impl List {
             "note" => de::vec(r, "note", &mut self.note),
             "entry" => de::vec(r, "entry", &mut self.entry),
             "emptyReason" => de::opt(r, "emptyReason", &mut self.empty_reason),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "mode",
+                    "title",
+                    "code",
+                    "subject",
+                    "encounter",
+                    "date",
+                    "source",
+                    "orderedBy",
+                    "note",
+                    "entry",
+                    "emptyReason",
+                ],
+            ),
         }
     }
 }
@@ -174,7 +202,20 @@ impl ListEntry {
             "date" => de::prim(r, "date", &mut self.date),
             "_date" => de::prim_ext(r, "_date", &mut self.date),
             "item" => de::opt(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "flag",
+                    "deleted",
+                    "date",
+                    "item",
+                ],
+            ),
         }
     }
 }
@@ -191,6 +232,34 @@ impl JsonEncode for ListEntry {
         ser::opt(w, "item", &self.item);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl List {
+    /// Reads a `List` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "List")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "List", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

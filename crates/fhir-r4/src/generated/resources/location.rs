@@ -123,7 +123,39 @@ impl Location {
                 &mut self.availability_exceptions,
             ),
             "endpoint" => de::vec(r, "endpoint", &mut self.endpoint),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "operationalStatus",
+                    "name",
+                    "alias",
+                    "description",
+                    "mode",
+                    "type",
+                    "telecom",
+                    "address",
+                    "physicalType",
+                    "position",
+                    "managingOrganization",
+                    "partOf",
+                    "hoursOfOperation",
+                    "availabilityExceptions",
+                    "endpoint",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -210,7 +242,19 @@ impl LocationPosition {
             "_latitude" => de::prim_ext(r, "_latitude", &mut self.latitude),
             "altitude" => de::prim(r, "altitude", &mut self.altitude),
             "_altitude" => de::prim_ext(r, "_altitude", &mut self.altitude),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "longitude",
+                    "latitude",
+                    "altitude",
+                ],
+            ),
         }
     }
 }
@@ -272,7 +316,20 @@ impl LocationHoursOfOperation {
             "_openingTime" => de::prim_ext(r, "_openingTime", &mut self.opening_time),
             "closingTime" => de::prim(r, "closingTime", &mut self.closing_time),
             "_closingTime" => de::prim_ext(r, "_closingTime", &mut self.closing_time),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "daysOfWeek",
+                    "allDay",
+                    "openingTime",
+                    "closingTime",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -293,6 +350,34 @@ impl JsonEncode for LocationHoursOfOperation {
         ser::prim(w, "closingTime", "_closingTime", &self.closing_time);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Location {
+    /// Reads a `Location` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Location")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Location", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -223,7 +223,64 @@ impl Measure {
             "_guidance" => de::prim_ext(r, "_guidance", &mut self.guidance),
             "group" => de::vec(r, "group", &mut self.group),
             "supplementalData" => de::vec(r, "supplementalData", &mut self.supplemental_data),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "subtitle",
+                    "status",
+                    "experimental",
+                    "subjectCodeableConcept",
+                    "subjectReference",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "usage",
+                    "copyright",
+                    "approvalDate",
+                    "lastReviewDate",
+                    "effectivePeriod",
+                    "topic",
+                    "author",
+                    "editor",
+                    "reviewer",
+                    "endorser",
+                    "relatedArtifact",
+                    "library",
+                    "disclaimer",
+                    "scoring",
+                    "compositeScoring",
+                    "type",
+                    "riskAdjustment",
+                    "rateAggregation",
+                    "rationale",
+                    "clinicalRecommendationStatement",
+                    "improvementNotation",
+                    "definition",
+                    "guidance",
+                    "group",
+                    "supplementalData",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -353,7 +410,20 @@ impl MeasureGroup {
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "population" => de::vec(r, "population", &mut self.population),
             "stratifier" => de::vec(r, "stratifier", &mut self.stratifier),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "description",
+                    "population",
+                    "stratifier",
+                ],
+            ),
         }
     }
 }
@@ -410,7 +480,19 @@ impl MeasureGroupPopulation {
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "criteria" => de::opt(r, "criteria", &mut self.criteria),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "description",
+                    "criteria",
+                ],
+            ),
         }
     }
 }
@@ -469,7 +551,20 @@ impl MeasureGroupStratifier {
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "criteria" => de::opt(r, "criteria", &mut self.criteria),
             "component" => de::vec(r, "component", &mut self.component),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "description",
+                    "criteria",
+                    "component",
+                ],
+            ),
         }
     }
 }
@@ -526,7 +621,19 @@ impl MeasureGroupStratifierComponent {
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "criteria" => de::opt(r, "criteria", &mut self.criteria),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "description",
+                    "criteria",
+                ],
+            ),
         }
     }
 }
@@ -585,7 +692,20 @@ impl MeasureSupplementalData {
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "criteria" => de::opt(r, "criteria", &mut self.criteria),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "usage",
+                    "description",
+                    "criteria",
+                ],
+            ),
         }
     }
 }
@@ -642,6 +762,34 @@ impl Choice for MeasureSubject {
             Self::CodeableConcept(value) => ser::value(w, "subjectCodeableConcept", value),
             Self::Reference(value) => ser::value(w, "subjectReference", value),
         }
+    }
+}
+
+impl Measure {
+    /// Reads a `Measure` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Measure")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Measure", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

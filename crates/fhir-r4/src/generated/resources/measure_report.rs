@@ -94,7 +94,33 @@ impl MeasureReport {
             }
             "group" => de::vec(r, "group", &mut self.group),
             "evaluatedResource" => de::vec(r, "evaluatedResource", &mut self.evaluated_resource),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "type",
+                    "measure",
+                    "subject",
+                    "date",
+                    "reporter",
+                    "period",
+                    "improvementNotation",
+                    "group",
+                    "evaluatedResource",
+                ],
+            ),
         }
     }
 }
@@ -166,7 +192,20 @@ impl MeasureReportGroup {
             "population" => de::vec(r, "population", &mut self.population),
             "measureScore" => de::opt(r, "measureScore", &mut self.measure_score),
             "stratifier" => de::vec(r, "stratifier", &mut self.stratifier),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "population",
+                    "measureScore",
+                    "stratifier",
+                ],
+            ),
         }
     }
 }
@@ -223,7 +262,19 @@ impl MeasureReportGroupPopulation {
             "count" => de::prim(r, "count", &mut self.count),
             "_count" => de::prim_ext(r, "_count", &mut self.count),
             "subjectResults" => de::opt(r, "subjectResults", &mut self.subject_results),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "count",
+                    "subjectResults",
+                ],
+            ),
         }
     }
 }
@@ -275,7 +326,12 @@ impl MeasureReportGroupStratifier {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "code" => de::vec(r, "code", &mut self.code),
             "stratum" => de::vec(r, "stratum", &mut self.stratum),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "stratum"],
+            ),
         }
     }
 }
@@ -332,7 +388,20 @@ impl MeasureReportGroupStratifierStratum {
             "component" => de::vec(r, "component", &mut self.component),
             "population" => de::vec(r, "population", &mut self.population),
             "measureScore" => de::opt(r, "measureScore", &mut self.measure_score),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "value",
+                    "component",
+                    "population",
+                    "measureScore",
+                ],
+            ),
         }
     }
 }
@@ -385,7 +454,12 @@ impl MeasureReportGroupStratifierStratumComponent {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "code" => de::opt(r, "code", &mut self.code),
             "value" => de::opt(r, "value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "value"],
+            ),
         }
     }
 }
@@ -440,7 +514,19 @@ impl MeasureReportGroupStratifierStratumPopulation {
             "count" => de::prim(r, "count", &mut self.count),
             "_count" => de::prim_ext(r, "_count", &mut self.count),
             "subjectResults" => de::opt(r, "subjectResults", &mut self.subject_results),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "count",
+                    "subjectResults",
+                ],
+            ),
         }
     }
 }
@@ -456,6 +542,34 @@ impl JsonEncode for MeasureReportGroupStratifierStratumPopulation {
         ser::opt(w, "subjectResults", &self.subject_results);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl MeasureReport {
+    /// Reads a `MeasureReport` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MeasureReport")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MeasureReport", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

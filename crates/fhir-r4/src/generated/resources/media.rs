@@ -151,7 +151,45 @@ impl Media {
             "_duration" => de::prim_ext(r, "_duration", &mut self.duration),
             "content" => de::opt(r, "content", &mut self.content),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "basedOn",
+                    "partOf",
+                    "status",
+                    "type",
+                    "modality",
+                    "view",
+                    "subject",
+                    "encounter",
+                    "createdDateTime",
+                    "createdPeriod",
+                    "issued",
+                    "operator",
+                    "reasonCode",
+                    "bodySite",
+                    "deviceName",
+                    "device",
+                    "height",
+                    "width",
+                    "frames",
+                    "duration",
+                    "content",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -241,6 +279,34 @@ impl Choice for MediaCreated {
             Self::DateTime(value) => ser::prim_one(w, "createdDateTime", "_createdDateTime", value),
             Self::Period(value) => ser::value(w, "createdPeriod", value),
         }
+    }
+}
+
+impl Media {
+    /// Reads a `Media` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Media")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Media", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -78,7 +78,30 @@ impl Medication {
             "amount" => de::opt(r, "amount", &mut self.amount),
             "ingredient" => de::vec(r, "ingredient", &mut self.ingredient),
             "batch" => de::opt(r, "batch", &mut self.batch),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "code",
+                    "status",
+                    "manufacturer",
+                    "form",
+                    "amount",
+                    "ingredient",
+                    "batch",
+                ],
+            ),
         }
     }
 }
@@ -156,7 +179,20 @@ impl MedicationIngredient {
             "isActive" => de::prim(r, "isActive", &mut self.is_active),
             "_isActive" => de::prim_ext(r, "_isActive", &mut self.is_active),
             "strength" => de::opt(r, "strength", &mut self.strength),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "itemCodeableConcept",
+                    "itemReference",
+                    "isActive",
+                    "strength",
+                ],
+            ),
         }
     }
 }
@@ -212,7 +248,18 @@ impl MedicationBatch {
             "_lotNumber" => de::prim_ext(r, "_lotNumber", &mut self.lot_number),
             "expirationDate" => de::prim(r, "expirationDate", &mut self.expiration_date),
             "_expirationDate" => de::prim_ext(r, "_expirationDate", &mut self.expiration_date),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "lotNumber",
+                    "expirationDate",
+                ],
+            ),
         }
     }
 }
@@ -272,6 +319,34 @@ impl Choice for MedicationIngredientItem {
             Self::CodeableConcept(value) => ser::value(w, "itemCodeableConcept", value),
             Self::Reference(value) => ser::value(w, "itemReference", value),
         }
+    }
+}
+
+impl Medication {
+    /// Reads a `Medication` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Medication")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Medication", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -153,7 +153,43 @@ impl MedicationAdministration {
             "note" => de::vec(r, "note", &mut self.note),
             "dosage" => de::opt(r, "dosage", &mut self.dosage),
             "eventHistory" => de::vec(r, "eventHistory", &mut self.event_history),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "instantiates",
+                    "partOf",
+                    "status",
+                    "statusReason",
+                    "category",
+                    "medicationCodeableConcept",
+                    "medicationReference",
+                    "subject",
+                    "context",
+                    "supportingInformation",
+                    "effectiveDateTime",
+                    "effectivePeriod",
+                    "performer",
+                    "reasonCode",
+                    "reasonReference",
+                    "request",
+                    "device",
+                    "note",
+                    "dosage",
+                    "eventHistory",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -235,7 +271,12 @@ impl MedicationAdministrationPerformer {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "function" => de::opt(r, "function", &mut self.function),
             "actor" => de::opt(r, "actor", &mut self.actor),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "function", "actor"],
+            ),
         }
     }
 }
@@ -310,7 +351,23 @@ impl MedicationAdministrationDosage {
                 &mut self.rate,
                 MedicationAdministrationDosageRate::Quantity,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "text",
+                    "site",
+                    "route",
+                    "method",
+                    "dose",
+                    "rateRatio",
+                    "rateQuantity",
+                ],
+            ),
         }
     }
 }
@@ -460,6 +517,34 @@ impl Choice for MedicationAdministrationDosageRate {
             Self::Ratio(value) => ser::value(w, "rateRatio", value),
             Self::Quantity(value) => ser::value(w, "rateQuantity", value),
         }
+    }
+}
+
+impl MedicationAdministration {
+    /// Reads a `MedicationAdministration` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicationAdministration")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicationAdministration", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

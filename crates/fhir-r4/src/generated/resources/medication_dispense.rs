@@ -159,7 +159,48 @@ impl MedicationDispense {
             "substitution" => de::opt(r, "substitution", &mut self.substitution),
             "detectedIssue" => de::vec(r, "detectedIssue", &mut self.detected_issue),
             "eventHistory" => de::vec(r, "eventHistory", &mut self.event_history),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "partOf",
+                    "status",
+                    "statusReasonCodeableConcept",
+                    "statusReasonReference",
+                    "category",
+                    "medicationCodeableConcept",
+                    "medicationReference",
+                    "subject",
+                    "context",
+                    "supportingInformation",
+                    "performer",
+                    "location",
+                    "authorizingPrescription",
+                    "type",
+                    "quantity",
+                    "daysSupply",
+                    "whenPrepared",
+                    "whenHandedOver",
+                    "destination",
+                    "receiver",
+                    "note",
+                    "dosageInstruction",
+                    "substitution",
+                    "detectedIssue",
+                    "eventHistory",
+                ],
+            ),
         }
     }
 }
@@ -247,7 +288,12 @@ impl MedicationDispensePerformer {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "function" => de::opt(r, "function", &mut self.function),
             "actor" => de::opt(r, "actor", &mut self.actor),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "function", "actor"],
+            ),
         }
     }
 }
@@ -305,7 +351,20 @@ impl MedicationDispenseSubstitution {
             "type" => de::opt(r, "type", &mut self.type_),
             "reason" => de::vec(r, "reason", &mut self.reason),
             "responsibleParty" => de::vec(r, "responsibleParty", &mut self.responsible_party),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "wasSubstituted",
+                    "type",
+                    "reason",
+                    "responsibleParty",
+                ],
+            ),
         }
     }
 }
@@ -407,6 +466,34 @@ impl Choice for MedicationDispenseMedication {
             Self::CodeableConcept(value) => ser::value(w, "medicationCodeableConcept", value),
             Self::Reference(value) => ser::value(w, "medicationReference", value),
         }
+    }
+}
+
+impl MedicationDispense {
+    /// Reads a `MedicationDispense` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicationDispense")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicationDispense", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

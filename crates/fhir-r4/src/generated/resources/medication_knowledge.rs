@@ -147,7 +147,44 @@ impl MedicationKnowledge {
             "contraindication" => de::vec(r, "contraindication", &mut self.contraindication),
             "regulatory" => de::vec(r, "regulatory", &mut self.regulatory),
             "kinetics" => de::vec(r, "kinetics", &mut self.kinetics),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "status",
+                    "manufacturer",
+                    "doseForm",
+                    "amount",
+                    "synonym",
+                    "relatedMedicationKnowledge",
+                    "associatedMedication",
+                    "productType",
+                    "monograph",
+                    "ingredient",
+                    "preparationInstruction",
+                    "intendedRoute",
+                    "cost",
+                    "monitoringProgram",
+                    "administrationGuidelines",
+                    "medicineClassification",
+                    "packaging",
+                    "drugCharacteristic",
+                    "contraindication",
+                    "regulatory",
+                    "kinetics",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -241,7 +278,12 @@ impl MedicationKnowledgeRelatedMedicationKnowledge {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "type" => de::opt(r, "type", &mut self.type_),
             "reference" => de::vec(r, "reference", &mut self.reference),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "reference"],
+            ),
         }
     }
 }
@@ -292,7 +334,12 @@ impl MedicationKnowledgeMonograph {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "type" => de::opt(r, "type", &mut self.type_),
             "source" => de::opt(r, "source", &mut self.source),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "source"],
+            ),
         }
     }
 }
@@ -358,7 +405,20 @@ impl MedicationKnowledgeIngredient {
             "isActive" => de::prim(r, "isActive", &mut self.is_active),
             "_isActive" => de::prim_ext(r, "_isActive", &mut self.is_active),
             "strength" => de::opt(r, "strength", &mut self.strength),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "itemCodeableConcept",
+                    "itemReference",
+                    "isActive",
+                    "strength",
+                ],
+            ),
         }
     }
 }
@@ -416,7 +476,19 @@ impl MedicationKnowledgeCost {
             "source" => de::prim(r, "source", &mut self.source),
             "_source" => de::prim_ext(r, "_source", &mut self.source),
             "cost" => de::opt(r, "cost", &mut self.cost),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "source",
+                    "cost",
+                ],
+            ),
         }
     }
 }
@@ -469,7 +541,12 @@ impl MedicationKnowledgeMonitoringProgram {
             "type" => de::opt(r, "type", &mut self.type_),
             "name" => de::prim(r, "name", &mut self.name),
             "_name" => de::prim_ext(r, "_name", &mut self.name),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "name"],
+            ),
         }
     }
 }
@@ -539,7 +616,20 @@ impl MedicationKnowledgeAdministrationGuidelines {
                 "patientCharacteristics",
                 &mut self.patient_characteristics,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "dosage",
+                    "indicationCodeableConcept",
+                    "indicationReference",
+                    "patientCharacteristics",
+                ],
+            ),
         }
     }
 }
@@ -593,7 +683,12 @@ impl MedicationKnowledgeAdministrationGuidelinesDosage {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "type" => de::opt(r, "type", &mut self.type_),
             "dosage" => de::vec(r, "dosage", &mut self.dosage),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "dosage"],
+            ),
         }
     }
 }
@@ -663,7 +758,21 @@ impl MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
             }
             "value" => de::prim_vec(r, "value", 1, &mut self.value),
             "_value" => de::prim_vec_ext(r, "_value", 1, &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => {
+                de::unknown_among(
+                    r,
+                    key,
+                    &mut self.unknown,
+                    &[
+                        "id",
+                        "extension",
+                        "modifierExtension",
+                        "characteristicCodeableConcept",
+                        "characteristicQuantity",
+                        "value",
+                    ],
+                )
+            }
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -720,7 +829,18 @@ impl MedicationKnowledgeMedicineClassification {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "type" => de::opt(r, "type", &mut self.type_),
             "classification" => de::vec(r, "classification", &mut self.classification),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "classification",
+                ],
+            ),
         }
     }
 }
@@ -771,7 +891,12 @@ impl MedicationKnowledgePackaging {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "type" => de::opt(r, "type", &mut self.type_),
             "quantity" => de::opt(r, "quantity", &mut self.quantity),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "quantity"],
+            ),
         }
     }
 }
@@ -873,7 +998,21 @@ impl MedicationKnowledgeDrugCharacteristic {
                     _ => None,
                 },
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "valueCodeableConcept",
+                    "valueString",
+                    "valueQuantity",
+                    "valueBase64Binary",
+                ],
+            ),
         }
     }
 }
@@ -934,7 +1073,20 @@ impl MedicationKnowledgeRegulatory {
             "substitution" => de::vec(r, "substitution", &mut self.substitution),
             "schedule" => de::vec(r, "schedule", &mut self.schedule),
             "maxDispense" => de::opt(r, "maxDispense", &mut self.max_dispense),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "regulatoryAuthority",
+                    "substitution",
+                    "schedule",
+                    "maxDispense",
+                ],
+            ),
         }
     }
 }
@@ -988,7 +1140,12 @@ impl MedicationKnowledgeRegulatorySubstitution {
             "type" => de::opt(r, "type", &mut self.type_),
             "allowed" => de::prim(r, "allowed", &mut self.allowed),
             "_allowed" => de::prim_ext(r, "_allowed", &mut self.allowed),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "allowed"],
+            ),
         }
     }
 }
@@ -1036,7 +1193,12 @@ impl MedicationKnowledgeRegulatorySchedule {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "schedule" => de::opt(r, "schedule", &mut self.schedule),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "schedule"],
+            ),
         }
     }
 }
@@ -1086,7 +1248,12 @@ impl MedicationKnowledgeRegulatoryMaxDispense {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "quantity" => de::opt(r, "quantity", &mut self.quantity),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "quantity", "period"],
+            ),
         }
     }
 }
@@ -1140,7 +1307,19 @@ impl MedicationKnowledgeKinetics {
             "areaUnderCurve" => de::vec(r, "areaUnderCurve", &mut self.area_under_curve),
             "lethalDose50" => de::vec(r, "lethalDose50", &mut self.lethal_dose50),
             "halfLifePeriod" => de::opt(r, "halfLifePeriod", &mut self.half_life_period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "areaUnderCurve",
+                    "lethalDose50",
+                    "halfLifePeriod",
+                ],
+            ),
         }
     }
 }
@@ -1330,6 +1509,34 @@ impl Choice for MedicationKnowledgeDrugCharacteristicValue {
                 ser::prim_one(w, "valueBase64Binary", "_valueBase64Binary", value)
             }
         }
+    }
+}
+
+impl MedicationKnowledge {
+    /// Reads a `MedicationKnowledge` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicationKnowledge")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicationKnowledge", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

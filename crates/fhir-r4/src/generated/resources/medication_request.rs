@@ -211,7 +211,56 @@ impl MedicationRequest {
             "priorPrescription" => de::opt(r, "priorPrescription", &mut self.prior_prescription),
             "detectedIssue" => de::vec(r, "detectedIssue", &mut self.detected_issue),
             "eventHistory" => de::vec(r, "eventHistory", &mut self.event_history),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "statusReason",
+                    "intent",
+                    "category",
+                    "priority",
+                    "doNotPerform",
+                    "reportedBoolean",
+                    "reportedReference",
+                    "medicationCodeableConcept",
+                    "medicationReference",
+                    "subject",
+                    "encounter",
+                    "supportingInformation",
+                    "authoredOn",
+                    "requester",
+                    "performer",
+                    "performerType",
+                    "recorder",
+                    "reasonCode",
+                    "reasonReference",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "basedOn",
+                    "groupIdentifier",
+                    "courseOfTherapyType",
+                    "insurance",
+                    "note",
+                    "dosageInstruction",
+                    "dispenseRequest",
+                    "substitution",
+                    "priorPrescription",
+                    "detectedIssue",
+                    "eventHistory",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -351,7 +400,23 @@ impl MedicationRequestDispenseRequest {
                 &mut self.expected_supply_duration,
             ),
             "performer" => de::opt(r, "performer", &mut self.performer),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "initialFill",
+                    "dispenseInterval",
+                    "validityPeriod",
+                    "numberOfRepeatsAllowed",
+                    "quantity",
+                    "expectedSupplyDuration",
+                    "performer",
+                ],
+            ),
         }
     }
 }
@@ -412,7 +477,18 @@ impl MedicationRequestDispenseRequestInitialFill {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "quantity" => de::opt(r, "quantity", &mut self.quantity),
             "duration" => de::opt(r, "duration", &mut self.duration),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "quantity",
+                    "duration",
+                ],
+            ),
         }
     }
 }
@@ -488,7 +564,19 @@ impl MedicationRequestSubstitution {
                 MedicationRequestSubstitutionAllowed::CodeableConcept,
             ),
             "reason" => de::opt(r, "reason", &mut self.reason),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "allowedBoolean",
+                    "allowedCodeableConcept",
+                    "reason",
+                ],
+            ),
         }
     }
 }
@@ -639,6 +727,34 @@ impl Choice for MedicationRequestSubstitutionAllowed {
             Self::Boolean(value) => ser::prim_one(w, "allowedBoolean", "_allowedBoolean", value),
             Self::CodeableConcept(value) => ser::value(w, "allowedCodeableConcept", value),
         }
+    }
+}
+
+impl MedicationRequest {
+    /// Reads a `MedicationRequest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicationRequest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicationRequest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -144,7 +144,41 @@ impl MedicationStatement {
             "reasonReference" => de::vec(r, "reasonReference", &mut self.reason_reference),
             "note" => de::vec(r, "note", &mut self.note),
             "dosage" => de::vec(r, "dosage", &mut self.dosage),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "basedOn",
+                    "partOf",
+                    "status",
+                    "statusReason",
+                    "category",
+                    "medicationCodeableConcept",
+                    "medicationReference",
+                    "subject",
+                    "context",
+                    "effectiveDateTime",
+                    "effectivePeriod",
+                    "dateAsserted",
+                    "informationSource",
+                    "derivedFrom",
+                    "reasonCode",
+                    "reasonReference",
+                    "note",
+                    "dosage",
+                ],
+            ),
         }
     }
 }
@@ -273,6 +307,34 @@ impl Choice for MedicationStatementEffective {
             }
             Self::Period(value) => ser::value(w, "effectivePeriod", value),
         }
+    }
+}
+
+impl MedicationStatement {
+    /// Reads a `MedicationStatement` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicationStatement")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicationStatement", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

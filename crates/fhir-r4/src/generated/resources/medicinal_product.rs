@@ -143,7 +143,42 @@ impl MedicinalProduct {
                 &mut self.manufacturing_business_operation,
             ),
             "specialDesignation" => de::vec(r, "specialDesignation", &mut self.special_designation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "type",
+                    "domain",
+                    "combinedPharmaceuticalDoseForm",
+                    "legalStatusOfSupply",
+                    "additionalMonitoringIndicator",
+                    "specialMeasures",
+                    "paediatricUseIndicator",
+                    "productClassification",
+                    "marketingStatus",
+                    "pharmaceuticalProduct",
+                    "packagedMedicinalProduct",
+                    "attachedDocument",
+                    "masterFile",
+                    "contact",
+                    "clinicalTrial",
+                    "name",
+                    "crossReference",
+                    "manufacturingBusinessOperation",
+                    "specialDesignation",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -247,7 +282,19 @@ impl MedicinalProductName {
             "_productName" => de::prim_ext(r, "_productName", &mut self.product_name),
             "namePart" => de::vec(r, "namePart", &mut self.name_part),
             "countryLanguage" => de::vec(r, "countryLanguage", &mut self.country_language),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "productName",
+                    "namePart",
+                    "countryLanguage",
+                ],
+            ),
         }
     }
 }
@@ -300,7 +347,12 @@ impl MedicinalProductNameNamePart {
             "part" => de::prim(r, "part", &mut self.part),
             "_part" => de::prim_ext(r, "_part", &mut self.part),
             "type" => de::opt(r, "type", &mut self.type_),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "part", "type"],
+            ),
         }
     }
 }
@@ -354,7 +406,19 @@ impl MedicinalProductNameCountryLanguage {
             "country" => de::opt(r, "country", &mut self.country),
             "jurisdiction" => de::opt(r, "jurisdiction", &mut self.jurisdiction),
             "language" => de::opt(r, "language", &mut self.language),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "country",
+                    "jurisdiction",
+                    "language",
+                ],
+            ),
         }
     }
 }
@@ -427,7 +491,22 @@ impl MedicinalProductManufacturingBusinessOperation {
             ),
             "manufacturer" => de::vec(r, "manufacturer", &mut self.manufacturer),
             "regulator" => de::opt(r, "regulator", &mut self.regulator),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "operationType",
+                    "authorisationReferenceNumber",
+                    "effectiveDate",
+                    "confidentialityIndicator",
+                    "manufacturer",
+                    "regulator",
+                ],
+            ),
         }
     }
 }
@@ -517,7 +596,24 @@ impl MedicinalProductSpecialDesignation {
             "date" => de::prim(r, "date", &mut self.date),
             "_date" => de::prim_ext(r, "_date", &mut self.date),
             "species" => de::opt(r, "species", &mut self.species),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "type",
+                    "intendedUse",
+                    "indicationCodeableConcept",
+                    "indicationReference",
+                    "status",
+                    "date",
+                    "species",
+                ],
+            ),
         }
     }
 }
@@ -579,6 +675,34 @@ impl Choice for MedicinalProductSpecialDesignationIndication {
             Self::CodeableConcept(value) => ser::value(w, "indicationCodeableConcept", value),
             Self::Reference(value) => ser::value(w, "indicationReference", value),
         }
+    }
+}
+
+impl MedicinalProduct {
+    /// Reads a `MedicinalProduct` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicinalProduct")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicinalProduct", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

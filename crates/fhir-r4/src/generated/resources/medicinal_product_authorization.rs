@@ -131,7 +131,38 @@ impl MedicinalProductAuthorization {
             "holder" => de::opt(r, "holder", &mut self.holder),
             "regulator" => de::opt(r, "regulator", &mut self.regulator),
             "procedure" => de::opt(r, "procedure", &mut self.procedure),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "subject",
+                    "country",
+                    "jurisdiction",
+                    "status",
+                    "statusDate",
+                    "restoreDate",
+                    "validityPeriod",
+                    "dataExclusivityPeriod",
+                    "dateOfFirstAuthorization",
+                    "internationalBirthDate",
+                    "legalBasis",
+                    "jurisdictionalAuthorization",
+                    "holder",
+                    "regulator",
+                    "procedure",
+                ],
+            ),
         }
     }
 }
@@ -227,7 +258,21 @@ impl MedicinalProductAuthorizationJurisdictionalAuthorization {
                 de::opt(r, "legalStatusOfSupply", &mut self.legal_status_of_supply)
             }
             "validityPeriod" => de::opt(r, "validityPeriod", &mut self.validity_period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "country",
+                    "jurisdiction",
+                    "legalStatusOfSupply",
+                    "validityPeriod",
+                ],
+            ),
         }
     }
 }
@@ -312,7 +357,21 @@ impl MedicinalProductAuthorizationProcedure {
                 },
             ),
             "application" => de::vec(r, "application", &mut self.application),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "type",
+                    "datePeriod",
+                    "dateDateTime",
+                    "application",
+                ],
+            ),
         }
     }
 }
@@ -378,6 +437,34 @@ impl Choice for MedicinalProductAuthorizationProcedureDate {
             Self::Period(value) => ser::value(w, "datePeriod", value),
             Self::DateTime(value) => ser::prim_one(w, "dateDateTime", "_dateDateTime", value),
         }
+    }
+}
+
+impl MedicinalProductAuthorization {
+    /// Reads a `MedicinalProductAuthorization` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicinalProductAuthorization")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicinalProductAuthorization", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

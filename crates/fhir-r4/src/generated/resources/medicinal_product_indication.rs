@@ -85,7 +85,31 @@ impl MedicinalProductIndication {
             "otherTherapy" => de::vec(r, "otherTherapy", &mut self.other_therapy),
             "undesirableEffect" => de::vec(r, "undesirableEffect", &mut self.undesirable_effect),
             "population" => de::vec(r, "population", &mut self.population),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "subject",
+                    "diseaseSymptomProcedure",
+                    "diseaseStatus",
+                    "comorbidity",
+                    "intendedEffect",
+                    "duration",
+                    "otherTherapy",
+                    "undesirableEffect",
+                    "population",
+                ],
+            ),
         }
     }
 }
@@ -168,7 +192,19 @@ impl MedicinalProductIndicationOtherTherapy {
                 &mut self.medication,
                 MedicinalProductIndicationOtherTherapyMedication::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "therapyRelationshipType",
+                    "medicationCodeableConcept",
+                    "medicationReference",
+                ],
+            ),
         }
     }
 }
@@ -229,6 +265,34 @@ impl Choice for MedicinalProductIndicationOtherTherapyMedication {
             Self::CodeableConcept(value) => ser::value(w, "medicationCodeableConcept", value),
             Self::Reference(value) => ser::value(w, "medicationReference", value),
         }
+    }
+}
+
+impl MedicinalProductIndication {
+    /// Reads a `MedicinalProductIndication` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicinalProductIndication")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicinalProductIndication", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

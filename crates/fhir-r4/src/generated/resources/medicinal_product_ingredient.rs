@@ -75,7 +75,28 @@ impl MedicinalProductIngredient {
             "manufacturer" => de::vec(r, "manufacturer", &mut self.manufacturer),
             "specifiedSubstance" => de::vec(r, "specifiedSubstance", &mut self.specified_substance),
             "substance" => de::opt(r, "substance", &mut self.substance),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "role",
+                    "allergenicIndicator",
+                    "manufacturer",
+                    "specifiedSubstance",
+                    "substance",
+                ],
+            ),
         }
     }
 }
@@ -147,7 +168,20 @@ impl MedicinalProductIngredientSpecifiedSubstance {
             "group" => de::opt(r, "group", &mut self.group),
             "confidentiality" => de::opt(r, "confidentiality", &mut self.confidentiality),
             "strength" => de::vec(r, "strength", &mut self.strength),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "group",
+                    "confidentiality",
+                    "strength",
+                ],
+            ),
         }
     }
 }
@@ -225,7 +259,23 @@ impl MedicinalProductIngredientSpecifiedSubstanceStrength {
             }
             "country" => de::vec(r, "country", &mut self.country),
             "referenceStrength" => de::vec(r, "referenceStrength", &mut self.reference_strength),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "presentation",
+                    "presentationLowLimit",
+                    "concentration",
+                    "concentrationLowLimit",
+                    "measurementPoint",
+                    "country",
+                    "referenceStrength",
+                ],
+            ),
         }
     }
 }
@@ -298,7 +348,21 @@ impl MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
                 de::prim_ext(r, "_measurementPoint", &mut self.measurement_point)
             }
             "country" => de::vec(r, "country", &mut self.country),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "substance",
+                    "strength",
+                    "strengthLowLimit",
+                    "measurementPoint",
+                    "country",
+                ],
+            ),
         }
     }
 }
@@ -357,7 +421,12 @@ impl MedicinalProductIngredientSubstance {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "code" => de::opt(r, "code", &mut self.code),
             "strength" => de::vec(r, "strength", &mut self.strength),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "strength"],
+            ),
         }
     }
 }
@@ -372,6 +441,34 @@ impl JsonEncode for MedicinalProductIngredientSubstance {
         ser::vec(w, "strength", &self.strength);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl MedicinalProductIngredient {
+    /// Reads a `MedicinalProductIngredient` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicinalProductIngredient")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicinalProductIngredient", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

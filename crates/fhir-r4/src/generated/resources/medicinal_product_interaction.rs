@@ -74,7 +74,29 @@ impl MedicinalProductInteraction {
             "effect" => de::opt(r, "effect", &mut self.effect),
             "incidence" => de::opt(r, "incidence", &mut self.incidence),
             "management" => de::opt(r, "management", &mut self.management),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "subject",
+                    "description",
+                    "interactant",
+                    "type",
+                    "effect",
+                    "incidence",
+                    "management",
+                ],
+            ),
         }
     }
 }
@@ -144,7 +166,18 @@ impl MedicinalProductInteractionInteractant {
                 &mut self.item,
                 MedicinalProductInteractionInteractantItem::CodeableConcept,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "itemReference",
+                    "itemCodeableConcept",
+                ],
+            ),
         }
     }
 }
@@ -200,6 +233,34 @@ impl Choice for MedicinalProductInteractionInteractantItem {
             Self::Reference(value) => ser::value(w, "itemReference", value),
             Self::CodeableConcept(value) => ser::value(w, "itemCodeableConcept", value),
         }
+    }
+}
+
+impl MedicinalProductInteraction {
+    /// Reads a `MedicinalProductInteraction` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicinalProductInteraction")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicinalProductInteraction", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

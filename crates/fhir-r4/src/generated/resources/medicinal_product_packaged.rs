@@ -89,7 +89,31 @@ impl MedicinalProductPackaged {
             "manufacturer" => de::vec(r, "manufacturer", &mut self.manufacturer),
             "batchIdentifier" => de::vec(r, "batchIdentifier", &mut self.batch_identifier),
             "packageItem" => de::vec(r, "packageItem", &mut self.package_item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "subject",
+                    "description",
+                    "legalStatusOfSupply",
+                    "marketingStatus",
+                    "marketingAuthorization",
+                    "manufacturer",
+                    "batchIdentifier",
+                    "packageItem",
+                ],
+            ),
         }
     }
 }
@@ -153,7 +177,18 @@ impl MedicinalProductPackagedBatchIdentifier {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "outerPackaging" => de::opt(r, "outerPackaging", &mut self.outer_packaging),
             "immediatePackaging" => de::opt(r, "immediatePackaging", &mut self.immediate_packaging),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "outerPackaging",
+                    "immediatePackaging",
+                ],
+            ),
         }
     }
 }
@@ -240,7 +275,28 @@ impl MedicinalProductPackagedPackageItem {
             }
             "shelfLifeStorage" => de::vec(r, "shelfLifeStorage", &mut self.shelf_life_storage),
             "manufacturer" => de::vec(r, "manufacturer", &mut self.manufacturer),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "type",
+                    "quantity",
+                    "material",
+                    "alternateMaterial",
+                    "device",
+                    "manufacturedItem",
+                    "packageItem",
+                    "physicalCharacteristics",
+                    "otherCharacteristics",
+                    "shelfLifeStorage",
+                    "manufacturer",
+                ],
+            ),
         }
     }
 }
@@ -265,6 +321,34 @@ impl JsonEncode for MedicinalProductPackagedPackageItem {
         ser::vec(w, "manufacturer", &self.manufacturer);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl MedicinalProductPackaged {
+    /// Reads a `MedicinalProductPackaged` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicinalProductPackaged")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicinalProductPackaged", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

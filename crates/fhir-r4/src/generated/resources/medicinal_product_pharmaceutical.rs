@@ -85,7 +85,29 @@ impl MedicinalProductPharmaceutical {
                 "routeOfAdministration",
                 &mut self.route_of_administration,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "administrableDoseForm",
+                    "unitOfPresentation",
+                    "ingredient",
+                    "device",
+                    "characteristics",
+                    "routeOfAdministration",
+                ],
+            ),
         }
     }
 }
@@ -147,7 +169,12 @@ impl MedicinalProductPharmaceuticalCharacteristics {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "code" => de::opt(r, "code", &mut self.code),
             "status" => de::opt(r, "status", &mut self.status),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "status"],
+            ),
         }
     }
 }
@@ -219,7 +246,23 @@ impl MedicinalProductPharmaceuticalRouteOfAdministration {
                 de::opt(r, "maxTreatmentPeriod", &mut self.max_treatment_period)
             }
             "targetSpecies" => de::vec(r, "targetSpecies", &mut self.target_species),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "firstDose",
+                    "maxSingleDose",
+                    "maxDosePerDay",
+                    "maxDosePerTreatmentPeriod",
+                    "maxTreatmentPeriod",
+                    "targetSpecies",
+                ],
+            ),
         }
     }
 }
@@ -280,7 +323,18 @@ impl MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "code" => de::opt(r, "code", &mut self.code),
             "withdrawalPeriod" => de::vec(r, "withdrawalPeriod", &mut self.withdrawal_period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "withdrawalPeriod",
+                ],
+            ),
         }
     }
 }
@@ -343,7 +397,19 @@ impl MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalP
                 "_supportingInformation",
                 &mut self.supporting_information,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "tissue",
+                    "value",
+                    "supportingInformation",
+                ],
+            ),
         }
     }
 }
@@ -366,6 +432,34 @@ impl JsonEncode
         );
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl MedicinalProductPharmaceutical {
+    /// Reads a `MedicinalProductPharmaceutical` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MedicinalProductPharmaceutical")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MedicinalProductPharmaceutical", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -173,7 +173,47 @@ impl MessageDefinition {
             "allowedResponse" => de::vec(r, "allowedResponse", &mut self.allowed_response),
             "graph" => de::prim_vec(r, "graph", 5, &mut self.graph),
             "_graph" => de::prim_vec_ext(r, "_graph", 5, &mut self.graph),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "replaces",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "copyright",
+                    "base",
+                    "parent",
+                    "eventCoding",
+                    "eventUri",
+                    "category",
+                    "focus",
+                    "responseRequired",
+                    "allowedResponse",
+                    "graph",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -275,7 +315,20 @@ impl MessageDefinitionFocus {
             "_min" => de::prim_ext(r, "_min", &mut self.min),
             "max" => de::prim(r, "max", &mut self.max),
             "_max" => de::prim_ext(r, "_max", &mut self.max),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "profile",
+                    "min",
+                    "max",
+                ],
+            ),
         }
     }
 }
@@ -330,7 +383,18 @@ impl MessageDefinitionAllowedResponse {
             "_message" => de::prim_ext(r, "_message", &mut self.message),
             "situation" => de::prim(r, "situation", &mut self.situation),
             "_situation" => de::prim_ext(r, "_situation", &mut self.situation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "message",
+                    "situation",
+                ],
+            ),
         }
     }
 }
@@ -399,6 +463,34 @@ impl Choice for MessageDefinitionEvent {
             Self::Coding(value) => ser::value(w, "eventCoding", value),
             Self::Uri(value) => ser::prim_one(w, "eventUri", "_eventUri", value),
         }
+    }
+}
+
+impl MessageDefinition {
+    /// Reads a `MessageDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MessageDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MessageDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -114,7 +114,34 @@ impl MessageHeader {
             "focus" => de::vec(r, "focus", &mut self.focus),
             "definition" => de::prim(r, "definition", &mut self.definition),
             "_definition" => de::prim_ext(r, "_definition", &mut self.definition),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "eventCoding",
+                    "eventUri",
+                    "destination",
+                    "sender",
+                    "enterer",
+                    "author",
+                    "source",
+                    "responsible",
+                    "reason",
+                    "response",
+                    "focus",
+                    "definition",
+                ],
+            ),
         }
     }
 }
@@ -190,7 +217,20 @@ impl MessageHeaderDestination {
             "endpoint" => de::prim(r, "endpoint", &mut self.endpoint),
             "_endpoint" => de::prim_ext(r, "_endpoint", &mut self.endpoint),
             "receiver" => de::opt(r, "receiver", &mut self.receiver),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "target",
+                    "endpoint",
+                    "receiver",
+                ],
+            ),
         }
     }
 }
@@ -256,7 +296,21 @@ impl MessageHeaderSource {
             "contact" => de::opt(r, "contact", &mut self.contact),
             "endpoint" => de::prim(r, "endpoint", &mut self.endpoint),
             "_endpoint" => de::prim_ext(r, "_endpoint", &mut self.endpoint),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "software",
+                    "version",
+                    "contact",
+                    "endpoint",
+                ],
+            ),
         }
     }
 }
@@ -315,7 +369,19 @@ impl MessageHeaderResponse {
             "code" => de::prim(r, "code", &mut self.code),
             "_code" => de::prim_ext(r, "_code", &mut self.code),
             "details" => de::opt(r, "details", &mut self.details),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "code",
+                    "details",
+                ],
+            ),
         }
     }
 }
@@ -385,6 +451,34 @@ impl Choice for MessageHeaderEvent {
             Self::Coding(value) => ser::value(w, "eventCoding", value),
             Self::Uri(value) => ser::prim_one(w, "eventUri", "_eventUri", value),
         }
+    }
+}
+
+impl MessageHeader {
+    /// Reads a `MessageHeader` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MessageHeader")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MessageHeader", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -109,7 +109,38 @@ impl MolecularSequence {
             "repository" => de::vec(r, "repository", &mut self.repository),
             "pointer" => de::vec(r, "pointer", &mut self.pointer),
             "structureVariant" => de::vec(r, "structureVariant", &mut self.structure_variant),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "type",
+                    "coordinateSystem",
+                    "patient",
+                    "specimen",
+                    "device",
+                    "performer",
+                    "quantity",
+                    "referenceSeq",
+                    "variant",
+                    "observedSeq",
+                    "quality",
+                    "readCoverage",
+                    "repository",
+                    "pointer",
+                    "structureVariant",
+                ],
+            ),
         }
     }
 }
@@ -218,7 +249,25 @@ impl MolecularSequenceReferenceSeq {
             "_windowStart" => de::prim_ext(r, "_windowStart", &mut self.window_start),
             "windowEnd" => de::prim(r, "windowEnd", &mut self.window_end),
             "_windowEnd" => de::prim_ext(r, "_windowEnd", &mut self.window_end),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "chromosome",
+                    "genomeBuild",
+                    "orientation",
+                    "referenceSeqId",
+                    "referenceSeqPointer",
+                    "referenceSeqString",
+                    "strand",
+                    "windowStart",
+                    "windowEnd",
+                ],
+            ),
         }
     }
 }
@@ -298,7 +347,22 @@ impl MolecularSequenceVariant {
             "cigar" => de::prim(r, "cigar", &mut self.cigar),
             "_cigar" => de::prim_ext(r, "_cigar", &mut self.cigar),
             "variantPointer" => de::opt(r, "variantPointer", &mut self.variant_pointer),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "start",
+                    "end",
+                    "observedAllele",
+                    "referenceAllele",
+                    "cigar",
+                    "variantPointer",
+                ],
+            ),
         }
     }
 }
@@ -413,7 +477,31 @@ impl MolecularSequenceQuality {
             "fScore" => de::prim(r, "fScore", &mut self.f_score),
             "_fScore" => de::prim_ext(r, "_fScore", &mut self.f_score),
             "roc" => de::opt(r, "roc", &mut self.roc),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "standardSequence",
+                    "start",
+                    "end",
+                    "score",
+                    "method",
+                    "truthTP",
+                    "queryTP",
+                    "truthFN",
+                    "queryFP",
+                    "gtFP",
+                    "precision",
+                    "recall",
+                    "fScore",
+                    "roc",
+                ],
+            ),
         }
     }
 }
@@ -499,7 +587,23 @@ impl MolecularSequenceQualityRoc {
             "_sensitivity" => de::prim_vec_ext(r, "_sensitivity", 11, &mut self.sensitivity),
             "fMeasure" => de::prim_vec(r, "fMeasure", 13, &mut self.f_measure),
             "_fMeasure" => de::prim_vec_ext(r, "_fMeasure", 13, &mut self.f_measure),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "score",
+                    "numTP",
+                    "numFP",
+                    "numFN",
+                    "precision",
+                    "sensitivity",
+                    "fMeasure",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -583,7 +687,22 @@ impl MolecularSequenceRepository {
             "_variantsetId" => de::prim_ext(r, "_variantsetId", &mut self.variantset_id),
             "readsetId" => de::prim(r, "readsetId", &mut self.readset_id),
             "_readsetId" => de::prim_ext(r, "_readsetId", &mut self.readset_id),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "url",
+                    "name",
+                    "datasetId",
+                    "variantsetId",
+                    "readsetId",
+                ],
+            ),
         }
     }
 }
@@ -649,7 +768,21 @@ impl MolecularSequenceStructureVariant {
             "_length" => de::prim_ext(r, "_length", &mut self.length),
             "outer" => de::opt(r, "outer", &mut self.outer),
             "inner" => de::opt(r, "inner", &mut self.inner),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "variantType",
+                    "exact",
+                    "length",
+                    "outer",
+                    "inner",
+                ],
+            ),
         }
     }
 }
@@ -705,7 +838,12 @@ impl MolecularSequenceStructureVariantOuter {
             "_start" => de::prim_ext(r, "_start", &mut self.start),
             "end" => de::prim(r, "end", &mut self.end),
             "_end" => de::prim_ext(r, "_end", &mut self.end),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "start", "end"],
+            ),
         }
     }
 }
@@ -758,7 +896,12 @@ impl MolecularSequenceStructureVariantInner {
             "_start" => de::prim_ext(r, "_start", &mut self.start),
             "end" => de::prim(r, "end", &mut self.end),
             "_end" => de::prim_ext(r, "_end", &mut self.end),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "start", "end"],
+            ),
         }
     }
 }
@@ -773,6 +916,34 @@ impl JsonEncode for MolecularSequenceStructureVariantInner {
         ser::prim(w, "end", "_end", &self.end);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl MolecularSequence {
+    /// Reads a `MolecularSequence` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "MolecularSequence")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "MolecularSequence", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -102,7 +102,35 @@ impl NamingSystem {
             "usage" => de::prim(r, "usage", &mut self.usage),
             "_usage" => de::prim_ext(r, "_usage", &mut self.usage),
             "uniqueId" => de::vec(r, "uniqueId", &mut self.unique_id),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "status",
+                    "kind",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "responsible",
+                    "type",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "usage",
+                    "uniqueId",
+                ],
+            ),
         }
     }
 }
@@ -183,7 +211,21 @@ impl NamingSystemUniqueId {
             "comment" => de::prim(r, "comment", &mut self.comment),
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "value",
+                    "preferred",
+                    "comment",
+                    "period",
+                ],
+            ),
         }
     }
 }
@@ -201,6 +243,34 @@ impl JsonEncode for NamingSystemUniqueId {
         ser::opt(w, "period", &self.period);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl NamingSystem {
+    /// Reads a `NamingSystem` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "NamingSystem")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "NamingSystem", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -131,7 +131,39 @@ impl NutritionOrder {
             "supplement" => de::vec(r, "supplement", &mut self.supplement),
             "enteralFormula" => de::opt(r, "enteralFormula", &mut self.enteral_formula),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "instantiates",
+                    "status",
+                    "intent",
+                    "patient",
+                    "encounter",
+                    "dateTime",
+                    "orderer",
+                    "allergyIntolerance",
+                    "foodPreferenceModifier",
+                    "excludeFoodModifier",
+                    "oralDiet",
+                    "supplement",
+                    "enteralFormula",
+                    "note",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -240,7 +272,22 @@ impl NutritionOrderOralDiet {
             }
             "instruction" => de::prim(r, "instruction", &mut self.instruction),
             "_instruction" => de::prim_ext(r, "_instruction", &mut self.instruction),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "schedule",
+                    "nutrient",
+                    "texture",
+                    "fluidConsistencyType",
+                    "instruction",
+                ],
+            ),
         }
     }
 }
@@ -295,7 +342,12 @@ impl NutritionOrderOralDietNutrient {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "modifier" => de::opt(r, "modifier", &mut self.modifier),
             "amount" => de::opt(r, "amount", &mut self.amount),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "modifier", "amount"],
+            ),
         }
     }
 }
@@ -346,7 +398,18 @@ impl NutritionOrderOralDietTexture {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "modifier" => de::opt(r, "modifier", &mut self.modifier),
             "foodType" => de::opt(r, "foodType", &mut self.food_type),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "modifier",
+                    "foodType",
+                ],
+            ),
         }
     }
 }
@@ -408,7 +471,21 @@ impl NutritionOrderSupplement {
             "quantity" => de::opt(r, "quantity", &mut self.quantity),
             "instruction" => de::prim(r, "instruction", &mut self.instruction),
             "_instruction" => de::prim_ext(r, "_instruction", &mut self.instruction),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "productName",
+                    "schedule",
+                    "quantity",
+                    "instruction",
+                ],
+            ),
         }
     }
 }
@@ -510,7 +587,25 @@ impl NutritionOrderEnteralFormula {
                 "_administrationInstruction",
                 &mut self.administration_instruction,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "baseFormulaType",
+                    "baseFormulaProductName",
+                    "additiveType",
+                    "additiveProductName",
+                    "caloricDensity",
+                    "routeofAdministration",
+                    "administration",
+                    "maxVolumeToDeliver",
+                    "administrationInstruction",
+                ],
+            ),
         }
     }
 }
@@ -597,7 +692,20 @@ impl NutritionOrderEnteralFormulaAdministration {
                 &mut self.rate,
                 NutritionOrderEnteralFormulaAdministrationRate::Ratio,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "schedule",
+                    "quantity",
+                    "rateQuantity",
+                    "rateRatio",
+                ],
+            ),
         }
     }
 }
@@ -655,6 +763,34 @@ impl Choice for NutritionOrderEnteralFormulaAdministrationRate {
             Self::Quantity(value) => ser::value(w, "rateQuantity", value),
             Self::Ratio(value) => ser::value(w, "rateRatio", value),
         }
+    }
+}
+
+impl NutritionOrder {
+    /// Reads a `NutritionOrder` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "NutritionOrder")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "NutritionOrder", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -303,7 +303,59 @@ impl Observation {
             "hasMember" => de::vec(r, "hasMember", &mut self.has_member),
             "derivedFrom" => de::vec(r, "derivedFrom", &mut self.derived_from),
             "component" => de::vec(r, "component", &mut self.component),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "basedOn",
+                    "partOf",
+                    "status",
+                    "category",
+                    "code",
+                    "subject",
+                    "focus",
+                    "encounter",
+                    "effectiveDateTime",
+                    "effectivePeriod",
+                    "effectiveTiming",
+                    "effectiveInstant",
+                    "issued",
+                    "performer",
+                    "valueQuantity",
+                    "valueCodeableConcept",
+                    "valueString",
+                    "valueBoolean",
+                    "valueInteger",
+                    "valueRange",
+                    "valueRatio",
+                    "valueSampledData",
+                    "valueTime",
+                    "valueDateTime",
+                    "valuePeriod",
+                    "dataAbsentReason",
+                    "interpretation",
+                    "note",
+                    "bodySite",
+                    "method",
+                    "specimen",
+                    "device",
+                    "referenceRange",
+                    "hasMember",
+                    "derivedFrom",
+                    "component",
+                ],
+            ),
         }
     }
 }
@@ -399,7 +451,22 @@ impl ObservationReferenceRange {
             "age" => de::opt(r, "age", &mut self.age),
             "text" => de::prim(r, "text", &mut self.text),
             "_text" => de::prim_ext(r, "_text", &mut self.text),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "low",
+                    "high",
+                    "type",
+                    "appliesTo",
+                    "age",
+                    "text",
+                ],
+            ),
         }
     }
 }
@@ -598,7 +665,31 @@ impl ObservationComponent {
             "dataAbsentReason" => de::opt(r, "dataAbsentReason", &mut self.data_absent_reason),
             "interpretation" => de::vec(r, "interpretation", &mut self.interpretation),
             "referenceRange" => de::vec(r, "referenceRange", &mut self.reference_range),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "valueQuantity",
+                    "valueCodeableConcept",
+                    "valueString",
+                    "valueBoolean",
+                    "valueInteger",
+                    "valueRange",
+                    "valueRatio",
+                    "valueSampledData",
+                    "valueTime",
+                    "valueDateTime",
+                    "valuePeriod",
+                    "dataAbsentReason",
+                    "interpretation",
+                    "referenceRange",
+                ],
+            ),
         }
     }
 }
@@ -1060,6 +1151,34 @@ impl Choice for ObservationComponentValue {
             Self::DateTime(value) => ser::prim_one(w, "valueDateTime", "_valueDateTime", value),
             Self::Period(value) => ser::value(w, "valuePeriod", value),
         }
+    }
+}
+
+impl Observation {
+    /// Reads a `Observation` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Observation")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Observation", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

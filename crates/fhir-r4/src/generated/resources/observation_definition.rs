@@ -125,7 +125,35 @@ impl ObservationDefinition {
                 "criticalCodedValueSet",
                 &mut self.critical_coded_value_set,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "category",
+                    "code",
+                    "identifier",
+                    "permittedDataType",
+                    "multipleResultsAllowed",
+                    "method",
+                    "preferredReportName",
+                    "quantitativeDetails",
+                    "qualifiedInterval",
+                    "validCodedValueSet",
+                    "normalCodedValueSet",
+                    "abnormalCodedValueSet",
+                    "criticalCodedValueSet",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -230,7 +258,20 @@ impl ObservationDefinitionQuantitativeDetails {
             "_decimalPrecision" => {
                 de::prim_ext(r, "_decimalPrecision", &mut self.decimal_precision)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "customaryUnit",
+                    "unit",
+                    "conversionFactor",
+                    "decimalPrecision",
+                ],
+            ),
         }
     }
 }
@@ -314,7 +355,24 @@ impl ObservationDefinitionQualifiedInterval {
             "gestationalAge" => de::opt(r, "gestationalAge", &mut self.gestational_age),
             "condition" => de::prim(r, "condition", &mut self.condition),
             "_condition" => de::prim_ext(r, "_condition", &mut self.condition),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "category",
+                    "range",
+                    "context",
+                    "appliesTo",
+                    "gender",
+                    "age",
+                    "gestationalAge",
+                    "condition",
+                ],
+            ),
         }
     }
 }
@@ -335,6 +393,34 @@ impl JsonEncode for ObservationDefinitionQualifiedInterval {
         ser::prim(w, "condition", "_condition", &self.condition);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl ObservationDefinition {
+    /// Reads a `ObservationDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ObservationDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ObservationDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -155,7 +155,48 @@ impl OperationDefinition {
             "_outputProfile" => de::prim_ext(r, "_outputProfile", &mut self.output_profile),
             "parameter" => de::vec(r, "parameter", &mut self.parameter),
             "overload" => de::vec(r, "overload", &mut self.overload),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "kind",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "affectsState",
+                    "code",
+                    "comment",
+                    "base",
+                    "resource",
+                    "system",
+                    "type",
+                    "instance",
+                    "inputProfile",
+                    "outputProfile",
+                    "parameter",
+                    "overload",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -275,7 +316,27 @@ impl OperationDefinitionParameter {
             "binding" => de::opt(r, "binding", &mut self.binding),
             "referencedFrom" => de::vec(r, "referencedFrom", &mut self.referenced_from),
             "part" => de::vec(r, "part", &mut self.part),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "use",
+                    "min",
+                    "max",
+                    "documentation",
+                    "type",
+                    "targetProfile",
+                    "searchType",
+                    "binding",
+                    "referencedFrom",
+                    "part",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -341,7 +402,18 @@ impl OperationDefinitionParameterBinding {
             "_strength" => de::prim_ext(r, "_strength", &mut self.strength),
             "valueSet" => de::prim(r, "valueSet", &mut self.value_set),
             "_valueSet" => de::prim_ext(r, "_valueSet", &mut self.value_set),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "strength",
+                    "valueSet",
+                ],
+            ),
         }
     }
 }
@@ -394,7 +466,12 @@ impl OperationDefinitionParameterReferencedFrom {
             "_source" => de::prim_ext(r, "_source", &mut self.source),
             "sourceId" => de::prim(r, "sourceId", &mut self.source_id),
             "_sourceId" => de::prim_ext(r, "_sourceId", &mut self.source_id),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "source", "sourceId"],
+            ),
         }
     }
 }
@@ -447,7 +524,18 @@ impl OperationDefinitionOverload {
             "_parameterName" => de::prim_vec_ext(r, "_parameterName", 1, &mut self.parameter_name),
             "comment" => de::prim(r, "comment", &mut self.comment),
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "parameterName",
+                    "comment",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -466,6 +554,34 @@ impl JsonEncode for OperationDefinitionOverload {
         ser::prim(w, "comment", "_comment", &self.comment);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl OperationDefinition {
+    /// Reads a `OperationDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "OperationDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "OperationDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -56,7 +56,23 @@ impl OperationOutcome {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "issue" => de::vec(r, "issue", &mut self.issue),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "issue",
+                ],
+            ),
         }
     }
 }
@@ -129,7 +145,22 @@ impl OperationOutcomeIssue {
             "_location" => de::prim_vec_ext(r, "_location", 1, &mut self.location),
             "expression" => de::prim_vec(r, "expression", 3, &mut self.expression),
             "_expression" => de::prim_vec_ext(r, "_expression", 3, &mut self.expression),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "severity",
+                    "code",
+                    "details",
+                    "diagnostics",
+                    "location",
+                    "expression",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -153,6 +184,34 @@ impl JsonEncode for OperationOutcomeIssue {
         ser::prim_vec(w, "expression", "_expression", &self.expression);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl OperationOutcome {
+    /// Reads a `OperationOutcome` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "OperationOutcome")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "OperationOutcome", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -88,7 +88,32 @@ impl Organization {
             "partOf" => de::opt(r, "partOf", &mut self.part_of),
             "contact" => de::vec(r, "contact", &mut self.contact),
             "endpoint" => de::vec(r, "endpoint", &mut self.endpoint),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "active",
+                    "type",
+                    "name",
+                    "alias",
+                    "telecom",
+                    "address",
+                    "partOf",
+                    "contact",
+                    "endpoint",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -163,7 +188,20 @@ impl OrganizationContact {
             "name" => de::opt(r, "name", &mut self.name),
             "telecom" => de::vec(r, "telecom", &mut self.telecom),
             "address" => de::opt(r, "address", &mut self.address),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "purpose",
+                    "name",
+                    "telecom",
+                    "address",
+                ],
+            ),
         }
     }
 }
@@ -180,6 +218,34 @@ impl JsonEncode for OrganizationContact {
         ser::opt(w, "address", &self.address);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Organization {
+    /// Reads a `Organization` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Organization")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Organization", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -95,7 +95,34 @@ impl OrganizationAffiliation {
             "healthcareService" => de::vec(r, "healthcareService", &mut self.healthcare_service),
             "telecom" => de::vec(r, "telecom", &mut self.telecom),
             "endpoint" => de::vec(r, "endpoint", &mut self.endpoint),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "active",
+                    "period",
+                    "organization",
+                    "participatingOrganization",
+                    "network",
+                    "code",
+                    "specialty",
+                    "location",
+                    "healthcareService",
+                    "telecom",
+                    "endpoint",
+                ],
+            ),
         }
     }
 }
@@ -130,6 +157,34 @@ impl JsonEncode for OrganizationAffiliation {
         ser::vec(w, "endpoint", &self.endpoint);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl OrganizationAffiliation {
+    /// Reads a `OrganizationAffiliation` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "OrganizationAffiliation")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "OrganizationAffiliation", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -43,7 +43,19 @@ impl Parameters {
             "language" => de::prim(r, "language", &mut self.language),
             "_language" => de::prim_ext(r, "_language", &mut self.language),
             "parameter" => de::vec(r, "parameter", &mut self.parameter),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "parameter",
+                ],
+            ),
         }
     }
 }
@@ -105,7 +117,20 @@ impl ParametersParameter {
                 if OpenValue::decode_property(r, &key, "value", &mut self.value)? {
                     Ok(())
                 } else {
-                    de::unknown(r, key, &mut self.unknown)
+                    de::unknown_among(
+                        r,
+                        key,
+                        &mut self.unknown,
+                        &[
+                            "id",
+                            "extension",
+                            "modifierExtension",
+                            "name",
+                            "value",
+                            "resource",
+                            "part",
+                        ],
+                    )
                 }
             }
         }
@@ -126,6 +151,34 @@ impl JsonEncode for ParametersParameter {
         ser::vec(w, "part", &self.part);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Parameters {
+    /// Reads a `Parameters` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Parameters")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Parameters", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

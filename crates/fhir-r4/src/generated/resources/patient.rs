@@ -189,7 +189,40 @@ impl Patient {
                 de::opt(r, "managingOrganization", &mut self.managing_organization)
             }
             "link" => de::vec(r, "link", &mut self.link),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "active",
+                    "name",
+                    "telecom",
+                    "gender",
+                    "birthDate",
+                    "deceasedBoolean",
+                    "deceasedDateTime",
+                    "address",
+                    "maritalStatus",
+                    "multipleBirthBoolean",
+                    "multipleBirthInteger",
+                    "photo",
+                    "contact",
+                    "communication",
+                    "generalPractitioner",
+                    "managingOrganization",
+                    "link",
+                ],
+            ),
         }
     }
 }
@@ -280,7 +313,23 @@ impl PatientContact {
             "_gender" => de::prim_ext(r, "_gender", &mut self.gender),
             "organization" => de::opt(r, "organization", &mut self.organization),
             "period" => de::opt(r, "period", &mut self.period),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "relationship",
+                    "name",
+                    "telecom",
+                    "address",
+                    "gender",
+                    "organization",
+                    "period",
+                ],
+            ),
         }
     }
 }
@@ -337,7 +386,18 @@ impl PatientCommunication {
             "language" => de::opt(r, "language", &mut self.language),
             "preferred" => de::prim(r, "preferred", &mut self.preferred),
             "_preferred" => de::prim_ext(r, "_preferred", &mut self.preferred),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "language",
+                    "preferred",
+                ],
+            ),
         }
     }
 }
@@ -389,7 +449,12 @@ impl PatientLink {
             "other" => de::opt(r, "other", &mut self.other),
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "other", "type"],
+            ),
         }
     }
 }
@@ -518,6 +583,34 @@ impl Choice for PatientMultipleBirth {
                 ser::prim_one(w, "multipleBirthInteger", "_multipleBirthInteger", value)
             }
         }
+    }
+}
+
+impl Patient {
+    /// Reads a `Patient` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Patient")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Patient", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -105,7 +105,37 @@ impl PaymentReconciliation {
             "detail" => de::vec(r, "detail", &mut self.detail),
             "formCode" => de::opt(r, "formCode", &mut self.form_code),
             "processNote" => de::vec(r, "processNote", &mut self.process_note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "period",
+                    "created",
+                    "paymentIssuer",
+                    "request",
+                    "requestor",
+                    "outcome",
+                    "disposition",
+                    "paymentDate",
+                    "paymentAmount",
+                    "paymentIdentifier",
+                    "detail",
+                    "formCode",
+                    "processNote",
+                ],
+            ),
         }
     }
 }
@@ -200,7 +230,26 @@ impl PaymentReconciliationDetail {
             "responsible" => de::opt(r, "responsible", &mut self.responsible),
             "payee" => de::opt(r, "payee", &mut self.payee),
             "amount" => de::opt(r, "amount", &mut self.amount),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "predecessor",
+                    "type",
+                    "request",
+                    "submitter",
+                    "response",
+                    "date",
+                    "responsible",
+                    "payee",
+                    "amount",
+                ],
+            ),
         }
     }
 }
@@ -261,7 +310,12 @@ impl PaymentReconciliationProcessNote {
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "text" => de::prim(r, "text", &mut self.text),
             "_text" => de::prim_ext(r, "_text", &mut self.text),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "text"],
+            ),
         }
     }
 }
@@ -276,6 +330,34 @@ impl JsonEncode for PaymentReconciliationProcessNote {
         ser::prim(w, "text", "_text", &self.text);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl PaymentReconciliation {
+    /// Reads a `PaymentReconciliation` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "PaymentReconciliation")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "PaymentReconciliation", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -90,7 +90,32 @@ impl Person {
             "active" => de::prim(r, "active", &mut self.active),
             "_active" => de::prim_ext(r, "_active", &mut self.active),
             "link" => de::vec(r, "link", &mut self.link),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "name",
+                    "telecom",
+                    "gender",
+                    "birthDate",
+                    "address",
+                    "photo",
+                    "managingOrganization",
+                    "active",
+                    "link",
+                ],
+            ),
         }
     }
 }
@@ -156,7 +181,18 @@ impl PersonLink {
             "target" => de::opt(r, "target", &mut self.target),
             "assurance" => de::prim(r, "assurance", &mut self.assurance),
             "_assurance" => de::prim_ext(r, "_assurance", &mut self.assurance),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "target",
+                    "assurance",
+                ],
+            ),
         }
     }
 }
@@ -171,6 +207,34 @@ impl JsonEncode for PersonLink {
         ser::prim(w, "assurance", "_assurance", &self.assurance);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Person {
+    /// Reads a `Person` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Person")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Person", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -181,7 +181,54 @@ impl PlanDefinition {
             "_library" => de::prim_vec_ext(r, "_library", 1, &mut self.library),
             "goal" => de::vec(r, "goal", &mut self.goal),
             "action" => de::vec(r, "action", &mut self.action),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "subtitle",
+                    "type",
+                    "status",
+                    "experimental",
+                    "subjectCodeableConcept",
+                    "subjectReference",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "usage",
+                    "copyright",
+                    "approvalDate",
+                    "lastReviewDate",
+                    "effectivePeriod",
+                    "topic",
+                    "author",
+                    "editor",
+                    "reviewer",
+                    "endorser",
+                    "relatedArtifact",
+                    "library",
+                    "goal",
+                    "action",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -293,7 +340,23 @@ impl PlanDefinitionGoal {
             "addresses" => de::vec(r, "addresses", &mut self.addresses),
             "documentation" => de::vec(r, "documentation", &mut self.documentation),
             "target" => de::vec(r, "target", &mut self.target),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "category",
+                    "description",
+                    "priority",
+                    "start",
+                    "addresses",
+                    "documentation",
+                    "target",
+                ],
+            ),
         }
     }
 }
@@ -369,7 +432,21 @@ impl PlanDefinitionGoalTarget {
                 PlanDefinitionGoalTargetDetail::CodeableConcept,
             ),
             "due" => de::opt(r, "due", &mut self.due),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "measure",
+                    "detailQuantity",
+                    "detailRange",
+                    "detailCodeableConcept",
+                    "due",
+                ],
+            ),
         }
     }
 }
@@ -621,7 +698,50 @@ impl PlanDefinitionAction {
             "_transform" => de::prim_ext(r, "_transform", &mut self.transform),
             "dynamicValue" => de::vec(r, "dynamicValue", &mut self.dynamic_value),
             "action" => de::vec(r, "action", &mut self.action),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "prefix",
+                    "title",
+                    "description",
+                    "textEquivalent",
+                    "priority",
+                    "code",
+                    "reason",
+                    "documentation",
+                    "goalId",
+                    "subjectCodeableConcept",
+                    "subjectReference",
+                    "trigger",
+                    "condition",
+                    "input",
+                    "output",
+                    "relatedAction",
+                    "timingDateTime",
+                    "timingAge",
+                    "timingPeriod",
+                    "timingDuration",
+                    "timingRange",
+                    "timingTiming",
+                    "participant",
+                    "type",
+                    "groupingBehavior",
+                    "selectionBehavior",
+                    "requiredBehavior",
+                    "precheckBehavior",
+                    "cardinalityBehavior",
+                    "definitionCanonical",
+                    "definitionUri",
+                    "transform",
+                    "dynamicValue",
+                    "action",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -738,7 +858,12 @@ impl PlanDefinitionActionCondition {
             "kind" => de::prim(r, "kind", &mut self.kind),
             "_kind" => de::prim_ext(r, "_kind", &mut self.kind),
             "expression" => de::opt(r, "expression", &mut self.expression),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "kind", "expression"],
+            ),
         }
     }
 }
@@ -805,7 +930,20 @@ impl PlanDefinitionActionRelatedAction {
                 &mut self.offset,
                 PlanDefinitionActionRelatedActionOffset::Range,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "actionId",
+                    "relationship",
+                    "offsetDuration",
+                    "offsetRange",
+                ],
+            ),
         }
     }
 }
@@ -860,7 +998,12 @@ impl PlanDefinitionActionParticipant {
             "type" => de::prim(r, "type", &mut self.type_),
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "role" => de::opt(r, "role", &mut self.role),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "role"],
+            ),
         }
     }
 }
@@ -912,7 +1055,12 @@ impl PlanDefinitionActionDynamicValue {
             "path" => de::prim(r, "path", &mut self.path),
             "_path" => de::prim_ext(r, "_path", &mut self.path),
             "expression" => de::opt(r, "expression", &mut self.expression),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "path", "expression"],
+            ),
         }
     }
 }
@@ -1217,6 +1365,34 @@ impl Choice for PlanDefinitionActionDefinition {
             }
             Self::Uri(value) => ser::prim_one(w, "definitionUri", "_definitionUri", value),
         }
+    }
+}
+
+impl PlanDefinition {
+    /// Reads a `PlanDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "PlanDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "PlanDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -89,7 +89,32 @@ impl Practitioner {
             "photo" => de::vec(r, "photo", &mut self.photo),
             "qualification" => de::vec(r, "qualification", &mut self.qualification),
             "communication" => de::vec(r, "communication", &mut self.communication),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "active",
+                    "name",
+                    "telecom",
+                    "address",
+                    "gender",
+                    "birthDate",
+                    "photo",
+                    "qualification",
+                    "communication",
+                ],
+            ),
         }
     }
 }
@@ -160,7 +185,20 @@ impl PractitionerQualification {
             "code" => de::opt(r, "code", &mut self.code),
             "period" => de::opt(r, "period", &mut self.period),
             "issuer" => de::opt(r, "issuer", &mut self.issuer),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "code",
+                    "period",
+                    "issuer",
+                ],
+            ),
         }
     }
 }
@@ -177,6 +215,34 @@ impl JsonEncode for PractitionerQualification {
         ser::opt(w, "issuer", &self.issuer);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Practitioner {
+    /// Reads a `Practitioner` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Practitioner")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Practitioner", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

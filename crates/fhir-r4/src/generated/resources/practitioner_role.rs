@@ -107,7 +107,36 @@ impl PractitionerRole {
                 &mut self.availability_exceptions,
             ),
             "endpoint" => de::vec(r, "endpoint", &mut self.endpoint),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "active",
+                    "period",
+                    "practitioner",
+                    "organization",
+                    "code",
+                    "specialty",
+                    "location",
+                    "healthcareService",
+                    "telecom",
+                    "availableTime",
+                    "notAvailable",
+                    "availabilityExceptions",
+                    "endpoint",
+                ],
+            ),
         }
     }
 }
@@ -197,7 +226,20 @@ impl PractitionerRoleAvailableTime {
             "_availableEndTime" => {
                 de::prim_ext(r, "_availableEndTime", &mut self.available_end_time)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "daysOfWeek",
+                    "allDay",
+                    "availableStartTime",
+                    "availableEndTime",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -265,7 +307,18 @@ impl PractitionerRoleNotAvailable {
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "during" => de::opt(r, "during", &mut self.during),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "during",
+                ],
+            ),
         }
     }
 }
@@ -280,6 +333,34 @@ impl JsonEncode for PractitionerRoleNotAvailable {
         ser::opt(w, "during", &self.during);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl PractitionerRole {
+    /// Reads a `PractitionerRole` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "PractitionerRole")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "PractitionerRole", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -212,7 +212,54 @@ impl Procedure {
             "focalDevice" => de::vec(r, "focalDevice", &mut self.focal_device),
             "usedReference" => de::vec(r, "usedReference", &mut self.used_reference),
             "usedCode" => de::vec(r, "usedCode", &mut self.used_code),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "basedOn",
+                    "partOf",
+                    "status",
+                    "statusReason",
+                    "category",
+                    "code",
+                    "subject",
+                    "encounter",
+                    "performedDateTime",
+                    "performedPeriod",
+                    "performedString",
+                    "performedAge",
+                    "performedRange",
+                    "recorder",
+                    "asserter",
+                    "performer",
+                    "location",
+                    "reasonCode",
+                    "reasonReference",
+                    "bodySite",
+                    "outcome",
+                    "report",
+                    "complication",
+                    "complicationDetail",
+                    "followUp",
+                    "note",
+                    "focalDevice",
+                    "usedReference",
+                    "usedCode",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -321,7 +368,19 @@ impl ProcedurePerformer {
             "function" => de::opt(r, "function", &mut self.function),
             "actor" => de::opt(r, "actor", &mut self.actor),
             "onBehalfOf" => de::opt(r, "onBehalfOf", &mut self.on_behalf_of),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "function",
+                    "actor",
+                    "onBehalfOf",
+                ],
+            ),
         }
     }
 }
@@ -373,7 +432,18 @@ impl ProcedureFocalDevice {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "action" => de::opt(r, "action", &mut self.action),
             "manipulated" => de::opt(r, "manipulated", &mut self.manipulated),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "action",
+                    "manipulated",
+                ],
+            ),
         }
     }
 }
@@ -484,6 +554,34 @@ impl Choice for ProcedurePerformed {
             Self::Age(value) => ser::value(w, "performedAge", value),
             Self::Range(value) => ser::value(w, "performedRange", value),
         }
+    }
+}
+
+impl Procedure {
+    /// Reads a `Procedure` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Procedure")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Procedure", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

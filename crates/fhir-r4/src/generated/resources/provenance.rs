@@ -110,7 +110,33 @@ impl Provenance {
             "agent" => de::vec(r, "agent", &mut self.agent),
             "entity" => de::vec(r, "entity", &mut self.entity),
             "signature" => de::vec(r, "signature", &mut self.signature),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "target",
+                    "occurredPeriod",
+                    "occurredDateTime",
+                    "recorded",
+                    "policy",
+                    "location",
+                    "reason",
+                    "activity",
+                    "agent",
+                    "entity",
+                    "signature",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -187,7 +213,20 @@ impl ProvenanceAgent {
             "role" => de::vec(r, "role", &mut self.role),
             "who" => de::opt(r, "who", &mut self.who),
             "onBehalfOf" => de::opt(r, "onBehalfOf", &mut self.on_behalf_of),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "role",
+                    "who",
+                    "onBehalfOf",
+                ],
+            ),
         }
     }
 }
@@ -244,7 +283,19 @@ impl ProvenanceEntity {
             "_role" => de::prim_ext(r, "_role", &mut self.role),
             "what" => de::opt(r, "what", &mut self.what),
             "agent" => de::vec(r, "agent", &mut self.agent),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "role",
+                    "what",
+                    "agent",
+                ],
+            ),
         }
     }
 }
@@ -309,6 +360,34 @@ impl Choice for ProvenanceOccurred {
                 ser::prim_one(w, "occurredDateTime", "_occurredDateTime", value)
             }
         }
+    }
+}
+
+impl Provenance {
+    /// Reads a `Provenance` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Provenance")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Provenance", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

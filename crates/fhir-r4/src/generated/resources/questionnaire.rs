@@ -140,7 +140,44 @@ impl Questionnaire {
             "effectivePeriod" => de::opt(r, "effectivePeriod", &mut self.effective_period),
             "code" => de::vec(r, "code", &mut self.code),
             "item" => de::vec(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "derivedFrom",
+                    "status",
+                    "experimental",
+                    "subjectType",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "copyright",
+                    "approvalDate",
+                    "lastReviewDate",
+                    "effectivePeriod",
+                    "code",
+                    "item",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -280,7 +317,32 @@ impl QuestionnaireItem {
             "answerOption" => de::vec(r, "answerOption", &mut self.answer_option),
             "initial" => de::vec(r, "initial", &mut self.initial),
             "item" => de::vec(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "linkId",
+                    "definition",
+                    "code",
+                    "prefix",
+                    "text",
+                    "type",
+                    "enableWhen",
+                    "enableBehavior",
+                    "required",
+                    "repeats",
+                    "readOnly",
+                    "maxLength",
+                    "answerValueSet",
+                    "answerOption",
+                    "initial",
+                    "item",
+                ],
+            ),
         }
     }
 }
@@ -517,7 +579,28 @@ impl QuestionnaireItemEnableWhen {
                 &mut self.answer,
                 QuestionnaireItemEnableWhenAnswer::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "question",
+                    "operator",
+                    "answerBoolean",
+                    "answerDecimal",
+                    "answerInteger",
+                    "answerDate",
+                    "answerDateTime",
+                    "answerTime",
+                    "answerString",
+                    "answerCoding",
+                    "answerQuantity",
+                    "answerReference",
+                ],
+            ),
         }
     }
 }
@@ -663,7 +746,23 @@ impl QuestionnaireItemAnswerOption {
             ),
             "initialSelected" => de::prim(r, "initialSelected", &mut self.initial_selected),
             "_initialSelected" => de::prim_ext(r, "_initialSelected", &mut self.initial_selected),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "valueInteger",
+                    "valueDate",
+                    "valueTime",
+                    "valueString",
+                    "valueCoding",
+                    "valueReference",
+                    "initialSelected",
+                ],
+            ),
         }
     }
 }
@@ -901,7 +1000,28 @@ impl QuestionnaireItemInitial {
                 &mut self.value,
                 QuestionnaireItemInitialValue::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "valueBoolean",
+                    "valueDecimal",
+                    "valueInteger",
+                    "valueDate",
+                    "valueDateTime",
+                    "valueTime",
+                    "valueString",
+                    "valueUri",
+                    "valueAttachment",
+                    "valueCoding",
+                    "valueQuantity",
+                    "valueReference",
+                ],
+            ),
         }
     }
 }
@@ -1398,6 +1518,34 @@ impl Choice for QuestionnaireItemInitialValue {
             Self::Quantity(value) => ser::value(w, "valueQuantity", value),
             Self::Reference(value) => ser::value(w, "valueReference", value),
         }
+    }
+}
+
+impl Questionnaire {
+    /// Reads a `Questionnaire` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Questionnaire")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Questionnaire", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

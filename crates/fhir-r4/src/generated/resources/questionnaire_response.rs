@@ -91,7 +91,33 @@ impl QuestionnaireResponse {
             "author" => de::opt(r, "author", &mut self.author),
             "source" => de::opt(r, "source", &mut self.source),
             "item" => de::vec(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "basedOn",
+                    "partOf",
+                    "questionnaire",
+                    "status",
+                    "subject",
+                    "encounter",
+                    "authored",
+                    "author",
+                    "source",
+                    "item",
+                ],
+            ),
         }
     }
 }
@@ -169,7 +195,21 @@ impl QuestionnaireResponseItem {
             "_text" => de::prim_ext(r, "_text", &mut self.text),
             "answer" => de::vec(r, "answer", &mut self.answer),
             "item" => de::vec(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "linkId",
+                    "definition",
+                    "text",
+                    "answer",
+                    "item",
+                ],
+            ),
         }
     }
 }
@@ -406,7 +446,29 @@ impl QuestionnaireResponseItemAnswer {
                 QuestionnaireResponseItemAnswerValue::Reference,
             ),
             "item" => de::vec(r, "item", &mut self.item),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "valueBoolean",
+                    "valueDecimal",
+                    "valueInteger",
+                    "valueDate",
+                    "valueDateTime",
+                    "valueTime",
+                    "valueString",
+                    "valueUri",
+                    "valueAttachment",
+                    "valueCoding",
+                    "valueQuantity",
+                    "valueReference",
+                    "item",
+                ],
+            ),
         }
     }
 }
@@ -601,6 +663,34 @@ impl Choice for QuestionnaireResponseItemAnswerValue {
             Self::Quantity(value) => ser::value(w, "valueQuantity", value),
             Self::Reference(value) => ser::value(w, "valueReference", value),
         }
+    }
+}
+
+impl QuestionnaireResponse {
+    /// Reads a `QuestionnaireResponse` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "QuestionnaireResponse")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "QuestionnaireResponse", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -95,7 +95,34 @@ impl RelatedPerson {
             "photo" => de::vec(r, "photo", &mut self.photo),
             "period" => de::opt(r, "period", &mut self.period),
             "communication" => de::vec(r, "communication", &mut self.communication),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "active",
+                    "patient",
+                    "relationship",
+                    "name",
+                    "telecom",
+                    "gender",
+                    "birthDate",
+                    "address",
+                    "photo",
+                    "period",
+                    "communication",
+                ],
+            ),
         }
     }
 }
@@ -163,7 +190,18 @@ impl RelatedPersonCommunication {
             "language" => de::opt(r, "language", &mut self.language),
             "preferred" => de::prim(r, "preferred", &mut self.preferred),
             "_preferred" => de::prim_ext(r, "_preferred", &mut self.preferred),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "language",
+                    "preferred",
+                ],
+            ),
         }
     }
 }
@@ -178,6 +216,34 @@ impl JsonEncode for RelatedPersonCommunication {
         ser::prim(w, "preferred", "_preferred", &self.preferred);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl RelatedPerson {
+    /// Reads a `RelatedPerson` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "RelatedPerson")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "RelatedPerson", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

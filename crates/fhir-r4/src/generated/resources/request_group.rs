@@ -132,7 +132,40 @@ impl RequestGroup {
             "reasonReference" => de::vec(r, "reasonReference", &mut self.reason_reference),
             "note" => de::vec(r, "note", &mut self.note),
             "action" => de::vec(r, "action", &mut self.action),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "basedOn",
+                    "replaces",
+                    "groupIdentifier",
+                    "status",
+                    "intent",
+                    "priority",
+                    "code",
+                    "subject",
+                    "encounter",
+                    "authoredOn",
+                    "author",
+                    "reasonCode",
+                    "reasonReference",
+                    "note",
+                    "action",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -348,7 +381,40 @@ impl RequestGroupAction {
             }
             "resource" => de::opt(r, "resource", &mut self.resource),
             "action" => de::vec(r, "action", &mut self.action),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "prefix",
+                    "title",
+                    "description",
+                    "textEquivalent",
+                    "priority",
+                    "code",
+                    "documentation",
+                    "condition",
+                    "relatedAction",
+                    "timingDateTime",
+                    "timingAge",
+                    "timingPeriod",
+                    "timingDuration",
+                    "timingRange",
+                    "timingTiming",
+                    "participant",
+                    "type",
+                    "groupingBehavior",
+                    "selectionBehavior",
+                    "requiredBehavior",
+                    "precheckBehavior",
+                    "cardinalityBehavior",
+                    "resource",
+                    "action",
+                ],
+            ),
         }
     }
 }
@@ -449,7 +515,12 @@ impl RequestGroupActionCondition {
             "kind" => de::prim(r, "kind", &mut self.kind),
             "_kind" => de::prim_ext(r, "_kind", &mut self.kind),
             "expression" => de::opt(r, "expression", &mut self.expression),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "kind", "expression"],
+            ),
         }
     }
 }
@@ -516,7 +587,20 @@ impl RequestGroupActionRelatedAction {
                 &mut self.offset,
                 RequestGroupActionRelatedActionOffset::Range,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "actionId",
+                    "relationship",
+                    "offsetDuration",
+                    "offsetRange",
+                ],
+            ),
         }
     }
 }
@@ -665,6 +749,34 @@ impl Choice for RequestGroupActionTiming {
             Self::Range(value) => ser::value(w, "timingRange", value),
             Self::Timing(value) => ser::value(w, "timingTiming", value),
         }
+    }
+}
+
+impl RequestGroup {
+    /// Reads a `RequestGroup` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "RequestGroup")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "RequestGroup", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -186,7 +186,56 @@ impl ResearchElementDefinition {
             "variableType" => de::prim(r, "variableType", &mut self.variable_type),
             "_variableType" => de::prim_ext(r, "_variableType", &mut self.variable_type),
             "characteristic" => de::vec(r, "characteristic", &mut self.characteristic),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "shortTitle",
+                    "subtitle",
+                    "status",
+                    "experimental",
+                    "subjectCodeableConcept",
+                    "subjectReference",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "comment",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "usage",
+                    "copyright",
+                    "approvalDate",
+                    "lastReviewDate",
+                    "effectivePeriod",
+                    "topic",
+                    "author",
+                    "editor",
+                    "reviewer",
+                    "endorser",
+                    "relatedArtifact",
+                    "library",
+                    "type",
+                    "variableType",
+                    "characteristic",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -476,7 +525,37 @@ impl ResearchElementDefinitionCharacteristic {
                 "_participantEffectiveGroupMeasure",
                 &mut self.participant_effective_group_measure,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "definitionCodeableConcept",
+                    "definitionCanonical",
+                    "definitionExpression",
+                    "definitionDataRequirement",
+                    "usageContext",
+                    "exclude",
+                    "unitOfMeasure",
+                    "studyEffectiveDescription",
+                    "studyEffectiveDateTime",
+                    "studyEffectivePeriod",
+                    "studyEffectiveDuration",
+                    "studyEffectiveTiming",
+                    "studyEffectiveTimeFromStart",
+                    "studyEffectiveGroupMeasure",
+                    "participantEffectiveDescription",
+                    "participantEffectiveDateTime",
+                    "participantEffectivePeriod",
+                    "participantEffectiveDuration",
+                    "participantEffectiveTiming",
+                    "participantEffectiveTimeFromStart",
+                    "participantEffectiveGroupMeasure",
+                ],
+            ),
         }
     }
 }
@@ -801,6 +880,34 @@ impl Choice for ResearchElementDefinitionCharacteristicParticipantEffective {
             Self::Duration(value) => ser::value(w, "participantEffectiveDuration", value),
             Self::Timing(value) => ser::value(w, "participantEffectiveTiming", value),
         }
+    }
+}
+
+impl ResearchElementDefinition {
+    /// Reads a `ResearchElementDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ResearchElementDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ResearchElementDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

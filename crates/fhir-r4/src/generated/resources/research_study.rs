@@ -135,7 +135,46 @@ impl ResearchStudy {
             "note" => de::vec(r, "note", &mut self.note),
             "arm" => de::vec(r, "arm", &mut self.arm),
             "objective" => de::vec(r, "objective", &mut self.objective),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "title",
+                    "protocol",
+                    "partOf",
+                    "status",
+                    "primaryPurposeType",
+                    "phase",
+                    "category",
+                    "focus",
+                    "condition",
+                    "contact",
+                    "relatedArtifact",
+                    "keyword",
+                    "location",
+                    "description",
+                    "enrollment",
+                    "period",
+                    "sponsor",
+                    "principalInvestigator",
+                    "site",
+                    "reasonStopped",
+                    "note",
+                    "arm",
+                    "objective",
+                ],
+            ),
         }
     }
 }
@@ -219,7 +258,19 @@ impl ResearchStudyArm {
             "type" => de::opt(r, "type", &mut self.type_),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "type",
+                    "description",
+                ],
+            ),
         }
     }
 }
@@ -272,7 +323,12 @@ impl ResearchStudyObjective {
             "name" => de::prim(r, "name", &mut self.name),
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "type" => de::opt(r, "type", &mut self.type_),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "name", "type"],
+            ),
         }
     }
 }
@@ -287,6 +343,34 @@ impl JsonEncode for ResearchStudyObjective {
         ser::opt(w, "type", &self.type_);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl ResearchStudy {
+    /// Reads a `ResearchStudy` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ResearchStudy")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ResearchStudy", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -80,7 +80,30 @@ impl ResearchSubject {
             "actualArm" => de::prim(r, "actualArm", &mut self.actual_arm),
             "_actualArm" => de::prim_ext(r, "_actualArm", &mut self.actual_arm),
             "consent" => de::opt(r, "consent", &mut self.consent),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "period",
+                    "study",
+                    "individual",
+                    "assignedArm",
+                    "actualArm",
+                    "consent",
+                ],
+            ),
         }
     }
 }
@@ -107,6 +130,34 @@ impl JsonEncode for ResearchSubject {
         ser::opt(w, "consent", &self.consent);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl ResearchSubject {
+    /// Reads a `ResearchSubject` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ResearchSubject")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ResearchSubject", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -133,7 +133,40 @@ impl RiskAssessment {
             "mitigation" => de::prim(r, "mitigation", &mut self.mitigation),
             "_mitigation" => de::prim_ext(r, "_mitigation", &mut self.mitigation),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "basedOn",
+                    "parent",
+                    "status",
+                    "method",
+                    "code",
+                    "subject",
+                    "encounter",
+                    "occurrenceDateTime",
+                    "occurrencePeriod",
+                    "condition",
+                    "performer",
+                    "reasonCode",
+                    "reasonReference",
+                    "basis",
+                    "prediction",
+                    "mitigation",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -257,7 +290,24 @@ impl RiskAssessmentPrediction {
             ),
             "rationale" => de::prim(r, "rationale", &mut self.rationale),
             "_rationale" => de::prim_ext(r, "_rationale", &mut self.rationale),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "outcome",
+                    "probabilityDecimal",
+                    "probabilityRange",
+                    "qualitativeRisk",
+                    "relativeRisk",
+                    "whenPeriod",
+                    "whenRange",
+                    "rationale",
+                ],
+            ),
         }
     }
 }
@@ -418,6 +468,34 @@ impl Choice for RiskAssessmentPredictionWhen {
             Self::Period(value) => ser::value(w, "whenPeriod", value),
             Self::Range(value) => ser::value(w, "whenRange", value),
         }
+    }
+}
+
+impl RiskAssessment {
+    /// Reads a `RiskAssessment` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "RiskAssessment")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "RiskAssessment", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

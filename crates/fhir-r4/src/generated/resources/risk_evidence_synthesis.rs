@@ -160,7 +160,53 @@ impl RiskEvidenceSynthesis {
             "sampleSize" => de::opt(r, "sampleSize", &mut self.sample_size),
             "riskEstimate" => de::opt(r, "riskEstimate", &mut self.risk_estimate),
             "certainty" => de::vec(r, "certainty", &mut self.certainty),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "note",
+                    "useContext",
+                    "jurisdiction",
+                    "copyright",
+                    "approvalDate",
+                    "lastReviewDate",
+                    "effectivePeriod",
+                    "topic",
+                    "author",
+                    "editor",
+                    "reviewer",
+                    "endorser",
+                    "relatedArtifact",
+                    "synthesisType",
+                    "studyType",
+                    "population",
+                    "exposure",
+                    "outcome",
+                    "sampleSize",
+                    "riskEstimate",
+                    "certainty",
+                ],
+            ),
         }
     }
 }
@@ -261,7 +307,19 @@ impl RiskEvidenceSynthesisSampleSize {
             "_numberOfParticipants" => {
                 de::prim_ext(r, "_numberOfParticipants", &mut self.number_of_participants)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "numberOfStudies",
+                    "numberOfParticipants",
+                ],
+            ),
         }
     }
 }
@@ -344,7 +402,23 @@ impl RiskEvidenceSynthesisRiskEstimate {
             "numeratorCount" => de::prim(r, "numeratorCount", &mut self.numerator_count),
             "_numeratorCount" => de::prim_ext(r, "_numeratorCount", &mut self.numerator_count),
             "precisionEstimate" => de::vec(r, "precisionEstimate", &mut self.precision_estimate),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "type",
+                    "value",
+                    "unitOfMeasure",
+                    "denominatorCount",
+                    "numeratorCount",
+                    "precisionEstimate",
+                ],
+            ),
         }
     }
 }
@@ -419,7 +493,20 @@ impl RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
             "_from" => de::prim_ext(r, "_from", &mut self.from),
             "to" => de::prim(r, "to", &mut self.to),
             "_to" => de::prim_ext(r, "_to", &mut self.to),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "level",
+                    "from",
+                    "to",
+                ],
+            ),
         }
     }
 }
@@ -477,7 +564,19 @@ impl RiskEvidenceSynthesisCertainty {
             "certaintySubcomponent" => {
                 de::vec(r, "certaintySubcomponent", &mut self.certainty_subcomponent)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "rating",
+                    "note",
+                    "certaintySubcomponent",
+                ],
+            ),
         }
     }
 }
@@ -532,7 +631,19 @@ impl RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
             "type" => de::opt(r, "type", &mut self.type_),
             "rating" => de::vec(r, "rating", &mut self.rating),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "rating",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -548,6 +659,34 @@ impl JsonEncode for RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
         ser::vec(w, "note", &self.note);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl RiskEvidenceSynthesis {
+    /// Reads a `RiskEvidenceSynthesis` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "RiskEvidenceSynthesis")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "RiskEvidenceSynthesis", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -156,7 +156,48 @@ impl SearchParameter {
             "chain" => de::prim_vec(r, "chain", 9, &mut self.chain),
             "_chain" => de::prim_vec_ext(r, "_chain", 9, &mut self.chain),
             "component" => de::vec(r, "component", &mut self.component),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "version",
+                    "name",
+                    "derivedFrom",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "code",
+                    "base",
+                    "type",
+                    "expression",
+                    "xpath",
+                    "xpathUsage",
+                    "target",
+                    "multipleOr",
+                    "multipleAnd",
+                    "comparator",
+                    "modifier",
+                    "chain",
+                    "component",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -247,7 +288,18 @@ impl SearchParameterComponent {
             "_definition" => de::prim_ext(r, "_definition", &mut self.definition),
             "expression" => de::prim(r, "expression", &mut self.expression),
             "_expression" => de::prim_ext(r, "_expression", &mut self.expression),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "definition",
+                    "expression",
+                ],
+            ),
         }
     }
 }
@@ -262,6 +314,34 @@ impl JsonEncode for SearchParameterComponent {
         ser::prim(w, "expression", "_expression", &self.expression);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl SearchParameter {
+    /// Reads a `SearchParameter` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "SearchParameter")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "SearchParameter", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -252,7 +252,60 @@ impl ServiceRequest {
                 de::prim_ext(r, "_patientInstruction", &mut self.patient_instruction)
             }
             "relevantHistory" => de::vec(r, "relevantHistory", &mut self.relevant_history),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "basedOn",
+                    "replaces",
+                    "requisition",
+                    "status",
+                    "intent",
+                    "category",
+                    "priority",
+                    "doNotPerform",
+                    "code",
+                    "orderDetail",
+                    "quantityQuantity",
+                    "quantityRatio",
+                    "quantityRange",
+                    "subject",
+                    "encounter",
+                    "occurrenceDateTime",
+                    "occurrencePeriod",
+                    "occurrenceTiming",
+                    "asNeededBoolean",
+                    "asNeededCodeableConcept",
+                    "authoredOn",
+                    "requester",
+                    "performerType",
+                    "performer",
+                    "locationCode",
+                    "locationReference",
+                    "reasonCode",
+                    "reasonReference",
+                    "insurance",
+                    "supportingInfo",
+                    "specimen",
+                    "bodySite",
+                    "note",
+                    "patientInstruction",
+                    "relevantHistory",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -494,6 +547,34 @@ impl Choice for ServiceRequestAsNeeded {
             Self::Boolean(value) => ser::prim_one(w, "asNeededBoolean", "_asNeededBoolean", value),
             Self::CodeableConcept(value) => ser::value(w, "asNeededCodeableConcept", value),
         }
+    }
+}
+
+impl ServiceRequest {
+    /// Reads a `ServiceRequest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ServiceRequest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ServiceRequest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -99,7 +99,35 @@ impl Specimen {
             "container" => de::vec(r, "container", &mut self.container),
             "condition" => de::vec(r, "condition", &mut self.condition),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "accessionIdentifier",
+                    "status",
+                    "type",
+                    "subject",
+                    "receivedTime",
+                    "parent",
+                    "request",
+                    "collection",
+                    "processing",
+                    "container",
+                    "condition",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -218,7 +246,25 @@ impl SpecimenCollection {
                 &mut self.fasting_status,
                 SpecimenCollectionFastingStatus::Duration,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "collector",
+                    "collectedDateTime",
+                    "collectedPeriod",
+                    "duration",
+                    "quantity",
+                    "method",
+                    "bodySite",
+                    "fastingStatusCodeableConcept",
+                    "fastingStatusDuration",
+                ],
+            ),
         }
     }
 }
@@ -310,7 +356,21 @@ impl SpecimenProcessing {
                 &mut self.time,
                 SpecimenProcessingTime::Period,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "description",
+                    "procedure",
+                    "additive",
+                    "timeDateTime",
+                    "timePeriod",
+                ],
+            ),
         }
     }
 }
@@ -389,7 +449,23 @@ impl SpecimenContainer {
                 &mut self.additive,
                 SpecimenContainerAdditive::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "description",
+                    "type",
+                    "capacity",
+                    "specimenQuantity",
+                    "additiveCodeableConcept",
+                    "additiveReference",
+                ],
+            ),
         }
     }
 }
@@ -586,6 +662,34 @@ impl Choice for SpecimenContainerAdditive {
             Self::CodeableConcept(value) => ser::value(w, "additiveCodeableConcept", value),
             Self::Reference(value) => ser::value(w, "additiveReference", value),
         }
+    }
+}
+
+impl Specimen {
+    /// Reads a `Specimen` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Specimen")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Specimen", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

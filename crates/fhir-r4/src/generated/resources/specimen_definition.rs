@@ -74,7 +74,28 @@ impl SpecimenDefinition {
             "_timeAspect" => de::prim_ext(r, "_timeAspect", &mut self.time_aspect),
             "collection" => de::vec(r, "collection", &mut self.collection),
             "typeTested" => de::vec(r, "typeTested", &mut self.type_tested),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "typeCollected",
+                    "patientPreparation",
+                    "timeAspect",
+                    "collection",
+                    "typeTested",
+                ],
+            ),
         }
     }
 }
@@ -156,7 +177,24 @@ impl SpecimenDefinitionTypeTested {
             "retentionTime" => de::opt(r, "retentionTime", &mut self.retention_time),
             "rejectionCriterion" => de::vec(r, "rejectionCriterion", &mut self.rejection_criterion),
             "handling" => de::vec(r, "handling", &mut self.handling),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "isDerived",
+                    "type",
+                    "preference",
+                    "container",
+                    "requirement",
+                    "retentionTime",
+                    "rejectionCriterion",
+                    "handling",
+                ],
+            ),
         }
     }
 }
@@ -258,7 +296,25 @@ impl SpecimenDefinitionTypeTestedContainer {
             "additive" => de::vec(r, "additive", &mut self.additive),
             "preparation" => de::prim(r, "preparation", &mut self.preparation),
             "_preparation" => de::prim_ext(r, "_preparation", &mut self.preparation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "material",
+                    "type",
+                    "cap",
+                    "description",
+                    "capacity",
+                    "minimumVolumeQuantity",
+                    "minimumVolumeString",
+                    "additive",
+                    "preparation",
+                ],
+            ),
         }
     }
 }
@@ -325,7 +381,18 @@ impl SpecimenDefinitionTypeTestedContainerAdditive {
                 &mut self.additive,
                 SpecimenDefinitionTypeTestedContainerAdditiveAdditive::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "additiveCodeableConcept",
+                    "additiveReference",
+                ],
+            ),
         }
     }
 }
@@ -386,7 +453,20 @@ impl SpecimenDefinitionTypeTestedHandling {
             "maxDuration" => de::opt(r, "maxDuration", &mut self.max_duration),
             "instruction" => de::prim(r, "instruction", &mut self.instruction),
             "_instruction" => de::prim_ext(r, "_instruction", &mut self.instruction),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "temperatureQualifier",
+                    "temperatureRange",
+                    "maxDuration",
+                    "instruction",
+                ],
+            ),
         }
     }
 }
@@ -499,6 +579,34 @@ impl Choice for SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
             Self::CodeableConcept(value) => ser::value(w, "additiveCodeableConcept", value),
             Self::Reference(value) => ser::value(w, "additiveReference", value),
         }
+    }
+}
+
+impl SpecimenDefinition {
+    /// Reads a `SpecimenDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "SpecimenDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "SpecimenDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

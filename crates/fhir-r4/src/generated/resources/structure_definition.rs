@@ -162,7 +162,49 @@ impl StructureDefinition {
             "_derivation" => de::prim_ext(r, "_derivation", &mut self.derivation),
             "snapshot" => de::opt(r, "snapshot", &mut self.snapshot),
             "differential" => de::opt(r, "differential", &mut self.differential),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "copyright",
+                    "keyword",
+                    "fhirVersion",
+                    "mapping",
+                    "kind",
+                    "abstract",
+                    "context",
+                    "contextInvariant",
+                    "type",
+                    "baseDefinition",
+                    "derivation",
+                    "snapshot",
+                    "differential",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -274,7 +316,20 @@ impl StructureDefinitionMapping {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "comment" => de::prim(r, "comment", &mut self.comment),
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identity",
+                    "uri",
+                    "name",
+                    "comment",
+                ],
+            ),
         }
     }
 }
@@ -329,7 +384,12 @@ impl StructureDefinitionContext {
             "_type" => de::prim_ext(r, "_type", &mut self.type_),
             "expression" => de::prim(r, "expression", &mut self.expression),
             "_expression" => de::prim_ext(r, "_expression", &mut self.expression),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "type", "expression"],
+            ),
         }
     }
 }
@@ -377,7 +437,12 @@ impl StructureDefinitionSnapshot {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "element" => de::vec(r, "element", &mut self.element),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "element"],
+            ),
         }
     }
 }
@@ -424,7 +489,12 @@ impl StructureDefinitionDifferential {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "element" => de::vec(r, "element", &mut self.element),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "element"],
+            ),
         }
     }
 }
@@ -438,6 +508,34 @@ impl JsonEncode for StructureDefinitionDifferential {
         ser::vec(w, "element", &self.element);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl StructureDefinition {
+    /// Reads a `StructureDefinition` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "StructureDefinition")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "StructureDefinition", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -125,7 +125,40 @@ impl StructureMap {
             "import" => de::prim_vec(r, "import", 1, &mut self.import),
             "_import" => de::prim_vec_ext(r, "_import", 1, &mut self.import),
             "group" => de::vec(r, "group", &mut self.group),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "copyright",
+                    "structure",
+                    "import",
+                    "group",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -212,7 +245,20 @@ impl StructureMapStructure {
             "_alias" => de::prim_ext(r, "_alias", &mut self.alias),
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "mode",
+                    "alias",
+                    "documentation",
+                ],
+            ),
         }
     }
 }
@@ -281,7 +327,22 @@ impl StructureMapGroup {
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
             "input" => de::vec(r, "input", &mut self.input),
             "rule" => de::vec(r, "rule", &mut self.rule),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "extends",
+                    "typeMode",
+                    "documentation",
+                    "input",
+                    "rule",
+                ],
+            ),
         }
     }
 }
@@ -346,7 +407,20 @@ impl StructureMapGroupInput {
             "_mode" => de::prim_ext(r, "_mode", &mut self.mode),
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "type",
+                    "mode",
+                    "documentation",
+                ],
+            ),
         }
     }
 }
@@ -413,7 +487,22 @@ impl StructureMapGroupRule {
             "dependent" => de::vec(r, "dependent", &mut self.dependent),
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "source",
+                    "target",
+                    "rule",
+                    "dependent",
+                    "documentation",
+                ],
+            ),
         }
     }
 }
@@ -508,7 +597,27 @@ impl StructureMapGroupRuleSource {
                 if OpenValue::decode_property(r, &key, "defaultValue", &mut self.default_value)? {
                     Ok(())
                 } else {
-                    de::unknown(r, key, &mut self.unknown)
+                    de::unknown_among(
+                        r,
+                        key,
+                        &mut self.unknown,
+                        &[
+                            "id",
+                            "extension",
+                            "modifierExtension",
+                            "context",
+                            "min",
+                            "max",
+                            "type",
+                            "defaultValue",
+                            "element",
+                            "listMode",
+                            "variable",
+                            "condition",
+                            "check",
+                            "logMessage",
+                        ],
+                    )
                 }
             }
         }
@@ -597,7 +706,24 @@ impl StructureMapGroupRuleTarget {
             "transform" => de::prim(r, "transform", &mut self.transform),
             "_transform" => de::prim_ext(r, "_transform", &mut self.transform),
             "parameter" => de::vec(r, "parameter", &mut self.parameter),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "context",
+                    "contextType",
+                    "element",
+                    "variable",
+                    "listMode",
+                    "listRuleId",
+                    "transform",
+                    "parameter",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -754,7 +880,21 @@ impl StructureMapGroupRuleTargetParameter {
                     _ => None,
                 },
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "valueId",
+                    "valueString",
+                    "valueBoolean",
+                    "valueInteger",
+                    "valueDecimal",
+                ],
+            ),
         }
     }
 }
@@ -808,7 +948,12 @@ impl StructureMapGroupRuleDependent {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "variable" => de::prim_vec(r, "variable", 1, &mut self.variable),
             "_variable" => de::prim_vec_ext(r, "_variable", 1, &mut self.variable),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "name", "variable"],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -907,6 +1052,34 @@ impl Choice for StructureMapGroupRuleTargetParameterValue {
             Self::Integer(value) => ser::prim_one(w, "valueInteger", "_valueInteger", value),
             Self::Decimal(value) => ser::prim_one(w, "valueDecimal", "_valueDecimal", value),
         }
+    }
+}
+
+impl StructureMap {
+    /// Reads a `StructureMap` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "StructureMap")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "StructureMap", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

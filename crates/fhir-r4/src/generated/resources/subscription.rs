@@ -79,7 +79,29 @@ impl Subscription {
             "error" => de::prim(r, "error", &mut self.error),
             "_error" => de::prim_ext(r, "_error", &mut self.error),
             "channel" => de::opt(r, "channel", &mut self.channel),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "status",
+                    "contact",
+                    "end",
+                    "reason",
+                    "criteria",
+                    "error",
+                    "channel",
+                ],
+            ),
         }
     }
 }
@@ -151,7 +173,20 @@ impl SubscriptionChannel {
             "_payload" => de::prim_ext(r, "_payload", &mut self.payload),
             "header" => de::prim_vec(r, "header", 1, &mut self.header),
             "_header" => de::prim_vec_ext(r, "_header", 1, &mut self.header),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "endpoint",
+                    "payload",
+                    "header",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -172,6 +207,34 @@ impl JsonEncode for SubscriptionChannel {
         ser::prim_vec(w, "header", "_header", &self.header);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Subscription {
+    /// Reads a `Subscription` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Subscription")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Subscription", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

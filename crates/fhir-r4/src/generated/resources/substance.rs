@@ -78,7 +78,29 @@ impl Substance {
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "instance" => de::vec(r, "instance", &mut self.instance),
             "ingredient" => de::vec(r, "ingredient", &mut self.ingredient),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "category",
+                    "code",
+                    "description",
+                    "instance",
+                    "ingredient",
+                ],
+            ),
         }
     }
 }
@@ -144,7 +166,19 @@ impl SubstanceInstance {
             "expiry" => de::prim(r, "expiry", &mut self.expiry),
             "_expiry" => de::prim_ext(r, "_expiry", &mut self.expiry),
             "quantity" => de::opt(r, "quantity", &mut self.quantity),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "expiry",
+                    "quantity",
+                ],
+            ),
         }
     }
 }
@@ -207,7 +241,19 @@ impl SubstanceIngredient {
                 &mut self.substance,
                 SubstanceIngredientSubstance::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "quantity",
+                    "substanceCodeableConcept",
+                    "substanceReference",
+                ],
+            ),
         }
     }
 }
@@ -264,6 +310,34 @@ impl Choice for SubstanceIngredientSubstance {
             Self::CodeableConcept(value) => ser::value(w, "substanceCodeableConcept", value),
             Self::Reference(value) => ser::value(w, "substanceReference", value),
         }
+    }
+}
+
+impl Substance {
+    /// Reads a `Substance` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Substance")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Substance", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -77,7 +77,27 @@ impl SubstanceNucleicAcid {
                 de::opt(r, "oligoNucleotideType", &mut self.oligo_nucleotide_type)
             }
             "subunit" => de::vec(r, "subunit", &mut self.subunit),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "sequenceType",
+                    "numberOfSubunits",
+                    "areaOfHybridisation",
+                    "oligoNucleotideType",
+                    "subunit",
+                ],
+            ),
         }
     }
 }
@@ -168,7 +188,24 @@ impl SubstanceNucleicAcidSubunit {
             "threePrime" => de::opt(r, "threePrime", &mut self.three_prime),
             "linkage" => de::vec(r, "linkage", &mut self.linkage),
             "sugar" => de::vec(r, "sugar", &mut self.sugar),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "subunit",
+                    "sequence",
+                    "length",
+                    "sequenceAttachment",
+                    "fivePrime",
+                    "threePrime",
+                    "linkage",
+                    "sugar",
+                ],
+            ),
         }
     }
 }
@@ -234,7 +271,20 @@ impl SubstanceNucleicAcidSubunitLinkage {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "residueSite" => de::prim(r, "residueSite", &mut self.residue_site),
             "_residueSite" => de::prim_ext(r, "_residueSite", &mut self.residue_site),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "connectivity",
+                    "identifier",
+                    "name",
+                    "residueSite",
+                ],
+            ),
         }
     }
 }
@@ -292,7 +342,19 @@ impl SubstanceNucleicAcidSubunitSugar {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "residueSite" => de::prim(r, "residueSite", &mut self.residue_site),
             "_residueSite" => de::prim_ext(r, "_residueSite", &mut self.residue_site),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "name",
+                    "residueSite",
+                ],
+            ),
         }
     }
 }
@@ -308,6 +370,34 @@ impl JsonEncode for SubstanceNucleicAcidSubunitSugar {
         ser::prim(w, "residueSite", "_residueSite", &self.residue_site);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl SubstanceNucleicAcid {
+    /// Reads a `SubstanceNucleicAcid` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "SubstanceNucleicAcid")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "SubstanceNucleicAcid", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -73,7 +73,28 @@ impl SubstancePolymer {
             "_modification" => de::prim_vec_ext(r, "_modification", 1, &mut self.modification),
             "monomerSet" => de::vec(r, "monomerSet", &mut self.monomer_set),
             "repeat" => de::vec(r, "repeat", &mut self.repeat),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "class",
+                    "geometry",
+                    "copolymerConnectivity",
+                    "modification",
+                    "monomerSet",
+                    "repeat",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -138,7 +159,18 @@ impl SubstancePolymerMonomerSet {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "ratioType" => de::opt(r, "ratioType", &mut self.ratio_type),
             "startingMaterial" => de::vec(r, "startingMaterial", &mut self.starting_material),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "ratioType",
+                    "startingMaterial",
+                ],
+            ),
         }
     }
 }
@@ -196,7 +228,20 @@ impl SubstancePolymerMonomerSetStartingMaterial {
             "isDefining" => de::prim(r, "isDefining", &mut self.is_defining),
             "_isDefining" => de::prim_ext(r, "_isDefining", &mut self.is_defining),
             "amount" => de::opt(r, "amount", &mut self.amount),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "material",
+                    "type",
+                    "isDefining",
+                    "amount",
+                ],
+            ),
         }
     }
 }
@@ -267,7 +312,20 @@ impl SubstancePolymerRepeat {
                 de::opt(r, "repeatUnitAmountType", &mut self.repeat_unit_amount_type)
             }
             "repeatUnit" => de::vec(r, "repeatUnit", &mut self.repeat_unit),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "numberOfUnits",
+                    "averageMolecularFormula",
+                    "repeatUnitAmountType",
+                    "repeatUnit",
+                ],
+            ),
         }
     }
 }
@@ -348,7 +406,21 @@ impl SubstancePolymerRepeatRepeatUnit {
                 "structuralRepresentation",
                 &mut self.structural_representation,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "orientationOfPolymerisation",
+                    "repeatUnit",
+                    "amount",
+                    "degreeOfPolymerisation",
+                    "structuralRepresentation",
+                ],
+            ),
         }
     }
 }
@@ -410,7 +482,12 @@ impl SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "degree" => de::opt(r, "degree", &mut self.degree),
             "amount" => de::opt(r, "amount", &mut self.amount),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "degree", "amount"],
+            ),
         }
     }
 }
@@ -465,7 +542,19 @@ impl SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
             "representation" => de::prim(r, "representation", &mut self.representation),
             "_representation" => de::prim_ext(r, "_representation", &mut self.representation),
             "attachment" => de::opt(r, "attachment", &mut self.attachment),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "representation",
+                    "attachment",
+                ],
+            ),
         }
     }
 }
@@ -481,6 +570,34 @@ impl JsonEncode for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
         ser::opt(w, "attachment", &self.attachment);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl SubstancePolymer {
+    /// Reads a `SubstancePolymer` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "SubstancePolymer")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "SubstancePolymer", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -72,7 +72,26 @@ impl SubstanceProtein {
                 de::prim_vec_ext(r, "_disulfideLinkage", 1, &mut self.disulfide_linkage)
             }
             "subunit" => de::vec(r, "subunit", &mut self.subunit),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "sequenceType",
+                    "numberOfSubunits",
+                    "disulfideLinkage",
+                    "subunit",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -198,7 +217,24 @@ impl SubstanceProteinSubunit {
                 "_cTerminalModification",
                 &mut self.c_terminal_modification,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "subunit",
+                    "sequence",
+                    "length",
+                    "sequenceAttachment",
+                    "nTerminalModificationId",
+                    "nTerminalModification",
+                    "cTerminalModificationId",
+                    "cTerminalModification",
+                ],
+            ),
         }
     }
 }
@@ -237,6 +273,34 @@ impl JsonEncode for SubstanceProteinSubunit {
         );
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl SubstanceProtein {
+    /// Reads a `SubstanceProtein` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "SubstanceProtein")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "SubstanceProtein", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -70,7 +70,27 @@ impl SubstanceReferenceInformation {
             "geneElement" => de::vec(r, "geneElement", &mut self.gene_element),
             "classification" => de::vec(r, "classification", &mut self.classification),
             "target" => de::vec(r, "target", &mut self.target),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "comment",
+                    "gene",
+                    "geneElement",
+                    "classification",
+                    "target",
+                ],
+            ),
         }
     }
 }
@@ -135,7 +155,19 @@ impl SubstanceReferenceInformationGene {
             }
             "gene" => de::opt(r, "gene", &mut self.gene),
             "source" => de::vec(r, "source", &mut self.source),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "geneSequenceOrigin",
+                    "gene",
+                    "source",
+                ],
+            ),
         }
     }
 }
@@ -190,7 +222,19 @@ impl SubstanceReferenceInformationGeneElement {
             "type" => de::opt(r, "type", &mut self.type_),
             "element" => de::opt(r, "element", &mut self.element),
             "source" => de::vec(r, "source", &mut self.source),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "element",
+                    "source",
+                ],
+            ),
         }
     }
 }
@@ -248,7 +292,20 @@ impl SubstanceReferenceInformationClassification {
             "classification" => de::opt(r, "classification", &mut self.classification),
             "subtype" => de::vec(r, "subtype", &mut self.subtype),
             "source" => de::vec(r, "source", &mut self.source),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "domain",
+                    "classification",
+                    "subtype",
+                    "source",
+                ],
+            ),
         }
     }
 }
@@ -350,7 +407,26 @@ impl SubstanceReferenceInformationTarget {
             ),
             "amountType" => de::opt(r, "amountType", &mut self.amount_type),
             "source" => de::vec(r, "source", &mut self.source),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "target",
+                    "type",
+                    "interaction",
+                    "organism",
+                    "organismType",
+                    "amountQuantity",
+                    "amountRange",
+                    "amountString",
+                    "amountType",
+                    "source",
+                ],
+            ),
         }
     }
 }
@@ -438,6 +514,34 @@ impl Choice for SubstanceReferenceInformationTargetAmount {
             Self::Range(value) => ser::value(w, "amountRange", value),
             Self::String(value) => ser::prim_one(w, "amountString", "_amountString", value),
         }
+    }
+}
+
+impl SubstanceReferenceInformation {
+    /// Reads a `SubstanceReferenceInformation` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "SubstanceReferenceInformation")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "SubstanceReferenceInformation", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

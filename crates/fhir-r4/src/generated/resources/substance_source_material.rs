@@ -119,7 +119,35 @@ impl SubstanceSourceMaterial {
             }
             "organism" => de::opt(r, "organism", &mut self.organism),
             "partDescription" => de::vec(r, "partDescription", &mut self.part_description),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "sourceMaterialClass",
+                    "sourceMaterialType",
+                    "sourceMaterialState",
+                    "organismId",
+                    "organismName",
+                    "parentSubstanceId",
+                    "parentSubstanceName",
+                    "countryOfOrigin",
+                    "geographicalLocation",
+                    "developmentStage",
+                    "fractionDescription",
+                    "organism",
+                    "partDescription",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -215,7 +243,18 @@ impl SubstanceSourceMaterialFractionDescription {
             "fraction" => de::prim(r, "fraction", &mut self.fraction),
             "_fraction" => de::prim_ext(r, "_fraction", &mut self.fraction),
             "materialType" => de::opt(r, "materialType", &mut self.material_type),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "fraction",
+                    "materialType",
+                ],
+            ),
         }
     }
 }
@@ -293,7 +332,24 @@ impl SubstanceSourceMaterialOrganism {
             "author" => de::vec(r, "author", &mut self.author),
             "hybrid" => de::opt(r, "hybrid", &mut self.hybrid),
             "organismGeneral" => de::opt(r, "organismGeneral", &mut self.organism_general),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "family",
+                    "genus",
+                    "species",
+                    "intraspecificType",
+                    "intraspecificDescription",
+                    "author",
+                    "hybrid",
+                    "organismGeneral",
+                ],
+            ),
         }
     }
 }
@@ -358,7 +414,18 @@ impl SubstanceSourceMaterialOrganismAuthor {
             "_authorDescription" => {
                 de::prim_ext(r, "_authorDescription", &mut self.author_description)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "authorType",
+                    "authorDescription",
+                ],
+            ),
         }
     }
 }
@@ -443,7 +510,21 @@ impl SubstanceSourceMaterialOrganismHybrid {
                 de::prim_ext(r, "_paternalOrganismName", &mut self.paternal_organism_name)
             }
             "hybridType" => de::opt(r, "hybridType", &mut self.hybrid_type),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "maternalOrganismId",
+                    "maternalOrganismName",
+                    "paternalOrganismId",
+                    "paternalOrganismName",
+                    "hybridType",
+                ],
+            ),
         }
     }
 }
@@ -523,7 +604,20 @@ impl SubstanceSourceMaterialOrganismOrganismGeneral {
             "phylum" => de::opt(r, "phylum", &mut self.phylum),
             "class" => de::opt(r, "class", &mut self.class),
             "order" => de::opt(r, "order", &mut self.order),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "kingdom",
+                    "phylum",
+                    "class",
+                    "order",
+                ],
+            ),
         }
     }
 }
@@ -576,7 +670,18 @@ impl SubstanceSourceMaterialPartDescription {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "part" => de::opt(r, "part", &mut self.part),
             "partLocation" => de::opt(r, "partLocation", &mut self.part_location),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "part",
+                    "partLocation",
+                ],
+            ),
         }
     }
 }
@@ -591,6 +696,34 @@ impl JsonEncode for SubstanceSourceMaterialPartDescription {
         ser::opt(w, "partLocation", &self.part_location);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl SubstanceSourceMaterial {
+    /// Reads a `SubstanceSourceMaterial` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "SubstanceSourceMaterial")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "SubstanceSourceMaterial", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

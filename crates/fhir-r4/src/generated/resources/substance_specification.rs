@@ -116,7 +116,41 @@ impl SubstanceSpecification {
             "polymer" => de::opt(r, "polymer", &mut self.polymer),
             "protein" => de::opt(r, "protein", &mut self.protein),
             "sourceMaterial" => de::opt(r, "sourceMaterial", &mut self.source_material),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "type",
+                    "status",
+                    "domain",
+                    "description",
+                    "source",
+                    "comment",
+                    "moiety",
+                    "property",
+                    "referenceInformation",
+                    "structure",
+                    "code",
+                    "name",
+                    "molecularWeight",
+                    "relationship",
+                    "nucleicAcid",
+                    "polymer",
+                    "protein",
+                    "sourceMaterial",
+                ],
+            ),
         }
     }
 }
@@ -234,7 +268,24 @@ impl SubstanceSpecificationMoiety {
                     _ => None,
                 },
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "role",
+                    "identifier",
+                    "name",
+                    "stereochemistry",
+                    "opticalActivity",
+                    "molecularFormula",
+                    "amountQuantity",
+                    "amountString",
+                ],
+            ),
         }
     }
 }
@@ -343,7 +394,23 @@ impl SubstanceSpecificationProperty {
                     _ => None,
                 },
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "category",
+                    "code",
+                    "parameters",
+                    "definingSubstanceReference",
+                    "definingSubstanceCodeableConcept",
+                    "amountQuantity",
+                    "amountString",
+                ],
+            ),
         }
     }
 }
@@ -431,7 +498,24 @@ impl SubstanceSpecificationStructure {
             "molecularWeight" => de::opt(r, "molecularWeight", &mut self.molecular_weight),
             "source" => de::vec(r, "source", &mut self.source),
             "representation" => de::vec(r, "representation", &mut self.representation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "stereochemistry",
+                    "opticalActivity",
+                    "molecularFormula",
+                    "molecularFormulaByMoiety",
+                    "isotope",
+                    "molecularWeight",
+                    "source",
+                    "representation",
+                ],
+            ),
         }
     }
 }
@@ -507,7 +591,21 @@ impl SubstanceSpecificationStructureIsotope {
             "substitution" => de::opt(r, "substitution", &mut self.substitution),
             "halfLife" => de::opt(r, "halfLife", &mut self.half_life),
             "molecularWeight" => de::opt(r, "molecularWeight", &mut self.molecular_weight),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "name",
+                    "substitution",
+                    "halfLife",
+                    "molecularWeight",
+                ],
+            ),
         }
     }
 }
@@ -564,7 +662,19 @@ impl SubstanceSpecificationStructureIsotopeMolecularWeight {
             "method" => de::opt(r, "method", &mut self.method),
             "type" => de::opt(r, "type", &mut self.type_),
             "amount" => de::opt(r, "amount", &mut self.amount),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "method",
+                    "type",
+                    "amount",
+                ],
+            ),
         }
     }
 }
@@ -620,7 +730,19 @@ impl SubstanceSpecificationStructureRepresentation {
             "representation" => de::prim(r, "representation", &mut self.representation),
             "_representation" => de::prim_ext(r, "_representation", &mut self.representation),
             "attachment" => de::opt(r, "attachment", &mut self.attachment),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "representation",
+                    "attachment",
+                ],
+            ),
         }
     }
 }
@@ -683,7 +805,21 @@ impl SubstanceSpecificationCode {
             "comment" => de::prim(r, "comment", &mut self.comment),
             "_comment" => de::prim_ext(r, "_comment", &mut self.comment),
             "source" => de::vec(r, "source", &mut self.source),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "status",
+                    "statusDate",
+                    "comment",
+                    "source",
+                ],
+            ),
         }
     }
 }
@@ -766,7 +902,27 @@ impl SubstanceSpecificationName {
             "translation" => de::vec(r, "translation", &mut self.translation),
             "official" => de::vec(r, "official", &mut self.official),
             "source" => de::vec(r, "source", &mut self.source),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "type",
+                    "status",
+                    "preferred",
+                    "language",
+                    "domain",
+                    "jurisdiction",
+                    "synonym",
+                    "translation",
+                    "official",
+                    "source",
+                ],
+            ),
         }
     }
 }
@@ -830,7 +986,19 @@ impl SubstanceSpecificationNameOfficial {
             "status" => de::opt(r, "status", &mut self.status),
             "date" => de::prim(r, "date", &mut self.date),
             "_date" => de::prim_ext(r, "_date", &mut self.date),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "authority",
+                    "status",
+                    "date",
+                ],
+            ),
         }
     }
 }
@@ -948,7 +1116,27 @@ impl SubstanceSpecificationRelationship {
             }
             "amountType" => de::opt(r, "amountType", &mut self.amount_type),
             "source" => de::vec(r, "source", &mut self.source),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "substanceReference",
+                    "substanceCodeableConcept",
+                    "relationship",
+                    "isDefining",
+                    "amountQuantity",
+                    "amountRange",
+                    "amountRatio",
+                    "amountString",
+                    "amountRatioLowLimit",
+                    "amountType",
+                    "source",
+                ],
+            ),
         }
     }
 }
@@ -1238,6 +1426,34 @@ impl Choice for SubstanceSpecificationRelationshipAmount {
             Self::Ratio(value) => ser::value(w, "amountRatio", value),
             Self::String(value) => ser::prim_one(w, "amountString", "_amountString", value),
         }
+    }
+}
+
+impl SubstanceSpecification {
+    /// Reads a `SubstanceSpecification` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "SubstanceSpecification")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "SubstanceSpecification", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

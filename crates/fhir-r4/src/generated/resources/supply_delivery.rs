@@ -120,7 +120,35 @@ impl SupplyDelivery {
             "supplier" => de::opt(r, "supplier", &mut self.supplier),
             "destination" => de::opt(r, "destination", &mut self.destination),
             "receiver" => de::vec(r, "receiver", &mut self.receiver),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "basedOn",
+                    "partOf",
+                    "status",
+                    "patient",
+                    "type",
+                    "suppliedItem",
+                    "occurrenceDateTime",
+                    "occurrencePeriod",
+                    "occurrenceTiming",
+                    "supplier",
+                    "destination",
+                    "receiver",
+                ],
+            ),
         }
     }
 }
@@ -199,7 +227,19 @@ impl SupplyDeliverySuppliedItem {
                 &mut self.item,
                 SupplyDeliverySuppliedItemItem::Reference,
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "quantity",
+                    "itemCodeableConcept",
+                    "itemReference",
+                ],
+            ),
         }
     }
 }
@@ -316,6 +356,34 @@ impl Choice for SupplyDeliveryOccurrence {
             Self::Period(value) => ser::value(w, "occurrencePeriod", value),
             Self::Timing(value) => ser::value(w, "occurrenceTiming", value),
         }
+    }
+}
+
+impl SupplyDelivery {
+    /// Reads a `SupplyDelivery` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "SupplyDelivery")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "SupplyDelivery", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -146,7 +146,40 @@ impl SupplyRequest {
             "reasonReference" => de::vec(r, "reasonReference", &mut self.reason_reference),
             "deliverFrom" => de::opt(r, "deliverFrom", &mut self.deliver_from),
             "deliverTo" => de::opt(r, "deliverTo", &mut self.deliver_to),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "category",
+                    "priority",
+                    "itemCodeableConcept",
+                    "itemReference",
+                    "quantity",
+                    "parameter",
+                    "occurrenceDateTime",
+                    "occurrencePeriod",
+                    "occurrenceTiming",
+                    "authoredOn",
+                    "requester",
+                    "supplier",
+                    "reasonCode",
+                    "reasonReference",
+                    "deliverFrom",
+                    "deliverTo",
+                ],
+            ),
         }
     }
 }
@@ -257,7 +290,21 @@ impl SupplyRequestParameter {
                     _ => None,
                 },
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "valueCodeableConcept",
+                    "valueQuantity",
+                    "valueRange",
+                    "valueBoolean",
+                ],
+            ),
         }
     }
 }
@@ -443,6 +490,34 @@ impl Choice for SupplyRequestOccurrence {
             Self::Period(value) => ser::value(w, "occurrencePeriod", value),
             Self::Timing(value) => ser::value(w, "occurrenceTiming", value),
         }
+    }
+}
+
+impl SupplyRequest {
+    /// Reads a `SupplyRequest` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "SupplyRequest")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "SupplyRequest", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

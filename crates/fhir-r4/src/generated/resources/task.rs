@@ -163,7 +163,53 @@ impl Task {
             "restriction" => de::opt(r, "restriction", &mut self.restriction),
             "input" => de::vec(r, "input", &mut self.input),
             "output" => de::vec(r, "output", &mut self.output),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "instantiatesCanonical",
+                    "instantiatesUri",
+                    "basedOn",
+                    "groupIdentifier",
+                    "partOf",
+                    "status",
+                    "statusReason",
+                    "businessStatus",
+                    "intent",
+                    "priority",
+                    "code",
+                    "description",
+                    "focus",
+                    "for",
+                    "encounter",
+                    "executionPeriod",
+                    "authoredOn",
+                    "lastModified",
+                    "requester",
+                    "performerType",
+                    "owner",
+                    "location",
+                    "reasonCode",
+                    "reasonReference",
+                    "insurance",
+                    "note",
+                    "relevantHistory",
+                    "restriction",
+                    "input",
+                    "output",
+                ],
+            ),
         }
     }
 }
@@ -263,7 +309,19 @@ impl TaskRestriction {
             "_repetitions" => de::prim_ext(r, "_repetitions", &mut self.repetitions),
             "period" => de::opt(r, "period", &mut self.period),
             "recipient" => de::vec(r, "recipient", &mut self.recipient),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "repetitions",
+                    "period",
+                    "recipient",
+                ],
+            ),
         }
     }
 }
@@ -318,7 +376,12 @@ impl TaskInput {
                 if OpenValue::decode_property(r, &key, "value", &mut self.value)? {
                     Ok(())
                 } else {
-                    de::unknown(r, key, &mut self.unknown)
+                    de::unknown_among(
+                        r,
+                        key,
+                        &mut self.unknown,
+                        &["id", "extension", "modifierExtension", "type", "value"],
+                    )
                 }
             }
         }
@@ -376,7 +439,12 @@ impl TaskOutput {
                 if OpenValue::decode_property(r, &key, "value", &mut self.value)? {
                     Ok(())
                 } else {
-                    de::unknown(r, key, &mut self.unknown)
+                    de::unknown_among(
+                        r,
+                        key,
+                        &mut self.unknown,
+                        &["id", "extension", "modifierExtension", "type", "value"],
+                    )
                 }
             }
         }
@@ -395,6 +463,34 @@ impl JsonEncode for TaskOutput {
         }
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl Task {
+    /// Reads a `Task` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "Task")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "Task", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -139,7 +139,46 @@ impl TerminologyCapabilities {
             "validateCode" => de::opt(r, "validateCode", &mut self.validate_code),
             "translation" => de::opt(r, "translation", &mut self.translation),
             "closure" => de::opt(r, "closure", &mut self.closure),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "copyright",
+                    "kind",
+                    "software",
+                    "implementation",
+                    "lockedDate",
+                    "codeSystem",
+                    "expansion",
+                    "codeSearch",
+                    "validateCode",
+                    "translation",
+                    "closure",
+                ],
+            ),
         }
     }
 }
@@ -220,7 +259,12 @@ impl TerminologyCapabilitiesSoftware {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "version" => de::prim(r, "version", &mut self.version),
             "_version" => de::prim_ext(r, "_version", &mut self.version),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "name", "version"],
+            ),
         }
     }
 }
@@ -273,7 +317,12 @@ impl TerminologyCapabilitiesImplementation {
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "url" => de::prim(r, "url", &mut self.url),
             "_url" => de::prim_ext(r, "_url", &mut self.url),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "description", "url"],
+            ),
         }
     }
 }
@@ -329,7 +378,19 @@ impl TerminologyCapabilitiesCodeSystem {
             "version" => de::vec(r, "version", &mut self.version),
             "subsumption" => de::prim(r, "subsumption", &mut self.subsumption),
             "_subsumption" => de::prim_ext(r, "_subsumption", &mut self.subsumption),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "uri",
+                    "version",
+                    "subsumption",
+                ],
+            ),
         }
     }
 }
@@ -398,7 +459,22 @@ impl TerminologyCapabilitiesCodeSystemVersion {
             "filter" => de::vec(r, "filter", &mut self.filter),
             "property" => de::prim_vec(r, "property", 3, &mut self.property),
             "_property" => de::prim_vec_ext(r, "_property", 3, &mut self.property),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "isDefault",
+                    "compositional",
+                    "language",
+                    "filter",
+                    "property",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -460,7 +536,12 @@ impl TerminologyCapabilitiesCodeSystemVersionFilter {
             "_code" => de::prim_ext(r, "_code", &mut self.code),
             "op" => de::prim_vec(r, "op", 1, &mut self.op),
             "_op" => de::prim_vec_ext(r, "_op", 1, &mut self.op),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "code", "op"],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -528,7 +609,21 @@ impl TerminologyCapabilitiesExpansion {
             "parameter" => de::vec(r, "parameter", &mut self.parameter),
             "textFilter" => de::prim(r, "textFilter", &mut self.text_filter),
             "_textFilter" => de::prim_ext(r, "_textFilter", &mut self.text_filter),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "hierarchical",
+                    "paging",
+                    "incomplete",
+                    "parameter",
+                    "textFilter",
+                ],
+            ),
         }
     }
 }
@@ -584,7 +679,18 @@ impl TerminologyCapabilitiesExpansionParameter {
             "_name" => de::prim_ext(r, "_name", &mut self.name),
             "documentation" => de::prim(r, "documentation", &mut self.documentation),
             "_documentation" => de::prim_ext(r, "_documentation", &mut self.documentation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "documentation",
+                ],
+            ),
         }
     }
 }
@@ -633,7 +739,12 @@ impl TerminologyCapabilitiesValidateCode {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "translations" => de::prim(r, "translations", &mut self.translations),
             "_translations" => de::prim_ext(r, "_translations", &mut self.translations),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "translations"],
+            ),
         }
     }
 }
@@ -681,7 +792,12 @@ impl TerminologyCapabilitiesTranslation {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "needsMap" => de::prim(r, "needsMap", &mut self.needs_map),
             "_needsMap" => de::prim_ext(r, "_needsMap", &mut self.needs_map),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "needsMap"],
+            ),
         }
     }
 }
@@ -729,7 +845,12 @@ impl TerminologyCapabilitiesClosure {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "translation" => de::prim(r, "translation", &mut self.translation),
             "_translation" => de::prim_ext(r, "_translation", &mut self.translation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "translation"],
+            ),
         }
     }
 }
@@ -743,6 +864,34 @@ impl JsonEncode for TerminologyCapabilitiesClosure {
         ser::prim(w, "translation", "_translation", &self.translation);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl TerminologyCapabilities {
+    /// Reads a `TerminologyCapabilities` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "TerminologyCapabilities")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "TerminologyCapabilities", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

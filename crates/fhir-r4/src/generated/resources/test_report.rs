@@ -97,7 +97,34 @@ impl TestReport {
             "setup" => de::opt(r, "setup", &mut self.setup),
             "test" => de::vec(r, "test", &mut self.test),
             "teardown" => de::opt(r, "teardown", &mut self.teardown),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "name",
+                    "status",
+                    "testScript",
+                    "result",
+                    "score",
+                    "tester",
+                    "issued",
+                    "participant",
+                    "setup",
+                    "test",
+                    "teardown",
+                ],
+            ),
         }
     }
 }
@@ -170,7 +197,19 @@ impl TestReportParticipant {
             "_uri" => de::prim_ext(r, "_uri", &mut self.uri),
             "display" => de::prim(r, "display", &mut self.display),
             "_display" => de::prim_ext(r, "_display", &mut self.display),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "uri",
+                    "display",
+                ],
+            ),
         }
     }
 }
@@ -219,7 +258,12 @@ impl TestReportSetup {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "action" => de::vec(r, "action", &mut self.action),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "action"],
+            ),
         }
     }
 }
@@ -269,7 +313,18 @@ impl TestReportSetupAction {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "operation" => de::opt(r, "operation", &mut self.operation),
             "assert" => de::opt(r, "assert", &mut self.assert),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "operation",
+                    "assert",
+                ],
+            ),
         }
     }
 }
@@ -326,7 +381,19 @@ impl TestReportSetupActionOperation {
             "_message" => de::prim_ext(r, "_message", &mut self.message),
             "detail" => de::prim(r, "detail", &mut self.detail),
             "_detail" => de::prim_ext(r, "_detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "result",
+                    "message",
+                    "detail",
+                ],
+            ),
         }
     }
 }
@@ -384,7 +451,19 @@ impl TestReportSetupActionAssert {
             "_message" => de::prim_ext(r, "_message", &mut self.message),
             "detail" => de::prim(r, "detail", &mut self.detail),
             "_detail" => de::prim_ext(r, "_detail", &mut self.detail),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "result",
+                    "message",
+                    "detail",
+                ],
+            ),
         }
     }
 }
@@ -441,7 +520,19 @@ impl TestReportTest {
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "action" => de::vec(r, "action", &mut self.action),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "description",
+                    "action",
+                ],
+            ),
         }
     }
 }
@@ -493,7 +584,18 @@ impl TestReportTestAction {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "operation" => de::opt(r, "operation", &mut self.operation),
             "assert" => de::opt(r, "assert", &mut self.assert),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "operation",
+                    "assert",
+                ],
+            ),
         }
     }
 }
@@ -541,7 +643,12 @@ impl TestReportTeardown {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "action" => de::vec(r, "action", &mut self.action),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "action"],
+            ),
         }
     }
 }
@@ -588,7 +695,12 @@ impl TestReportTeardownAction {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "operation" => de::opt(r, "operation", &mut self.operation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "operation"],
+            ),
         }
     }
 }
@@ -602,6 +714,34 @@ impl JsonEncode for TestReportTeardownAction {
         ser::opt(w, "operation", &self.operation);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl TestReport {
+    /// Reads a `TestReport` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "TestReport")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "TestReport", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

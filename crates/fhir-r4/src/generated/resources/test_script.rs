@@ -142,7 +142,46 @@ impl TestScript {
             "setup" => de::opt(r, "setup", &mut self.setup),
             "test" => de::vec(r, "test", &mut self.test),
             "teardown" => de::opt(r, "teardown", &mut self.teardown),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "purpose",
+                    "copyright",
+                    "origin",
+                    "destination",
+                    "metadata",
+                    "fixture",
+                    "profile",
+                    "variable",
+                    "setup",
+                    "test",
+                    "teardown",
+                ],
+            ),
         }
     }
 }
@@ -222,7 +261,12 @@ impl TestScriptOrigin {
             "index" => de::prim(r, "index", &mut self.index),
             "_index" => de::prim_ext(r, "_index", &mut self.index),
             "profile" => de::opt(r, "profile", &mut self.profile),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "index", "profile"],
+            ),
         }
     }
 }
@@ -274,7 +318,12 @@ impl TestScriptDestination {
             "index" => de::prim(r, "index", &mut self.index),
             "_index" => de::prim_ext(r, "_index", &mut self.index),
             "profile" => de::opt(r, "profile", &mut self.profile),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "index", "profile"],
+            ),
         }
     }
 }
@@ -325,7 +374,12 @@ impl TestScriptMetadata {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "link" => de::vec(r, "link", &mut self.link),
             "capability" => de::vec(r, "capability", &mut self.capability),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "link", "capability"],
+            ),
         }
     }
 }
@@ -378,7 +432,12 @@ impl TestScriptMetadataLink {
             "_url" => de::prim_ext(r, "_url", &mut self.url),
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "url", "description"],
+            ),
         }
     }
 }
@@ -451,7 +510,23 @@ impl TestScriptMetadataCapability {
             "_link" => de::prim_vec_ext(r, "_link", 3, &mut self.link),
             "capabilities" => de::prim(r, "capabilities", &mut self.capabilities),
             "_capabilities" => de::prim_ext(r, "_capabilities", &mut self.capabilities),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "required",
+                    "validated",
+                    "description",
+                    "origin",
+                    "destination",
+                    "link",
+                    "capabilities",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -517,7 +592,19 @@ impl TestScriptFixture {
             "autodelete" => de::prim(r, "autodelete", &mut self.autodelete),
             "_autodelete" => de::prim_ext(r, "_autodelete", &mut self.autodelete),
             "resource" => de::opt(r, "resource", &mut self.resource),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "autocreate",
+                    "autodelete",
+                    "resource",
+                ],
+            ),
         }
     }
 }
@@ -595,7 +682,24 @@ impl TestScriptVariable {
             "_path" => de::prim_ext(r, "_path", &mut self.path),
             "sourceId" => de::prim(r, "sourceId", &mut self.source_id),
             "_sourceId" => de::prim_ext(r, "_sourceId", &mut self.source_id),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "defaultValue",
+                    "description",
+                    "expression",
+                    "headerField",
+                    "hint",
+                    "path",
+                    "sourceId",
+                ],
+            ),
         }
     }
 }
@@ -649,7 +753,12 @@ impl TestScriptSetup {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "action" => de::vec(r, "action", &mut self.action),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "action"],
+            ),
         }
     }
 }
@@ -699,7 +808,18 @@ impl TestScriptSetupAction {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "operation" => de::opt(r, "operation", &mut self.operation),
             "assert" => de::opt(r, "assert", &mut self.assert),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "operation",
+                    "assert",
+                ],
+            ),
         }
     }
 }
@@ -812,7 +932,33 @@ impl TestScriptSetupActionOperation {
             "_targetId" => de::prim_ext(r, "_targetId", &mut self.target_id),
             "url" => de::prim(r, "url", &mut self.url),
             "_url" => de::prim_ext(r, "_url", &mut self.url),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "type",
+                    "resource",
+                    "label",
+                    "description",
+                    "accept",
+                    "contentType",
+                    "destination",
+                    "encodeRequestUrl",
+                    "method",
+                    "origin",
+                    "params",
+                    "requestHeader",
+                    "requestId",
+                    "responseId",
+                    "sourceId",
+                    "targetId",
+                    "url",
+                ],
+            ),
         }
     }
 }
@@ -885,7 +1031,12 @@ impl TestScriptSetupActionOperationRequestHeader {
             "_field" => de::prim_ext(r, "_field", &mut self.field),
             "value" => de::prim(r, "value", &mut self.value),
             "_value" => de::prim_ext(r, "_value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "field", "value"],
+            ),
         }
     }
 }
@@ -1034,7 +1185,38 @@ impl TestScriptSetupActionAssert {
             "_value" => de::prim_ext(r, "_value", &mut self.value),
             "warningOnly" => de::prim(r, "warningOnly", &mut self.warning_only),
             "_warningOnly" => de::prim_ext(r, "_warningOnly", &mut self.warning_only),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "label",
+                    "description",
+                    "direction",
+                    "compareToSourceId",
+                    "compareToSourceExpression",
+                    "compareToSourcePath",
+                    "contentType",
+                    "expression",
+                    "headerField",
+                    "minimumId",
+                    "navigationLinks",
+                    "operator",
+                    "path",
+                    "requestMethod",
+                    "requestURL",
+                    "resource",
+                    "response",
+                    "responseCode",
+                    "sourceId",
+                    "validateProfileId",
+                    "value",
+                    "warningOnly",
+                ],
+            ),
         }
     }
 }
@@ -1135,7 +1317,19 @@ impl TestScriptTest {
             "description" => de::prim(r, "description", &mut self.description),
             "_description" => de::prim_ext(r, "_description", &mut self.description),
             "action" => de::vec(r, "action", &mut self.action),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "description",
+                    "action",
+                ],
+            ),
         }
     }
 }
@@ -1187,7 +1381,18 @@ impl TestScriptTestAction {
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "operation" => de::opt(r, "operation", &mut self.operation),
             "assert" => de::opt(r, "assert", &mut self.assert),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "operation",
+                    "assert",
+                ],
+            ),
         }
     }
 }
@@ -1235,7 +1440,12 @@ impl TestScriptTeardown {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "action" => de::vec(r, "action", &mut self.action),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "action"],
+            ),
         }
     }
 }
@@ -1282,7 +1492,12 @@ impl TestScriptTeardownAction {
             "extension" => de::vec(r, "extension", &mut self.extension),
             "modifierExtension" => de::vec(r, "modifierExtension", &mut self.modifier_extension),
             "operation" => de::opt(r, "operation", &mut self.operation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "operation"],
+            ),
         }
     }
 }
@@ -1296,6 +1511,34 @@ impl JsonEncode for TestScriptTeardownAction {
         ser::opt(w, "operation", &self.operation);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl TestScript {
+    /// Reads a `TestScript` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "TestScript")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "TestScript", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -121,7 +121,40 @@ impl ValueSet {
             "_copyright" => de::prim_ext(r, "_copyright", &mut self.copyright),
             "compose" => de::opt(r, "compose", &mut self.compose),
             "expansion" => de::opt(r, "expansion", &mut self.expansion),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "url",
+                    "identifier",
+                    "version",
+                    "name",
+                    "title",
+                    "status",
+                    "experimental",
+                    "date",
+                    "publisher",
+                    "contact",
+                    "description",
+                    "useContext",
+                    "jurisdiction",
+                    "immutable",
+                    "purpose",
+                    "copyright",
+                    "compose",
+                    "expansion",
+                ],
+            ),
         }
     }
 }
@@ -202,7 +235,20 @@ impl ValueSetCompose {
             "_inactive" => de::prim_ext(r, "_inactive", &mut self.inactive),
             "include" => de::vec(r, "include", &mut self.include),
             "exclude" => de::vec(r, "exclude", &mut self.exclude),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "lockedDate",
+                    "inactive",
+                    "include",
+                    "exclude",
+                ],
+            ),
         }
     }
 }
@@ -267,7 +313,21 @@ impl ValueSetComposeInclude {
             "filter" => de::vec(r, "filter", &mut self.filter),
             "valueSet" => de::prim_vec(r, "valueSet", 1, &mut self.value_set),
             "_valueSet" => de::prim_vec_ext(r, "_valueSet", 1, &mut self.value_set),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "system",
+                    "version",
+                    "concept",
+                    "filter",
+                    "valueSet",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -330,7 +390,19 @@ impl ValueSetComposeIncludeConcept {
             "display" => de::prim(r, "display", &mut self.display),
             "_display" => de::prim_ext(r, "_display", &mut self.display),
             "designation" => de::vec(r, "designation", &mut self.designation),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "code",
+                    "display",
+                    "designation",
+                ],
+            ),
         }
     }
 }
@@ -387,7 +459,19 @@ impl ValueSetComposeIncludeConceptDesignation {
             "use" => de::opt(r, "use", &mut self.use_),
             "value" => de::prim(r, "value", &mut self.value),
             "_value" => de::prim_ext(r, "_value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "language",
+                    "use",
+                    "value",
+                ],
+            ),
         }
     }
 }
@@ -445,7 +529,19 @@ impl ValueSetComposeIncludeFilter {
             "_op" => de::prim_ext(r, "_op", &mut self.op),
             "value" => de::prim(r, "value", &mut self.value),
             "_value" => de::prim_ext(r, "_value", &mut self.value),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "property",
+                    "op",
+                    "value",
+                ],
+            ),
         }
     }
 }
@@ -513,7 +609,22 @@ impl ValueSetExpansion {
             "_offset" => de::prim_ext(r, "_offset", &mut self.offset),
             "parameter" => de::vec(r, "parameter", &mut self.parameter),
             "contains" => de::vec(r, "contains", &mut self.contains),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "timestamp",
+                    "total",
+                    "offset",
+                    "parameter",
+                    "contains",
+                ],
+            ),
         }
     }
 }
@@ -708,7 +819,24 @@ impl ValueSetExpansionParameter {
                     _ => None,
                 },
             ),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "name",
+                    "valueString",
+                    "valueBoolean",
+                    "valueInteger",
+                    "valueDecimal",
+                    "valueUri",
+                    "valueCode",
+                    "valueDateTime",
+                ],
+            ),
         }
     }
 }
@@ -785,7 +913,24 @@ impl ValueSetExpansionContains {
             "_display" => de::prim_ext(r, "_display", &mut self.display),
             "designation" => de::vec(r, "designation", &mut self.designation),
             "contains" => de::vec(r, "contains", &mut self.contains),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "system",
+                    "abstract",
+                    "inactive",
+                    "version",
+                    "code",
+                    "display",
+                    "designation",
+                    "contains",
+                ],
+            ),
         }
     }
 }
@@ -908,6 +1053,34 @@ impl Choice for ValueSetExpansionParameterValue {
             Self::Code(value) => ser::prim_one(w, "valueCode", "_valueCode", value),
             Self::DateTime(value) => ser::prim_one(w, "valueDateTime", "_valueDateTime", value),
         }
+    }
+}
+
+impl ValueSet {
+    /// Reads a `ValueSet` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "ValueSet")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "ValueSet", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

@@ -102,7 +102,36 @@ impl VerificationResult {
             "primarySource" => de::vec(r, "primarySource", &mut self.primary_source),
             "attestation" => de::opt(r, "attestation", &mut self.attestation),
             "validator" => de::vec(r, "validator", &mut self.validator),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "target",
+                    "targetLocation",
+                    "need",
+                    "status",
+                    "statusDate",
+                    "validationType",
+                    "validationProcess",
+                    "frequency",
+                    "lastPerformed",
+                    "nextScheduled",
+                    "failureAction",
+                    "primarySource",
+                    "attestation",
+                    "validator",
+                ],
+            ),
         }
     }
     fn check_aligned(&mut self, r: &mut Reader<'_>, object: de::Object) -> Result<(), Error> {
@@ -198,7 +227,23 @@ impl VerificationResultPrimarySource {
             "_validationDate" => de::prim_ext(r, "_validationDate", &mut self.validation_date),
             "canPushUpdates" => de::opt(r, "canPushUpdates", &mut self.can_push_updates),
             "pushTypeAvailable" => de::vec(r, "pushTypeAvailable", &mut self.push_type_available),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "who",
+                    "type",
+                    "communicationMethod",
+                    "validationStatus",
+                    "validationDate",
+                    "canPushUpdates",
+                    "pushTypeAvailable",
+                ],
+            ),
         }
     }
 }
@@ -298,7 +343,24 @@ impl VerificationResultAttestation {
             ),
             "proxySignature" => de::opt(r, "proxySignature", &mut self.proxy_signature),
             "sourceSignature" => de::opt(r, "sourceSignature", &mut self.source_signature),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "who",
+                    "onBehalfOf",
+                    "communicationMethod",
+                    "date",
+                    "sourceIdentityCertificate",
+                    "proxyIdentityCertificate",
+                    "proxySignature",
+                    "sourceSignature",
+                ],
+            ),
         }
     }
 }
@@ -375,7 +437,19 @@ impl VerificationResultValidator {
             "attestationSignature" => {
                 de::opt(r, "attestationSignature", &mut self.attestation_signature)
             }
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "organization",
+                    "identityCertificate",
+                    "attestationSignature",
+                ],
+            ),
         }
     }
 }
@@ -396,6 +470,34 @@ impl JsonEncode for VerificationResultValidator {
         ser::opt(w, "attestationSignature", &self.attestation_signature);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl VerificationResult {
+    /// Reads a `VerificationResult` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "VerificationResult")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "VerificationResult", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 

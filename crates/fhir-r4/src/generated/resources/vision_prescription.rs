@@ -82,7 +82,30 @@ impl VisionPrescription {
             "_dateWritten" => de::prim_ext(r, "_dateWritten", &mut self.date_written),
             "prescriber" => de::opt(r, "prescriber", &mut self.prescriber),
             "lensSpecification" => de::vec(r, "lensSpecification", &mut self.lens_specification),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "resourceType",
+                    "id",
+                    "meta",
+                    "implicitRules",
+                    "language",
+                    "text",
+                    "contained",
+                    "extension",
+                    "modifierExtension",
+                    "identifier",
+                    "status",
+                    "created",
+                    "patient",
+                    "encounter",
+                    "dateWritten",
+                    "prescriber",
+                    "lensSpecification",
+                ],
+            ),
         }
     }
 }
@@ -191,7 +214,30 @@ impl VisionPrescriptionLensSpecification {
             "brand" => de::prim(r, "brand", &mut self.brand),
             "_brand" => de::prim_ext(r, "_brand", &mut self.brand),
             "note" => de::vec(r, "note", &mut self.note),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &[
+                    "id",
+                    "extension",
+                    "modifierExtension",
+                    "product",
+                    "eye",
+                    "sphere",
+                    "cylinder",
+                    "axis",
+                    "prism",
+                    "add",
+                    "power",
+                    "backCurve",
+                    "diameter",
+                    "duration",
+                    "color",
+                    "brand",
+                    "note",
+                ],
+            ),
         }
     }
 }
@@ -256,7 +302,12 @@ impl VisionPrescriptionLensSpecificationPrism {
             "_amount" => de::prim_ext(r, "_amount", &mut self.amount),
             "base" => de::prim(r, "base", &mut self.base),
             "_base" => de::prim_ext(r, "_base", &mut self.base),
-            _ => de::unknown(r, key, &mut self.unknown),
+            _ => de::unknown_among(
+                r,
+                key,
+                &mut self.unknown,
+                &["id", "extension", "modifierExtension", "amount", "base"],
+            ),
         }
     }
 }
@@ -271,6 +322,34 @@ impl JsonEncode for VisionPrescriptionLensSpecificationPrism {
         ser::prim(w, "base", "_base", &self.base);
         self.unknown.encode(w);
         w.end_object();
+    }
+}
+
+impl VisionPrescription {
+    /// Reads a `VisionPrescription` from FHIR JSON, strictly (an unknown property or a bad value is an error naming its path).
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
+        crate::json::from_slice(bytes, "VisionPrescription")
+    }
+    /// Reads FHIR JSON with `options` ([`DecodeOptions::lenient`](crate::json::DecodeOptions::lenient)
+    /// keeps unknown properties and repairs what it can) and returns, beside the
+    /// resource, the report of everything lenient decoding kept, repaired or dropped.
+    ///
+    /// # Errors
+    ///
+    /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    pub fn from_json_with(
+        bytes: &[u8],
+        options: crate::json::DecodeOptions,
+    ) -> Result<(Self, crate::json::DecodeReport), fhir_core::DecodeError> {
+        crate::json::from_slice_with_report(bytes, "VisionPrescription", options)
+    }
+    /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    pub fn to_json(&self) -> Vec<u8> {
+        crate::json::to_vec(self)
     }
 }
 
