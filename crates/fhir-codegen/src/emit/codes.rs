@@ -79,6 +79,7 @@ pub(super) fn emit_code_enum(e: &CodeEnum, ctx: &Ctx) -> TokenStream {
         #cfg
         impl std::fmt::Display for #name {
             /// The code, as it appears in FHIR JSON.
+            #[inline]
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }

@@ -106,6 +106,7 @@ pub(super) fn emit_resource_enum(ir: &Ir, ctx: &Ctx) -> TokenStream {
                 /// The resource, given back, when it is of another type.
                 type Error = Resource;
 
+                #[inline]
                 fn try_from(resource: Resource) -> Result<Self, Resource> {
                     match resource {
                         Resource::#name(resource) => Ok(*resource),

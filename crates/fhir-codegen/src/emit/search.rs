@@ -103,6 +103,7 @@ fn emit_code_tokens(ir: &Ir, krate: &TokenStream, features: bool) -> TokenStream
         quote! {
             #cfg
             impl From<#krate::codes::#name> for Token {
+                #[inline]
                 fn from(code: #krate::codes::#name) -> Self {
                     Token::code(code.as_str())
                 }
@@ -110,6 +111,7 @@ fn emit_code_tokens(ir: &Ir, krate: &TokenStream, features: bool) -> TokenStream
 
             #cfg
             impl From<#krate::codes::#name> for Or<Token> {
+                #[inline]
                 fn from(code: #krate::codes::#name) -> Self {
                     Or::from([code])
                 }

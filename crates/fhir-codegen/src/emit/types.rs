@@ -155,6 +155,7 @@ fn emit_variant_froms(name: &Ident, variants: &[ChoiceVariant]) -> TokenStream {
                     quote! {
                         impl From<&str> for #name {
                             #[doc = #doc]
+                            #[inline]
                             fn from(value: &str) -> Self {
                                 Self::#vname(Primitive::from(value))
                             }
@@ -164,12 +165,14 @@ fn emit_variant_froms(name: &Ident, variants: &[ChoiceVariant]) -> TokenStream {
                 quote! {
                     impl From<#inner> for #name {
                         #[doc = #doc]
+                        #[inline]
                         fn from(value: #inner) -> Self {
                             Self::#vname(Primitive::new(value))
                         }
                     }
                     impl From<Primitive<#inner>> for #name {
                         #[doc = #doc]
+                        #[inline]
                         fn from(value: Primitive<#inner>) -> Self {
                             Self::#vname(value)
                         }
@@ -180,6 +183,7 @@ fn emit_variant_froms(name: &Ident, variants: &[ChoiceVariant]) -> TokenStream {
             _ => quote! {
                 impl From<#inner> for #name {
                     #[doc = #doc]
+                    #[inline]
                     fn from(value: #inner) -> Self {
                         Self::#vname(Box::new(value))
                     }
@@ -374,6 +378,7 @@ pub(super) fn emit_resource_impls(ty: &TypeDef, ctx: &Ctx) -> TokenStream {
             /// # Errors
             ///
             /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+            #[inline]
             pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
                 #krate::json::from_slice(bytes, #type_name)
             }
@@ -385,6 +390,7 @@ pub(super) fn emit_resource_impls(ty: &TypeDef, ctx: &Ctx) -> TokenStream {
             /// # Errors
             ///
             /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+            #[inline]
             pub fn from_json_with(
                 bytes: &[u8],
                 options: #krate::json::DecodeOptions,
@@ -393,6 +399,7 @@ pub(super) fn emit_resource_impls(ty: &TypeDef, ctx: &Ctx) -> TokenStream {
             }
 
             /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+            #[inline]
             pub fn to_json(&self) -> Vec<u8> {
                 #krate::json::to_vec(self)
             }

@@ -164,6 +164,7 @@ impl BackboneTest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         fhir_r4::json::from_slice(bytes, "BackboneTest")
     }
@@ -174,6 +175,7 @@ impl BackboneTest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: fhir_r4::json::DecodeOptions,
@@ -181,6 +183,7 @@ impl BackboneTest {
         fhir_r4::json::from_slice_with_report(bytes, "BackboneTest", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         fhir_r4::json::to_vec(self)
     }

@@ -188,6 +188,7 @@ pub enum ChoiceTestValue {
 
 impl From<String> for ChoiceTestValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -195,6 +196,7 @@ impl From<String> for ChoiceTestValue {
 
 impl From<Primitive<String>> for ChoiceTestValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -202,6 +204,7 @@ impl From<Primitive<String>> for ChoiceTestValue {
 
 impl From<&str> for ChoiceTestValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -209,6 +212,7 @@ impl From<&str> for ChoiceTestValue {
 
 impl From<Quantity> for ChoiceTestValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -216,6 +220,7 @@ impl From<Quantity> for ChoiceTestValue {
 
 impl From<bool> for ChoiceTestValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -223,6 +228,7 @@ impl From<bool> for ChoiceTestValue {
 
 impl From<Primitive<bool>> for ChoiceTestValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -260,6 +266,7 @@ pub enum ChoiceTestEffective {
 
 impl From<DateTime> for ChoiceTestEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -267,6 +274,7 @@ impl From<DateTime> for ChoiceTestEffective {
 
 impl From<Primitive<DateTime>> for ChoiceTestEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -274,6 +282,7 @@ impl From<Primitive<DateTime>> for ChoiceTestEffective {
 
 impl From<Period> for ChoiceTestEffective {
     /// The `effectivePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -302,6 +311,7 @@ impl ChoiceTest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         fhir_r4::json::from_slice(bytes, "ChoiceTest")
     }
@@ -312,6 +322,7 @@ impl ChoiceTest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: fhir_r4::json::DecodeOptions,
@@ -319,6 +330,7 @@ impl ChoiceTest {
         fhir_r4::json::from_slice_with_report(bytes, "ChoiceTest", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         fhir_r4::json::to_vec(self)
     }

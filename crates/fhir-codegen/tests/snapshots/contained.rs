@@ -118,6 +118,7 @@ impl ContainerTest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         fhir_r4::json::from_slice(bytes, "ContainerTest")
     }
@@ -128,6 +129,7 @@ impl ContainerTest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: fhir_r4::json::DecodeOptions,
@@ -135,6 +137,7 @@ impl ContainerTest {
         fhir_r4::json::from_slice_with_report(bytes, "ContainerTest", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         fhir_r4::json::to_vec(self)
     }

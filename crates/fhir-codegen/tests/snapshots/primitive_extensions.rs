@@ -108,6 +108,7 @@ impl PrimitiveTest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         fhir_r4::json::from_slice(bytes, "PrimitiveTest")
     }
@@ -118,6 +119,7 @@ impl PrimitiveTest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: fhir_r4::json::DecodeOptions,
@@ -125,6 +127,7 @@ impl PrimitiveTest {
         fhir_r4::json::from_slice_with_report(bytes, "PrimitiveTest", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         fhir_r4::json::to_vec(self)
     }

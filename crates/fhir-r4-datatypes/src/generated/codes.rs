@@ -58,6 +58,7 @@ impl AccountStatus {
 #[cfg(feature = "account")]
 impl std::fmt::Display for AccountStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -115,6 +116,7 @@ impl ActionCardinalityBehavior {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl std::fmt::Display for ActionCardinalityBehavior {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -176,6 +178,7 @@ impl ActionConditionKind {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl std::fmt::Display for ActionConditionKind {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -237,6 +240,7 @@ impl ActionGroupingBehavior {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl std::fmt::Display for ActionGroupingBehavior {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -302,6 +306,7 @@ impl ActionParticipantType {
 #[cfg(any(feature = "activity_definition", feature = "plan_definition"))]
 impl std::fmt::Display for ActionParticipantType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -359,6 +364,7 @@ impl ActionPrecheckBehavior {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl std::fmt::Display for ActionPrecheckBehavior {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -444,6 +450,7 @@ impl ActionRelationshipType {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl std::fmt::Display for ActionRelationshipType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -505,6 +512,7 @@ impl ActionRequiredBehavior {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl std::fmt::Display for ActionRequiredBehavior {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -578,6 +586,7 @@ impl ActionSelectionBehavior {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl std::fmt::Display for ActionSelectionBehavior {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -636,6 +645,7 @@ impl AddressType {
 
 impl std::fmt::Display for AddressType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -700,6 +710,7 @@ impl AddressUse {
 
 impl std::fmt::Display for AddressUse {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -781,6 +792,7 @@ impl AdministrativeGender {
 ))]
 impl std::fmt::Display for AdministrativeGender {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -850,6 +862,7 @@ impl AdverseEventActuality {
 #[cfg(feature = "adverse_event")]
 impl std::fmt::Display for AdverseEventActuality {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -908,6 +921,7 @@ impl AggregationMode {
 
 impl std::fmt::Display for AggregationMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -971,6 +985,7 @@ impl AllergyIntoleranceCategory {
 #[cfg(feature = "allergy_intolerance")]
 impl std::fmt::Display for AllergyIntoleranceCategory {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1032,6 +1047,7 @@ impl AllergyIntoleranceCriticality {
 #[cfg(feature = "allergy_intolerance")]
 impl std::fmt::Display for AllergyIntoleranceCriticality {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1093,6 +1109,7 @@ impl AllergyIntoleranceSeverity {
 #[cfg(feature = "allergy_intolerance")]
 impl std::fmt::Display for AllergyIntoleranceSeverity {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1150,6 +1167,7 @@ impl AllergyIntoleranceType {
 #[cfg(feature = "allergy_intolerance")]
 impl std::fmt::Display for AllergyIntoleranceType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1239,6 +1257,7 @@ impl AppointmentStatus {
 #[cfg(feature = "appointment")]
 impl std::fmt::Display for AppointmentStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1296,6 +1315,7 @@ impl AssertionDirectionType {
 #[cfg(feature = "test_script")]
 impl std::fmt::Display for AssertionDirectionType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1389,6 +1409,7 @@ impl AssertionOperatorType {
 #[cfg(feature = "test_script")]
 impl std::fmt::Display for AssertionOperatorType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1486,6 +1507,7 @@ impl AssertionResponseTypes {
 #[cfg(feature = "test_script")]
 impl std::fmt::Display for AssertionResponseTypes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1555,6 +1577,7 @@ impl AuditEventAction {
 #[cfg(feature = "audit_event")]
 impl std::fmt::Display for AuditEventAction {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1624,6 +1647,7 @@ impl AuditEventAgentNetworkType {
 #[cfg(feature = "audit_event")]
 impl std::fmt::Display for AuditEventAgentNetworkType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1689,6 +1713,7 @@ impl AuditEventOutcome {
 #[cfg(feature = "audit_event")]
 impl std::fmt::Display for AuditEventOutcome {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1751,6 +1776,7 @@ impl BindingStrength {
 
 impl std::fmt::Display for BindingStrength {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1818,6 +1844,7 @@ impl BiologicallyDerivedProductCategory {
 #[cfg(feature = "biologically_derived_product")]
 impl std::fmt::Display for BiologicallyDerivedProductCategory {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1875,6 +1902,7 @@ impl BiologicallyDerivedProductStatus {
 #[cfg(feature = "biologically_derived_product")]
 impl std::fmt::Display for BiologicallyDerivedProductStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -1936,6 +1964,7 @@ impl BiologicallyDerivedProductStorageScale {
 #[cfg(feature = "biologically_derived_product")]
 impl std::fmt::Display for BiologicallyDerivedProductStorageScale {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2021,6 +2050,7 @@ impl BundleType {
 #[cfg(feature = "bundle")]
 impl std::fmt::Display for BundleType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2082,6 +2112,7 @@ impl CapabilityStatementKind {
 #[cfg(any(feature = "capability_statement", feature = "terminology_capabilities"))]
 impl std::fmt::Display for CapabilityStatementKind {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2163,6 +2194,7 @@ impl CarePlanActivityKind {
 #[cfg(feature = "care_plan")]
 impl std::fmt::Display for CarePlanActivityKind {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2248,6 +2280,7 @@ impl CarePlanActivityStatus {
 #[cfg(feature = "care_plan")]
 impl std::fmt::Display for CarePlanActivityStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2313,6 +2346,7 @@ impl CarePlanIntent {
 #[cfg(feature = "care_plan")]
 impl std::fmt::Display for CarePlanIntent {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2382,6 +2416,7 @@ impl CareTeamStatus {
 #[cfg(feature = "care_team")]
 impl std::fmt::Display for CareTeamStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2439,6 +2474,7 @@ impl CatalogEntryRelationType {
 #[cfg(feature = "catalog_entry")]
 impl std::fmt::Display for CatalogEntryRelationType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2516,6 +2552,7 @@ impl ChargeItemStatus {
 #[cfg(feature = "charge_item")]
 impl std::fmt::Display for ChargeItemStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2599,6 +2636,7 @@ impl ClaimProcessingCodes {
 ))]
 impl std::fmt::Display for ClaimProcessingCodes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2672,6 +2710,7 @@ impl ClinicalImpressionStatus {
 #[cfg(feature = "clinical_impression")]
 impl std::fmt::Display for ClinicalImpressionStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2729,6 +2768,7 @@ impl CodeSearchSupport {
 #[cfg(feature = "terminology_capabilities")]
 impl std::fmt::Display for CodeSearchSupport {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2798,6 +2838,7 @@ impl CodeSystemContentMode {
 #[cfg(feature = "code_system")]
 impl std::fmt::Display for CodeSystemContentMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2863,6 +2904,7 @@ impl CodeSystemHierarchyMeaning {
 #[cfg(feature = "code_system")]
 impl std::fmt::Display for CodeSystemHierarchyMeaning {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2932,6 +2974,7 @@ impl CompartmentType {
 #[cfg(any(feature = "compartment_definition", feature = "graph_definition"))]
 impl std::fmt::Display for CompartmentType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2997,6 +3040,7 @@ impl CompositionAttestationMode {
 #[cfg(feature = "composition")]
 impl std::fmt::Display for CompositionAttestationMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3062,6 +3106,7 @@ impl CompositionStatus {
 #[cfg(any(feature = "composition", feature = "document_reference"))]
 impl std::fmt::Display for CompositionStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3151,6 +3196,7 @@ impl ConceptMapEquivalence {
 #[cfg(feature = "concept_map")]
 impl std::fmt::Display for ConceptMapEquivalence {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3212,6 +3258,7 @@ impl ConceptMapGroupUnmappedMode {
 #[cfg(feature = "concept_map")]
 impl std::fmt::Display for ConceptMapGroupUnmappedMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3273,6 +3320,7 @@ impl ConditionalDeleteStatus {
 #[cfg(feature = "capability_statement")]
 impl std::fmt::Display for ConditionalDeleteStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3338,6 +3386,7 @@ impl ConditionalReadStatus {
 #[cfg(feature = "capability_statement")]
 impl std::fmt::Display for ConditionalReadStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3403,6 +3452,7 @@ impl ConsentDataMeaning {
 #[cfg(feature = "consent")]
 impl std::fmt::Display for ConsentDataMeaning {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3460,6 +3510,7 @@ impl ConsentProvisionType {
 #[cfg(feature = "consent")]
 impl std::fmt::Display for ConsentProvisionType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3533,6 +3584,7 @@ impl ConsentState {
 #[cfg(feature = "consent")]
 impl std::fmt::Display for ConsentState {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3587,6 +3639,7 @@ impl ConstraintSeverity {
 
 impl std::fmt::Display for ConstraintSeverity {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3659,6 +3712,7 @@ impl ContactPointSystem {
 
 impl std::fmt::Display for ContactPointSystem {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3723,6 +3777,7 @@ impl ContactPointUse {
 
 impl std::fmt::Display for ContactPointUse {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3830,6 +3885,7 @@ impl ContractResourcePublicationStatusCodes {
 #[cfg(feature = "contract")]
 impl std::fmt::Display for ContractResourcePublicationStatusCodes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -3939,6 +3995,7 @@ impl ContractResourceStatusCodes {
 #[cfg(feature = "contract")]
 impl std::fmt::Display for ContractResourceStatusCodes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4001,6 +4058,7 @@ impl ContributorType {
 
 impl std::fmt::Display for ContributorType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4073,6 +4131,7 @@ impl DaysOfWeek {
 
 impl std::fmt::Display for DaysOfWeek {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4132,6 +4191,7 @@ impl DetectedIssueSeverity {
 #[cfg(feature = "detected_issue")]
 impl std::fmt::Display for DetectedIssueSeverity {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4197,6 +4257,7 @@ impl DeviceMetricCalibrationState {
 #[cfg(feature = "device_metric")]
 impl std::fmt::Display for DeviceMetricCalibrationState {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4262,6 +4323,7 @@ impl DeviceMetricCalibrationType {
 #[cfg(feature = "device_metric")]
 impl std::fmt::Display for DeviceMetricCalibrationType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4327,6 +4389,7 @@ impl DeviceMetricCategory {
 #[cfg(feature = "device_metric")]
 impl std::fmt::Display for DeviceMetricCategory {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4408,6 +4471,7 @@ impl DeviceMetricColor {
 #[cfg(feature = "device_metric")]
 impl std::fmt::Display for DeviceMetricColor {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4473,6 +4537,7 @@ impl DeviceMetricOperationalStatus {
 #[cfg(feature = "device_metric")]
 impl std::fmt::Display for DeviceMetricOperationalStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4546,6 +4611,7 @@ impl DeviceNameType {
 #[cfg(any(feature = "device", feature = "device_definition"))]
 impl std::fmt::Display for DeviceNameType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4619,6 +4685,7 @@ impl DeviceUseStatementStatus {
 #[cfg(feature = "device_use_statement")]
 impl std::fmt::Display for DeviceUseStatementStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4708,6 +4775,7 @@ impl DiagnosticReportStatus {
 #[cfg(feature = "diagnostic_report")]
 impl std::fmt::Display for DiagnosticReportStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4774,6 +4842,7 @@ impl DiscriminatorType {
 
 impl std::fmt::Display for DiscriminatorType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4829,6 +4898,7 @@ impl DocumentMode {
 #[cfg(feature = "capability_statement")]
 impl std::fmt::Display for DocumentMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4890,6 +4960,7 @@ impl DocumentReferenceStatus {
 #[cfg(any(feature = "document_manifest", feature = "document_reference"))]
 impl std::fmt::Display for DocumentReferenceStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -4955,6 +5026,7 @@ impl DocumentRelationshipType {
 #[cfg(any(feature = "composition", feature = "document_reference"))]
 impl std::fmt::Display for DocumentRelationshipType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5020,6 +5092,7 @@ impl EligibilityRequestPurpose {
 #[cfg(feature = "coverage_eligibility_request")]
 impl std::fmt::Display for EligibilityRequestPurpose {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5085,6 +5158,7 @@ impl EligibilityResponsePurpose {
 #[cfg(feature = "coverage_eligibility_response")]
 impl std::fmt::Display for EligibilityResponsePurpose {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5142,6 +5216,7 @@ impl EnableWhenBehavior {
 #[cfg(feature = "questionnaire")]
 impl std::fmt::Display for EnableWhenBehavior {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5207,6 +5282,7 @@ impl EncounterLocationStatus {
 #[cfg(feature = "encounter")]
 impl std::fmt::Display for EncounterLocationStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5292,6 +5368,7 @@ impl EncounterStatus {
 #[cfg(feature = "encounter")]
 impl std::fmt::Display for EncounterStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5365,6 +5442,7 @@ impl EndpointStatus {
 #[cfg(feature = "endpoint")]
 impl std::fmt::Display for EndpointStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5442,6 +5520,7 @@ impl EpisodeOfCareStatus {
 #[cfg(feature = "episode_of_care")]
 impl std::fmt::Display for EpisodeOfCareStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5499,6 +5578,7 @@ impl EventCapabilityMode {
 #[cfg(feature = "capability_statement")]
 impl std::fmt::Display for EventCapabilityMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5580,6 +5660,7 @@ impl EventStatus {
 #[cfg(any(feature = "communication", feature = "media", feature = "procedure"))]
 impl std::fmt::Display for EventStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5730,6 +5811,7 @@ impl EventTiming {
 
 impl std::fmt::Display for EventTiming {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5789,6 +5871,7 @@ impl EvidenceVariableType {
 #[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
 impl std::fmt::Display for EvidenceVariableType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5846,6 +5929,7 @@ impl ExampleScenarioActorType {
 #[cfg(feature = "example_scenario")]
 impl std::fmt::Display for ExampleScenarioActorType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5911,6 +5995,7 @@ impl ExplanationOfBenefitStatus {
 #[cfg(feature = "explanation_of_benefit")]
 impl std::fmt::Display for ExplanationOfBenefitStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -5968,6 +6053,7 @@ impl ExposureState {
 #[cfg(feature = "effect_evidence_synthesis")]
 impl std::fmt::Display for ExposureState {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -6029,6 +6115,7 @@ impl ExtensionContextType {
 #[cfg(feature = "structure_definition")]
 impl std::fmt::Display for ExtensionContextType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -6927,6 +7014,7 @@ impl FHIRAllTypes {
 
 impl std::fmt::Display for FHIRAllTypes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -7818,6 +7906,7 @@ impl FHIRDefinedType {
 #[cfg(feature = "test_script")]
 impl std::fmt::Display for FHIRDefinedType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -7883,6 +7972,7 @@ impl FHIRDeviceStatus {
 #[cfg(feature = "device")]
 impl std::fmt::Display for FHIRDeviceStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -7944,6 +8034,7 @@ impl FHIRSubstanceStatus {
 #[cfg(feature = "substance")]
 impl std::fmt::Display for FHIRSubstanceStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8093,6 +8184,7 @@ impl FHIRVersion {
 ))]
 impl std::fmt::Display for FHIRVersion {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8166,6 +8258,7 @@ impl FamilyHistoryStatus {
 #[cfg(feature = "family_member_history")]
 impl std::fmt::Display for FamilyHistoryStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8251,6 +8344,7 @@ impl FilterOperator {
 #[cfg(any(feature = "code_system", feature = "value_set"))]
 impl std::fmt::Display for FilterOperator {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8349,6 +8443,7 @@ impl FinancialResourceStatusCodes {
 ))]
 impl std::fmt::Display for FinancialResourceStatusCodes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8432,6 +8527,7 @@ impl FlagStatus {
 #[cfg(feature = "flag")]
 impl std::fmt::Display for FlagStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8517,6 +8613,7 @@ impl GoalLifecycleStatus {
 #[cfg(feature = "goal")]
 impl std::fmt::Display for GoalLifecycleStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8582,6 +8679,7 @@ impl GraphCompartmentRule {
 #[cfg(feature = "graph_definition")]
 impl std::fmt::Display for GraphCompartmentRule {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8639,6 +8737,7 @@ impl GraphCompartmentUse {
 #[cfg(feature = "graph_definition")]
 impl std::fmt::Display for GraphCompartmentUse {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8712,6 +8811,7 @@ impl GroupMeasure {
 #[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
 impl std::fmt::Display for GroupMeasure {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8785,6 +8885,7 @@ impl GroupType {
 #[cfg(feature = "group")]
 impl std::fmt::Display for GroupType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8858,6 +8959,7 @@ impl GuidanceResponseStatus {
 #[cfg(feature = "guidance_response")]
 impl std::fmt::Display for GuidanceResponseStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -8923,6 +9025,7 @@ impl GuidePageGeneration {
 #[cfg(feature = "implementation_guide")]
 impl std::fmt::Display for GuidePageGeneration {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9012,6 +9115,7 @@ impl GuideParameterCode {
 #[cfg(feature = "implementation_guide")]
 impl std::fmt::Display for GuideParameterCode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9085,6 +9189,7 @@ impl HTTPVerb {
 #[cfg(feature = "bundle")]
 impl std::fmt::Display for HTTPVerb {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9151,6 +9256,7 @@ impl IdentifierUse {
 
 impl std::fmt::Display for IdentifierUse {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9214,6 +9320,7 @@ impl IdentityAssuranceLevel {
 #[cfg(feature = "person")]
 impl std::fmt::Display for IdentityAssuranceLevel {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9283,6 +9390,7 @@ impl ImagingStudyStatus {
 #[cfg(feature = "imaging_study")]
 impl std::fmt::Display for ImagingStudyStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9340,6 +9448,7 @@ impl ImmunizationEvaluationStatusCodes {
 #[cfg(feature = "immunization_evaluation")]
 impl std::fmt::Display for ImmunizationEvaluationStatusCodes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9401,6 +9510,7 @@ impl ImmunizationStatusCodes {
 #[cfg(feature = "immunization")]
 impl std::fmt::Display for ImmunizationStatusCodes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9474,6 +9584,7 @@ impl InvoicePriceComponentType {
 #[cfg(any(feature = "charge_item_definition", feature = "invoice"))]
 impl std::fmt::Display for InvoicePriceComponentType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9543,6 +9654,7 @@ impl InvoiceStatus {
 #[cfg(feature = "invoice")]
 impl std::fmt::Display for InvoiceStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9608,6 +9720,7 @@ impl IssueSeverity {
 #[cfg(feature = "operation_outcome")]
 impl std::fmt::Display for IssueSeverity {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9781,6 +9894,7 @@ impl IssueType {
 #[cfg(feature = "operation_outcome")]
 impl std::fmt::Display for IssueType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9846,6 +9960,7 @@ impl LinkType {
 #[cfg(feature = "patient")]
 impl std::fmt::Display for LinkType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9907,6 +10022,7 @@ impl LinkageType {
 #[cfg(feature = "linkage")]
 impl std::fmt::Display for LinkageType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -9968,6 +10084,7 @@ impl ListMode {
 #[cfg(any(feature = "composition", feature = "list"))]
 impl std::fmt::Display for ListMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10029,6 +10146,7 @@ impl ListStatus {
 #[cfg(feature = "list")]
 impl std::fmt::Display for ListStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10086,6 +10204,7 @@ impl LocationMode {
 #[cfg(feature = "location")]
 impl std::fmt::Display for LocationMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10147,6 +10266,7 @@ impl LocationStatus {
 #[cfg(feature = "location")]
 impl std::fmt::Display for LocationStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10208,6 +10328,7 @@ impl MeasureReportStatus {
 #[cfg(feature = "measure_report")]
 impl std::fmt::Display for MeasureReportStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10273,6 +10394,7 @@ impl MeasureReportType {
 #[cfg(feature = "measure_report")]
 impl std::fmt::Display for MeasureReportType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10350,6 +10472,7 @@ impl MedicationAdministrationStatusCodes {
 #[cfg(feature = "medication_administration")]
 impl std::fmt::Display for MedicationAdministrationStatusCodes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10435,6 +10558,7 @@ impl MedicationDispenseStatusCodes {
 #[cfg(feature = "medication_dispense")]
 impl std::fmt::Display for MedicationDispenseStatusCodes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10496,6 +10620,7 @@ impl MedicationKnowledgeStatusCodes {
 #[cfg(feature = "medication_knowledge")]
 impl std::fmt::Display for MedicationKnowledgeStatusCodes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10577,6 +10702,7 @@ impl MedicationRequestIntent {
 #[cfg(feature = "medication_request")]
 impl std::fmt::Display for MedicationRequestIntent {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10638,6 +10764,7 @@ impl MedicationStatusCodes {
 #[cfg(feature = "medication")]
 impl std::fmt::Display for MedicationStatusCodes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10719,6 +10846,7 @@ impl MedicationStatusCodesCode {
 #[cfg(feature = "medication_statement")]
 impl std::fmt::Display for MedicationStatusCodesCode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10800,6 +10928,7 @@ impl MedicationrequestStatus {
 #[cfg(feature = "medication_request")]
 impl std::fmt::Display for MedicationrequestStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10861,6 +10990,7 @@ impl MessageSignificanceCategory {
 #[cfg(feature = "message_definition")]
 impl std::fmt::Display for MessageSignificanceCategory {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -10926,6 +11056,7 @@ impl MessageheaderResponseRequest {
 #[cfg(feature = "message_definition")]
 impl std::fmt::Display for MessageheaderResponseRequest {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11000,6 +11131,7 @@ impl NameUse {
 
 impl std::fmt::Display for NameUse {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11063,6 +11195,7 @@ impl NamingSystemIdentifierType {
 #[cfg(feature = "naming_system")]
 impl std::fmt::Display for NamingSystemIdentifierType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11124,6 +11257,7 @@ impl NamingSystemType {
 #[cfg(feature = "naming_system")]
 impl std::fmt::Display for NamingSystemType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11186,6 +11320,7 @@ impl NarrativeStatus {
 
 impl std::fmt::Display for NarrativeStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11257,6 +11392,7 @@ impl NoteType {
 ))]
 impl std::fmt::Display for NoteType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11358,6 +11494,7 @@ impl ObservationDataType {
 #[cfg(feature = "observation_definition")]
 impl std::fmt::Display for ObservationDataType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11419,6 +11556,7 @@ impl ObservationRangeCategory {
 #[cfg(feature = "observation_definition")]
 impl std::fmt::Display for ObservationRangeCategory {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11512,6 +11650,7 @@ impl ObservationStatus {
 ))]
 impl std::fmt::Display for ObservationStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11577,6 +11716,7 @@ impl OperationKind {
 #[cfg(feature = "operation_definition")]
 impl std::fmt::Display for OperationKind {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11631,6 +11771,7 @@ impl OperationParameterUse {
 
 impl std::fmt::Display for OperationParameterUse {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11686,6 +11827,7 @@ impl OrientationType {
 #[cfg(feature = "molecular_sequence")]
 impl std::fmt::Display for OrientationType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11747,6 +11889,7 @@ impl ParticipantRequired {
 #[cfg(feature = "appointment")]
 impl std::fmt::Display for ParticipantRequired {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11812,6 +11955,7 @@ impl ParticipationStatus {
 #[cfg(any(feature = "appointment", feature = "appointment_response"))]
 impl std::fmt::Display for ParticipationStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11878,6 +12022,7 @@ impl PropertyRepresentation {
 
 impl std::fmt::Display for PropertyRepresentation {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -11953,6 +12098,7 @@ impl PropertyType {
 #[cfg(feature = "code_system")]
 impl std::fmt::Display for PropertyType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -12022,6 +12168,7 @@ impl ProvenanceEntityRole {
 #[cfg(feature = "provenance")]
 impl std::fmt::Display for ProvenanceEntityRole {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -12183,6 +12330,7 @@ impl PublicationStatus {
 ))]
 impl std::fmt::Display for PublicationStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -12308,6 +12456,7 @@ impl QualityType {
 #[cfg(feature = "molecular_sequence")]
 impl std::fmt::Display for QualityType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -12370,6 +12519,7 @@ impl QuantityComparator {
 
 impl std::fmt::Display for QuantityComparator {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -12445,6 +12595,7 @@ impl QuestionnaireItemOperator {
 #[cfg(feature = "questionnaire")]
 impl std::fmt::Display for QuestionnaireItemOperator {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -12562,6 +12713,7 @@ impl QuestionnaireItemType {
 #[cfg(feature = "questionnaire")]
 impl std::fmt::Display for QuestionnaireItemType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -12631,6 +12783,7 @@ impl QuestionnaireResponseStatus {
 #[cfg(feature = "questionnaire_response")]
 impl std::fmt::Display for QuestionnaireResponseStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -12700,6 +12853,7 @@ impl ReferenceHandlingPolicy {
 #[cfg(feature = "capability_statement")]
 impl std::fmt::Display for ReferenceHandlingPolicy {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -12758,6 +12912,7 @@ impl ReferenceVersionRules {
 
 impl std::fmt::Display for ReferenceVersionRules {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -12834,6 +12989,7 @@ impl RelatedArtifactType {
 
 impl std::fmt::Display for RelatedArtifactType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -12901,6 +13057,7 @@ impl RepositoryType {
 #[cfg(feature = "molecular_sequence")]
 impl std::fmt::Display for RepositoryType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -13004,6 +13161,7 @@ impl RequestIntent {
 ))]
 impl std::fmt::Display for RequestIntent {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -13114,6 +13272,7 @@ impl RequestPriority {
 ))]
 impl std::fmt::Display for RequestPriority {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -13245,6 +13404,7 @@ impl RequestResourceType {
 #[cfg(feature = "activity_definition")]
 impl std::fmt::Display for RequestResourceType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -13343,6 +13503,7 @@ impl RequestStatus {
 ))]
 impl std::fmt::Display for RequestStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -13418,6 +13579,7 @@ impl ResearchElementType {
 #[cfg(feature = "research_element_definition")]
 impl std::fmt::Display for ResearchElementType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -13515,6 +13677,7 @@ impl ResearchStudyStatus {
 #[cfg(feature = "research_study")]
 impl std::fmt::Display for ResearchStudyStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -13616,6 +13779,7 @@ impl ResearchSubjectStatus {
 #[cfg(feature = "research_subject")]
 impl std::fmt::Display for ResearchSubjectStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -14287,6 +14451,7 @@ impl ResourceType {
 ))]
 impl std::fmt::Display for ResourceType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -14368,6 +14533,7 @@ impl ResourceVersionPolicy {
 #[cfg(feature = "capability_statement")]
 impl std::fmt::Display for ResourceVersionPolicy {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -14429,6 +14595,7 @@ impl ResponseType {
 #[cfg(feature = "message_header")]
 impl std::fmt::Display for ResponseType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -14486,6 +14653,7 @@ impl RestfulCapabilityMode {
 #[cfg(feature = "capability_statement")]
 impl std::fmt::Display for RestfulCapabilityMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -15919,6 +16087,7 @@ impl SPDXLicense {
 #[cfg(feature = "implementation_guide")]
 impl std::fmt::Display for SPDXLicense {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16004,6 +16173,7 @@ impl SearchComparator {
 #[cfg(feature = "search_parameter")]
 impl std::fmt::Display for SearchComparator {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16065,6 +16235,7 @@ impl SearchEntryMode {
 #[cfg(feature = "bundle")]
 impl std::fmt::Display for SearchEntryMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16162,6 +16333,7 @@ impl SearchModifierCode {
 #[cfg(feature = "search_parameter")]
 impl std::fmt::Display for SearchModifierCode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16259,6 +16431,7 @@ impl SearchParamType {
 ))]
 impl std::fmt::Display for SearchParamType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16328,6 +16501,7 @@ impl SequenceType {
 #[cfg(feature = "molecular_sequence")]
 impl std::fmt::Display for SequenceType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16386,6 +16560,7 @@ impl SlicingRules {
 
 impl std::fmt::Display for SlicingRules {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16453,6 +16628,7 @@ impl SlotStatus {
 #[cfg(feature = "slot")]
 impl std::fmt::Display for SlotStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16507,6 +16683,7 @@ impl SortDirection {
 
 impl std::fmt::Display for SortDirection {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16562,6 +16739,7 @@ impl SpecimenContainedPreference {
 #[cfg(feature = "specimen_definition")]
 impl std::fmt::Display for SpecimenContainedPreference {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16627,6 +16805,7 @@ impl SpecimenStatus {
 #[cfg(feature = "specimen")]
 impl std::fmt::Display for SpecimenStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16700,6 +16879,7 @@ impl Status {
 #[cfg(feature = "verification_result")]
 impl std::fmt::Display for Status {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16757,6 +16937,7 @@ impl StrandType {
 #[cfg(feature = "molecular_sequence")]
 impl std::fmt::Display for StrandType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16822,6 +17003,7 @@ impl StructureDefinitionKind {
 #[cfg(feature = "structure_definition")]
 impl std::fmt::Display for StructureDefinitionKind {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16879,6 +17061,7 @@ impl StructureMapContextType {
 #[cfg(feature = "structure_map")]
 impl std::fmt::Display for StructureMapContextType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16940,6 +17123,7 @@ impl StructureMapGroupTypeMode {
 #[cfg(feature = "structure_map")]
 impl std::fmt::Display for StructureMapGroupTypeMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -16997,6 +17181,7 @@ impl StructureMapInputMode {
 #[cfg(feature = "structure_map")]
 impl std::fmt::Display for StructureMapInputMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17062,6 +17247,7 @@ impl StructureMapModelMode {
 #[cfg(feature = "structure_map")]
 impl std::fmt::Display for StructureMapModelMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17131,6 +17317,7 @@ impl StructureMapSourceListMode {
 #[cfg(feature = "structure_map")]
 impl std::fmt::Display for StructureMapSourceListMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17196,6 +17383,7 @@ impl StructureMapTargetListMode {
 #[cfg(feature = "structure_map")]
 impl std::fmt::Display for StructureMapTargetListMode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17313,6 +17501,7 @@ impl StructureMapTransform {
 #[cfg(feature = "structure_map")]
 impl std::fmt::Display for StructureMapTransform {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17382,6 +17571,7 @@ impl SubscriptionChannelType {
 #[cfg(feature = "subscription")]
 impl std::fmt::Display for SubscriptionChannelType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17447,6 +17637,7 @@ impl SubscriptionStatus {
 #[cfg(feature = "subscription")]
 impl std::fmt::Display for SubscriptionStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17512,6 +17703,7 @@ impl SupplyDeliveryStatus {
 #[cfg(feature = "supply_delivery")]
 impl std::fmt::Display for SupplyDeliveryStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17589,6 +17781,7 @@ impl SupplyRequestStatus {
 #[cfg(feature = "supply_request")]
 impl std::fmt::Display for SupplyRequestStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17654,6 +17847,7 @@ impl SystemRestfulInteraction {
 #[cfg(feature = "capability_statement")]
 impl std::fmt::Display for SystemRestfulInteraction {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17739,6 +17933,7 @@ impl TaskIntent {
 #[cfg(feature = "task")]
 impl std::fmt::Display for TaskIntent {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17836,6 +18031,7 @@ impl TaskStatus {
 #[cfg(feature = "task")]
 impl std::fmt::Display for TaskStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17905,6 +18101,7 @@ impl TestReportActionResult {
 #[cfg(feature = "test_report")]
 impl std::fmt::Display for TestReportActionResult {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -17966,6 +18163,7 @@ impl TestReportParticipantType {
 #[cfg(feature = "test_report")]
 impl std::fmt::Display for TestReportParticipantType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18027,6 +18225,7 @@ impl TestReportResult {
 #[cfg(feature = "test_report")]
 impl std::fmt::Display for TestReportResult {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18096,6 +18295,7 @@ impl TestReportStatus {
 #[cfg(feature = "test_report")]
 impl std::fmt::Display for TestReportStatus {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18173,6 +18373,7 @@ impl TestScriptRequestMethodCode {
 #[cfg(feature = "test_script")]
 impl std::fmt::Display for TestScriptRequestMethodCode {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18251,6 +18452,7 @@ impl TriggerType {
 
 impl std::fmt::Display for TriggerType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18306,6 +18508,7 @@ impl TypeDerivationRule {
 #[cfg(feature = "structure_definition")]
 impl std::fmt::Display for TypeDerivationRule {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18391,6 +18594,7 @@ impl TypeRestfulInteraction {
 #[cfg(feature = "capability_statement")]
 impl std::fmt::Display for TypeRestfulInteraction {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18464,6 +18668,7 @@ impl UDIEntryType {
 #[cfg(feature = "device")]
 impl std::fmt::Display for UDIEntryType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18538,6 +18743,7 @@ impl UnitsOfTime {
 
 impl std::fmt::Display for UnitsOfTime {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18609,6 +18815,7 @@ impl Use {
 ))]
 impl std::fmt::Display for Use {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18682,6 +18889,7 @@ impl VisionBase {
 #[cfg(feature = "vision_prescription")]
 impl std::fmt::Display for VisionBase {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18739,6 +18947,7 @@ impl VisionEyes {
 #[cfg(feature = "vision_prescription")]
 impl std::fmt::Display for VisionEyes {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -18808,6 +19017,7 @@ impl XPathUsageType {
 #[cfg(feature = "search_parameter")]
 impl std::fmt::Display for XPathUsageType {
     /// The code, as it appears in FHIR JSON.
+    #[inline]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }

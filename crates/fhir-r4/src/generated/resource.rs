@@ -2151,6 +2151,7 @@ impl From<crate::resources::Account> for Resource {
 impl TryFrom<Resource> for crate::resources::Account {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Account(resource) => Ok(*resource),
@@ -2170,6 +2171,7 @@ impl From<crate::resources::ActivityDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::ActivityDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ActivityDefinition(resource) => Ok(*resource),
@@ -2189,6 +2191,7 @@ impl From<crate::resources::AdverseEvent> for Resource {
 impl TryFrom<Resource> for crate::resources::AdverseEvent {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::AdverseEvent(resource) => Ok(*resource),
@@ -2208,6 +2211,7 @@ impl From<crate::resources::AllergyIntolerance> for Resource {
 impl TryFrom<Resource> for crate::resources::AllergyIntolerance {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::AllergyIntolerance(resource) => Ok(*resource),
@@ -2227,6 +2231,7 @@ impl From<crate::resources::Appointment> for Resource {
 impl TryFrom<Resource> for crate::resources::Appointment {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Appointment(resource) => Ok(*resource),
@@ -2246,6 +2251,7 @@ impl From<crate::resources::AppointmentResponse> for Resource {
 impl TryFrom<Resource> for crate::resources::AppointmentResponse {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::AppointmentResponse(resource) => Ok(*resource),
@@ -2265,6 +2271,7 @@ impl From<crate::resources::AuditEvent> for Resource {
 impl TryFrom<Resource> for crate::resources::AuditEvent {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::AuditEvent(resource) => Ok(*resource),
@@ -2284,6 +2291,7 @@ impl From<crate::resources::Basic> for Resource {
 impl TryFrom<Resource> for crate::resources::Basic {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Basic(resource) => Ok(*resource),
@@ -2303,6 +2311,7 @@ impl From<crate::resources::Binary> for Resource {
 impl TryFrom<Resource> for crate::resources::Binary {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Binary(resource) => Ok(*resource),
@@ -2322,6 +2331,7 @@ impl From<crate::resources::BiologicallyDerivedProduct> for Resource {
 impl TryFrom<Resource> for crate::resources::BiologicallyDerivedProduct {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::BiologicallyDerivedProduct(resource) => Ok(*resource),
@@ -2341,6 +2351,7 @@ impl From<crate::resources::BodyStructure> for Resource {
 impl TryFrom<Resource> for crate::resources::BodyStructure {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::BodyStructure(resource) => Ok(*resource),
@@ -2360,6 +2371,7 @@ impl From<crate::resources::Bundle> for Resource {
 impl TryFrom<Resource> for crate::resources::Bundle {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Bundle(resource) => Ok(*resource),
@@ -2379,6 +2391,7 @@ impl From<crate::resources::CapabilityStatement> for Resource {
 impl TryFrom<Resource> for crate::resources::CapabilityStatement {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::CapabilityStatement(resource) => Ok(*resource),
@@ -2398,6 +2411,7 @@ impl From<crate::resources::CarePlan> for Resource {
 impl TryFrom<Resource> for crate::resources::CarePlan {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::CarePlan(resource) => Ok(*resource),
@@ -2417,6 +2431,7 @@ impl From<crate::resources::CareTeam> for Resource {
 impl TryFrom<Resource> for crate::resources::CareTeam {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::CareTeam(resource) => Ok(*resource),
@@ -2436,6 +2451,7 @@ impl From<crate::resources::CatalogEntry> for Resource {
 impl TryFrom<Resource> for crate::resources::CatalogEntry {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::CatalogEntry(resource) => Ok(*resource),
@@ -2455,6 +2471,7 @@ impl From<crate::resources::ChargeItem> for Resource {
 impl TryFrom<Resource> for crate::resources::ChargeItem {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ChargeItem(resource) => Ok(*resource),
@@ -2474,6 +2491,7 @@ impl From<crate::resources::ChargeItemDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::ChargeItemDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ChargeItemDefinition(resource) => Ok(*resource),
@@ -2493,6 +2511,7 @@ impl From<crate::resources::Claim> for Resource {
 impl TryFrom<Resource> for crate::resources::Claim {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Claim(resource) => Ok(*resource),
@@ -2512,6 +2531,7 @@ impl From<crate::resources::ClaimResponse> for Resource {
 impl TryFrom<Resource> for crate::resources::ClaimResponse {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ClaimResponse(resource) => Ok(*resource),
@@ -2531,6 +2551,7 @@ impl From<crate::resources::ClinicalImpression> for Resource {
 impl TryFrom<Resource> for crate::resources::ClinicalImpression {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ClinicalImpression(resource) => Ok(*resource),
@@ -2550,6 +2571,7 @@ impl From<crate::resources::CodeSystem> for Resource {
 impl TryFrom<Resource> for crate::resources::CodeSystem {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::CodeSystem(resource) => Ok(*resource),
@@ -2569,6 +2591,7 @@ impl From<crate::resources::Communication> for Resource {
 impl TryFrom<Resource> for crate::resources::Communication {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Communication(resource) => Ok(*resource),
@@ -2588,6 +2611,7 @@ impl From<crate::resources::CommunicationRequest> for Resource {
 impl TryFrom<Resource> for crate::resources::CommunicationRequest {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::CommunicationRequest(resource) => Ok(*resource),
@@ -2607,6 +2631,7 @@ impl From<crate::resources::CompartmentDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::CompartmentDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::CompartmentDefinition(resource) => Ok(*resource),
@@ -2626,6 +2651,7 @@ impl From<crate::resources::Composition> for Resource {
 impl TryFrom<Resource> for crate::resources::Composition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Composition(resource) => Ok(*resource),
@@ -2645,6 +2671,7 @@ impl From<crate::resources::ConceptMap> for Resource {
 impl TryFrom<Resource> for crate::resources::ConceptMap {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ConceptMap(resource) => Ok(*resource),
@@ -2664,6 +2691,7 @@ impl From<crate::resources::Condition> for Resource {
 impl TryFrom<Resource> for crate::resources::Condition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Condition(resource) => Ok(*resource),
@@ -2683,6 +2711,7 @@ impl From<crate::resources::Consent> for Resource {
 impl TryFrom<Resource> for crate::resources::Consent {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Consent(resource) => Ok(*resource),
@@ -2702,6 +2731,7 @@ impl From<crate::resources::Contract> for Resource {
 impl TryFrom<Resource> for crate::resources::Contract {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Contract(resource) => Ok(*resource),
@@ -2721,6 +2751,7 @@ impl From<crate::resources::Coverage> for Resource {
 impl TryFrom<Resource> for crate::resources::Coverage {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Coverage(resource) => Ok(*resource),
@@ -2740,6 +2771,7 @@ impl From<crate::resources::CoverageEligibilityRequest> for Resource {
 impl TryFrom<Resource> for crate::resources::CoverageEligibilityRequest {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::CoverageEligibilityRequest(resource) => Ok(*resource),
@@ -2759,6 +2791,7 @@ impl From<crate::resources::CoverageEligibilityResponse> for Resource {
 impl TryFrom<Resource> for crate::resources::CoverageEligibilityResponse {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::CoverageEligibilityResponse(resource) => Ok(*resource),
@@ -2778,6 +2811,7 @@ impl From<crate::resources::DetectedIssue> for Resource {
 impl TryFrom<Resource> for crate::resources::DetectedIssue {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::DetectedIssue(resource) => Ok(*resource),
@@ -2797,6 +2831,7 @@ impl From<crate::resources::Device> for Resource {
 impl TryFrom<Resource> for crate::resources::Device {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Device(resource) => Ok(*resource),
@@ -2816,6 +2851,7 @@ impl From<crate::resources::DeviceDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::DeviceDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::DeviceDefinition(resource) => Ok(*resource),
@@ -2835,6 +2871,7 @@ impl From<crate::resources::DeviceMetric> for Resource {
 impl TryFrom<Resource> for crate::resources::DeviceMetric {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::DeviceMetric(resource) => Ok(*resource),
@@ -2854,6 +2891,7 @@ impl From<crate::resources::DeviceRequest> for Resource {
 impl TryFrom<Resource> for crate::resources::DeviceRequest {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::DeviceRequest(resource) => Ok(*resource),
@@ -2873,6 +2911,7 @@ impl From<crate::resources::DeviceUseStatement> for Resource {
 impl TryFrom<Resource> for crate::resources::DeviceUseStatement {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::DeviceUseStatement(resource) => Ok(*resource),
@@ -2892,6 +2931,7 @@ impl From<crate::resources::DiagnosticReport> for Resource {
 impl TryFrom<Resource> for crate::resources::DiagnosticReport {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::DiagnosticReport(resource) => Ok(*resource),
@@ -2911,6 +2951,7 @@ impl From<crate::resources::DocumentManifest> for Resource {
 impl TryFrom<Resource> for crate::resources::DocumentManifest {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::DocumentManifest(resource) => Ok(*resource),
@@ -2930,6 +2971,7 @@ impl From<crate::resources::DocumentReference> for Resource {
 impl TryFrom<Resource> for crate::resources::DocumentReference {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::DocumentReference(resource) => Ok(*resource),
@@ -2949,6 +2991,7 @@ impl From<crate::resources::EffectEvidenceSynthesis> for Resource {
 impl TryFrom<Resource> for crate::resources::EffectEvidenceSynthesis {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::EffectEvidenceSynthesis(resource) => Ok(*resource),
@@ -2968,6 +3011,7 @@ impl From<crate::resources::Encounter> for Resource {
 impl TryFrom<Resource> for crate::resources::Encounter {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Encounter(resource) => Ok(*resource),
@@ -2987,6 +3031,7 @@ impl From<crate::resources::Endpoint> for Resource {
 impl TryFrom<Resource> for crate::resources::Endpoint {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Endpoint(resource) => Ok(*resource),
@@ -3006,6 +3051,7 @@ impl From<crate::resources::EnrollmentRequest> for Resource {
 impl TryFrom<Resource> for crate::resources::EnrollmentRequest {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::EnrollmentRequest(resource) => Ok(*resource),
@@ -3025,6 +3071,7 @@ impl From<crate::resources::EnrollmentResponse> for Resource {
 impl TryFrom<Resource> for crate::resources::EnrollmentResponse {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::EnrollmentResponse(resource) => Ok(*resource),
@@ -3044,6 +3091,7 @@ impl From<crate::resources::EpisodeOfCare> for Resource {
 impl TryFrom<Resource> for crate::resources::EpisodeOfCare {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::EpisodeOfCare(resource) => Ok(*resource),
@@ -3063,6 +3111,7 @@ impl From<crate::resources::EventDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::EventDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::EventDefinition(resource) => Ok(*resource),
@@ -3082,6 +3131,7 @@ impl From<crate::resources::Evidence> for Resource {
 impl TryFrom<Resource> for crate::resources::Evidence {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Evidence(resource) => Ok(*resource),
@@ -3101,6 +3151,7 @@ impl From<crate::resources::EvidenceVariable> for Resource {
 impl TryFrom<Resource> for crate::resources::EvidenceVariable {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::EvidenceVariable(resource) => Ok(*resource),
@@ -3120,6 +3171,7 @@ impl From<crate::resources::ExampleScenario> for Resource {
 impl TryFrom<Resource> for crate::resources::ExampleScenario {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ExampleScenario(resource) => Ok(*resource),
@@ -3139,6 +3191,7 @@ impl From<crate::resources::ExplanationOfBenefit> for Resource {
 impl TryFrom<Resource> for crate::resources::ExplanationOfBenefit {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ExplanationOfBenefit(resource) => Ok(*resource),
@@ -3158,6 +3211,7 @@ impl From<crate::resources::FamilyMemberHistory> for Resource {
 impl TryFrom<Resource> for crate::resources::FamilyMemberHistory {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::FamilyMemberHistory(resource) => Ok(*resource),
@@ -3177,6 +3231,7 @@ impl From<crate::resources::Flag> for Resource {
 impl TryFrom<Resource> for crate::resources::Flag {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Flag(resource) => Ok(*resource),
@@ -3196,6 +3251,7 @@ impl From<crate::resources::Goal> for Resource {
 impl TryFrom<Resource> for crate::resources::Goal {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Goal(resource) => Ok(*resource),
@@ -3215,6 +3271,7 @@ impl From<crate::resources::GraphDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::GraphDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::GraphDefinition(resource) => Ok(*resource),
@@ -3234,6 +3291,7 @@ impl From<crate::resources::Group> for Resource {
 impl TryFrom<Resource> for crate::resources::Group {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Group(resource) => Ok(*resource),
@@ -3253,6 +3311,7 @@ impl From<crate::resources::GuidanceResponse> for Resource {
 impl TryFrom<Resource> for crate::resources::GuidanceResponse {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::GuidanceResponse(resource) => Ok(*resource),
@@ -3272,6 +3331,7 @@ impl From<crate::resources::HealthcareService> for Resource {
 impl TryFrom<Resource> for crate::resources::HealthcareService {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::HealthcareService(resource) => Ok(*resource),
@@ -3291,6 +3351,7 @@ impl From<crate::resources::ImagingStudy> for Resource {
 impl TryFrom<Resource> for crate::resources::ImagingStudy {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ImagingStudy(resource) => Ok(*resource),
@@ -3310,6 +3371,7 @@ impl From<crate::resources::Immunization> for Resource {
 impl TryFrom<Resource> for crate::resources::Immunization {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Immunization(resource) => Ok(*resource),
@@ -3329,6 +3391,7 @@ impl From<crate::resources::ImmunizationEvaluation> for Resource {
 impl TryFrom<Resource> for crate::resources::ImmunizationEvaluation {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ImmunizationEvaluation(resource) => Ok(*resource),
@@ -3348,6 +3411,7 @@ impl From<crate::resources::ImmunizationRecommendation> for Resource {
 impl TryFrom<Resource> for crate::resources::ImmunizationRecommendation {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ImmunizationRecommendation(resource) => Ok(*resource),
@@ -3367,6 +3431,7 @@ impl From<crate::resources::ImplementationGuide> for Resource {
 impl TryFrom<Resource> for crate::resources::ImplementationGuide {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ImplementationGuide(resource) => Ok(*resource),
@@ -3386,6 +3451,7 @@ impl From<crate::resources::InsurancePlan> for Resource {
 impl TryFrom<Resource> for crate::resources::InsurancePlan {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::InsurancePlan(resource) => Ok(*resource),
@@ -3405,6 +3471,7 @@ impl From<crate::resources::Invoice> for Resource {
 impl TryFrom<Resource> for crate::resources::Invoice {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Invoice(resource) => Ok(*resource),
@@ -3424,6 +3491,7 @@ impl From<crate::resources::Library> for Resource {
 impl TryFrom<Resource> for crate::resources::Library {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Library(resource) => Ok(*resource),
@@ -3443,6 +3511,7 @@ impl From<crate::resources::Linkage> for Resource {
 impl TryFrom<Resource> for crate::resources::Linkage {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Linkage(resource) => Ok(*resource),
@@ -3462,6 +3531,7 @@ impl From<crate::resources::List> for Resource {
 impl TryFrom<Resource> for crate::resources::List {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::List(resource) => Ok(*resource),
@@ -3481,6 +3551,7 @@ impl From<crate::resources::Location> for Resource {
 impl TryFrom<Resource> for crate::resources::Location {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Location(resource) => Ok(*resource),
@@ -3500,6 +3571,7 @@ impl From<crate::resources::Measure> for Resource {
 impl TryFrom<Resource> for crate::resources::Measure {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Measure(resource) => Ok(*resource),
@@ -3519,6 +3591,7 @@ impl From<crate::resources::MeasureReport> for Resource {
 impl TryFrom<Resource> for crate::resources::MeasureReport {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MeasureReport(resource) => Ok(*resource),
@@ -3538,6 +3611,7 @@ impl From<crate::resources::Media> for Resource {
 impl TryFrom<Resource> for crate::resources::Media {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Media(resource) => Ok(*resource),
@@ -3557,6 +3631,7 @@ impl From<crate::resources::Medication> for Resource {
 impl TryFrom<Resource> for crate::resources::Medication {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Medication(resource) => Ok(*resource),
@@ -3576,6 +3651,7 @@ impl From<crate::resources::MedicationAdministration> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicationAdministration {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicationAdministration(resource) => Ok(*resource),
@@ -3595,6 +3671,7 @@ impl From<crate::resources::MedicationDispense> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicationDispense {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicationDispense(resource) => Ok(*resource),
@@ -3614,6 +3691,7 @@ impl From<crate::resources::MedicationKnowledge> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicationKnowledge {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicationKnowledge(resource) => Ok(*resource),
@@ -3633,6 +3711,7 @@ impl From<crate::resources::MedicationRequest> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicationRequest {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicationRequest(resource) => Ok(*resource),
@@ -3652,6 +3731,7 @@ impl From<crate::resources::MedicationStatement> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicationStatement {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicationStatement(resource) => Ok(*resource),
@@ -3671,6 +3751,7 @@ impl From<crate::resources::MedicinalProduct> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicinalProduct {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicinalProduct(resource) => Ok(*resource),
@@ -3690,6 +3771,7 @@ impl From<crate::resources::MedicinalProductAuthorization> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicinalProductAuthorization {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicinalProductAuthorization(resource) => Ok(*resource),
@@ -3709,6 +3791,7 @@ impl From<crate::resources::MedicinalProductContraindication> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicinalProductContraindication {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicinalProductContraindication(resource) => Ok(*resource),
@@ -3728,6 +3811,7 @@ impl From<crate::resources::MedicinalProductIndication> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicinalProductIndication {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicinalProductIndication(resource) => Ok(*resource),
@@ -3747,6 +3831,7 @@ impl From<crate::resources::MedicinalProductIngredient> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicinalProductIngredient {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicinalProductIngredient(resource) => Ok(*resource),
@@ -3766,6 +3851,7 @@ impl From<crate::resources::MedicinalProductInteraction> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicinalProductInteraction {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicinalProductInteraction(resource) => Ok(*resource),
@@ -3785,6 +3871,7 @@ impl From<crate::resources::MedicinalProductManufactured> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicinalProductManufactured {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicinalProductManufactured(resource) => Ok(*resource),
@@ -3804,6 +3891,7 @@ impl From<crate::resources::MedicinalProductPackaged> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicinalProductPackaged {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicinalProductPackaged(resource) => Ok(*resource),
@@ -3823,6 +3911,7 @@ impl From<crate::resources::MedicinalProductPharmaceutical> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicinalProductPharmaceutical {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicinalProductPharmaceutical(resource) => Ok(*resource),
@@ -3842,6 +3931,7 @@ impl From<crate::resources::MedicinalProductUndesirableEffect> for Resource {
 impl TryFrom<Resource> for crate::resources::MedicinalProductUndesirableEffect {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MedicinalProductUndesirableEffect(resource) => Ok(*resource),
@@ -3861,6 +3951,7 @@ impl From<crate::resources::MessageDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::MessageDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MessageDefinition(resource) => Ok(*resource),
@@ -3880,6 +3971,7 @@ impl From<crate::resources::MessageHeader> for Resource {
 impl TryFrom<Resource> for crate::resources::MessageHeader {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MessageHeader(resource) => Ok(*resource),
@@ -3899,6 +3991,7 @@ impl From<crate::resources::MolecularSequence> for Resource {
 impl TryFrom<Resource> for crate::resources::MolecularSequence {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::MolecularSequence(resource) => Ok(*resource),
@@ -3918,6 +4011,7 @@ impl From<crate::resources::NamingSystem> for Resource {
 impl TryFrom<Resource> for crate::resources::NamingSystem {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::NamingSystem(resource) => Ok(*resource),
@@ -3937,6 +4031,7 @@ impl From<crate::resources::NutritionOrder> for Resource {
 impl TryFrom<Resource> for crate::resources::NutritionOrder {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::NutritionOrder(resource) => Ok(*resource),
@@ -3956,6 +4051,7 @@ impl From<crate::resources::Observation> for Resource {
 impl TryFrom<Resource> for crate::resources::Observation {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Observation(resource) => Ok(*resource),
@@ -3975,6 +4071,7 @@ impl From<crate::resources::ObservationDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::ObservationDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ObservationDefinition(resource) => Ok(*resource),
@@ -3994,6 +4091,7 @@ impl From<crate::resources::OperationDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::OperationDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::OperationDefinition(resource) => Ok(*resource),
@@ -4013,6 +4111,7 @@ impl From<crate::resources::OperationOutcome> for Resource {
 impl TryFrom<Resource> for crate::resources::OperationOutcome {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::OperationOutcome(resource) => Ok(*resource),
@@ -4032,6 +4131,7 @@ impl From<crate::resources::Organization> for Resource {
 impl TryFrom<Resource> for crate::resources::Organization {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Organization(resource) => Ok(*resource),
@@ -4051,6 +4151,7 @@ impl From<crate::resources::OrganizationAffiliation> for Resource {
 impl TryFrom<Resource> for crate::resources::OrganizationAffiliation {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::OrganizationAffiliation(resource) => Ok(*resource),
@@ -4070,6 +4171,7 @@ impl From<crate::resources::Parameters> for Resource {
 impl TryFrom<Resource> for crate::resources::Parameters {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Parameters(resource) => Ok(*resource),
@@ -4089,6 +4191,7 @@ impl From<crate::resources::Patient> for Resource {
 impl TryFrom<Resource> for crate::resources::Patient {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Patient(resource) => Ok(*resource),
@@ -4108,6 +4211,7 @@ impl From<crate::resources::PaymentNotice> for Resource {
 impl TryFrom<Resource> for crate::resources::PaymentNotice {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::PaymentNotice(resource) => Ok(*resource),
@@ -4127,6 +4231,7 @@ impl From<crate::resources::PaymentReconciliation> for Resource {
 impl TryFrom<Resource> for crate::resources::PaymentReconciliation {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::PaymentReconciliation(resource) => Ok(*resource),
@@ -4146,6 +4251,7 @@ impl From<crate::resources::Person> for Resource {
 impl TryFrom<Resource> for crate::resources::Person {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Person(resource) => Ok(*resource),
@@ -4165,6 +4271,7 @@ impl From<crate::resources::PlanDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::PlanDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::PlanDefinition(resource) => Ok(*resource),
@@ -4184,6 +4291,7 @@ impl From<crate::resources::Practitioner> for Resource {
 impl TryFrom<Resource> for crate::resources::Practitioner {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Practitioner(resource) => Ok(*resource),
@@ -4203,6 +4311,7 @@ impl From<crate::resources::PractitionerRole> for Resource {
 impl TryFrom<Resource> for crate::resources::PractitionerRole {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::PractitionerRole(resource) => Ok(*resource),
@@ -4222,6 +4331,7 @@ impl From<crate::resources::Procedure> for Resource {
 impl TryFrom<Resource> for crate::resources::Procedure {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Procedure(resource) => Ok(*resource),
@@ -4241,6 +4351,7 @@ impl From<crate::resources::Provenance> for Resource {
 impl TryFrom<Resource> for crate::resources::Provenance {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Provenance(resource) => Ok(*resource),
@@ -4260,6 +4371,7 @@ impl From<crate::resources::Questionnaire> for Resource {
 impl TryFrom<Resource> for crate::resources::Questionnaire {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Questionnaire(resource) => Ok(*resource),
@@ -4279,6 +4391,7 @@ impl From<crate::resources::QuestionnaireResponse> for Resource {
 impl TryFrom<Resource> for crate::resources::QuestionnaireResponse {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::QuestionnaireResponse(resource) => Ok(*resource),
@@ -4298,6 +4411,7 @@ impl From<crate::resources::RelatedPerson> for Resource {
 impl TryFrom<Resource> for crate::resources::RelatedPerson {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::RelatedPerson(resource) => Ok(*resource),
@@ -4317,6 +4431,7 @@ impl From<crate::resources::RequestGroup> for Resource {
 impl TryFrom<Resource> for crate::resources::RequestGroup {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::RequestGroup(resource) => Ok(*resource),
@@ -4336,6 +4451,7 @@ impl From<crate::resources::ResearchDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::ResearchDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ResearchDefinition(resource) => Ok(*resource),
@@ -4355,6 +4471,7 @@ impl From<crate::resources::ResearchElementDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::ResearchElementDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ResearchElementDefinition(resource) => Ok(*resource),
@@ -4374,6 +4491,7 @@ impl From<crate::resources::ResearchStudy> for Resource {
 impl TryFrom<Resource> for crate::resources::ResearchStudy {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ResearchStudy(resource) => Ok(*resource),
@@ -4393,6 +4511,7 @@ impl From<crate::resources::ResearchSubject> for Resource {
 impl TryFrom<Resource> for crate::resources::ResearchSubject {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ResearchSubject(resource) => Ok(*resource),
@@ -4412,6 +4531,7 @@ impl From<crate::resources::RiskAssessment> for Resource {
 impl TryFrom<Resource> for crate::resources::RiskAssessment {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::RiskAssessment(resource) => Ok(*resource),
@@ -4431,6 +4551,7 @@ impl From<crate::resources::RiskEvidenceSynthesis> for Resource {
 impl TryFrom<Resource> for crate::resources::RiskEvidenceSynthesis {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::RiskEvidenceSynthesis(resource) => Ok(*resource),
@@ -4450,6 +4571,7 @@ impl From<crate::resources::Schedule> for Resource {
 impl TryFrom<Resource> for crate::resources::Schedule {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Schedule(resource) => Ok(*resource),
@@ -4469,6 +4591,7 @@ impl From<crate::resources::SearchParameter> for Resource {
 impl TryFrom<Resource> for crate::resources::SearchParameter {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::SearchParameter(resource) => Ok(*resource),
@@ -4488,6 +4611,7 @@ impl From<crate::resources::ServiceRequest> for Resource {
 impl TryFrom<Resource> for crate::resources::ServiceRequest {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ServiceRequest(resource) => Ok(*resource),
@@ -4507,6 +4631,7 @@ impl From<crate::resources::Slot> for Resource {
 impl TryFrom<Resource> for crate::resources::Slot {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Slot(resource) => Ok(*resource),
@@ -4526,6 +4651,7 @@ impl From<crate::resources::Specimen> for Resource {
 impl TryFrom<Resource> for crate::resources::Specimen {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Specimen(resource) => Ok(*resource),
@@ -4545,6 +4671,7 @@ impl From<crate::resources::SpecimenDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::SpecimenDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::SpecimenDefinition(resource) => Ok(*resource),
@@ -4564,6 +4691,7 @@ impl From<crate::resources::StructureDefinition> for Resource {
 impl TryFrom<Resource> for crate::resources::StructureDefinition {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::StructureDefinition(resource) => Ok(*resource),
@@ -4583,6 +4711,7 @@ impl From<crate::resources::StructureMap> for Resource {
 impl TryFrom<Resource> for crate::resources::StructureMap {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::StructureMap(resource) => Ok(*resource),
@@ -4602,6 +4731,7 @@ impl From<crate::resources::Subscription> for Resource {
 impl TryFrom<Resource> for crate::resources::Subscription {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Subscription(resource) => Ok(*resource),
@@ -4621,6 +4751,7 @@ impl From<crate::resources::Substance> for Resource {
 impl TryFrom<Resource> for crate::resources::Substance {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Substance(resource) => Ok(*resource),
@@ -4640,6 +4771,7 @@ impl From<crate::resources::SubstanceNucleicAcid> for Resource {
 impl TryFrom<Resource> for crate::resources::SubstanceNucleicAcid {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::SubstanceNucleicAcid(resource) => Ok(*resource),
@@ -4659,6 +4791,7 @@ impl From<crate::resources::SubstancePolymer> for Resource {
 impl TryFrom<Resource> for crate::resources::SubstancePolymer {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::SubstancePolymer(resource) => Ok(*resource),
@@ -4678,6 +4811,7 @@ impl From<crate::resources::SubstanceProtein> for Resource {
 impl TryFrom<Resource> for crate::resources::SubstanceProtein {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::SubstanceProtein(resource) => Ok(*resource),
@@ -4697,6 +4831,7 @@ impl From<crate::resources::SubstanceReferenceInformation> for Resource {
 impl TryFrom<Resource> for crate::resources::SubstanceReferenceInformation {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::SubstanceReferenceInformation(resource) => Ok(*resource),
@@ -4716,6 +4851,7 @@ impl From<crate::resources::SubstanceSourceMaterial> for Resource {
 impl TryFrom<Resource> for crate::resources::SubstanceSourceMaterial {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::SubstanceSourceMaterial(resource) => Ok(*resource),
@@ -4735,6 +4871,7 @@ impl From<crate::resources::SubstanceSpecification> for Resource {
 impl TryFrom<Resource> for crate::resources::SubstanceSpecification {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::SubstanceSpecification(resource) => Ok(*resource),
@@ -4754,6 +4891,7 @@ impl From<crate::resources::SupplyDelivery> for Resource {
 impl TryFrom<Resource> for crate::resources::SupplyDelivery {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::SupplyDelivery(resource) => Ok(*resource),
@@ -4773,6 +4911,7 @@ impl From<crate::resources::SupplyRequest> for Resource {
 impl TryFrom<Resource> for crate::resources::SupplyRequest {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::SupplyRequest(resource) => Ok(*resource),
@@ -4792,6 +4931,7 @@ impl From<crate::resources::Task> for Resource {
 impl TryFrom<Resource> for crate::resources::Task {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::Task(resource) => Ok(*resource),
@@ -4811,6 +4951,7 @@ impl From<crate::resources::TerminologyCapabilities> for Resource {
 impl TryFrom<Resource> for crate::resources::TerminologyCapabilities {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::TerminologyCapabilities(resource) => Ok(*resource),
@@ -4830,6 +4971,7 @@ impl From<crate::resources::TestReport> for Resource {
 impl TryFrom<Resource> for crate::resources::TestReport {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::TestReport(resource) => Ok(*resource),
@@ -4849,6 +4991,7 @@ impl From<crate::resources::TestScript> for Resource {
 impl TryFrom<Resource> for crate::resources::TestScript {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::TestScript(resource) => Ok(*resource),
@@ -4868,6 +5011,7 @@ impl From<crate::resources::ValueSet> for Resource {
 impl TryFrom<Resource> for crate::resources::ValueSet {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::ValueSet(resource) => Ok(*resource),
@@ -4887,6 +5031,7 @@ impl From<crate::resources::VerificationResult> for Resource {
 impl TryFrom<Resource> for crate::resources::VerificationResult {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::VerificationResult(resource) => Ok(*resource),
@@ -4906,6 +5051,7 @@ impl From<crate::resources::VisionPrescription> for Resource {
 impl TryFrom<Resource> for crate::resources::VisionPrescription {
     /// The resource, given back, when it is of another type.
     type Error = Resource;
+    #[inline]
     fn try_from(resource: Resource) -> Result<Self, Resource> {
         match resource {
             Resource::VisionPrescription(resource) => Ok(*resource),

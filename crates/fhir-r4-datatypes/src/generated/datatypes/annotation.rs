@@ -111,6 +111,7 @@ pub enum AnnotationAuthor {
 
 impl From<Reference> for AnnotationAuthor {
     /// The `authorReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -118,6 +119,7 @@ impl From<Reference> for AnnotationAuthor {
 
 impl From<String> for AnnotationAuthor {
     /// The `authorString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -125,6 +127,7 @@ impl From<String> for AnnotationAuthor {
 
 impl From<Primitive<String>> for AnnotationAuthor {
     /// The `authorString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -132,6 +135,7 @@ impl From<Primitive<String>> for AnnotationAuthor {
 
 impl From<&str> for AnnotationAuthor {
     /// The `authorString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }

@@ -346,6 +346,7 @@ pub enum DataRequirementSubject {
 
 impl From<CodeableConcept> for DataRequirementSubject {
     /// The `subjectCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -353,6 +354,7 @@ impl From<CodeableConcept> for DataRequirementSubject {
 
 impl From<Reference> for DataRequirementSubject {
     /// The `subjectReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -388,6 +390,7 @@ pub enum DataRequirementDateFilterValue {
 
 impl From<DateTime> for DataRequirementDateFilterValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -395,6 +398,7 @@ impl From<DateTime> for DataRequirementDateFilterValue {
 
 impl From<Primitive<DateTime>> for DataRequirementDateFilterValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -402,6 +406,7 @@ impl From<Primitive<DateTime>> for DataRequirementDateFilterValue {
 
 impl From<Period> for DataRequirementDateFilterValue {
     /// The `valuePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -409,6 +414,7 @@ impl From<Period> for DataRequirementDateFilterValue {
 
 impl From<Duration> for DataRequirementDateFilterValue {
     /// The `valueDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }

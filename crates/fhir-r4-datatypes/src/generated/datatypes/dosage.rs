@@ -270,6 +270,7 @@ pub enum DosageAsNeeded {
 
 impl From<bool> for DosageAsNeeded {
     /// The `asNeededBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -277,6 +278,7 @@ impl From<bool> for DosageAsNeeded {
 
 impl From<Primitive<bool>> for DosageAsNeeded {
     /// The `asNeededBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -284,6 +286,7 @@ impl From<Primitive<bool>> for DosageAsNeeded {
 
 impl From<CodeableConcept> for DosageAsNeeded {
     /// The `asNeededCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -317,6 +320,7 @@ pub enum DosageDoseAndRateDose {
 
 impl From<Range> for DosageDoseAndRateDose {
     /// The `doseRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -324,6 +328,7 @@ impl From<Range> for DosageDoseAndRateDose {
 
 impl From<Quantity> for DosageDoseAndRateDose {
     /// The `doseQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -359,6 +364,7 @@ pub enum DosageDoseAndRateRate {
 
 impl From<Ratio> for DosageDoseAndRateRate {
     /// The `rateRatio` variant.
+    #[inline]
     fn from(value: Ratio) -> Self {
         Self::Ratio(Box::new(value))
     }
@@ -366,6 +372,7 @@ impl From<Ratio> for DosageDoseAndRateRate {
 
 impl From<Range> for DosageDoseAndRateRate {
     /// The `rateRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -373,6 +380,7 @@ impl From<Range> for DosageDoseAndRateRate {
 
 impl From<Quantity> for DosageDoseAndRateRate {
     /// The `rateQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }

@@ -1222,6 +1222,7 @@ pub enum ElementDefinitionMinValue {
 
 impl From<Date> for ElementDefinitionMinValue {
     /// The `minValueDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -1229,6 +1230,7 @@ impl From<Date> for ElementDefinitionMinValue {
 
 impl From<Primitive<Date>> for ElementDefinitionMinValue {
     /// The `minValueDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -1236,6 +1238,7 @@ impl From<Primitive<Date>> for ElementDefinitionMinValue {
 
 impl From<DateTime> for ElementDefinitionMinValue {
     /// The `minValueDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -1243,6 +1246,7 @@ impl From<DateTime> for ElementDefinitionMinValue {
 
 impl From<Primitive<DateTime>> for ElementDefinitionMinValue {
     /// The `minValueDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -1250,6 +1254,7 @@ impl From<Primitive<DateTime>> for ElementDefinitionMinValue {
 
 impl From<Instant> for ElementDefinitionMinValue {
     /// The `minValueInstant` variant.
+    #[inline]
     fn from(value: Instant) -> Self {
         Self::Instant(Primitive::new(value))
     }
@@ -1257,6 +1262,7 @@ impl From<Instant> for ElementDefinitionMinValue {
 
 impl From<Primitive<Instant>> for ElementDefinitionMinValue {
     /// The `minValueInstant` variant.
+    #[inline]
     fn from(value: Primitive<Instant>) -> Self {
         Self::Instant(value)
     }
@@ -1264,6 +1270,7 @@ impl From<Primitive<Instant>> for ElementDefinitionMinValue {
 
 impl From<Time> for ElementDefinitionMinValue {
     /// The `minValueTime` variant.
+    #[inline]
     fn from(value: Time) -> Self {
         Self::Time(Primitive::new(value))
     }
@@ -1271,6 +1278,7 @@ impl From<Time> for ElementDefinitionMinValue {
 
 impl From<Primitive<Time>> for ElementDefinitionMinValue {
     /// The `minValueTime` variant.
+    #[inline]
     fn from(value: Primitive<Time>) -> Self {
         Self::Time(value)
     }
@@ -1278,6 +1286,7 @@ impl From<Primitive<Time>> for ElementDefinitionMinValue {
 
 impl From<Decimal> for ElementDefinitionMinValue {
     /// The `minValueDecimal` variant.
+    #[inline]
     fn from(value: Decimal) -> Self {
         Self::Decimal(Primitive::new(value))
     }
@@ -1285,6 +1294,7 @@ impl From<Decimal> for ElementDefinitionMinValue {
 
 impl From<Primitive<Decimal>> for ElementDefinitionMinValue {
     /// The `minValueDecimal` variant.
+    #[inline]
     fn from(value: Primitive<Decimal>) -> Self {
         Self::Decimal(value)
     }
@@ -1292,6 +1302,7 @@ impl From<Primitive<Decimal>> for ElementDefinitionMinValue {
 
 impl From<i32> for ElementDefinitionMinValue {
     /// The `minValueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -1299,6 +1310,7 @@ impl From<i32> for ElementDefinitionMinValue {
 
 impl From<Primitive<i32>> for ElementDefinitionMinValue {
     /// The `minValueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -1306,6 +1318,7 @@ impl From<Primitive<i32>> for ElementDefinitionMinValue {
 
 impl From<PositiveInt> for ElementDefinitionMinValue {
     /// The `minValuePositiveInt` variant.
+    #[inline]
     fn from(value: PositiveInt) -> Self {
         Self::PositiveInt(Primitive::new(value))
     }
@@ -1313,6 +1326,7 @@ impl From<PositiveInt> for ElementDefinitionMinValue {
 
 impl From<Primitive<PositiveInt>> for ElementDefinitionMinValue {
     /// The `minValuePositiveInt` variant.
+    #[inline]
     fn from(value: Primitive<PositiveInt>) -> Self {
         Self::PositiveInt(value)
     }
@@ -1320,6 +1334,7 @@ impl From<Primitive<PositiveInt>> for ElementDefinitionMinValue {
 
 impl From<UnsignedInt> for ElementDefinitionMinValue {
     /// The `minValueUnsignedInt` variant.
+    #[inline]
     fn from(value: UnsignedInt) -> Self {
         Self::UnsignedInt(Primitive::new(value))
     }
@@ -1327,6 +1342,7 @@ impl From<UnsignedInt> for ElementDefinitionMinValue {
 
 impl From<Primitive<UnsignedInt>> for ElementDefinitionMinValue {
     /// The `minValueUnsignedInt` variant.
+    #[inline]
     fn from(value: Primitive<UnsignedInt>) -> Self {
         Self::UnsignedInt(value)
     }
@@ -1334,6 +1350,7 @@ impl From<Primitive<UnsignedInt>> for ElementDefinitionMinValue {
 
 impl From<Quantity> for ElementDefinitionMinValue {
     /// The `minValueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -1401,6 +1418,7 @@ pub enum ElementDefinitionMaxValue {
 
 impl From<Date> for ElementDefinitionMaxValue {
     /// The `maxValueDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -1408,6 +1426,7 @@ impl From<Date> for ElementDefinitionMaxValue {
 
 impl From<Primitive<Date>> for ElementDefinitionMaxValue {
     /// The `maxValueDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -1415,6 +1434,7 @@ impl From<Primitive<Date>> for ElementDefinitionMaxValue {
 
 impl From<DateTime> for ElementDefinitionMaxValue {
     /// The `maxValueDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -1422,6 +1442,7 @@ impl From<DateTime> for ElementDefinitionMaxValue {
 
 impl From<Primitive<DateTime>> for ElementDefinitionMaxValue {
     /// The `maxValueDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -1429,6 +1450,7 @@ impl From<Primitive<DateTime>> for ElementDefinitionMaxValue {
 
 impl From<Instant> for ElementDefinitionMaxValue {
     /// The `maxValueInstant` variant.
+    #[inline]
     fn from(value: Instant) -> Self {
         Self::Instant(Primitive::new(value))
     }
@@ -1436,6 +1458,7 @@ impl From<Instant> for ElementDefinitionMaxValue {
 
 impl From<Primitive<Instant>> for ElementDefinitionMaxValue {
     /// The `maxValueInstant` variant.
+    #[inline]
     fn from(value: Primitive<Instant>) -> Self {
         Self::Instant(value)
     }
@@ -1443,6 +1466,7 @@ impl From<Primitive<Instant>> for ElementDefinitionMaxValue {
 
 impl From<Time> for ElementDefinitionMaxValue {
     /// The `maxValueTime` variant.
+    #[inline]
     fn from(value: Time) -> Self {
         Self::Time(Primitive::new(value))
     }
@@ -1450,6 +1474,7 @@ impl From<Time> for ElementDefinitionMaxValue {
 
 impl From<Primitive<Time>> for ElementDefinitionMaxValue {
     /// The `maxValueTime` variant.
+    #[inline]
     fn from(value: Primitive<Time>) -> Self {
         Self::Time(value)
     }
@@ -1457,6 +1482,7 @@ impl From<Primitive<Time>> for ElementDefinitionMaxValue {
 
 impl From<Decimal> for ElementDefinitionMaxValue {
     /// The `maxValueDecimal` variant.
+    #[inline]
     fn from(value: Decimal) -> Self {
         Self::Decimal(Primitive::new(value))
     }
@@ -1464,6 +1490,7 @@ impl From<Decimal> for ElementDefinitionMaxValue {
 
 impl From<Primitive<Decimal>> for ElementDefinitionMaxValue {
     /// The `maxValueDecimal` variant.
+    #[inline]
     fn from(value: Primitive<Decimal>) -> Self {
         Self::Decimal(value)
     }
@@ -1471,6 +1498,7 @@ impl From<Primitive<Decimal>> for ElementDefinitionMaxValue {
 
 impl From<i32> for ElementDefinitionMaxValue {
     /// The `maxValueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -1478,6 +1506,7 @@ impl From<i32> for ElementDefinitionMaxValue {
 
 impl From<Primitive<i32>> for ElementDefinitionMaxValue {
     /// The `maxValueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -1485,6 +1514,7 @@ impl From<Primitive<i32>> for ElementDefinitionMaxValue {
 
 impl From<PositiveInt> for ElementDefinitionMaxValue {
     /// The `maxValuePositiveInt` variant.
+    #[inline]
     fn from(value: PositiveInt) -> Self {
         Self::PositiveInt(Primitive::new(value))
     }
@@ -1492,6 +1522,7 @@ impl From<PositiveInt> for ElementDefinitionMaxValue {
 
 impl From<Primitive<PositiveInt>> for ElementDefinitionMaxValue {
     /// The `maxValuePositiveInt` variant.
+    #[inline]
     fn from(value: Primitive<PositiveInt>) -> Self {
         Self::PositiveInt(value)
     }
@@ -1499,6 +1530,7 @@ impl From<Primitive<PositiveInt>> for ElementDefinitionMaxValue {
 
 impl From<UnsignedInt> for ElementDefinitionMaxValue {
     /// The `maxValueUnsignedInt` variant.
+    #[inline]
     fn from(value: UnsignedInt) -> Self {
         Self::UnsignedInt(Primitive::new(value))
     }
@@ -1506,6 +1538,7 @@ impl From<UnsignedInt> for ElementDefinitionMaxValue {
 
 impl From<Primitive<UnsignedInt>> for ElementDefinitionMaxValue {
     /// The `maxValueUnsignedInt` variant.
+    #[inline]
     fn from(value: Primitive<UnsignedInt>) -> Self {
         Self::UnsignedInt(value)
     }
@@ -1513,6 +1546,7 @@ impl From<Primitive<UnsignedInt>> for ElementDefinitionMaxValue {
 
 impl From<Quantity> for ElementDefinitionMaxValue {
     /// The `maxValueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }

@@ -122,6 +122,7 @@ pub enum OpenValue {
 
 impl From<bool> for OpenValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -129,6 +130,7 @@ impl From<bool> for OpenValue {
 
 impl From<Primitive<bool>> for OpenValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -136,6 +138,7 @@ impl From<Primitive<bool>> for OpenValue {
 
 impl From<Date> for OpenValue {
     /// The `valueDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -143,6 +146,7 @@ impl From<Date> for OpenValue {
 
 impl From<Primitive<Date>> for OpenValue {
     /// The `valueDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -150,6 +154,7 @@ impl From<Primitive<Date>> for OpenValue {
 
 impl From<DateTime> for OpenValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -157,6 +162,7 @@ impl From<DateTime> for OpenValue {
 
 impl From<Primitive<DateTime>> for OpenValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -164,6 +170,7 @@ impl From<Primitive<DateTime>> for OpenValue {
 
 impl From<Decimal> for OpenValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Decimal) -> Self {
         Self::Decimal(Primitive::new(value))
     }
@@ -171,6 +178,7 @@ impl From<Decimal> for OpenValue {
 
 impl From<Primitive<Decimal>> for OpenValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Primitive<Decimal>) -> Self {
         Self::Decimal(value)
     }
@@ -178,6 +186,7 @@ impl From<Primitive<Decimal>> for OpenValue {
 
 impl From<Instant> for OpenValue {
     /// The `valueInstant` variant.
+    #[inline]
     fn from(value: Instant) -> Self {
         Self::Instant(Primitive::new(value))
     }
@@ -185,6 +194,7 @@ impl From<Instant> for OpenValue {
 
 impl From<Primitive<Instant>> for OpenValue {
     /// The `valueInstant` variant.
+    #[inline]
     fn from(value: Primitive<Instant>) -> Self {
         Self::Instant(value)
     }
@@ -192,6 +202,7 @@ impl From<Primitive<Instant>> for OpenValue {
 
 impl From<i32> for OpenValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -199,6 +210,7 @@ impl From<i32> for OpenValue {
 
 impl From<Primitive<i32>> for OpenValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -206,6 +218,7 @@ impl From<Primitive<i32>> for OpenValue {
 
 impl From<PositiveInt> for OpenValue {
     /// The `valuePositiveInt` variant.
+    #[inline]
     fn from(value: PositiveInt) -> Self {
         Self::PositiveInt(Primitive::new(value))
     }
@@ -213,6 +226,7 @@ impl From<PositiveInt> for OpenValue {
 
 impl From<Primitive<PositiveInt>> for OpenValue {
     /// The `valuePositiveInt` variant.
+    #[inline]
     fn from(value: Primitive<PositiveInt>) -> Self {
         Self::PositiveInt(value)
     }
@@ -220,6 +234,7 @@ impl From<Primitive<PositiveInt>> for OpenValue {
 
 impl From<Time> for OpenValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Time) -> Self {
         Self::Time(Primitive::new(value))
     }
@@ -227,6 +242,7 @@ impl From<Time> for OpenValue {
 
 impl From<Primitive<Time>> for OpenValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Primitive<Time>) -> Self {
         Self::Time(value)
     }
@@ -234,6 +250,7 @@ impl From<Primitive<Time>> for OpenValue {
 
 impl From<UnsignedInt> for OpenValue {
     /// The `valueUnsignedInt` variant.
+    #[inline]
     fn from(value: UnsignedInt) -> Self {
         Self::UnsignedInt(Primitive::new(value))
     }
@@ -241,6 +258,7 @@ impl From<UnsignedInt> for OpenValue {
 
 impl From<Primitive<UnsignedInt>> for OpenValue {
     /// The `valueUnsignedInt` variant.
+    #[inline]
     fn from(value: Primitive<UnsignedInt>) -> Self {
         Self::UnsignedInt(value)
     }
@@ -248,6 +266,7 @@ impl From<Primitive<UnsignedInt>> for OpenValue {
 
 impl From<Address> for OpenValue {
     /// The `valueAddress` variant.
+    #[inline]
     fn from(value: Address) -> Self {
         Self::Address(Box::new(value))
     }
@@ -255,6 +274,7 @@ impl From<Address> for OpenValue {
 
 impl From<Age> for OpenValue {
     /// The `valueAge` variant.
+    #[inline]
     fn from(value: Age) -> Self {
         Self::Age(Box::new(value))
     }
@@ -262,6 +282,7 @@ impl From<Age> for OpenValue {
 
 impl From<Annotation> for OpenValue {
     /// The `valueAnnotation` variant.
+    #[inline]
     fn from(value: Annotation) -> Self {
         Self::Annotation(Box::new(value))
     }
@@ -269,6 +290,7 @@ impl From<Annotation> for OpenValue {
 
 impl From<Attachment> for OpenValue {
     /// The `valueAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -276,6 +298,7 @@ impl From<Attachment> for OpenValue {
 
 impl From<CodeableConcept> for OpenValue {
     /// The `valueCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -283,6 +306,7 @@ impl From<CodeableConcept> for OpenValue {
 
 impl From<Coding> for OpenValue {
     /// The `valueCoding` variant.
+    #[inline]
     fn from(value: Coding) -> Self {
         Self::Coding(Box::new(value))
     }
@@ -290,6 +314,7 @@ impl From<Coding> for OpenValue {
 
 impl From<ContactPoint> for OpenValue {
     /// The `valueContactPoint` variant.
+    #[inline]
     fn from(value: ContactPoint) -> Self {
         Self::ContactPoint(Box::new(value))
     }
@@ -297,6 +322,7 @@ impl From<ContactPoint> for OpenValue {
 
 impl From<Count> for OpenValue {
     /// The `valueCount` variant.
+    #[inline]
     fn from(value: Count) -> Self {
         Self::Count(Box::new(value))
     }
@@ -304,6 +330,7 @@ impl From<Count> for OpenValue {
 
 impl From<Distance> for OpenValue {
     /// The `valueDistance` variant.
+    #[inline]
     fn from(value: Distance) -> Self {
         Self::Distance(Box::new(value))
     }
@@ -311,6 +338,7 @@ impl From<Distance> for OpenValue {
 
 impl From<Duration> for OpenValue {
     /// The `valueDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -318,6 +346,7 @@ impl From<Duration> for OpenValue {
 
 impl From<HumanName> for OpenValue {
     /// The `valueHumanName` variant.
+    #[inline]
     fn from(value: HumanName) -> Self {
         Self::HumanName(Box::new(value))
     }
@@ -325,6 +354,7 @@ impl From<HumanName> for OpenValue {
 
 impl From<Identifier> for OpenValue {
     /// The `valueIdentifier` variant.
+    #[inline]
     fn from(value: Identifier) -> Self {
         Self::Identifier(Box::new(value))
     }
@@ -332,6 +362,7 @@ impl From<Identifier> for OpenValue {
 
 impl From<Money> for OpenValue {
     /// The `valueMoney` variant.
+    #[inline]
     fn from(value: Money) -> Self {
         Self::Money(Box::new(value))
     }
@@ -339,6 +370,7 @@ impl From<Money> for OpenValue {
 
 impl From<Period> for OpenValue {
     /// The `valuePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -346,6 +378,7 @@ impl From<Period> for OpenValue {
 
 impl From<Quantity> for OpenValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -353,6 +386,7 @@ impl From<Quantity> for OpenValue {
 
 impl From<Range> for OpenValue {
     /// The `valueRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -360,6 +394,7 @@ impl From<Range> for OpenValue {
 
 impl From<Ratio> for OpenValue {
     /// The `valueRatio` variant.
+    #[inline]
     fn from(value: Ratio) -> Self {
         Self::Ratio(Box::new(value))
     }
@@ -367,6 +402,7 @@ impl From<Ratio> for OpenValue {
 
 impl From<Reference> for OpenValue {
     /// The `valueReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -374,6 +410,7 @@ impl From<Reference> for OpenValue {
 
 impl From<SampledData> for OpenValue {
     /// The `valueSampledData` variant.
+    #[inline]
     fn from(value: SampledData) -> Self {
         Self::SampledData(Box::new(value))
     }
@@ -381,6 +418,7 @@ impl From<SampledData> for OpenValue {
 
 impl From<Signature> for OpenValue {
     /// The `valueSignature` variant.
+    #[inline]
     fn from(value: Signature) -> Self {
         Self::Signature(Box::new(value))
     }
@@ -388,6 +426,7 @@ impl From<Signature> for OpenValue {
 
 impl From<Timing> for OpenValue {
     /// The `valueTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -395,6 +434,7 @@ impl From<Timing> for OpenValue {
 
 impl From<ContactDetail> for OpenValue {
     /// The `valueContactDetail` variant.
+    #[inline]
     fn from(value: ContactDetail) -> Self {
         Self::ContactDetail(Box::new(value))
     }
@@ -402,6 +442,7 @@ impl From<ContactDetail> for OpenValue {
 
 impl From<Contributor> for OpenValue {
     /// The `valueContributor` variant.
+    #[inline]
     fn from(value: Contributor) -> Self {
         Self::Contributor(Box::new(value))
     }
@@ -409,6 +450,7 @@ impl From<Contributor> for OpenValue {
 
 impl From<DataRequirement> for OpenValue {
     /// The `valueDataRequirement` variant.
+    #[inline]
     fn from(value: DataRequirement) -> Self {
         Self::DataRequirement(Box::new(value))
     }
@@ -416,6 +458,7 @@ impl From<DataRequirement> for OpenValue {
 
 impl From<Expression> for OpenValue {
     /// The `valueExpression` variant.
+    #[inline]
     fn from(value: Expression) -> Self {
         Self::Expression(Box::new(value))
     }
@@ -423,6 +466,7 @@ impl From<Expression> for OpenValue {
 
 impl From<ParameterDefinition> for OpenValue {
     /// The `valueParameterDefinition` variant.
+    #[inline]
     fn from(value: ParameterDefinition) -> Self {
         Self::ParameterDefinition(Box::new(value))
     }
@@ -430,6 +474,7 @@ impl From<ParameterDefinition> for OpenValue {
 
 impl From<RelatedArtifact> for OpenValue {
     /// The `valueRelatedArtifact` variant.
+    #[inline]
     fn from(value: RelatedArtifact) -> Self {
         Self::RelatedArtifact(Box::new(value))
     }
@@ -437,6 +482,7 @@ impl From<RelatedArtifact> for OpenValue {
 
 impl From<TriggerDefinition> for OpenValue {
     /// The `valueTriggerDefinition` variant.
+    #[inline]
     fn from(value: TriggerDefinition) -> Self {
         Self::TriggerDefinition(Box::new(value))
     }
@@ -444,6 +490,7 @@ impl From<TriggerDefinition> for OpenValue {
 
 impl From<UsageContext> for OpenValue {
     /// The `valueUsageContext` variant.
+    #[inline]
     fn from(value: UsageContext) -> Self {
         Self::UsageContext(Box::new(value))
     }
@@ -451,6 +498,7 @@ impl From<UsageContext> for OpenValue {
 
 impl From<Dosage> for OpenValue {
     /// The `valueDosage` variant.
+    #[inline]
     fn from(value: Dosage) -> Self {
         Self::Dosage(Box::new(value))
     }
@@ -458,6 +506,7 @@ impl From<Dosage> for OpenValue {
 
 impl From<Meta> for OpenValue {
     /// The `valueMeta` variant.
+    #[inline]
     fn from(value: Meta) -> Self {
         Self::Meta(Box::new(value))
     }

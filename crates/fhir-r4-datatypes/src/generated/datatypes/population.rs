@@ -103,6 +103,7 @@ pub enum PopulationAge {
 
 impl From<Range> for PopulationAge {
     /// The `ageRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -110,6 +111,7 @@ impl From<Range> for PopulationAge {
 
 impl From<CodeableConcept> for PopulationAge {
     /// The `ageCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }

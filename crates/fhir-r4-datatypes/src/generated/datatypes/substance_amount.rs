@@ -181,6 +181,7 @@ pub enum SubstanceAmountAmount {
 
 impl From<Quantity> for SubstanceAmountAmount {
     /// The `amountQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -188,6 +189,7 @@ impl From<Quantity> for SubstanceAmountAmount {
 
 impl From<Range> for SubstanceAmountAmount {
     /// The `amountRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -195,6 +197,7 @@ impl From<Range> for SubstanceAmountAmount {
 
 impl From<String> for SubstanceAmountAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -202,6 +205,7 @@ impl From<String> for SubstanceAmountAmount {
 
 impl From<Primitive<String>> for SubstanceAmountAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -209,6 +213,7 @@ impl From<Primitive<String>> for SubstanceAmountAmount {
 
 impl From<&str> for SubstanceAmountAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }

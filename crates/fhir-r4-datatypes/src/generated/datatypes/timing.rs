@@ -257,6 +257,7 @@ pub enum TimingRepeatBounds {
 
 impl From<Duration> for TimingRepeatBounds {
     /// The `boundsDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -264,6 +265,7 @@ impl From<Duration> for TimingRepeatBounds {
 
 impl From<Range> for TimingRepeatBounds {
     /// The `boundsRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -271,6 +273,7 @@ impl From<Range> for TimingRepeatBounds {
 
 impl From<Period> for TimingRepeatBounds {
     /// The `boundsPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }

@@ -154,6 +154,7 @@ pub enum TriggerDefinitionTiming {
 
 impl From<Timing> for TriggerDefinitionTiming {
     /// The `timingTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -161,6 +162,7 @@ impl From<Timing> for TriggerDefinitionTiming {
 
 impl From<Reference> for TriggerDefinitionTiming {
     /// The `timingReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -168,6 +170,7 @@ impl From<Reference> for TriggerDefinitionTiming {
 
 impl From<Date> for TriggerDefinitionTiming {
     /// The `timingDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -175,6 +178,7 @@ impl From<Date> for TriggerDefinitionTiming {
 
 impl From<Primitive<Date>> for TriggerDefinitionTiming {
     /// The `timingDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -182,6 +186,7 @@ impl From<Primitive<Date>> for TriggerDefinitionTiming {
 
 impl From<DateTime> for TriggerDefinitionTiming {
     /// The `timingDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -189,6 +194,7 @@ impl From<DateTime> for TriggerDefinitionTiming {
 
 impl From<Primitive<DateTime>> for TriggerDefinitionTiming {
     /// The `timingDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }

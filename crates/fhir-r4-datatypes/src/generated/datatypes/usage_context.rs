@@ -102,6 +102,7 @@ pub enum UsageContextValue {
 
 impl From<CodeableConcept> for UsageContextValue {
     /// The `valueCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -109,6 +110,7 @@ impl From<CodeableConcept> for UsageContextValue {
 
 impl From<Quantity> for UsageContextValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -116,6 +118,7 @@ impl From<Quantity> for UsageContextValue {
 
 impl From<Range> for UsageContextValue {
     /// The `valueRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -123,6 +126,7 @@ impl From<Range> for UsageContextValue {
 
 impl From<Reference> for UsageContextValue {
     /// The `valueReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }

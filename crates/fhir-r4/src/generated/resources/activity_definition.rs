@@ -581,6 +581,7 @@ pub enum ActivityDefinitionSubject {
 
 impl From<CodeableConcept> for ActivityDefinitionSubject {
     /// The `subjectCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -588,6 +589,7 @@ impl From<CodeableConcept> for ActivityDefinitionSubject {
 
 impl From<Reference> for ActivityDefinitionSubject {
     /// The `subjectReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -629,6 +631,7 @@ pub enum ActivityDefinitionTiming {
 
 impl From<Timing> for ActivityDefinitionTiming {
     /// The `timingTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -636,6 +639,7 @@ impl From<Timing> for ActivityDefinitionTiming {
 
 impl From<DateTime> for ActivityDefinitionTiming {
     /// The `timingDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -643,6 +647,7 @@ impl From<DateTime> for ActivityDefinitionTiming {
 
 impl From<Primitive<DateTime>> for ActivityDefinitionTiming {
     /// The `timingDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -650,6 +655,7 @@ impl From<Primitive<DateTime>> for ActivityDefinitionTiming {
 
 impl From<Age> for ActivityDefinitionTiming {
     /// The `timingAge` variant.
+    #[inline]
     fn from(value: Age) -> Self {
         Self::Age(Box::new(value))
     }
@@ -657,6 +663,7 @@ impl From<Age> for ActivityDefinitionTiming {
 
 impl From<Period> for ActivityDefinitionTiming {
     /// The `timingPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -664,6 +671,7 @@ impl From<Period> for ActivityDefinitionTiming {
 
 impl From<Range> for ActivityDefinitionTiming {
     /// The `timingRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -671,6 +679,7 @@ impl From<Range> for ActivityDefinitionTiming {
 
 impl From<Duration> for ActivityDefinitionTiming {
     /// The `timingDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -712,6 +721,7 @@ pub enum ActivityDefinitionProduct {
 
 impl From<Reference> for ActivityDefinitionProduct {
     /// The `productReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -719,6 +729,7 @@ impl From<Reference> for ActivityDefinitionProduct {
 
 impl From<CodeableConcept> for ActivityDefinitionProduct {
     /// The `productCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -745,6 +756,7 @@ impl ActivityDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ActivityDefinition")
     }
@@ -755,6 +767,7 @@ impl ActivityDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -762,6 +775,7 @@ impl ActivityDefinition {
         crate::json::from_slice_with_report(bytes, "ActivityDefinition", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -357,6 +357,7 @@ pub enum AllergyIntoleranceOnset {
 
 impl From<DateTime> for AllergyIntoleranceOnset {
     /// The `onsetDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -364,6 +365,7 @@ impl From<DateTime> for AllergyIntoleranceOnset {
 
 impl From<Primitive<DateTime>> for AllergyIntoleranceOnset {
     /// The `onsetDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -371,6 +373,7 @@ impl From<Primitive<DateTime>> for AllergyIntoleranceOnset {
 
 impl From<Age> for AllergyIntoleranceOnset {
     /// The `onsetAge` variant.
+    #[inline]
     fn from(value: Age) -> Self {
         Self::Age(Box::new(value))
     }
@@ -378,6 +381,7 @@ impl From<Age> for AllergyIntoleranceOnset {
 
 impl From<Period> for AllergyIntoleranceOnset {
     /// The `onsetPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -385,6 +389,7 @@ impl From<Period> for AllergyIntoleranceOnset {
 
 impl From<Range> for AllergyIntoleranceOnset {
     /// The `onsetRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -392,6 +397,7 @@ impl From<Range> for AllergyIntoleranceOnset {
 
 impl From<String> for AllergyIntoleranceOnset {
     /// The `onsetString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -399,6 +405,7 @@ impl From<String> for AllergyIntoleranceOnset {
 
 impl From<Primitive<String>> for AllergyIntoleranceOnset {
     /// The `onsetString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -406,6 +413,7 @@ impl From<Primitive<String>> for AllergyIntoleranceOnset {
 
 impl From<&str> for AllergyIntoleranceOnset {
     /// The `onsetString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -438,6 +446,7 @@ impl AllergyIntolerance {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "AllergyIntolerance")
     }
@@ -448,6 +457,7 @@ impl AllergyIntolerance {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -455,6 +465,7 @@ impl AllergyIntolerance {
         crate::json::from_slice_with_report(bytes, "AllergyIntolerance", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

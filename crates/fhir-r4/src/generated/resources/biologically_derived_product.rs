@@ -533,6 +533,7 @@ pub enum BiologicallyDerivedProductCollectionCollected {
 
 impl From<DateTime> for BiologicallyDerivedProductCollectionCollected {
     /// The `collectedDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -540,6 +541,7 @@ impl From<DateTime> for BiologicallyDerivedProductCollectionCollected {
 
 impl From<Primitive<DateTime>> for BiologicallyDerivedProductCollectionCollected {
     /// The `collectedDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -547,6 +549,7 @@ impl From<Primitive<DateTime>> for BiologicallyDerivedProductCollectionCollected
 
 impl From<Period> for BiologicallyDerivedProductCollectionCollected {
     /// The `collectedPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -582,6 +585,7 @@ pub enum BiologicallyDerivedProductProcessingTime {
 
 impl From<DateTime> for BiologicallyDerivedProductProcessingTime {
     /// The `timeDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -589,6 +593,7 @@ impl From<DateTime> for BiologicallyDerivedProductProcessingTime {
 
 impl From<Primitive<DateTime>> for BiologicallyDerivedProductProcessingTime {
     /// The `timeDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -596,6 +601,7 @@ impl From<Primitive<DateTime>> for BiologicallyDerivedProductProcessingTime {
 
 impl From<Period> for BiologicallyDerivedProductProcessingTime {
     /// The `timePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -629,6 +635,7 @@ pub enum BiologicallyDerivedProductManipulationTime {
 
 impl From<DateTime> for BiologicallyDerivedProductManipulationTime {
     /// The `timeDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -636,6 +643,7 @@ impl From<DateTime> for BiologicallyDerivedProductManipulationTime {
 
 impl From<Primitive<DateTime>> for BiologicallyDerivedProductManipulationTime {
     /// The `timeDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -643,6 +651,7 @@ impl From<Primitive<DateTime>> for BiologicallyDerivedProductManipulationTime {
 
 impl From<Period> for BiologicallyDerivedProductManipulationTime {
     /// The `timePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -669,6 +678,7 @@ impl BiologicallyDerivedProduct {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "BiologicallyDerivedProduct")
     }
@@ -679,6 +689,7 @@ impl BiologicallyDerivedProduct {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -686,6 +697,7 @@ impl BiologicallyDerivedProduct {
         crate::json::from_slice_with_report(bytes, "BiologicallyDerivedProduct", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -569,6 +569,7 @@ pub enum CarePlanActivityDetailScheduled {
 
 impl From<Timing> for CarePlanActivityDetailScheduled {
     /// The `scheduledTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -576,6 +577,7 @@ impl From<Timing> for CarePlanActivityDetailScheduled {
 
 impl From<Period> for CarePlanActivityDetailScheduled {
     /// The `scheduledPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -583,6 +585,7 @@ impl From<Period> for CarePlanActivityDetailScheduled {
 
 impl From<String> for CarePlanActivityDetailScheduled {
     /// The `scheduledString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -590,6 +593,7 @@ impl From<String> for CarePlanActivityDetailScheduled {
 
 impl From<Primitive<String>> for CarePlanActivityDetailScheduled {
     /// The `scheduledString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -597,6 +601,7 @@ impl From<Primitive<String>> for CarePlanActivityDetailScheduled {
 
 impl From<&str> for CarePlanActivityDetailScheduled {
     /// The `scheduledString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -632,6 +637,7 @@ pub enum CarePlanActivityDetailProduct {
 
 impl From<CodeableConcept> for CarePlanActivityDetailProduct {
     /// The `productCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -639,6 +645,7 @@ impl From<CodeableConcept> for CarePlanActivityDetailProduct {
 
 impl From<Reference> for CarePlanActivityDetailProduct {
     /// The `productReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -665,6 +672,7 @@ impl CarePlan {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "CarePlan")
     }
@@ -675,6 +683,7 @@ impl CarePlan {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -682,6 +691,7 @@ impl CarePlan {
         crate::json::from_slice_with_report(bytes, "CarePlan", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

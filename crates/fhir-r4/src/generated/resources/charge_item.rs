@@ -389,6 +389,7 @@ pub enum ChargeItemOccurrence {
 
 impl From<DateTime> for ChargeItemOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -396,6 +397,7 @@ impl From<DateTime> for ChargeItemOccurrence {
 
 impl From<Primitive<DateTime>> for ChargeItemOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -403,6 +405,7 @@ impl From<Primitive<DateTime>> for ChargeItemOccurrence {
 
 impl From<Period> for ChargeItemOccurrence {
     /// The `occurrencePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -410,6 +413,7 @@ impl From<Period> for ChargeItemOccurrence {
 
 impl From<Timing> for ChargeItemOccurrence {
     /// The `occurrenceTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -447,6 +451,7 @@ pub enum ChargeItemProduct {
 
 impl From<Reference> for ChargeItemProduct {
     /// The `productReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -454,6 +459,7 @@ impl From<Reference> for ChargeItemProduct {
 
 impl From<CodeableConcept> for ChargeItemProduct {
     /// The `productCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -480,6 +486,7 @@ impl ChargeItem {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ChargeItem")
     }
@@ -490,6 +497,7 @@ impl ChargeItem {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -497,6 +505,7 @@ impl ChargeItem {
         crate::json::from_slice_with_report(bytes, "ChargeItem", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -1495,6 +1495,7 @@ pub enum ClaimSupportingInfoTiming {
 
 impl From<Date> for ClaimSupportingInfoTiming {
     /// The `timingDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -1502,6 +1503,7 @@ impl From<Date> for ClaimSupportingInfoTiming {
 
 impl From<Primitive<Date>> for ClaimSupportingInfoTiming {
     /// The `timingDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -1509,6 +1511,7 @@ impl From<Primitive<Date>> for ClaimSupportingInfoTiming {
 
 impl From<Period> for ClaimSupportingInfoTiming {
     /// The `timingPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -1548,6 +1551,7 @@ pub enum ClaimSupportingInfoValue {
 
 impl From<bool> for ClaimSupportingInfoValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -1555,6 +1559,7 @@ impl From<bool> for ClaimSupportingInfoValue {
 
 impl From<Primitive<bool>> for ClaimSupportingInfoValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -1562,6 +1567,7 @@ impl From<Primitive<bool>> for ClaimSupportingInfoValue {
 
 impl From<String> for ClaimSupportingInfoValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -1569,6 +1575,7 @@ impl From<String> for ClaimSupportingInfoValue {
 
 impl From<Primitive<String>> for ClaimSupportingInfoValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -1576,6 +1583,7 @@ impl From<Primitive<String>> for ClaimSupportingInfoValue {
 
 impl From<&str> for ClaimSupportingInfoValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -1583,6 +1591,7 @@ impl From<&str> for ClaimSupportingInfoValue {
 
 impl From<Quantity> for ClaimSupportingInfoValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -1590,6 +1599,7 @@ impl From<Quantity> for ClaimSupportingInfoValue {
 
 impl From<Attachment> for ClaimSupportingInfoValue {
     /// The `valueAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -1597,6 +1607,7 @@ impl From<Attachment> for ClaimSupportingInfoValue {
 
 impl From<Reference> for ClaimSupportingInfoValue {
     /// The `valueReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1636,6 +1647,7 @@ pub enum ClaimDiagnosisDiagnosis {
 
 impl From<CodeableConcept> for ClaimDiagnosisDiagnosis {
     /// The `diagnosisCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1643,6 +1655,7 @@ impl From<CodeableConcept> for ClaimDiagnosisDiagnosis {
 
 impl From<Reference> for ClaimDiagnosisDiagnosis {
     /// The `diagnosisReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1676,6 +1689,7 @@ pub enum ClaimProcedureProcedure {
 
 impl From<CodeableConcept> for ClaimProcedureProcedure {
     /// The `procedureCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1683,6 +1697,7 @@ impl From<CodeableConcept> for ClaimProcedureProcedure {
 
 impl From<Reference> for ClaimProcedureProcedure {
     /// The `procedureReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1716,6 +1731,7 @@ pub enum ClaimAccidentLocation {
 
 impl From<Address> for ClaimAccidentLocation {
     /// The `locationAddress` variant.
+    #[inline]
     fn from(value: Address) -> Self {
         Self::Address(Box::new(value))
     }
@@ -1723,6 +1739,7 @@ impl From<Address> for ClaimAccidentLocation {
 
 impl From<Reference> for ClaimAccidentLocation {
     /// The `locationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1756,6 +1773,7 @@ pub enum ClaimItemServiced {
 
 impl From<Date> for ClaimItemServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -1763,6 +1781,7 @@ impl From<Date> for ClaimItemServiced {
 
 impl From<Primitive<Date>> for ClaimItemServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -1770,6 +1789,7 @@ impl From<Primitive<Date>> for ClaimItemServiced {
 
 impl From<Period> for ClaimItemServiced {
     /// The `servicedPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -1805,6 +1825,7 @@ pub enum ClaimItemLocation {
 
 impl From<CodeableConcept> for ClaimItemLocation {
     /// The `locationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1812,6 +1833,7 @@ impl From<CodeableConcept> for ClaimItemLocation {
 
 impl From<Address> for ClaimItemLocation {
     /// The `locationAddress` variant.
+    #[inline]
     fn from(value: Address) -> Self {
         Self::Address(Box::new(value))
     }
@@ -1819,6 +1841,7 @@ impl From<Address> for ClaimItemLocation {
 
 impl From<Reference> for ClaimItemLocation {
     /// The `locationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1847,6 +1870,7 @@ impl Claim {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Claim")
     }
@@ -1857,6 +1881,7 @@ impl Claim {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -1864,6 +1889,7 @@ impl Claim {
         crate::json::from_slice_with_report(bytes, "Claim", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

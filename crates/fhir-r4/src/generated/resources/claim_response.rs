@@ -1379,6 +1379,7 @@ pub enum ClaimResponseAddItemServiced {
 
 impl From<Date> for ClaimResponseAddItemServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -1386,6 +1387,7 @@ impl From<Date> for ClaimResponseAddItemServiced {
 
 impl From<Primitive<Date>> for ClaimResponseAddItemServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -1393,6 +1395,7 @@ impl From<Primitive<Date>> for ClaimResponseAddItemServiced {
 
 impl From<Period> for ClaimResponseAddItemServiced {
     /// The `servicedPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -1428,6 +1431,7 @@ pub enum ClaimResponseAddItemLocation {
 
 impl From<CodeableConcept> for ClaimResponseAddItemLocation {
     /// The `locationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1435,6 +1439,7 @@ impl From<CodeableConcept> for ClaimResponseAddItemLocation {
 
 impl From<Address> for ClaimResponseAddItemLocation {
     /// The `locationAddress` variant.
+    #[inline]
     fn from(value: Address) -> Self {
         Self::Address(Box::new(value))
     }
@@ -1442,6 +1447,7 @@ impl From<Address> for ClaimResponseAddItemLocation {
 
 impl From<Reference> for ClaimResponseAddItemLocation {
     /// The `locationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1470,6 +1476,7 @@ impl ClaimResponse {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ClaimResponse")
     }
@@ -1480,6 +1487,7 @@ impl ClaimResponse {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -1487,6 +1495,7 @@ impl ClaimResponse {
         crate::json::from_slice_with_report(bytes, "ClaimResponse", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

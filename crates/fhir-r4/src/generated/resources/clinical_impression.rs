@@ -376,6 +376,7 @@ pub enum ClinicalImpressionEffective {
 
 impl From<DateTime> for ClinicalImpressionEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -383,6 +384,7 @@ impl From<DateTime> for ClinicalImpressionEffective {
 
 impl From<Primitive<DateTime>> for ClinicalImpressionEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -390,6 +392,7 @@ impl From<Primitive<DateTime>> for ClinicalImpressionEffective {
 
 impl From<Period> for ClinicalImpressionEffective {
     /// The `effectivePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -418,6 +421,7 @@ impl ClinicalImpression {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ClinicalImpression")
     }
@@ -428,6 +432,7 @@ impl ClinicalImpression {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -435,6 +440,7 @@ impl ClinicalImpression {
         crate::json::from_slice_with_report(bytes, "ClinicalImpression", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -780,6 +780,7 @@ pub enum CodeSystemConceptPropertyValue {
 
 impl From<Coding> for CodeSystemConceptPropertyValue {
     /// The `valueCoding` variant.
+    #[inline]
     fn from(value: Coding) -> Self {
         Self::Coding(Box::new(value))
     }
@@ -787,6 +788,7 @@ impl From<Coding> for CodeSystemConceptPropertyValue {
 
 impl From<i32> for CodeSystemConceptPropertyValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -794,6 +796,7 @@ impl From<i32> for CodeSystemConceptPropertyValue {
 
 impl From<Primitive<i32>> for CodeSystemConceptPropertyValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -801,6 +804,7 @@ impl From<Primitive<i32>> for CodeSystemConceptPropertyValue {
 
 impl From<bool> for CodeSystemConceptPropertyValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -808,6 +812,7 @@ impl From<bool> for CodeSystemConceptPropertyValue {
 
 impl From<Primitive<bool>> for CodeSystemConceptPropertyValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -815,6 +820,7 @@ impl From<Primitive<bool>> for CodeSystemConceptPropertyValue {
 
 impl From<DateTime> for CodeSystemConceptPropertyValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -822,6 +828,7 @@ impl From<DateTime> for CodeSystemConceptPropertyValue {
 
 impl From<Primitive<DateTime>> for CodeSystemConceptPropertyValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -829,6 +836,7 @@ impl From<Primitive<DateTime>> for CodeSystemConceptPropertyValue {
 
 impl From<Decimal> for CodeSystemConceptPropertyValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Decimal) -> Self {
         Self::Decimal(Primitive::new(value))
     }
@@ -836,6 +844,7 @@ impl From<Decimal> for CodeSystemConceptPropertyValue {
 
 impl From<Primitive<Decimal>> for CodeSystemConceptPropertyValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Primitive<Decimal>) -> Self {
         Self::Decimal(value)
     }
@@ -872,6 +881,7 @@ impl CodeSystem {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "CodeSystem")
     }
@@ -882,6 +892,7 @@ impl CodeSystem {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -889,6 +900,7 @@ impl CodeSystem {
         crate::json::from_slice_with_report(bytes, "CodeSystem", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -353,6 +353,7 @@ pub enum CommunicationPayloadContent {
 
 impl From<String> for CommunicationPayloadContent {
     /// The `contentString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -360,6 +361,7 @@ impl From<String> for CommunicationPayloadContent {
 
 impl From<Primitive<String>> for CommunicationPayloadContent {
     /// The `contentString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -367,6 +369,7 @@ impl From<Primitive<String>> for CommunicationPayloadContent {
 
 impl From<&str> for CommunicationPayloadContent {
     /// The `contentString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -374,6 +377,7 @@ impl From<&str> for CommunicationPayloadContent {
 
 impl From<Attachment> for CommunicationPayloadContent {
     /// The `contentAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -381,6 +385,7 @@ impl From<Attachment> for CommunicationPayloadContent {
 
 impl From<Reference> for CommunicationPayloadContent {
     /// The `contentReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -409,6 +414,7 @@ impl Communication {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Communication")
     }
@@ -419,6 +425,7 @@ impl Communication {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -426,6 +433,7 @@ impl Communication {
         crate::json::from_slice_with_report(bytes, "Communication", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

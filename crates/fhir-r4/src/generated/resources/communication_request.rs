@@ -342,6 +342,7 @@ pub enum CommunicationRequestPayloadContent {
 
 impl From<String> for CommunicationRequestPayloadContent {
     /// The `contentString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -349,6 +350,7 @@ impl From<String> for CommunicationRequestPayloadContent {
 
 impl From<Primitive<String>> for CommunicationRequestPayloadContent {
     /// The `contentString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -356,6 +358,7 @@ impl From<Primitive<String>> for CommunicationRequestPayloadContent {
 
 impl From<&str> for CommunicationRequestPayloadContent {
     /// The `contentString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -363,6 +366,7 @@ impl From<&str> for CommunicationRequestPayloadContent {
 
 impl From<Attachment> for CommunicationRequestPayloadContent {
     /// The `contentAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -370,6 +374,7 @@ impl From<Attachment> for CommunicationRequestPayloadContent {
 
 impl From<Reference> for CommunicationRequestPayloadContent {
     /// The `contentReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -405,6 +410,7 @@ pub enum CommunicationRequestOccurrence {
 
 impl From<DateTime> for CommunicationRequestOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -412,6 +418,7 @@ impl From<DateTime> for CommunicationRequestOccurrence {
 
 impl From<Primitive<DateTime>> for CommunicationRequestOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -419,6 +426,7 @@ impl From<Primitive<DateTime>> for CommunicationRequestOccurrence {
 
 impl From<Period> for CommunicationRequestOccurrence {
     /// The `occurrencePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -447,6 +455,7 @@ impl CommunicationRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "CommunicationRequest")
     }
@@ -457,6 +466,7 @@ impl CommunicationRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -464,6 +474,7 @@ impl CommunicationRequest {
         crate::json::from_slice_with_report(bytes, "CommunicationRequest", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -508,6 +508,7 @@ pub enum CompositionRelatesToTarget {
 
 impl From<Identifier> for CompositionRelatesToTarget {
     /// The `targetIdentifier` variant.
+    #[inline]
     fn from(value: Identifier) -> Self {
         Self::Identifier(Box::new(value))
     }
@@ -515,6 +516,7 @@ impl From<Identifier> for CompositionRelatesToTarget {
 
 impl From<Reference> for CompositionRelatesToTarget {
     /// The `targetReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -541,6 +543,7 @@ impl Composition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Composition")
     }
@@ -551,6 +554,7 @@ impl Composition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -558,6 +562,7 @@ impl Composition {
         crate::json::from_slice_with_report(bytes, "Composition", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

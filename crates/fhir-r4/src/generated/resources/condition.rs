@@ -431,6 +431,7 @@ pub enum ConditionOnset {
 
 impl From<DateTime> for ConditionOnset {
     /// The `onsetDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -438,6 +439,7 @@ impl From<DateTime> for ConditionOnset {
 
 impl From<Primitive<DateTime>> for ConditionOnset {
     /// The `onsetDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -445,6 +447,7 @@ impl From<Primitive<DateTime>> for ConditionOnset {
 
 impl From<Age> for ConditionOnset {
     /// The `onsetAge` variant.
+    #[inline]
     fn from(value: Age) -> Self {
         Self::Age(Box::new(value))
     }
@@ -452,6 +455,7 @@ impl From<Age> for ConditionOnset {
 
 impl From<Period> for ConditionOnset {
     /// The `onsetPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -459,6 +463,7 @@ impl From<Period> for ConditionOnset {
 
 impl From<Range> for ConditionOnset {
     /// The `onsetRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -466,6 +471,7 @@ impl From<Range> for ConditionOnset {
 
 impl From<String> for ConditionOnset {
     /// The `onsetString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -473,6 +479,7 @@ impl From<String> for ConditionOnset {
 
 impl From<Primitive<String>> for ConditionOnset {
     /// The `onsetString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -480,6 +487,7 @@ impl From<Primitive<String>> for ConditionOnset {
 
 impl From<&str> for ConditionOnset {
     /// The `onsetString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -525,6 +533,7 @@ pub enum ConditionAbatement {
 
 impl From<DateTime> for ConditionAbatement {
     /// The `abatementDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -532,6 +541,7 @@ impl From<DateTime> for ConditionAbatement {
 
 impl From<Primitive<DateTime>> for ConditionAbatement {
     /// The `abatementDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -539,6 +549,7 @@ impl From<Primitive<DateTime>> for ConditionAbatement {
 
 impl From<Age> for ConditionAbatement {
     /// The `abatementAge` variant.
+    #[inline]
     fn from(value: Age) -> Self {
         Self::Age(Box::new(value))
     }
@@ -546,6 +557,7 @@ impl From<Age> for ConditionAbatement {
 
 impl From<Period> for ConditionAbatement {
     /// The `abatementPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -553,6 +565,7 @@ impl From<Period> for ConditionAbatement {
 
 impl From<Range> for ConditionAbatement {
     /// The `abatementRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -560,6 +573,7 @@ impl From<Range> for ConditionAbatement {
 
 impl From<String> for ConditionAbatement {
     /// The `abatementString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -567,6 +581,7 @@ impl From<String> for ConditionAbatement {
 
 impl From<Primitive<String>> for ConditionAbatement {
     /// The `abatementString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -574,6 +589,7 @@ impl From<Primitive<String>> for ConditionAbatement {
 
 impl From<&str> for ConditionAbatement {
     /// The `abatementString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -608,6 +624,7 @@ impl Condition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Condition")
     }
@@ -618,6 +635,7 @@ impl Condition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -625,6 +643,7 @@ impl Condition {
         crate::json::from_slice_with_report(bytes, "Condition", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -547,6 +547,7 @@ pub enum ConsentSource {
 
 impl From<Attachment> for ConsentSource {
     /// The `sourceAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -554,6 +555,7 @@ impl From<Attachment> for ConsentSource {
 
 impl From<Reference> for ConsentSource {
     /// The `sourceReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -580,6 +582,7 @@ impl Consent {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Consent")
     }
@@ -590,6 +593,7 @@ impl Consent {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -597,6 +601,7 @@ impl Consent {
         crate::json::from_slice_with_report(bytes, "Consent", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

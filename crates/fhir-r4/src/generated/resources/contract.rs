@@ -2027,6 +2027,7 @@ pub enum ContractTopic {
 
 impl From<CodeableConcept> for ContractTopic {
     /// The `topicCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -2034,6 +2035,7 @@ impl From<CodeableConcept> for ContractTopic {
 
 impl From<Reference> for ContractTopic {
     /// The `topicReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2067,6 +2069,7 @@ pub enum ContractTermTopic {
 
 impl From<CodeableConcept> for ContractTermTopic {
     /// The `topicCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -2074,6 +2077,7 @@ impl From<CodeableConcept> for ContractTermTopic {
 
 impl From<Reference> for ContractTermTopic {
     /// The `topicReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2127,6 +2131,7 @@ pub enum ContractTermOfferAnswerValue {
 
 impl From<bool> for ContractTermOfferAnswerValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -2134,6 +2139,7 @@ impl From<bool> for ContractTermOfferAnswerValue {
 
 impl From<Primitive<bool>> for ContractTermOfferAnswerValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -2141,6 +2147,7 @@ impl From<Primitive<bool>> for ContractTermOfferAnswerValue {
 
 impl From<Decimal> for ContractTermOfferAnswerValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Decimal) -> Self {
         Self::Decimal(Primitive::new(value))
     }
@@ -2148,6 +2155,7 @@ impl From<Decimal> for ContractTermOfferAnswerValue {
 
 impl From<Primitive<Decimal>> for ContractTermOfferAnswerValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Primitive<Decimal>) -> Self {
         Self::Decimal(value)
     }
@@ -2155,6 +2163,7 @@ impl From<Primitive<Decimal>> for ContractTermOfferAnswerValue {
 
 impl From<i32> for ContractTermOfferAnswerValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -2162,6 +2171,7 @@ impl From<i32> for ContractTermOfferAnswerValue {
 
 impl From<Primitive<i32>> for ContractTermOfferAnswerValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -2169,6 +2179,7 @@ impl From<Primitive<i32>> for ContractTermOfferAnswerValue {
 
 impl From<Date> for ContractTermOfferAnswerValue {
     /// The `valueDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -2176,6 +2187,7 @@ impl From<Date> for ContractTermOfferAnswerValue {
 
 impl From<Primitive<Date>> for ContractTermOfferAnswerValue {
     /// The `valueDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -2183,6 +2195,7 @@ impl From<Primitive<Date>> for ContractTermOfferAnswerValue {
 
 impl From<DateTime> for ContractTermOfferAnswerValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -2190,6 +2203,7 @@ impl From<DateTime> for ContractTermOfferAnswerValue {
 
 impl From<Primitive<DateTime>> for ContractTermOfferAnswerValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -2197,6 +2211,7 @@ impl From<Primitive<DateTime>> for ContractTermOfferAnswerValue {
 
 impl From<Time> for ContractTermOfferAnswerValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Time) -> Self {
         Self::Time(Primitive::new(value))
     }
@@ -2204,6 +2219,7 @@ impl From<Time> for ContractTermOfferAnswerValue {
 
 impl From<Primitive<Time>> for ContractTermOfferAnswerValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Primitive<Time>) -> Self {
         Self::Time(value)
     }
@@ -2211,6 +2227,7 @@ impl From<Primitive<Time>> for ContractTermOfferAnswerValue {
 
 impl From<Attachment> for ContractTermOfferAnswerValue {
     /// The `valueAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -2218,6 +2235,7 @@ impl From<Attachment> for ContractTermOfferAnswerValue {
 
 impl From<Coding> for ContractTermOfferAnswerValue {
     /// The `valueCoding` variant.
+    #[inline]
     fn from(value: Coding) -> Self {
         Self::Coding(Box::new(value))
     }
@@ -2225,6 +2243,7 @@ impl From<Coding> for ContractTermOfferAnswerValue {
 
 impl From<Quantity> for ContractTermOfferAnswerValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -2232,6 +2251,7 @@ impl From<Quantity> for ContractTermOfferAnswerValue {
 
 impl From<Reference> for ContractTermOfferAnswerValue {
     /// The `valueReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2285,6 +2305,7 @@ pub enum ContractTermAssetValuedItemEntity {
 
 impl From<CodeableConcept> for ContractTermAssetValuedItemEntity {
     /// The `entityCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -2292,6 +2313,7 @@ impl From<CodeableConcept> for ContractTermAssetValuedItemEntity {
 
 impl From<Reference> for ContractTermAssetValuedItemEntity {
     /// The `entityReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2327,6 +2349,7 @@ pub enum ContractTermActionOccurrence {
 
 impl From<DateTime> for ContractTermActionOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -2334,6 +2357,7 @@ impl From<DateTime> for ContractTermActionOccurrence {
 
 impl From<Primitive<DateTime>> for ContractTermActionOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -2341,6 +2365,7 @@ impl From<Primitive<DateTime>> for ContractTermActionOccurrence {
 
 impl From<Period> for ContractTermActionOccurrence {
     /// The `occurrencePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -2348,6 +2373,7 @@ impl From<Period> for ContractTermActionOccurrence {
 
 impl From<Timing> for ContractTermActionOccurrence {
     /// The `occurrenceTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -2385,6 +2411,7 @@ pub enum ContractFriendlyContent {
 
 impl From<Attachment> for ContractFriendlyContent {
     /// The `contentAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -2392,6 +2419,7 @@ impl From<Attachment> for ContractFriendlyContent {
 
 impl From<Reference> for ContractFriendlyContent {
     /// The `contentReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2425,6 +2453,7 @@ pub enum ContractLegalContent {
 
 impl From<Attachment> for ContractLegalContent {
     /// The `contentAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -2432,6 +2461,7 @@ impl From<Attachment> for ContractLegalContent {
 
 impl From<Reference> for ContractLegalContent {
     /// The `contentReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2465,6 +2495,7 @@ pub enum ContractRuleContent {
 
 impl From<Attachment> for ContractRuleContent {
     /// The `contentAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -2472,6 +2503,7 @@ impl From<Attachment> for ContractRuleContent {
 
 impl From<Reference> for ContractRuleContent {
     /// The `contentReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2505,6 +2537,7 @@ pub enum ContractLegallyBinding {
 
 impl From<Attachment> for ContractLegallyBinding {
     /// The `legallyBindingAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -2512,6 +2545,7 @@ impl From<Attachment> for ContractLegallyBinding {
 
 impl From<Reference> for ContractLegallyBinding {
     /// The `legallyBindingReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2538,6 +2572,7 @@ impl Contract {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Contract")
     }
@@ -2548,6 +2583,7 @@ impl Contract {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -2555,6 +2591,7 @@ impl Contract {
         crate::json::from_slice_with_report(bytes, "Contract", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

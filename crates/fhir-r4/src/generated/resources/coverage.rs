@@ -402,6 +402,7 @@ pub enum CoverageCostToBeneficiaryValue {
 
 impl From<Quantity> for CoverageCostToBeneficiaryValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -409,6 +410,7 @@ impl From<Quantity> for CoverageCostToBeneficiaryValue {
 
 impl From<Money> for CoverageCostToBeneficiaryValue {
     /// The `valueMoney` variant.
+    #[inline]
     fn from(value: Money) -> Self {
         Self::Money(Box::new(value))
     }
@@ -435,6 +437,7 @@ impl Coverage {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Coverage")
     }
@@ -445,6 +448,7 @@ impl Coverage {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -452,6 +456,7 @@ impl Coverage {
         crate::json::from_slice_with_report(bytes, "Coverage", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

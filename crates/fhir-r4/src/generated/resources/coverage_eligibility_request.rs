@@ -556,6 +556,7 @@ pub enum CoverageEligibilityRequestServiced {
 
 impl From<Date> for CoverageEligibilityRequestServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -563,6 +564,7 @@ impl From<Date> for CoverageEligibilityRequestServiced {
 
 impl From<Primitive<Date>> for CoverageEligibilityRequestServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -570,6 +572,7 @@ impl From<Primitive<Date>> for CoverageEligibilityRequestServiced {
 
 impl From<Period> for CoverageEligibilityRequestServiced {
     /// The `servicedPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -603,6 +606,7 @@ pub enum CoverageEligibilityRequestItemDiagnosisDiagnosis {
 
 impl From<CodeableConcept> for CoverageEligibilityRequestItemDiagnosisDiagnosis {
     /// The `diagnosisCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -610,6 +614,7 @@ impl From<CodeableConcept> for CoverageEligibilityRequestItemDiagnosisDiagnosis 
 
 impl From<Reference> for CoverageEligibilityRequestItemDiagnosisDiagnosis {
     /// The `diagnosisReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -636,6 +641,7 @@ impl CoverageEligibilityRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "CoverageEligibilityRequest")
     }
@@ -646,6 +652,7 @@ impl CoverageEligibilityRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -653,6 +660,7 @@ impl CoverageEligibilityRequest {
         crate::json::from_slice_with_report(bytes, "CoverageEligibilityRequest", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

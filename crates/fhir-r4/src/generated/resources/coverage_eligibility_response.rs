@@ -663,6 +663,7 @@ pub enum CoverageEligibilityResponseServiced {
 
 impl From<Date> for CoverageEligibilityResponseServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -670,6 +671,7 @@ impl From<Date> for CoverageEligibilityResponseServiced {
 
 impl From<Primitive<Date>> for CoverageEligibilityResponseServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -677,6 +679,7 @@ impl From<Primitive<Date>> for CoverageEligibilityResponseServiced {
 
 impl From<Period> for CoverageEligibilityResponseServiced {
     /// The `servicedPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -712,6 +715,7 @@ pub enum CoverageEligibilityResponseInsuranceItemBenefitAllowed {
 
 impl From<UnsignedInt> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
     /// The `allowedUnsignedInt` variant.
+    #[inline]
     fn from(value: UnsignedInt) -> Self {
         Self::UnsignedInt(Primitive::new(value))
     }
@@ -719,6 +723,7 @@ impl From<UnsignedInt> for CoverageEligibilityResponseInsuranceItemBenefitAllowe
 
 impl From<Primitive<UnsignedInt>> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
     /// The `allowedUnsignedInt` variant.
+    #[inline]
     fn from(value: Primitive<UnsignedInt>) -> Self {
         Self::UnsignedInt(value)
     }
@@ -726,6 +731,7 @@ impl From<Primitive<UnsignedInt>> for CoverageEligibilityResponseInsuranceItemBe
 
 impl From<String> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
     /// The `allowedString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -733,6 +739,7 @@ impl From<String> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
 
 impl From<Primitive<String>> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
     /// The `allowedString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -740,6 +747,7 @@ impl From<Primitive<String>> for CoverageEligibilityResponseInsuranceItemBenefit
 
 impl From<&str> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
     /// The `allowedString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -747,6 +755,7 @@ impl From<&str> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
 
 impl From<Money> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
     /// The `allowedMoney` variant.
+    #[inline]
     fn from(value: Money) -> Self {
         Self::Money(Box::new(value))
     }
@@ -786,6 +795,7 @@ pub enum CoverageEligibilityResponseInsuranceItemBenefitUsed {
 
 impl From<UnsignedInt> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
     /// The `usedUnsignedInt` variant.
+    #[inline]
     fn from(value: UnsignedInt) -> Self {
         Self::UnsignedInt(Primitive::new(value))
     }
@@ -793,6 +803,7 @@ impl From<UnsignedInt> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
 
 impl From<Primitive<UnsignedInt>> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
     /// The `usedUnsignedInt` variant.
+    #[inline]
     fn from(value: Primitive<UnsignedInt>) -> Self {
         Self::UnsignedInt(value)
     }
@@ -800,6 +811,7 @@ impl From<Primitive<UnsignedInt>> for CoverageEligibilityResponseInsuranceItemBe
 
 impl From<String> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
     /// The `usedString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -807,6 +819,7 @@ impl From<String> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
 
 impl From<Primitive<String>> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
     /// The `usedString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -814,6 +827,7 @@ impl From<Primitive<String>> for CoverageEligibilityResponseInsuranceItemBenefit
 
 impl From<&str> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
     /// The `usedString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -821,6 +835,7 @@ impl From<&str> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
 
 impl From<Money> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
     /// The `usedMoney` variant.
+    #[inline]
     fn from(value: Money) -> Self {
         Self::Money(Box::new(value))
     }
@@ -851,6 +866,7 @@ impl CoverageEligibilityResponse {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "CoverageEligibilityResponse")
     }
@@ -861,6 +877,7 @@ impl CoverageEligibilityResponse {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -868,6 +885,7 @@ impl CoverageEligibilityResponse {
         crate::json::from_slice_with_report(bytes, "CoverageEligibilityResponse", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

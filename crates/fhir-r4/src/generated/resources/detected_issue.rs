@@ -321,6 +321,7 @@ pub enum DetectedIssueIdentified {
 
 impl From<DateTime> for DetectedIssueIdentified {
     /// The `identifiedDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -328,6 +329,7 @@ impl From<DateTime> for DetectedIssueIdentified {
 
 impl From<Primitive<DateTime>> for DetectedIssueIdentified {
     /// The `identifiedDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -335,6 +337,7 @@ impl From<Primitive<DateTime>> for DetectedIssueIdentified {
 
 impl From<Period> for DetectedIssueIdentified {
     /// The `identifiedPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -363,6 +366,7 @@ impl DetectedIssue {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "DetectedIssue")
     }
@@ -373,6 +377,7 @@ impl DetectedIssue {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -380,6 +385,7 @@ impl DetectedIssue {
         crate::json::from_slice_with_report(bytes, "DetectedIssue", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -671,6 +671,7 @@ pub enum DeviceDefinitionManufacturer {
 
 impl From<String> for DeviceDefinitionManufacturer {
     /// The `manufacturerString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -678,6 +679,7 @@ impl From<String> for DeviceDefinitionManufacturer {
 
 impl From<Primitive<String>> for DeviceDefinitionManufacturer {
     /// The `manufacturerString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -685,6 +687,7 @@ impl From<Primitive<String>> for DeviceDefinitionManufacturer {
 
 impl From<&str> for DeviceDefinitionManufacturer {
     /// The `manufacturerString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -692,6 +695,7 @@ impl From<&str> for DeviceDefinitionManufacturer {
 
 impl From<Reference> for DeviceDefinitionManufacturer {
     /// The `manufacturerReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -720,6 +724,7 @@ impl DeviceDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "DeviceDefinition")
     }
@@ -730,6 +735,7 @@ impl DeviceDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -737,6 +743,7 @@ impl DeviceDefinition {
         crate::json::from_slice_with_report(bytes, "DeviceDefinition", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -418,6 +418,7 @@ pub enum DeviceRequestCode {
 
 impl From<Reference> for DeviceRequestCode {
     /// The `codeReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -425,6 +426,7 @@ impl From<Reference> for DeviceRequestCode {
 
 impl From<CodeableConcept> for DeviceRequestCode {
     /// The `codeCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -462,6 +464,7 @@ pub enum DeviceRequestParameterValue {
 
 impl From<CodeableConcept> for DeviceRequestParameterValue {
     /// The `valueCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -469,6 +472,7 @@ impl From<CodeableConcept> for DeviceRequestParameterValue {
 
 impl From<Quantity> for DeviceRequestParameterValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -476,6 +480,7 @@ impl From<Quantity> for DeviceRequestParameterValue {
 
 impl From<Range> for DeviceRequestParameterValue {
     /// The `valueRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -483,6 +488,7 @@ impl From<Range> for DeviceRequestParameterValue {
 
 impl From<bool> for DeviceRequestParameterValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -490,6 +496,7 @@ impl From<bool> for DeviceRequestParameterValue {
 
 impl From<Primitive<bool>> for DeviceRequestParameterValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -529,6 +536,7 @@ pub enum DeviceRequestOccurrence {
 
 impl From<DateTime> for DeviceRequestOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -536,6 +544,7 @@ impl From<DateTime> for DeviceRequestOccurrence {
 
 impl From<Primitive<DateTime>> for DeviceRequestOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -543,6 +552,7 @@ impl From<Primitive<DateTime>> for DeviceRequestOccurrence {
 
 impl From<Period> for DeviceRequestOccurrence {
     /// The `occurrencePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -550,6 +560,7 @@ impl From<Period> for DeviceRequestOccurrence {
 
 impl From<Timing> for DeviceRequestOccurrence {
     /// The `occurrenceTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -580,6 +591,7 @@ impl DeviceRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "DeviceRequest")
     }
@@ -590,6 +602,7 @@ impl DeviceRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -597,6 +610,7 @@ impl DeviceRequest {
         crate::json::from_slice_with_report(bytes, "DeviceRequest", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -209,6 +209,7 @@ pub enum DeviceUseStatementTiming {
 
 impl From<Timing> for DeviceUseStatementTiming {
     /// The `timingTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -216,6 +217,7 @@ impl From<Timing> for DeviceUseStatementTiming {
 
 impl From<Period> for DeviceUseStatementTiming {
     /// The `timingPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -223,6 +225,7 @@ impl From<Period> for DeviceUseStatementTiming {
 
 impl From<DateTime> for DeviceUseStatementTiming {
     /// The `timingDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -230,6 +233,7 @@ impl From<DateTime> for DeviceUseStatementTiming {
 
 impl From<Primitive<DateTime>> for DeviceUseStatementTiming {
     /// The `timingDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -258,6 +262,7 @@ impl DeviceUseStatement {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "DeviceUseStatement")
     }
@@ -268,6 +273,7 @@ impl DeviceUseStatement {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -275,6 +281,7 @@ impl DeviceUseStatement {
         crate::json::from_slice_with_report(bytes, "DeviceUseStatement", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

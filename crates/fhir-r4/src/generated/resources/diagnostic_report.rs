@@ -283,6 +283,7 @@ pub enum DiagnosticReportEffective {
 
 impl From<DateTime> for DiagnosticReportEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -290,6 +291,7 @@ impl From<DateTime> for DiagnosticReportEffective {
 
 impl From<Primitive<DateTime>> for DiagnosticReportEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -297,6 +299,7 @@ impl From<Primitive<DateTime>> for DiagnosticReportEffective {
 
 impl From<Period> for DiagnosticReportEffective {
     /// The `effectivePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -325,6 +328,7 @@ impl DiagnosticReport {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "DiagnosticReport")
     }
@@ -335,6 +339,7 @@ impl DiagnosticReport {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -342,6 +347,7 @@ impl DiagnosticReport {
         crate::json::from_slice_with_report(bytes, "DiagnosticReport", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

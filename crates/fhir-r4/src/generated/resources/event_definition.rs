@@ -280,6 +280,7 @@ pub enum EventDefinitionSubject {
 
 impl From<CodeableConcept> for EventDefinitionSubject {
     /// The `subjectCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -287,6 +288,7 @@ impl From<CodeableConcept> for EventDefinitionSubject {
 
 impl From<Reference> for EventDefinitionSubject {
     /// The `subjectReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -313,6 +315,7 @@ impl EventDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "EventDefinition")
     }
@@ -323,6 +326,7 @@ impl EventDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -330,6 +334,7 @@ impl EventDefinition {
         crate::json::from_slice_with_report(bytes, "EventDefinition", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

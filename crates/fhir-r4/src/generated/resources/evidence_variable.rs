@@ -457,6 +457,7 @@ pub enum EvidenceVariableCharacteristicDefinition {
 
 impl From<Reference> for EvidenceVariableCharacteristicDefinition {
     /// The `definitionReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -464,6 +465,7 @@ impl From<Reference> for EvidenceVariableCharacteristicDefinition {
 
 impl From<String> for EvidenceVariableCharacteristicDefinition {
     /// The `definitionCanonical` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::Canonical(Primitive::new(value))
     }
@@ -471,6 +473,7 @@ impl From<String> for EvidenceVariableCharacteristicDefinition {
 
 impl From<Primitive<String>> for EvidenceVariableCharacteristicDefinition {
     /// The `definitionCanonical` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::Canonical(value)
     }
@@ -478,6 +481,7 @@ impl From<Primitive<String>> for EvidenceVariableCharacteristicDefinition {
 
 impl From<&str> for EvidenceVariableCharacteristicDefinition {
     /// The `definitionCanonical` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::Canonical(Primitive::from(value))
     }
@@ -485,6 +489,7 @@ impl From<&str> for EvidenceVariableCharacteristicDefinition {
 
 impl From<CodeableConcept> for EvidenceVariableCharacteristicDefinition {
     /// The `definitionCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -492,6 +497,7 @@ impl From<CodeableConcept> for EvidenceVariableCharacteristicDefinition {
 
 impl From<Expression> for EvidenceVariableCharacteristicDefinition {
     /// The `definitionExpression` variant.
+    #[inline]
     fn from(value: Expression) -> Self {
         Self::Expression(Box::new(value))
     }
@@ -499,6 +505,7 @@ impl From<Expression> for EvidenceVariableCharacteristicDefinition {
 
 impl From<DataRequirement> for EvidenceVariableCharacteristicDefinition {
     /// The `definitionDataRequirement` variant.
+    #[inline]
     fn from(value: DataRequirement) -> Self {
         Self::DataRequirement(Box::new(value))
     }
@@ -506,6 +513,7 @@ impl From<DataRequirement> for EvidenceVariableCharacteristicDefinition {
 
 impl From<TriggerDefinition> for EvidenceVariableCharacteristicDefinition {
     /// The `definitionTriggerDefinition` variant.
+    #[inline]
     fn from(value: TriggerDefinition) -> Self {
         Self::TriggerDefinition(Box::new(value))
     }
@@ -553,6 +561,7 @@ pub enum EvidenceVariableCharacteristicParticipantEffective {
 
 impl From<DateTime> for EvidenceVariableCharacteristicParticipantEffective {
     /// The `participantEffectiveDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -560,6 +569,7 @@ impl From<DateTime> for EvidenceVariableCharacteristicParticipantEffective {
 
 impl From<Primitive<DateTime>> for EvidenceVariableCharacteristicParticipantEffective {
     /// The `participantEffectiveDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -567,6 +577,7 @@ impl From<Primitive<DateTime>> for EvidenceVariableCharacteristicParticipantEffe
 
 impl From<Period> for EvidenceVariableCharacteristicParticipantEffective {
     /// The `participantEffectivePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -574,6 +585,7 @@ impl From<Period> for EvidenceVariableCharacteristicParticipantEffective {
 
 impl From<Duration> for EvidenceVariableCharacteristicParticipantEffective {
     /// The `participantEffectiveDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -581,6 +593,7 @@ impl From<Duration> for EvidenceVariableCharacteristicParticipantEffective {
 
 impl From<Timing> for EvidenceVariableCharacteristicParticipantEffective {
     /// The `participantEffectiveTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -616,6 +629,7 @@ impl EvidenceVariable {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "EvidenceVariable")
     }
@@ -626,6 +640,7 @@ impl EvidenceVariable {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -633,6 +648,7 @@ impl EvidenceVariable {
         crate::json::from_slice_with_report(bytes, "EvidenceVariable", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

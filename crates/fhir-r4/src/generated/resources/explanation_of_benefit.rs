@@ -2550,6 +2550,7 @@ pub enum ExplanationOfBenefitSupportingInfoTiming {
 
 impl From<Date> for ExplanationOfBenefitSupportingInfoTiming {
     /// The `timingDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -2557,6 +2558,7 @@ impl From<Date> for ExplanationOfBenefitSupportingInfoTiming {
 
 impl From<Primitive<Date>> for ExplanationOfBenefitSupportingInfoTiming {
     /// The `timingDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -2564,6 +2566,7 @@ impl From<Primitive<Date>> for ExplanationOfBenefitSupportingInfoTiming {
 
 impl From<Period> for ExplanationOfBenefitSupportingInfoTiming {
     /// The `timingPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -2603,6 +2606,7 @@ pub enum ExplanationOfBenefitSupportingInfoValue {
 
 impl From<bool> for ExplanationOfBenefitSupportingInfoValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -2610,6 +2614,7 @@ impl From<bool> for ExplanationOfBenefitSupportingInfoValue {
 
 impl From<Primitive<bool>> for ExplanationOfBenefitSupportingInfoValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -2617,6 +2622,7 @@ impl From<Primitive<bool>> for ExplanationOfBenefitSupportingInfoValue {
 
 impl From<String> for ExplanationOfBenefitSupportingInfoValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -2624,6 +2630,7 @@ impl From<String> for ExplanationOfBenefitSupportingInfoValue {
 
 impl From<Primitive<String>> for ExplanationOfBenefitSupportingInfoValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -2631,6 +2638,7 @@ impl From<Primitive<String>> for ExplanationOfBenefitSupportingInfoValue {
 
 impl From<&str> for ExplanationOfBenefitSupportingInfoValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -2638,6 +2646,7 @@ impl From<&str> for ExplanationOfBenefitSupportingInfoValue {
 
 impl From<Quantity> for ExplanationOfBenefitSupportingInfoValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -2645,6 +2654,7 @@ impl From<Quantity> for ExplanationOfBenefitSupportingInfoValue {
 
 impl From<Attachment> for ExplanationOfBenefitSupportingInfoValue {
     /// The `valueAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -2652,6 +2662,7 @@ impl From<Attachment> for ExplanationOfBenefitSupportingInfoValue {
 
 impl From<Reference> for ExplanationOfBenefitSupportingInfoValue {
     /// The `valueReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2691,6 +2702,7 @@ pub enum ExplanationOfBenefitDiagnosisDiagnosis {
 
 impl From<CodeableConcept> for ExplanationOfBenefitDiagnosisDiagnosis {
     /// The `diagnosisCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -2698,6 +2710,7 @@ impl From<CodeableConcept> for ExplanationOfBenefitDiagnosisDiagnosis {
 
 impl From<Reference> for ExplanationOfBenefitDiagnosisDiagnosis {
     /// The `diagnosisReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2731,6 +2744,7 @@ pub enum ExplanationOfBenefitProcedureProcedure {
 
 impl From<CodeableConcept> for ExplanationOfBenefitProcedureProcedure {
     /// The `procedureCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -2738,6 +2752,7 @@ impl From<CodeableConcept> for ExplanationOfBenefitProcedureProcedure {
 
 impl From<Reference> for ExplanationOfBenefitProcedureProcedure {
     /// The `procedureReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2771,6 +2786,7 @@ pub enum ExplanationOfBenefitAccidentLocation {
 
 impl From<Address> for ExplanationOfBenefitAccidentLocation {
     /// The `locationAddress` variant.
+    #[inline]
     fn from(value: Address) -> Self {
         Self::Address(Box::new(value))
     }
@@ -2778,6 +2794,7 @@ impl From<Address> for ExplanationOfBenefitAccidentLocation {
 
 impl From<Reference> for ExplanationOfBenefitAccidentLocation {
     /// The `locationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2811,6 +2828,7 @@ pub enum ExplanationOfBenefitItemServiced {
 
 impl From<Date> for ExplanationOfBenefitItemServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -2818,6 +2836,7 @@ impl From<Date> for ExplanationOfBenefitItemServiced {
 
 impl From<Primitive<Date>> for ExplanationOfBenefitItemServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -2825,6 +2844,7 @@ impl From<Primitive<Date>> for ExplanationOfBenefitItemServiced {
 
 impl From<Period> for ExplanationOfBenefitItemServiced {
     /// The `servicedPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -2860,6 +2880,7 @@ pub enum ExplanationOfBenefitItemLocation {
 
 impl From<CodeableConcept> for ExplanationOfBenefitItemLocation {
     /// The `locationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -2867,6 +2888,7 @@ impl From<CodeableConcept> for ExplanationOfBenefitItemLocation {
 
 impl From<Address> for ExplanationOfBenefitItemLocation {
     /// The `locationAddress` variant.
+    #[inline]
     fn from(value: Address) -> Self {
         Self::Address(Box::new(value))
     }
@@ -2874,6 +2896,7 @@ impl From<Address> for ExplanationOfBenefitItemLocation {
 
 impl From<Reference> for ExplanationOfBenefitItemLocation {
     /// The `locationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -2909,6 +2932,7 @@ pub enum ExplanationOfBenefitAddItemServiced {
 
 impl From<Date> for ExplanationOfBenefitAddItemServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -2916,6 +2940,7 @@ impl From<Date> for ExplanationOfBenefitAddItemServiced {
 
 impl From<Primitive<Date>> for ExplanationOfBenefitAddItemServiced {
     /// The `servicedDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -2923,6 +2948,7 @@ impl From<Primitive<Date>> for ExplanationOfBenefitAddItemServiced {
 
 impl From<Period> for ExplanationOfBenefitAddItemServiced {
     /// The `servicedPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -2958,6 +2984,7 @@ pub enum ExplanationOfBenefitAddItemLocation {
 
 impl From<CodeableConcept> for ExplanationOfBenefitAddItemLocation {
     /// The `locationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -2965,6 +2992,7 @@ impl From<CodeableConcept> for ExplanationOfBenefitAddItemLocation {
 
 impl From<Address> for ExplanationOfBenefitAddItemLocation {
     /// The `locationAddress` variant.
+    #[inline]
     fn from(value: Address) -> Self {
         Self::Address(Box::new(value))
     }
@@ -2972,6 +3000,7 @@ impl From<Address> for ExplanationOfBenefitAddItemLocation {
 
 impl From<Reference> for ExplanationOfBenefitAddItemLocation {
     /// The `locationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -3009,6 +3038,7 @@ pub enum ExplanationOfBenefitBenefitBalanceFinancialAllowed {
 
 impl From<UnsignedInt> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     /// The `allowedUnsignedInt` variant.
+    #[inline]
     fn from(value: UnsignedInt) -> Self {
         Self::UnsignedInt(Primitive::new(value))
     }
@@ -3016,6 +3046,7 @@ impl From<UnsignedInt> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
 
 impl From<Primitive<UnsignedInt>> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     /// The `allowedUnsignedInt` variant.
+    #[inline]
     fn from(value: Primitive<UnsignedInt>) -> Self {
         Self::UnsignedInt(value)
     }
@@ -3023,6 +3054,7 @@ impl From<Primitive<UnsignedInt>> for ExplanationOfBenefitBenefitBalanceFinancia
 
 impl From<String> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     /// The `allowedString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -3030,6 +3062,7 @@ impl From<String> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
 
 impl From<Primitive<String>> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     /// The `allowedString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -3037,6 +3070,7 @@ impl From<Primitive<String>> for ExplanationOfBenefitBenefitBalanceFinancialAllo
 
 impl From<&str> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     /// The `allowedString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -3044,6 +3078,7 @@ impl From<&str> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
 
 impl From<Money> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     /// The `allowedMoney` variant.
+    #[inline]
     fn from(value: Money) -> Self {
         Self::Money(Box::new(value))
     }
@@ -3081,6 +3116,7 @@ pub enum ExplanationOfBenefitBenefitBalanceFinancialUsed {
 
 impl From<UnsignedInt> for ExplanationOfBenefitBenefitBalanceFinancialUsed {
     /// The `usedUnsignedInt` variant.
+    #[inline]
     fn from(value: UnsignedInt) -> Self {
         Self::UnsignedInt(Primitive::new(value))
     }
@@ -3088,6 +3124,7 @@ impl From<UnsignedInt> for ExplanationOfBenefitBenefitBalanceFinancialUsed {
 
 impl From<Primitive<UnsignedInt>> for ExplanationOfBenefitBenefitBalanceFinancialUsed {
     /// The `usedUnsignedInt` variant.
+    #[inline]
     fn from(value: Primitive<UnsignedInt>) -> Self {
         Self::UnsignedInt(value)
     }
@@ -3095,6 +3132,7 @@ impl From<Primitive<UnsignedInt>> for ExplanationOfBenefitBenefitBalanceFinancia
 
 impl From<Money> for ExplanationOfBenefitBenefitBalanceFinancialUsed {
     /// The `usedMoney` variant.
+    #[inline]
     fn from(value: Money) -> Self {
         Self::Money(Box::new(value))
     }
@@ -3123,6 +3161,7 @@ impl ExplanationOfBenefit {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ExplanationOfBenefit")
     }
@@ -3133,6 +3172,7 @@ impl ExplanationOfBenefit {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -3140,6 +3180,7 @@ impl ExplanationOfBenefit {
         crate::json::from_slice_with_report(bytes, "ExplanationOfBenefit", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -517,6 +517,7 @@ pub enum FamilyMemberHistoryBorn {
 
 impl From<Period> for FamilyMemberHistoryBorn {
     /// The `bornPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -524,6 +525,7 @@ impl From<Period> for FamilyMemberHistoryBorn {
 
 impl From<Date> for FamilyMemberHistoryBorn {
     /// The `bornDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -531,6 +533,7 @@ impl From<Date> for FamilyMemberHistoryBorn {
 
 impl From<Primitive<Date>> for FamilyMemberHistoryBorn {
     /// The `bornDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -538,6 +541,7 @@ impl From<Primitive<Date>> for FamilyMemberHistoryBorn {
 
 impl From<String> for FamilyMemberHistoryBorn {
     /// The `bornString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -545,6 +549,7 @@ impl From<String> for FamilyMemberHistoryBorn {
 
 impl From<Primitive<String>> for FamilyMemberHistoryBorn {
     /// The `bornString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -552,6 +557,7 @@ impl From<Primitive<String>> for FamilyMemberHistoryBorn {
 
 impl From<&str> for FamilyMemberHistoryBorn {
     /// The `bornString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -589,6 +595,7 @@ pub enum FamilyMemberHistoryAge {
 
 impl From<Age> for FamilyMemberHistoryAge {
     /// The `ageAge` variant.
+    #[inline]
     fn from(value: Age) -> Self {
         Self::Age(Box::new(value))
     }
@@ -596,6 +603,7 @@ impl From<Age> for FamilyMemberHistoryAge {
 
 impl From<Range> for FamilyMemberHistoryAge {
     /// The `ageRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -603,6 +611,7 @@ impl From<Range> for FamilyMemberHistoryAge {
 
 impl From<String> for FamilyMemberHistoryAge {
     /// The `ageString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -610,6 +619,7 @@ impl From<String> for FamilyMemberHistoryAge {
 
 impl From<Primitive<String>> for FamilyMemberHistoryAge {
     /// The `ageString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -617,6 +627,7 @@ impl From<Primitive<String>> for FamilyMemberHistoryAge {
 
 impl From<&str> for FamilyMemberHistoryAge {
     /// The `ageString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -658,6 +669,7 @@ pub enum FamilyMemberHistoryDeceased {
 
 impl From<bool> for FamilyMemberHistoryDeceased {
     /// The `deceasedBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -665,6 +677,7 @@ impl From<bool> for FamilyMemberHistoryDeceased {
 
 impl From<Primitive<bool>> for FamilyMemberHistoryDeceased {
     /// The `deceasedBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -672,6 +685,7 @@ impl From<Primitive<bool>> for FamilyMemberHistoryDeceased {
 
 impl From<Age> for FamilyMemberHistoryDeceased {
     /// The `deceasedAge` variant.
+    #[inline]
     fn from(value: Age) -> Self {
         Self::Age(Box::new(value))
     }
@@ -679,6 +693,7 @@ impl From<Age> for FamilyMemberHistoryDeceased {
 
 impl From<Range> for FamilyMemberHistoryDeceased {
     /// The `deceasedRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -686,6 +701,7 @@ impl From<Range> for FamilyMemberHistoryDeceased {
 
 impl From<Date> for FamilyMemberHistoryDeceased {
     /// The `deceasedDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -693,6 +709,7 @@ impl From<Date> for FamilyMemberHistoryDeceased {
 
 impl From<Primitive<Date>> for FamilyMemberHistoryDeceased {
     /// The `deceasedDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -700,6 +717,7 @@ impl From<Primitive<Date>> for FamilyMemberHistoryDeceased {
 
 impl From<String> for FamilyMemberHistoryDeceased {
     /// The `deceasedString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -707,6 +725,7 @@ impl From<String> for FamilyMemberHistoryDeceased {
 
 impl From<Primitive<String>> for FamilyMemberHistoryDeceased {
     /// The `deceasedString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -714,6 +733,7 @@ impl From<Primitive<String>> for FamilyMemberHistoryDeceased {
 
 impl From<&str> for FamilyMemberHistoryDeceased {
     /// The `deceasedString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -757,6 +777,7 @@ pub enum FamilyMemberHistoryConditionOnset {
 
 impl From<Age> for FamilyMemberHistoryConditionOnset {
     /// The `onsetAge` variant.
+    #[inline]
     fn from(value: Age) -> Self {
         Self::Age(Box::new(value))
     }
@@ -764,6 +785,7 @@ impl From<Age> for FamilyMemberHistoryConditionOnset {
 
 impl From<Range> for FamilyMemberHistoryConditionOnset {
     /// The `onsetRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -771,6 +793,7 @@ impl From<Range> for FamilyMemberHistoryConditionOnset {
 
 impl From<Period> for FamilyMemberHistoryConditionOnset {
     /// The `onsetPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -778,6 +801,7 @@ impl From<Period> for FamilyMemberHistoryConditionOnset {
 
 impl From<String> for FamilyMemberHistoryConditionOnset {
     /// The `onsetString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -785,6 +809,7 @@ impl From<String> for FamilyMemberHistoryConditionOnset {
 
 impl From<Primitive<String>> for FamilyMemberHistoryConditionOnset {
     /// The `onsetString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -792,6 +817,7 @@ impl From<Primitive<String>> for FamilyMemberHistoryConditionOnset {
 
 impl From<&str> for FamilyMemberHistoryConditionOnset {
     /// The `onsetString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -822,6 +848,7 @@ impl FamilyMemberHistory {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "FamilyMemberHistory")
     }
@@ -832,6 +859,7 @@ impl FamilyMemberHistory {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -839,6 +867,7 @@ impl FamilyMemberHistory {
         crate::json::from_slice_with_report(bytes, "FamilyMemberHistory", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -401,6 +401,7 @@ pub enum GoalStart {
 
 impl From<Date> for GoalStart {
     /// The `startDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -408,6 +409,7 @@ impl From<Date> for GoalStart {
 
 impl From<Primitive<Date>> for GoalStart {
     /// The `startDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -415,6 +417,7 @@ impl From<Primitive<Date>> for GoalStart {
 
 impl From<CodeableConcept> for GoalStart {
     /// The `startCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -458,6 +461,7 @@ pub enum GoalTargetDetail {
 
 impl From<Quantity> for GoalTargetDetail {
     /// The `detailQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -465,6 +469,7 @@ impl From<Quantity> for GoalTargetDetail {
 
 impl From<Range> for GoalTargetDetail {
     /// The `detailRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -472,6 +477,7 @@ impl From<Range> for GoalTargetDetail {
 
 impl From<CodeableConcept> for GoalTargetDetail {
     /// The `detailCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -479,6 +485,7 @@ impl From<CodeableConcept> for GoalTargetDetail {
 
 impl From<String> for GoalTargetDetail {
     /// The `detailString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -486,6 +493,7 @@ impl From<String> for GoalTargetDetail {
 
 impl From<Primitive<String>> for GoalTargetDetail {
     /// The `detailString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -493,6 +501,7 @@ impl From<Primitive<String>> for GoalTargetDetail {
 
 impl From<&str> for GoalTargetDetail {
     /// The `detailString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -500,6 +509,7 @@ impl From<&str> for GoalTargetDetail {
 
 impl From<bool> for GoalTargetDetail {
     /// The `detailBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -507,6 +517,7 @@ impl From<bool> for GoalTargetDetail {
 
 impl From<Primitive<bool>> for GoalTargetDetail {
     /// The `detailBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -514,6 +525,7 @@ impl From<Primitive<bool>> for GoalTargetDetail {
 
 impl From<i32> for GoalTargetDetail {
     /// The `detailInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -521,6 +533,7 @@ impl From<i32> for GoalTargetDetail {
 
 impl From<Primitive<i32>> for GoalTargetDetail {
     /// The `detailInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -528,6 +541,7 @@ impl From<Primitive<i32>> for GoalTargetDetail {
 
 impl From<Ratio> for GoalTargetDetail {
     /// The `detailRatio` variant.
+    #[inline]
     fn from(value: Ratio) -> Self {
         Self::Ratio(Box::new(value))
     }
@@ -571,6 +585,7 @@ pub enum GoalTargetDue {
 
 impl From<Date> for GoalTargetDue {
     /// The `dueDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -578,6 +593,7 @@ impl From<Date> for GoalTargetDue {
 
 impl From<Primitive<Date>> for GoalTargetDue {
     /// The `dueDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -585,6 +601,7 @@ impl From<Primitive<Date>> for GoalTargetDue {
 
 impl From<Duration> for GoalTargetDue {
     /// The `dueDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -611,6 +628,7 @@ impl Goal {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Goal")
     }
@@ -621,6 +639,7 @@ impl Goal {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -628,6 +647,7 @@ impl Goal {
         crate::json::from_slice_with_report(bytes, "Goal", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

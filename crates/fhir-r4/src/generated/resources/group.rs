@@ -356,6 +356,7 @@ pub enum GroupCharacteristicValue {
 
 impl From<CodeableConcept> for GroupCharacteristicValue {
     /// The `valueCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -363,6 +364,7 @@ impl From<CodeableConcept> for GroupCharacteristicValue {
 
 impl From<bool> for GroupCharacteristicValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -370,6 +372,7 @@ impl From<bool> for GroupCharacteristicValue {
 
 impl From<Primitive<bool>> for GroupCharacteristicValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -377,6 +380,7 @@ impl From<Primitive<bool>> for GroupCharacteristicValue {
 
 impl From<Quantity> for GroupCharacteristicValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -384,6 +388,7 @@ impl From<Quantity> for GroupCharacteristicValue {
 
 impl From<Range> for GroupCharacteristicValue {
     /// The `valueRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -391,6 +396,7 @@ impl From<Range> for GroupCharacteristicValue {
 
 impl From<Reference> for GroupCharacteristicValue {
     /// The `valueReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -423,6 +429,7 @@ impl Group {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Group")
     }
@@ -433,6 +440,7 @@ impl Group {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -440,6 +448,7 @@ impl Group {
         crate::json::from_slice_with_report(bytes, "Group", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

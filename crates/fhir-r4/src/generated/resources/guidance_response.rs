@@ -242,6 +242,7 @@ pub enum GuidanceResponseModule {
 
 impl From<CodeableConcept> for GuidanceResponseModule {
     /// The `moduleCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -272,6 +273,7 @@ impl GuidanceResponse {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "GuidanceResponse")
     }
@@ -282,6 +284,7 @@ impl GuidanceResponse {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -289,6 +292,7 @@ impl GuidanceResponse {
         crate::json::from_slice_with_report(bytes, "GuidanceResponse", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -673,6 +673,7 @@ pub enum ImmunizationOccurrence {
 
 impl From<DateTime> for ImmunizationOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -680,6 +681,7 @@ impl From<DateTime> for ImmunizationOccurrence {
 
 impl From<Primitive<DateTime>> for ImmunizationOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -687,6 +689,7 @@ impl From<Primitive<DateTime>> for ImmunizationOccurrence {
 
 impl From<String> for ImmunizationOccurrence {
     /// The `occurrenceString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -694,6 +697,7 @@ impl From<String> for ImmunizationOccurrence {
 
 impl From<Primitive<String>> for ImmunizationOccurrence {
     /// The `occurrenceString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -701,6 +705,7 @@ impl From<Primitive<String>> for ImmunizationOccurrence {
 
 impl From<&str> for ImmunizationOccurrence {
     /// The `occurrenceString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -736,6 +741,7 @@ pub enum ImmunizationProtocolAppliedDoseNumber {
 
 impl From<PositiveInt> for ImmunizationProtocolAppliedDoseNumber {
     /// The `doseNumberPositiveInt` variant.
+    #[inline]
     fn from(value: PositiveInt) -> Self {
         Self::PositiveInt(Primitive::new(value))
     }
@@ -743,6 +749,7 @@ impl From<PositiveInt> for ImmunizationProtocolAppliedDoseNumber {
 
 impl From<Primitive<PositiveInt>> for ImmunizationProtocolAppliedDoseNumber {
     /// The `doseNumberPositiveInt` variant.
+    #[inline]
     fn from(value: Primitive<PositiveInt>) -> Self {
         Self::PositiveInt(value)
     }
@@ -750,6 +757,7 @@ impl From<Primitive<PositiveInt>> for ImmunizationProtocolAppliedDoseNumber {
 
 impl From<String> for ImmunizationProtocolAppliedDoseNumber {
     /// The `doseNumberString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -757,6 +765,7 @@ impl From<String> for ImmunizationProtocolAppliedDoseNumber {
 
 impl From<Primitive<String>> for ImmunizationProtocolAppliedDoseNumber {
     /// The `doseNumberString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -764,6 +773,7 @@ impl From<Primitive<String>> for ImmunizationProtocolAppliedDoseNumber {
 
 impl From<&str> for ImmunizationProtocolAppliedDoseNumber {
     /// The `doseNumberString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -799,6 +809,7 @@ pub enum ImmunizationProtocolAppliedSeriesDoses {
 
 impl From<PositiveInt> for ImmunizationProtocolAppliedSeriesDoses {
     /// The `seriesDosesPositiveInt` variant.
+    #[inline]
     fn from(value: PositiveInt) -> Self {
         Self::PositiveInt(Primitive::new(value))
     }
@@ -806,6 +817,7 @@ impl From<PositiveInt> for ImmunizationProtocolAppliedSeriesDoses {
 
 impl From<Primitive<PositiveInt>> for ImmunizationProtocolAppliedSeriesDoses {
     /// The `seriesDosesPositiveInt` variant.
+    #[inline]
     fn from(value: Primitive<PositiveInt>) -> Self {
         Self::PositiveInt(value)
     }
@@ -813,6 +825,7 @@ impl From<Primitive<PositiveInt>> for ImmunizationProtocolAppliedSeriesDoses {
 
 impl From<String> for ImmunizationProtocolAppliedSeriesDoses {
     /// The `seriesDosesString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -820,6 +833,7 @@ impl From<String> for ImmunizationProtocolAppliedSeriesDoses {
 
 impl From<Primitive<String>> for ImmunizationProtocolAppliedSeriesDoses {
     /// The `seriesDosesString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -827,6 +841,7 @@ impl From<Primitive<String>> for ImmunizationProtocolAppliedSeriesDoses {
 
 impl From<&str> for ImmunizationProtocolAppliedSeriesDoses {
     /// The `seriesDosesString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -860,6 +875,7 @@ impl Immunization {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Immunization")
     }
@@ -870,6 +886,7 @@ impl Immunization {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -877,6 +894,7 @@ impl Immunization {
         crate::json::from_slice_with_report(bytes, "Immunization", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -256,6 +256,7 @@ pub enum ImmunizationEvaluationDoseNumber {
 
 impl From<PositiveInt> for ImmunizationEvaluationDoseNumber {
     /// The `doseNumberPositiveInt` variant.
+    #[inline]
     fn from(value: PositiveInt) -> Self {
         Self::PositiveInt(Primitive::new(value))
     }
@@ -263,6 +264,7 @@ impl From<PositiveInt> for ImmunizationEvaluationDoseNumber {
 
 impl From<Primitive<PositiveInt>> for ImmunizationEvaluationDoseNumber {
     /// The `doseNumberPositiveInt` variant.
+    #[inline]
     fn from(value: Primitive<PositiveInt>) -> Self {
         Self::PositiveInt(value)
     }
@@ -270,6 +272,7 @@ impl From<Primitive<PositiveInt>> for ImmunizationEvaluationDoseNumber {
 
 impl From<String> for ImmunizationEvaluationDoseNumber {
     /// The `doseNumberString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -277,6 +280,7 @@ impl From<String> for ImmunizationEvaluationDoseNumber {
 
 impl From<Primitive<String>> for ImmunizationEvaluationDoseNumber {
     /// The `doseNumberString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -284,6 +288,7 @@ impl From<Primitive<String>> for ImmunizationEvaluationDoseNumber {
 
 impl From<&str> for ImmunizationEvaluationDoseNumber {
     /// The `doseNumberString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -319,6 +324,7 @@ pub enum ImmunizationEvaluationSeriesDoses {
 
 impl From<PositiveInt> for ImmunizationEvaluationSeriesDoses {
     /// The `seriesDosesPositiveInt` variant.
+    #[inline]
     fn from(value: PositiveInt) -> Self {
         Self::PositiveInt(Primitive::new(value))
     }
@@ -326,6 +332,7 @@ impl From<PositiveInt> for ImmunizationEvaluationSeriesDoses {
 
 impl From<Primitive<PositiveInt>> for ImmunizationEvaluationSeriesDoses {
     /// The `seriesDosesPositiveInt` variant.
+    #[inline]
     fn from(value: Primitive<PositiveInt>) -> Self {
         Self::PositiveInt(value)
     }
@@ -333,6 +340,7 @@ impl From<Primitive<PositiveInt>> for ImmunizationEvaluationSeriesDoses {
 
 impl From<String> for ImmunizationEvaluationSeriesDoses {
     /// The `seriesDosesString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -340,6 +348,7 @@ impl From<String> for ImmunizationEvaluationSeriesDoses {
 
 impl From<Primitive<String>> for ImmunizationEvaluationSeriesDoses {
     /// The `seriesDosesString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -347,6 +356,7 @@ impl From<Primitive<String>> for ImmunizationEvaluationSeriesDoses {
 
 impl From<&str> for ImmunizationEvaluationSeriesDoses {
     /// The `seriesDosesString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -380,6 +390,7 @@ impl ImmunizationEvaluation {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ImmunizationEvaluation")
     }
@@ -390,6 +401,7 @@ impl ImmunizationEvaluation {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -397,6 +409,7 @@ impl ImmunizationEvaluation {
         crate::json::from_slice_with_report(bytes, "ImmunizationEvaluation", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

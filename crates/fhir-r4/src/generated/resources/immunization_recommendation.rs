@@ -403,6 +403,7 @@ pub enum ImmunizationRecommendationRecommendationDoseNumber {
 
 impl From<PositiveInt> for ImmunizationRecommendationRecommendationDoseNumber {
     /// The `doseNumberPositiveInt` variant.
+    #[inline]
     fn from(value: PositiveInt) -> Self {
         Self::PositiveInt(Primitive::new(value))
     }
@@ -410,6 +411,7 @@ impl From<PositiveInt> for ImmunizationRecommendationRecommendationDoseNumber {
 
 impl From<Primitive<PositiveInt>> for ImmunizationRecommendationRecommendationDoseNumber {
     /// The `doseNumberPositiveInt` variant.
+    #[inline]
     fn from(value: Primitive<PositiveInt>) -> Self {
         Self::PositiveInt(value)
     }
@@ -417,6 +419,7 @@ impl From<Primitive<PositiveInt>> for ImmunizationRecommendationRecommendationDo
 
 impl From<String> for ImmunizationRecommendationRecommendationDoseNumber {
     /// The `doseNumberString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -424,6 +427,7 @@ impl From<String> for ImmunizationRecommendationRecommendationDoseNumber {
 
 impl From<Primitive<String>> for ImmunizationRecommendationRecommendationDoseNumber {
     /// The `doseNumberString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -431,6 +435,7 @@ impl From<Primitive<String>> for ImmunizationRecommendationRecommendationDoseNum
 
 impl From<&str> for ImmunizationRecommendationRecommendationDoseNumber {
     /// The `doseNumberString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -466,6 +471,7 @@ pub enum ImmunizationRecommendationRecommendationSeriesDoses {
 
 impl From<PositiveInt> for ImmunizationRecommendationRecommendationSeriesDoses {
     /// The `seriesDosesPositiveInt` variant.
+    #[inline]
     fn from(value: PositiveInt) -> Self {
         Self::PositiveInt(Primitive::new(value))
     }
@@ -473,6 +479,7 @@ impl From<PositiveInt> for ImmunizationRecommendationRecommendationSeriesDoses {
 
 impl From<Primitive<PositiveInt>> for ImmunizationRecommendationRecommendationSeriesDoses {
     /// The `seriesDosesPositiveInt` variant.
+    #[inline]
     fn from(value: Primitive<PositiveInt>) -> Self {
         Self::PositiveInt(value)
     }
@@ -480,6 +487,7 @@ impl From<Primitive<PositiveInt>> for ImmunizationRecommendationRecommendationSe
 
 impl From<String> for ImmunizationRecommendationRecommendationSeriesDoses {
     /// The `seriesDosesString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -487,6 +495,7 @@ impl From<String> for ImmunizationRecommendationRecommendationSeriesDoses {
 
 impl From<Primitive<String>> for ImmunizationRecommendationRecommendationSeriesDoses {
     /// The `seriesDosesString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -494,6 +503,7 @@ impl From<Primitive<String>> for ImmunizationRecommendationRecommendationSeriesD
 
 impl From<&str> for ImmunizationRecommendationRecommendationSeriesDoses {
     /// The `seriesDosesString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -527,6 +537,7 @@ impl ImmunizationRecommendation {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ImmunizationRecommendation")
     }
@@ -537,6 +548,7 @@ impl ImmunizationRecommendation {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -544,6 +556,7 @@ impl ImmunizationRecommendation {
         crate::json::from_slice_with_report(bytes, "ImmunizationRecommendation", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -1125,6 +1125,7 @@ pub enum ImplementationGuideDefinitionResourceExample {
 
 impl From<bool> for ImplementationGuideDefinitionResourceExample {
     /// The `exampleBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -1132,6 +1133,7 @@ impl From<bool> for ImplementationGuideDefinitionResourceExample {
 
 impl From<Primitive<bool>> for ImplementationGuideDefinitionResourceExample {
     /// The `exampleBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -1139,6 +1141,7 @@ impl From<Primitive<bool>> for ImplementationGuideDefinitionResourceExample {
 
 impl From<String> for ImplementationGuideDefinitionResourceExample {
     /// The `exampleCanonical` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::Canonical(Primitive::new(value))
     }
@@ -1146,6 +1149,7 @@ impl From<String> for ImplementationGuideDefinitionResourceExample {
 
 impl From<Primitive<String>> for ImplementationGuideDefinitionResourceExample {
     /// The `exampleCanonical` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::Canonical(value)
     }
@@ -1153,6 +1157,7 @@ impl From<Primitive<String>> for ImplementationGuideDefinitionResourceExample {
 
 impl From<&str> for ImplementationGuideDefinitionResourceExample {
     /// The `exampleCanonical` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::Canonical(Primitive::from(value))
     }
@@ -1188,6 +1193,7 @@ pub enum ImplementationGuideDefinitionPageName {
 
 impl From<String> for ImplementationGuideDefinitionPageName {
     /// The `nameUrl` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::Url(Primitive::new(value))
     }
@@ -1195,6 +1201,7 @@ impl From<String> for ImplementationGuideDefinitionPageName {
 
 impl From<Primitive<String>> for ImplementationGuideDefinitionPageName {
     /// The `nameUrl` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::Url(value)
     }
@@ -1202,6 +1209,7 @@ impl From<Primitive<String>> for ImplementationGuideDefinitionPageName {
 
 impl From<&str> for ImplementationGuideDefinitionPageName {
     /// The `nameUrl` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::Url(Primitive::from(value))
     }
@@ -1209,6 +1217,7 @@ impl From<&str> for ImplementationGuideDefinitionPageName {
 
 impl From<Reference> for ImplementationGuideDefinitionPageName {
     /// The `nameReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1242,6 +1251,7 @@ pub enum ImplementationGuideManifestResourceExample {
 
 impl From<bool> for ImplementationGuideManifestResourceExample {
     /// The `exampleBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -1249,6 +1259,7 @@ impl From<bool> for ImplementationGuideManifestResourceExample {
 
 impl From<Primitive<bool>> for ImplementationGuideManifestResourceExample {
     /// The `exampleBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -1256,6 +1267,7 @@ impl From<Primitive<bool>> for ImplementationGuideManifestResourceExample {
 
 impl From<String> for ImplementationGuideManifestResourceExample {
     /// The `exampleCanonical` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::Canonical(Primitive::new(value))
     }
@@ -1263,6 +1275,7 @@ impl From<String> for ImplementationGuideManifestResourceExample {
 
 impl From<Primitive<String>> for ImplementationGuideManifestResourceExample {
     /// The `exampleCanonical` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::Canonical(value)
     }
@@ -1270,6 +1283,7 @@ impl From<Primitive<String>> for ImplementationGuideManifestResourceExample {
 
 impl From<&str> for ImplementationGuideManifestResourceExample {
     /// The `exampleCanonical` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::Canonical(Primitive::from(value))
     }
@@ -1298,6 +1312,7 @@ impl ImplementationGuide {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ImplementationGuide")
     }
@@ -1308,6 +1323,7 @@ impl ImplementationGuide {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -1315,6 +1331,7 @@ impl ImplementationGuide {
         crate::json::from_slice_with_report(bytes, "ImplementationGuide", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

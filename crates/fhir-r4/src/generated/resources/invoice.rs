@@ -408,6 +408,7 @@ pub enum InvoiceLineItemChargeItem {
 
 impl From<Reference> for InvoiceLineItemChargeItem {
     /// The `chargeItemReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -415,6 +416,7 @@ impl From<Reference> for InvoiceLineItemChargeItem {
 
 impl From<CodeableConcept> for InvoiceLineItemChargeItem {
     /// The `chargeItemCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -441,6 +443,7 @@ impl Invoice {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Invoice")
     }
@@ -451,6 +454,7 @@ impl Invoice {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -458,6 +462,7 @@ impl Invoice {
         crate::json::from_slice_with_report(bytes, "Invoice", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

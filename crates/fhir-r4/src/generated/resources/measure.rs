@@ -738,6 +738,7 @@ pub enum MeasureSubject {
 
 impl From<CodeableConcept> for MeasureSubject {
     /// The `subjectCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -745,6 +746,7 @@ impl From<CodeableConcept> for MeasureSubject {
 
 impl From<Reference> for MeasureSubject {
     /// The `subjectReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -771,6 +773,7 @@ impl Measure {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Measure")
     }
@@ -781,6 +784,7 @@ impl Measure {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -788,6 +792,7 @@ impl Measure {
         crate::json::from_slice_with_report(bytes, "Measure", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

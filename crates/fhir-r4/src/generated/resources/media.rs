@@ -248,6 +248,7 @@ pub enum MediaCreated {
 
 impl From<DateTime> for MediaCreated {
     /// The `createdDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -255,6 +256,7 @@ impl From<DateTime> for MediaCreated {
 
 impl From<Primitive<DateTime>> for MediaCreated {
     /// The `createdDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -262,6 +264,7 @@ impl From<Primitive<DateTime>> for MediaCreated {
 
 impl From<Period> for MediaCreated {
     /// The `createdPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -288,6 +291,7 @@ impl Media {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Media")
     }
@@ -298,6 +302,7 @@ impl Media {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -305,6 +310,7 @@ impl Media {
         crate::json::from_slice_with_report(bytes, "Media", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -295,6 +295,7 @@ pub enum MedicationIngredientItem {
 
 impl From<CodeableConcept> for MedicationIngredientItem {
     /// The `itemCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -302,6 +303,7 @@ impl From<CodeableConcept> for MedicationIngredientItem {
 
 impl From<Reference> for MedicationIngredientItem {
     /// The `itemReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -328,6 +330,7 @@ impl Medication {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Medication")
     }
@@ -338,6 +341,7 @@ impl Medication {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -345,6 +349,7 @@ impl Medication {
         crate::json::from_slice_with_report(bytes, "Medication", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -404,6 +404,7 @@ pub enum MedicationAdministrationMedication {
 
 impl From<CodeableConcept> for MedicationAdministrationMedication {
     /// The `medicationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -411,6 +412,7 @@ impl From<CodeableConcept> for MedicationAdministrationMedication {
 
 impl From<Reference> for MedicationAdministrationMedication {
     /// The `medicationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -444,6 +446,7 @@ pub enum MedicationAdministrationEffective {
 
 impl From<DateTime> for MedicationAdministrationEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -451,6 +454,7 @@ impl From<DateTime> for MedicationAdministrationEffective {
 
 impl From<Primitive<DateTime>> for MedicationAdministrationEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -458,6 +462,7 @@ impl From<Primitive<DateTime>> for MedicationAdministrationEffective {
 
 impl From<Period> for MedicationAdministrationEffective {
     /// The `effectivePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -493,6 +498,7 @@ pub enum MedicationAdministrationDosageRate {
 
 impl From<Ratio> for MedicationAdministrationDosageRate {
     /// The `rateRatio` variant.
+    #[inline]
     fn from(value: Ratio) -> Self {
         Self::Ratio(Box::new(value))
     }
@@ -500,6 +506,7 @@ impl From<Ratio> for MedicationAdministrationDosageRate {
 
 impl From<Quantity> for MedicationAdministrationDosageRate {
     /// The `rateQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -526,6 +533,7 @@ impl MedicationAdministration {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MedicationAdministration")
     }
@@ -536,6 +544,7 @@ impl MedicationAdministration {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -543,6 +552,7 @@ impl MedicationAdministration {
         crate::json::from_slice_with_report(bytes, "MedicationAdministration", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

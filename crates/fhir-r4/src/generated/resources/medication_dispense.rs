@@ -402,6 +402,7 @@ pub enum MedicationDispenseStatusReason {
 
 impl From<CodeableConcept> for MedicationDispenseStatusReason {
     /// The `statusReasonCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -409,6 +410,7 @@ impl From<CodeableConcept> for MedicationDispenseStatusReason {
 
 impl From<Reference> for MedicationDispenseStatusReason {
     /// The `statusReasonReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -442,6 +444,7 @@ pub enum MedicationDispenseMedication {
 
 impl From<CodeableConcept> for MedicationDispenseMedication {
     /// The `medicationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -449,6 +452,7 @@ impl From<CodeableConcept> for MedicationDispenseMedication {
 
 impl From<Reference> for MedicationDispenseMedication {
     /// The `medicationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -475,6 +479,7 @@ impl MedicationDispense {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MedicationDispense")
     }
@@ -485,6 +490,7 @@ impl MedicationDispense {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -492,6 +498,7 @@ impl MedicationDispense {
         crate::json::from_slice_with_report(bytes, "MedicationDispense", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -1351,6 +1351,7 @@ pub enum MedicationKnowledgeIngredientItem {
 
 impl From<CodeableConcept> for MedicationKnowledgeIngredientItem {
     /// The `itemCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1358,6 +1359,7 @@ impl From<CodeableConcept> for MedicationKnowledgeIngredientItem {
 
 impl From<Reference> for MedicationKnowledgeIngredientItem {
     /// The `itemReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1391,6 +1393,7 @@ pub enum MedicationKnowledgeAdministrationGuidelinesIndication {
 
 impl From<CodeableConcept> for MedicationKnowledgeAdministrationGuidelinesIndication {
     /// The `indicationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1398,6 +1401,7 @@ impl From<CodeableConcept> for MedicationKnowledgeAdministrationGuidelinesIndica
 
 impl From<Reference> for MedicationKnowledgeAdministrationGuidelinesIndication {
     /// The `indicationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1433,6 +1437,7 @@ impl From<CodeableConcept>
     for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic
 {
     /// The `characteristicCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1442,6 +1447,7 @@ impl From<Quantity>
     for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic
 {
     /// The `characteristicQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -1479,6 +1485,7 @@ pub enum MedicationKnowledgeDrugCharacteristicValue {
 
 impl From<CodeableConcept> for MedicationKnowledgeDrugCharacteristicValue {
     /// The `valueCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1486,6 +1493,7 @@ impl From<CodeableConcept> for MedicationKnowledgeDrugCharacteristicValue {
 
 impl From<Quantity> for MedicationKnowledgeDrugCharacteristicValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -1518,6 +1526,7 @@ impl MedicationKnowledge {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MedicationKnowledge")
     }
@@ -1528,6 +1537,7 @@ impl MedicationKnowledge {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -1535,6 +1545,7 @@ impl MedicationKnowledge {
         crate::json::from_slice_with_report(bytes, "MedicationKnowledge", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -609,6 +609,7 @@ pub enum MedicationRequestReported {
 
 impl From<bool> for MedicationRequestReported {
     /// The `reportedBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -616,6 +617,7 @@ impl From<bool> for MedicationRequestReported {
 
 impl From<Primitive<bool>> for MedicationRequestReported {
     /// The `reportedBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -623,6 +625,7 @@ impl From<Primitive<bool>> for MedicationRequestReported {
 
 impl From<Reference> for MedicationRequestReported {
     /// The `reportedReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -656,6 +659,7 @@ pub enum MedicationRequestMedication {
 
 impl From<CodeableConcept> for MedicationRequestMedication {
     /// The `medicationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -663,6 +667,7 @@ impl From<CodeableConcept> for MedicationRequestMedication {
 
 impl From<Reference> for MedicationRequestMedication {
     /// The `medicationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -696,6 +701,7 @@ pub enum MedicationRequestSubstitutionAllowed {
 
 impl From<bool> for MedicationRequestSubstitutionAllowed {
     /// The `allowedBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -703,6 +709,7 @@ impl From<bool> for MedicationRequestSubstitutionAllowed {
 
 impl From<Primitive<bool>> for MedicationRequestSubstitutionAllowed {
     /// The `allowedBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -710,6 +717,7 @@ impl From<Primitive<bool>> for MedicationRequestSubstitutionAllowed {
 
 impl From<CodeableConcept> for MedicationRequestSubstitutionAllowed {
     /// The `allowedCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -736,6 +744,7 @@ impl MedicationRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MedicationRequest")
     }
@@ -746,6 +755,7 @@ impl MedicationRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -753,6 +763,7 @@ impl MedicationRequest {
         crate::json::from_slice_with_report(bytes, "MedicationRequest", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

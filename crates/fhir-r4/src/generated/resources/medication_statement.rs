@@ -234,6 +234,7 @@ pub enum MedicationStatementMedication {
 
 impl From<CodeableConcept> for MedicationStatementMedication {
     /// The `medicationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -241,6 +242,7 @@ impl From<CodeableConcept> for MedicationStatementMedication {
 
 impl From<Reference> for MedicationStatementMedication {
     /// The `medicationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -274,6 +276,7 @@ pub enum MedicationStatementEffective {
 
 impl From<DateTime> for MedicationStatementEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -281,6 +284,7 @@ impl From<DateTime> for MedicationStatementEffective {
 
 impl From<Primitive<DateTime>> for MedicationStatementEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -288,6 +292,7 @@ impl From<Primitive<DateTime>> for MedicationStatementEffective {
 
 impl From<Period> for MedicationStatementEffective {
     /// The `effectivePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -316,6 +321,7 @@ impl MedicationStatement {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MedicationStatement")
     }
@@ -326,6 +332,7 @@ impl MedicationStatement {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -333,6 +340,7 @@ impl MedicationStatement {
         crate::json::from_slice_with_report(bytes, "MedicationStatement", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

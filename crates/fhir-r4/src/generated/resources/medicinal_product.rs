@@ -651,6 +651,7 @@ pub enum MedicinalProductSpecialDesignationIndication {
 
 impl From<CodeableConcept> for MedicinalProductSpecialDesignationIndication {
     /// The `indicationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -658,6 +659,7 @@ impl From<CodeableConcept> for MedicinalProductSpecialDesignationIndication {
 
 impl From<Reference> for MedicinalProductSpecialDesignationIndication {
     /// The `indicationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -684,6 +686,7 @@ impl MedicinalProduct {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MedicinalProduct")
     }
@@ -694,6 +697,7 @@ impl MedicinalProduct {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -701,6 +705,7 @@ impl MedicinalProduct {
         crate::json::from_slice_with_report(bytes, "MedicinalProduct", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

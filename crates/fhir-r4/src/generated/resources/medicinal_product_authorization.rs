@@ -406,6 +406,7 @@ pub enum MedicinalProductAuthorizationProcedureDate {
 
 impl From<Period> for MedicinalProductAuthorizationProcedureDate {
     /// The `datePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -413,6 +414,7 @@ impl From<Period> for MedicinalProductAuthorizationProcedureDate {
 
 impl From<DateTime> for MedicinalProductAuthorizationProcedureDate {
     /// The `dateDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -420,6 +422,7 @@ impl From<DateTime> for MedicinalProductAuthorizationProcedureDate {
 
 impl From<Primitive<DateTime>> for MedicinalProductAuthorizationProcedureDate {
     /// The `dateDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -446,6 +449,7 @@ impl MedicinalProductAuthorization {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MedicinalProductAuthorization")
     }
@@ -456,6 +460,7 @@ impl MedicinalProductAuthorization {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -463,6 +468,7 @@ impl MedicinalProductAuthorization {
         crate::json::from_slice_with_report(bytes, "MedicinalProductAuthorization", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -223,6 +223,7 @@ pub enum MedicinalProductContraindicationOtherTherapyMedication {
 
 impl From<CodeableConcept> for MedicinalProductContraindicationOtherTherapyMedication {
     /// The `medicationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -230,6 +231,7 @@ impl From<CodeableConcept> for MedicinalProductContraindicationOtherTherapyMedic
 
 impl From<Reference> for MedicinalProductContraindicationOtherTherapyMedication {
     /// The `medicationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -256,6 +258,7 @@ impl MedicinalProductContraindication {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MedicinalProductContraindication")
     }
@@ -266,6 +269,7 @@ impl MedicinalProductContraindication {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -273,6 +277,7 @@ impl MedicinalProductContraindication {
         crate::json::from_slice_with_report(bytes, "MedicinalProductContraindication", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

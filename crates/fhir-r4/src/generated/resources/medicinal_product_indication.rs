@@ -241,6 +241,7 @@ pub enum MedicinalProductIndicationOtherTherapyMedication {
 
 impl From<CodeableConcept> for MedicinalProductIndicationOtherTherapyMedication {
     /// The `medicationCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -248,6 +249,7 @@ impl From<CodeableConcept> for MedicinalProductIndicationOtherTherapyMedication 
 
 impl From<Reference> for MedicinalProductIndicationOtherTherapyMedication {
     /// The `medicationReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -274,6 +276,7 @@ impl MedicinalProductIndication {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MedicinalProductIndication")
     }
@@ -284,6 +287,7 @@ impl MedicinalProductIndication {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -291,6 +295,7 @@ impl MedicinalProductIndication {
         crate::json::from_slice_with_report(bytes, "MedicinalProductIndication", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -209,6 +209,7 @@ pub enum MedicinalProductInteractionInteractantItem {
 
 impl From<Reference> for MedicinalProductInteractionInteractantItem {
     /// The `itemReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -216,6 +217,7 @@ impl From<Reference> for MedicinalProductInteractionInteractantItem {
 
 impl From<CodeableConcept> for MedicinalProductInteractionInteractantItem {
     /// The `itemCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -242,6 +244,7 @@ impl MedicinalProductInteraction {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MedicinalProductInteraction")
     }
@@ -252,6 +255,7 @@ impl MedicinalProductInteraction {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -259,6 +263,7 @@ impl MedicinalProductInteraction {
         crate::json::from_slice_with_report(bytes, "MedicinalProductInteraction", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -425,6 +425,7 @@ pub enum MessageDefinitionEvent {
 
 impl From<Coding> for MessageDefinitionEvent {
     /// The `eventCoding` variant.
+    #[inline]
     fn from(value: Coding) -> Self {
         Self::Coding(Box::new(value))
     }
@@ -432,6 +433,7 @@ impl From<Coding> for MessageDefinitionEvent {
 
 impl From<String> for MessageDefinitionEvent {
     /// The `eventUri` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::Uri(Primitive::new(value))
     }
@@ -439,6 +441,7 @@ impl From<String> for MessageDefinitionEvent {
 
 impl From<Primitive<String>> for MessageDefinitionEvent {
     /// The `eventUri` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::Uri(value)
     }
@@ -446,6 +449,7 @@ impl From<Primitive<String>> for MessageDefinitionEvent {
 
 impl From<&str> for MessageDefinitionEvent {
     /// The `eventUri` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::Uri(Primitive::from(value))
     }
@@ -472,6 +476,7 @@ impl MessageDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MessageDefinition")
     }
@@ -482,6 +487,7 @@ impl MessageDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -489,6 +495,7 @@ impl MessageDefinition {
         crate::json::from_slice_with_report(bytes, "MessageDefinition", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -413,6 +413,7 @@ pub enum MessageHeaderEvent {
 
 impl From<Coding> for MessageHeaderEvent {
     /// The `eventCoding` variant.
+    #[inline]
     fn from(value: Coding) -> Self {
         Self::Coding(Box::new(value))
     }
@@ -420,6 +421,7 @@ impl From<Coding> for MessageHeaderEvent {
 
 impl From<String> for MessageHeaderEvent {
     /// The `eventUri` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::Uri(Primitive::new(value))
     }
@@ -427,6 +429,7 @@ impl From<String> for MessageHeaderEvent {
 
 impl From<Primitive<String>> for MessageHeaderEvent {
     /// The `eventUri` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::Uri(value)
     }
@@ -434,6 +437,7 @@ impl From<Primitive<String>> for MessageHeaderEvent {
 
 impl From<&str> for MessageHeaderEvent {
     /// The `eventUri` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::Uri(Primitive::from(value))
     }
@@ -460,6 +464,7 @@ impl MessageHeader {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "MessageHeader")
     }
@@ -470,6 +475,7 @@ impl MessageHeader {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -477,6 +483,7 @@ impl MessageHeader {
         crate::json::from_slice_with_report(bytes, "MessageHeader", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

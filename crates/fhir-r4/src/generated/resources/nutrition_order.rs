@@ -739,6 +739,7 @@ pub enum NutritionOrderEnteralFormulaAdministrationRate {
 
 impl From<Quantity> for NutritionOrderEnteralFormulaAdministrationRate {
     /// The `rateQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -746,6 +747,7 @@ impl From<Quantity> for NutritionOrderEnteralFormulaAdministrationRate {
 
 impl From<Ratio> for NutritionOrderEnteralFormulaAdministrationRate {
     /// The `rateRatio` variant.
+    #[inline]
     fn from(value: Ratio) -> Self {
         Self::Ratio(Box::new(value))
     }
@@ -772,6 +774,7 @@ impl NutritionOrder {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "NutritionOrder")
     }
@@ -782,6 +785,7 @@ impl NutritionOrder {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -789,6 +793,7 @@ impl NutritionOrder {
         crate::json::from_slice_with_report(bytes, "NutritionOrder", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -729,6 +729,7 @@ pub enum ObservationEffective {
 
 impl From<DateTime> for ObservationEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -736,6 +737,7 @@ impl From<DateTime> for ObservationEffective {
 
 impl From<Primitive<DateTime>> for ObservationEffective {
     /// The `effectiveDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -743,6 +745,7 @@ impl From<Primitive<DateTime>> for ObservationEffective {
 
 impl From<Period> for ObservationEffective {
     /// The `effectivePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -750,6 +753,7 @@ impl From<Period> for ObservationEffective {
 
 impl From<Timing> for ObservationEffective {
     /// The `effectiveTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -757,6 +761,7 @@ impl From<Timing> for ObservationEffective {
 
 impl From<Instant> for ObservationEffective {
     /// The `effectiveInstant` variant.
+    #[inline]
     fn from(value: Instant) -> Self {
         Self::Instant(Primitive::new(value))
     }
@@ -764,6 +769,7 @@ impl From<Instant> for ObservationEffective {
 
 impl From<Primitive<Instant>> for ObservationEffective {
     /// The `effectiveInstant` variant.
+    #[inline]
     fn from(value: Primitive<Instant>) -> Self {
         Self::Instant(value)
     }
@@ -823,6 +829,7 @@ pub enum ObservationValue {
 
 impl From<Quantity> for ObservationValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -830,6 +837,7 @@ impl From<Quantity> for ObservationValue {
 
 impl From<CodeableConcept> for ObservationValue {
     /// The `valueCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -837,6 +845,7 @@ impl From<CodeableConcept> for ObservationValue {
 
 impl From<String> for ObservationValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -844,6 +853,7 @@ impl From<String> for ObservationValue {
 
 impl From<Primitive<String>> for ObservationValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -851,6 +861,7 @@ impl From<Primitive<String>> for ObservationValue {
 
 impl From<&str> for ObservationValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -858,6 +869,7 @@ impl From<&str> for ObservationValue {
 
 impl From<bool> for ObservationValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -865,6 +877,7 @@ impl From<bool> for ObservationValue {
 
 impl From<Primitive<bool>> for ObservationValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -872,6 +885,7 @@ impl From<Primitive<bool>> for ObservationValue {
 
 impl From<i32> for ObservationValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -879,6 +893,7 @@ impl From<i32> for ObservationValue {
 
 impl From<Primitive<i32>> for ObservationValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -886,6 +901,7 @@ impl From<Primitive<i32>> for ObservationValue {
 
 impl From<Range> for ObservationValue {
     /// The `valueRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -893,6 +909,7 @@ impl From<Range> for ObservationValue {
 
 impl From<Ratio> for ObservationValue {
     /// The `valueRatio` variant.
+    #[inline]
     fn from(value: Ratio) -> Self {
         Self::Ratio(Box::new(value))
     }
@@ -900,6 +917,7 @@ impl From<Ratio> for ObservationValue {
 
 impl From<SampledData> for ObservationValue {
     /// The `valueSampledData` variant.
+    #[inline]
     fn from(value: SampledData) -> Self {
         Self::SampledData(Box::new(value))
     }
@@ -907,6 +925,7 @@ impl From<SampledData> for ObservationValue {
 
 impl From<Time> for ObservationValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Time) -> Self {
         Self::Time(Primitive::new(value))
     }
@@ -914,6 +933,7 @@ impl From<Time> for ObservationValue {
 
 impl From<Primitive<Time>> for ObservationValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Primitive<Time>) -> Self {
         Self::Time(value)
     }
@@ -921,6 +941,7 @@ impl From<Primitive<Time>> for ObservationValue {
 
 impl From<DateTime> for ObservationValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -928,6 +949,7 @@ impl From<DateTime> for ObservationValue {
 
 impl From<Primitive<DateTime>> for ObservationValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -935,6 +957,7 @@ impl From<Primitive<DateTime>> for ObservationValue {
 
 impl From<Period> for ObservationValue {
     /// The `valuePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -1004,6 +1027,7 @@ pub enum ObservationComponentValue {
 
 impl From<Quantity> for ObservationComponentValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -1011,6 +1035,7 @@ impl From<Quantity> for ObservationComponentValue {
 
 impl From<CodeableConcept> for ObservationComponentValue {
     /// The `valueCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1018,6 +1043,7 @@ impl From<CodeableConcept> for ObservationComponentValue {
 
 impl From<String> for ObservationComponentValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -1025,6 +1051,7 @@ impl From<String> for ObservationComponentValue {
 
 impl From<Primitive<String>> for ObservationComponentValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -1032,6 +1059,7 @@ impl From<Primitive<String>> for ObservationComponentValue {
 
 impl From<&str> for ObservationComponentValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -1039,6 +1067,7 @@ impl From<&str> for ObservationComponentValue {
 
 impl From<bool> for ObservationComponentValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -1046,6 +1075,7 @@ impl From<bool> for ObservationComponentValue {
 
 impl From<Primitive<bool>> for ObservationComponentValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -1053,6 +1083,7 @@ impl From<Primitive<bool>> for ObservationComponentValue {
 
 impl From<i32> for ObservationComponentValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -1060,6 +1091,7 @@ impl From<i32> for ObservationComponentValue {
 
 impl From<Primitive<i32>> for ObservationComponentValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -1067,6 +1099,7 @@ impl From<Primitive<i32>> for ObservationComponentValue {
 
 impl From<Range> for ObservationComponentValue {
     /// The `valueRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -1074,6 +1107,7 @@ impl From<Range> for ObservationComponentValue {
 
 impl From<Ratio> for ObservationComponentValue {
     /// The `valueRatio` variant.
+    #[inline]
     fn from(value: Ratio) -> Self {
         Self::Ratio(Box::new(value))
     }
@@ -1081,6 +1115,7 @@ impl From<Ratio> for ObservationComponentValue {
 
 impl From<SampledData> for ObservationComponentValue {
     /// The `valueSampledData` variant.
+    #[inline]
     fn from(value: SampledData) -> Self {
         Self::SampledData(Box::new(value))
     }
@@ -1088,6 +1123,7 @@ impl From<SampledData> for ObservationComponentValue {
 
 impl From<Time> for ObservationComponentValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Time) -> Self {
         Self::Time(Primitive::new(value))
     }
@@ -1095,6 +1131,7 @@ impl From<Time> for ObservationComponentValue {
 
 impl From<Primitive<Time>> for ObservationComponentValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Primitive<Time>) -> Self {
         Self::Time(value)
     }
@@ -1102,6 +1139,7 @@ impl From<Primitive<Time>> for ObservationComponentValue {
 
 impl From<DateTime> for ObservationComponentValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -1109,6 +1147,7 @@ impl From<DateTime> for ObservationComponentValue {
 
 impl From<Primitive<DateTime>> for ObservationComponentValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -1116,6 +1155,7 @@ impl From<Primitive<DateTime>> for ObservationComponentValue {
 
 impl From<Period> for ObservationComponentValue {
     /// The `valuePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -1160,6 +1200,7 @@ impl Observation {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Observation")
     }
@@ -1170,6 +1211,7 @@ impl Observation {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -1177,6 +1219,7 @@ impl Observation {
         crate::json::from_slice_with_report(bytes, "Observation", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

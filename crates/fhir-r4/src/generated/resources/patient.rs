@@ -485,6 +485,7 @@ pub enum PatientDeceased {
 
 impl From<bool> for PatientDeceased {
     /// The `deceasedBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -492,6 +493,7 @@ impl From<bool> for PatientDeceased {
 
 impl From<Primitive<bool>> for PatientDeceased {
     /// The `deceasedBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -499,6 +501,7 @@ impl From<Primitive<bool>> for PatientDeceased {
 
 impl From<DateTime> for PatientDeceased {
     /// The `deceasedDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -506,6 +509,7 @@ impl From<DateTime> for PatientDeceased {
 
 impl From<Primitive<DateTime>> for PatientDeceased {
     /// The `deceasedDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -541,6 +545,7 @@ pub enum PatientMultipleBirth {
 
 impl From<bool> for PatientMultipleBirth {
     /// The `multipleBirthBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -548,6 +553,7 @@ impl From<bool> for PatientMultipleBirth {
 
 impl From<Primitive<bool>> for PatientMultipleBirth {
     /// The `multipleBirthBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -555,6 +561,7 @@ impl From<Primitive<bool>> for PatientMultipleBirth {
 
 impl From<i32> for PatientMultipleBirth {
     /// The `multipleBirthInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -562,6 +569,7 @@ impl From<i32> for PatientMultipleBirth {
 
 impl From<Primitive<i32>> for PatientMultipleBirth {
     /// The `multipleBirthInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -592,6 +600,7 @@ impl Patient {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Patient")
     }
@@ -602,6 +611,7 @@ impl Patient {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -609,6 +619,7 @@ impl Patient {
         crate::json::from_slice_with_report(bytes, "Patient", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

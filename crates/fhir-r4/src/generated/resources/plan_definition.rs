@@ -1091,6 +1091,7 @@ pub enum PlanDefinitionSubject {
 
 impl From<CodeableConcept> for PlanDefinitionSubject {
     /// The `subjectCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1098,6 +1099,7 @@ impl From<CodeableConcept> for PlanDefinitionSubject {
 
 impl From<Reference> for PlanDefinitionSubject {
     /// The `subjectReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1133,6 +1135,7 @@ pub enum PlanDefinitionGoalTargetDetail {
 
 impl From<Quantity> for PlanDefinitionGoalTargetDetail {
     /// The `detailQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -1140,6 +1143,7 @@ impl From<Quantity> for PlanDefinitionGoalTargetDetail {
 
 impl From<Range> for PlanDefinitionGoalTargetDetail {
     /// The `detailRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -1147,6 +1151,7 @@ impl From<Range> for PlanDefinitionGoalTargetDetail {
 
 impl From<CodeableConcept> for PlanDefinitionGoalTargetDetail {
     /// The `detailCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1182,6 +1187,7 @@ pub enum PlanDefinitionActionSubject {
 
 impl From<CodeableConcept> for PlanDefinitionActionSubject {
     /// The `subjectCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1189,6 +1195,7 @@ impl From<CodeableConcept> for PlanDefinitionActionSubject {
 
 impl From<Reference> for PlanDefinitionActionSubject {
     /// The `subjectReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1222,6 +1229,7 @@ pub enum PlanDefinitionActionRelatedActionOffset {
 
 impl From<Duration> for PlanDefinitionActionRelatedActionOffset {
     /// The `offsetDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -1229,6 +1237,7 @@ impl From<Duration> for PlanDefinitionActionRelatedActionOffset {
 
 impl From<Range> for PlanDefinitionActionRelatedActionOffset {
     /// The `offsetRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -1270,6 +1279,7 @@ pub enum PlanDefinitionActionTiming {
 
 impl From<DateTime> for PlanDefinitionActionTiming {
     /// The `timingDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -1277,6 +1287,7 @@ impl From<DateTime> for PlanDefinitionActionTiming {
 
 impl From<Primitive<DateTime>> for PlanDefinitionActionTiming {
     /// The `timingDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -1284,6 +1295,7 @@ impl From<Primitive<DateTime>> for PlanDefinitionActionTiming {
 
 impl From<Age> for PlanDefinitionActionTiming {
     /// The `timingAge` variant.
+    #[inline]
     fn from(value: Age) -> Self {
         Self::Age(Box::new(value))
     }
@@ -1291,6 +1303,7 @@ impl From<Age> for PlanDefinitionActionTiming {
 
 impl From<Period> for PlanDefinitionActionTiming {
     /// The `timingPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -1298,6 +1311,7 @@ impl From<Period> for PlanDefinitionActionTiming {
 
 impl From<Duration> for PlanDefinitionActionTiming {
     /// The `timingDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -1305,6 +1319,7 @@ impl From<Duration> for PlanDefinitionActionTiming {
 
 impl From<Range> for PlanDefinitionActionTiming {
     /// The `timingRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -1312,6 +1327,7 @@ impl From<Range> for PlanDefinitionActionTiming {
 
 impl From<Timing> for PlanDefinitionActionTiming {
     /// The `timingTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -1374,6 +1390,7 @@ impl PlanDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "PlanDefinition")
     }
@@ -1384,6 +1401,7 @@ impl PlanDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -1391,6 +1409,7 @@ impl PlanDefinition {
         crate::json::from_slice_with_report(bytes, "PlanDefinition", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -480,6 +480,7 @@ pub enum ProcedurePerformed {
 
 impl From<DateTime> for ProcedurePerformed {
     /// The `performedDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -487,6 +488,7 @@ impl From<DateTime> for ProcedurePerformed {
 
 impl From<Primitive<DateTime>> for ProcedurePerformed {
     /// The `performedDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -494,6 +496,7 @@ impl From<Primitive<DateTime>> for ProcedurePerformed {
 
 impl From<Period> for ProcedurePerformed {
     /// The `performedPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -501,6 +504,7 @@ impl From<Period> for ProcedurePerformed {
 
 impl From<String> for ProcedurePerformed {
     /// The `performedString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -508,6 +512,7 @@ impl From<String> for ProcedurePerformed {
 
 impl From<Primitive<String>> for ProcedurePerformed {
     /// The `performedString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -515,6 +520,7 @@ impl From<Primitive<String>> for ProcedurePerformed {
 
 impl From<&str> for ProcedurePerformed {
     /// The `performedString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -522,6 +528,7 @@ impl From<&str> for ProcedurePerformed {
 
 impl From<Age> for ProcedurePerformed {
     /// The `performedAge` variant.
+    #[inline]
     fn from(value: Age) -> Self {
         Self::Age(Box::new(value))
     }
@@ -529,6 +536,7 @@ impl From<Age> for ProcedurePerformed {
 
 impl From<Range> for ProcedurePerformed {
     /// The `performedRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -563,6 +571,7 @@ impl Procedure {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Procedure")
     }
@@ -573,6 +582,7 @@ impl Procedure {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -580,6 +590,7 @@ impl Procedure {
         crate::json::from_slice_with_report(bytes, "Procedure", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -327,6 +327,7 @@ pub enum ProvenanceOccurred {
 
 impl From<Period> for ProvenanceOccurred {
     /// The `occurredPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -334,6 +335,7 @@ impl From<Period> for ProvenanceOccurred {
 
 impl From<DateTime> for ProvenanceOccurred {
     /// The `occurredDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -341,6 +343,7 @@ impl From<DateTime> for ProvenanceOccurred {
 
 impl From<Primitive<DateTime>> for ProvenanceOccurred {
     /// The `occurredDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -369,6 +372,7 @@ impl Provenance {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Provenance")
     }
@@ -379,6 +383,7 @@ impl Provenance {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -386,6 +391,7 @@ impl Provenance {
         crate::json::from_slice_with_report(bytes, "Provenance", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -1069,6 +1069,7 @@ pub enum QuestionnaireItemEnableWhenAnswer {
 
 impl From<bool> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -1076,6 +1077,7 @@ impl From<bool> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Primitive<bool>> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -1083,6 +1085,7 @@ impl From<Primitive<bool>> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Decimal> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerDecimal` variant.
+    #[inline]
     fn from(value: Decimal) -> Self {
         Self::Decimal(Primitive::new(value))
     }
@@ -1090,6 +1093,7 @@ impl From<Decimal> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Primitive<Decimal>> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerDecimal` variant.
+    #[inline]
     fn from(value: Primitive<Decimal>) -> Self {
         Self::Decimal(value)
     }
@@ -1097,6 +1101,7 @@ impl From<Primitive<Decimal>> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<i32> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -1104,6 +1109,7 @@ impl From<i32> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Primitive<i32>> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -1111,6 +1117,7 @@ impl From<Primitive<i32>> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Date> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -1118,6 +1125,7 @@ impl From<Date> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Primitive<Date>> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -1125,6 +1133,7 @@ impl From<Primitive<Date>> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<DateTime> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -1132,6 +1141,7 @@ impl From<DateTime> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Primitive<DateTime>> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -1139,6 +1149,7 @@ impl From<Primitive<DateTime>> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Time> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerTime` variant.
+    #[inline]
     fn from(value: Time) -> Self {
         Self::Time(Primitive::new(value))
     }
@@ -1146,6 +1157,7 @@ impl From<Time> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Primitive<Time>> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerTime` variant.
+    #[inline]
     fn from(value: Primitive<Time>) -> Self {
         Self::Time(value)
     }
@@ -1153,6 +1165,7 @@ impl From<Primitive<Time>> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<String> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -1160,6 +1173,7 @@ impl From<String> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Primitive<String>> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -1167,6 +1181,7 @@ impl From<Primitive<String>> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<&str> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -1174,6 +1189,7 @@ impl From<&str> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Coding> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerCoding` variant.
+    #[inline]
     fn from(value: Coding) -> Self {
         Self::Coding(Box::new(value))
     }
@@ -1181,6 +1197,7 @@ impl From<Coding> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Quantity> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -1188,6 +1205,7 @@ impl From<Quantity> for QuestionnaireItemEnableWhenAnswer {
 
 impl From<Reference> for QuestionnaireItemEnableWhenAnswer {
     /// The `answerReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1245,6 +1263,7 @@ pub enum QuestionnaireItemAnswerOptionValue {
 
 impl From<i32> for QuestionnaireItemAnswerOptionValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -1252,6 +1271,7 @@ impl From<i32> for QuestionnaireItemAnswerOptionValue {
 
 impl From<Primitive<i32>> for QuestionnaireItemAnswerOptionValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -1259,6 +1279,7 @@ impl From<Primitive<i32>> for QuestionnaireItemAnswerOptionValue {
 
 impl From<Date> for QuestionnaireItemAnswerOptionValue {
     /// The `valueDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -1266,6 +1287,7 @@ impl From<Date> for QuestionnaireItemAnswerOptionValue {
 
 impl From<Primitive<Date>> for QuestionnaireItemAnswerOptionValue {
     /// The `valueDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -1273,6 +1295,7 @@ impl From<Primitive<Date>> for QuestionnaireItemAnswerOptionValue {
 
 impl From<Time> for QuestionnaireItemAnswerOptionValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Time) -> Self {
         Self::Time(Primitive::new(value))
     }
@@ -1280,6 +1303,7 @@ impl From<Time> for QuestionnaireItemAnswerOptionValue {
 
 impl From<Primitive<Time>> for QuestionnaireItemAnswerOptionValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Primitive<Time>) -> Self {
         Self::Time(value)
     }
@@ -1287,6 +1311,7 @@ impl From<Primitive<Time>> for QuestionnaireItemAnswerOptionValue {
 
 impl From<String> for QuestionnaireItemAnswerOptionValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -1294,6 +1319,7 @@ impl From<String> for QuestionnaireItemAnswerOptionValue {
 
 impl From<Primitive<String>> for QuestionnaireItemAnswerOptionValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -1301,6 +1327,7 @@ impl From<Primitive<String>> for QuestionnaireItemAnswerOptionValue {
 
 impl From<&str> for QuestionnaireItemAnswerOptionValue {
     /// The `valueString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -1308,6 +1335,7 @@ impl From<&str> for QuestionnaireItemAnswerOptionValue {
 
 impl From<Coding> for QuestionnaireItemAnswerOptionValue {
     /// The `valueCoding` variant.
+    #[inline]
     fn from(value: Coding) -> Self {
         Self::Coding(Box::new(value))
     }
@@ -1315,6 +1343,7 @@ impl From<Coding> for QuestionnaireItemAnswerOptionValue {
 
 impl From<Reference> for QuestionnaireItemAnswerOptionValue {
     /// The `valueReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1376,6 +1405,7 @@ pub enum QuestionnaireItemInitialValue {
 
 impl From<bool> for QuestionnaireItemInitialValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -1383,6 +1413,7 @@ impl From<bool> for QuestionnaireItemInitialValue {
 
 impl From<Primitive<bool>> for QuestionnaireItemInitialValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -1390,6 +1421,7 @@ impl From<Primitive<bool>> for QuestionnaireItemInitialValue {
 
 impl From<Decimal> for QuestionnaireItemInitialValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Decimal) -> Self {
         Self::Decimal(Primitive::new(value))
     }
@@ -1397,6 +1429,7 @@ impl From<Decimal> for QuestionnaireItemInitialValue {
 
 impl From<Primitive<Decimal>> for QuestionnaireItemInitialValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Primitive<Decimal>) -> Self {
         Self::Decimal(value)
     }
@@ -1404,6 +1437,7 @@ impl From<Primitive<Decimal>> for QuestionnaireItemInitialValue {
 
 impl From<i32> for QuestionnaireItemInitialValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -1411,6 +1445,7 @@ impl From<i32> for QuestionnaireItemInitialValue {
 
 impl From<Primitive<i32>> for QuestionnaireItemInitialValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -1418,6 +1453,7 @@ impl From<Primitive<i32>> for QuestionnaireItemInitialValue {
 
 impl From<Date> for QuestionnaireItemInitialValue {
     /// The `valueDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -1425,6 +1461,7 @@ impl From<Date> for QuestionnaireItemInitialValue {
 
 impl From<Primitive<Date>> for QuestionnaireItemInitialValue {
     /// The `valueDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -1432,6 +1469,7 @@ impl From<Primitive<Date>> for QuestionnaireItemInitialValue {
 
 impl From<DateTime> for QuestionnaireItemInitialValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -1439,6 +1477,7 @@ impl From<DateTime> for QuestionnaireItemInitialValue {
 
 impl From<Primitive<DateTime>> for QuestionnaireItemInitialValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -1446,6 +1485,7 @@ impl From<Primitive<DateTime>> for QuestionnaireItemInitialValue {
 
 impl From<Time> for QuestionnaireItemInitialValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Time) -> Self {
         Self::Time(Primitive::new(value))
     }
@@ -1453,6 +1493,7 @@ impl From<Time> for QuestionnaireItemInitialValue {
 
 impl From<Primitive<Time>> for QuestionnaireItemInitialValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Primitive<Time>) -> Self {
         Self::Time(value)
     }
@@ -1460,6 +1501,7 @@ impl From<Primitive<Time>> for QuestionnaireItemInitialValue {
 
 impl From<Attachment> for QuestionnaireItemInitialValue {
     /// The `valueAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -1467,6 +1509,7 @@ impl From<Attachment> for QuestionnaireItemInitialValue {
 
 impl From<Coding> for QuestionnaireItemInitialValue {
     /// The `valueCoding` variant.
+    #[inline]
     fn from(value: Coding) -> Self {
         Self::Coding(Box::new(value))
     }
@@ -1474,6 +1517,7 @@ impl From<Coding> for QuestionnaireItemInitialValue {
 
 impl From<Quantity> for QuestionnaireItemInitialValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -1481,6 +1525,7 @@ impl From<Quantity> for QuestionnaireItemInitialValue {
 
 impl From<Reference> for QuestionnaireItemInitialValue {
     /// The `valueReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1527,6 +1572,7 @@ impl Questionnaire {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Questionnaire")
     }
@@ -1537,6 +1583,7 @@ impl Questionnaire {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -1544,6 +1591,7 @@ impl Questionnaire {
         crate::json::from_slice_with_report(bytes, "Questionnaire", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

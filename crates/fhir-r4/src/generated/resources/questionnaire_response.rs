@@ -521,6 +521,7 @@ pub enum QuestionnaireResponseItemAnswerValue {
 
 impl From<bool> for QuestionnaireResponseItemAnswerValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -528,6 +529,7 @@ impl From<bool> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Primitive<bool>> for QuestionnaireResponseItemAnswerValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -535,6 +537,7 @@ impl From<Primitive<bool>> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Decimal> for QuestionnaireResponseItemAnswerValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Decimal) -> Self {
         Self::Decimal(Primitive::new(value))
     }
@@ -542,6 +545,7 @@ impl From<Decimal> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Primitive<Decimal>> for QuestionnaireResponseItemAnswerValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Primitive<Decimal>) -> Self {
         Self::Decimal(value)
     }
@@ -549,6 +553,7 @@ impl From<Primitive<Decimal>> for QuestionnaireResponseItemAnswerValue {
 
 impl From<i32> for QuestionnaireResponseItemAnswerValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -556,6 +561,7 @@ impl From<i32> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Primitive<i32>> for QuestionnaireResponseItemAnswerValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -563,6 +569,7 @@ impl From<Primitive<i32>> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Date> for QuestionnaireResponseItemAnswerValue {
     /// The `valueDate` variant.
+    #[inline]
     fn from(value: Date) -> Self {
         Self::Date(Primitive::new(value))
     }
@@ -570,6 +577,7 @@ impl From<Date> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Primitive<Date>> for QuestionnaireResponseItemAnswerValue {
     /// The `valueDate` variant.
+    #[inline]
     fn from(value: Primitive<Date>) -> Self {
         Self::Date(value)
     }
@@ -577,6 +585,7 @@ impl From<Primitive<Date>> for QuestionnaireResponseItemAnswerValue {
 
 impl From<DateTime> for QuestionnaireResponseItemAnswerValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -584,6 +593,7 @@ impl From<DateTime> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Primitive<DateTime>> for QuestionnaireResponseItemAnswerValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -591,6 +601,7 @@ impl From<Primitive<DateTime>> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Time> for QuestionnaireResponseItemAnswerValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Time) -> Self {
         Self::Time(Primitive::new(value))
     }
@@ -598,6 +609,7 @@ impl From<Time> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Primitive<Time>> for QuestionnaireResponseItemAnswerValue {
     /// The `valueTime` variant.
+    #[inline]
     fn from(value: Primitive<Time>) -> Self {
         Self::Time(value)
     }
@@ -605,6 +617,7 @@ impl From<Primitive<Time>> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Attachment> for QuestionnaireResponseItemAnswerValue {
     /// The `valueAttachment` variant.
+    #[inline]
     fn from(value: Attachment) -> Self {
         Self::Attachment(Box::new(value))
     }
@@ -612,6 +625,7 @@ impl From<Attachment> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Coding> for QuestionnaireResponseItemAnswerValue {
     /// The `valueCoding` variant.
+    #[inline]
     fn from(value: Coding) -> Self {
         Self::Coding(Box::new(value))
     }
@@ -619,6 +633,7 @@ impl From<Coding> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Quantity> for QuestionnaireResponseItemAnswerValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -626,6 +641,7 @@ impl From<Quantity> for QuestionnaireResponseItemAnswerValue {
 
 impl From<Reference> for QuestionnaireResponseItemAnswerValue {
     /// The `valueReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -672,6 +688,7 @@ impl QuestionnaireResponse {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "QuestionnaireResponse")
     }
@@ -682,6 +699,7 @@ impl QuestionnaireResponse {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -689,6 +707,7 @@ impl QuestionnaireResponse {
         crate::json::from_slice_with_report(bytes, "QuestionnaireResponse", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -634,6 +634,7 @@ pub enum RequestGroupActionRelatedActionOffset {
 
 impl From<Duration> for RequestGroupActionRelatedActionOffset {
     /// The `offsetDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -641,6 +642,7 @@ impl From<Duration> for RequestGroupActionRelatedActionOffset {
 
 impl From<Range> for RequestGroupActionRelatedActionOffset {
     /// The `offsetRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -682,6 +684,7 @@ pub enum RequestGroupActionTiming {
 
 impl From<DateTime> for RequestGroupActionTiming {
     /// The `timingDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -689,6 +692,7 @@ impl From<DateTime> for RequestGroupActionTiming {
 
 impl From<Primitive<DateTime>> for RequestGroupActionTiming {
     /// The `timingDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -696,6 +700,7 @@ impl From<Primitive<DateTime>> for RequestGroupActionTiming {
 
 impl From<Age> for RequestGroupActionTiming {
     /// The `timingAge` variant.
+    #[inline]
     fn from(value: Age) -> Self {
         Self::Age(Box::new(value))
     }
@@ -703,6 +708,7 @@ impl From<Age> for RequestGroupActionTiming {
 
 impl From<Period> for RequestGroupActionTiming {
     /// The `timingPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -710,6 +716,7 @@ impl From<Period> for RequestGroupActionTiming {
 
 impl From<Duration> for RequestGroupActionTiming {
     /// The `timingDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -717,6 +724,7 @@ impl From<Duration> for RequestGroupActionTiming {
 
 impl From<Range> for RequestGroupActionTiming {
     /// The `timingRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -724,6 +732,7 @@ impl From<Range> for RequestGroupActionTiming {
 
 impl From<Timing> for RequestGroupActionTiming {
     /// The `timingTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -758,6 +767,7 @@ impl RequestGroup {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "RequestGroup")
     }
@@ -768,6 +778,7 @@ impl RequestGroup {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -775,6 +786,7 @@ impl RequestGroup {
         crate::json::from_slice_with_report(bytes, "RequestGroup", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -320,6 +320,7 @@ pub enum ResearchDefinitionSubject {
 
 impl From<CodeableConcept> for ResearchDefinitionSubject {
     /// The `subjectCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -327,6 +328,7 @@ impl From<CodeableConcept> for ResearchDefinitionSubject {
 
 impl From<Reference> for ResearchDefinitionSubject {
     /// The `subjectReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -353,6 +355,7 @@ impl ResearchDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ResearchDefinition")
     }
@@ -363,6 +366,7 @@ impl ResearchDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -370,6 +374,7 @@ impl ResearchDefinition {
         crate::json::from_slice_with_report(bytes, "ResearchDefinition", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -630,6 +630,7 @@ pub enum ResearchElementDefinitionSubject {
 
 impl From<CodeableConcept> for ResearchElementDefinitionSubject {
     /// The `subjectCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -637,6 +638,7 @@ impl From<CodeableConcept> for ResearchElementDefinitionSubject {
 
 impl From<Reference> for ResearchElementDefinitionSubject {
     /// The `subjectReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -674,6 +676,7 @@ pub enum ResearchElementDefinitionCharacteristicDefinition {
 
 impl From<CodeableConcept> for ResearchElementDefinitionCharacteristicDefinition {
     /// The `definitionCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -681,6 +684,7 @@ impl From<CodeableConcept> for ResearchElementDefinitionCharacteristicDefinition
 
 impl From<String> for ResearchElementDefinitionCharacteristicDefinition {
     /// The `definitionCanonical` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::Canonical(Primitive::new(value))
     }
@@ -688,6 +692,7 @@ impl From<String> for ResearchElementDefinitionCharacteristicDefinition {
 
 impl From<Primitive<String>> for ResearchElementDefinitionCharacteristicDefinition {
     /// The `definitionCanonical` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::Canonical(value)
     }
@@ -695,6 +700,7 @@ impl From<Primitive<String>> for ResearchElementDefinitionCharacteristicDefiniti
 
 impl From<&str> for ResearchElementDefinitionCharacteristicDefinition {
     /// The `definitionCanonical` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::Canonical(Primitive::from(value))
     }
@@ -702,6 +708,7 @@ impl From<&str> for ResearchElementDefinitionCharacteristicDefinition {
 
 impl From<Expression> for ResearchElementDefinitionCharacteristicDefinition {
     /// The `definitionExpression` variant.
+    #[inline]
     fn from(value: Expression) -> Self {
         Self::Expression(Box::new(value))
     }
@@ -709,6 +716,7 @@ impl From<Expression> for ResearchElementDefinitionCharacteristicDefinition {
 
 impl From<DataRequirement> for ResearchElementDefinitionCharacteristicDefinition {
     /// The `definitionDataRequirement` variant.
+    #[inline]
     fn from(value: DataRequirement) -> Self {
         Self::DataRequirement(Box::new(value))
     }
@@ -752,6 +760,7 @@ pub enum ResearchElementDefinitionCharacteristicStudyEffective {
 
 impl From<DateTime> for ResearchElementDefinitionCharacteristicStudyEffective {
     /// The `studyEffectiveDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -759,6 +768,7 @@ impl From<DateTime> for ResearchElementDefinitionCharacteristicStudyEffective {
 
 impl From<Primitive<DateTime>> for ResearchElementDefinitionCharacteristicStudyEffective {
     /// The `studyEffectiveDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -766,6 +776,7 @@ impl From<Primitive<DateTime>> for ResearchElementDefinitionCharacteristicStudyE
 
 impl From<Period> for ResearchElementDefinitionCharacteristicStudyEffective {
     /// The `studyEffectivePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -773,6 +784,7 @@ impl From<Period> for ResearchElementDefinitionCharacteristicStudyEffective {
 
 impl From<Duration> for ResearchElementDefinitionCharacteristicStudyEffective {
     /// The `studyEffectiveDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -780,6 +792,7 @@ impl From<Duration> for ResearchElementDefinitionCharacteristicStudyEffective {
 
 impl From<Timing> for ResearchElementDefinitionCharacteristicStudyEffective {
     /// The `studyEffectiveTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -826,6 +839,7 @@ pub enum ResearchElementDefinitionCharacteristicParticipantEffective {
 
 impl From<DateTime> for ResearchElementDefinitionCharacteristicParticipantEffective {
     /// The `participantEffectiveDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -833,6 +847,7 @@ impl From<DateTime> for ResearchElementDefinitionCharacteristicParticipantEffect
 
 impl From<Primitive<DateTime>> for ResearchElementDefinitionCharacteristicParticipantEffective {
     /// The `participantEffectiveDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -840,6 +855,7 @@ impl From<Primitive<DateTime>> for ResearchElementDefinitionCharacteristicPartic
 
 impl From<Period> for ResearchElementDefinitionCharacteristicParticipantEffective {
     /// The `participantEffectivePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -847,6 +863,7 @@ impl From<Period> for ResearchElementDefinitionCharacteristicParticipantEffectiv
 
 impl From<Duration> for ResearchElementDefinitionCharacteristicParticipantEffective {
     /// The `participantEffectiveDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -854,6 +871,7 @@ impl From<Duration> for ResearchElementDefinitionCharacteristicParticipantEffect
 
 impl From<Timing> for ResearchElementDefinitionCharacteristicParticipantEffective {
     /// The `participantEffectiveTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -889,6 +907,7 @@ impl ResearchElementDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ResearchElementDefinition")
     }
@@ -899,6 +918,7 @@ impl ResearchElementDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -906,6 +926,7 @@ impl ResearchElementDefinition {
         crate::json::from_slice_with_report(bytes, "ResearchElementDefinition", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -346,6 +346,7 @@ pub enum RiskAssessmentOccurrence {
 
 impl From<DateTime> for RiskAssessmentOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -353,6 +354,7 @@ impl From<DateTime> for RiskAssessmentOccurrence {
 
 impl From<Primitive<DateTime>> for RiskAssessmentOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -360,6 +362,7 @@ impl From<Primitive<DateTime>> for RiskAssessmentOccurrence {
 
 impl From<Period> for RiskAssessmentOccurrence {
     /// The `occurrencePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -395,6 +398,7 @@ pub enum RiskAssessmentPredictionProbability {
 
 impl From<Decimal> for RiskAssessmentPredictionProbability {
     /// The `probabilityDecimal` variant.
+    #[inline]
     fn from(value: Decimal) -> Self {
         Self::Decimal(Primitive::new(value))
     }
@@ -402,6 +406,7 @@ impl From<Decimal> for RiskAssessmentPredictionProbability {
 
 impl From<Primitive<Decimal>> for RiskAssessmentPredictionProbability {
     /// The `probabilityDecimal` variant.
+    #[inline]
     fn from(value: Primitive<Decimal>) -> Self {
         Self::Decimal(value)
     }
@@ -409,6 +414,7 @@ impl From<Primitive<Decimal>> for RiskAssessmentPredictionProbability {
 
 impl From<Range> for RiskAssessmentPredictionProbability {
     /// The `probabilityRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -444,6 +450,7 @@ pub enum RiskAssessmentPredictionWhen {
 
 impl From<Period> for RiskAssessmentPredictionWhen {
     /// The `whenPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -451,6 +458,7 @@ impl From<Period> for RiskAssessmentPredictionWhen {
 
 impl From<Range> for RiskAssessmentPredictionWhen {
     /// The `whenRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -477,6 +485,7 @@ impl RiskAssessment {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "RiskAssessment")
     }
@@ -487,6 +496,7 @@ impl RiskAssessment {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -494,6 +504,7 @@ impl RiskAssessment {
         crate::json::from_slice_with_report(bytes, "RiskAssessment", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -407,6 +407,7 @@ pub enum ServiceRequestQuantity {
 
 impl From<Quantity> for ServiceRequestQuantity {
     /// The `quantityQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -414,6 +415,7 @@ impl From<Quantity> for ServiceRequestQuantity {
 
 impl From<Ratio> for ServiceRequestQuantity {
     /// The `quantityRatio` variant.
+    #[inline]
     fn from(value: Ratio) -> Self {
         Self::Ratio(Box::new(value))
     }
@@ -421,6 +423,7 @@ impl From<Ratio> for ServiceRequestQuantity {
 
 impl From<Range> for ServiceRequestQuantity {
     /// The `quantityRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -458,6 +461,7 @@ pub enum ServiceRequestOccurrence {
 
 impl From<DateTime> for ServiceRequestOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -465,6 +469,7 @@ impl From<DateTime> for ServiceRequestOccurrence {
 
 impl From<Primitive<DateTime>> for ServiceRequestOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -472,6 +477,7 @@ impl From<Primitive<DateTime>> for ServiceRequestOccurrence {
 
 impl From<Period> for ServiceRequestOccurrence {
     /// The `occurrencePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -479,6 +485,7 @@ impl From<Period> for ServiceRequestOccurrence {
 
 impl From<Timing> for ServiceRequestOccurrence {
     /// The `occurrenceTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -516,6 +523,7 @@ pub enum ServiceRequestAsNeeded {
 
 impl From<bool> for ServiceRequestAsNeeded {
     /// The `asNeededBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -523,6 +531,7 @@ impl From<bool> for ServiceRequestAsNeeded {
 
 impl From<Primitive<bool>> for ServiceRequestAsNeeded {
     /// The `asNeededBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -530,6 +539,7 @@ impl From<Primitive<bool>> for ServiceRequestAsNeeded {
 
 impl From<CodeableConcept> for ServiceRequestAsNeeded {
     /// The `asNeededCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -556,6 +566,7 @@ impl ServiceRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ServiceRequest")
     }
@@ -566,6 +577,7 @@ impl ServiceRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -573,6 +585,7 @@ impl ServiceRequest {
         crate::json::from_slice_with_report(bytes, "ServiceRequest", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

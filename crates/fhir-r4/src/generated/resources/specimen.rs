@@ -502,6 +502,7 @@ pub enum SpecimenCollectionCollected {
 
 impl From<DateTime> for SpecimenCollectionCollected {
     /// The `collectedDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -509,6 +510,7 @@ impl From<DateTime> for SpecimenCollectionCollected {
 
 impl From<Primitive<DateTime>> for SpecimenCollectionCollected {
     /// The `collectedDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -516,6 +518,7 @@ impl From<Primitive<DateTime>> for SpecimenCollectionCollected {
 
 impl From<Period> for SpecimenCollectionCollected {
     /// The `collectedPeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -551,6 +554,7 @@ pub enum SpecimenCollectionFastingStatus {
 
 impl From<CodeableConcept> for SpecimenCollectionFastingStatus {
     /// The `fastingStatusCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -558,6 +562,7 @@ impl From<CodeableConcept> for SpecimenCollectionFastingStatus {
 
 impl From<Duration> for SpecimenCollectionFastingStatus {
     /// The `fastingStatusDuration` variant.
+    #[inline]
     fn from(value: Duration) -> Self {
         Self::Duration(Box::new(value))
     }
@@ -591,6 +596,7 @@ pub enum SpecimenProcessingTime {
 
 impl From<DateTime> for SpecimenProcessingTime {
     /// The `timeDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -598,6 +604,7 @@ impl From<DateTime> for SpecimenProcessingTime {
 
 impl From<Primitive<DateTime>> for SpecimenProcessingTime {
     /// The `timeDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -605,6 +612,7 @@ impl From<Primitive<DateTime>> for SpecimenProcessingTime {
 
 impl From<Period> for SpecimenProcessingTime {
     /// The `timePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -638,6 +646,7 @@ pub enum SpecimenContainerAdditive {
 
 impl From<CodeableConcept> for SpecimenContainerAdditive {
     /// The `additiveCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -645,6 +654,7 @@ impl From<CodeableConcept> for SpecimenContainerAdditive {
 
 impl From<Reference> for SpecimenContainerAdditive {
     /// The `additiveReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -671,6 +681,7 @@ impl Specimen {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Specimen")
     }
@@ -681,6 +692,7 @@ impl Specimen {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -688,6 +700,7 @@ impl Specimen {
         crate::json::from_slice_with_report(bytes, "Specimen", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

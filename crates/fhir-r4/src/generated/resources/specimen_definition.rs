@@ -499,6 +499,7 @@ pub enum SpecimenDefinitionTypeTestedContainerMinimumVolume {
 
 impl From<Quantity> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
     /// The `minimumVolumeQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -506,6 +507,7 @@ impl From<Quantity> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
 
 impl From<String> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
     /// The `minimumVolumeString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -513,6 +515,7 @@ impl From<String> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
 
 impl From<Primitive<String>> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
     /// The `minimumVolumeString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -520,6 +523,7 @@ impl From<Primitive<String>> for SpecimenDefinitionTypeTestedContainerMinimumVol
 
 impl From<&str> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
     /// The `minimumVolumeString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -555,6 +559,7 @@ pub enum SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
 
 impl From<CodeableConcept> for SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
     /// The `additiveCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -562,6 +567,7 @@ impl From<CodeableConcept> for SpecimenDefinitionTypeTestedContainerAdditiveAddi
 
 impl From<Reference> for SpecimenDefinitionTypeTestedContainerAdditiveAdditive {
     /// The `additiveReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -588,6 +594,7 @@ impl SpecimenDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "SpecimenDefinition")
     }
@@ -598,6 +605,7 @@ impl SpecimenDefinition {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -605,6 +613,7 @@ impl SpecimenDefinition {
         crate::json::from_slice_with_report(bytes, "SpecimenDefinition", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -994,6 +994,7 @@ pub enum StructureMapGroupRuleTargetParameterValue {
 
 impl From<bool> for StructureMapGroupRuleTargetParameterValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -1001,6 +1002,7 @@ impl From<bool> for StructureMapGroupRuleTargetParameterValue {
 
 impl From<Primitive<bool>> for StructureMapGroupRuleTargetParameterValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -1008,6 +1010,7 @@ impl From<Primitive<bool>> for StructureMapGroupRuleTargetParameterValue {
 
 impl From<i32> for StructureMapGroupRuleTargetParameterValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -1015,6 +1018,7 @@ impl From<i32> for StructureMapGroupRuleTargetParameterValue {
 
 impl From<Primitive<i32>> for StructureMapGroupRuleTargetParameterValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -1022,6 +1026,7 @@ impl From<Primitive<i32>> for StructureMapGroupRuleTargetParameterValue {
 
 impl From<Decimal> for StructureMapGroupRuleTargetParameterValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Decimal) -> Self {
         Self::Decimal(Primitive::new(value))
     }
@@ -1029,6 +1034,7 @@ impl From<Decimal> for StructureMapGroupRuleTargetParameterValue {
 
 impl From<Primitive<Decimal>> for StructureMapGroupRuleTargetParameterValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Primitive<Decimal>) -> Self {
         Self::Decimal(value)
     }
@@ -1061,6 +1067,7 @@ impl StructureMap {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "StructureMap")
     }
@@ -1071,6 +1078,7 @@ impl StructureMap {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -1078,6 +1086,7 @@ impl StructureMap {
         crate::json::from_slice_with_report(bytes, "StructureMap", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -286,6 +286,7 @@ pub enum SubstanceIngredientSubstance {
 
 impl From<CodeableConcept> for SubstanceIngredientSubstance {
     /// The `substanceCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -293,6 +294,7 @@ impl From<CodeableConcept> for SubstanceIngredientSubstance {
 
 impl From<Reference> for SubstanceIngredientSubstance {
     /// The `substanceReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -319,6 +321,7 @@ impl Substance {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "Substance")
     }
@@ -329,6 +332,7 @@ impl Substance {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -336,6 +340,7 @@ impl Substance {
         crate::json::from_slice_with_report(bytes, "Substance", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -467,6 +467,7 @@ pub enum SubstanceReferenceInformationTargetAmount {
 
 impl From<Quantity> for SubstanceReferenceInformationTargetAmount {
     /// The `amountQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -474,6 +475,7 @@ impl From<Quantity> for SubstanceReferenceInformationTargetAmount {
 
 impl From<Range> for SubstanceReferenceInformationTargetAmount {
     /// The `amountRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -481,6 +483,7 @@ impl From<Range> for SubstanceReferenceInformationTargetAmount {
 
 impl From<String> for SubstanceReferenceInformationTargetAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -488,6 +491,7 @@ impl From<String> for SubstanceReferenceInformationTargetAmount {
 
 impl From<Primitive<String>> for SubstanceReferenceInformationTargetAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -495,6 +499,7 @@ impl From<Primitive<String>> for SubstanceReferenceInformationTargetAmount {
 
 impl From<&str> for SubstanceReferenceInformationTargetAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -523,6 +528,7 @@ impl SubstanceReferenceInformation {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "SubstanceReferenceInformation")
     }
@@ -533,6 +539,7 @@ impl SubstanceReferenceInformation {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -540,6 +547,7 @@ impl SubstanceReferenceInformation {
         crate::json::from_slice_with_report(bytes, "SubstanceReferenceInformation", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

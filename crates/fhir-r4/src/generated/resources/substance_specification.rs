@@ -1176,6 +1176,7 @@ pub enum SubstanceSpecificationMoietyAmount {
 
 impl From<Quantity> for SubstanceSpecificationMoietyAmount {
     /// The `amountQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -1183,6 +1184,7 @@ impl From<Quantity> for SubstanceSpecificationMoietyAmount {
 
 impl From<String> for SubstanceSpecificationMoietyAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -1190,6 +1192,7 @@ impl From<String> for SubstanceSpecificationMoietyAmount {
 
 impl From<Primitive<String>> for SubstanceSpecificationMoietyAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -1197,6 +1200,7 @@ impl From<Primitive<String>> for SubstanceSpecificationMoietyAmount {
 
 impl From<&str> for SubstanceSpecificationMoietyAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -1230,6 +1234,7 @@ pub enum SubstanceSpecificationPropertyDefiningSubstance {
 
 impl From<Reference> for SubstanceSpecificationPropertyDefiningSubstance {
     /// The `definingSubstanceReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1237,6 +1242,7 @@ impl From<Reference> for SubstanceSpecificationPropertyDefiningSubstance {
 
 impl From<CodeableConcept> for SubstanceSpecificationPropertyDefiningSubstance {
     /// The `definingSubstanceCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1272,6 +1278,7 @@ pub enum SubstanceSpecificationPropertyAmount {
 
 impl From<Quantity> for SubstanceSpecificationPropertyAmount {
     /// The `amountQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -1279,6 +1286,7 @@ impl From<Quantity> for SubstanceSpecificationPropertyAmount {
 
 impl From<String> for SubstanceSpecificationPropertyAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -1286,6 +1294,7 @@ impl From<String> for SubstanceSpecificationPropertyAmount {
 
 impl From<Primitive<String>> for SubstanceSpecificationPropertyAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -1293,6 +1302,7 @@ impl From<Primitive<String>> for SubstanceSpecificationPropertyAmount {
 
 impl From<&str> for SubstanceSpecificationPropertyAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -1326,6 +1336,7 @@ pub enum SubstanceSpecificationRelationshipSubstance {
 
 impl From<Reference> for SubstanceSpecificationRelationshipSubstance {
     /// The `substanceReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -1333,6 +1344,7 @@ impl From<Reference> for SubstanceSpecificationRelationshipSubstance {
 
 impl From<CodeableConcept> for SubstanceSpecificationRelationshipSubstance {
     /// The `substanceCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -1370,6 +1382,7 @@ pub enum SubstanceSpecificationRelationshipAmount {
 
 impl From<Quantity> for SubstanceSpecificationRelationshipAmount {
     /// The `amountQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -1377,6 +1390,7 @@ impl From<Quantity> for SubstanceSpecificationRelationshipAmount {
 
 impl From<Range> for SubstanceSpecificationRelationshipAmount {
     /// The `amountRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -1384,6 +1398,7 @@ impl From<Range> for SubstanceSpecificationRelationshipAmount {
 
 impl From<Ratio> for SubstanceSpecificationRelationshipAmount {
     /// The `amountRatio` variant.
+    #[inline]
     fn from(value: Ratio) -> Self {
         Self::Ratio(Box::new(value))
     }
@@ -1391,6 +1406,7 @@ impl From<Ratio> for SubstanceSpecificationRelationshipAmount {
 
 impl From<String> for SubstanceSpecificationRelationshipAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: String) -> Self {
         Self::String(Primitive::new(value))
     }
@@ -1398,6 +1414,7 @@ impl From<String> for SubstanceSpecificationRelationshipAmount {
 
 impl From<Primitive<String>> for SubstanceSpecificationRelationshipAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: Primitive<String>) -> Self {
         Self::String(value)
     }
@@ -1405,6 +1422,7 @@ impl From<Primitive<String>> for SubstanceSpecificationRelationshipAmount {
 
 impl From<&str> for SubstanceSpecificationRelationshipAmount {
     /// The `amountString` variant.
+    #[inline]
     fn from(value: &str) -> Self {
         Self::String(Primitive::from(value))
     }
@@ -1435,6 +1453,7 @@ impl SubstanceSpecification {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "SubstanceSpecification")
     }
@@ -1445,6 +1464,7 @@ impl SubstanceSpecification {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -1452,6 +1472,7 @@ impl SubstanceSpecification {
         crate::json::from_slice_with_report(bytes, "SubstanceSpecification", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -272,6 +272,7 @@ pub enum SupplyDeliverySuppliedItemItem {
 
 impl From<CodeableConcept> for SupplyDeliverySuppliedItemItem {
     /// The `itemCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -279,6 +280,7 @@ impl From<CodeableConcept> for SupplyDeliverySuppliedItemItem {
 
 impl From<Reference> for SupplyDeliverySuppliedItemItem {
     /// The `itemReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -314,6 +316,7 @@ pub enum SupplyDeliveryOccurrence {
 
 impl From<DateTime> for SupplyDeliveryOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -321,6 +324,7 @@ impl From<DateTime> for SupplyDeliveryOccurrence {
 
 impl From<Primitive<DateTime>> for SupplyDeliveryOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -328,6 +332,7 @@ impl From<Primitive<DateTime>> for SupplyDeliveryOccurrence {
 
 impl From<Period> for SupplyDeliveryOccurrence {
     /// The `occurrencePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -335,6 +340,7 @@ impl From<Period> for SupplyDeliveryOccurrence {
 
 impl From<Timing> for SupplyDeliveryOccurrence {
     /// The `occurrenceTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -365,6 +371,7 @@ impl SupplyDelivery {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "SupplyDelivery")
     }
@@ -375,6 +382,7 @@ impl SupplyDelivery {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -382,6 +390,7 @@ impl SupplyDelivery {
         crate::json::from_slice_with_report(bytes, "SupplyDelivery", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

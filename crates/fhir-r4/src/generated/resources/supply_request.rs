@@ -337,6 +337,7 @@ pub enum SupplyRequestItem {
 
 impl From<CodeableConcept> for SupplyRequestItem {
     /// The `itemCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -344,6 +345,7 @@ impl From<CodeableConcept> for SupplyRequestItem {
 
 impl From<Reference> for SupplyRequestItem {
     /// The `itemReference` variant.
+    #[inline]
     fn from(value: Reference) -> Self {
         Self::Reference(Box::new(value))
     }
@@ -381,6 +383,7 @@ pub enum SupplyRequestParameterValue {
 
 impl From<CodeableConcept> for SupplyRequestParameterValue {
     /// The `valueCodeableConcept` variant.
+    #[inline]
     fn from(value: CodeableConcept) -> Self {
         Self::CodeableConcept(Box::new(value))
     }
@@ -388,6 +391,7 @@ impl From<CodeableConcept> for SupplyRequestParameterValue {
 
 impl From<Quantity> for SupplyRequestParameterValue {
     /// The `valueQuantity` variant.
+    #[inline]
     fn from(value: Quantity) -> Self {
         Self::Quantity(Box::new(value))
     }
@@ -395,6 +399,7 @@ impl From<Quantity> for SupplyRequestParameterValue {
 
 impl From<Range> for SupplyRequestParameterValue {
     /// The `valueRange` variant.
+    #[inline]
     fn from(value: Range) -> Self {
         Self::Range(Box::new(value))
     }
@@ -402,6 +407,7 @@ impl From<Range> for SupplyRequestParameterValue {
 
 impl From<bool> for SupplyRequestParameterValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -409,6 +415,7 @@ impl From<bool> for SupplyRequestParameterValue {
 
 impl From<Primitive<bool>> for SupplyRequestParameterValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -448,6 +455,7 @@ pub enum SupplyRequestOccurrence {
 
 impl From<DateTime> for SupplyRequestOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -455,6 +463,7 @@ impl From<DateTime> for SupplyRequestOccurrence {
 
 impl From<Primitive<DateTime>> for SupplyRequestOccurrence {
     /// The `occurrenceDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -462,6 +471,7 @@ impl From<Primitive<DateTime>> for SupplyRequestOccurrence {
 
 impl From<Period> for SupplyRequestOccurrence {
     /// The `occurrencePeriod` variant.
+    #[inline]
     fn from(value: Period) -> Self {
         Self::Period(Box::new(value))
     }
@@ -469,6 +479,7 @@ impl From<Period> for SupplyRequestOccurrence {
 
 impl From<Timing> for SupplyRequestOccurrence {
     /// The `occurrenceTiming` variant.
+    #[inline]
     fn from(value: Timing) -> Self {
         Self::Timing(Box::new(value))
     }
@@ -499,6 +510,7 @@ impl SupplyRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "SupplyRequest")
     }
@@ -509,6 +521,7 @@ impl SupplyRequest {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -516,6 +529,7 @@ impl SupplyRequest {
         crate::json::from_slice_with_report(bytes, "SupplyRequest", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

@@ -977,6 +977,7 @@ pub enum ValueSetExpansionParameterValue {
 
 impl From<bool> for ValueSetExpansionParameterValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: bool) -> Self {
         Self::Boolean(Primitive::new(value))
     }
@@ -984,6 +985,7 @@ impl From<bool> for ValueSetExpansionParameterValue {
 
 impl From<Primitive<bool>> for ValueSetExpansionParameterValue {
     /// The `valueBoolean` variant.
+    #[inline]
     fn from(value: Primitive<bool>) -> Self {
         Self::Boolean(value)
     }
@@ -991,6 +993,7 @@ impl From<Primitive<bool>> for ValueSetExpansionParameterValue {
 
 impl From<i32> for ValueSetExpansionParameterValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: i32) -> Self {
         Self::Integer(Primitive::new(value))
     }
@@ -998,6 +1001,7 @@ impl From<i32> for ValueSetExpansionParameterValue {
 
 impl From<Primitive<i32>> for ValueSetExpansionParameterValue {
     /// The `valueInteger` variant.
+    #[inline]
     fn from(value: Primitive<i32>) -> Self {
         Self::Integer(value)
     }
@@ -1005,6 +1009,7 @@ impl From<Primitive<i32>> for ValueSetExpansionParameterValue {
 
 impl From<Decimal> for ValueSetExpansionParameterValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Decimal) -> Self {
         Self::Decimal(Primitive::new(value))
     }
@@ -1012,6 +1017,7 @@ impl From<Decimal> for ValueSetExpansionParameterValue {
 
 impl From<Primitive<Decimal>> for ValueSetExpansionParameterValue {
     /// The `valueDecimal` variant.
+    #[inline]
     fn from(value: Primitive<Decimal>) -> Self {
         Self::Decimal(value)
     }
@@ -1019,6 +1025,7 @@ impl From<Primitive<Decimal>> for ValueSetExpansionParameterValue {
 
 impl From<DateTime> for ValueSetExpansionParameterValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: DateTime) -> Self {
         Self::DateTime(Primitive::new(value))
     }
@@ -1026,6 +1033,7 @@ impl From<DateTime> for ValueSetExpansionParameterValue {
 
 impl From<Primitive<DateTime>> for ValueSetExpansionParameterValue {
     /// The `valueDateTime` variant.
+    #[inline]
     fn from(value: Primitive<DateTime>) -> Self {
         Self::DateTime(value)
     }
@@ -1062,6 +1070,7 @@ impl ValueSet {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] saying what is wrong and where.
+    #[inline]
     pub fn from_json(bytes: &[u8]) -> Result<Self, fhir_core::DecodeError> {
         crate::json::from_slice(bytes, "ValueSet")
     }
@@ -1072,6 +1081,7 @@ impl ValueSet {
     /// # Errors
     ///
     /// A [`fhir_core::DecodeError`] for what even `options` do not accept.
+    #[inline]
     pub fn from_json_with(
         bytes: &[u8],
         options: crate::json::DecodeOptions,
@@ -1079,6 +1089,7 @@ impl ValueSet {
         crate::json::from_slice_with_report(bytes, "ValueSet", options)
     }
     /// Writes FHIR JSON (compact; the text of every decimal as it was read).
+    #[inline]
     pub fn to_json(&self) -> Vec<u8> {
         crate::json::to_vec(self)
     }

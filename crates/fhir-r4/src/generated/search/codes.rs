@@ -6,6 +6,7 @@ use crate::search::{Or, Token};
 
 #[cfg(feature = "account")]
 impl From<crate::codes::AccountStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::AccountStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -13,6 +14,7 @@ impl From<crate::codes::AccountStatus> for Token {
 
 #[cfg(feature = "account")]
 impl From<crate::codes::AccountStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AccountStatus) -> Self {
         Or::from([code])
     }
@@ -20,6 +22,7 @@ impl From<crate::codes::AccountStatus> for Or<Token> {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionCardinalityBehavior> for Token {
+    #[inline]
     fn from(code: crate::codes::ActionCardinalityBehavior) -> Self {
         Token::code(code.as_str())
     }
@@ -27,6 +30,7 @@ impl From<crate::codes::ActionCardinalityBehavior> for Token {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionCardinalityBehavior> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ActionCardinalityBehavior) -> Self {
         Or::from([code])
     }
@@ -34,6 +38,7 @@ impl From<crate::codes::ActionCardinalityBehavior> for Or<Token> {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionConditionKind> for Token {
+    #[inline]
     fn from(code: crate::codes::ActionConditionKind) -> Self {
         Token::code(code.as_str())
     }
@@ -41,6 +46,7 @@ impl From<crate::codes::ActionConditionKind> for Token {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionConditionKind> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ActionConditionKind) -> Self {
         Or::from([code])
     }
@@ -48,6 +54,7 @@ impl From<crate::codes::ActionConditionKind> for Or<Token> {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionGroupingBehavior> for Token {
+    #[inline]
     fn from(code: crate::codes::ActionGroupingBehavior) -> Self {
         Token::code(code.as_str())
     }
@@ -55,6 +62,7 @@ impl From<crate::codes::ActionGroupingBehavior> for Token {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionGroupingBehavior> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ActionGroupingBehavior) -> Self {
         Or::from([code])
     }
@@ -62,6 +70,7 @@ impl From<crate::codes::ActionGroupingBehavior> for Or<Token> {
 
 #[cfg(any(feature = "activity_definition", feature = "plan_definition"))]
 impl From<crate::codes::ActionParticipantType> for Token {
+    #[inline]
     fn from(code: crate::codes::ActionParticipantType) -> Self {
         Token::code(code.as_str())
     }
@@ -69,6 +78,7 @@ impl From<crate::codes::ActionParticipantType> for Token {
 
 #[cfg(any(feature = "activity_definition", feature = "plan_definition"))]
 impl From<crate::codes::ActionParticipantType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ActionParticipantType) -> Self {
         Or::from([code])
     }
@@ -76,6 +86,7 @@ impl From<crate::codes::ActionParticipantType> for Or<Token> {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionPrecheckBehavior> for Token {
+    #[inline]
     fn from(code: crate::codes::ActionPrecheckBehavior) -> Self {
         Token::code(code.as_str())
     }
@@ -83,6 +94,7 @@ impl From<crate::codes::ActionPrecheckBehavior> for Token {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionPrecheckBehavior> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ActionPrecheckBehavior) -> Self {
         Or::from([code])
     }
@@ -90,6 +102,7 @@ impl From<crate::codes::ActionPrecheckBehavior> for Or<Token> {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionRelationshipType> for Token {
+    #[inline]
     fn from(code: crate::codes::ActionRelationshipType) -> Self {
         Token::code(code.as_str())
     }
@@ -97,6 +110,7 @@ impl From<crate::codes::ActionRelationshipType> for Token {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionRelationshipType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ActionRelationshipType) -> Self {
         Or::from([code])
     }
@@ -104,6 +118,7 @@ impl From<crate::codes::ActionRelationshipType> for Or<Token> {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionRequiredBehavior> for Token {
+    #[inline]
     fn from(code: crate::codes::ActionRequiredBehavior) -> Self {
         Token::code(code.as_str())
     }
@@ -111,6 +126,7 @@ impl From<crate::codes::ActionRequiredBehavior> for Token {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionRequiredBehavior> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ActionRequiredBehavior) -> Self {
         Or::from([code])
     }
@@ -118,6 +134,7 @@ impl From<crate::codes::ActionRequiredBehavior> for Or<Token> {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionSelectionBehavior> for Token {
+    #[inline]
     fn from(code: crate::codes::ActionSelectionBehavior) -> Self {
         Token::code(code.as_str())
     }
@@ -125,30 +142,35 @@ impl From<crate::codes::ActionSelectionBehavior> for Token {
 
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl From<crate::codes::ActionSelectionBehavior> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ActionSelectionBehavior) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::AddressType> for Token {
+    #[inline]
     fn from(code: crate::codes::AddressType) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::AddressType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AddressType) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::AddressUse> for Token {
+    #[inline]
     fn from(code: crate::codes::AddressUse) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::AddressUse> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AddressUse) -> Self {
         Or::from([code])
     }
@@ -162,6 +184,7 @@ impl From<crate::codes::AddressUse> for Or<Token> {
     feature = "related_person"
 ))]
 impl From<crate::codes::AdministrativeGender> for Token {
+    #[inline]
     fn from(code: crate::codes::AdministrativeGender) -> Self {
         Token::code(code.as_str())
     }
@@ -175,6 +198,7 @@ impl From<crate::codes::AdministrativeGender> for Token {
     feature = "related_person"
 ))]
 impl From<crate::codes::AdministrativeGender> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AdministrativeGender) -> Self {
         Or::from([code])
     }
@@ -182,6 +206,7 @@ impl From<crate::codes::AdministrativeGender> for Or<Token> {
 
 #[cfg(feature = "adverse_event")]
 impl From<crate::codes::AdverseEventActuality> for Token {
+    #[inline]
     fn from(code: crate::codes::AdverseEventActuality) -> Self {
         Token::code(code.as_str())
     }
@@ -189,18 +214,21 @@ impl From<crate::codes::AdverseEventActuality> for Token {
 
 #[cfg(feature = "adverse_event")]
 impl From<crate::codes::AdverseEventActuality> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AdverseEventActuality) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::AggregationMode> for Token {
+    #[inline]
     fn from(code: crate::codes::AggregationMode) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::AggregationMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AggregationMode) -> Self {
         Or::from([code])
     }
@@ -208,6 +236,7 @@ impl From<crate::codes::AggregationMode> for Or<Token> {
 
 #[cfg(feature = "allergy_intolerance")]
 impl From<crate::codes::AllergyIntoleranceCategory> for Token {
+    #[inline]
     fn from(code: crate::codes::AllergyIntoleranceCategory) -> Self {
         Token::code(code.as_str())
     }
@@ -215,6 +244,7 @@ impl From<crate::codes::AllergyIntoleranceCategory> for Token {
 
 #[cfg(feature = "allergy_intolerance")]
 impl From<crate::codes::AllergyIntoleranceCategory> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AllergyIntoleranceCategory) -> Self {
         Or::from([code])
     }
@@ -222,6 +252,7 @@ impl From<crate::codes::AllergyIntoleranceCategory> for Or<Token> {
 
 #[cfg(feature = "allergy_intolerance")]
 impl From<crate::codes::AllergyIntoleranceCriticality> for Token {
+    #[inline]
     fn from(code: crate::codes::AllergyIntoleranceCriticality) -> Self {
         Token::code(code.as_str())
     }
@@ -229,6 +260,7 @@ impl From<crate::codes::AllergyIntoleranceCriticality> for Token {
 
 #[cfg(feature = "allergy_intolerance")]
 impl From<crate::codes::AllergyIntoleranceCriticality> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AllergyIntoleranceCriticality) -> Self {
         Or::from([code])
     }
@@ -236,6 +268,7 @@ impl From<crate::codes::AllergyIntoleranceCriticality> for Or<Token> {
 
 #[cfg(feature = "allergy_intolerance")]
 impl From<crate::codes::AllergyIntoleranceSeverity> for Token {
+    #[inline]
     fn from(code: crate::codes::AllergyIntoleranceSeverity) -> Self {
         Token::code(code.as_str())
     }
@@ -243,6 +276,7 @@ impl From<crate::codes::AllergyIntoleranceSeverity> for Token {
 
 #[cfg(feature = "allergy_intolerance")]
 impl From<crate::codes::AllergyIntoleranceSeverity> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AllergyIntoleranceSeverity) -> Self {
         Or::from([code])
     }
@@ -250,6 +284,7 @@ impl From<crate::codes::AllergyIntoleranceSeverity> for Or<Token> {
 
 #[cfg(feature = "allergy_intolerance")]
 impl From<crate::codes::AllergyIntoleranceType> for Token {
+    #[inline]
     fn from(code: crate::codes::AllergyIntoleranceType) -> Self {
         Token::code(code.as_str())
     }
@@ -257,6 +292,7 @@ impl From<crate::codes::AllergyIntoleranceType> for Token {
 
 #[cfg(feature = "allergy_intolerance")]
 impl From<crate::codes::AllergyIntoleranceType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AllergyIntoleranceType) -> Self {
         Or::from([code])
     }
@@ -264,6 +300,7 @@ impl From<crate::codes::AllergyIntoleranceType> for Or<Token> {
 
 #[cfg(feature = "appointment")]
 impl From<crate::codes::AppointmentStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::AppointmentStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -271,6 +308,7 @@ impl From<crate::codes::AppointmentStatus> for Token {
 
 #[cfg(feature = "appointment")]
 impl From<crate::codes::AppointmentStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AppointmentStatus) -> Self {
         Or::from([code])
     }
@@ -278,6 +316,7 @@ impl From<crate::codes::AppointmentStatus> for Or<Token> {
 
 #[cfg(feature = "test_script")]
 impl From<crate::codes::AssertionDirectionType> for Token {
+    #[inline]
     fn from(code: crate::codes::AssertionDirectionType) -> Self {
         Token::code(code.as_str())
     }
@@ -285,6 +324,7 @@ impl From<crate::codes::AssertionDirectionType> for Token {
 
 #[cfg(feature = "test_script")]
 impl From<crate::codes::AssertionDirectionType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AssertionDirectionType) -> Self {
         Or::from([code])
     }
@@ -292,6 +332,7 @@ impl From<crate::codes::AssertionDirectionType> for Or<Token> {
 
 #[cfg(feature = "test_script")]
 impl From<crate::codes::AssertionOperatorType> for Token {
+    #[inline]
     fn from(code: crate::codes::AssertionOperatorType) -> Self {
         Token::code(code.as_str())
     }
@@ -299,6 +340,7 @@ impl From<crate::codes::AssertionOperatorType> for Token {
 
 #[cfg(feature = "test_script")]
 impl From<crate::codes::AssertionOperatorType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AssertionOperatorType) -> Self {
         Or::from([code])
     }
@@ -306,6 +348,7 @@ impl From<crate::codes::AssertionOperatorType> for Or<Token> {
 
 #[cfg(feature = "test_script")]
 impl From<crate::codes::AssertionResponseTypes> for Token {
+    #[inline]
     fn from(code: crate::codes::AssertionResponseTypes) -> Self {
         Token::code(code.as_str())
     }
@@ -313,6 +356,7 @@ impl From<crate::codes::AssertionResponseTypes> for Token {
 
 #[cfg(feature = "test_script")]
 impl From<crate::codes::AssertionResponseTypes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AssertionResponseTypes) -> Self {
         Or::from([code])
     }
@@ -320,6 +364,7 @@ impl From<crate::codes::AssertionResponseTypes> for Or<Token> {
 
 #[cfg(feature = "audit_event")]
 impl From<crate::codes::AuditEventAction> for Token {
+    #[inline]
     fn from(code: crate::codes::AuditEventAction) -> Self {
         Token::code(code.as_str())
     }
@@ -327,6 +372,7 @@ impl From<crate::codes::AuditEventAction> for Token {
 
 #[cfg(feature = "audit_event")]
 impl From<crate::codes::AuditEventAction> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AuditEventAction) -> Self {
         Or::from([code])
     }
@@ -334,6 +380,7 @@ impl From<crate::codes::AuditEventAction> for Or<Token> {
 
 #[cfg(feature = "audit_event")]
 impl From<crate::codes::AuditEventAgentNetworkType> for Token {
+    #[inline]
     fn from(code: crate::codes::AuditEventAgentNetworkType) -> Self {
         Token::code(code.as_str())
     }
@@ -341,6 +388,7 @@ impl From<crate::codes::AuditEventAgentNetworkType> for Token {
 
 #[cfg(feature = "audit_event")]
 impl From<crate::codes::AuditEventAgentNetworkType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AuditEventAgentNetworkType) -> Self {
         Or::from([code])
     }
@@ -348,6 +396,7 @@ impl From<crate::codes::AuditEventAgentNetworkType> for Or<Token> {
 
 #[cfg(feature = "audit_event")]
 impl From<crate::codes::AuditEventOutcome> for Token {
+    #[inline]
     fn from(code: crate::codes::AuditEventOutcome) -> Self {
         Token::code(code.as_str())
     }
@@ -355,18 +404,21 @@ impl From<crate::codes::AuditEventOutcome> for Token {
 
 #[cfg(feature = "audit_event")]
 impl From<crate::codes::AuditEventOutcome> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::AuditEventOutcome) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::BindingStrength> for Token {
+    #[inline]
     fn from(code: crate::codes::BindingStrength) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::BindingStrength> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::BindingStrength) -> Self {
         Or::from([code])
     }
@@ -374,6 +426,7 @@ impl From<crate::codes::BindingStrength> for Or<Token> {
 
 #[cfg(feature = "biologically_derived_product")]
 impl From<crate::codes::BiologicallyDerivedProductCategory> for Token {
+    #[inline]
     fn from(code: crate::codes::BiologicallyDerivedProductCategory) -> Self {
         Token::code(code.as_str())
     }
@@ -381,6 +434,7 @@ impl From<crate::codes::BiologicallyDerivedProductCategory> for Token {
 
 #[cfg(feature = "biologically_derived_product")]
 impl From<crate::codes::BiologicallyDerivedProductCategory> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::BiologicallyDerivedProductCategory) -> Self {
         Or::from([code])
     }
@@ -388,6 +442,7 @@ impl From<crate::codes::BiologicallyDerivedProductCategory> for Or<Token> {
 
 #[cfg(feature = "biologically_derived_product")]
 impl From<crate::codes::BiologicallyDerivedProductStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::BiologicallyDerivedProductStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -395,6 +450,7 @@ impl From<crate::codes::BiologicallyDerivedProductStatus> for Token {
 
 #[cfg(feature = "biologically_derived_product")]
 impl From<crate::codes::BiologicallyDerivedProductStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::BiologicallyDerivedProductStatus) -> Self {
         Or::from([code])
     }
@@ -402,6 +458,7 @@ impl From<crate::codes::BiologicallyDerivedProductStatus> for Or<Token> {
 
 #[cfg(feature = "biologically_derived_product")]
 impl From<crate::codes::BiologicallyDerivedProductStorageScale> for Token {
+    #[inline]
     fn from(code: crate::codes::BiologicallyDerivedProductStorageScale) -> Self {
         Token::code(code.as_str())
     }
@@ -409,6 +466,7 @@ impl From<crate::codes::BiologicallyDerivedProductStorageScale> for Token {
 
 #[cfg(feature = "biologically_derived_product")]
 impl From<crate::codes::BiologicallyDerivedProductStorageScale> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::BiologicallyDerivedProductStorageScale) -> Self {
         Or::from([code])
     }
@@ -416,6 +474,7 @@ impl From<crate::codes::BiologicallyDerivedProductStorageScale> for Or<Token> {
 
 #[cfg(feature = "bundle")]
 impl From<crate::codes::BundleType> for Token {
+    #[inline]
     fn from(code: crate::codes::BundleType) -> Self {
         Token::code(code.as_str())
     }
@@ -423,6 +482,7 @@ impl From<crate::codes::BundleType> for Token {
 
 #[cfg(feature = "bundle")]
 impl From<crate::codes::BundleType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::BundleType) -> Self {
         Or::from([code])
     }
@@ -430,6 +490,7 @@ impl From<crate::codes::BundleType> for Or<Token> {
 
 #[cfg(any(feature = "capability_statement", feature = "terminology_capabilities"))]
 impl From<crate::codes::CapabilityStatementKind> for Token {
+    #[inline]
     fn from(code: crate::codes::CapabilityStatementKind) -> Self {
         Token::code(code.as_str())
     }
@@ -437,6 +498,7 @@ impl From<crate::codes::CapabilityStatementKind> for Token {
 
 #[cfg(any(feature = "capability_statement", feature = "terminology_capabilities"))]
 impl From<crate::codes::CapabilityStatementKind> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CapabilityStatementKind) -> Self {
         Or::from([code])
     }
@@ -444,6 +506,7 @@ impl From<crate::codes::CapabilityStatementKind> for Or<Token> {
 
 #[cfg(feature = "care_plan")]
 impl From<crate::codes::CarePlanActivityKind> for Token {
+    #[inline]
     fn from(code: crate::codes::CarePlanActivityKind) -> Self {
         Token::code(code.as_str())
     }
@@ -451,6 +514,7 @@ impl From<crate::codes::CarePlanActivityKind> for Token {
 
 #[cfg(feature = "care_plan")]
 impl From<crate::codes::CarePlanActivityKind> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CarePlanActivityKind) -> Self {
         Or::from([code])
     }
@@ -458,6 +522,7 @@ impl From<crate::codes::CarePlanActivityKind> for Or<Token> {
 
 #[cfg(feature = "care_plan")]
 impl From<crate::codes::CarePlanActivityStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::CarePlanActivityStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -465,6 +530,7 @@ impl From<crate::codes::CarePlanActivityStatus> for Token {
 
 #[cfg(feature = "care_plan")]
 impl From<crate::codes::CarePlanActivityStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CarePlanActivityStatus) -> Self {
         Or::from([code])
     }
@@ -472,6 +538,7 @@ impl From<crate::codes::CarePlanActivityStatus> for Or<Token> {
 
 #[cfg(feature = "care_plan")]
 impl From<crate::codes::CarePlanIntent> for Token {
+    #[inline]
     fn from(code: crate::codes::CarePlanIntent) -> Self {
         Token::code(code.as_str())
     }
@@ -479,6 +546,7 @@ impl From<crate::codes::CarePlanIntent> for Token {
 
 #[cfg(feature = "care_plan")]
 impl From<crate::codes::CarePlanIntent> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CarePlanIntent) -> Self {
         Or::from([code])
     }
@@ -486,6 +554,7 @@ impl From<crate::codes::CarePlanIntent> for Or<Token> {
 
 #[cfg(feature = "care_team")]
 impl From<crate::codes::CareTeamStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::CareTeamStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -493,6 +562,7 @@ impl From<crate::codes::CareTeamStatus> for Token {
 
 #[cfg(feature = "care_team")]
 impl From<crate::codes::CareTeamStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CareTeamStatus) -> Self {
         Or::from([code])
     }
@@ -500,6 +570,7 @@ impl From<crate::codes::CareTeamStatus> for Or<Token> {
 
 #[cfg(feature = "catalog_entry")]
 impl From<crate::codes::CatalogEntryRelationType> for Token {
+    #[inline]
     fn from(code: crate::codes::CatalogEntryRelationType) -> Self {
         Token::code(code.as_str())
     }
@@ -507,6 +578,7 @@ impl From<crate::codes::CatalogEntryRelationType> for Token {
 
 #[cfg(feature = "catalog_entry")]
 impl From<crate::codes::CatalogEntryRelationType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CatalogEntryRelationType) -> Self {
         Or::from([code])
     }
@@ -514,6 +586,7 @@ impl From<crate::codes::CatalogEntryRelationType> for Or<Token> {
 
 #[cfg(feature = "charge_item")]
 impl From<crate::codes::ChargeItemStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::ChargeItemStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -521,6 +594,7 @@ impl From<crate::codes::ChargeItemStatus> for Token {
 
 #[cfg(feature = "charge_item")]
 impl From<crate::codes::ChargeItemStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ChargeItemStatus) -> Self {
         Or::from([code])
     }
@@ -534,6 +608,7 @@ impl From<crate::codes::ChargeItemStatus> for Or<Token> {
     feature = "payment_reconciliation"
 ))]
 impl From<crate::codes::ClaimProcessingCodes> for Token {
+    #[inline]
     fn from(code: crate::codes::ClaimProcessingCodes) -> Self {
         Token::code(code.as_str())
     }
@@ -547,6 +622,7 @@ impl From<crate::codes::ClaimProcessingCodes> for Token {
     feature = "payment_reconciliation"
 ))]
 impl From<crate::codes::ClaimProcessingCodes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ClaimProcessingCodes) -> Self {
         Or::from([code])
     }
@@ -554,6 +630,7 @@ impl From<crate::codes::ClaimProcessingCodes> for Or<Token> {
 
 #[cfg(feature = "clinical_impression")]
 impl From<crate::codes::ClinicalImpressionStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::ClinicalImpressionStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -561,6 +638,7 @@ impl From<crate::codes::ClinicalImpressionStatus> for Token {
 
 #[cfg(feature = "clinical_impression")]
 impl From<crate::codes::ClinicalImpressionStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ClinicalImpressionStatus) -> Self {
         Or::from([code])
     }
@@ -568,6 +646,7 @@ impl From<crate::codes::ClinicalImpressionStatus> for Or<Token> {
 
 #[cfg(feature = "terminology_capabilities")]
 impl From<crate::codes::CodeSearchSupport> for Token {
+    #[inline]
     fn from(code: crate::codes::CodeSearchSupport) -> Self {
         Token::code(code.as_str())
     }
@@ -575,6 +654,7 @@ impl From<crate::codes::CodeSearchSupport> for Token {
 
 #[cfg(feature = "terminology_capabilities")]
 impl From<crate::codes::CodeSearchSupport> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CodeSearchSupport) -> Self {
         Or::from([code])
     }
@@ -582,6 +662,7 @@ impl From<crate::codes::CodeSearchSupport> for Or<Token> {
 
 #[cfg(feature = "code_system")]
 impl From<crate::codes::CodeSystemContentMode> for Token {
+    #[inline]
     fn from(code: crate::codes::CodeSystemContentMode) -> Self {
         Token::code(code.as_str())
     }
@@ -589,6 +670,7 @@ impl From<crate::codes::CodeSystemContentMode> for Token {
 
 #[cfg(feature = "code_system")]
 impl From<crate::codes::CodeSystemContentMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CodeSystemContentMode) -> Self {
         Or::from([code])
     }
@@ -596,6 +678,7 @@ impl From<crate::codes::CodeSystemContentMode> for Or<Token> {
 
 #[cfg(feature = "code_system")]
 impl From<crate::codes::CodeSystemHierarchyMeaning> for Token {
+    #[inline]
     fn from(code: crate::codes::CodeSystemHierarchyMeaning) -> Self {
         Token::code(code.as_str())
     }
@@ -603,6 +686,7 @@ impl From<crate::codes::CodeSystemHierarchyMeaning> for Token {
 
 #[cfg(feature = "code_system")]
 impl From<crate::codes::CodeSystemHierarchyMeaning> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CodeSystemHierarchyMeaning) -> Self {
         Or::from([code])
     }
@@ -610,6 +694,7 @@ impl From<crate::codes::CodeSystemHierarchyMeaning> for Or<Token> {
 
 #[cfg(any(feature = "compartment_definition", feature = "graph_definition"))]
 impl From<crate::codes::CompartmentType> for Token {
+    #[inline]
     fn from(code: crate::codes::CompartmentType) -> Self {
         Token::code(code.as_str())
     }
@@ -617,6 +702,7 @@ impl From<crate::codes::CompartmentType> for Token {
 
 #[cfg(any(feature = "compartment_definition", feature = "graph_definition"))]
 impl From<crate::codes::CompartmentType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CompartmentType) -> Self {
         Or::from([code])
     }
@@ -624,6 +710,7 @@ impl From<crate::codes::CompartmentType> for Or<Token> {
 
 #[cfg(feature = "composition")]
 impl From<crate::codes::CompositionAttestationMode> for Token {
+    #[inline]
     fn from(code: crate::codes::CompositionAttestationMode) -> Self {
         Token::code(code.as_str())
     }
@@ -631,6 +718,7 @@ impl From<crate::codes::CompositionAttestationMode> for Token {
 
 #[cfg(feature = "composition")]
 impl From<crate::codes::CompositionAttestationMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CompositionAttestationMode) -> Self {
         Or::from([code])
     }
@@ -638,6 +726,7 @@ impl From<crate::codes::CompositionAttestationMode> for Or<Token> {
 
 #[cfg(any(feature = "composition", feature = "document_reference"))]
 impl From<crate::codes::CompositionStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::CompositionStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -645,6 +734,7 @@ impl From<crate::codes::CompositionStatus> for Token {
 
 #[cfg(any(feature = "composition", feature = "document_reference"))]
 impl From<crate::codes::CompositionStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::CompositionStatus) -> Self {
         Or::from([code])
     }
@@ -652,6 +742,7 @@ impl From<crate::codes::CompositionStatus> for Or<Token> {
 
 #[cfg(feature = "concept_map")]
 impl From<crate::codes::ConceptMapEquivalence> for Token {
+    #[inline]
     fn from(code: crate::codes::ConceptMapEquivalence) -> Self {
         Token::code(code.as_str())
     }
@@ -659,6 +750,7 @@ impl From<crate::codes::ConceptMapEquivalence> for Token {
 
 #[cfg(feature = "concept_map")]
 impl From<crate::codes::ConceptMapEquivalence> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ConceptMapEquivalence) -> Self {
         Or::from([code])
     }
@@ -666,6 +758,7 @@ impl From<crate::codes::ConceptMapEquivalence> for Or<Token> {
 
 #[cfg(feature = "concept_map")]
 impl From<crate::codes::ConceptMapGroupUnmappedMode> for Token {
+    #[inline]
     fn from(code: crate::codes::ConceptMapGroupUnmappedMode) -> Self {
         Token::code(code.as_str())
     }
@@ -673,6 +766,7 @@ impl From<crate::codes::ConceptMapGroupUnmappedMode> for Token {
 
 #[cfg(feature = "concept_map")]
 impl From<crate::codes::ConceptMapGroupUnmappedMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ConceptMapGroupUnmappedMode) -> Self {
         Or::from([code])
     }
@@ -680,6 +774,7 @@ impl From<crate::codes::ConceptMapGroupUnmappedMode> for Or<Token> {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::ConditionalDeleteStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::ConditionalDeleteStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -687,6 +782,7 @@ impl From<crate::codes::ConditionalDeleteStatus> for Token {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::ConditionalDeleteStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ConditionalDeleteStatus) -> Self {
         Or::from([code])
     }
@@ -694,6 +790,7 @@ impl From<crate::codes::ConditionalDeleteStatus> for Or<Token> {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::ConditionalReadStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::ConditionalReadStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -701,6 +798,7 @@ impl From<crate::codes::ConditionalReadStatus> for Token {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::ConditionalReadStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ConditionalReadStatus) -> Self {
         Or::from([code])
     }
@@ -708,6 +806,7 @@ impl From<crate::codes::ConditionalReadStatus> for Or<Token> {
 
 #[cfg(feature = "consent")]
 impl From<crate::codes::ConsentDataMeaning> for Token {
+    #[inline]
     fn from(code: crate::codes::ConsentDataMeaning) -> Self {
         Token::code(code.as_str())
     }
@@ -715,6 +814,7 @@ impl From<crate::codes::ConsentDataMeaning> for Token {
 
 #[cfg(feature = "consent")]
 impl From<crate::codes::ConsentDataMeaning> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ConsentDataMeaning) -> Self {
         Or::from([code])
     }
@@ -722,6 +822,7 @@ impl From<crate::codes::ConsentDataMeaning> for Or<Token> {
 
 #[cfg(feature = "consent")]
 impl From<crate::codes::ConsentProvisionType> for Token {
+    #[inline]
     fn from(code: crate::codes::ConsentProvisionType) -> Self {
         Token::code(code.as_str())
     }
@@ -729,6 +830,7 @@ impl From<crate::codes::ConsentProvisionType> for Token {
 
 #[cfg(feature = "consent")]
 impl From<crate::codes::ConsentProvisionType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ConsentProvisionType) -> Self {
         Or::from([code])
     }
@@ -736,6 +838,7 @@ impl From<crate::codes::ConsentProvisionType> for Or<Token> {
 
 #[cfg(feature = "consent")]
 impl From<crate::codes::ConsentState> for Token {
+    #[inline]
     fn from(code: crate::codes::ConsentState) -> Self {
         Token::code(code.as_str())
     }
@@ -743,42 +846,49 @@ impl From<crate::codes::ConsentState> for Token {
 
 #[cfg(feature = "consent")]
 impl From<crate::codes::ConsentState> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ConsentState) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::ConstraintSeverity> for Token {
+    #[inline]
     fn from(code: crate::codes::ConstraintSeverity) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::ConstraintSeverity> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ConstraintSeverity) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::ContactPointSystem> for Token {
+    #[inline]
     fn from(code: crate::codes::ContactPointSystem) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::ContactPointSystem> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ContactPointSystem) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::ContactPointUse> for Token {
+    #[inline]
     fn from(code: crate::codes::ContactPointUse) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::ContactPointUse> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ContactPointUse) -> Self {
         Or::from([code])
     }
@@ -786,6 +896,7 @@ impl From<crate::codes::ContactPointUse> for Or<Token> {
 
 #[cfg(feature = "contract")]
 impl From<crate::codes::ContractResourcePublicationStatusCodes> for Token {
+    #[inline]
     fn from(code: crate::codes::ContractResourcePublicationStatusCodes) -> Self {
         Token::code(code.as_str())
     }
@@ -793,6 +904,7 @@ impl From<crate::codes::ContractResourcePublicationStatusCodes> for Token {
 
 #[cfg(feature = "contract")]
 impl From<crate::codes::ContractResourcePublicationStatusCodes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ContractResourcePublicationStatusCodes) -> Self {
         Or::from([code])
     }
@@ -800,6 +912,7 @@ impl From<crate::codes::ContractResourcePublicationStatusCodes> for Or<Token> {
 
 #[cfg(feature = "contract")]
 impl From<crate::codes::ContractResourceStatusCodes> for Token {
+    #[inline]
     fn from(code: crate::codes::ContractResourceStatusCodes) -> Self {
         Token::code(code.as_str())
     }
@@ -807,30 +920,35 @@ impl From<crate::codes::ContractResourceStatusCodes> for Token {
 
 #[cfg(feature = "contract")]
 impl From<crate::codes::ContractResourceStatusCodes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ContractResourceStatusCodes) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::ContributorType> for Token {
+    #[inline]
     fn from(code: crate::codes::ContributorType) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::ContributorType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ContributorType) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::DaysOfWeek> for Token {
+    #[inline]
     fn from(code: crate::codes::DaysOfWeek) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::DaysOfWeek> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DaysOfWeek) -> Self {
         Or::from([code])
     }
@@ -838,6 +956,7 @@ impl From<crate::codes::DaysOfWeek> for Or<Token> {
 
 #[cfg(feature = "detected_issue")]
 impl From<crate::codes::DetectedIssueSeverity> for Token {
+    #[inline]
     fn from(code: crate::codes::DetectedIssueSeverity) -> Self {
         Token::code(code.as_str())
     }
@@ -845,6 +964,7 @@ impl From<crate::codes::DetectedIssueSeverity> for Token {
 
 #[cfg(feature = "detected_issue")]
 impl From<crate::codes::DetectedIssueSeverity> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DetectedIssueSeverity) -> Self {
         Or::from([code])
     }
@@ -852,6 +972,7 @@ impl From<crate::codes::DetectedIssueSeverity> for Or<Token> {
 
 #[cfg(feature = "device_metric")]
 impl From<crate::codes::DeviceMetricCalibrationState> for Token {
+    #[inline]
     fn from(code: crate::codes::DeviceMetricCalibrationState) -> Self {
         Token::code(code.as_str())
     }
@@ -859,6 +980,7 @@ impl From<crate::codes::DeviceMetricCalibrationState> for Token {
 
 #[cfg(feature = "device_metric")]
 impl From<crate::codes::DeviceMetricCalibrationState> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DeviceMetricCalibrationState) -> Self {
         Or::from([code])
     }
@@ -866,6 +988,7 @@ impl From<crate::codes::DeviceMetricCalibrationState> for Or<Token> {
 
 #[cfg(feature = "device_metric")]
 impl From<crate::codes::DeviceMetricCalibrationType> for Token {
+    #[inline]
     fn from(code: crate::codes::DeviceMetricCalibrationType) -> Self {
         Token::code(code.as_str())
     }
@@ -873,6 +996,7 @@ impl From<crate::codes::DeviceMetricCalibrationType> for Token {
 
 #[cfg(feature = "device_metric")]
 impl From<crate::codes::DeviceMetricCalibrationType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DeviceMetricCalibrationType) -> Self {
         Or::from([code])
     }
@@ -880,6 +1004,7 @@ impl From<crate::codes::DeviceMetricCalibrationType> for Or<Token> {
 
 #[cfg(feature = "device_metric")]
 impl From<crate::codes::DeviceMetricCategory> for Token {
+    #[inline]
     fn from(code: crate::codes::DeviceMetricCategory) -> Self {
         Token::code(code.as_str())
     }
@@ -887,6 +1012,7 @@ impl From<crate::codes::DeviceMetricCategory> for Token {
 
 #[cfg(feature = "device_metric")]
 impl From<crate::codes::DeviceMetricCategory> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DeviceMetricCategory) -> Self {
         Or::from([code])
     }
@@ -894,6 +1020,7 @@ impl From<crate::codes::DeviceMetricCategory> for Or<Token> {
 
 #[cfg(feature = "device_metric")]
 impl From<crate::codes::DeviceMetricColor> for Token {
+    #[inline]
     fn from(code: crate::codes::DeviceMetricColor) -> Self {
         Token::code(code.as_str())
     }
@@ -901,6 +1028,7 @@ impl From<crate::codes::DeviceMetricColor> for Token {
 
 #[cfg(feature = "device_metric")]
 impl From<crate::codes::DeviceMetricColor> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DeviceMetricColor) -> Self {
         Or::from([code])
     }
@@ -908,6 +1036,7 @@ impl From<crate::codes::DeviceMetricColor> for Or<Token> {
 
 #[cfg(feature = "device_metric")]
 impl From<crate::codes::DeviceMetricOperationalStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::DeviceMetricOperationalStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -915,6 +1044,7 @@ impl From<crate::codes::DeviceMetricOperationalStatus> for Token {
 
 #[cfg(feature = "device_metric")]
 impl From<crate::codes::DeviceMetricOperationalStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DeviceMetricOperationalStatus) -> Self {
         Or::from([code])
     }
@@ -922,6 +1052,7 @@ impl From<crate::codes::DeviceMetricOperationalStatus> for Or<Token> {
 
 #[cfg(any(feature = "device", feature = "device_definition"))]
 impl From<crate::codes::DeviceNameType> for Token {
+    #[inline]
     fn from(code: crate::codes::DeviceNameType) -> Self {
         Token::code(code.as_str())
     }
@@ -929,6 +1060,7 @@ impl From<crate::codes::DeviceNameType> for Token {
 
 #[cfg(any(feature = "device", feature = "device_definition"))]
 impl From<crate::codes::DeviceNameType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DeviceNameType) -> Self {
         Or::from([code])
     }
@@ -936,6 +1068,7 @@ impl From<crate::codes::DeviceNameType> for Or<Token> {
 
 #[cfg(feature = "device_use_statement")]
 impl From<crate::codes::DeviceUseStatementStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::DeviceUseStatementStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -943,6 +1076,7 @@ impl From<crate::codes::DeviceUseStatementStatus> for Token {
 
 #[cfg(feature = "device_use_statement")]
 impl From<crate::codes::DeviceUseStatementStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DeviceUseStatementStatus) -> Self {
         Or::from([code])
     }
@@ -950,6 +1084,7 @@ impl From<crate::codes::DeviceUseStatementStatus> for Or<Token> {
 
 #[cfg(feature = "diagnostic_report")]
 impl From<crate::codes::DiagnosticReportStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::DiagnosticReportStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -957,18 +1092,21 @@ impl From<crate::codes::DiagnosticReportStatus> for Token {
 
 #[cfg(feature = "diagnostic_report")]
 impl From<crate::codes::DiagnosticReportStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DiagnosticReportStatus) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::DiscriminatorType> for Token {
+    #[inline]
     fn from(code: crate::codes::DiscriminatorType) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::DiscriminatorType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DiscriminatorType) -> Self {
         Or::from([code])
     }
@@ -976,6 +1114,7 @@ impl From<crate::codes::DiscriminatorType> for Or<Token> {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::DocumentMode> for Token {
+    #[inline]
     fn from(code: crate::codes::DocumentMode) -> Self {
         Token::code(code.as_str())
     }
@@ -983,6 +1122,7 @@ impl From<crate::codes::DocumentMode> for Token {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::DocumentMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DocumentMode) -> Self {
         Or::from([code])
     }
@@ -990,6 +1130,7 @@ impl From<crate::codes::DocumentMode> for Or<Token> {
 
 #[cfg(any(feature = "document_manifest", feature = "document_reference"))]
 impl From<crate::codes::DocumentReferenceStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::DocumentReferenceStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -997,6 +1138,7 @@ impl From<crate::codes::DocumentReferenceStatus> for Token {
 
 #[cfg(any(feature = "document_manifest", feature = "document_reference"))]
 impl From<crate::codes::DocumentReferenceStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DocumentReferenceStatus) -> Self {
         Or::from([code])
     }
@@ -1004,6 +1146,7 @@ impl From<crate::codes::DocumentReferenceStatus> for Or<Token> {
 
 #[cfg(any(feature = "composition", feature = "document_reference"))]
 impl From<crate::codes::DocumentRelationshipType> for Token {
+    #[inline]
     fn from(code: crate::codes::DocumentRelationshipType) -> Self {
         Token::code(code.as_str())
     }
@@ -1011,6 +1154,7 @@ impl From<crate::codes::DocumentRelationshipType> for Token {
 
 #[cfg(any(feature = "composition", feature = "document_reference"))]
 impl From<crate::codes::DocumentRelationshipType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::DocumentRelationshipType) -> Self {
         Or::from([code])
     }
@@ -1018,6 +1162,7 @@ impl From<crate::codes::DocumentRelationshipType> for Or<Token> {
 
 #[cfg(feature = "coverage_eligibility_request")]
 impl From<crate::codes::EligibilityRequestPurpose> for Token {
+    #[inline]
     fn from(code: crate::codes::EligibilityRequestPurpose) -> Self {
         Token::code(code.as_str())
     }
@@ -1025,6 +1170,7 @@ impl From<crate::codes::EligibilityRequestPurpose> for Token {
 
 #[cfg(feature = "coverage_eligibility_request")]
 impl From<crate::codes::EligibilityRequestPurpose> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::EligibilityRequestPurpose) -> Self {
         Or::from([code])
     }
@@ -1032,6 +1178,7 @@ impl From<crate::codes::EligibilityRequestPurpose> for Or<Token> {
 
 #[cfg(feature = "coverage_eligibility_response")]
 impl From<crate::codes::EligibilityResponsePurpose> for Token {
+    #[inline]
     fn from(code: crate::codes::EligibilityResponsePurpose) -> Self {
         Token::code(code.as_str())
     }
@@ -1039,6 +1186,7 @@ impl From<crate::codes::EligibilityResponsePurpose> for Token {
 
 #[cfg(feature = "coverage_eligibility_response")]
 impl From<crate::codes::EligibilityResponsePurpose> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::EligibilityResponsePurpose) -> Self {
         Or::from([code])
     }
@@ -1046,6 +1194,7 @@ impl From<crate::codes::EligibilityResponsePurpose> for Or<Token> {
 
 #[cfg(feature = "questionnaire")]
 impl From<crate::codes::EnableWhenBehavior> for Token {
+    #[inline]
     fn from(code: crate::codes::EnableWhenBehavior) -> Self {
         Token::code(code.as_str())
     }
@@ -1053,6 +1202,7 @@ impl From<crate::codes::EnableWhenBehavior> for Token {
 
 #[cfg(feature = "questionnaire")]
 impl From<crate::codes::EnableWhenBehavior> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::EnableWhenBehavior) -> Self {
         Or::from([code])
     }
@@ -1060,6 +1210,7 @@ impl From<crate::codes::EnableWhenBehavior> for Or<Token> {
 
 #[cfg(feature = "encounter")]
 impl From<crate::codes::EncounterLocationStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::EncounterLocationStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1067,6 +1218,7 @@ impl From<crate::codes::EncounterLocationStatus> for Token {
 
 #[cfg(feature = "encounter")]
 impl From<crate::codes::EncounterLocationStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::EncounterLocationStatus) -> Self {
         Or::from([code])
     }
@@ -1074,6 +1226,7 @@ impl From<crate::codes::EncounterLocationStatus> for Or<Token> {
 
 #[cfg(feature = "encounter")]
 impl From<crate::codes::EncounterStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::EncounterStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1081,6 +1234,7 @@ impl From<crate::codes::EncounterStatus> for Token {
 
 #[cfg(feature = "encounter")]
 impl From<crate::codes::EncounterStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::EncounterStatus) -> Self {
         Or::from([code])
     }
@@ -1088,6 +1242,7 @@ impl From<crate::codes::EncounterStatus> for Or<Token> {
 
 #[cfg(feature = "endpoint")]
 impl From<crate::codes::EndpointStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::EndpointStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1095,6 +1250,7 @@ impl From<crate::codes::EndpointStatus> for Token {
 
 #[cfg(feature = "endpoint")]
 impl From<crate::codes::EndpointStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::EndpointStatus) -> Self {
         Or::from([code])
     }
@@ -1102,6 +1258,7 @@ impl From<crate::codes::EndpointStatus> for Or<Token> {
 
 #[cfg(feature = "episode_of_care")]
 impl From<crate::codes::EpisodeOfCareStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::EpisodeOfCareStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1109,6 +1266,7 @@ impl From<crate::codes::EpisodeOfCareStatus> for Token {
 
 #[cfg(feature = "episode_of_care")]
 impl From<crate::codes::EpisodeOfCareStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::EpisodeOfCareStatus) -> Self {
         Or::from([code])
     }
@@ -1116,6 +1274,7 @@ impl From<crate::codes::EpisodeOfCareStatus> for Or<Token> {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::EventCapabilityMode> for Token {
+    #[inline]
     fn from(code: crate::codes::EventCapabilityMode) -> Self {
         Token::code(code.as_str())
     }
@@ -1123,6 +1282,7 @@ impl From<crate::codes::EventCapabilityMode> for Token {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::EventCapabilityMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::EventCapabilityMode) -> Self {
         Or::from([code])
     }
@@ -1130,6 +1290,7 @@ impl From<crate::codes::EventCapabilityMode> for Or<Token> {
 
 #[cfg(any(feature = "communication", feature = "media", feature = "procedure"))]
 impl From<crate::codes::EventStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::EventStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1137,18 +1298,21 @@ impl From<crate::codes::EventStatus> for Token {
 
 #[cfg(any(feature = "communication", feature = "media", feature = "procedure"))]
 impl From<crate::codes::EventStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::EventStatus) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::EventTiming> for Token {
+    #[inline]
     fn from(code: crate::codes::EventTiming) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::EventTiming> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::EventTiming) -> Self {
         Or::from([code])
     }
@@ -1156,6 +1320,7 @@ impl From<crate::codes::EventTiming> for Or<Token> {
 
 #[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
 impl From<crate::codes::EvidenceVariableType> for Token {
+    #[inline]
     fn from(code: crate::codes::EvidenceVariableType) -> Self {
         Token::code(code.as_str())
     }
@@ -1163,6 +1328,7 @@ impl From<crate::codes::EvidenceVariableType> for Token {
 
 #[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
 impl From<crate::codes::EvidenceVariableType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::EvidenceVariableType) -> Self {
         Or::from([code])
     }
@@ -1170,6 +1336,7 @@ impl From<crate::codes::EvidenceVariableType> for Or<Token> {
 
 #[cfg(feature = "example_scenario")]
 impl From<crate::codes::ExampleScenarioActorType> for Token {
+    #[inline]
     fn from(code: crate::codes::ExampleScenarioActorType) -> Self {
         Token::code(code.as_str())
     }
@@ -1177,6 +1344,7 @@ impl From<crate::codes::ExampleScenarioActorType> for Token {
 
 #[cfg(feature = "example_scenario")]
 impl From<crate::codes::ExampleScenarioActorType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ExampleScenarioActorType) -> Self {
         Or::from([code])
     }
@@ -1184,6 +1352,7 @@ impl From<crate::codes::ExampleScenarioActorType> for Or<Token> {
 
 #[cfg(feature = "explanation_of_benefit")]
 impl From<crate::codes::ExplanationOfBenefitStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::ExplanationOfBenefitStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1191,6 +1360,7 @@ impl From<crate::codes::ExplanationOfBenefitStatus> for Token {
 
 #[cfg(feature = "explanation_of_benefit")]
 impl From<crate::codes::ExplanationOfBenefitStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ExplanationOfBenefitStatus) -> Self {
         Or::from([code])
     }
@@ -1198,6 +1368,7 @@ impl From<crate::codes::ExplanationOfBenefitStatus> for Or<Token> {
 
 #[cfg(feature = "effect_evidence_synthesis")]
 impl From<crate::codes::ExposureState> for Token {
+    #[inline]
     fn from(code: crate::codes::ExposureState) -> Self {
         Token::code(code.as_str())
     }
@@ -1205,6 +1376,7 @@ impl From<crate::codes::ExposureState> for Token {
 
 #[cfg(feature = "effect_evidence_synthesis")]
 impl From<crate::codes::ExposureState> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ExposureState) -> Self {
         Or::from([code])
     }
@@ -1212,6 +1384,7 @@ impl From<crate::codes::ExposureState> for Or<Token> {
 
 #[cfg(feature = "structure_definition")]
 impl From<crate::codes::ExtensionContextType> for Token {
+    #[inline]
     fn from(code: crate::codes::ExtensionContextType) -> Self {
         Token::code(code.as_str())
     }
@@ -1219,18 +1392,21 @@ impl From<crate::codes::ExtensionContextType> for Token {
 
 #[cfg(feature = "structure_definition")]
 impl From<crate::codes::ExtensionContextType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ExtensionContextType) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::FHIRAllTypes> for Token {
+    #[inline]
     fn from(code: crate::codes::FHIRAllTypes) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::FHIRAllTypes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::FHIRAllTypes) -> Self {
         Or::from([code])
     }
@@ -1238,6 +1414,7 @@ impl From<crate::codes::FHIRAllTypes> for Or<Token> {
 
 #[cfg(feature = "test_script")]
 impl From<crate::codes::FHIRDefinedType> for Token {
+    #[inline]
     fn from(code: crate::codes::FHIRDefinedType) -> Self {
         Token::code(code.as_str())
     }
@@ -1245,6 +1422,7 @@ impl From<crate::codes::FHIRDefinedType> for Token {
 
 #[cfg(feature = "test_script")]
 impl From<crate::codes::FHIRDefinedType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::FHIRDefinedType) -> Self {
         Or::from([code])
     }
@@ -1252,6 +1430,7 @@ impl From<crate::codes::FHIRDefinedType> for Or<Token> {
 
 #[cfg(feature = "device")]
 impl From<crate::codes::FHIRDeviceStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::FHIRDeviceStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1259,6 +1438,7 @@ impl From<crate::codes::FHIRDeviceStatus> for Token {
 
 #[cfg(feature = "device")]
 impl From<crate::codes::FHIRDeviceStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::FHIRDeviceStatus) -> Self {
         Or::from([code])
     }
@@ -1266,6 +1446,7 @@ impl From<crate::codes::FHIRDeviceStatus> for Or<Token> {
 
 #[cfg(feature = "substance")]
 impl From<crate::codes::FHIRSubstanceStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::FHIRSubstanceStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1273,6 +1454,7 @@ impl From<crate::codes::FHIRSubstanceStatus> for Token {
 
 #[cfg(feature = "substance")]
 impl From<crate::codes::FHIRSubstanceStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::FHIRSubstanceStatus) -> Self {
         Or::from([code])
     }
@@ -1284,6 +1466,7 @@ impl From<crate::codes::FHIRSubstanceStatus> for Or<Token> {
     feature = "structure_definition"
 ))]
 impl From<crate::codes::FHIRVersion> for Token {
+    #[inline]
     fn from(code: crate::codes::FHIRVersion) -> Self {
         Token::code(code.as_str())
     }
@@ -1295,6 +1478,7 @@ impl From<crate::codes::FHIRVersion> for Token {
     feature = "structure_definition"
 ))]
 impl From<crate::codes::FHIRVersion> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::FHIRVersion) -> Self {
         Or::from([code])
     }
@@ -1302,6 +1486,7 @@ impl From<crate::codes::FHIRVersion> for Or<Token> {
 
 #[cfg(feature = "family_member_history")]
 impl From<crate::codes::FamilyHistoryStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::FamilyHistoryStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1309,6 +1494,7 @@ impl From<crate::codes::FamilyHistoryStatus> for Token {
 
 #[cfg(feature = "family_member_history")]
 impl From<crate::codes::FamilyHistoryStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::FamilyHistoryStatus) -> Self {
         Or::from([code])
     }
@@ -1316,6 +1502,7 @@ impl From<crate::codes::FamilyHistoryStatus> for Or<Token> {
 
 #[cfg(any(feature = "code_system", feature = "value_set"))]
 impl From<crate::codes::FilterOperator> for Token {
+    #[inline]
     fn from(code: crate::codes::FilterOperator) -> Self {
         Token::code(code.as_str())
     }
@@ -1323,6 +1510,7 @@ impl From<crate::codes::FilterOperator> for Token {
 
 #[cfg(any(feature = "code_system", feature = "value_set"))]
 impl From<crate::codes::FilterOperator> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::FilterOperator) -> Self {
         Or::from([code])
     }
@@ -1341,6 +1529,7 @@ impl From<crate::codes::FilterOperator> for Or<Token> {
     feature = "vision_prescription"
 ))]
 impl From<crate::codes::FinancialResourceStatusCodes> for Token {
+    #[inline]
     fn from(code: crate::codes::FinancialResourceStatusCodes) -> Self {
         Token::code(code.as_str())
     }
@@ -1359,6 +1548,7 @@ impl From<crate::codes::FinancialResourceStatusCodes> for Token {
     feature = "vision_prescription"
 ))]
 impl From<crate::codes::FinancialResourceStatusCodes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::FinancialResourceStatusCodes) -> Self {
         Or::from([code])
     }
@@ -1366,6 +1556,7 @@ impl From<crate::codes::FinancialResourceStatusCodes> for Or<Token> {
 
 #[cfg(feature = "flag")]
 impl From<crate::codes::FlagStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::FlagStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1373,6 +1564,7 @@ impl From<crate::codes::FlagStatus> for Token {
 
 #[cfg(feature = "flag")]
 impl From<crate::codes::FlagStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::FlagStatus) -> Self {
         Or::from([code])
     }
@@ -1380,6 +1572,7 @@ impl From<crate::codes::FlagStatus> for Or<Token> {
 
 #[cfg(feature = "goal")]
 impl From<crate::codes::GoalLifecycleStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::GoalLifecycleStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1387,6 +1580,7 @@ impl From<crate::codes::GoalLifecycleStatus> for Token {
 
 #[cfg(feature = "goal")]
 impl From<crate::codes::GoalLifecycleStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::GoalLifecycleStatus) -> Self {
         Or::from([code])
     }
@@ -1394,6 +1588,7 @@ impl From<crate::codes::GoalLifecycleStatus> for Or<Token> {
 
 #[cfg(feature = "graph_definition")]
 impl From<crate::codes::GraphCompartmentRule> for Token {
+    #[inline]
     fn from(code: crate::codes::GraphCompartmentRule) -> Self {
         Token::code(code.as_str())
     }
@@ -1401,6 +1596,7 @@ impl From<crate::codes::GraphCompartmentRule> for Token {
 
 #[cfg(feature = "graph_definition")]
 impl From<crate::codes::GraphCompartmentRule> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::GraphCompartmentRule) -> Self {
         Or::from([code])
     }
@@ -1408,6 +1604,7 @@ impl From<crate::codes::GraphCompartmentRule> for Or<Token> {
 
 #[cfg(feature = "graph_definition")]
 impl From<crate::codes::GraphCompartmentUse> for Token {
+    #[inline]
     fn from(code: crate::codes::GraphCompartmentUse) -> Self {
         Token::code(code.as_str())
     }
@@ -1415,6 +1612,7 @@ impl From<crate::codes::GraphCompartmentUse> for Token {
 
 #[cfg(feature = "graph_definition")]
 impl From<crate::codes::GraphCompartmentUse> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::GraphCompartmentUse) -> Self {
         Or::from([code])
     }
@@ -1422,6 +1620,7 @@ impl From<crate::codes::GraphCompartmentUse> for Or<Token> {
 
 #[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
 impl From<crate::codes::GroupMeasure> for Token {
+    #[inline]
     fn from(code: crate::codes::GroupMeasure) -> Self {
         Token::code(code.as_str())
     }
@@ -1429,6 +1628,7 @@ impl From<crate::codes::GroupMeasure> for Token {
 
 #[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
 impl From<crate::codes::GroupMeasure> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::GroupMeasure) -> Self {
         Or::from([code])
     }
@@ -1436,6 +1636,7 @@ impl From<crate::codes::GroupMeasure> for Or<Token> {
 
 #[cfg(feature = "group")]
 impl From<crate::codes::GroupType> for Token {
+    #[inline]
     fn from(code: crate::codes::GroupType) -> Self {
         Token::code(code.as_str())
     }
@@ -1443,6 +1644,7 @@ impl From<crate::codes::GroupType> for Token {
 
 #[cfg(feature = "group")]
 impl From<crate::codes::GroupType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::GroupType) -> Self {
         Or::from([code])
     }
@@ -1450,6 +1652,7 @@ impl From<crate::codes::GroupType> for Or<Token> {
 
 #[cfg(feature = "guidance_response")]
 impl From<crate::codes::GuidanceResponseStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::GuidanceResponseStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1457,6 +1660,7 @@ impl From<crate::codes::GuidanceResponseStatus> for Token {
 
 #[cfg(feature = "guidance_response")]
 impl From<crate::codes::GuidanceResponseStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::GuidanceResponseStatus) -> Self {
         Or::from([code])
     }
@@ -1464,6 +1668,7 @@ impl From<crate::codes::GuidanceResponseStatus> for Or<Token> {
 
 #[cfg(feature = "implementation_guide")]
 impl From<crate::codes::GuidePageGeneration> for Token {
+    #[inline]
     fn from(code: crate::codes::GuidePageGeneration) -> Self {
         Token::code(code.as_str())
     }
@@ -1471,6 +1676,7 @@ impl From<crate::codes::GuidePageGeneration> for Token {
 
 #[cfg(feature = "implementation_guide")]
 impl From<crate::codes::GuidePageGeneration> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::GuidePageGeneration) -> Self {
         Or::from([code])
     }
@@ -1478,6 +1684,7 @@ impl From<crate::codes::GuidePageGeneration> for Or<Token> {
 
 #[cfg(feature = "implementation_guide")]
 impl From<crate::codes::GuideParameterCode> for Token {
+    #[inline]
     fn from(code: crate::codes::GuideParameterCode) -> Self {
         Token::code(code.as_str())
     }
@@ -1485,6 +1692,7 @@ impl From<crate::codes::GuideParameterCode> for Token {
 
 #[cfg(feature = "implementation_guide")]
 impl From<crate::codes::GuideParameterCode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::GuideParameterCode) -> Self {
         Or::from([code])
     }
@@ -1492,6 +1700,7 @@ impl From<crate::codes::GuideParameterCode> for Or<Token> {
 
 #[cfg(feature = "bundle")]
 impl From<crate::codes::HTTPVerb> for Token {
+    #[inline]
     fn from(code: crate::codes::HTTPVerb) -> Self {
         Token::code(code.as_str())
     }
@@ -1499,18 +1708,21 @@ impl From<crate::codes::HTTPVerb> for Token {
 
 #[cfg(feature = "bundle")]
 impl From<crate::codes::HTTPVerb> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::HTTPVerb) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::IdentifierUse> for Token {
+    #[inline]
     fn from(code: crate::codes::IdentifierUse) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::IdentifierUse> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::IdentifierUse) -> Self {
         Or::from([code])
     }
@@ -1518,6 +1730,7 @@ impl From<crate::codes::IdentifierUse> for Or<Token> {
 
 #[cfg(feature = "person")]
 impl From<crate::codes::IdentityAssuranceLevel> for Token {
+    #[inline]
     fn from(code: crate::codes::IdentityAssuranceLevel) -> Self {
         Token::code(code.as_str())
     }
@@ -1525,6 +1738,7 @@ impl From<crate::codes::IdentityAssuranceLevel> for Token {
 
 #[cfg(feature = "person")]
 impl From<crate::codes::IdentityAssuranceLevel> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::IdentityAssuranceLevel) -> Self {
         Or::from([code])
     }
@@ -1532,6 +1746,7 @@ impl From<crate::codes::IdentityAssuranceLevel> for Or<Token> {
 
 #[cfg(feature = "imaging_study")]
 impl From<crate::codes::ImagingStudyStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::ImagingStudyStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1539,6 +1754,7 @@ impl From<crate::codes::ImagingStudyStatus> for Token {
 
 #[cfg(feature = "imaging_study")]
 impl From<crate::codes::ImagingStudyStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ImagingStudyStatus) -> Self {
         Or::from([code])
     }
@@ -1546,6 +1762,7 @@ impl From<crate::codes::ImagingStudyStatus> for Or<Token> {
 
 #[cfg(feature = "immunization_evaluation")]
 impl From<crate::codes::ImmunizationEvaluationStatusCodes> for Token {
+    #[inline]
     fn from(code: crate::codes::ImmunizationEvaluationStatusCodes) -> Self {
         Token::code(code.as_str())
     }
@@ -1553,6 +1770,7 @@ impl From<crate::codes::ImmunizationEvaluationStatusCodes> for Token {
 
 #[cfg(feature = "immunization_evaluation")]
 impl From<crate::codes::ImmunizationEvaluationStatusCodes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ImmunizationEvaluationStatusCodes) -> Self {
         Or::from([code])
     }
@@ -1560,6 +1778,7 @@ impl From<crate::codes::ImmunizationEvaluationStatusCodes> for Or<Token> {
 
 #[cfg(feature = "immunization")]
 impl From<crate::codes::ImmunizationStatusCodes> for Token {
+    #[inline]
     fn from(code: crate::codes::ImmunizationStatusCodes) -> Self {
         Token::code(code.as_str())
     }
@@ -1567,6 +1786,7 @@ impl From<crate::codes::ImmunizationStatusCodes> for Token {
 
 #[cfg(feature = "immunization")]
 impl From<crate::codes::ImmunizationStatusCodes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ImmunizationStatusCodes) -> Self {
         Or::from([code])
     }
@@ -1574,6 +1794,7 @@ impl From<crate::codes::ImmunizationStatusCodes> for Or<Token> {
 
 #[cfg(any(feature = "charge_item_definition", feature = "invoice"))]
 impl From<crate::codes::InvoicePriceComponentType> for Token {
+    #[inline]
     fn from(code: crate::codes::InvoicePriceComponentType) -> Self {
         Token::code(code.as_str())
     }
@@ -1581,6 +1802,7 @@ impl From<crate::codes::InvoicePriceComponentType> for Token {
 
 #[cfg(any(feature = "charge_item_definition", feature = "invoice"))]
 impl From<crate::codes::InvoicePriceComponentType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::InvoicePriceComponentType) -> Self {
         Or::from([code])
     }
@@ -1588,6 +1810,7 @@ impl From<crate::codes::InvoicePriceComponentType> for Or<Token> {
 
 #[cfg(feature = "invoice")]
 impl From<crate::codes::InvoiceStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::InvoiceStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1595,6 +1818,7 @@ impl From<crate::codes::InvoiceStatus> for Token {
 
 #[cfg(feature = "invoice")]
 impl From<crate::codes::InvoiceStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::InvoiceStatus) -> Self {
         Or::from([code])
     }
@@ -1602,6 +1826,7 @@ impl From<crate::codes::InvoiceStatus> for Or<Token> {
 
 #[cfg(feature = "operation_outcome")]
 impl From<crate::codes::IssueSeverity> for Token {
+    #[inline]
     fn from(code: crate::codes::IssueSeverity) -> Self {
         Token::code(code.as_str())
     }
@@ -1609,6 +1834,7 @@ impl From<crate::codes::IssueSeverity> for Token {
 
 #[cfg(feature = "operation_outcome")]
 impl From<crate::codes::IssueSeverity> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::IssueSeverity) -> Self {
         Or::from([code])
     }
@@ -1616,6 +1842,7 @@ impl From<crate::codes::IssueSeverity> for Or<Token> {
 
 #[cfg(feature = "operation_outcome")]
 impl From<crate::codes::IssueType> for Token {
+    #[inline]
     fn from(code: crate::codes::IssueType) -> Self {
         Token::code(code.as_str())
     }
@@ -1623,6 +1850,7 @@ impl From<crate::codes::IssueType> for Token {
 
 #[cfg(feature = "operation_outcome")]
 impl From<crate::codes::IssueType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::IssueType) -> Self {
         Or::from([code])
     }
@@ -1630,6 +1858,7 @@ impl From<crate::codes::IssueType> for Or<Token> {
 
 #[cfg(feature = "patient")]
 impl From<crate::codes::LinkType> for Token {
+    #[inline]
     fn from(code: crate::codes::LinkType) -> Self {
         Token::code(code.as_str())
     }
@@ -1637,6 +1866,7 @@ impl From<crate::codes::LinkType> for Token {
 
 #[cfg(feature = "patient")]
 impl From<crate::codes::LinkType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::LinkType) -> Self {
         Or::from([code])
     }
@@ -1644,6 +1874,7 @@ impl From<crate::codes::LinkType> for Or<Token> {
 
 #[cfg(feature = "linkage")]
 impl From<crate::codes::LinkageType> for Token {
+    #[inline]
     fn from(code: crate::codes::LinkageType) -> Self {
         Token::code(code.as_str())
     }
@@ -1651,6 +1882,7 @@ impl From<crate::codes::LinkageType> for Token {
 
 #[cfg(feature = "linkage")]
 impl From<crate::codes::LinkageType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::LinkageType) -> Self {
         Or::from([code])
     }
@@ -1658,6 +1890,7 @@ impl From<crate::codes::LinkageType> for Or<Token> {
 
 #[cfg(any(feature = "composition", feature = "list"))]
 impl From<crate::codes::ListMode> for Token {
+    #[inline]
     fn from(code: crate::codes::ListMode) -> Self {
         Token::code(code.as_str())
     }
@@ -1665,6 +1898,7 @@ impl From<crate::codes::ListMode> for Token {
 
 #[cfg(any(feature = "composition", feature = "list"))]
 impl From<crate::codes::ListMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ListMode) -> Self {
         Or::from([code])
     }
@@ -1672,6 +1906,7 @@ impl From<crate::codes::ListMode> for Or<Token> {
 
 #[cfg(feature = "list")]
 impl From<crate::codes::ListStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::ListStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1679,6 +1914,7 @@ impl From<crate::codes::ListStatus> for Token {
 
 #[cfg(feature = "list")]
 impl From<crate::codes::ListStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ListStatus) -> Self {
         Or::from([code])
     }
@@ -1686,6 +1922,7 @@ impl From<crate::codes::ListStatus> for Or<Token> {
 
 #[cfg(feature = "location")]
 impl From<crate::codes::LocationMode> for Token {
+    #[inline]
     fn from(code: crate::codes::LocationMode) -> Self {
         Token::code(code.as_str())
     }
@@ -1693,6 +1930,7 @@ impl From<crate::codes::LocationMode> for Token {
 
 #[cfg(feature = "location")]
 impl From<crate::codes::LocationMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::LocationMode) -> Self {
         Or::from([code])
     }
@@ -1700,6 +1938,7 @@ impl From<crate::codes::LocationMode> for Or<Token> {
 
 #[cfg(feature = "location")]
 impl From<crate::codes::LocationStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::LocationStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1707,6 +1946,7 @@ impl From<crate::codes::LocationStatus> for Token {
 
 #[cfg(feature = "location")]
 impl From<crate::codes::LocationStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::LocationStatus) -> Self {
         Or::from([code])
     }
@@ -1714,6 +1954,7 @@ impl From<crate::codes::LocationStatus> for Or<Token> {
 
 #[cfg(feature = "measure_report")]
 impl From<crate::codes::MeasureReportStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::MeasureReportStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1721,6 +1962,7 @@ impl From<crate::codes::MeasureReportStatus> for Token {
 
 #[cfg(feature = "measure_report")]
 impl From<crate::codes::MeasureReportStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::MeasureReportStatus) -> Self {
         Or::from([code])
     }
@@ -1728,6 +1970,7 @@ impl From<crate::codes::MeasureReportStatus> for Or<Token> {
 
 #[cfg(feature = "measure_report")]
 impl From<crate::codes::MeasureReportType> for Token {
+    #[inline]
     fn from(code: crate::codes::MeasureReportType) -> Self {
         Token::code(code.as_str())
     }
@@ -1735,6 +1978,7 @@ impl From<crate::codes::MeasureReportType> for Token {
 
 #[cfg(feature = "measure_report")]
 impl From<crate::codes::MeasureReportType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::MeasureReportType) -> Self {
         Or::from([code])
     }
@@ -1742,6 +1986,7 @@ impl From<crate::codes::MeasureReportType> for Or<Token> {
 
 #[cfg(feature = "medication_administration")]
 impl From<crate::codes::MedicationAdministrationStatusCodes> for Token {
+    #[inline]
     fn from(code: crate::codes::MedicationAdministrationStatusCodes) -> Self {
         Token::code(code.as_str())
     }
@@ -1749,6 +1994,7 @@ impl From<crate::codes::MedicationAdministrationStatusCodes> for Token {
 
 #[cfg(feature = "medication_administration")]
 impl From<crate::codes::MedicationAdministrationStatusCodes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::MedicationAdministrationStatusCodes) -> Self {
         Or::from([code])
     }
@@ -1756,6 +2002,7 @@ impl From<crate::codes::MedicationAdministrationStatusCodes> for Or<Token> {
 
 #[cfg(feature = "medication_dispense")]
 impl From<crate::codes::MedicationDispenseStatusCodes> for Token {
+    #[inline]
     fn from(code: crate::codes::MedicationDispenseStatusCodes) -> Self {
         Token::code(code.as_str())
     }
@@ -1763,6 +2010,7 @@ impl From<crate::codes::MedicationDispenseStatusCodes> for Token {
 
 #[cfg(feature = "medication_dispense")]
 impl From<crate::codes::MedicationDispenseStatusCodes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::MedicationDispenseStatusCodes) -> Self {
         Or::from([code])
     }
@@ -1770,6 +2018,7 @@ impl From<crate::codes::MedicationDispenseStatusCodes> for Or<Token> {
 
 #[cfg(feature = "medication_knowledge")]
 impl From<crate::codes::MedicationKnowledgeStatusCodes> for Token {
+    #[inline]
     fn from(code: crate::codes::MedicationKnowledgeStatusCodes) -> Self {
         Token::code(code.as_str())
     }
@@ -1777,6 +2026,7 @@ impl From<crate::codes::MedicationKnowledgeStatusCodes> for Token {
 
 #[cfg(feature = "medication_knowledge")]
 impl From<crate::codes::MedicationKnowledgeStatusCodes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::MedicationKnowledgeStatusCodes) -> Self {
         Or::from([code])
     }
@@ -1784,6 +2034,7 @@ impl From<crate::codes::MedicationKnowledgeStatusCodes> for Or<Token> {
 
 #[cfg(feature = "medication_request")]
 impl From<crate::codes::MedicationRequestIntent> for Token {
+    #[inline]
     fn from(code: crate::codes::MedicationRequestIntent) -> Self {
         Token::code(code.as_str())
     }
@@ -1791,6 +2042,7 @@ impl From<crate::codes::MedicationRequestIntent> for Token {
 
 #[cfg(feature = "medication_request")]
 impl From<crate::codes::MedicationRequestIntent> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::MedicationRequestIntent) -> Self {
         Or::from([code])
     }
@@ -1798,6 +2050,7 @@ impl From<crate::codes::MedicationRequestIntent> for Or<Token> {
 
 #[cfg(feature = "medication")]
 impl From<crate::codes::MedicationStatusCodes> for Token {
+    #[inline]
     fn from(code: crate::codes::MedicationStatusCodes) -> Self {
         Token::code(code.as_str())
     }
@@ -1805,6 +2058,7 @@ impl From<crate::codes::MedicationStatusCodes> for Token {
 
 #[cfg(feature = "medication")]
 impl From<crate::codes::MedicationStatusCodes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::MedicationStatusCodes) -> Self {
         Or::from([code])
     }
@@ -1812,6 +2066,7 @@ impl From<crate::codes::MedicationStatusCodes> for Or<Token> {
 
 #[cfg(feature = "medication_statement")]
 impl From<crate::codes::MedicationStatusCodesCode> for Token {
+    #[inline]
     fn from(code: crate::codes::MedicationStatusCodesCode) -> Self {
         Token::code(code.as_str())
     }
@@ -1819,6 +2074,7 @@ impl From<crate::codes::MedicationStatusCodesCode> for Token {
 
 #[cfg(feature = "medication_statement")]
 impl From<crate::codes::MedicationStatusCodesCode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::MedicationStatusCodesCode) -> Self {
         Or::from([code])
     }
@@ -1826,6 +2082,7 @@ impl From<crate::codes::MedicationStatusCodesCode> for Or<Token> {
 
 #[cfg(feature = "medication_request")]
 impl From<crate::codes::MedicationrequestStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::MedicationrequestStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1833,6 +2090,7 @@ impl From<crate::codes::MedicationrequestStatus> for Token {
 
 #[cfg(feature = "medication_request")]
 impl From<crate::codes::MedicationrequestStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::MedicationrequestStatus) -> Self {
         Or::from([code])
     }
@@ -1840,6 +2098,7 @@ impl From<crate::codes::MedicationrequestStatus> for Or<Token> {
 
 #[cfg(feature = "message_definition")]
 impl From<crate::codes::MessageSignificanceCategory> for Token {
+    #[inline]
     fn from(code: crate::codes::MessageSignificanceCategory) -> Self {
         Token::code(code.as_str())
     }
@@ -1847,6 +2106,7 @@ impl From<crate::codes::MessageSignificanceCategory> for Token {
 
 #[cfg(feature = "message_definition")]
 impl From<crate::codes::MessageSignificanceCategory> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::MessageSignificanceCategory) -> Self {
         Or::from([code])
     }
@@ -1854,6 +2114,7 @@ impl From<crate::codes::MessageSignificanceCategory> for Or<Token> {
 
 #[cfg(feature = "message_definition")]
 impl From<crate::codes::MessageheaderResponseRequest> for Token {
+    #[inline]
     fn from(code: crate::codes::MessageheaderResponseRequest) -> Self {
         Token::code(code.as_str())
     }
@@ -1861,18 +2122,21 @@ impl From<crate::codes::MessageheaderResponseRequest> for Token {
 
 #[cfg(feature = "message_definition")]
 impl From<crate::codes::MessageheaderResponseRequest> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::MessageheaderResponseRequest) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::NameUse> for Token {
+    #[inline]
     fn from(code: crate::codes::NameUse) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::NameUse> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::NameUse) -> Self {
         Or::from([code])
     }
@@ -1880,6 +2144,7 @@ impl From<crate::codes::NameUse> for Or<Token> {
 
 #[cfg(feature = "naming_system")]
 impl From<crate::codes::NamingSystemIdentifierType> for Token {
+    #[inline]
     fn from(code: crate::codes::NamingSystemIdentifierType) -> Self {
         Token::code(code.as_str())
     }
@@ -1887,6 +2152,7 @@ impl From<crate::codes::NamingSystemIdentifierType> for Token {
 
 #[cfg(feature = "naming_system")]
 impl From<crate::codes::NamingSystemIdentifierType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::NamingSystemIdentifierType) -> Self {
         Or::from([code])
     }
@@ -1894,6 +2160,7 @@ impl From<crate::codes::NamingSystemIdentifierType> for Or<Token> {
 
 #[cfg(feature = "naming_system")]
 impl From<crate::codes::NamingSystemType> for Token {
+    #[inline]
     fn from(code: crate::codes::NamingSystemType) -> Self {
         Token::code(code.as_str())
     }
@@ -1901,18 +2168,21 @@ impl From<crate::codes::NamingSystemType> for Token {
 
 #[cfg(feature = "naming_system")]
 impl From<crate::codes::NamingSystemType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::NamingSystemType) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::NarrativeStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::NarrativeStatus) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::NarrativeStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::NarrativeStatus) -> Self {
         Or::from([code])
     }
@@ -1924,6 +2194,7 @@ impl From<crate::codes::NarrativeStatus> for Or<Token> {
     feature = "payment_reconciliation"
 ))]
 impl From<crate::codes::NoteType> for Token {
+    #[inline]
     fn from(code: crate::codes::NoteType) -> Self {
         Token::code(code.as_str())
     }
@@ -1935,6 +2206,7 @@ impl From<crate::codes::NoteType> for Token {
     feature = "payment_reconciliation"
 ))]
 impl From<crate::codes::NoteType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::NoteType) -> Self {
         Or::from([code])
     }
@@ -1942,6 +2214,7 @@ impl From<crate::codes::NoteType> for Or<Token> {
 
 #[cfg(feature = "observation_definition")]
 impl From<crate::codes::ObservationDataType> for Token {
+    #[inline]
     fn from(code: crate::codes::ObservationDataType) -> Self {
         Token::code(code.as_str())
     }
@@ -1949,6 +2222,7 @@ impl From<crate::codes::ObservationDataType> for Token {
 
 #[cfg(feature = "observation_definition")]
 impl From<crate::codes::ObservationDataType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ObservationDataType) -> Self {
         Or::from([code])
     }
@@ -1956,6 +2230,7 @@ impl From<crate::codes::ObservationDataType> for Or<Token> {
 
 #[cfg(feature = "observation_definition")]
 impl From<crate::codes::ObservationRangeCategory> for Token {
+    #[inline]
     fn from(code: crate::codes::ObservationRangeCategory) -> Self {
         Token::code(code.as_str())
     }
@@ -1963,6 +2238,7 @@ impl From<crate::codes::ObservationRangeCategory> for Token {
 
 #[cfg(feature = "observation_definition")]
 impl From<crate::codes::ObservationRangeCategory> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ObservationRangeCategory) -> Self {
         Or::from([code])
     }
@@ -1974,6 +2250,7 @@ impl From<crate::codes::ObservationRangeCategory> for Or<Token> {
     feature = "risk_assessment"
 ))]
 impl From<crate::codes::ObservationStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::ObservationStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -1985,6 +2262,7 @@ impl From<crate::codes::ObservationStatus> for Token {
     feature = "risk_assessment"
 ))]
 impl From<crate::codes::ObservationStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ObservationStatus) -> Self {
         Or::from([code])
     }
@@ -1992,6 +2270,7 @@ impl From<crate::codes::ObservationStatus> for Or<Token> {
 
 #[cfg(feature = "operation_definition")]
 impl From<crate::codes::OperationKind> for Token {
+    #[inline]
     fn from(code: crate::codes::OperationKind) -> Self {
         Token::code(code.as_str())
     }
@@ -1999,18 +2278,21 @@ impl From<crate::codes::OperationKind> for Token {
 
 #[cfg(feature = "operation_definition")]
 impl From<crate::codes::OperationKind> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::OperationKind) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::OperationParameterUse> for Token {
+    #[inline]
     fn from(code: crate::codes::OperationParameterUse) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::OperationParameterUse> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::OperationParameterUse) -> Self {
         Or::from([code])
     }
@@ -2018,6 +2300,7 @@ impl From<crate::codes::OperationParameterUse> for Or<Token> {
 
 #[cfg(feature = "molecular_sequence")]
 impl From<crate::codes::OrientationType> for Token {
+    #[inline]
     fn from(code: crate::codes::OrientationType) -> Self {
         Token::code(code.as_str())
     }
@@ -2025,6 +2308,7 @@ impl From<crate::codes::OrientationType> for Token {
 
 #[cfg(feature = "molecular_sequence")]
 impl From<crate::codes::OrientationType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::OrientationType) -> Self {
         Or::from([code])
     }
@@ -2032,6 +2316,7 @@ impl From<crate::codes::OrientationType> for Or<Token> {
 
 #[cfg(feature = "appointment")]
 impl From<crate::codes::ParticipantRequired> for Token {
+    #[inline]
     fn from(code: crate::codes::ParticipantRequired) -> Self {
         Token::code(code.as_str())
     }
@@ -2039,6 +2324,7 @@ impl From<crate::codes::ParticipantRequired> for Token {
 
 #[cfg(feature = "appointment")]
 impl From<crate::codes::ParticipantRequired> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ParticipantRequired) -> Self {
         Or::from([code])
     }
@@ -2046,6 +2332,7 @@ impl From<crate::codes::ParticipantRequired> for Or<Token> {
 
 #[cfg(any(feature = "appointment", feature = "appointment_response"))]
 impl From<crate::codes::ParticipationStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::ParticipationStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2053,18 +2340,21 @@ impl From<crate::codes::ParticipationStatus> for Token {
 
 #[cfg(any(feature = "appointment", feature = "appointment_response"))]
 impl From<crate::codes::ParticipationStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ParticipationStatus) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::PropertyRepresentation> for Token {
+    #[inline]
     fn from(code: crate::codes::PropertyRepresentation) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::PropertyRepresentation> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::PropertyRepresentation) -> Self {
         Or::from([code])
     }
@@ -2072,6 +2362,7 @@ impl From<crate::codes::PropertyRepresentation> for Or<Token> {
 
 #[cfg(feature = "code_system")]
 impl From<crate::codes::PropertyType> for Token {
+    #[inline]
     fn from(code: crate::codes::PropertyType) -> Self {
         Token::code(code.as_str())
     }
@@ -2079,6 +2370,7 @@ impl From<crate::codes::PropertyType> for Token {
 
 #[cfg(feature = "code_system")]
 impl From<crate::codes::PropertyType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::PropertyType) -> Self {
         Or::from([code])
     }
@@ -2086,6 +2378,7 @@ impl From<crate::codes::PropertyType> for Or<Token> {
 
 #[cfg(feature = "provenance")]
 impl From<crate::codes::ProvenanceEntityRole> for Token {
+    #[inline]
     fn from(code: crate::codes::ProvenanceEntityRole) -> Self {
         Token::code(code.as_str())
     }
@@ -2093,6 +2386,7 @@ impl From<crate::codes::ProvenanceEntityRole> for Token {
 
 #[cfg(feature = "provenance")]
 impl From<crate::codes::ProvenanceEntityRole> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ProvenanceEntityRole) -> Self {
         Or::from([code])
     }
@@ -2132,6 +2426,7 @@ impl From<crate::codes::ProvenanceEntityRole> for Or<Token> {
     feature = "value_set"
 ))]
 impl From<crate::codes::PublicationStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::PublicationStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2171,6 +2466,7 @@ impl From<crate::codes::PublicationStatus> for Token {
     feature = "value_set"
 ))]
 impl From<crate::codes::PublicationStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::PublicationStatus) -> Self {
         Or::from([code])
     }
@@ -2178,6 +2474,7 @@ impl From<crate::codes::PublicationStatus> for Or<Token> {
 
 #[cfg(feature = "molecular_sequence")]
 impl From<crate::codes::QualityType> for Token {
+    #[inline]
     fn from(code: crate::codes::QualityType) -> Self {
         Token::code(code.as_str())
     }
@@ -2185,18 +2482,21 @@ impl From<crate::codes::QualityType> for Token {
 
 #[cfg(feature = "molecular_sequence")]
 impl From<crate::codes::QualityType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::QualityType) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::QuantityComparator> for Token {
+    #[inline]
     fn from(code: crate::codes::QuantityComparator) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::QuantityComparator> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::QuantityComparator) -> Self {
         Or::from([code])
     }
@@ -2204,6 +2504,7 @@ impl From<crate::codes::QuantityComparator> for Or<Token> {
 
 #[cfg(feature = "questionnaire")]
 impl From<crate::codes::QuestionnaireItemOperator> for Token {
+    #[inline]
     fn from(code: crate::codes::QuestionnaireItemOperator) -> Self {
         Token::code(code.as_str())
     }
@@ -2211,6 +2512,7 @@ impl From<crate::codes::QuestionnaireItemOperator> for Token {
 
 #[cfg(feature = "questionnaire")]
 impl From<crate::codes::QuestionnaireItemOperator> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::QuestionnaireItemOperator) -> Self {
         Or::from([code])
     }
@@ -2218,6 +2520,7 @@ impl From<crate::codes::QuestionnaireItemOperator> for Or<Token> {
 
 #[cfg(feature = "questionnaire")]
 impl From<crate::codes::QuestionnaireItemType> for Token {
+    #[inline]
     fn from(code: crate::codes::QuestionnaireItemType) -> Self {
         Token::code(code.as_str())
     }
@@ -2225,6 +2528,7 @@ impl From<crate::codes::QuestionnaireItemType> for Token {
 
 #[cfg(feature = "questionnaire")]
 impl From<crate::codes::QuestionnaireItemType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::QuestionnaireItemType) -> Self {
         Or::from([code])
     }
@@ -2232,6 +2536,7 @@ impl From<crate::codes::QuestionnaireItemType> for Or<Token> {
 
 #[cfg(feature = "questionnaire_response")]
 impl From<crate::codes::QuestionnaireResponseStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::QuestionnaireResponseStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2239,6 +2544,7 @@ impl From<crate::codes::QuestionnaireResponseStatus> for Token {
 
 #[cfg(feature = "questionnaire_response")]
 impl From<crate::codes::QuestionnaireResponseStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::QuestionnaireResponseStatus) -> Self {
         Or::from([code])
     }
@@ -2246,6 +2552,7 @@ impl From<crate::codes::QuestionnaireResponseStatus> for Or<Token> {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::ReferenceHandlingPolicy> for Token {
+    #[inline]
     fn from(code: crate::codes::ReferenceHandlingPolicy) -> Self {
         Token::code(code.as_str())
     }
@@ -2253,30 +2560,35 @@ impl From<crate::codes::ReferenceHandlingPolicy> for Token {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::ReferenceHandlingPolicy> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ReferenceHandlingPolicy) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::ReferenceVersionRules> for Token {
+    #[inline]
     fn from(code: crate::codes::ReferenceVersionRules) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::ReferenceVersionRules> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ReferenceVersionRules) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::RelatedArtifactType> for Token {
+    #[inline]
     fn from(code: crate::codes::RelatedArtifactType) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::RelatedArtifactType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::RelatedArtifactType) -> Self {
         Or::from([code])
     }
@@ -2284,6 +2596,7 @@ impl From<crate::codes::RelatedArtifactType> for Or<Token> {
 
 #[cfg(feature = "molecular_sequence")]
 impl From<crate::codes::RepositoryType> for Token {
+    #[inline]
     fn from(code: crate::codes::RepositoryType) -> Self {
         Token::code(code.as_str())
     }
@@ -2291,6 +2604,7 @@ impl From<crate::codes::RepositoryType> for Token {
 
 #[cfg(feature = "molecular_sequence")]
 impl From<crate::codes::RepositoryType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::RepositoryType) -> Self {
         Or::from([code])
     }
@@ -2304,6 +2618,7 @@ impl From<crate::codes::RepositoryType> for Or<Token> {
     feature = "service_request"
 ))]
 impl From<crate::codes::RequestIntent> for Token {
+    #[inline]
     fn from(code: crate::codes::RequestIntent) -> Self {
         Token::code(code.as_str())
     }
@@ -2317,6 +2632,7 @@ impl From<crate::codes::RequestIntent> for Token {
     feature = "service_request"
 ))]
 impl From<crate::codes::RequestIntent> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::RequestIntent) -> Self {
         Or::from([code])
     }
@@ -2335,6 +2651,7 @@ impl From<crate::codes::RequestIntent> for Or<Token> {
     feature = "task"
 ))]
 impl From<crate::codes::RequestPriority> for Token {
+    #[inline]
     fn from(code: crate::codes::RequestPriority) -> Self {
         Token::code(code.as_str())
     }
@@ -2353,6 +2670,7 @@ impl From<crate::codes::RequestPriority> for Token {
     feature = "task"
 ))]
 impl From<crate::codes::RequestPriority> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::RequestPriority) -> Self {
         Or::from([code])
     }
@@ -2360,6 +2678,7 @@ impl From<crate::codes::RequestPriority> for Or<Token> {
 
 #[cfg(feature = "activity_definition")]
 impl From<crate::codes::RequestResourceType> for Token {
+    #[inline]
     fn from(code: crate::codes::RequestResourceType) -> Self {
         Token::code(code.as_str())
     }
@@ -2367,6 +2686,7 @@ impl From<crate::codes::RequestResourceType> for Token {
 
 #[cfg(feature = "activity_definition")]
 impl From<crate::codes::RequestResourceType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::RequestResourceType) -> Self {
         Or::from([code])
     }
@@ -2381,6 +2701,7 @@ impl From<crate::codes::RequestResourceType> for Or<Token> {
     feature = "service_request"
 ))]
 impl From<crate::codes::RequestStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::RequestStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2395,6 +2716,7 @@ impl From<crate::codes::RequestStatus> for Token {
     feature = "service_request"
 ))]
 impl From<crate::codes::RequestStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::RequestStatus) -> Self {
         Or::from([code])
     }
@@ -2402,6 +2724,7 @@ impl From<crate::codes::RequestStatus> for Or<Token> {
 
 #[cfg(feature = "research_element_definition")]
 impl From<crate::codes::ResearchElementType> for Token {
+    #[inline]
     fn from(code: crate::codes::ResearchElementType) -> Self {
         Token::code(code.as_str())
     }
@@ -2409,6 +2732,7 @@ impl From<crate::codes::ResearchElementType> for Token {
 
 #[cfg(feature = "research_element_definition")]
 impl From<crate::codes::ResearchElementType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ResearchElementType) -> Self {
         Or::from([code])
     }
@@ -2416,6 +2740,7 @@ impl From<crate::codes::ResearchElementType> for Or<Token> {
 
 #[cfg(feature = "research_study")]
 impl From<crate::codes::ResearchStudyStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::ResearchStudyStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2423,6 +2748,7 @@ impl From<crate::codes::ResearchStudyStatus> for Token {
 
 #[cfg(feature = "research_study")]
 impl From<crate::codes::ResearchStudyStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ResearchStudyStatus) -> Self {
         Or::from([code])
     }
@@ -2430,6 +2756,7 @@ impl From<crate::codes::ResearchStudyStatus> for Or<Token> {
 
 #[cfg(feature = "research_subject")]
 impl From<crate::codes::ResearchSubjectStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::ResearchSubjectStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2437,6 +2764,7 @@ impl From<crate::codes::ResearchSubjectStatus> for Token {
 
 #[cfg(feature = "research_subject")]
 impl From<crate::codes::ResearchSubjectStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ResearchSubjectStatus) -> Self {
         Or::from([code])
     }
@@ -2454,6 +2782,7 @@ impl From<crate::codes::ResearchSubjectStatus> for Or<Token> {
     feature = "search_parameter"
 ))]
 impl From<crate::codes::ResourceType> for Token {
+    #[inline]
     fn from(code: crate::codes::ResourceType) -> Self {
         Token::code(code.as_str())
     }
@@ -2471,6 +2800,7 @@ impl From<crate::codes::ResourceType> for Token {
     feature = "search_parameter"
 ))]
 impl From<crate::codes::ResourceType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ResourceType) -> Self {
         Or::from([code])
     }
@@ -2478,6 +2808,7 @@ impl From<crate::codes::ResourceType> for Or<Token> {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::ResourceVersionPolicy> for Token {
+    #[inline]
     fn from(code: crate::codes::ResourceVersionPolicy) -> Self {
         Token::code(code.as_str())
     }
@@ -2485,6 +2816,7 @@ impl From<crate::codes::ResourceVersionPolicy> for Token {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::ResourceVersionPolicy> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ResourceVersionPolicy) -> Self {
         Or::from([code])
     }
@@ -2492,6 +2824,7 @@ impl From<crate::codes::ResourceVersionPolicy> for Or<Token> {
 
 #[cfg(feature = "message_header")]
 impl From<crate::codes::ResponseType> for Token {
+    #[inline]
     fn from(code: crate::codes::ResponseType) -> Self {
         Token::code(code.as_str())
     }
@@ -2499,6 +2832,7 @@ impl From<crate::codes::ResponseType> for Token {
 
 #[cfg(feature = "message_header")]
 impl From<crate::codes::ResponseType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::ResponseType) -> Self {
         Or::from([code])
     }
@@ -2506,6 +2840,7 @@ impl From<crate::codes::ResponseType> for Or<Token> {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::RestfulCapabilityMode> for Token {
+    #[inline]
     fn from(code: crate::codes::RestfulCapabilityMode) -> Self {
         Token::code(code.as_str())
     }
@@ -2513,6 +2848,7 @@ impl From<crate::codes::RestfulCapabilityMode> for Token {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::RestfulCapabilityMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::RestfulCapabilityMode) -> Self {
         Or::from([code])
     }
@@ -2520,6 +2856,7 @@ impl From<crate::codes::RestfulCapabilityMode> for Or<Token> {
 
 #[cfg(feature = "implementation_guide")]
 impl From<crate::codes::SPDXLicense> for Token {
+    #[inline]
     fn from(code: crate::codes::SPDXLicense) -> Self {
         Token::code(code.as_str())
     }
@@ -2527,6 +2864,7 @@ impl From<crate::codes::SPDXLicense> for Token {
 
 #[cfg(feature = "implementation_guide")]
 impl From<crate::codes::SPDXLicense> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SPDXLicense) -> Self {
         Or::from([code])
     }
@@ -2534,6 +2872,7 @@ impl From<crate::codes::SPDXLicense> for Or<Token> {
 
 #[cfg(feature = "search_parameter")]
 impl From<crate::codes::SearchComparator> for Token {
+    #[inline]
     fn from(code: crate::codes::SearchComparator) -> Self {
         Token::code(code.as_str())
     }
@@ -2541,6 +2880,7 @@ impl From<crate::codes::SearchComparator> for Token {
 
 #[cfg(feature = "search_parameter")]
 impl From<crate::codes::SearchComparator> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SearchComparator) -> Self {
         Or::from([code])
     }
@@ -2548,6 +2888,7 @@ impl From<crate::codes::SearchComparator> for Or<Token> {
 
 #[cfg(feature = "bundle")]
 impl From<crate::codes::SearchEntryMode> for Token {
+    #[inline]
     fn from(code: crate::codes::SearchEntryMode) -> Self {
         Token::code(code.as_str())
     }
@@ -2555,6 +2896,7 @@ impl From<crate::codes::SearchEntryMode> for Token {
 
 #[cfg(feature = "bundle")]
 impl From<crate::codes::SearchEntryMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SearchEntryMode) -> Self {
         Or::from([code])
     }
@@ -2562,6 +2904,7 @@ impl From<crate::codes::SearchEntryMode> for Or<Token> {
 
 #[cfg(feature = "search_parameter")]
 impl From<crate::codes::SearchModifierCode> for Token {
+    #[inline]
     fn from(code: crate::codes::SearchModifierCode) -> Self {
         Token::code(code.as_str())
     }
@@ -2569,6 +2912,7 @@ impl From<crate::codes::SearchModifierCode> for Token {
 
 #[cfg(feature = "search_parameter")]
 impl From<crate::codes::SearchModifierCode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SearchModifierCode) -> Self {
         Or::from([code])
     }
@@ -2580,6 +2924,7 @@ impl From<crate::codes::SearchModifierCode> for Or<Token> {
     feature = "search_parameter"
 ))]
 impl From<crate::codes::SearchParamType> for Token {
+    #[inline]
     fn from(code: crate::codes::SearchParamType) -> Self {
         Token::code(code.as_str())
     }
@@ -2591,6 +2936,7 @@ impl From<crate::codes::SearchParamType> for Token {
     feature = "search_parameter"
 ))]
 impl From<crate::codes::SearchParamType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SearchParamType) -> Self {
         Or::from([code])
     }
@@ -2598,6 +2944,7 @@ impl From<crate::codes::SearchParamType> for Or<Token> {
 
 #[cfg(feature = "molecular_sequence")]
 impl From<crate::codes::SequenceType> for Token {
+    #[inline]
     fn from(code: crate::codes::SequenceType) -> Self {
         Token::code(code.as_str())
     }
@@ -2605,18 +2952,21 @@ impl From<crate::codes::SequenceType> for Token {
 
 #[cfg(feature = "molecular_sequence")]
 impl From<crate::codes::SequenceType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SequenceType) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::SlicingRules> for Token {
+    #[inline]
     fn from(code: crate::codes::SlicingRules) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::SlicingRules> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SlicingRules) -> Self {
         Or::from([code])
     }
@@ -2624,6 +2974,7 @@ impl From<crate::codes::SlicingRules> for Or<Token> {
 
 #[cfg(feature = "slot")]
 impl From<crate::codes::SlotStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::SlotStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2631,18 +2982,21 @@ impl From<crate::codes::SlotStatus> for Token {
 
 #[cfg(feature = "slot")]
 impl From<crate::codes::SlotStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SlotStatus) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::SortDirection> for Token {
+    #[inline]
     fn from(code: crate::codes::SortDirection) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::SortDirection> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SortDirection) -> Self {
         Or::from([code])
     }
@@ -2650,6 +3004,7 @@ impl From<crate::codes::SortDirection> for Or<Token> {
 
 #[cfg(feature = "specimen_definition")]
 impl From<crate::codes::SpecimenContainedPreference> for Token {
+    #[inline]
     fn from(code: crate::codes::SpecimenContainedPreference) -> Self {
         Token::code(code.as_str())
     }
@@ -2657,6 +3012,7 @@ impl From<crate::codes::SpecimenContainedPreference> for Token {
 
 #[cfg(feature = "specimen_definition")]
 impl From<crate::codes::SpecimenContainedPreference> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SpecimenContainedPreference) -> Self {
         Or::from([code])
     }
@@ -2664,6 +3020,7 @@ impl From<crate::codes::SpecimenContainedPreference> for Or<Token> {
 
 #[cfg(feature = "specimen")]
 impl From<crate::codes::SpecimenStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::SpecimenStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2671,6 +3028,7 @@ impl From<crate::codes::SpecimenStatus> for Token {
 
 #[cfg(feature = "specimen")]
 impl From<crate::codes::SpecimenStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SpecimenStatus) -> Self {
         Or::from([code])
     }
@@ -2678,6 +3036,7 @@ impl From<crate::codes::SpecimenStatus> for Or<Token> {
 
 #[cfg(feature = "verification_result")]
 impl From<crate::codes::Status> for Token {
+    #[inline]
     fn from(code: crate::codes::Status) -> Self {
         Token::code(code.as_str())
     }
@@ -2685,6 +3044,7 @@ impl From<crate::codes::Status> for Token {
 
 #[cfg(feature = "verification_result")]
 impl From<crate::codes::Status> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::Status) -> Self {
         Or::from([code])
     }
@@ -2692,6 +3052,7 @@ impl From<crate::codes::Status> for Or<Token> {
 
 #[cfg(feature = "molecular_sequence")]
 impl From<crate::codes::StrandType> for Token {
+    #[inline]
     fn from(code: crate::codes::StrandType) -> Self {
         Token::code(code.as_str())
     }
@@ -2699,6 +3060,7 @@ impl From<crate::codes::StrandType> for Token {
 
 #[cfg(feature = "molecular_sequence")]
 impl From<crate::codes::StrandType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::StrandType) -> Self {
         Or::from([code])
     }
@@ -2706,6 +3068,7 @@ impl From<crate::codes::StrandType> for Or<Token> {
 
 #[cfg(feature = "structure_definition")]
 impl From<crate::codes::StructureDefinitionKind> for Token {
+    #[inline]
     fn from(code: crate::codes::StructureDefinitionKind) -> Self {
         Token::code(code.as_str())
     }
@@ -2713,6 +3076,7 @@ impl From<crate::codes::StructureDefinitionKind> for Token {
 
 #[cfg(feature = "structure_definition")]
 impl From<crate::codes::StructureDefinitionKind> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::StructureDefinitionKind) -> Self {
         Or::from([code])
     }
@@ -2720,6 +3084,7 @@ impl From<crate::codes::StructureDefinitionKind> for Or<Token> {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapContextType> for Token {
+    #[inline]
     fn from(code: crate::codes::StructureMapContextType) -> Self {
         Token::code(code.as_str())
     }
@@ -2727,6 +3092,7 @@ impl From<crate::codes::StructureMapContextType> for Token {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapContextType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::StructureMapContextType) -> Self {
         Or::from([code])
     }
@@ -2734,6 +3100,7 @@ impl From<crate::codes::StructureMapContextType> for Or<Token> {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapGroupTypeMode> for Token {
+    #[inline]
     fn from(code: crate::codes::StructureMapGroupTypeMode) -> Self {
         Token::code(code.as_str())
     }
@@ -2741,6 +3108,7 @@ impl From<crate::codes::StructureMapGroupTypeMode> for Token {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapGroupTypeMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::StructureMapGroupTypeMode) -> Self {
         Or::from([code])
     }
@@ -2748,6 +3116,7 @@ impl From<crate::codes::StructureMapGroupTypeMode> for Or<Token> {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapInputMode> for Token {
+    #[inline]
     fn from(code: crate::codes::StructureMapInputMode) -> Self {
         Token::code(code.as_str())
     }
@@ -2755,6 +3124,7 @@ impl From<crate::codes::StructureMapInputMode> for Token {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapInputMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::StructureMapInputMode) -> Self {
         Or::from([code])
     }
@@ -2762,6 +3132,7 @@ impl From<crate::codes::StructureMapInputMode> for Or<Token> {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapModelMode> for Token {
+    #[inline]
     fn from(code: crate::codes::StructureMapModelMode) -> Self {
         Token::code(code.as_str())
     }
@@ -2769,6 +3140,7 @@ impl From<crate::codes::StructureMapModelMode> for Token {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapModelMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::StructureMapModelMode) -> Self {
         Or::from([code])
     }
@@ -2776,6 +3148,7 @@ impl From<crate::codes::StructureMapModelMode> for Or<Token> {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapSourceListMode> for Token {
+    #[inline]
     fn from(code: crate::codes::StructureMapSourceListMode) -> Self {
         Token::code(code.as_str())
     }
@@ -2783,6 +3156,7 @@ impl From<crate::codes::StructureMapSourceListMode> for Token {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapSourceListMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::StructureMapSourceListMode) -> Self {
         Or::from([code])
     }
@@ -2790,6 +3164,7 @@ impl From<crate::codes::StructureMapSourceListMode> for Or<Token> {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapTargetListMode> for Token {
+    #[inline]
     fn from(code: crate::codes::StructureMapTargetListMode) -> Self {
         Token::code(code.as_str())
     }
@@ -2797,6 +3172,7 @@ impl From<crate::codes::StructureMapTargetListMode> for Token {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapTargetListMode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::StructureMapTargetListMode) -> Self {
         Or::from([code])
     }
@@ -2804,6 +3180,7 @@ impl From<crate::codes::StructureMapTargetListMode> for Or<Token> {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapTransform> for Token {
+    #[inline]
     fn from(code: crate::codes::StructureMapTransform) -> Self {
         Token::code(code.as_str())
     }
@@ -2811,6 +3188,7 @@ impl From<crate::codes::StructureMapTransform> for Token {
 
 #[cfg(feature = "structure_map")]
 impl From<crate::codes::StructureMapTransform> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::StructureMapTransform) -> Self {
         Or::from([code])
     }
@@ -2818,6 +3196,7 @@ impl From<crate::codes::StructureMapTransform> for Or<Token> {
 
 #[cfg(feature = "subscription")]
 impl From<crate::codes::SubscriptionChannelType> for Token {
+    #[inline]
     fn from(code: crate::codes::SubscriptionChannelType) -> Self {
         Token::code(code.as_str())
     }
@@ -2825,6 +3204,7 @@ impl From<crate::codes::SubscriptionChannelType> for Token {
 
 #[cfg(feature = "subscription")]
 impl From<crate::codes::SubscriptionChannelType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SubscriptionChannelType) -> Self {
         Or::from([code])
     }
@@ -2832,6 +3212,7 @@ impl From<crate::codes::SubscriptionChannelType> for Or<Token> {
 
 #[cfg(feature = "subscription")]
 impl From<crate::codes::SubscriptionStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::SubscriptionStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2839,6 +3220,7 @@ impl From<crate::codes::SubscriptionStatus> for Token {
 
 #[cfg(feature = "subscription")]
 impl From<crate::codes::SubscriptionStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SubscriptionStatus) -> Self {
         Or::from([code])
     }
@@ -2846,6 +3228,7 @@ impl From<crate::codes::SubscriptionStatus> for Or<Token> {
 
 #[cfg(feature = "supply_delivery")]
 impl From<crate::codes::SupplyDeliveryStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::SupplyDeliveryStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2853,6 +3236,7 @@ impl From<crate::codes::SupplyDeliveryStatus> for Token {
 
 #[cfg(feature = "supply_delivery")]
 impl From<crate::codes::SupplyDeliveryStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SupplyDeliveryStatus) -> Self {
         Or::from([code])
     }
@@ -2860,6 +3244,7 @@ impl From<crate::codes::SupplyDeliveryStatus> for Or<Token> {
 
 #[cfg(feature = "supply_request")]
 impl From<crate::codes::SupplyRequestStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::SupplyRequestStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2867,6 +3252,7 @@ impl From<crate::codes::SupplyRequestStatus> for Token {
 
 #[cfg(feature = "supply_request")]
 impl From<crate::codes::SupplyRequestStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SupplyRequestStatus) -> Self {
         Or::from([code])
     }
@@ -2874,6 +3260,7 @@ impl From<crate::codes::SupplyRequestStatus> for Or<Token> {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::SystemRestfulInteraction> for Token {
+    #[inline]
     fn from(code: crate::codes::SystemRestfulInteraction) -> Self {
         Token::code(code.as_str())
     }
@@ -2881,6 +3268,7 @@ impl From<crate::codes::SystemRestfulInteraction> for Token {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::SystemRestfulInteraction> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::SystemRestfulInteraction) -> Self {
         Or::from([code])
     }
@@ -2888,6 +3276,7 @@ impl From<crate::codes::SystemRestfulInteraction> for Or<Token> {
 
 #[cfg(feature = "task")]
 impl From<crate::codes::TaskIntent> for Token {
+    #[inline]
     fn from(code: crate::codes::TaskIntent) -> Self {
         Token::code(code.as_str())
     }
@@ -2895,6 +3284,7 @@ impl From<crate::codes::TaskIntent> for Token {
 
 #[cfg(feature = "task")]
 impl From<crate::codes::TaskIntent> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::TaskIntent) -> Self {
         Or::from([code])
     }
@@ -2902,6 +3292,7 @@ impl From<crate::codes::TaskIntent> for Or<Token> {
 
 #[cfg(feature = "task")]
 impl From<crate::codes::TaskStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::TaskStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2909,6 +3300,7 @@ impl From<crate::codes::TaskStatus> for Token {
 
 #[cfg(feature = "task")]
 impl From<crate::codes::TaskStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::TaskStatus) -> Self {
         Or::from([code])
     }
@@ -2916,6 +3308,7 @@ impl From<crate::codes::TaskStatus> for Or<Token> {
 
 #[cfg(feature = "test_report")]
 impl From<crate::codes::TestReportActionResult> for Token {
+    #[inline]
     fn from(code: crate::codes::TestReportActionResult) -> Self {
         Token::code(code.as_str())
     }
@@ -2923,6 +3316,7 @@ impl From<crate::codes::TestReportActionResult> for Token {
 
 #[cfg(feature = "test_report")]
 impl From<crate::codes::TestReportActionResult> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::TestReportActionResult) -> Self {
         Or::from([code])
     }
@@ -2930,6 +3324,7 @@ impl From<crate::codes::TestReportActionResult> for Or<Token> {
 
 #[cfg(feature = "test_report")]
 impl From<crate::codes::TestReportParticipantType> for Token {
+    #[inline]
     fn from(code: crate::codes::TestReportParticipantType) -> Self {
         Token::code(code.as_str())
     }
@@ -2937,6 +3332,7 @@ impl From<crate::codes::TestReportParticipantType> for Token {
 
 #[cfg(feature = "test_report")]
 impl From<crate::codes::TestReportParticipantType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::TestReportParticipantType) -> Self {
         Or::from([code])
     }
@@ -2944,6 +3340,7 @@ impl From<crate::codes::TestReportParticipantType> for Or<Token> {
 
 #[cfg(feature = "test_report")]
 impl From<crate::codes::TestReportResult> for Token {
+    #[inline]
     fn from(code: crate::codes::TestReportResult) -> Self {
         Token::code(code.as_str())
     }
@@ -2951,6 +3348,7 @@ impl From<crate::codes::TestReportResult> for Token {
 
 #[cfg(feature = "test_report")]
 impl From<crate::codes::TestReportResult> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::TestReportResult) -> Self {
         Or::from([code])
     }
@@ -2958,6 +3356,7 @@ impl From<crate::codes::TestReportResult> for Or<Token> {
 
 #[cfg(feature = "test_report")]
 impl From<crate::codes::TestReportStatus> for Token {
+    #[inline]
     fn from(code: crate::codes::TestReportStatus) -> Self {
         Token::code(code.as_str())
     }
@@ -2965,6 +3364,7 @@ impl From<crate::codes::TestReportStatus> for Token {
 
 #[cfg(feature = "test_report")]
 impl From<crate::codes::TestReportStatus> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::TestReportStatus) -> Self {
         Or::from([code])
     }
@@ -2972,6 +3372,7 @@ impl From<crate::codes::TestReportStatus> for Or<Token> {
 
 #[cfg(feature = "test_script")]
 impl From<crate::codes::TestScriptRequestMethodCode> for Token {
+    #[inline]
     fn from(code: crate::codes::TestScriptRequestMethodCode) -> Self {
         Token::code(code.as_str())
     }
@@ -2979,18 +3380,21 @@ impl From<crate::codes::TestScriptRequestMethodCode> for Token {
 
 #[cfg(feature = "test_script")]
 impl From<crate::codes::TestScriptRequestMethodCode> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::TestScriptRequestMethodCode) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::TriggerType> for Token {
+    #[inline]
     fn from(code: crate::codes::TriggerType) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::TriggerType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::TriggerType) -> Self {
         Or::from([code])
     }
@@ -2998,6 +3402,7 @@ impl From<crate::codes::TriggerType> for Or<Token> {
 
 #[cfg(feature = "structure_definition")]
 impl From<crate::codes::TypeDerivationRule> for Token {
+    #[inline]
     fn from(code: crate::codes::TypeDerivationRule) -> Self {
         Token::code(code.as_str())
     }
@@ -3005,6 +3410,7 @@ impl From<crate::codes::TypeDerivationRule> for Token {
 
 #[cfg(feature = "structure_definition")]
 impl From<crate::codes::TypeDerivationRule> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::TypeDerivationRule) -> Self {
         Or::from([code])
     }
@@ -3012,6 +3418,7 @@ impl From<crate::codes::TypeDerivationRule> for Or<Token> {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::TypeRestfulInteraction> for Token {
+    #[inline]
     fn from(code: crate::codes::TypeRestfulInteraction) -> Self {
         Token::code(code.as_str())
     }
@@ -3019,6 +3426,7 @@ impl From<crate::codes::TypeRestfulInteraction> for Token {
 
 #[cfg(feature = "capability_statement")]
 impl From<crate::codes::TypeRestfulInteraction> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::TypeRestfulInteraction) -> Self {
         Or::from([code])
     }
@@ -3026,6 +3434,7 @@ impl From<crate::codes::TypeRestfulInteraction> for Or<Token> {
 
 #[cfg(feature = "device")]
 impl From<crate::codes::UDIEntryType> for Token {
+    #[inline]
     fn from(code: crate::codes::UDIEntryType) -> Self {
         Token::code(code.as_str())
     }
@@ -3033,18 +3442,21 @@ impl From<crate::codes::UDIEntryType> for Token {
 
 #[cfg(feature = "device")]
 impl From<crate::codes::UDIEntryType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::UDIEntryType) -> Self {
         Or::from([code])
     }
 }
 
 impl From<crate::codes::UnitsOfTime> for Token {
+    #[inline]
     fn from(code: crate::codes::UnitsOfTime) -> Self {
         Token::code(code.as_str())
     }
 }
 
 impl From<crate::codes::UnitsOfTime> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::UnitsOfTime) -> Self {
         Or::from([code])
     }
@@ -3056,6 +3468,7 @@ impl From<crate::codes::UnitsOfTime> for Or<Token> {
     feature = "explanation_of_benefit"
 ))]
 impl From<crate::codes::Use> for Token {
+    #[inline]
     fn from(code: crate::codes::Use) -> Self {
         Token::code(code.as_str())
     }
@@ -3067,6 +3480,7 @@ impl From<crate::codes::Use> for Token {
     feature = "explanation_of_benefit"
 ))]
 impl From<crate::codes::Use> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::Use) -> Self {
         Or::from([code])
     }
@@ -3074,6 +3488,7 @@ impl From<crate::codes::Use> for Or<Token> {
 
 #[cfg(feature = "vision_prescription")]
 impl From<crate::codes::VisionBase> for Token {
+    #[inline]
     fn from(code: crate::codes::VisionBase) -> Self {
         Token::code(code.as_str())
     }
@@ -3081,6 +3496,7 @@ impl From<crate::codes::VisionBase> for Token {
 
 #[cfg(feature = "vision_prescription")]
 impl From<crate::codes::VisionBase> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::VisionBase) -> Self {
         Or::from([code])
     }
@@ -3088,6 +3504,7 @@ impl From<crate::codes::VisionBase> for Or<Token> {
 
 #[cfg(feature = "vision_prescription")]
 impl From<crate::codes::VisionEyes> for Token {
+    #[inline]
     fn from(code: crate::codes::VisionEyes) -> Self {
         Token::code(code.as_str())
     }
@@ -3095,6 +3512,7 @@ impl From<crate::codes::VisionEyes> for Token {
 
 #[cfg(feature = "vision_prescription")]
 impl From<crate::codes::VisionEyes> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::VisionEyes) -> Self {
         Or::from([code])
     }
@@ -3102,6 +3520,7 @@ impl From<crate::codes::VisionEyes> for Or<Token> {
 
 #[cfg(feature = "search_parameter")]
 impl From<crate::codes::XPathUsageType> for Token {
+    #[inline]
     fn from(code: crate::codes::XPathUsageType) -> Self {
         Token::code(code.as_str())
     }
@@ -3109,6 +3528,7 @@ impl From<crate::codes::XPathUsageType> for Token {
 
 #[cfg(feature = "search_parameter")]
 impl From<crate::codes::XPathUsageType> for Or<Token> {
+    #[inline]
     fn from(code: crate::codes::XPathUsageType) -> Self {
         Or::from([code])
     }
