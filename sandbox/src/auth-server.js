@@ -12,7 +12,7 @@
 // Usage: node src/auth-server.js   (configuration by environment, see CONFIG)
 
 import http from 'node:http';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { exportJWK, calculateJwkThumbprint } from 'jose';
 import Provider, { errors } from 'oidc-provider';
@@ -222,8 +222,18 @@ provider.use(async (ctx, next) => {
 // Every token request's grant type and outcome, for tests that count refreshes (a
 // fleet must present each refresh token once): GET /dev/token-requests.
 const tokenRequests = new Map(); // grant_type -> { succeeded, failed, invalid_grant }
+// Each refresh token presented, by SHA-256: a second presentation of one is a reuse, even
+// when two arrive together and the server lets both through.
+const refreshTokensSeen = new Set();
+let refreshTokensReused = 0;
 function countTokenRequest(ctx, error) {
   const grantType = String(ctx.oidc?.params?.grant_type ?? 'unknown');
+  const presented = ctx.oidc?.params?.refresh_token;
+  if (grantType === 'refresh_token' && presented) {
+    const digest = createHash('sha256').update(String(presented)).digest('hex');
+    if (refreshTokensSeen.has(digest)) refreshTokensReused += 1;
+    else refreshTokensSeen.add(digest);
+  }
   const counts = tokenRequests.get(grantType) ?? { succeeded: 0, failed: 0, invalid_grant: 0 };
   if (error) {
     counts.failed += 1;
@@ -414,7 +424,11 @@ server.on('request', async (req, res) => {
       return sendJson(res, 201, { launch, patient: form.patient, encounter: form.encounter });
     }
     if (url.pathname === '/dev/token-requests' && req.method === 'GET') {
-      return sendJson(res, 200, { grant_types: Object.fromEntries(tokenRequests), grants_revoked: grantsRevoked });
+      return sendJson(res, 200, {
+        grant_types: Object.fromEntries(tokenRequests),
+        grants_revoked: grantsRevoked,
+        refresh_tokens_reused: refreshTokensReused,
+      });
     }
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/auth') await smartAuthorizeCompat(req, url);

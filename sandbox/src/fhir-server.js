@@ -729,6 +729,11 @@ const bulk = createBulkExport(
 
 // --- Server -----------------------------------------------------------------
 
+// Requests answered 401, for tests that assert every request of a run was authorized
+// (clients retry a 401 once, which would hide it): GET /dev/unauthorized.
+let unauthorizedCount = 0;
+const unauthorizedReasons = {};
+
 const server = http.createServer(async (req, res) => {
   const host = req.headers.host ?? `${CONFIG.host}:${server.address().port}`;
   const url = new URL(req.url, `http://${host}`);
@@ -743,6 +748,9 @@ const server = http.createServer(async (req, res) => {
       return send(res, 200, await smartConfiguration(), { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
     }
     if (path === '/healthz') return send(res, 200, { status: 'ok' }, { 'Content-Type': 'application/json' });
+    if (req.method === 'GET' && path === '/dev/unauthorized') {
+      return send(res, 200, { unauthorized: unauthorizedCount, reasons: unauthorizedReasons }, { 'Content-Type': 'application/json' });
+    }
     // Bulk Data: $export kick-off, status URL and files (src/bulk-export.js), ahead of the Medplum router.
     const bulkRoute = bulk.route(req.method, url.pathname);
     if (bulkRoute) return await bulk.handle(req, res, url, baseUrl, bulkRoute);
@@ -754,6 +762,10 @@ const server = http.createServer(async (req, res) => {
   } catch (err) {
     if (res.headersSent) return res.end();
     if (err.status) {
+      if (err.status === 401) {
+        unauthorizedCount += 1;
+        unauthorizedReasons[err.message] = (unauthorizedReasons[err.message] ?? 0) + 1;
+      }
       return send(res, err.status, err.outcome, err.wwwAuthenticate ? { 'WWW-Authenticate': err.wwwAuthenticate } : {});
     }
     const outcome = normalizeOperationOutcome(err);

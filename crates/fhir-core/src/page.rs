@@ -200,6 +200,18 @@ impl Entry {
             Some(_) => false,
         }
     }
+
+    /// Whether this entry is the server's word about the search: mode `outcome`, or an
+    /// OperationOutcome that is neither a match nor an include (no mode, or a mode this
+    /// client does not know), so that a server cannot slip a warning past by leaving the
+    /// mode out.
+    pub fn is_outcome(&self) -> bool {
+        match &self.search_mode {
+            Some(SearchMode::Outcome) => true,
+            Some(SearchMode::Match | SearchMode::Include) => false,
+            None | Some(SearchMode::Other(_)) => self.resource_type() == Some("OperationOutcome"),
+        }
+    }
 }
 
 impl<T: Resource> Page<T> {
@@ -286,7 +298,7 @@ impl<T: Resource> Page<T> {
     pub fn outcomes(&self) -> Result<Vec<OperationOutcome>, DecodeError> {
         self.entries
             .iter()
-            .filter(|entry| entry.search_mode == Some(SearchMode::Outcome))
+            .filter(|entry| entry.is_outcome())
             .map(Entry::decode::<OperationOutcome>)
             .collect()
     }

@@ -18,7 +18,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-pub use token_requests::{GrantTypeCounts, TokenRequests};
+pub use token_requests::{GrantTypeCounts, TokenRequests, Unauthorized};
 
 /// The variables `sandbox/start.sh` wrote, for a running sandbox.
 #[derive(Debug)]
@@ -186,6 +186,7 @@ impl OwnSandbox {
         if !npm_available() {
             return Err("npm is not installed: the sandbox needs Node.js 20 and npm".to_owned());
         }
+        reap_abandoned();
         let run_dir = workspace_root().join(format!(
             "sandbox/.run-{}-{}",
             std::process::id(),
@@ -200,6 +201,37 @@ impl OwnSandbox {
         };
         own.sandbox = start(Some(&own.run_dir), settings)?;
         Ok(own)
+    }
+}
+
+/// Stops and removes the sandboxes of processes that died before dropping their
+/// [`OwnSandbox`] (killed, or aborted): their run directory is named by their pid.
+fn reap_abandoned() {
+    let sandbox_dir = workspace_root().join("sandbox");
+    let Ok(entries) = std::fs::read_dir(&sandbox_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix(".run-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // Only where a live process shows in /proc (Linux); elsewhere nothing is reaped.
+        let proc = Path::new("/proc");
+        if !proc.is_dir() || proc.join(pid.to_string()).exists() {
+            continue;
+        }
+        let run_dir = entry.path();
+        let _ = Command::new("bash")
+            .arg(sandbox_dir.join("stop.sh"))
+            .env("SANDBOX_RUN_DIR", &run_dir)
+            .output();
+        let _ = std::fs::remove_dir_all(&run_dir);
     }
 }
 

@@ -23,6 +23,18 @@ pub struct TokenRequests {
     pub grant_types: BTreeMap<String, GrantTypeCounts>,
     /// Grants revoked, such as the one whose used refresh token was presented again.
     pub grants_revoked: u64,
+    /// Refresh token presentations of a token presented before (counted by the token's
+    /// digest, so two that arrive together count even if the server let both through).
+    pub refresh_tokens_reused: u64,
+}
+
+/// The FHIR server's 401 answers since it started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unauthorized {
+    /// How many.
+    pub count: u64,
+    /// How many of each reason (`The access token expired`, …).
+    pub reasons: BTreeMap<String, u64>,
 }
 
 impl TokenRequests {
@@ -60,6 +72,35 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// How many requests the FHIR server has answered 401 since it started (clients renew
+    /// and retry a 401 once, so a run's failures alone would not show them).
+    ///
+    /// # Errors
+    ///
+    /// When the endpoint cannot be reached or answers something else.
+    pub async fn unauthorized_requests(&self) -> Result<Unauthorized, String> {
+        let body: serde_json::Value = reqwest::get(self.var("SANDBOX_DEV_UNAUTHORIZED_URL"))
+            .await
+            .map_err(|err| err.to_string())?
+            .json()
+            .await
+            .map_err(|err| err.to_string())?;
+        let count = body.get("unauthorized").and_then(serde_json::Value::as_u64);
+        let reasons = body.get("reasons").and_then(serde_json::Value::as_object);
+        match (count, reasons) {
+            (Some(count), Some(reasons)) => Ok(Unauthorized {
+                count,
+                reasons: reasons
+                    .iter()
+                    .filter_map(|(reason, n)| Some((reason.clone(), n.as_u64()?)))
+                    .collect(),
+            }),
+            _ => Err(format!("not a count of 401 answers: {body}")),
+        }
+    }
+}
+
 fn parse(body: &serde_json::Value) -> Option<TokenRequests> {
     let number = |value: &serde_json::Value, name: &str| value.get(name)?.as_u64();
     let mut grant_types = BTreeMap::new();
@@ -76,6 +117,7 @@ fn parse(body: &serde_json::Value) -> Option<TokenRequests> {
     Some(TokenRequests {
         grant_types,
         grants_revoked: number(body, "grants_revoked")?,
+        refresh_tokens_reused: number(body, "refresh_tokens_reused")?,
     })
 }
 
@@ -90,12 +132,14 @@ mod tests {
                 "refresh_token": {"succeeded": 3, "failed": 2, "invalid_grant": 1},
                 "authorization_code": {"succeeded": 1, "failed": 0, "invalid_grant": 0}
             },
-            "grants_revoked": 1
+            "grants_revoked": 1,
+            "refresh_tokens_reused": 2
         });
         let counts = parse(&body).unwrap();
         assert_eq!(counts.of("refresh_token").invalid_grant, 1);
         assert_eq!(counts.of("client_credentials"), GrantTypeCounts::default());
         assert_eq!((counts.total(), counts.grants_revoked), (6, 1));
+        assert_eq!(counts.refresh_tokens_reused, 2);
         assert!(parse(&serde_json::json!({"grant_types": {}})).is_none());
     }
 }

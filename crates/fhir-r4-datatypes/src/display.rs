@@ -39,12 +39,20 @@ impl fmt::Display for Coding {
 }
 
 impl fmt::Display for CodeableConcept {
-    /// The text; else the first coding's display (or code).
+    /// The text; else the first coding that has a display; else the first coding as
+    /// `system|code`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (value(self.text.as_ref()), self.coding.first()) {
-            (Some(text), _) => f.write_str(&text),
-            (None, Some(coding)) => coding.fmt(f),
-            (None, None) => Ok(()),
+        if let Some(text) = value(self.text.as_ref()) {
+            return f.write_str(&text);
+        }
+        let shown = self
+            .coding
+            .iter()
+            .find(|coding| coding.display.as_ref().is_some_and(|d| d.value.is_some()))
+            .or_else(|| self.coding.first());
+        match shown {
+            Some(coding) => coding.fmt(f),
+            None => Ok(()),
         }
     }
 }

@@ -23,10 +23,12 @@ pub enum SearchOutcomes {
     /// The default: the stream ends with an [`ErrorKind::SearchOutcome`](crate::ErrorKind::SearchOutcome)
     /// error, before the matches of the page, when an outcome has an issue of severity
     /// `warning`, `error` or `fatal` (such as a parameter the server could not apply, which
-    /// makes the matches wrong). Issues of severity `information` pass.
+    /// makes the matches wrong), or no issue this client can read. Outcomes whose issues are
+    /// all of severity `information` pass.
     #[default]
     Fail,
-    /// Every outcome (of any severity) goes to the callback; the stream goes on.
+    /// Every outcome (of any severity) goes to the callback; the stream goes on (an outcome
+    /// entry that is not an OperationOutcome at all still ends it, with a decode error).
     Report(Arc<dyn Fn(&OperationOutcome) + Send + Sync>),
     /// Outcomes are not looked at.
     Ignore,
@@ -77,10 +79,12 @@ impl SearchOutcomes {
 }
 
 /// Whether an outcome says the search was not done as asked: an issue of severity warning
-/// or worse (a missing severity counts, since the server did not say it is harmless).
+/// or worse, or no issue that could be read (an empty or malformed issue list), since the
+/// server did not say it is harmless.
 fn not_as_asked(outcome: &OperationOutcome) -> bool {
-    outcome
-        .issues()
-        .iter()
-        .any(|issue| issue.severity != "information")
+    outcome.issues().is_empty()
+        || outcome
+            .issues()
+            .iter()
+            .any(|issue| issue.severity != "information")
 }

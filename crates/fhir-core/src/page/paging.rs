@@ -297,7 +297,19 @@ impl<T: Resource> ParsedPage<T> {
         let (mut outcomes, mut outcome_error) = (Vec::new(), None);
         for (index, entry) in shape.entry.into_iter().enumerate() {
             let mode = entry.search.and_then(|search| search.mode);
-            if mode == Some(ParsedMode::Outcome) {
+            // As `Entry::is_outcome`: mode `outcome`, or an OperationOutcome that is neither
+            // a match nor an include.
+            let is_outcome = match mode {
+                Some(ParsedMode::Outcome) => true,
+                Some(ParsedMode::Match | ParsedMode::Include) => false,
+                None | Some(ParsedMode::Other) => entry.resource.as_ref().is_some_and(|resource| {
+                    resource
+                        .get("resourceType")
+                        .and_then(serde_json::Value::as_str)
+                        == Some("OperationOutcome")
+                }),
+            };
+            if is_outcome {
                 let outcome = decode_parsed_match::<OperationOutcome>(
                     entry.resource,
                     index,

@@ -17,8 +17,26 @@ use super::Received;
 use crate::error::Error;
 use crate::request::Prepared;
 
-/// The span of one call, before it is sent.
+/// The span of one call, before it is sent; its fields are worked out only when someone
+/// listens.
 pub(super) fn request_span(request: &Prepared, base: &Url) -> Span {
+    let span = tracing::info_span!(
+        "fhir.request",
+        otel.name = tracing::field::Empty,
+        otel.kind = "client",
+        http.request.method = %request.method,
+        url.full = tracing::field::Empty,
+        server.address = tracing::field::Empty,
+        server.port = tracing::field::Empty,
+        fhir.resource_type = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        http.request.resend_count = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+        fhir.duration_ms = tracing::field::Empty,
+    );
+    if span.is_disabled() {
+        return span;
+    }
     let mut url = crate::credentials::redact_url(&request.url);
     url.set_query(None);
     url.set_fragment(None);
@@ -27,20 +45,22 @@ pub(super) fn request_span(request: &Prepared, base: &Url) -> Span {
         Some(resource_type) => format!("{} {resource_type}", request.method),
         None => request.method.to_string(),
     };
-    tracing::info_span!(
-        "fhir.request",
-        otel.name = %name,
-        otel.kind = "client",
-        http.request.method = %request.method,
-        url.full = %url,
-        server.address = url.host_str().unwrap_or_default(),
-        server.port = url.port_or_known_default(),
-        fhir.resource_type = resource_type,
-        http.response.status_code = tracing::field::Empty,
-        http.request.resend_count = tracing::field::Empty,
-        error.type = tracing::field::Empty,
-        fhir.duration_ms = tracing::field::Empty,
-    )
+    span.record("otel.name", name.as_str());
+    span.record("url.full", tracing::field::display(&url));
+    // Without the brackets of an IPv6 literal, as OpenTelemetry writes the address.
+    let address = match url.host() {
+        Some(url::Host::Ipv6(address)) => address.to_string(),
+        Some(host) => host.to_string(),
+        None => String::new(),
+    };
+    span.record("server.address", address.as_str());
+    if let Some(port) = url.port_or_known_default() {
+        span.record("server.port", port);
+    }
+    if let Some(resource_type) = resource_type {
+        span.record("fhir.resource_type", resource_type);
+    }
+    span
 }
 
 /// Records a resend (a retry or the re-authorization) on the current call's span.
@@ -78,7 +98,12 @@ pub(super) fn record_outcome(span: &Span, result: &Result<Received, Error>, elap
 /// calls (`metadata`, `$export`, a batch at the base).
 fn resource_type<'a>(base: &Url, url: &'a Url) -> Option<&'a str> {
     let base_path = base.path().trim_end_matches('/');
-    let rest = url.path().strip_prefix(base_path)?.trim_start_matches('/');
+    let rest = url.path().strip_prefix(base_path)?;
+    // `/fhirX/Patient` is not under `/fhir`.
+    if !rest.is_empty() && !rest.starts_with('/') {
+        return None;
+    }
+    let rest = rest.trim_start_matches('/');
     let first = rest.split('/').next()?;
     first
         .chars()
@@ -105,5 +130,6 @@ mod tests {
         assert_eq!(of("/fhir/r4/$export"), None);
         assert_eq!(of("/fhir/r4"), None);
         assert_eq!(of("/other/Patient"), None);
+        assert_eq!(of("/fhir/r4X/Patient"), None);
     }
 }

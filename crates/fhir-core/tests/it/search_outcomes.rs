@@ -227,3 +227,57 @@ async fn an_outcome_entry_that_is_no_operation_outcome_is_a_decode_error() {
         assert!(err.to_string().contains("entry[1]"), "{err}");
     }
 }
+
+#[tokio::test]
+async fn outcomes_without_the_mode_or_with_unreadable_issues_still_fail() {
+    let server = server().await;
+    let with = |entry: Value| {
+        let mut bundle = searchset(&["a"], None, None);
+        bundle["entry"].as_array_mut().unwrap().push(entry);
+        bundle
+    };
+    let warning = json!({"resourceType": "OperationOutcome",
+                         "issue": [{"severity": "warning", "code": "not-supported"}]});
+    // No `search.mode`; a mode in capitals; issues that are not a list; no issues at all.
+    serve(&server, "1", &with(json!({"resource": warning}))).await;
+    serve(
+        &server,
+        "2",
+        &with(json!({"resource": warning, "search": {"mode": "OUTCOME"}})),
+    )
+    .await;
+    serve(
+        &server,
+        "3",
+        &with(json!({"resource": {"resourceType": "OperationOutcome",
+                                  "issue": {"severity": "information"}},
+                     "search": {"mode": "outcome"}})),
+    )
+    .await;
+    serve(
+        &server,
+        "4",
+        &with(json!({"resource": {"resourceType": "OperationOutcome"}, "search": {"mode": "outcome"}})),
+    )
+    .await;
+    let client = client(&server);
+    for page in ["1", "2", "3", "4"] {
+        let typed = client
+            .search::<Patient>()
+            .param("page", page)
+            .resources()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap_err();
+        let json = client
+            .search_json("Patient")
+            .param("page", page)
+            .resources()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap_err();
+        for err in [typed, json] {
+            assert_eq!(err.kind(), ErrorKind::SearchOutcome, "page {page}: {err}");
+        }
+    }
+}

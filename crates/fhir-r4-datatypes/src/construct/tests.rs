@@ -38,6 +38,13 @@ fn codings_and_concepts() {
         json_of(&CodeableConcept::from_text("x")),
         json!({"text": "x"})
     );
+    let second_shown = CodeableConcept::from(Coding::new("urn:a", "1"))
+        .with_coding(Coding::new("urn:b", "2").with_display("Two"));
+    assert_eq!(
+        second_shown.to_string(),
+        "Two",
+        "the first coding with a display"
+    );
 }
 
 #[test]

@@ -939,10 +939,19 @@ pub fn unknown_among(
     Err(unknown_property(r, &key, known))
 }
 
+/// Keys longer than this get no suggestion (no element name is nearly as long), so that a
+/// hostile document's huge keys cost no edit-distance work.
+const MAX_SUGGESTED_KEY: usize = 64;
+
 #[cold]
 fn unknown_property(r: &Reader<'_>, key: &str, known: &[&str]) -> Error {
-    let message = match closest(key, known) {
-        Some(name) => format!("unknown property `{key}` (did you mean `{name}`?)"),
+    // `_birthdate`, the extension of a misspelt primitive, suggests `_birthDate`.
+    let (underscore, bare) = match key.strip_prefix('_') {
+        Some(bare) => ("_", bare),
+        None => ("", key),
+    };
+    let message = match closest(bare, known) {
+        Some(name) => format!("unknown property `{key}` (did you mean `{underscore}{name}`?)"),
         None => format!("unknown property `{key}`"),
     };
     r.error(DecodeErrorKind::UnknownField, message)
@@ -952,12 +961,18 @@ fn unknown_property(r: &Reader<'_>, key: &str, known: &[&str]) -> Error {
 /// The known name `key` most likely misspells: the same but for case, or the nearest by
 /// edit distance when it is close (at most one edit per three characters, at least one).
 fn closest<'k>(key: &str, known: &[&'k str]) -> Option<&'k str> {
+    if key.len() > MAX_SUGGESTED_KEY {
+        return None;
+    }
     if let Some(same) = known.iter().find(|name| name.eq_ignore_ascii_case(key)) {
         return Some(same);
     }
-    let limit = (key.chars().count() / 3).max(1);
+    let length = key.chars().count();
+    let limit = (length / 3).max(1);
     known
         .iter()
+        // Names whose length alone differs by more than the limit are never close.
+        .filter(|name| name.len().abs_diff(length) <= limit)
         .map(|name| (edit_distance(key, name), *name))
         .filter(|(distance, _)| *distance <= limit)
         .min_by_key(|(distance, _)| *distance)
@@ -1002,6 +1017,7 @@ mod suggestion_tests {
         assert_eq!(closest("deceasedBolean", &known), Some("deceasedBoolean"));
         assert_eq!(closest("colour", &known), None);
         assert_eq!(closest("x", &known), None);
+        assert_eq!(closest(&"birthdate".repeat(100), &known), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("", "abc"), 3);
     }

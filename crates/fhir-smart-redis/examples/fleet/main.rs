@@ -7,16 +7,18 @@
 //! ```
 //!
 //! It starts what it needs: a `redis-server` on a free loopback port (unless `REDIS_URL` is
-//! set) and the real-server tier of `sandbox/` with 3-second access tokens (oidc-provider
-//! rotates refresh tokens and revokes the grant when a used one comes back; Medplum checks
-//! every token). `--server testkit` uses fhir-testkit's in-process server instead, the same
+//! set) and the real-server tier of `sandbox/` with 4-second access tokens (oidc-provider
+//! rotates refresh tokens and revokes the grant when a used one comes back; the FHIR server
+//! verifies every access token). `--server testkit` uses fhir-testkit's in-process server instead, the same
 //! rules, with a token endpoint that takes `--token-latency-ms` (100 by default). It launches
 //! the app once (a standalone launch, logged in as the sandbox's patient user), and starts the
 //! workers, which restore the launch's client from Redis and search for `--seconds` with
 //! `--tasks` concurrent tasks each. It ends with
 //! `refreshes: R token-requests: T invalid_grant: G requests: Q failed: F`, counted by the
 //! authorization server (refreshes, token requests, refused refreshes) and the workers (FHIR
-//! requests answered and failed).
+//! requests answered and failed); on the real tier it adds `reused: U unauthorized: A`, the
+//! refresh tokens presented a second time (by the authorization server's digest of each) and
+//! the FHIR requests answered 401.
 
 // An example program reports on stdout/stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -67,6 +69,8 @@ struct Args {
     waiters_bench: Option<usize>,
     /// (Worker) the Unix time in milliseconds at which every task asks for a token at once.
     waiters_at: Option<u64>,
+    /// How long each task waits between its requests, in milliseconds.
+    pause_ms: u64,
 }
 
 impl Args {
@@ -82,6 +86,7 @@ impl Args {
             kill_one: false,
             waiters_bench: None,
             waiters_at: None,
+            pause_ms: 50,
         };
         let mut words = std::env::args().skip(1);
         while let Some(word) = words.next() {
@@ -101,9 +106,10 @@ impl Args {
                 "--kill-one" => args.kill_one = true,
                 "--waiters-bench" => args.waiters_bench = Some(value()?.parse()?),
                 "--waiters-at" => args.waiters_at = Some(value()?.parse()?),
+                "--pause-ms" => args.pause_ms = value()?.parse()?,
                 "--help" | "-h" => {
                     println!(
-                        "usage: fleet [--processes N] [--tasks M] [--seconds S] [--server sandbox|testkit] [--token-latency-ms L] [--without-lease] [--kill-one] [--waiters-bench RUNS]"
+                        "usage: fleet [--processes N] [--tasks M] [--seconds S] [--server sandbox|testkit] [--token-latency-ms L] [--pause-ms P] [--without-lease] [--kill-one] [--waiters-bench RUNS]"
                     );
                     std::process::exit(0);
                 }
@@ -273,12 +279,13 @@ async fn fleet(args: &Args) -> Result<(), Box<dyn Error>> {
     let (redis_url, _redis) = start_redis()?;
     // The bench renews on purpose: its tokens must not expire on their own meanwhile.
     // oidc-provider counts a token's life from the start of the second it was issued in
-    // (`iat` is whole seconds), and a busy Medplum checks it after its queue, so there
-    // tokens live 3 s and are renewed 1 s early (the most fhir-smart allows for them): a
-    // renewal every 1 to 2 seconds, a second to spare.
+    // (`iat` is whole seconds), and a busy FHIR server checks it after its queue (most of a
+    // second when the fleet saturates it), so there tokens live 4 s and are renewed 2 s
+    // early (half their life, the most fhir-smart allows): a renewal every 2 seconds or
+    // so, and at least a second to spare.
     let (ttl, refresh_skew) = match (args.waiters_bench, args.server) {
         (Some(_), _) => (Duration::from_secs(300), Duration::ZERO),
-        (None, ServerKind::Sandbox) => (Duration::from_secs(3), Duration::from_secs(2)),
+        (None, ServerKind::Sandbox) => (Duration::from_secs(4), Duration::from_secs(2)),
         (None, ServerKind::Testkit) => (Duration::from_secs(1), Duration::ZERO),
     };
     let servers = Servers::start(
@@ -318,6 +325,7 @@ async fn fleet(args: &Args) -> Result<(), Box<dyn Error>> {
                 .worker()?
                 .args(["--tasks", &args.tasks.to_string()])
                 .args(["--seconds", &args.seconds.to_string()])
+                .args(["--pause-ms", &args.pause_ms.to_string()])
                 .args(args.without_lease.then_some("--without-lease"))
                 .args((args.kill_one && index == 0).then_some("--kill-one"))
                 .spawn()?,
@@ -343,8 +351,12 @@ async fn fleet(args: &Args) -> Result<(), Box<dyn Error>> {
         failed += number("failed:");
     }
     let tokens = servers.token_counts().await?;
+    let real_tier = tokens
+        .real_tier
+        .map(|(reused, unauthorized)| format!(" reused: {reused} unauthorized: {unauthorized}"))
+        .unwrap_or_default();
     println!(
-        "refreshes: {} token-requests: {} invalid_grant: {} requests: {requests} failed: {failed}",
+        "refreshes: {} token-requests: {} invalid_grant: {} requests: {requests} failed: {failed}{real_tier}",
         tokens.refreshes, tokens.total, tokens.invalid_grant
     );
     Ok(())
@@ -490,6 +502,7 @@ async fn worker(args: &Args) -> Result<(), Box<dyn Error>> {
         .build()?;
     let (requests, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    let pause = Duration::from_millis(args.pause_ms);
     let mut tasks = Vec::new();
     for _ in 0..args.tasks {
         let (client, requests, failed) =
@@ -506,7 +519,7 @@ async fn worker(args: &Args) -> Result<(), Box<dyn Error>> {
                         0
                     }
                 };
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(pause).await;
             }
         }));
     }

@@ -50,8 +50,13 @@ pub(crate) struct TokenCounts {
     pub(crate) refreshes: u64,
     /// All token requests.
     pub(crate) total: u64,
-    /// Refresh requests refused with `invalid_grant` (a refresh token presented twice).
+    /// Refresh requests refused with `invalid_grant` (a refresh token presented twice);
+    /// fhir-testkit's server refuses a refresh with nothing else.
     pub(crate) invalid_grant: u64,
+    /// On the real tier: presentations of a refresh token presented before (counted by the
+    /// authorization server, so also two that arrive together), and FHIR requests answered
+    /// 401 (which the client renews and retries, so failures alone do not show them).
+    pub(crate) real_tier: Option<(u64, u64)>,
 }
 
 impl Servers {
@@ -116,10 +121,15 @@ impl Servers {
             Self::Sandbox(sandbox) => {
                 let requests = sandbox.token_requests().await?;
                 let refresh = requests.of("refresh_token");
+                let unauthorized = sandbox.unauthorized_requests().await?;
+                if unauthorized.count > 0 {
+                    eprintln!("401 answers by reason: {:?}", unauthorized.reasons);
+                }
                 TokenCounts {
                     refreshes: refresh.succeeded + refresh.failed,
                     total: requests.total(),
                     invalid_grant: refresh.invalid_grant,
+                    real_tier: Some((requests.refresh_tokens_reused, unauthorized.count)),
                 }
             }
             Self::Testkit(sandbox) => {
@@ -129,6 +139,7 @@ impl Servers {
                     refreshes: refreshes.clone().count() as u64,
                     total: requests.len() as u64,
                     invalid_grant: refreshes.filter(|r| !r.succeeded).count() as u64,
+                    real_tier: None,
                 }
             }
         })
