@@ -33,6 +33,26 @@ async fn serve(server: &MockServer, page: &str, body: &Value) {
         .await;
 }
 
+/// The errors of the typed and the JSON resource streams (decoded in one pass per page) of
+/// the search for `page`.
+async fn both_errors(client: &fhir_core::Client, page: &str) -> [fhir_core::Error; 2] {
+    let typed = client
+        .search::<Patient>()
+        .param("page", page)
+        .resources()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    let json = client
+        .search_json("Patient")
+        .param("page", page)
+        .resources()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    [typed, json]
+}
+
 /// Two pages: matches, then matches with a warning that `birthdate` was ignored.
 async fn warned_on_page_two() -> MockServer {
     let server = server().await;
@@ -208,21 +228,7 @@ async fn an_outcome_entry_that_is_no_operation_outcome_is_a_decode_error() {
     );
     serve(&server, "1", &bundle).await;
     let client = client(&server);
-    let typed = client
-        .search::<Patient>()
-        .param("page", "1")
-        .resources()
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap_err();
-    let json = client
-        .search_json("Patient")
-        .param("page", "1")
-        .resources()
-        .try_collect::<Vec<_>>()
-        .await
-        .unwrap_err();
-    for err in [typed, json] {
+    for err in both_errors(&client, "1").await {
         assert_eq!(err.kind(), ErrorKind::Decode, "{err}");
         assert!(err.to_string().contains("entry[1]"), "{err}");
     }
@@ -262,21 +268,7 @@ async fn outcomes_without_the_mode_or_with_unreadable_issues_still_fail() {
     .await;
     let client = client(&server);
     for page in ["1", "2", "3", "4"] {
-        let typed = client
-            .search::<Patient>()
-            .param("page", page)
-            .resources()
-            .try_collect::<Vec<_>>()
-            .await
-            .unwrap_err();
-        let json = client
-            .search_json("Patient")
-            .param("page", page)
-            .resources()
-            .try_collect::<Vec<_>>()
-            .await
-            .unwrap_err();
-        for err in [typed, json] {
+        for err in both_errors(&client, page).await {
             assert_eq!(err.kind(), ErrorKind::SearchOutcome, "page {page}: {err}");
         }
     }
