@@ -78,6 +78,7 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 mod bulk;
+mod examples;
 mod fhir;
 pub mod mock;
 mod oauth;
@@ -87,6 +88,7 @@ mod scopes;
 mod state;
 mod store;
 
+pub use examples::example_binary;
 #[allow(deprecated)]
 pub use registration::ClientAuth;
 pub use registration::{ClientRegistration, TokenEndpointAuth};

@@ -3,27 +3,12 @@
 //! in the middle of an export to a directory and run again.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fhir_smart::keys::{SigningAlgorithm, SigningKey, public_jwks_json};
 use fhir_testkit::{ClientRegistration, ExportRequestKind, Sandbox, SandboxBuilder};
-
-/// `cargo test` builds the examples beside the test binaries (`target/<profile>/examples`).
-fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().and_then(Path::parent).unwrap();
-    let path = profile
-        .join("examples")
-        .join(format!("export{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo test -p fhir-bulk` (a plain `--test it` builds no examples)",
-        path.display()
-    );
-    path
-}
 
 /// A sandbox with a Backend Services client, and the example's command configured for it.
 struct Setup {
@@ -56,7 +41,7 @@ async fn setup(builder: SandboxBuilder) -> Setup {
 
 impl Setup {
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(example());
+        let mut command = Command::new(fhir_testkit::example_binary("export"));
         command
             .args(args)
             .env_remove("FHIR_BASE_URL")

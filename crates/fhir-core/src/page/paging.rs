@@ -295,35 +295,30 @@ impl<T: Resource> ParsedPage<T> {
         let history = shape.bundle_type.as_deref() == Some("history");
         let mut resources = Vec::with_capacity(entry_count);
         let (mut outcomes, mut outcome_error) = (Vec::new(), None);
+        let in_page = |err: DecodeError| {
+            Error::decode(err)
+                .with_request(&Method::GET, &raw.url)
+                .with_status(raw.status)
+        };
         for (index, entry) in shape.entry.into_iter().enumerate() {
             let mode = entry.search.and_then(|search| search.mode);
+            let is_operation_outcome = entry.resource.as_ref().is_some_and(|resource| {
+                resource
+                    .get("resourceType")
+                    .and_then(serde_json::Value::as_str)
+                    == Some("OperationOutcome")
+            });
             // As `Entry::is_outcome`: mode `outcome`, or an OperationOutcome that is neither
             // a match nor an include.
             let is_outcome = match mode {
                 Some(ParsedMode::Outcome) => true,
                 Some(ParsedMode::Match | ParsedMode::Include) => false,
-                None | Some(ParsedMode::Other) => entry.resource.as_ref().is_some_and(|resource| {
-                    resource
-                        .get("resourceType")
-                        .and_then(serde_json::Value::as_str)
-                        == Some("OperationOutcome")
-                }),
+                None | Some(ParsedMode::Other) => is_operation_outcome,
             };
             if is_outcome {
-                let outcome = decode_parsed_match::<OperationOutcome>(
-                    entry.resource,
-                    index,
-                    Some("OperationOutcome"),
-                );
-                match outcome {
+                match decode_parsed_match(entry.resource, index, Some("OperationOutcome")) {
                     Ok(outcome) => outcomes.push(outcome),
-                    Err(err) if outcome_error.is_none() => {
-                        outcome_error = Some(
-                            Error::decode(err)
-                                .with_request(&Method::GET, &raw.url)
-                                .with_status(raw.status),
-                        );
-                    }
+                    Err(err) if outcome_error.is_none() => outcome_error = Some(in_page(err)),
                     Err(_) => {}
                 }
                 continue;
@@ -332,23 +327,14 @@ impl<T: Resource> ParsedPage<T> {
             // OperationOutcome.
             let is_match = match mode {
                 Some(mode) => mode == ParsedMode::Match,
-                None => entry.resource.as_ref().is_some_and(|resource| {
-                    resource
-                        .get("resourceType")
-                        .and_then(serde_json::Value::as_str)
-                        != Some("OperationOutcome")
-                }),
+                None => entry.resource.is_some() && !is_operation_outcome,
             };
-            if !is_match {
-                continue;
+            if is_match {
+                resources.push(
+                    decode_parsed_match::<T>(entry.resource, index, expected_type.as_deref())
+                        .map_err(in_page),
+                );
             }
-            let decoded = decode_parsed_match::<T>(entry.resource, index, expected_type.as_deref())
-                .map_err(|err| {
-                    Error::decode(err)
-                        .with_request(&Method::GET, &raw.url)
-                        .with_status(raw.status)
-                });
-            resources.push(decoded);
         }
         let next = shape
             .link

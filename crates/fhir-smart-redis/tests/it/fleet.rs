@@ -8,23 +8,7 @@
 //! refresh tokens presented twice from the authorization server, 401 answers from the FHIR
 //! server.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// `cargo test` builds the examples beside the test binaries (`target/<profile>/examples`).
-fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().and_then(Path::parent).unwrap();
-    let path = profile
-        .join("examples")
-        .join(format!("fleet{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo test -p fhir-smart-redis` (a plain `--test it` builds no examples)",
-        path.display()
-    );
-    path
-}
 
 #[derive(Debug)]
 struct Summary {
@@ -38,7 +22,7 @@ struct Summary {
 }
 
 fn run(args: &[&str]) -> Summary {
-    let output = Command::new(example())
+    let output = Command::new(fhir_testkit::example_binary("fleet"))
         .args(args)
         .env_remove("REDIS_URL")
         .output()

@@ -1,27 +1,11 @@
 //! The README's first command, `cargo run --example quickstart`, as a newcomer runs it: the
 //! example binary against the embedded sandbox, every step reported.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// `cargo test` builds the examples beside the test binaries (`target/<profile>/examples`).
-fn example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile = exe.parent().and_then(Path::parent).unwrap();
-    let path = profile
-        .join("examples")
-        .join(format!("quickstart{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run the tests with `cargo test -p fhir-testkit`",
-        path.display()
-    );
-    path
-}
 
 #[test]
 fn the_quickstart_runs_end_to_end_on_the_embedded_sandbox() {
-    let output = Command::new(example())
+    let output = Command::new(fhir_testkit::example_binary("quickstart"))
         .env_remove("SMART_ISS")
         .output()
         .unwrap();
