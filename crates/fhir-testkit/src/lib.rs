@@ -15,8 +15,13 @@
 //!   in the token response.
 //! - **FHIR**: an in-memory store seeded with 20 Patients, 40 Encounters and 100 Observations
 //!   (LOINC-coded vital signs and glucose): read, vread, search with paging (`_count`,
-//!   `_offset`, `next` links), create with `If-None-Exist`, update with `If-Match`, delete.
-//!   Every request needs a valid, unexpired token whose scopes allow the interaction.
+//!   `_offset`, `next` links), create with `If-None-Exist`, update with `If-Match`, delete and
+//!   conditional delete. **batch** and **transaction** Bundles POSTed to the base: a
+//!   transaction is all or nothing (the store is restored on the first failing entry, whose
+//!   status and diagnostics the OperationOutcome carries, with `Bundle.entry[n]`), runs
+//!   deletes, creates, updates, then reads, and rewrites references to `urn:uuid:` full URLs
+//!   into the ids it assigned; a resource may appear in it once. Every request needs a
+//!   valid, unexpired token whose scopes allow the interaction (each entry's, for Bundles).
 //! - **Bulk Data export** (`$export`, IG 2.0.0) over the same store: kick-off at system,
 //!   `Patient` and `Group/{id}` level by GET or POST `Parameters` (`Accept:
 //!   application/fhir+json` and `Prefer: respond-async` required); `_type`, `_since`,
@@ -66,7 +71,7 @@
 //! The sandbox is a test double, honest about what it is: scopes are checked per resource type
 //! and interaction but not filtered by patient compartment; search knows the parameters listed
 //! in the store's docs and reports others as ignored in an OperationOutcome entry; there is no
-//! `_include`, history, PATCH, batch or transaction. Exports have no `deleted` entries, no
+//! `_include`, history, PATCH or conditional update. Exports have no `deleted` entries, no
 //! manifest pages and no gzip.
 
 use std::collections::BTreeMap;
@@ -82,6 +87,7 @@ mod examples;
 mod fhir;
 pub mod mock;
 mod oauth;
+mod records;
 mod registration;
 mod router;
 mod scopes;
@@ -89,6 +95,7 @@ mod state;
 mod store;
 
 pub use examples::example_binary;
+pub use records::{ExportRequestKind, ExportRequestRecord, TokenRequestRecord};
 #[allow(deprecated)]
 pub use registration::ClientAuth;
 pub use registration::{ClientRegistration, TokenEndpointAuth};
@@ -149,50 +156,6 @@ pub enum Failure {
         /// How many downloads are cut off.
         times: usize,
     },
-}
-
-/// What a request to the export endpoints was for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ExportRequestKind {
-    /// A kick-off (`$export` at any level).
-    KickOff,
-    /// A GET of a status URL.
-    Status,
-    /// A DELETE of a status URL.
-    Cancel,
-    /// A file download, on either origin.
-    File,
-}
-
-/// One request the export endpoints received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ExportRequestRecord {
-    /// What it was for.
-    pub kind: ExportRequestKind,
-    /// The HTTP method.
-    pub method: String,
-    /// The URL path (no query: signed URLs keep their secret).
-    pub path: String,
-    /// Whether it carried an `Authorization` header.
-    pub authorization: bool,
-    /// Its `Range` header.
-    pub range: Option<String>,
-    /// Its `Accept` header.
-    pub accept: Option<String>,
-}
-
-/// One request the token endpoint received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct TokenRequestRecord {
-    /// The `grant_type` sent.
-    pub grant_type: String,
-    /// The authenticated (or claimed) client.
-    pub client_id: Option<String>,
-    /// Whether a token was issued.
-    pub succeeded: bool,
 }
 
 /// Configures a [`Sandbox`].

@@ -18,7 +18,7 @@ pub(crate) struct Version {
 }
 
 /// Every version of every resource, by type and id.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Store {
     resources: BTreeMap<(String, String), Vec<Version>>,
     next_id: u64,
@@ -69,6 +69,12 @@ impl Store {
         )
     }
 
+    /// An id no resource has had.
+    pub(crate) fn fresh_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("sbx-{}", self.next_id)
+    }
+
     /// Stores `resource` as a new version; assigns an id when it has none. Returns the stored
     /// resource with `id` and `meta` set.
     pub(crate) fn put(&mut self, mut resource: Value, id: Option<String>) -> Value {
@@ -78,10 +84,7 @@ impl Store {
             .to_owned();
         let id = id
             .or_else(|| resource["id"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| {
-                self.next_id += 1;
-                format!("sbx-{}", self.next_id)
-            });
+            .unwrap_or_else(|| self.fresh_id());
         let last_updated = self.tick();
         let versions = self
             .resources

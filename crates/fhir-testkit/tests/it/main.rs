@@ -10,5 +10,6 @@ mod support;
 mod app_launch;
 mod backend;
 mod bulk_export;
+mod bundles;
 mod fhir_api;
 mod quickstart;
