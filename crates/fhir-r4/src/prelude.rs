@@ -5,6 +5,9 @@
 //!   [`fhir_r4::Resource`](crate::Resource), the enum of any R4 resource).
 //! - The everyday datatypes with their constructors (`Coding::new`, `Quantity::ucum`,
 //!   `HumanName::new`, …), the primitive value types, and [`ThinVec`] / [`thin_vec!`].
+//! - [`OperationOutcome`], the R4 model: the one OperationOutcome an R4 program needs.
+//!   `OperationOutcome::from(view)` turns what fhir-core errors and Bundle entries carry into
+//!   it, and cannot fail.
 //! - With the `rest` feature, typed search: [`Search`],
 //!   [`Token`], [`DateValue`].
 //!
@@ -37,6 +40,8 @@ pub use crate::datatypes::{
     Identifier, Meta, Narrative, Period, Quantity, Range, Ratio, Reference,
 };
 pub use crate::primitives::{Date, DateTime, Decimal, Instant, Primitive, Time};
+#[cfg(feature = "operation_outcome")]
+pub use crate::resources::OperationOutcome;
 #[cfg(feature = "rest")]
 pub use crate::search::{DateValue, Search, Token};
 pub use crate::{ThinVec, UCUM, thin_vec};

@@ -24,6 +24,7 @@ pub(super) fn emit_code_enum(e: &CodeEnum, ctx: &Ctx) -> TokenStream {
     let cfg = code_enum_cfg(e, ctx.features);
     let title = doc(e.title.as_deref().unwrap_or(&e.name));
     let see = format!(" Codes of the value set <{}>.", e.url);
+    let url = &e.url;
     let variants = e.variants.iter().map(|v| {
         let vname = ident(&v.name);
         let code = v.code.replace('`', "'");
@@ -88,7 +89,10 @@ pub(super) fn emit_code_enum(e: &CodeEnum, ctx: &Ctx) -> TokenStream {
         #cfg
         impl JsonDecode for #name {
             fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-                r.read_str().map(|code| Self::from_code(&code))
+                let code = r.read_str()?;
+                let value = Self::from_code(&code);
+                r.check_code(!matches!(value, Self::Unrecognized(_)), &code, #url)?;
+                Ok(value)
             }
         }
 
@@ -109,7 +113,9 @@ pub(super) fn emit_codes(ir: &Ir, ctx: &Ctx) -> TokenStream {
         #![doc = ""]
         #![doc = " Policy for codes outside the value set: they are not an error when reading. Each enum"]
         #![doc = " has an `Unrecognized` variant that keeps such a code exactly as it was read and writes"]
-        #![doc = " it back unchanged, so no data is lost; validation is the place to reject it."]
+        #![doc = " it back unchanged, so no data is lost. To reject such codes while reading, decode with"]
+        #![doc = " `DecodeOptions::rejecting_unrecognized_codes`: the error names the path, the code and"]
+        #![doc = " the value set."]
 
         use #krate::json::{Error, JsonDecode, JsonEncode, Reader, Writer};
 

@@ -4,7 +4,9 @@
 //!
 //! Policy for codes outside the value set: they are not an error when reading. Each enum
 //! has an `Unrecognized` variant that keeps such a code exactly as it was read and writes
-//! it back unchanged, so no data is lost; validation is the place to reject it.
+//! it back unchanged, so no data is lost. To reject such codes while reading, decode with
+//! `DecodeOptions::rejecting_unrecognized_codes`: the error names the path, the code and
+//! the value set.
 
 use crate::json::{Error, JsonDecode, JsonEncode, Reader, Writer};
 
@@ -67,7 +69,14 @@ impl std::fmt::Display for AccountStatus {
 #[cfg(feature = "account")]
 impl JsonDecode for AccountStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/account-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -125,7 +134,14 @@ impl std::fmt::Display for ActionCardinalityBehavior {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl JsonDecode for ActionCardinalityBehavior {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/action-cardinality-behavior",
+        )?;
+        Ok(value)
     }
 }
 
@@ -187,7 +203,14 @@ impl std::fmt::Display for ActionConditionKind {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl JsonDecode for ActionConditionKind {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/action-condition-kind",
+        )?;
+        Ok(value)
     }
 }
 
@@ -249,7 +272,14 @@ impl std::fmt::Display for ActionGroupingBehavior {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl JsonDecode for ActionGroupingBehavior {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/action-grouping-behavior",
+        )?;
+        Ok(value)
     }
 }
 
@@ -315,7 +345,14 @@ impl std::fmt::Display for ActionParticipantType {
 #[cfg(any(feature = "activity_definition", feature = "plan_definition"))]
 impl JsonDecode for ActionParticipantType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/action-participant-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -373,7 +410,14 @@ impl std::fmt::Display for ActionPrecheckBehavior {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl JsonDecode for ActionPrecheckBehavior {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/action-precheck-behavior",
+        )?;
+        Ok(value)
     }
 }
 
@@ -459,7 +503,14 @@ impl std::fmt::Display for ActionRelationshipType {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl JsonDecode for ActionRelationshipType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/action-relationship-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -521,7 +572,14 @@ impl std::fmt::Display for ActionRequiredBehavior {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl JsonDecode for ActionRequiredBehavior {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/action-required-behavior",
+        )?;
+        Ok(value)
     }
 }
 
@@ -595,7 +653,14 @@ impl std::fmt::Display for ActionSelectionBehavior {
 #[cfg(any(feature = "plan_definition", feature = "request_group"))]
 impl JsonDecode for ActionSelectionBehavior {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/action-selection-behavior",
+        )?;
+        Ok(value)
     }
 }
 
@@ -653,7 +718,14 @@ impl std::fmt::Display for AddressType {
 
 impl JsonDecode for AddressType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/address-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -718,7 +790,14 @@ impl std::fmt::Display for AddressUse {
 
 impl JsonDecode for AddressUse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/address-use",
+        )?;
+        Ok(value)
     }
 }
 
@@ -807,7 +886,14 @@ impl std::fmt::Display for AdministrativeGender {
 ))]
 impl JsonDecode for AdministrativeGender {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/administrative-gender",
+        )?;
+        Ok(value)
     }
 }
 
@@ -871,7 +957,14 @@ impl std::fmt::Display for AdverseEventActuality {
 #[cfg(feature = "adverse_event")]
 impl JsonDecode for AdverseEventActuality {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/adverse-event-actuality",
+        )?;
+        Ok(value)
     }
 }
 
@@ -929,7 +1022,14 @@ impl std::fmt::Display for AggregationMode {
 
 impl JsonDecode for AggregationMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/resource-aggregation-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -994,7 +1094,14 @@ impl std::fmt::Display for AllergyIntoleranceCategory {
 #[cfg(feature = "allergy_intolerance")]
 impl JsonDecode for AllergyIntoleranceCategory {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/allergy-intolerance-category",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1056,7 +1163,14 @@ impl std::fmt::Display for AllergyIntoleranceCriticality {
 #[cfg(feature = "allergy_intolerance")]
 impl JsonDecode for AllergyIntoleranceCriticality {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1118,7 +1232,14 @@ impl std::fmt::Display for AllergyIntoleranceSeverity {
 #[cfg(feature = "allergy_intolerance")]
 impl JsonDecode for AllergyIntoleranceSeverity {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/reaction-event-severity",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1176,7 +1297,14 @@ impl std::fmt::Display for AllergyIntoleranceType {
 #[cfg(feature = "allergy_intolerance")]
 impl JsonDecode for AllergyIntoleranceType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/allergy-intolerance-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1266,7 +1394,14 @@ impl std::fmt::Display for AppointmentStatus {
 #[cfg(feature = "appointment")]
 impl JsonDecode for AppointmentStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/appointmentstatus",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1324,7 +1459,14 @@ impl std::fmt::Display for AssertionDirectionType {
 #[cfg(feature = "test_script")]
 impl JsonDecode for AssertionDirectionType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/assert-direction-codes",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1418,7 +1560,14 @@ impl std::fmt::Display for AssertionOperatorType {
 #[cfg(feature = "test_script")]
 impl JsonDecode for AssertionOperatorType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/assert-operator-codes",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1516,7 +1665,14 @@ impl std::fmt::Display for AssertionResponseTypes {
 #[cfg(feature = "test_script")]
 impl JsonDecode for AssertionResponseTypes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/assert-response-code-types",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1586,7 +1742,14 @@ impl std::fmt::Display for AuditEventAction {
 #[cfg(feature = "audit_event")]
 impl JsonDecode for AuditEventAction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/audit-event-action",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1656,7 +1819,14 @@ impl std::fmt::Display for AuditEventAgentNetworkType {
 #[cfg(feature = "audit_event")]
 impl JsonDecode for AuditEventAgentNetworkType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/network-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1722,7 +1892,14 @@ impl std::fmt::Display for AuditEventOutcome {
 #[cfg(feature = "audit_event")]
 impl JsonDecode for AuditEventOutcome {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/audit-event-outcome",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1784,7 +1961,14 @@ impl std::fmt::Display for BindingStrength {
 
 impl JsonDecode for BindingStrength {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/binding-strength",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1853,7 +2037,14 @@ impl std::fmt::Display for BiologicallyDerivedProductCategory {
 #[cfg(feature = "biologically_derived_product")]
 impl JsonDecode for BiologicallyDerivedProductCategory {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/product-category",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1911,7 +2102,14 @@ impl std::fmt::Display for BiologicallyDerivedProductStatus {
 #[cfg(feature = "biologically_derived_product")]
 impl JsonDecode for BiologicallyDerivedProductStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/product-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -1973,7 +2171,14 @@ impl std::fmt::Display for BiologicallyDerivedProductStorageScale {
 #[cfg(feature = "biologically_derived_product")]
 impl JsonDecode for BiologicallyDerivedProductStorageScale {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/product-storage-scale",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2059,7 +2264,14 @@ impl std::fmt::Display for BundleType {
 #[cfg(feature = "bundle")]
 impl JsonDecode for BundleType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/bundle-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2121,7 +2333,14 @@ impl std::fmt::Display for CapabilityStatementKind {
 #[cfg(any(feature = "capability_statement", feature = "terminology_capabilities"))]
 impl JsonDecode for CapabilityStatementKind {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/capability-statement-kind",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2203,7 +2422,14 @@ impl std::fmt::Display for CarePlanActivityKind {
 #[cfg(feature = "care_plan")]
 impl JsonDecode for CarePlanActivityKind {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/care-plan-activity-kind",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2289,7 +2515,14 @@ impl std::fmt::Display for CarePlanActivityStatus {
 #[cfg(feature = "care_plan")]
 impl JsonDecode for CarePlanActivityStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/care-plan-activity-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2355,7 +2588,14 @@ impl std::fmt::Display for CarePlanIntent {
 #[cfg(feature = "care_plan")]
 impl JsonDecode for CarePlanIntent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/care-plan-intent",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2425,7 +2665,14 @@ impl std::fmt::Display for CareTeamStatus {
 #[cfg(feature = "care_team")]
 impl JsonDecode for CareTeamStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/care-team-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2483,7 +2730,14 @@ impl std::fmt::Display for CatalogEntryRelationType {
 #[cfg(feature = "catalog_entry")]
 impl JsonDecode for CatalogEntryRelationType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/relation-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2561,7 +2815,14 @@ impl std::fmt::Display for ChargeItemStatus {
 #[cfg(feature = "charge_item")]
 impl JsonDecode for ChargeItemStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/chargeitem-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2651,7 +2912,14 @@ impl std::fmt::Display for ClaimProcessingCodes {
 ))]
 impl JsonDecode for ClaimProcessingCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/remittance-outcome",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2719,7 +2987,14 @@ impl std::fmt::Display for ClinicalImpressionStatus {
 #[cfg(feature = "clinical_impression")]
 impl JsonDecode for ClinicalImpressionStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/clinicalimpression-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2777,7 +3052,14 @@ impl std::fmt::Display for CodeSearchSupport {
 #[cfg(feature = "terminology_capabilities")]
 impl JsonDecode for CodeSearchSupport {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/code-search-support",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2847,7 +3129,14 @@ impl std::fmt::Display for CodeSystemContentMode {
 #[cfg(feature = "code_system")]
 impl JsonDecode for CodeSystemContentMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/codesystem-content-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2913,7 +3202,14 @@ impl std::fmt::Display for CodeSystemHierarchyMeaning {
 #[cfg(feature = "code_system")]
 impl JsonDecode for CodeSystemHierarchyMeaning {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning",
+        )?;
+        Ok(value)
     }
 }
 
@@ -2983,7 +3279,14 @@ impl std::fmt::Display for CompartmentType {
 #[cfg(any(feature = "compartment_definition", feature = "graph_definition"))]
 impl JsonDecode for CompartmentType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/compartment-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3049,7 +3352,14 @@ impl std::fmt::Display for CompositionAttestationMode {
 #[cfg(feature = "composition")]
 impl JsonDecode for CompositionAttestationMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/composition-attestation-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3115,7 +3425,14 @@ impl std::fmt::Display for CompositionStatus {
 #[cfg(any(feature = "composition", feature = "document_reference"))]
 impl JsonDecode for CompositionStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/composition-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3205,7 +3522,14 @@ impl std::fmt::Display for ConceptMapEquivalence {
 #[cfg(feature = "concept_map")]
 impl JsonDecode for ConceptMapEquivalence {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/concept-map-equivalence",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3267,7 +3591,14 @@ impl std::fmt::Display for ConceptMapGroupUnmappedMode {
 #[cfg(feature = "concept_map")]
 impl JsonDecode for ConceptMapGroupUnmappedMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3329,7 +3660,14 @@ impl std::fmt::Display for ConditionalDeleteStatus {
 #[cfg(feature = "capability_statement")]
 impl JsonDecode for ConditionalDeleteStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/conditional-delete-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3395,7 +3733,14 @@ impl std::fmt::Display for ConditionalReadStatus {
 #[cfg(feature = "capability_statement")]
 impl JsonDecode for ConditionalReadStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/conditional-read-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3461,7 +3806,14 @@ impl std::fmt::Display for ConsentDataMeaning {
 #[cfg(feature = "consent")]
 impl JsonDecode for ConsentDataMeaning {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/consent-data-meaning",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3519,7 +3871,14 @@ impl std::fmt::Display for ConsentProvisionType {
 #[cfg(feature = "consent")]
 impl JsonDecode for ConsentProvisionType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/consent-provision-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3593,7 +3952,14 @@ impl std::fmt::Display for ConsentState {
 #[cfg(feature = "consent")]
 impl JsonDecode for ConsentState {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/consent-state-codes",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3647,7 +4013,14 @@ impl std::fmt::Display for ConstraintSeverity {
 
 impl JsonDecode for ConstraintSeverity {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/constraint-severity",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3720,7 +4093,14 @@ impl std::fmt::Display for ContactPointSystem {
 
 impl JsonDecode for ContactPointSystem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/contact-point-system",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3785,7 +4165,14 @@ impl std::fmt::Display for ContactPointUse {
 
 impl JsonDecode for ContactPointUse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/contact-point-use",
+        )?;
+        Ok(value)
     }
 }
 
@@ -3894,7 +4281,14 @@ impl std::fmt::Display for ContractResourcePublicationStatusCodes {
 #[cfg(feature = "contract")]
 impl JsonDecode for ContractResourcePublicationStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/contract-publicationstatus",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4004,7 +4398,14 @@ impl std::fmt::Display for ContractResourceStatusCodes {
 #[cfg(feature = "contract")]
 impl JsonDecode for ContractResourceStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/contract-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4066,7 +4467,14 @@ impl std::fmt::Display for ContributorType {
 
 impl JsonDecode for ContributorType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/contributor-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4139,7 +4547,14 @@ impl std::fmt::Display for DaysOfWeek {
 
 impl JsonDecode for DaysOfWeek {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/days-of-week",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4200,7 +4615,14 @@ impl std::fmt::Display for DetectedIssueSeverity {
 #[cfg(feature = "detected_issue")]
 impl JsonDecode for DetectedIssueSeverity {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/detectedissue-severity",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4266,7 +4688,14 @@ impl std::fmt::Display for DeviceMetricCalibrationState {
 #[cfg(feature = "device_metric")]
 impl JsonDecode for DeviceMetricCalibrationState {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/metric-calibration-state",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4332,7 +4761,14 @@ impl std::fmt::Display for DeviceMetricCalibrationType {
 #[cfg(feature = "device_metric")]
 impl JsonDecode for DeviceMetricCalibrationType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/metric-calibration-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4398,7 +4834,14 @@ impl std::fmt::Display for DeviceMetricCategory {
 #[cfg(feature = "device_metric")]
 impl JsonDecode for DeviceMetricCategory {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/metric-category",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4480,7 +4923,14 @@ impl std::fmt::Display for DeviceMetricColor {
 #[cfg(feature = "device_metric")]
 impl JsonDecode for DeviceMetricColor {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/metric-color",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4546,7 +4996,14 @@ impl std::fmt::Display for DeviceMetricOperationalStatus {
 #[cfg(feature = "device_metric")]
 impl JsonDecode for DeviceMetricOperationalStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/metric-operational-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4620,7 +5077,14 @@ impl std::fmt::Display for DeviceNameType {
 #[cfg(any(feature = "device", feature = "device_definition"))]
 impl JsonDecode for DeviceNameType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/device-nametype",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4694,7 +5158,14 @@ impl std::fmt::Display for DeviceUseStatementStatus {
 #[cfg(feature = "device_use_statement")]
 impl JsonDecode for DeviceUseStatementStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/device-statement-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4784,7 +5255,14 @@ impl std::fmt::Display for DiagnosticReportStatus {
 #[cfg(feature = "diagnostic_report")]
 impl JsonDecode for DiagnosticReportStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/diagnostic-report-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4850,7 +5328,14 @@ impl std::fmt::Display for DiscriminatorType {
 
 impl JsonDecode for DiscriminatorType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/discriminator-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4907,7 +5392,14 @@ impl std::fmt::Display for DocumentMode {
 #[cfg(feature = "capability_statement")]
 impl JsonDecode for DocumentMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/document-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -4969,7 +5461,14 @@ impl std::fmt::Display for DocumentReferenceStatus {
 #[cfg(any(feature = "document_manifest", feature = "document_reference"))]
 impl JsonDecode for DocumentReferenceStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/document-reference-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5035,7 +5534,14 @@ impl std::fmt::Display for DocumentRelationshipType {
 #[cfg(any(feature = "composition", feature = "document_reference"))]
 impl JsonDecode for DocumentRelationshipType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/document-relationship-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5101,7 +5607,14 @@ impl std::fmt::Display for EligibilityRequestPurpose {
 #[cfg(feature = "coverage_eligibility_request")]
 impl JsonDecode for EligibilityRequestPurpose {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/eligibilityrequest-purpose",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5167,7 +5680,14 @@ impl std::fmt::Display for EligibilityResponsePurpose {
 #[cfg(feature = "coverage_eligibility_response")]
 impl JsonDecode for EligibilityResponsePurpose {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/eligibilityresponse-purpose",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5225,7 +5745,14 @@ impl std::fmt::Display for EnableWhenBehavior {
 #[cfg(feature = "questionnaire")]
 impl JsonDecode for EnableWhenBehavior {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/questionnaire-enable-behavior",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5291,7 +5818,14 @@ impl std::fmt::Display for EncounterLocationStatus {
 #[cfg(feature = "encounter")]
 impl JsonDecode for EncounterLocationStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/encounter-location-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5377,7 +5911,14 @@ impl std::fmt::Display for EncounterStatus {
 #[cfg(feature = "encounter")]
 impl JsonDecode for EncounterStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/encounter-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5451,7 +5992,14 @@ impl std::fmt::Display for EndpointStatus {
 #[cfg(feature = "endpoint")]
 impl JsonDecode for EndpointStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/endpoint-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5529,7 +6077,14 @@ impl std::fmt::Display for EpisodeOfCareStatus {
 #[cfg(feature = "episode_of_care")]
 impl JsonDecode for EpisodeOfCareStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/episode-of-care-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5587,7 +6142,14 @@ impl std::fmt::Display for EventCapabilityMode {
 #[cfg(feature = "capability_statement")]
 impl JsonDecode for EventCapabilityMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/event-capability-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5669,7 +6231,14 @@ impl std::fmt::Display for EventStatus {
 #[cfg(any(feature = "communication", feature = "media", feature = "procedure"))]
 impl JsonDecode for EventStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/event-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5819,7 +6388,14 @@ impl std::fmt::Display for EventTiming {
 
 impl JsonDecode for EventTiming {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/event-timing",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5880,7 +6456,14 @@ impl std::fmt::Display for EvidenceVariableType {
 #[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
 impl JsonDecode for EvidenceVariableType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/variable-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -5938,7 +6521,14 @@ impl std::fmt::Display for ExampleScenarioActorType {
 #[cfg(feature = "example_scenario")]
 impl JsonDecode for ExampleScenarioActorType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/examplescenario-actor-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -6004,7 +6594,14 @@ impl std::fmt::Display for ExplanationOfBenefitStatus {
 #[cfg(feature = "explanation_of_benefit")]
 impl JsonDecode for ExplanationOfBenefitStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/explanationofbenefit-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -6062,7 +6659,14 @@ impl std::fmt::Display for ExposureState {
 #[cfg(feature = "effect_evidence_synthesis")]
 impl JsonDecode for ExposureState {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/exposure-state",
+        )?;
+        Ok(value)
     }
 }
 
@@ -6124,7 +6728,14 @@ impl std::fmt::Display for ExtensionContextType {
 #[cfg(feature = "structure_definition")]
 impl JsonDecode for ExtensionContextType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/extension-context-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -7022,7 +7633,14 @@ impl std::fmt::Display for FHIRAllTypes {
 
 impl JsonDecode for FHIRAllTypes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/all-types",
+        )?;
+        Ok(value)
     }
 }
 
@@ -7915,7 +8533,14 @@ impl std::fmt::Display for FHIRDefinedType {
 #[cfg(feature = "test_script")]
 impl JsonDecode for FHIRDefinedType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/defined-types",
+        )?;
+        Ok(value)
     }
 }
 
@@ -7981,7 +8606,14 @@ impl std::fmt::Display for FHIRDeviceStatus {
 #[cfg(feature = "device")]
 impl JsonDecode for FHIRDeviceStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/device-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8043,7 +8675,14 @@ impl std::fmt::Display for FHIRSubstanceStatus {
 #[cfg(feature = "substance")]
 impl JsonDecode for FHIRSubstanceStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/substance-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8197,7 +8836,14 @@ impl std::fmt::Display for FHIRVersion {
 ))]
 impl JsonDecode for FHIRVersion {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/FHIR-version",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8267,7 +8913,14 @@ impl std::fmt::Display for FamilyHistoryStatus {
 #[cfg(feature = "family_member_history")]
 impl JsonDecode for FamilyHistoryStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/history-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8353,7 +9006,14 @@ impl std::fmt::Display for FilterOperator {
 #[cfg(any(feature = "code_system", feature = "value_set"))]
 impl JsonDecode for FilterOperator {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/filter-operator",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8463,7 +9123,14 @@ impl std::fmt::Display for FinancialResourceStatusCodes {
 ))]
 impl JsonDecode for FinancialResourceStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/fm-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8536,7 +9203,14 @@ impl std::fmt::Display for FlagStatus {
 #[cfg(feature = "flag")]
 impl JsonDecode for FlagStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/flag-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8622,7 +9296,14 @@ impl std::fmt::Display for GoalLifecycleStatus {
 #[cfg(feature = "goal")]
 impl JsonDecode for GoalLifecycleStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/goal-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8688,7 +9369,14 @@ impl std::fmt::Display for GraphCompartmentRule {
 #[cfg(feature = "graph_definition")]
 impl JsonDecode for GraphCompartmentRule {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/graph-compartment-rule",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8746,7 +9434,14 @@ impl std::fmt::Display for GraphCompartmentUse {
 #[cfg(feature = "graph_definition")]
 impl JsonDecode for GraphCompartmentUse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/graph-compartment-use",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8820,7 +9515,14 @@ impl std::fmt::Display for GroupMeasure {
 #[cfg(any(feature = "evidence_variable", feature = "research_element_definition"))]
 impl JsonDecode for GroupMeasure {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/group-measure",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8894,7 +9596,14 @@ impl std::fmt::Display for GroupType {
 #[cfg(feature = "group")]
 impl JsonDecode for GroupType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/group-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -8968,7 +9677,14 @@ impl std::fmt::Display for GuidanceResponseStatus {
 #[cfg(feature = "guidance_response")]
 impl JsonDecode for GuidanceResponseStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/guidance-response-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9034,7 +9750,14 @@ impl std::fmt::Display for GuidePageGeneration {
 #[cfg(feature = "implementation_guide")]
 impl JsonDecode for GuidePageGeneration {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/guide-page-generation",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9124,7 +9847,14 @@ impl std::fmt::Display for GuideParameterCode {
 #[cfg(feature = "implementation_guide")]
 impl JsonDecode for GuideParameterCode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/guide-parameter-code",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9198,7 +9928,14 @@ impl std::fmt::Display for HTTPVerb {
 #[cfg(feature = "bundle")]
 impl JsonDecode for HTTPVerb {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/http-verb",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9264,7 +10001,14 @@ impl std::fmt::Display for IdentifierUse {
 
 impl JsonDecode for IdentifierUse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/identifier-use",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9329,7 +10073,14 @@ impl std::fmt::Display for IdentityAssuranceLevel {
 #[cfg(feature = "person")]
 impl JsonDecode for IdentityAssuranceLevel {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/identity-assuranceLevel",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9399,7 +10150,14 @@ impl std::fmt::Display for ImagingStudyStatus {
 #[cfg(feature = "imaging_study")]
 impl JsonDecode for ImagingStudyStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/imagingstudy-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9457,7 +10215,14 @@ impl std::fmt::Display for ImmunizationEvaluationStatusCodes {
 #[cfg(feature = "immunization_evaluation")]
 impl JsonDecode for ImmunizationEvaluationStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/immunization-evaluation-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9519,7 +10284,14 @@ impl std::fmt::Display for ImmunizationStatusCodes {
 #[cfg(feature = "immunization")]
 impl JsonDecode for ImmunizationStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/immunization-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9593,7 +10365,14 @@ impl std::fmt::Display for InvoicePriceComponentType {
 #[cfg(any(feature = "charge_item_definition", feature = "invoice"))]
 impl JsonDecode for InvoicePriceComponentType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/invoice-priceComponentType",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9663,7 +10442,14 @@ impl std::fmt::Display for InvoiceStatus {
 #[cfg(feature = "invoice")]
 impl JsonDecode for InvoiceStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/invoice-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9729,7 +10515,14 @@ impl std::fmt::Display for IssueSeverity {
 #[cfg(feature = "operation_outcome")]
 impl JsonDecode for IssueSeverity {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/issue-severity",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9903,7 +10696,14 @@ impl std::fmt::Display for IssueType {
 #[cfg(feature = "operation_outcome")]
 impl JsonDecode for IssueType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/issue-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -9969,7 +10769,14 @@ impl std::fmt::Display for LinkType {
 #[cfg(feature = "patient")]
 impl JsonDecode for LinkType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/link-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10031,7 +10838,14 @@ impl std::fmt::Display for LinkageType {
 #[cfg(feature = "linkage")]
 impl JsonDecode for LinkageType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/linkage-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10093,7 +10907,14 @@ impl std::fmt::Display for ListMode {
 #[cfg(any(feature = "composition", feature = "list"))]
 impl JsonDecode for ListMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/list-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10155,7 +10976,14 @@ impl std::fmt::Display for ListStatus {
 #[cfg(feature = "list")]
 impl JsonDecode for ListStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/list-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10213,7 +11041,14 @@ impl std::fmt::Display for LocationMode {
 #[cfg(feature = "location")]
 impl JsonDecode for LocationMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/location-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10275,7 +11110,14 @@ impl std::fmt::Display for LocationStatus {
 #[cfg(feature = "location")]
 impl JsonDecode for LocationStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/location-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10337,7 +11179,14 @@ impl std::fmt::Display for MeasureReportStatus {
 #[cfg(feature = "measure_report")]
 impl JsonDecode for MeasureReportStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/measure-report-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10403,7 +11252,14 @@ impl std::fmt::Display for MeasureReportType {
 #[cfg(feature = "measure_report")]
 impl JsonDecode for MeasureReportType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/measure-report-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10481,7 +11337,14 @@ impl std::fmt::Display for MedicationAdministrationStatusCodes {
 #[cfg(feature = "medication_administration")]
 impl JsonDecode for MedicationAdministrationStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/medication-admin-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10567,7 +11430,14 @@ impl std::fmt::Display for MedicationDispenseStatusCodes {
 #[cfg(feature = "medication_dispense")]
 impl JsonDecode for MedicationDispenseStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/medicationdispense-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10629,7 +11499,14 @@ impl std::fmt::Display for MedicationKnowledgeStatusCodes {
 #[cfg(feature = "medication_knowledge")]
 impl JsonDecode for MedicationKnowledgeStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/medicationknowledge-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10711,7 +11588,14 @@ impl std::fmt::Display for MedicationRequestIntent {
 #[cfg(feature = "medication_request")]
 impl JsonDecode for MedicationRequestIntent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/medicationrequest-intent",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10773,7 +11657,14 @@ impl std::fmt::Display for MedicationStatusCodes {
 #[cfg(feature = "medication")]
 impl JsonDecode for MedicationStatusCodes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/medication-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10855,7 +11746,14 @@ impl std::fmt::Display for MedicationStatusCodesCode {
 #[cfg(feature = "medication_statement")]
 impl JsonDecode for MedicationStatusCodesCode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/medication-statement-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10937,7 +11835,14 @@ impl std::fmt::Display for MedicationrequestStatus {
 #[cfg(feature = "medication_request")]
 impl JsonDecode for MedicationrequestStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/medicationrequest-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -10999,7 +11904,14 @@ impl std::fmt::Display for MessageSignificanceCategory {
 #[cfg(feature = "message_definition")]
 impl JsonDecode for MessageSignificanceCategory {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/message-significance-category",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11065,7 +11977,14 @@ impl std::fmt::Display for MessageheaderResponseRequest {
 #[cfg(feature = "message_definition")]
 impl JsonDecode for MessageheaderResponseRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/messageheader-response-request",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11139,7 +12058,14 @@ impl std::fmt::Display for NameUse {
 
 impl JsonDecode for NameUse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/name-use",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11204,7 +12130,14 @@ impl std::fmt::Display for NamingSystemIdentifierType {
 #[cfg(feature = "naming_system")]
 impl JsonDecode for NamingSystemIdentifierType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11266,7 +12199,14 @@ impl std::fmt::Display for NamingSystemType {
 #[cfg(feature = "naming_system")]
 impl JsonDecode for NamingSystemType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/namingsystem-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11328,7 +12268,14 @@ impl std::fmt::Display for NarrativeStatus {
 
 impl JsonDecode for NarrativeStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/narrative-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11405,7 +12352,14 @@ impl std::fmt::Display for NoteType {
 ))]
 impl JsonDecode for NoteType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/note-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11503,7 +12457,14 @@ impl std::fmt::Display for ObservationDataType {
 #[cfg(feature = "observation_definition")]
 impl JsonDecode for ObservationDataType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/permitted-data-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11565,7 +12526,14 @@ impl std::fmt::Display for ObservationRangeCategory {
 #[cfg(feature = "observation_definition")]
 impl JsonDecode for ObservationRangeCategory {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/observation-range-category",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11663,7 +12631,14 @@ impl std::fmt::Display for ObservationStatus {
 ))]
 impl JsonDecode for ObservationStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/observation-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11725,7 +12700,14 @@ impl std::fmt::Display for OperationKind {
 #[cfg(feature = "operation_definition")]
 impl JsonDecode for OperationKind {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/operation-kind",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11779,7 +12761,14 @@ impl std::fmt::Display for OperationParameterUse {
 
 impl JsonDecode for OperationParameterUse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/operation-parameter-use",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11836,7 +12825,14 @@ impl std::fmt::Display for OrientationType {
 #[cfg(feature = "molecular_sequence")]
 impl JsonDecode for OrientationType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/orientation-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11898,7 +12894,14 @@ impl std::fmt::Display for ParticipantRequired {
 #[cfg(feature = "appointment")]
 impl JsonDecode for ParticipantRequired {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/participantrequired",
+        )?;
+        Ok(value)
     }
 }
 
@@ -11964,7 +12967,14 @@ impl std::fmt::Display for ParticipationStatus {
 #[cfg(any(feature = "appointment", feature = "appointment_response"))]
 impl JsonDecode for ParticipationStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/participationstatus",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12030,7 +13040,14 @@ impl std::fmt::Display for PropertyRepresentation {
 
 impl JsonDecode for PropertyRepresentation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/property-representation",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12107,7 +13124,14 @@ impl std::fmt::Display for PropertyType {
 #[cfg(feature = "code_system")]
 impl JsonDecode for PropertyType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/concept-property-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12177,7 +13201,14 @@ impl std::fmt::Display for ProvenanceEntityRole {
 #[cfg(feature = "provenance")]
 impl JsonDecode for ProvenanceEntityRole {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/provenance-entity-role",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12371,7 +13402,14 @@ impl std::fmt::Display for PublicationStatus {
 ))]
 impl JsonDecode for PublicationStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/publication-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12465,7 +13503,14 @@ impl std::fmt::Display for QualityType {
 #[cfg(feature = "molecular_sequence")]
 impl JsonDecode for QualityType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/quality-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12527,7 +13572,14 @@ impl std::fmt::Display for QuantityComparator {
 
 impl JsonDecode for QuantityComparator {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/quantity-comparator",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12604,7 +13656,14 @@ impl std::fmt::Display for QuestionnaireItemOperator {
 #[cfg(feature = "questionnaire")]
 impl JsonDecode for QuestionnaireItemOperator {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/questionnaire-enable-operator",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12722,7 +13781,14 @@ impl std::fmt::Display for QuestionnaireItemType {
 #[cfg(feature = "questionnaire")]
 impl JsonDecode for QuestionnaireItemType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/item-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12792,7 +13858,14 @@ impl std::fmt::Display for QuestionnaireResponseStatus {
 #[cfg(feature = "questionnaire_response")]
 impl JsonDecode for QuestionnaireResponseStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/questionnaire-answers-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12862,7 +13935,14 @@ impl std::fmt::Display for ReferenceHandlingPolicy {
 #[cfg(feature = "capability_statement")]
 impl JsonDecode for ReferenceHandlingPolicy {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/reference-handling-policy",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12920,7 +14000,14 @@ impl std::fmt::Display for ReferenceVersionRules {
 
 impl JsonDecode for ReferenceVersionRules {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/reference-version-rules",
+        )?;
+        Ok(value)
     }
 }
 
@@ -12997,7 +14084,14 @@ impl std::fmt::Display for RelatedArtifactType {
 
 impl JsonDecode for RelatedArtifactType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/related-artifact-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -13066,7 +14160,14 @@ impl std::fmt::Display for RepositoryType {
 #[cfg(feature = "molecular_sequence")]
 impl JsonDecode for RepositoryType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/repository-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -13176,7 +14277,14 @@ impl std::fmt::Display for RequestIntent {
 ))]
 impl JsonDecode for RequestIntent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/request-intent",
+        )?;
+        Ok(value)
     }
 }
 
@@ -13292,7 +14400,14 @@ impl std::fmt::Display for RequestPriority {
 ))]
 impl JsonDecode for RequestPriority {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/request-priority",
+        )?;
+        Ok(value)
     }
 }
 
@@ -13413,7 +14528,14 @@ impl std::fmt::Display for RequestResourceType {
 #[cfg(feature = "activity_definition")]
 impl JsonDecode for RequestResourceType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/request-resource-types",
+        )?;
+        Ok(value)
     }
 }
 
@@ -13519,7 +14641,14 @@ impl std::fmt::Display for RequestStatus {
 ))]
 impl JsonDecode for RequestStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/request-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -13588,7 +14717,14 @@ impl std::fmt::Display for ResearchElementType {
 #[cfg(feature = "research_element_definition")]
 impl JsonDecode for ResearchElementType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/research-element-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -13686,7 +14822,14 @@ impl std::fmt::Display for ResearchStudyStatus {
 #[cfg(feature = "research_study")]
 impl JsonDecode for ResearchStudyStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/research-study-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -13788,7 +14931,14 @@ impl std::fmt::Display for ResearchSubjectStatus {
 #[cfg(feature = "research_subject")]
 impl JsonDecode for ResearchSubjectStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/research-subject-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -14470,7 +15620,14 @@ impl std::fmt::Display for ResourceType {
 ))]
 impl JsonDecode for ResourceType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/resource-types",
+        )?;
+        Ok(value)
     }
 }
 
@@ -14542,7 +15699,14 @@ impl std::fmt::Display for ResourceVersionPolicy {
 #[cfg(feature = "capability_statement")]
 impl JsonDecode for ResourceVersionPolicy {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/versioning-policy",
+        )?;
+        Ok(value)
     }
 }
 
@@ -14604,7 +15768,14 @@ impl std::fmt::Display for ResponseType {
 #[cfg(feature = "message_header")]
 impl JsonDecode for ResponseType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/response-code",
+        )?;
+        Ok(value)
     }
 }
 
@@ -14662,7 +15833,14 @@ impl std::fmt::Display for RestfulCapabilityMode {
 #[cfg(feature = "capability_statement")]
 impl JsonDecode for RestfulCapabilityMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/restful-capability-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16096,7 +17274,14 @@ impl std::fmt::Display for SPDXLicense {
 #[cfg(feature = "implementation_guide")]
 impl JsonDecode for SPDXLicense {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/spdx-license",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16182,7 +17367,14 @@ impl std::fmt::Display for SearchComparator {
 #[cfg(feature = "search_parameter")]
 impl JsonDecode for SearchComparator {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/search-comparator",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16244,7 +17436,14 @@ impl std::fmt::Display for SearchEntryMode {
 #[cfg(feature = "bundle")]
 impl JsonDecode for SearchEntryMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/search-entry-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16342,7 +17541,14 @@ impl std::fmt::Display for SearchModifierCode {
 #[cfg(feature = "search_parameter")]
 impl JsonDecode for SearchModifierCode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/search-modifier-code",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16444,7 +17650,14 @@ impl std::fmt::Display for SearchParamType {
 ))]
 impl JsonDecode for SearchParamType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/search-param-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16510,7 +17723,14 @@ impl std::fmt::Display for SequenceType {
 #[cfg(feature = "molecular_sequence")]
 impl JsonDecode for SequenceType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/sequence-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16568,7 +17788,14 @@ impl std::fmt::Display for SlicingRules {
 
 impl JsonDecode for SlicingRules {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/resource-slicing-rules",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16637,7 +17864,14 @@ impl std::fmt::Display for SlotStatus {
 #[cfg(feature = "slot")]
 impl JsonDecode for SlotStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/slotstatus",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16691,7 +17925,14 @@ impl std::fmt::Display for SortDirection {
 
 impl JsonDecode for SortDirection {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/sort-direction",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16748,7 +17989,14 @@ impl std::fmt::Display for SpecimenContainedPreference {
 #[cfg(feature = "specimen_definition")]
 impl JsonDecode for SpecimenContainedPreference {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/specimen-contained-preference",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16814,7 +18062,14 @@ impl std::fmt::Display for SpecimenStatus {
 #[cfg(feature = "specimen")]
 impl JsonDecode for SpecimenStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/specimen-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16888,7 +18143,14 @@ impl std::fmt::Display for Status {
 #[cfg(feature = "verification_result")]
 impl JsonDecode for Status {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/verificationresult-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -16946,7 +18208,14 @@ impl std::fmt::Display for StrandType {
 #[cfg(feature = "molecular_sequence")]
 impl JsonDecode for StrandType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/strand-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17012,7 +18281,14 @@ impl std::fmt::Display for StructureDefinitionKind {
 #[cfg(feature = "structure_definition")]
 impl JsonDecode for StructureDefinitionKind {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/structure-definition-kind",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17070,7 +18346,14 @@ impl std::fmt::Display for StructureMapContextType {
 #[cfg(feature = "structure_map")]
 impl JsonDecode for StructureMapContextType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/map-context-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17132,7 +18415,14 @@ impl std::fmt::Display for StructureMapGroupTypeMode {
 #[cfg(feature = "structure_map")]
 impl JsonDecode for StructureMapGroupTypeMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/map-group-type-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17190,7 +18480,14 @@ impl std::fmt::Display for StructureMapInputMode {
 #[cfg(feature = "structure_map")]
 impl JsonDecode for StructureMapInputMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/map-input-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17256,7 +18553,14 @@ impl std::fmt::Display for StructureMapModelMode {
 #[cfg(feature = "structure_map")]
 impl JsonDecode for StructureMapModelMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/map-model-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17326,7 +18630,14 @@ impl std::fmt::Display for StructureMapSourceListMode {
 #[cfg(feature = "structure_map")]
 impl JsonDecode for StructureMapSourceListMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/map-source-list-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17392,7 +18703,14 @@ impl std::fmt::Display for StructureMapTargetListMode {
 #[cfg(feature = "structure_map")]
 impl JsonDecode for StructureMapTargetListMode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/map-target-list-mode",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17510,7 +18828,14 @@ impl std::fmt::Display for StructureMapTransform {
 #[cfg(feature = "structure_map")]
 impl JsonDecode for StructureMapTransform {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/map-transform",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17580,7 +18905,14 @@ impl std::fmt::Display for SubscriptionChannelType {
 #[cfg(feature = "subscription")]
 impl JsonDecode for SubscriptionChannelType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/subscription-channel-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17646,7 +18978,14 @@ impl std::fmt::Display for SubscriptionStatus {
 #[cfg(feature = "subscription")]
 impl JsonDecode for SubscriptionStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/subscription-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17712,7 +19051,14 @@ impl std::fmt::Display for SupplyDeliveryStatus {
 #[cfg(feature = "supply_delivery")]
 impl JsonDecode for SupplyDeliveryStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/supplydelivery-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17790,7 +19136,14 @@ impl std::fmt::Display for SupplyRequestStatus {
 #[cfg(feature = "supply_request")]
 impl JsonDecode for SupplyRequestStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/supplyrequest-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17856,7 +19209,14 @@ impl std::fmt::Display for SystemRestfulInteraction {
 #[cfg(feature = "capability_statement")]
 impl JsonDecode for SystemRestfulInteraction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/system-restful-interaction",
+        )?;
+        Ok(value)
     }
 }
 
@@ -17942,7 +19302,14 @@ impl std::fmt::Display for TaskIntent {
 #[cfg(feature = "task")]
 impl JsonDecode for TaskIntent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/task-intent",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18040,7 +19407,14 @@ impl std::fmt::Display for TaskStatus {
 #[cfg(feature = "task")]
 impl JsonDecode for TaskStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/task-status",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18110,7 +19484,14 @@ impl std::fmt::Display for TestReportActionResult {
 #[cfg(feature = "test_report")]
 impl JsonDecode for TestReportActionResult {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/report-action-result-codes",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18172,7 +19553,14 @@ impl std::fmt::Display for TestReportParticipantType {
 #[cfg(feature = "test_report")]
 impl JsonDecode for TestReportParticipantType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/report-participant-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18234,7 +19622,14 @@ impl std::fmt::Display for TestReportResult {
 #[cfg(feature = "test_report")]
 impl JsonDecode for TestReportResult {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/report-result-codes",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18304,7 +19699,14 @@ impl std::fmt::Display for TestReportStatus {
 #[cfg(feature = "test_report")]
 impl JsonDecode for TestReportStatus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/report-status-codes",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18382,7 +19784,14 @@ impl std::fmt::Display for TestScriptRequestMethodCode {
 #[cfg(feature = "test_script")]
 impl JsonDecode for TestScriptRequestMethodCode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/http-operations",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18460,7 +19869,14 @@ impl std::fmt::Display for TriggerType {
 
 impl JsonDecode for TriggerType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/trigger-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18517,7 +19933,14 @@ impl std::fmt::Display for TypeDerivationRule {
 #[cfg(feature = "structure_definition")]
 impl JsonDecode for TypeDerivationRule {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/type-derivation-rule",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18603,7 +20026,14 @@ impl std::fmt::Display for TypeRestfulInteraction {
 #[cfg(feature = "capability_statement")]
 impl JsonDecode for TypeRestfulInteraction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/type-restful-interaction",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18677,7 +20107,14 @@ impl std::fmt::Display for UDIEntryType {
 #[cfg(feature = "device")]
 impl JsonDecode for UDIEntryType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/udi-entry-type",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18751,7 +20188,14 @@ impl std::fmt::Display for UnitsOfTime {
 
 impl JsonDecode for UnitsOfTime {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/units-of-time",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18828,7 +20272,14 @@ impl std::fmt::Display for Use {
 ))]
 impl JsonDecode for Use {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/claim-use",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18898,7 +20349,14 @@ impl std::fmt::Display for VisionBase {
 #[cfg(feature = "vision_prescription")]
 impl JsonDecode for VisionBase {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/vision-base-codes",
+        )?;
+        Ok(value)
     }
 }
 
@@ -18956,7 +20414,14 @@ impl std::fmt::Display for VisionEyes {
 #[cfg(feature = "vision_prescription")]
 impl JsonDecode for VisionEyes {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/vision-eye-codes",
+        )?;
+        Ok(value)
     }
 }
 
@@ -19026,7 +20491,14 @@ impl std::fmt::Display for XPathUsageType {
 #[cfg(feature = "search_parameter")]
 impl JsonDecode for XPathUsageType {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
-        r.read_str().map(|code| Self::from_code(&code))
+        let code = r.read_str()?;
+        let value = Self::from_code(&code);
+        r.check_code(
+            !matches!(value, Self::Unrecognized(_)),
+            &code,
+            "http://hl7.org/fhir/ValueSet/search-xpath-usage",
+        )?;
+        Ok(value)
     }
 }
 

@@ -53,13 +53,38 @@ pub struct DecodeOptions {
     /// When on, unknown properties are kept as raw JSON on the object that holds them and written
     /// back on output, and unknown resource types are kept as a `fhir_r4::RawResource`.
     pub lenient: bool,
+    /// Reject a code outside the value set of a `required` binding instead of keeping it.
+    ///
+    /// Off by default: such a code is read into the enum's `Unrecognized` variant, kept exactly
+    /// and written back unchanged (no data is lost). When on, it is a
+    /// [`DecodeErrorKind::InvalidValue`] error naming the JSON path, the code and the value
+    /// set, in strict and lenient decoding alike.
+    pub reject_unrecognized_codes: bool,
 }
 
 impl DecodeOptions {
     /// Options that keep unknown properties and resource types instead of rejecting them, keep
     /// the last value of a duplicate property, and drop empty values (see [`DecodeOptions`]).
     pub fn lenient() -> Self {
-        Self { lenient: true }
+        Self {
+            lenient: true,
+            ..Self::default()
+        }
+    }
+
+    /// These options, also rejecting codes outside the value sets of `required` bindings
+    /// ([`Self::reject_unrecognized_codes`]).
+    ///
+    /// ```
+    /// use fhir_r4_datatypes::json::DecodeOptions;
+    ///
+    /// let options = DecodeOptions::default().rejecting_unrecognized_codes();
+    /// assert!(options.reject_unrecognized_codes && !options.lenient);
+    /// ```
+    #[must_use]
+    pub fn rejecting_unrecognized_codes(mut self) -> Self {
+        self.reject_unrecognized_codes = true;
+        self
     }
 }
 
@@ -217,6 +242,38 @@ impl<'a> Reader<'a> {
     /// An error of `kind` at the current offset.
     pub fn error(&self, kind: DecodeErrorKind, message: impl Into<String>) -> Error {
         Error::new(kind, self.pos, message)
+    }
+
+    /// Checks a code just read for an element with a `required` binding to `value_set`:
+    /// `recognized` says whether the value set has it. An unrecognized code is an error only
+    /// when [`DecodeOptions::reject_unrecognized_codes`] is on.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeErrorKind::InvalidValue`] for an unrecognized code, when the options say so.
+    #[inline]
+    pub fn check_code(&self, recognized: bool, code: &str, value_set: &str) -> Result<(), Error> {
+        if recognized || !self.options.reject_unrecognized_codes {
+            Ok(())
+        } else {
+            Err(self.unrecognized_code(code, value_set))
+        }
+    }
+
+    #[cold]
+    fn unrecognized_code(&self, code: &str, value_set: &str) -> Error {
+        // The code is the input's: bounded, so a huge one does not become a huge message.
+        const SHOWN: usize = 64;
+        let shown: String = code.chars().take(SHOWN).collect();
+        let more = if code.chars().count() > SHOWN {
+            "…"
+        } else {
+            ""
+        };
+        self.error(
+            DecodeErrorKind::InvalidValue,
+            format!("code `{shown}{more}` is not in the required value set <{value_set}>"),
+        )
     }
 
     /// An "expected X, found Y" error for the next value; of kind

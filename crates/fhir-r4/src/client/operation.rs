@@ -156,7 +156,7 @@ impl ValidateMode {
 /// A 2xx answer is the OperationOutcome (valid, or with warnings). Servers that find errors
 /// may also answer 2xx with error issues, or 400/412/422: then the call fails with a status
 /// error whose [`operation_outcome`](fhir_core::Error::operation_outcome) holds the verdict, in
-/// R4 form with [`OperationOutcome::from_core`].
+/// R4 form with [`OperationOutcome::from`].
 ///
 /// ```no_run
 /// # #[cfg(feature = "patient")]
@@ -166,9 +166,9 @@ impl ValidateMode {
 ///
 /// match client.validate(&Patient::default()).mode(ValidateMode::Create).send().await {
 ///     Ok(response) => println!("{} issues", response.resource().issue.len()),
-///     Err(err) => match err.operation_outcome().map(OperationOutcome::from_core) {
-///         Some(Ok(outcome)) => println!("invalid: {} issues", outcome.issue.len()),
-///         _ => return Err(err),
+///     Err(err) => match err.operation_outcome().map(OperationOutcome::from) {
+///         Some(outcome) => println!("invalid: {} issues", outcome.issue.len()),
+///         None => return Err(err),
 ///     },
 /// }
 /// # Ok(()) }

@@ -19,6 +19,8 @@ mod fidelity;
 ))]
 mod lenient_decoding;
 mod open_values;
+mod operation_outcome;
+mod required_codes;
 mod sizes;
 #[cfg(all(
     feature = "patient",

@@ -127,7 +127,7 @@ async fn a_typed_transaction_links_observations_to_the_new_patient() {
     assert_eq!(response.entry(&updated).unwrap().version_id(), Some("3"));
     let failure = response.entry(&rejected).unwrap();
     assert!(!failure.is_success());
-    let outcome = OperationOutcome::from_core(failure.outcome().unwrap()).unwrap();
+    let outcome = OperationOutcome::from(failure.outcome().unwrap());
     assert_eq!(
         outcome.issue[0]
             .diagnostics
@@ -203,7 +203,7 @@ async fn a_rejected_transaction_is_a_status_error_with_a_typed_outcome() {
     tx.create(&patient()).unwrap();
     let err = tx.send().await.unwrap_err();
     assert!(err.is_bad_request(), "{err}");
-    let outcome = OperationOutcome::from_core(err.operation_outcome().unwrap()).unwrap();
+    let outcome = OperationOutcome::from(err.operation_outcome().unwrap());
     assert_eq!(
         outcome.issue[0].expression[0].value().unwrap(),
         "Bundle.entry[1]"

@@ -179,7 +179,7 @@ async fn an_invalid_resource_is_a_4xx_with_the_typed_outcome() {
         .await
         .unwrap_err();
     assert!(err.is_unprocessable(), "{err}");
-    let outcome = OperationOutcome::from_core(err.operation_outcome().unwrap()).unwrap();
+    let outcome = OperationOutcome::from(err.operation_outcome().unwrap());
     assert_eq!(outcome.id.as_deref(), Some("validationfail"));
     assert_eq!(
         outcome.issue[0].expression[0].value().unwrap(),
