@@ -126,7 +126,7 @@ fn manifest_with_features(
     let mut block = String::new();
     if kind == FeatureBlock::Models {
         // `client` and `rest` are declared by hand above the block; the default keeps them on.
-        block.push_str("default = [\"all-resources\", \"client\", \"rest\"]\n");
+        block.push_str("default = [\"all-resources\", \"client\", \"rest\", \"setters\"]\n");
     }
     block.push_str("# Every resource type; each also has a feature of its own, named below.\n");
     block.push_str("all-resources = [\n");

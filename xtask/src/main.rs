@@ -5,12 +5,16 @@
 //! - `cargo xtask roundtrip [PATH]...`: parses and re-serializes every resource under the paths.
 //! - `cargo xtask build-cost [--only <all|patient-observation>] [--profile <debug|release>]
 //!   [--keep]`: clean build time, peak memory and binary size of tiny programs using `fhir-r4`.
+//! - `cargo xtask corpus [--patients N] [--out DIR]`: writes the deterministic clinical corpus
+//!   of the model benchmarks into `.cache/corpus/clinical/` (NDJSON per type, a Bundle per
+//!   patient).
 
 // A command-line tool talks to its user on stdout and stderr.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod build_cost;
 mod codegen;
+mod corpus;
 #[cfg(feature = "roundtrip")]
 mod roundtrip;
 mod spec;
@@ -47,10 +51,12 @@ fn main() -> ExitCode {
         #[cfg(feature = "roundtrip")]
         Some("roundtrip") => roundtrip::run(&args[1..]),
         Some("build-cost") => build_cost::run(&args[1..]),
+        Some("corpus") => corpus::run(&args[1..]),
         Some(other) => Err(format!("unknown task `{other}`")),
         None => Err(String::from(
             "usage: cargo xtask <spec | codegen [--check] | roundtrip [PATH]... | build-cost \
-             [--only <all|patient-observation>] [--profile <debug|release>] [--keep]>",
+             [--only <all|patient-observation>] [--profile <debug|release>] [--keep] | corpus \
+             [--patients N] [--out DIR]>",
         )),
     };
     match result {

@@ -150,6 +150,7 @@ mod generated;
     doctest,
     feature = "client",
     feature = "rest",
+    feature = "setters",
     feature = "patient",
     feature = "observation"
 ))]

@@ -19,14 +19,22 @@
 //! use fhir_r4::prelude::*;
 //! use fhir_r4::resources::{Observation, Patient};
 //!
-//! let heart_rate = Observation {
+//! let heart_rate = Observation::default()
+//!     .with_status(ObservationStatus::Final)
+//!     .with_code(Coding::new("http://loinc.org", "8867-4"))
+//!     .with_subject(Reference::to::<Patient>("123"))
+//!     .with_effective(DateTime::now())
+//!     .with_value(Quantity::ucum(72, "/min"));
+//! // The same as a struct literal, which works without the `setters` feature:
+//! let literal = Observation {
 //!     status: Some(ObservationStatus::Final.into()),
 //!     code: Some(CodeableConcept::from(Coding::new("http://loinc.org", "8867-4")).into()),
 //!     subject: Some(Reference::to::<Patient>("123").into()),
-//!     effective: Some(DateTime::now().into()),
+//!     effective: heart_rate.effective.clone(),
 //!     value: Some(Quantity::ucum(72, "/min").into()),
 //!     ..Default::default()
 //! };
+//! assert_eq!(literal, heart_rate);
 //! let json = heart_rate.to_json_vec()?;
 //! let back = Observation::from_json_slice(&json)?;
 //! assert_eq!(back, heart_rate);

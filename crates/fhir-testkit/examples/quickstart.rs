@@ -96,19 +96,12 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         patient.meta().version_id().unwrap_or("?")
     );
 
-    let observation = Observation {
-        status: Some(ObservationStatus::Final.into()),
-        code: Some(
-            CodeableConcept::from(
-                Coding::new("http://loinc.org", "8867-4").with_display("Heart rate"),
-            )
-            .into(),
-        ),
-        subject: Some(Reference::to::<Patient>(&first).into()),
-        effective: Some(DateTime::now().into()),
-        value: Some(Quantity::ucum(68, "/min").with_unit("beats/minute").into()),
-        ..Default::default()
-    };
+    let observation = Observation::default()
+        .with_status(ObservationStatus::Final)
+        .with_code(Coding::new("http://loinc.org", "8867-4").with_display("Heart rate"))
+        .with_subject(Reference::to::<Patient>(&first))
+        .with_effective(DateTime::now())
+        .with_value(Quantity::ucum(68, "/min").with_unit("beats/minute"));
     let created = fhir.create(&observation).send().await?;
     println!(
         "create: Observation/{} for Patient/{first} (version {})",

@@ -10,7 +10,7 @@ fn patient() -> [(String, String); 1] {
 fn the_features_block_is_replaced_and_the_rest_kept() {
     let out = manifest_with_features(MANIFEST, &patient(), FeatureBlock::Models).unwrap();
     assert!(out.starts_with("[package]\n\n[features]\n# BEGIN"));
-    assert!(out.contains("# BEGIN generated features (`cargo xtask codegen`)\ndefault = [\"all-resources\", \"client\", \"rest\"]\n"));
+    assert!(out.contains("# BEGIN generated features (`cargo xtask codegen`)\ndefault = [\"all-resources\", \"client\", \"rest\", \"setters\"]\n"));
     assert!(out.contains(
         "# Every resource type; each also has a feature of its own, named below.\nall-resources = [\n    \"patient\",\n]\n# The `Patient` resource.\npatient = [\"fhir-r4-datatypes/patient\"]\n# END"
     ));

@@ -72,6 +72,9 @@ pub(super) fn emit_type(ty: &TypeDef, ctx: &Ctx) -> Result<TokenStream, Error> {
     for (index, s) in ty.structs.iter().enumerate() {
         let is_root = index == 0;
         items.push(emit_struct(ty, s, is_root, ctx));
+        if ty.kind == TypeKind::Resource {
+            items.push(emit_setters(s, ctx));
+        }
         items.push(emit_decode(ty, s, is_root, ctx)?);
         items.push(emit_encode(ty, s, is_root, ctx));
     }
@@ -118,6 +121,73 @@ pub(super) fn emit_struct(ty: &TypeDef, s: &StructDef, is_root: bool, ctx: &Ctx)
             pub unknown: UnknownFields,
         }
     }
+}
+
+/// `with_<field>` for every field of a resource's structs, taking `impl Into` so that
+/// `Box`, `Some` and the primitive wrappers stay out of everyday code:
+/// `Observation::default().with_status(ObservationStatus::Final).with_code(coding)`. A list
+/// field takes any iterable of items that convert. The setters are generic, so they cost
+/// nothing until called.
+fn emit_setters(s: &StructDef, ctx: &Ctx) -> TokenStream {
+    let name = ident(&s.name);
+    let setters = s.fields.iter().filter(|f| !hand_written_setter(&s.name, f)).map(|f| {
+        let field = ident(&f.rust_name);
+        let setter = ident(&format!("with_{}", f.rust_name.trim_end_matches('_')));
+        let open = matches!(&f.ty, FieldType::Choice(choice) if ctx.is_open(choice));
+        if f.many && !open {
+            let item = value_type(&f.ty, false);
+            let text = format!(" Sets `{}` to `items`, replacing what it held.", f.json_name);
+            quote! {
+                #[doc = #text]
+                #[inline]
+                #[must_use]
+                pub fn #setter<I: Into<#item>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+                    self.#field = items.into_iter().map(Into::into).collect();
+                    self
+                }
+            }
+        } else {
+            let text = format!(" Sets `{}`.", f.json_name);
+            let (value, stored) = match &f.ty {
+                _ if open => {
+                    let open = ident(OPEN_VALUE);
+                    (quote!(#open), quote!(value.into()))
+                }
+                FieldType::Complex(inner) | FieldType::Backbone(inner) => {
+                    let inner = ident(inner);
+                    (quote!(#inner), quote!(Box::new(value.into())))
+                }
+                other => (value_type(other, true), quote!(value.into())),
+            };
+            quote! {
+                #[doc = #text]
+                #[inline]
+                #[must_use]
+                pub fn #setter(mut self, value: impl Into<#value>) -> Self {
+                    self.#field = Some(#stored);
+                    self
+                }
+            }
+        }
+    });
+    // With per-type features, the setters are a feature of their own.
+    let cfg = if ctx.features {
+        quote!(#[cfg(feature = "setters")])
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #cfg
+        impl #name {
+            #(#setters)*
+        }
+    }
+}
+
+/// Setters fhir-r4 writes by hand, with other semantics: `Parameters::with_parameter` adds one
+/// parameter (its `with_value`, `with_resource` and `with_part` build on it).
+fn hand_written_setter(struct_name: &str, field: &Field) -> bool {
+    struct_name == "Parameters" && field.json_name == "parameter"
 }
 
 /// `From` for each variant whose type no other variant of the enum holds, so that

@@ -27,6 +27,43 @@ pub struct BackboneTest {
     pub unknown: UnknownFields,
 }
 
+impl BackboneTest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `item` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_item<I: Into<BackboneTestItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.item = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for BackboneTest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -85,6 +122,33 @@ pub struct BackboneTestItem {
     pub unknown: UnknownFields,
 }
 
+impl BackboneTestItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(
+        mut self,
+        value: impl Into<Primitive<AdministrativeGender>>,
+    ) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `detail`.
+    #[inline]
+    #[must_use]
+    pub fn with_detail(mut self, value: impl Into<BackboneTestItemDetail>) -> Self {
+        self.detail = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for BackboneTestItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -127,6 +191,16 @@ pub struct BackboneTestItemDetail {
     pub amount: Option<Primitive<Decimal>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+impl BackboneTestItemDetail {
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.amount = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for BackboneTestItemDetail {

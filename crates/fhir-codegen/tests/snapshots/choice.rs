@@ -28,6 +28,47 @@ pub struct ChoiceTest {
     pub unknown: UnknownFields,
 }
 
+impl ChoiceTest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<ChoiceTestValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `effective`.
+    #[inline]
+    #[must_use]
+    pub fn with_effective(mut self, value: impl Into<ChoiceTestEffective>) -> Self {
+        self.effective = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ChoiceTest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

@@ -28,6 +28,53 @@ pub struct ContainerTest {
     pub unknown: UnknownFields,
 }
 
+impl ContainerTest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `entry` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_entry<I: Into<ContainerTestEntry>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.entry = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ContainerTest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -82,6 +129,16 @@ pub struct ContainerTestEntry {
     pub resource: Option<Resource>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+impl ContainerTestEntry {
+    /// Sets `resource`.
+    #[inline]
+    #[must_use]
+    pub fn with_resource(mut self, value: impl Into<Resource>) -> Self {
+        self.resource = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ContainerTestEntry {

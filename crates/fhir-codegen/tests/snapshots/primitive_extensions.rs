@@ -32,6 +32,64 @@ pub struct PrimitiveTest {
     pub unknown: UnknownFields,
 }
 
+impl PrimitiveTest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `birthDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_birth_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.birth_date = Some(value.into());
+        self
+    }
+    /// Sets `given` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_given<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.given = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `count`.
+    #[inline]
+    #[must_use]
+    pub fn with_count(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.count = Some(value.into());
+        self
+    }
+    /// Sets `issued`.
+    #[inline]
+    #[must_use]
+    pub fn with_issued(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.issued = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for PrimitiveTest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))

@@ -26,6 +26,43 @@ pub struct RecursiveTest {
     pub unknown: UnknownFields,
 }
 
+impl RecursiveTest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `node` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_node<I: Into<RecursiveTestNode>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.node = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for RecursiveTest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -80,6 +117,26 @@ pub struct RecursiveTestNode {
     pub node: ThinVec<RecursiveTestNode>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+impl RecursiveTestNode {
+    /// Sets `label`.
+    #[inline]
+    #[must_use]
+    pub fn with_label(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+    /// Sets `node` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_node<I: Into<RecursiveTestNode>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.node = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for RecursiveTestNode {

@@ -130,6 +130,14 @@ pub fn to_vec<T: JsonEncode + ?Sized>(value: &T) -> Vec<u8> {
     w.into_bytes()
 }
 
+/// Appends the compact JSON of `value` to `out`, reusing its allocation: the loop of an NDJSON
+/// writer, which clears one buffer per line instead of allocating one.
+pub fn write_into<T: JsonEncode + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    let mut w = Writer::appending_to(std::mem::take(out));
+    value.encode(&mut w);
+    *out = w.into_bytes();
+}
+
 /// The `meta.versionId` of a resource, if set.
 pub fn version_id(meta: Option<&Meta>) -> Option<&str> {
     meta?.version_id.as_ref()?.value.as_deref()

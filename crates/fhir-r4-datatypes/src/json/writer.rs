@@ -16,6 +16,11 @@ impl Writer {
         }
     }
 
+    /// Creates a writer that appends to `out`, keeping its allocation.
+    pub fn appending_to(out: Vec<u8>) -> Self {
+        Self { out, comma: false }
+    }
+
     /// The bytes written so far.
     pub fn into_bytes(self) -> Vec<u8> {
         self.out

@@ -85,6 +85,12 @@ impl Resource {
         json::to_vec(self)
     }
 
+    /// Appends the same encoding as [`Self::to_vec`] to `out`, reusing its allocation (clear it
+    /// between documents to write NDJSON lines from one buffer).
+    pub fn write_into(&self, out: &mut Vec<u8>) {
+        json::write_into(self, out);
+    }
+
     /// The required elements (minimum cardinality 1) this resource lacks, by path; parsing
     /// accepts such gaps, so they are reported here.
     pub fn missing_required(&self) -> Vec<Issue> {

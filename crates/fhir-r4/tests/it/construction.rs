@@ -1,10 +1,13 @@
 //! Writing models as briefly as their JSON: `From` for each choice variant whose type is its
 //! own, the datatype constructors, and the result judged by `serde_json`.
 
-use fhir_r4::codes::{AdministrativeGender, ObservationStatus};
+use fhir_r4::codes::{AdministrativeGender, EncounterStatus, ObservationStatus};
 use fhir_r4::datatypes::OpenValue;
 use fhir_r4::prelude::*;
-use fhir_r4::resources::{Observation, ObservationEffective, ObservationValue, Patient};
+use fhir_r4::resources::{
+    Encounter, Observation, ObservationComponent, ObservationEffective, ObservationValue,
+    ParametersParameter, Patient,
+};
 use serde_json::json;
 
 #[test]
@@ -87,6 +90,69 @@ fn a_patient_and_an_observation_in_a_few_lines() {
                "effectiveDateTime": "2024-03-15T10:00:00Z",
                "valueQuantity": {"value": 72, "unit": "/min", "system": "http://unitsofmeasure.org", "code": "/min"}})
     );
+}
+
+/// The `with_*` setters (the `setters` feature) build the same values as the struct literals,
+/// for every shape of field: boxed datatypes, codes, choices, lists, ids, backbone elements,
+/// open values and contained resources.
+#[test]
+fn setters_take_anything_that_converts_and_build_the_same_values() {
+    let literal = Patient {
+        id: Some("p1".into()),
+        name: vec![HumanName::new("Chalmers", ["Peter"])].into(),
+        gender: Some(AdministrativeGender::Male.into()),
+        birth_date: Some("1974-12-25".parse::<Date>().unwrap().into()),
+        telecom: vec![ContactPoint::phone("555")].into(),
+        ..Default::default()
+    };
+    let built = Patient::default()
+        .with_id("p1")
+        .with_name([HumanName::new("Chalmers", ["Peter"])])
+        .with_gender(AdministrativeGender::Male)
+        .with_birth_date("1974-12-25".parse::<Date>().unwrap())
+        .with_telecom([ContactPoint::phone("555")]);
+    assert_eq!(built, literal);
+
+    let component = ObservationComponent::default()
+        .with_code(Coding::new("http://loinc.org", "8480-6"))
+        .with_value(Quantity::ucum(120, "mm[Hg]"));
+    let observation = Observation::default()
+        .with_status(ObservationStatus::Final)
+        .with_code(Coding::new("http://loinc.org", "85354-9"))
+        .with_subject(Reference::to::<Patient>("p1"))
+        .with_effective("2024-03-15T10:00:00Z".parse::<DateTime>().unwrap())
+        .with_component([component])
+        .with_contained([built]);
+    let written: serde_json::Value = serde_json::from_slice(&observation.to_json()).unwrap();
+    assert_eq!(
+        written,
+        json!({"resourceType": "Observation",
+               "contained": [{"resourceType": "Patient", "id": "p1",
+                              "telecom": [{"system": "phone", "value": "555"}],
+                              "name": [{"family": "Chalmers", "given": ["Peter"]}],
+                              "gender": "male", "birthDate": "1974-12-25"}],
+               "status": "final",
+               "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+               "subject": {"reference": "Patient/p1"},
+               "effectiveDateTime": "2024-03-15T10:00:00Z",
+               "component": [{"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+                              "valueQuantity": {"value": 120, "unit": "mm[Hg]",
+                                                "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}}]})
+    );
+
+    // A field named after a keyword (`type`), and an open value.
+    let encounter = Encounter::default()
+        .with_type([CodeableConcept::from_text("check-up")])
+        .with_status(EncounterStatus::Finished);
+    assert_eq!(encounter.type_[0], CodeableConcept::from_text("check-up"));
+    let parameter = ParametersParameter::default()
+        .with_name("count")
+        .with_value(OpenValue::Integer(3.into()));
+    assert!(matches!(parameter.value, Some(OpenValue::Integer(_))));
+    assert_eq!(parameter.name_str(), Some("count"));
+    // A setter replaces what the field held.
+    let renamed = encounter.with_type([CodeableConcept::from_text("follow-up")]);
+    assert_eq!(renamed.type_.len(), 1);
 }
 
 #[test]

@@ -130,6 +130,445 @@ pub struct ActivityDefinition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ActivityDefinition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `subtitle`.
+    #[inline]
+    #[must_use]
+    pub fn with_subtitle(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.subtitle = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<ActivityDefinitionSubject>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `usage`.
+    #[inline]
+    #[must_use]
+    pub fn with_usage(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.usage = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `approvalDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_approval_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.approval_date = Some(value.into());
+        self
+    }
+    /// Sets `lastReviewDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_last_review_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.last_review_date = Some(value.into());
+        self
+    }
+    /// Sets `effectivePeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_effective_period(mut self, value: impl Into<Period>) -> Self {
+        self.effective_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `topic` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_topic<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.topic = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `author` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_author<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.author = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `editor` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_editor<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.editor = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reviewer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reviewer<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reviewer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `endorser` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endorser<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.endorser = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relatedArtifact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_related_artifact<I: Into<RelatedArtifact>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.related_artifact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `library` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_library<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.library = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `kind`.
+    #[inline]
+    #[must_use]
+    pub fn with_kind(mut self, value: impl Into<Primitive<RequestResourceType>>) -> Self {
+        self.kind = Some(value.into());
+        self
+    }
+    /// Sets `profile`.
+    #[inline]
+    #[must_use]
+    pub fn with_profile(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.profile = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `intent`.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<Primitive<RequestIntent>>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<Primitive<RequestPriority>>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+    /// Sets `doNotPerform`.
+    #[inline]
+    #[must_use]
+    pub fn with_do_not_perform(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.do_not_perform = Some(value.into());
+        self
+    }
+    /// Sets `timing`.
+    #[inline]
+    #[must_use]
+    pub fn with_timing(mut self, value: impl Into<ActivityDefinitionTiming>) -> Self {
+        self.timing = Some(value.into());
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Reference>) -> Self {
+        self.location = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `participant` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_participant<I: Into<ActivityDefinitionParticipant>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.participant = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `product`.
+    #[inline]
+    #[must_use]
+    pub fn with_product(mut self, value: impl Into<ActivityDefinitionProduct>) -> Self {
+        self.product = Some(value.into());
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dosage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_dosage<I: Into<Dosage>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.dosage = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `bodySite` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_body_site<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.body_site = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specimenRequirement` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specimen_requirement<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.specimen_requirement = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `observationRequirement` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_observation_requirement<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.observation_requirement = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `observationResultRequirement` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_observation_result_requirement<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.observation_result_requirement = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `transform`.
+    #[inline]
+    #[must_use]
+    pub fn with_transform(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.transform = Some(value.into());
+        self
+    }
+    /// Sets `dynamicValue` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_dynamic_value<I: Into<ActivityDefinitionDynamicValue>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.dynamic_value = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ActivityDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -473,6 +912,51 @@ pub struct ActivityDefinitionParticipant {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ActivityDefinitionParticipant {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<ActionParticipantType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ActivityDefinitionParticipant {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -528,6 +1012,51 @@ pub struct ActivityDefinitionDynamicValue {
     pub expression: Option<Box<Expression>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ActivityDefinitionDynamicValue {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `path`.
+    #[inline]
+    #[must_use]
+    pub fn with_path(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.path = Some(value.into());
+        self
+    }
+    /// Sets `expression`.
+    #[inline]
+    #[must_use]
+    pub fn with_expression(mut self, value: impl Into<Expression>) -> Self {
+        self.expression = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ActivityDefinitionDynamicValue {

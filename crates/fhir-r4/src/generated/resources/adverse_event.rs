@@ -73,6 +73,230 @@ pub struct AdverseEvent {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl AdverseEvent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `actuality`.
+    #[inline]
+    #[must_use]
+    pub fn with_actuality(mut self, value: impl Into<Primitive<AdverseEventActuality>>) -> Self {
+        self.actuality = Some(value.into());
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `event`.
+    #[inline]
+    #[must_use]
+    pub fn with_event(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.event = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `detected`.
+    #[inline]
+    #[must_use]
+    pub fn with_detected(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.detected = Some(value.into());
+        self
+    }
+    /// Sets `recordedDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_recorded_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.recorded_date = Some(value.into());
+        self
+    }
+    /// Sets `resultingCondition` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_resulting_condition<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.resulting_condition = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Reference>) -> Self {
+        self.location = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `seriousness`.
+    #[inline]
+    #[must_use]
+    pub fn with_seriousness(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.seriousness = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `severity`.
+    #[inline]
+    #[must_use]
+    pub fn with_severity(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.severity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `outcome`.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.outcome = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `recorder`.
+    #[inline]
+    #[must_use]
+    pub fn with_recorder(mut self, value: impl Into<Reference>) -> Self {
+        self.recorder = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contributor` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contributor<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contributor = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `suspectEntity` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_suspect_entity<I: Into<AdverseEventSuspectEntity>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.suspect_entity = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subjectMedicalHistory` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subject_medical_history<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.subject_medical_history = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `referenceDocument` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reference_document<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reference_document = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `study` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_study<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.study = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for AdverseEvent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -217,6 +441,54 @@ pub struct AdverseEventSuspectEntity {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl AdverseEventSuspectEntity {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instance`.
+    #[inline]
+    #[must_use]
+    pub fn with_instance(mut self, value: impl Into<Reference>) -> Self {
+        self.instance = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `causality` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_causality<I: Into<AdverseEventSuspectEntityCausality>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.causality = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for AdverseEventSuspectEntity {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -281,6 +553,65 @@ pub struct AdverseEventSuspectEntityCausality {
     pub method: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl AdverseEventSuspectEntityCausality {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `assessment`.
+    #[inline]
+    #[must_use]
+    pub fn with_assessment(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.assessment = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `productRelatedness`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_relatedness(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.product_relatedness = Some(value.into());
+        self
+    }
+    /// Sets `author`.
+    #[inline]
+    #[must_use]
+    pub fn with_author(mut self, value: impl Into<Reference>) -> Self {
+        self.author = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `method`.
+    #[inline]
+    #[must_use]
+    pub fn with_method(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.method = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for AdverseEventSuspectEntityCausality {

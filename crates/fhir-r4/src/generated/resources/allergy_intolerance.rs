@@ -71,6 +71,196 @@ pub struct AllergyIntolerance {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl AllergyIntolerance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `clinicalStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_clinical_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.clinical_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `verificationStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_verification_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.verification_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<AllergyIntoleranceType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<Primitive<AllergyIntoleranceCategory>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `criticality`.
+    #[inline]
+    #[must_use]
+    pub fn with_criticality(
+        mut self,
+        value: impl Into<Primitive<AllergyIntoleranceCriticality>>,
+    ) -> Self {
+        self.criticality = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `onset`.
+    #[inline]
+    #[must_use]
+    pub fn with_onset(mut self, value: impl Into<AllergyIntoleranceOnset>) -> Self {
+        self.onset = Some(value.into());
+        self
+    }
+    /// Sets `recordedDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_recorded_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.recorded_date = Some(value.into());
+        self
+    }
+    /// Sets `recorder`.
+    #[inline]
+    #[must_use]
+    pub fn with_recorder(mut self, value: impl Into<Reference>) -> Self {
+        self.recorder = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `asserter`.
+    #[inline]
+    #[must_use]
+    pub fn with_asserter(mut self, value: impl Into<Reference>) -> Self {
+        self.asserter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `lastOccurrence`.
+    #[inline]
+    #[must_use]
+    pub fn with_last_occurrence(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.last_occurrence = Some(value.into());
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reaction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reaction<I: Into<AllergyIntoleranceReaction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reaction = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for AllergyIntolerance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -275,6 +465,92 @@ pub struct AllergyIntoleranceReaction {
     pub note: ThinVec<Annotation>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl AllergyIntoleranceReaction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `substance`.
+    #[inline]
+    #[must_use]
+    pub fn with_substance(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.substance = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `manifestation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_manifestation<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.manifestation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `onset`.
+    #[inline]
+    #[must_use]
+    pub fn with_onset(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.onset = Some(value.into());
+        self
+    }
+    /// Sets `severity`.
+    #[inline]
+    #[must_use]
+    pub fn with_severity(
+        mut self,
+        value: impl Into<Primitive<AllergyIntoleranceSeverity>>,
+    ) -> Self {
+        self.severity = Some(value.into());
+        self
+    }
+    /// Sets `exposureRoute`.
+    #[inline]
+    #[must_use]
+    pub fn with_exposure_route(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.exposure_route = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for AllergyIntoleranceReaction {

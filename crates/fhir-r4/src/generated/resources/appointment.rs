@@ -79,6 +79,253 @@ pub struct Appointment {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Appointment {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<AppointmentStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `cancelationReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_cancelation_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.cancelation_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `serviceCategory` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_service_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.service_category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `serviceType` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_service_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.service_type = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specialty` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specialty<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.specialty = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `appointmentType`.
+    #[inline]
+    #[must_use]
+    pub fn with_appointment_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.appointment_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<Primitive<UnsignedInt>>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `supportingInformation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_information<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_information = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `start`.
+    #[inline]
+    #[must_use]
+    pub fn with_start(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+    /// Sets `end`.
+    #[inline]
+    #[must_use]
+    pub fn with_end(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.end = Some(value.into());
+        self
+    }
+    /// Sets `minutesDuration`.
+    #[inline]
+    #[must_use]
+    pub fn with_minutes_duration(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.minutes_duration = Some(value.into());
+        self
+    }
+    /// Sets `slot` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_slot<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.slot = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `created`.
+    #[inline]
+    #[must_use]
+    pub fn with_created(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+    /// Sets `comment`.
+    #[inline]
+    #[must_use]
+    pub fn with_comment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.comment = Some(value.into());
+        self
+    }
+    /// Sets `patientInstruction`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient_instruction(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.patient_instruction = Some(value.into());
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `participant` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_participant<I: Into<AppointmentParticipant>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.participant = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `requestedPeriod` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_requested_period<I: Into<Period>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.requested_period = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Appointment {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -250,6 +497,75 @@ pub struct AppointmentParticipant {
     pub period: Option<Box<Period>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl AppointmentParticipant {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `actor`.
+    #[inline]
+    #[must_use]
+    pub fn with_actor(mut self, value: impl Into<Reference>) -> Self {
+        self.actor = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `required`.
+    #[inline]
+    #[must_use]
+    pub fn with_required(mut self, value: impl Into<Primitive<ParticipantRequired>>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<ParticipationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for AppointmentParticipant {

@@ -55,6 +55,158 @@ pub struct AuditEvent {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl AuditEvent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Coding>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subtype` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subtype<I: Into<Coding>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.subtype = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `action`.
+    #[inline]
+    #[must_use]
+    pub fn with_action(mut self, value: impl Into<Primitive<AuditEventAction>>) -> Self {
+        self.action = Some(value.into());
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `recorded`.
+    #[inline]
+    #[must_use]
+    pub fn with_recorded(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.recorded = Some(value.into());
+        self
+    }
+    /// Sets `outcome`.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome(mut self, value: impl Into<Primitive<AuditEventOutcome>>) -> Self {
+        self.outcome = Some(value.into());
+        self
+    }
+    /// Sets `outcomeDesc`.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome_desc(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.outcome_desc = Some(value.into());
+        self
+    }
+    /// Sets `purposeOfEvent` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose_of_event<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.purpose_of_event = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `agent` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_agent<I: Into<AuditEventAgent>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.agent = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `source`.
+    #[inline]
+    #[must_use]
+    pub fn with_source(mut self, value: impl Into<AuditEventSource>) -> Self {
+        self.source = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `entity` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_entity<I: Into<AuditEventEntity>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.entity = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for AuditEvent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -186,6 +338,123 @@ pub struct AuditEventAgent {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl AuditEventAgent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `role` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_role<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.role = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `who`.
+    #[inline]
+    #[must_use]
+    pub fn with_who(mut self, value: impl Into<Reference>) -> Self {
+        self.who = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `altId`.
+    #[inline]
+    #[must_use]
+    pub fn with_alt_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.alt_id = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `requestor`.
+    #[inline]
+    #[must_use]
+    pub fn with_requestor(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.requestor = Some(value.into());
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Reference>) -> Self {
+        self.location = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `policy` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_policy<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.policy = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `media`.
+    #[inline]
+    #[must_use]
+    pub fn with_media(mut self, value: impl Into<Coding>) -> Self {
+        self.media = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `network`.
+    #[inline]
+    #[must_use]
+    pub fn with_network(mut self, value: impl Into<AuditEventAgentNetwork>) -> Self {
+        self.network = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `purposeOfUse` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose_of_use<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.purpose_of_use = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for AuditEventAgent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -283,6 +552,51 @@ pub struct AuditEventAgentNetwork {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl AuditEventAgentNetwork {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `address`.
+    #[inline]
+    #[must_use]
+    pub fn with_address(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.address = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<AuditEventAgentNetworkType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for AuditEventAgentNetwork {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -341,6 +655,58 @@ pub struct AuditEventSource {
     pub type_: ThinVec<Coding>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl AuditEventSource {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `site`.
+    #[inline]
+    #[must_use]
+    pub fn with_site(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.site = Some(value.into());
+        self
+    }
+    /// Sets `observer`.
+    #[inline]
+    #[must_use]
+    pub fn with_observer(mut self, value: impl Into<Reference>) -> Self {
+        self.observer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<Coding>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for AuditEventSource {
@@ -421,6 +787,106 @@ pub struct AuditEventEntity {
     pub detail: ThinVec<AuditEventEntityDetail>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl AuditEventEntity {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `what`.
+    #[inline]
+    #[must_use]
+    pub fn with_what(mut self, value: impl Into<Reference>) -> Self {
+        self.what = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Coding>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<Coding>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `lifecycle`.
+    #[inline]
+    #[must_use]
+    pub fn with_lifecycle(mut self, value: impl Into<Coding>) -> Self {
+        self.lifecycle = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `securityLabel` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_security_label<I: Into<Coding>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.security_label = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `query`.
+    #[inline]
+    #[must_use]
+    pub fn with_query(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.query = Some(value.into());
+        self
+    }
+    /// Sets `detail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail<I: Into<AuditEventEntityDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.detail = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for AuditEventEntity {
@@ -507,6 +973,51 @@ pub struct AuditEventEntityDetail {
     pub value: Option<AuditEventEntityDetailValue>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl AuditEventEntityDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<AuditEventEntityDetailValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for AuditEventEntityDetail {

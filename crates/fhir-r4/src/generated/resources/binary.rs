@@ -28,6 +28,59 @@ pub struct Binary {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Binary {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `contentType`.
+    #[inline]
+    #[must_use]
+    pub fn with_content_type(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+    /// Sets `securityContext`.
+    #[inline]
+    #[must_use]
+    pub fn with_security_context(mut self, value: impl Into<Reference>) -> Self {
+        self.security_context = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `data`.
+    #[inline]
+    #[must_use]
+    pub fn with_data(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.data = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for Binary {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

@@ -60,6 +60,170 @@ pub struct BiologicallyDerivedProduct {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl BiologicallyDerivedProduct {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `productCategory`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_category(
+        mut self,
+        value: impl Into<Primitive<BiologicallyDerivedProductCategory>>,
+    ) -> Self {
+        self.product_category = Some(value.into());
+        self
+    }
+    /// Sets `productCode`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<BiologicallyDerivedProductStatus>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `request` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_request<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.request = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.quantity = Some(value.into());
+        self
+    }
+    /// Sets `parent` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_parent<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.parent = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `collection`.
+    #[inline]
+    #[must_use]
+    pub fn with_collection(
+        mut self,
+        value: impl Into<BiologicallyDerivedProductCollection>,
+    ) -> Self {
+        self.collection = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `processing` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_processing<I: Into<BiologicallyDerivedProductProcessing>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.processing = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `manipulation`.
+    #[inline]
+    #[must_use]
+    pub fn with_manipulation(
+        mut self,
+        value: impl Into<BiologicallyDerivedProductManipulation>,
+    ) -> Self {
+        self.manipulation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `storage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_storage<I: Into<BiologicallyDerivedProductStorage>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.storage = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for BiologicallyDerivedProduct {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -179,6 +343,61 @@ pub struct BiologicallyDerivedProductCollection {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl BiologicallyDerivedProductCollection {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `collector`.
+    #[inline]
+    #[must_use]
+    pub fn with_collector(mut self, value: impl Into<Reference>) -> Self {
+        self.collector = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `source`.
+    #[inline]
+    #[must_use]
+    pub fn with_source(mut self, value: impl Into<Reference>) -> Self {
+        self.source = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `collected`.
+    #[inline]
+    #[must_use]
+    pub fn with_collected(
+        mut self,
+        value: impl Into<BiologicallyDerivedProductCollectionCollected>,
+    ) -> Self {
+        self.collected = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for BiologicallyDerivedProductCollection {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -274,6 +493,65 @@ pub struct BiologicallyDerivedProductProcessing {
     pub time: Option<BiologicallyDerivedProductProcessingTime>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl BiologicallyDerivedProductProcessing {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `procedure`.
+    #[inline]
+    #[must_use]
+    pub fn with_procedure(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.procedure = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `additive`.
+    #[inline]
+    #[must_use]
+    pub fn with_additive(mut self, value: impl Into<Reference>) -> Self {
+        self.additive = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `time`.
+    #[inline]
+    #[must_use]
+    pub fn with_time(mut self, value: impl Into<BiologicallyDerivedProductProcessingTime>) -> Self {
+        self.time = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for BiologicallyDerivedProductProcessing {
@@ -373,6 +651,54 @@ pub struct BiologicallyDerivedProductManipulation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl BiologicallyDerivedProductManipulation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `time`.
+    #[inline]
+    #[must_use]
+    pub fn with_time(
+        mut self,
+        value: impl Into<BiologicallyDerivedProductManipulationTime>,
+    ) -> Self {
+        self.time = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for BiologicallyDerivedProductManipulation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -466,6 +792,68 @@ pub struct BiologicallyDerivedProductStorage {
     pub duration: Option<Box<Period>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl BiologicallyDerivedProductStorage {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `temperature`.
+    #[inline]
+    #[must_use]
+    pub fn with_temperature(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.temperature = Some(value.into());
+        self
+    }
+    /// Sets `scale`.
+    #[inline]
+    #[must_use]
+    pub fn with_scale(
+        mut self,
+        value: impl Into<Primitive<BiologicallyDerivedProductStorageScale>>,
+    ) -> Self {
+        self.scale = Some(value.into());
+        self
+    }
+    /// Sets `duration`.
+    #[inline]
+    #[must_use]
+    pub fn with_duration(mut self, value: impl Into<Period>) -> Self {
+        self.duration = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for BiologicallyDerivedProductStorage {

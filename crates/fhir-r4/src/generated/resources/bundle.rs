@@ -39,6 +39,87 @@ pub struct Bundle {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Bundle {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<BundleType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `timestamp`.
+    #[inline]
+    #[must_use]
+    pub fn with_timestamp(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.timestamp = Some(value.into());
+        self
+    }
+    /// Sets `total`.
+    #[inline]
+    #[must_use]
+    pub fn with_total(mut self, value: impl Into<Primitive<UnsignedInt>>) -> Self {
+        self.total = Some(value.into());
+        self
+    }
+    /// Sets `link` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_link<I: Into<BundleLink>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.link = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `entry` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_entry<I: Into<BundleEntry>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.entry = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `signature`.
+    #[inline]
+    #[must_use]
+    pub fn with_signature(mut self, value: impl Into<Signature>) -> Self {
+        self.signature = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for Bundle {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -127,6 +208,51 @@ pub struct BundleLink {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl BundleLink {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relation`.
+    #[inline]
+    #[must_use]
+    pub fn with_relation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.relation = Some(value.into());
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for BundleLink {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -191,6 +317,79 @@ pub struct BundleEntry {
     pub response: Option<Box<BundleEntryResponse>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl BundleEntry {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `link` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_link<I: Into<BundleLink>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.link = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `fullUrl`.
+    #[inline]
+    #[must_use]
+    pub fn with_full_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.full_url = Some(value.into());
+        self
+    }
+    /// Sets `resource`.
+    #[inline]
+    #[must_use]
+    pub fn with_resource(mut self, value: impl Into<Resource>) -> Self {
+        self.resource = Some(value.into());
+        self
+    }
+    /// Sets `search`.
+    #[inline]
+    #[must_use]
+    pub fn with_search(mut self, value: impl Into<BundleEntrySearch>) -> Self {
+        self.search = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `request`.
+    #[inline]
+    #[must_use]
+    pub fn with_request(mut self, value: impl Into<BundleEntryRequest>) -> Self {
+        self.request = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `response`.
+    #[inline]
+    #[must_use]
+    pub fn with_response(mut self, value: impl Into<BundleEntryResponse>) -> Self {
+        self.response = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for BundleEntry {
@@ -268,6 +467,51 @@ pub struct BundleEntrySearch {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl BundleEntrySearch {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `mode`.
+    #[inline]
+    #[must_use]
+    pub fn with_mode(mut self, value: impl Into<Primitive<SearchEntryMode>>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+    /// Sets `score`.
+    #[inline]
+    #[must_use]
+    pub fn with_score(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.score = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for BundleEntrySearch {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -332,6 +576,79 @@ pub struct BundleEntryRequest {
     pub if_none_exist: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl BundleEntryRequest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `method`.
+    #[inline]
+    #[must_use]
+    pub fn with_method(mut self, value: impl Into<Primitive<HTTPVerb>>) -> Self {
+        self.method = Some(value.into());
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `ifNoneMatch`.
+    #[inline]
+    #[must_use]
+    pub fn with_if_none_match(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.if_none_match = Some(value.into());
+        self
+    }
+    /// Sets `ifModifiedSince`.
+    #[inline]
+    #[must_use]
+    pub fn with_if_modified_since(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.if_modified_since = Some(value.into());
+        self
+    }
+    /// Sets `ifMatch`.
+    #[inline]
+    #[must_use]
+    pub fn with_if_match(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.if_match = Some(value.into());
+        self
+    }
+    /// Sets `ifNoneExist`.
+    #[inline]
+    #[must_use]
+    pub fn with_if_none_exist(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.if_none_exist = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for BundleEntryRequest {
@@ -423,6 +740,72 @@ pub struct BundleEntryResponse {
     pub outcome: Option<Resource>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl BundleEntryResponse {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+    /// Sets `etag`.
+    #[inline]
+    #[must_use]
+    pub fn with_etag(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.etag = Some(value.into());
+        self
+    }
+    /// Sets `lastModified`.
+    #[inline]
+    #[must_use]
+    pub fn with_last_modified(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.last_modified = Some(value.into());
+        self
+    }
+    /// Sets `outcome`.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome(mut self, value: impl Into<Resource>) -> Self {
+        self.outcome = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for BundleEntryResponse {

@@ -92,6 +92,290 @@ pub struct CapabilityStatement {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CapabilityStatement {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `kind`.
+    #[inline]
+    #[must_use]
+    pub fn with_kind(mut self, value: impl Into<Primitive<CapabilityStatementKind>>) -> Self {
+        self.kind = Some(value.into());
+        self
+    }
+    /// Sets `instantiates` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `imports` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_imports<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.imports = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `software`.
+    #[inline]
+    #[must_use]
+    pub fn with_software(mut self, value: impl Into<CapabilityStatementSoftware>) -> Self {
+        self.software = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implementation`.
+    #[inline]
+    #[must_use]
+    pub fn with_implementation(
+        mut self,
+        value: impl Into<CapabilityStatementImplementation>,
+    ) -> Self {
+        self.implementation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `fhirVersion`.
+    #[inline]
+    #[must_use]
+    pub fn with_fhir_version(mut self, value: impl Into<Primitive<FHIRVersion>>) -> Self {
+        self.fhir_version = Some(value.into());
+        self
+    }
+    /// Sets `format` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_format<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.format = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `patchFormat` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_patch_format<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.patch_format = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `implementationGuide` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_implementation_guide<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.implementation_guide = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `rest` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_rest<I: Into<CapabilityStatementRest>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.rest = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `messaging` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_messaging<I: Into<CapabilityStatementMessaging>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.messaging = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `document` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_document<I: Into<CapabilityStatementDocument>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.document = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for CapabilityStatement {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -289,6 +573,58 @@ pub struct CapabilityStatementSoftware {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CapabilityStatementSoftware {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `releaseDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_release_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.release_date = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for CapabilityStatementSoftware {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -357,6 +693,58 @@ pub struct CapabilityStatementImplementation {
     pub custodian: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CapabilityStatementImplementation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `custodian`.
+    #[inline]
+    #[must_use]
+    pub fn with_custodian(mut self, value: impl Into<Reference>) -> Self {
+        self.custodian = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for CapabilityStatementImplementation {
@@ -436,6 +824,108 @@ pub struct CapabilityStatementRest {
     pub compartment: ThinVec<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CapabilityStatementRest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `mode`.
+    #[inline]
+    #[must_use]
+    pub fn with_mode(mut self, value: impl Into<Primitive<RestfulCapabilityMode>>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+    /// Sets `security`.
+    #[inline]
+    #[must_use]
+    pub fn with_security(mut self, value: impl Into<CapabilityStatementRestSecurity>) -> Self {
+        self.security = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `resource` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_resource<I: Into<CapabilityStatementRestResource>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.resource = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `interaction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_interaction<I: Into<CapabilityStatementRestInteraction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.interaction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `searchParam` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_search_param<I: Into<CapabilityStatementRestResourceSearchParam>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.search_param = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `operation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_operation<I: Into<CapabilityStatementRestResourceOperation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.operation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `compartment` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_compartment<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.compartment = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for CapabilityStatementRest {
@@ -525,6 +1015,61 @@ pub struct CapabilityStatementRestSecurity {
     pub description: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CapabilityStatementRestSecurity {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `cors`.
+    #[inline]
+    #[must_use]
+    pub fn with_cors(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.cors = Some(value.into());
+        self
+    }
+    /// Sets `service` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_service<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.service = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CapabilityStatementRestSecurity {
@@ -622,6 +1167,183 @@ pub struct CapabilityStatementRestResource {
     pub operation: ThinVec<CapabilityStatementRestResourceOperation>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CapabilityStatementRestResource {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<ResourceType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `profile`.
+    #[inline]
+    #[must_use]
+    pub fn with_profile(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.profile = Some(value.into());
+        self
+    }
+    /// Sets `supportedProfile` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supported_profile<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supported_profile = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+    /// Sets `interaction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_interaction<I: Into<CapabilityStatementRestResourceInteraction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.interaction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `versioning`.
+    #[inline]
+    #[must_use]
+    pub fn with_versioning(mut self, value: impl Into<Primitive<ResourceVersionPolicy>>) -> Self {
+        self.versioning = Some(value.into());
+        self
+    }
+    /// Sets `readHistory`.
+    #[inline]
+    #[must_use]
+    pub fn with_read_history(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.read_history = Some(value.into());
+        self
+    }
+    /// Sets `updateCreate`.
+    #[inline]
+    #[must_use]
+    pub fn with_update_create(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.update_create = Some(value.into());
+        self
+    }
+    /// Sets `conditionalCreate`.
+    #[inline]
+    #[must_use]
+    pub fn with_conditional_create(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.conditional_create = Some(value.into());
+        self
+    }
+    /// Sets `conditionalRead`.
+    #[inline]
+    #[must_use]
+    pub fn with_conditional_read(
+        mut self,
+        value: impl Into<Primitive<ConditionalReadStatus>>,
+    ) -> Self {
+        self.conditional_read = Some(value.into());
+        self
+    }
+    /// Sets `conditionalUpdate`.
+    #[inline]
+    #[must_use]
+    pub fn with_conditional_update(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.conditional_update = Some(value.into());
+        self
+    }
+    /// Sets `conditionalDelete`.
+    #[inline]
+    #[must_use]
+    pub fn with_conditional_delete(
+        mut self,
+        value: impl Into<Primitive<ConditionalDeleteStatus>>,
+    ) -> Self {
+        self.conditional_delete = Some(value.into());
+        self
+    }
+    /// Sets `referencePolicy` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reference_policy<I: Into<Primitive<ReferenceHandlingPolicy>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reference_policy = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `searchInclude` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_search_include<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.search_include = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `searchRevInclude` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_search_rev_include<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.search_rev_include = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `searchParam` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_search_param<I: Into<CapabilityStatementRestResourceSearchParam>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.search_param = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `operation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_operation<I: Into<CapabilityStatementRestResourceOperation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.operation = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for CapabilityStatementRestResource {
@@ -815,6 +1537,51 @@ pub struct CapabilityStatementRestResourceInteraction {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CapabilityStatementRestResourceInteraction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<TypeRestfulInteraction>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for CapabilityStatementRestResourceInteraction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -881,6 +1648,65 @@ pub struct CapabilityStatementRestResourceSearchParam {
     pub documentation: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CapabilityStatementRestResourceSearchParam {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `definition`.
+    #[inline]
+    #[must_use]
+    pub fn with_definition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.definition = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<SearchParamType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CapabilityStatementRestResourceSearchParam {
@@ -957,6 +1783,58 @@ pub struct CapabilityStatementRestResourceOperation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CapabilityStatementRestResourceOperation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `definition`.
+    #[inline]
+    #[must_use]
+    pub fn with_definition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.definition = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for CapabilityStatementRestResourceOperation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1025,6 +1903,51 @@ pub struct CapabilityStatementRestInteraction {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CapabilityStatementRestInteraction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<SystemRestfulInteraction>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for CapabilityStatementRestInteraction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1091,6 +2014,71 @@ pub struct CapabilityStatementMessaging {
     pub supported_message: ThinVec<CapabilityStatementMessagingSupportedMessage>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CapabilityStatementMessaging {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `endpoint` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endpoint<I: Into<CapabilityStatementMessagingEndpoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.endpoint = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reliableCache`.
+    #[inline]
+    #[must_use]
+    pub fn with_reliable_cache(mut self, value: impl Into<Primitive<UnsignedInt>>) -> Self {
+        self.reliable_cache = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+    /// Sets `supportedMessage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supported_message<I: Into<CapabilityStatementMessagingSupportedMessage>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supported_message = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for CapabilityStatementMessaging {
@@ -1163,6 +2151,51 @@ pub struct CapabilityStatementMessagingEndpoint {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CapabilityStatementMessagingEndpoint {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `protocol`.
+    #[inline]
+    #[must_use]
+    pub fn with_protocol(mut self, value: impl Into<Coding>) -> Self {
+        self.protocol = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `address`.
+    #[inline]
+    #[must_use]
+    pub fn with_address(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.address = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for CapabilityStatementMessagingEndpoint {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1226,6 +2259,51 @@ pub struct CapabilityStatementMessagingSupportedMessage {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CapabilityStatementMessagingSupportedMessage {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `mode`.
+    #[inline]
+    #[must_use]
+    pub fn with_mode(mut self, value: impl Into<Primitive<EventCapabilityMode>>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+    /// Sets `definition`.
+    #[inline]
+    #[must_use]
+    pub fn with_definition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.definition = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for CapabilityStatementMessagingSupportedMessage {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1284,6 +2362,58 @@ pub struct CapabilityStatementDocument {
     pub profile: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CapabilityStatementDocument {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `mode`.
+    #[inline]
+    #[must_use]
+    pub fn with_mode(mut self, value: impl Into<Primitive<DocumentMode>>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+    /// Sets `profile`.
+    #[inline]
+    #[must_use]
+    pub fn with_profile(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.profile = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CapabilityStatementDocument {

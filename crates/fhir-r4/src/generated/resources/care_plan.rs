@@ -82,6 +82,260 @@ pub struct CarePlan {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CarePlan {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesCanonical` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_canonical<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_canonical = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesUri` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_uri<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_uri = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `replaces` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_replaces<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.replaces = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `partOf` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_part_of<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.part_of = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<RequestStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `intent`.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<Primitive<CarePlanIntent>>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `created`.
+    #[inline]
+    #[must_use]
+    pub fn with_created(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+    /// Sets `author`.
+    #[inline]
+    #[must_use]
+    pub fn with_author(mut self, value: impl Into<Reference>) -> Self {
+        self.author = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contributor` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contributor<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contributor = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `careTeam` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_care_team<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.care_team = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `addresses` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_addresses<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.addresses = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `supportingInfo` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_info<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_info = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `goal` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_goal<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.goal = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `activity` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_activity<I: Into<CarePlanActivity>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.activity = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for CarePlan {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -273,6 +527,81 @@ pub struct CarePlanActivity {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CarePlanActivity {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `outcomeCodeableConcept` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome_codeable_concept<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.outcome_codeable_concept = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `outcomeReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.outcome_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `progress` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_progress<I: Into<Annotation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.progress = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reference`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference(mut self, value: impl Into<Reference>) -> Self {
+        self.reference = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `detail`.
+    #[inline]
+    #[must_use]
+    pub fn with_detail(mut self, value: impl Into<CarePlanActivityDetail>) -> Self {
+        self.detail = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for CarePlanActivity {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -376,6 +705,171 @@ pub struct CarePlanActivityDetail {
     pub description: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CarePlanActivityDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `kind`.
+    #[inline]
+    #[must_use]
+    pub fn with_kind(mut self, value: impl Into<Primitive<CarePlanActivityKind>>) -> Self {
+        self.kind = Some(value.into());
+        self
+    }
+    /// Sets `instantiatesCanonical` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_canonical<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_canonical = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesUri` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_uri<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_uri = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `goal` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_goal<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.goal = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<CarePlanActivityStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `statusReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_status_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `doNotPerform`.
+    #[inline]
+    #[must_use]
+    pub fn with_do_not_perform(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.do_not_perform = Some(value.into());
+        self
+    }
+    /// Sets `scheduled`.
+    #[inline]
+    #[must_use]
+    pub fn with_scheduled(mut self, value: impl Into<CarePlanActivityDetailScheduled>) -> Self {
+        self.scheduled = Some(value.into());
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Reference>) -> Self {
+        self.location = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `product`.
+    #[inline]
+    #[must_use]
+    pub fn with_product(mut self, value: impl Into<CarePlanActivityDetailProduct>) -> Self {
+        self.product = Some(value.into());
+        self
+    }
+    /// Sets `dailyAmount`.
+    #[inline]
+    #[must_use]
+    pub fn with_daily_amount(mut self, value: impl Into<Quantity>) -> Self {
+        self.daily_amount = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CarePlanActivityDetail {

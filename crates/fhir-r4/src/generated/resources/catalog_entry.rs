@@ -61,6 +61,181 @@ pub struct CatalogEntry {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CatalogEntry {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `orderable`.
+    #[inline]
+    #[must_use]
+    pub fn with_orderable(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.orderable = Some(value.into());
+        self
+    }
+    /// Sets `referencedItem`.
+    #[inline]
+    #[must_use]
+    pub fn with_referenced_item(mut self, value: impl Into<Reference>) -> Self {
+        self.referenced_item = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `additionalIdentifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_additional_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.additional_identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `classification` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_classification<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.classification = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `validityPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_validity_period(mut self, value: impl Into<Period>) -> Self {
+        self.validity_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `validTo`.
+    #[inline]
+    #[must_use]
+    pub fn with_valid_to(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.valid_to = Some(value.into());
+        self
+    }
+    /// Sets `lastUpdated`.
+    #[inline]
+    #[must_use]
+    pub fn with_last_updated(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.last_updated = Some(value.into());
+        self
+    }
+    /// Sets `additionalCharacteristic` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_additional_characteristic<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.additional_characteristic = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `additionalClassification` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_additional_classification<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.additional_classification = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relatedEntry` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_related_entry<I: Into<CatalogEntryRelatedEntry>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.related_entry = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for CatalogEntry {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -196,6 +371,54 @@ pub struct CatalogEntryRelatedEntry {
     pub item: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CatalogEntryRelatedEntry {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relationtype`.
+    #[inline]
+    #[must_use]
+    pub fn with_relationtype(
+        mut self,
+        value: impl Into<Primitive<CatalogEntryRelationType>>,
+    ) -> Self {
+        self.relationtype = Some(value.into());
+        self
+    }
+    /// Sets `item`.
+    #[inline]
+    #[must_use]
+    pub fn with_item(mut self, value: impl Into<Reference>) -> Self {
+        self.item = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for CatalogEntryRelatedEntry {

@@ -88,6 +88,275 @@ pub struct ChargeItem {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ChargeItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `definitionUri` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_definition_uri<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.definition_uri = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `definitionCanonical` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_definition_canonical<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.definition_canonical = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<ChargeItemStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `partOf` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_part_of<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.part_of = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `context`.
+    #[inline]
+    #[must_use]
+    pub fn with_context(mut self, value: impl Into<Reference>) -> Self {
+        self.context = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `occurrence`.
+    #[inline]
+    #[must_use]
+    pub fn with_occurrence(mut self, value: impl Into<ChargeItemOccurrence>) -> Self {
+        self.occurrence = Some(value.into());
+        self
+    }
+    /// Sets `performer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer<I: Into<ChargeItemPerformer>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `performingOrganization`.
+    #[inline]
+    #[must_use]
+    pub fn with_performing_organization(mut self, value: impl Into<Reference>) -> Self {
+        self.performing_organization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `requestingOrganization`.
+    #[inline]
+    #[must_use]
+    pub fn with_requesting_organization(mut self, value: impl Into<Reference>) -> Self {
+        self.requesting_organization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `costCenter`.
+    #[inline]
+    #[must_use]
+    pub fn with_cost_center(mut self, value: impl Into<Reference>) -> Self {
+        self.cost_center = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `bodysite` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_bodysite<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.bodysite = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `factorOverride`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor_override(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor_override = Some(value.into());
+        self
+    }
+    /// Sets `priceOverride`.
+    #[inline]
+    #[must_use]
+    pub fn with_price_override(mut self, value: impl Into<Money>) -> Self {
+        self.price_override = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `overrideReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_override_reason(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.override_reason = Some(value.into());
+        self
+    }
+    /// Sets `enterer`.
+    #[inline]
+    #[must_use]
+    pub fn with_enterer(mut self, value: impl Into<Reference>) -> Self {
+        self.enterer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `enteredDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_entered_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.entered_date = Some(value.into());
+        self
+    }
+    /// Sets `reason` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `service` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_service<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.service = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `product`.
+    #[inline]
+    #[must_use]
+    pub fn with_product(mut self, value: impl Into<ChargeItemProduct>) -> Self {
+        self.product = Some(value.into());
+        self
+    }
+    /// Sets `account` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_account<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.account = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `supportingInformation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_information<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_information = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ChargeItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -335,6 +604,51 @@ pub struct ChargeItemPerformer {
     pub actor: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ChargeItemPerformer {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `function`.
+    #[inline]
+    #[must_use]
+    pub fn with_function(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.function = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `actor`.
+    #[inline]
+    #[must_use]
+    pub fn with_actor(mut self, value: impl Into<Reference>) -> Self {
+        self.actor = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ChargeItemPerformer {

@@ -90,6 +90,285 @@ pub struct Claim {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Claim {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<FinancialResourceStatusCodes>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subType`.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.sub_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `use`.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<Primitive<Use>>) -> Self {
+        self.use_ = Some(value.into());
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `billablePeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_billable_period(mut self, value: impl Into<Period>) -> Self {
+        self.billable_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `created`.
+    #[inline]
+    #[must_use]
+    pub fn with_created(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+    /// Sets `enterer`.
+    #[inline]
+    #[must_use]
+    pub fn with_enterer(mut self, value: impl Into<Reference>) -> Self {
+        self.enterer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `insurer`.
+    #[inline]
+    #[must_use]
+    pub fn with_insurer(mut self, value: impl Into<Reference>) -> Self {
+        self.insurer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `provider`.
+    #[inline]
+    #[must_use]
+    pub fn with_provider(mut self, value: impl Into<Reference>) -> Self {
+        self.provider = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.priority = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `fundsReserve`.
+    #[inline]
+    #[must_use]
+    pub fn with_funds_reserve(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.funds_reserve = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `related` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_related<I: Into<ClaimRelated>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.related = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `prescription`.
+    #[inline]
+    #[must_use]
+    pub fn with_prescription(mut self, value: impl Into<Reference>) -> Self {
+        self.prescription = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `originalPrescription`.
+    #[inline]
+    #[must_use]
+    pub fn with_original_prescription(mut self, value: impl Into<Reference>) -> Self {
+        self.original_prescription = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `payee`.
+    #[inline]
+    #[must_use]
+    pub fn with_payee(mut self, value: impl Into<ClaimPayee>) -> Self {
+        self.payee = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `referral`.
+    #[inline]
+    #[must_use]
+    pub fn with_referral(mut self, value: impl Into<Reference>) -> Self {
+        self.referral = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `facility`.
+    #[inline]
+    #[must_use]
+    pub fn with_facility(mut self, value: impl Into<Reference>) -> Self {
+        self.facility = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `careTeam` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_care_team<I: Into<ClaimCareTeam>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.care_team = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `supportingInfo` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_info<I: Into<ClaimSupportingInfo>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_info = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `diagnosis` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_diagnosis<I: Into<ClaimDiagnosis>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.diagnosis = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `procedure` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_procedure<I: Into<ClaimProcedure>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.procedure = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `insurance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_insurance<I: Into<ClaimInsurance>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.insurance = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `accident`.
+    #[inline]
+    #[must_use]
+    pub fn with_accident(mut self, value: impl Into<ClaimAccident>) -> Self {
+        self.accident = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `item` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_item<I: Into<ClaimItem>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.item = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `total`.
+    #[inline]
+    #[must_use]
+    pub fn with_total(mut self, value: impl Into<Money>) -> Self {
+        self.total = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for Claim {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -254,6 +533,58 @@ pub struct ClaimRelated {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimRelated {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `claim`.
+    #[inline]
+    #[must_use]
+    pub fn with_claim(mut self, value: impl Into<Reference>) -> Self {
+        self.claim = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `relationship`.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.relationship = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reference`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference(mut self, value: impl Into<Identifier>) -> Self {
+        self.reference = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ClaimRelated {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -319,6 +650,51 @@ pub struct ClaimPayee {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimPayee {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `party`.
+    #[inline]
+    #[must_use]
+    pub fn with_party(mut self, value: impl Into<Reference>) -> Self {
+        self.party = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ClaimPayee {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -379,6 +755,72 @@ pub struct ClaimCareTeam {
     pub qualification: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimCareTeam {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `provider`.
+    #[inline]
+    #[must_use]
+    pub fn with_provider(mut self, value: impl Into<Reference>) -> Self {
+        self.provider = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `responsible`.
+    #[inline]
+    #[must_use]
+    pub fn with_responsible(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.responsible = Some(value.into());
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `qualification`.
+    #[inline]
+    #[must_use]
+    pub fn with_qualification(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.qualification = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ClaimCareTeam {
@@ -460,6 +902,79 @@ pub struct ClaimSupportingInfo {
     pub reason: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimSupportingInfo {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `timing`.
+    #[inline]
+    #[must_use]
+    pub fn with_timing(mut self, value: impl Into<ClaimSupportingInfoTiming>) -> Self {
+        self.timing = Some(value.into());
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<ClaimSupportingInfoValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `reason`.
+    #[inline]
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.reason = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ClaimSupportingInfo {
@@ -634,6 +1149,75 @@ pub struct ClaimDiagnosis {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimDiagnosis {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `diagnosis`.
+    #[inline]
+    #[must_use]
+    pub fn with_diagnosis(mut self, value: impl Into<ClaimDiagnosisDiagnosis>) -> Self {
+        self.diagnosis = Some(value.into());
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `onAdmission`.
+    #[inline]
+    #[must_use]
+    pub fn with_on_admission(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.on_admission = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `packageCode`.
+    #[inline]
+    #[must_use]
+    pub fn with_package_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.package_code = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ClaimDiagnosis {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -724,6 +1308,75 @@ pub struct ClaimProcedure {
     pub udi: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimProcedure {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `procedure`.
+    #[inline]
+    #[must_use]
+    pub fn with_procedure(mut self, value: impl Into<ClaimProcedureProcedure>) -> Self {
+        self.procedure = Some(value.into());
+        self
+    }
+    /// Sets `udi` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_udi<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.udi = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ClaimProcedure {
@@ -823,6 +1476,89 @@ pub struct ClaimInsurance {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimInsurance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `focal`.
+    #[inline]
+    #[must_use]
+    pub fn with_focal(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.focal = Some(value.into());
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `coverage`.
+    #[inline]
+    #[must_use]
+    pub fn with_coverage(mut self, value: impl Into<Reference>) -> Self {
+        self.coverage = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `businessArrangement`.
+    #[inline]
+    #[must_use]
+    pub fn with_business_arrangement(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.business_arrangement = Some(value.into());
+        self
+    }
+    /// Sets `preAuthRef` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_pre_auth_ref<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.pre_auth_ref = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `claimResponse`.
+    #[inline]
+    #[must_use]
+    pub fn with_claim_response(mut self, value: impl Into<Reference>) -> Self {
+        self.claim_response = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ClaimInsurance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -917,6 +1653,58 @@ pub struct ClaimAccident {
     pub location: Option<ClaimAccidentLocation>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimAccident {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<ClaimAccidentLocation>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ClaimAccident {
@@ -1035,6 +1823,211 @@ pub struct ClaimItem {
     pub detail: ThinVec<ClaimItemDetail>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `careTeamSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_care_team_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.care_team_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `diagnosisSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_diagnosis_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.diagnosis_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `procedureSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_procedure_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.procedure_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `informationSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_information_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.information_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `revenue`.
+    #[inline]
+    #[must_use]
+    pub fn with_revenue(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.revenue = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `programCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_program_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.program_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `serviced`.
+    #[inline]
+    #[must_use]
+    pub fn with_serviced(mut self, value: impl Into<ClaimItemServiced>) -> Self {
+        self.serviced = Some(value.into());
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<ClaimItemLocation>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `udi` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_udi<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.udi = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `bodySite`.
+    #[inline]
+    #[must_use]
+    pub fn with_body_site(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.body_site = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subSite` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_site<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sub_site = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `encounter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.encounter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `detail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail<I: Into<ClaimItemDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.detail = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ClaimItem {
@@ -1298,6 +2291,130 @@ pub struct ClaimItemDetail {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimItemDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `revenue`.
+    #[inline]
+    #[must_use]
+    pub fn with_revenue(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.revenue = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `programCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_program_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.program_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `udi` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_udi<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.udi = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subDetail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_detail<I: Into<ClaimItemDetailSubDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sub_detail = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ClaimItemDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1408,6 +2525,120 @@ pub struct ClaimItemDetailSubDetail {
     pub udi: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimItemDetailSubDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `revenue`.
+    #[inline]
+    #[must_use]
+    pub fn with_revenue(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.revenue = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `programCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_program_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.program_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `udi` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_udi<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.udi = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ClaimItemDetailSubDetail {

@@ -90,6 +90,291 @@ pub struct ClaimResponse {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimResponse {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<FinancialResourceStatusCodes>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subType`.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.sub_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `use`.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<Primitive<Use>>) -> Self {
+        self.use_ = Some(value.into());
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `created`.
+    #[inline]
+    #[must_use]
+    pub fn with_created(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+    /// Sets `insurer`.
+    #[inline]
+    #[must_use]
+    pub fn with_insurer(mut self, value: impl Into<Reference>) -> Self {
+        self.insurer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `requestor`.
+    #[inline]
+    #[must_use]
+    pub fn with_requestor(mut self, value: impl Into<Reference>) -> Self {
+        self.requestor = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `request`.
+    #[inline]
+    #[must_use]
+    pub fn with_request(mut self, value: impl Into<Reference>) -> Self {
+        self.request = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `outcome`.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome(mut self, value: impl Into<Primitive<ClaimProcessingCodes>>) -> Self {
+        self.outcome = Some(value.into());
+        self
+    }
+    /// Sets `disposition`.
+    #[inline]
+    #[must_use]
+    pub fn with_disposition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.disposition = Some(value.into());
+        self
+    }
+    /// Sets `preAuthRef`.
+    #[inline]
+    #[must_use]
+    pub fn with_pre_auth_ref(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.pre_auth_ref = Some(value.into());
+        self
+    }
+    /// Sets `preAuthPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_pre_auth_period(mut self, value: impl Into<Period>) -> Self {
+        self.pre_auth_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `payeeType`.
+    #[inline]
+    #[must_use]
+    pub fn with_payee_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.payee_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `item` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_item<I: Into<ClaimResponseItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.item = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `addItem` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_add_item<I: Into<ClaimResponseAddItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.add_item = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ClaimResponseItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `total` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_total<I: Into<ClaimResponseTotal>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.total = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `payment`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment(mut self, value: impl Into<ClaimResponsePayment>) -> Self {
+        self.payment = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `fundsReserve`.
+    #[inline]
+    #[must_use]
+    pub fn with_funds_reserve(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.funds_reserve = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `formCode`.
+    #[inline]
+    #[must_use]
+    pub fn with_form_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.form_code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `form`.
+    #[inline]
+    #[must_use]
+    pub fn with_form(mut self, value: impl Into<Attachment>) -> Self {
+        self.form = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `processNote` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_process_note<I: Into<ClaimResponseProcessNote>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.process_note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `communicationRequest` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_communication_request<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.communication_request = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `insurance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_insurance<I: Into<ClaimResponseInsurance>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.insurance = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `error` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_error<I: Into<ClaimResponseError>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.error = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ClaimResponse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -259,6 +544,74 @@ pub struct ClaimResponseItem {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimResponseItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `itemSequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_item_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.item_sequence = Some(value.into());
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ClaimResponseItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `detail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail<I: Into<ClaimResponseItemDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.detail = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ClaimResponseItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -337,6 +690,65 @@ pub struct ClaimResponseItemAdjudication {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimResponseItemAdjudication {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reason`.
+    #[inline]
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Money>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ClaimResponseItemAdjudication {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -408,6 +820,74 @@ pub struct ClaimResponseItemDetail {
     pub sub_detail: ThinVec<ClaimResponseItemDetailSubDetail>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimResponseItemDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `detailSequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_detail_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.detail_sequence = Some(value.into());
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ClaimResponseItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subDetail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_detail<I: Into<ClaimResponseItemDetailSubDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sub_detail = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ClaimResponseItemDetail {
@@ -489,6 +969,64 @@ pub struct ClaimResponseItemDetailSubDetail {
     pub adjudication: ThinVec<ClaimResponseItemAdjudication>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimResponseItemDetailSubDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subDetailSequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_detail_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sub_detail_sequence = Some(value.into());
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ClaimResponseItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ClaimResponseItemDetailSubDetail {
@@ -599,6 +1137,190 @@ pub struct ClaimResponseAddItem {
     pub detail: ThinVec<ClaimResponseAddItemDetail>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimResponseAddItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `itemSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_item_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.item_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `detailSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.detail_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subdetailSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subdetail_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.subdetail_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `provider` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_provider<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.provider = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `programCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_program_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.program_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `serviced`.
+    #[inline]
+    #[must_use]
+    pub fn with_serviced(mut self, value: impl Into<ClaimResponseAddItemServiced>) -> Self {
+        self.serviced = Some(value.into());
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<ClaimResponseAddItemLocation>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `bodySite`.
+    #[inline]
+    #[must_use]
+    pub fn with_body_site(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.body_site = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subSite` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_site<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sub_site = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ClaimResponseItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `detail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail<I: Into<ClaimResponseAddItemDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.detail = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ClaimResponseAddItem {
@@ -808,6 +1530,112 @@ pub struct ClaimResponseAddItemDetail {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimResponseAddItemDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ClaimResponseItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subDetail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_detail<I: Into<ClaimResponseAddItemDetailSubDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sub_detail = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ClaimResponseAddItemDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -909,6 +1737,102 @@ pub struct ClaimResponseAddItemDetailSubDetail {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimResponseAddItemDetailSubDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ClaimResponseItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ClaimResponseAddItemDetailSubDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -995,6 +1919,51 @@ pub struct ClaimResponseTotal {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimResponseTotal {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Money>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ClaimResponseTotal {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1057,6 +2026,79 @@ pub struct ClaimResponsePayment {
     pub identifier: Option<Box<Identifier>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimResponsePayment {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `adjustment`.
+    #[inline]
+    #[must_use]
+    pub fn with_adjustment(mut self, value: impl Into<Money>) -> Self {
+        self.adjustment = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `adjustmentReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_adjustment_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.adjustment_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Money>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ClaimResponsePayment {
@@ -1138,6 +2180,65 @@ pub struct ClaimResponseProcessNote {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ClaimResponseProcessNote {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `number`.
+    #[inline]
+    #[must_use]
+    pub fn with_number(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.number = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<NoteType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.language = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ClaimResponseProcessNote {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1213,6 +2314,72 @@ pub struct ClaimResponseInsurance {
     pub claim_response: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimResponseInsurance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `focal`.
+    #[inline]
+    #[must_use]
+    pub fn with_focal(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.focal = Some(value.into());
+        self
+    }
+    /// Sets `coverage`.
+    #[inline]
+    #[must_use]
+    pub fn with_coverage(mut self, value: impl Into<Reference>) -> Self {
+        self.coverage = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `businessArrangement`.
+    #[inline]
+    #[must_use]
+    pub fn with_business_arrangement(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.business_arrangement = Some(value.into());
+        self
+    }
+    /// Sets `claimResponse`.
+    #[inline]
+    #[must_use]
+    pub fn with_claim_response(mut self, value: impl Into<Reference>) -> Self {
+        self.claim_response = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ClaimResponseInsurance {
@@ -1300,6 +2467,65 @@ pub struct ClaimResponseError {
     pub code: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ClaimResponseError {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `itemSequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_item_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.item_sequence = Some(value.into());
+        self
+    }
+    /// Sets `detailSequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_detail_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.detail_sequence = Some(value.into());
+        self
+    }
+    /// Sets `subDetailSequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_detail_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sub_detail_sequence = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ClaimResponseError {

@@ -90,6 +90,278 @@ pub struct CodeSystem {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CodeSystem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `caseSensitive`.
+    #[inline]
+    #[must_use]
+    pub fn with_case_sensitive(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.case_sensitive = Some(value.into());
+        self
+    }
+    /// Sets `valueSet`.
+    #[inline]
+    #[must_use]
+    pub fn with_value_set(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.value_set = Some(value.into());
+        self
+    }
+    /// Sets `hierarchyMeaning`.
+    #[inline]
+    #[must_use]
+    pub fn with_hierarchy_meaning(
+        mut self,
+        value: impl Into<Primitive<CodeSystemHierarchyMeaning>>,
+    ) -> Self {
+        self.hierarchy_meaning = Some(value.into());
+        self
+    }
+    /// Sets `compositional`.
+    #[inline]
+    #[must_use]
+    pub fn with_compositional(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.compositional = Some(value.into());
+        self
+    }
+    /// Sets `versionNeeded`.
+    #[inline]
+    #[must_use]
+    pub fn with_version_needed(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.version_needed = Some(value.into());
+        self
+    }
+    /// Sets `content`.
+    #[inline]
+    #[must_use]
+    pub fn with_content(mut self, value: impl Into<Primitive<CodeSystemContentMode>>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
+    /// Sets `supplements`.
+    #[inline]
+    #[must_use]
+    pub fn with_supplements(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.supplements = Some(value.into());
+        self
+    }
+    /// Sets `count`.
+    #[inline]
+    #[must_use]
+    pub fn with_count(mut self, value: impl Into<Primitive<UnsignedInt>>) -> Self {
+        self.count = Some(value.into());
+        self
+    }
+    /// Sets `filter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_filter<I: Into<CodeSystemFilter>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.filter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `property` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_property<I: Into<CodeSystemProperty>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.property = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `concept` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_concept<I: Into<CodeSystemConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.concept = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for CodeSystem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -274,6 +546,68 @@ pub struct CodeSystemFilter {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CodeSystemFilter {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `operator` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_operator<I: Into<Primitive<FilterOperator>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.operator = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for CodeSystemFilter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -352,6 +686,65 @@ pub struct CodeSystemProperty {
     pub type_: Option<Primitive<PropertyType>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CodeSystemProperty {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `uri`.
+    #[inline]
+    #[must_use]
+    pub fn with_uri(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.uri = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<PropertyType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CodeSystemProperty {
@@ -434,6 +827,88 @@ pub struct CodeSystemConcept {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CodeSystemConcept {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `display`.
+    #[inline]
+    #[must_use]
+    pub fn with_display(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.display = Some(value.into());
+        self
+    }
+    /// Sets `definition`.
+    #[inline]
+    #[must_use]
+    pub fn with_definition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.definition = Some(value.into());
+        self
+    }
+    /// Sets `designation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_designation<I: Into<CodeSystemConceptDesignation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.designation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `property` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_property<I: Into<CodeSystemConceptProperty>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.property = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `concept` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_concept<I: Into<CodeSystemConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.concept = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for CodeSystemConcept {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -513,6 +988,58 @@ pub struct CodeSystemConceptDesignation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CodeSystemConceptDesignation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `use`.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<Coding>) -> Self {
+        self.use_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for CodeSystemConceptDesignation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -578,6 +1105,51 @@ pub struct CodeSystemConceptProperty {
     pub value: Option<CodeSystemConceptPropertyValue>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CodeSystemConceptProperty {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<CodeSystemConceptPropertyValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CodeSystemConceptProperty {

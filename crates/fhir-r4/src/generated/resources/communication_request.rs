@@ -80,6 +80,247 @@ pub struct CommunicationRequest {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CommunicationRequest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `replaces` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_replaces<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.replaces = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `groupIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_group_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.group_identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<RequestStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `statusReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_status_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<Primitive<RequestPriority>>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+    /// Sets `doNotPerform`.
+    #[inline]
+    #[must_use]
+    pub fn with_do_not_perform(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.do_not_perform = Some(value.into());
+        self
+    }
+    /// Sets `medium` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_medium<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.medium = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `about` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_about<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.about = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `payload` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_payload<I: Into<CommunicationRequestPayload>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.payload = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `occurrence`.
+    #[inline]
+    #[must_use]
+    pub fn with_occurrence(mut self, value: impl Into<CommunicationRequestOccurrence>) -> Self {
+        self.occurrence = Some(value.into());
+        self
+    }
+    /// Sets `authoredOn`.
+    #[inline]
+    #[must_use]
+    pub fn with_authored_on(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.authored_on = Some(value.into());
+        self
+    }
+    /// Sets `requester`.
+    #[inline]
+    #[must_use]
+    pub fn with_requester(mut self, value: impl Into<Reference>) -> Self {
+        self.requester = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `recipient` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_recipient<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.recipient = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sender`.
+    #[inline]
+    #[must_use]
+    pub fn with_sender(mut self, value: impl Into<Reference>) -> Self {
+        self.sender = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for CommunicationRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -250,6 +491,44 @@ pub struct CommunicationRequestPayload {
     pub content: Option<CommunicationRequestPayloadContent>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CommunicationRequestPayload {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `content`.
+    #[inline]
+    #[must_use]
+    pub fn with_content(mut self, value: impl Into<CommunicationRequestPayloadContent>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CommunicationRequestPayload {

@@ -67,6 +67,192 @@ pub struct Composition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Composition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<CompositionStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `author` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_author<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.author = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `confidentiality`.
+    #[inline]
+    #[must_use]
+    pub fn with_confidentiality(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.confidentiality = Some(value.into());
+        self
+    }
+    /// Sets `attester` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_attester<I: Into<CompositionAttester>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.attester = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `custodian`.
+    #[inline]
+    #[must_use]
+    pub fn with_custodian(mut self, value: impl Into<Reference>) -> Self {
+        self.custodian = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `relatesTo` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_relates_to<I: Into<CompositionRelatesTo>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.relates_to = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `event` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_event<I: Into<CompositionEvent>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.event = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `section` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_section<I: Into<CompositionSection>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.section = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Composition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -199,6 +385,58 @@ pub struct CompositionAttester {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CompositionAttester {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `mode`.
+    #[inline]
+    #[must_use]
+    pub fn with_mode(mut self, value: impl Into<Primitive<CompositionAttestationMode>>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+    /// Sets `time`.
+    #[inline]
+    #[must_use]
+    pub fn with_time(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.time = Some(value.into());
+        self
+    }
+    /// Sets `party`.
+    #[inline]
+    #[must_use]
+    pub fn with_party(mut self, value: impl Into<Reference>) -> Self {
+        self.party = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for CompositionAttester {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -264,6 +502,51 @@ pub struct CompositionRelatesTo {
     pub target: Option<CompositionRelatesToTarget>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CompositionRelatesTo {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<DocumentRelationshipType>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `target`.
+    #[inline]
+    #[must_use]
+    pub fn with_target(mut self, value: impl Into<CompositionRelatesToTarget>) -> Self {
+        self.target = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CompositionRelatesTo {
@@ -345,6 +628,61 @@ pub struct CompositionEvent {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CompositionEvent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `detail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.detail = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for CompositionEvent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -424,6 +762,110 @@ pub struct CompositionSection {
     pub section: ThinVec<CompositionSection>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CompositionSection {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `author` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_author<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.author = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `focus`.
+    #[inline]
+    #[must_use]
+    pub fn with_focus(mut self, value: impl Into<Reference>) -> Self {
+        self.focus = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `mode`.
+    #[inline]
+    #[must_use]
+    pub fn with_mode(mut self, value: impl Into<Primitive<ListMode>>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+    /// Sets `orderedBy`.
+    #[inline]
+    #[must_use]
+    pub fn with_ordered_by(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.ordered_by = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `entry` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_entry<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.entry = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `emptyReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_empty_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.empty_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `section` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_section<I: Into<CompositionSection>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.section = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for CompositionSection {

@@ -69,6 +69,206 @@ pub struct Condition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Condition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `clinicalStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_clinical_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.clinical_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `verificationStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_verification_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.verification_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `severity`.
+    #[inline]
+    #[must_use]
+    pub fn with_severity(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.severity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `bodySite` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_body_site<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.body_site = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `onset`.
+    #[inline]
+    #[must_use]
+    pub fn with_onset(mut self, value: impl Into<ConditionOnset>) -> Self {
+        self.onset = Some(value.into());
+        self
+    }
+    /// Sets `abatement`.
+    #[inline]
+    #[must_use]
+    pub fn with_abatement(mut self, value: impl Into<ConditionAbatement>) -> Self {
+        self.abatement = Some(value.into());
+        self
+    }
+    /// Sets `recordedDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_recorded_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.recorded_date = Some(value.into());
+        self
+    }
+    /// Sets `recorder`.
+    #[inline]
+    #[must_use]
+    pub fn with_recorder(mut self, value: impl Into<Reference>) -> Self {
+        self.recorder = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `asserter`.
+    #[inline]
+    #[must_use]
+    pub fn with_asserter(mut self, value: impl Into<Reference>) -> Self {
+        self.asserter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `stage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_stage<I: Into<ConditionStage>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.stage = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `evidence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_evidence<I: Into<ConditionEvidence>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.evidence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Condition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -310,6 +510,61 @@ pub struct ConditionStage {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ConditionStage {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `summary`.
+    #[inline]
+    #[must_use]
+    pub fn with_summary(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.summary = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `assessment` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_assessment<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.assessment = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ConditionStage {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -373,6 +628,54 @@ pub struct ConditionEvidence {
     pub detail: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ConditionEvidence {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `detail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.detail = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ConditionEvidence {

@@ -61,6 +61,181 @@ pub struct Consent {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Consent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<ConsentState>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `scope`.
+    #[inline]
+    #[must_use]
+    pub fn with_scope(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.scope = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dateTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_date_time(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date_time = Some(value.into());
+        self
+    }
+    /// Sets `performer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `organization` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_organization<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.organization = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `source`.
+    #[inline]
+    #[must_use]
+    pub fn with_source(mut self, value: impl Into<ConsentSource>) -> Self {
+        self.source = Some(value.into());
+        self
+    }
+    /// Sets `policy` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_policy<I: Into<ConsentPolicy>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.policy = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `policyRule`.
+    #[inline]
+    #[must_use]
+    pub fn with_policy_rule(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.policy_rule = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `verification` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_verification<I: Into<ConsentVerification>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.verification = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `provision`.
+    #[inline]
+    #[must_use]
+    pub fn with_provision(mut self, value: impl Into<ConsentProvision>) -> Self {
+        self.provision = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for Consent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -192,6 +367,51 @@ pub struct ConsentPolicy {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ConsentPolicy {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `authority`.
+    #[inline]
+    #[must_use]
+    pub fn with_authority(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.authority = Some(value.into());
+        self
+    }
+    /// Sets `uri`.
+    #[inline]
+    #[must_use]
+    pub fn with_uri(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.uri = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ConsentPolicy {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -250,6 +470,58 @@ pub struct ConsentVerification {
     pub verification_date: Option<Primitive<DateTime>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ConsentVerification {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `verified`.
+    #[inline]
+    #[must_use]
+    pub fn with_verified(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.verified = Some(value.into());
+        self
+    }
+    /// Sets `verifiedWith`.
+    #[inline]
+    #[must_use]
+    pub fn with_verified_with(mut self, value: impl Into<Reference>) -> Self {
+        self.verified_with = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `verificationDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_verification_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.verification_date = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ConsentVerification {
@@ -344,6 +616,132 @@ pub struct ConsentProvision {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ConsentProvision {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<ConsentProvisionType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `actor` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_actor<I: Into<ConsentProvisionActor>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.actor = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `securityLabel` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_security_label<I: Into<Coding>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.security_label = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose<I: Into<Coding>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.purpose = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `class` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_class<I: Into<Coding>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.class = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `dataPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_data_period(mut self, value: impl Into<Period>) -> Self {
+        self.data_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `data` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_data<I: Into<ConsentProvisionData>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.data = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `provision` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_provision<I: Into<ConsentProvision>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.provision = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ConsentProvision {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -434,6 +832,51 @@ pub struct ConsentProvisionActor {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ConsentProvisionActor {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reference`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference(mut self, value: impl Into<Reference>) -> Self {
+        self.reference = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ConsentProvisionActor {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -488,6 +931,51 @@ pub struct ConsentProvisionData {
     pub reference: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ConsentProvisionData {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `meaning`.
+    #[inline]
+    #[must_use]
+    pub fn with_meaning(mut self, value: impl Into<Primitive<ConsentDataMeaning>>) -> Self {
+        self.meaning = Some(value.into());
+        self
+    }
+    /// Sets `reference`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference(mut self, value: impl Into<Reference>) -> Self {
+        self.reference = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ConsentProvisionData {

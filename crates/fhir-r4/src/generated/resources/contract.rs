@@ -102,6 +102,330 @@ pub struct Contract {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Contract {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<ContractResourceStatusCodes>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `legalState`.
+    #[inline]
+    #[must_use]
+    pub fn with_legal_state(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.legal_state = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `instantiatesCanonical`.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_canonical(mut self, value: impl Into<Reference>) -> Self {
+        self.instantiates_canonical = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `instantiatesUri`.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_uri(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.instantiates_uri = Some(value.into());
+        self
+    }
+    /// Sets `contentDerivative`.
+    #[inline]
+    #[must_use]
+    pub fn with_content_derivative(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.content_derivative = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `issued`.
+    #[inline]
+    #[must_use]
+    pub fn with_issued(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.issued = Some(value.into());
+        self
+    }
+    /// Sets `applies`.
+    #[inline]
+    #[must_use]
+    pub fn with_applies(mut self, value: impl Into<Period>) -> Self {
+        self.applies = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `expirationType`.
+    #[inline]
+    #[must_use]
+    pub fn with_expiration_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.expiration_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subject<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.subject = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `authority` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_authority<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.authority = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `domain` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_domain<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.domain = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `site` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_site<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.site = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `subtitle`.
+    #[inline]
+    #[must_use]
+    pub fn with_subtitle(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.subtitle = Some(value.into());
+        self
+    }
+    /// Sets `alias` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_alias<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.alias = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `author`.
+    #[inline]
+    #[must_use]
+    pub fn with_author(mut self, value: impl Into<Reference>) -> Self {
+        self.author = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `scope`.
+    #[inline]
+    #[must_use]
+    pub fn with_scope(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.scope = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `topic`.
+    #[inline]
+    #[must_use]
+    pub fn with_topic(mut self, value: impl Into<ContractTopic>) -> Self {
+        self.topic = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subType` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sub_type = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `contentDefinition`.
+    #[inline]
+    #[must_use]
+    pub fn with_content_definition(mut self, value: impl Into<ContractContentDefinition>) -> Self {
+        self.content_definition = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `term` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_term<I: Into<ContractTerm>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.term = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `supportingInfo` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_info<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_info = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relevantHistory` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_relevant_history<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.relevant_history = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `signer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_signer<I: Into<ContractSigner>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.signer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `friendly` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_friendly<I: Into<ContractFriendly>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.friendly = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `legal` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_legal<I: Into<ContractLegal>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.legal = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `rule` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_rule<I: Into<ContractRule>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.rule = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `legallyBinding`.
+    #[inline]
+    #[must_use]
+    pub fn with_legally_binding(mut self, value: impl Into<ContractLegallyBinding>) -> Self {
+        self.legally_binding = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for Contract {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -333,6 +657,82 @@ pub struct ContractContentDefinition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ContractContentDefinition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subType`.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.sub_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Reference>) -> Self {
+        self.publisher = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `publicationDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_publication_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.publication_date = Some(value.into());
+        self
+    }
+    /// Sets `publicationStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_publication_status(
+        mut self,
+        value: impl Into<Primitive<ContractResourcePublicationStatusCodes>>,
+    ) -> Self {
+        self.publication_status = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ContractContentDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -440,6 +840,130 @@ pub struct ContractTerm {
     pub group: ThinVec<ContractTerm>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ContractTerm {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `issued`.
+    #[inline]
+    #[must_use]
+    pub fn with_issued(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.issued = Some(value.into());
+        self
+    }
+    /// Sets `applies`.
+    #[inline]
+    #[must_use]
+    pub fn with_applies(mut self, value: impl Into<Period>) -> Self {
+        self.applies = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `topic`.
+    #[inline]
+    #[must_use]
+    pub fn with_topic(mut self, value: impl Into<ContractTermTopic>) -> Self {
+        self.topic = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subType`.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.sub_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+    /// Sets `securityLabel` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_security_label<I: Into<ContractTermSecurityLabel>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.security_label = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `offer`.
+    #[inline]
+    #[must_use]
+    pub fn with_offer(mut self, value: impl Into<ContractTermOffer>) -> Self {
+        self.offer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `asset` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_asset<I: Into<ContractTermAsset>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.asset = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<ContractTermAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `group` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_group<I: Into<ContractTerm>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.group = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ContractTerm {
@@ -554,6 +1078,68 @@ pub struct ContractTermSecurityLabel {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ContractTermSecurityLabel {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `number` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_number<I: Into<Primitive<UnsignedInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `classification`.
+    #[inline]
+    #[must_use]
+    pub fn with_classification(mut self, value: impl Into<Coding>) -> Self {
+        self.classification = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<Coding>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `control` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_control<I: Into<Coding>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.control = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ContractTermSecurityLabel {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -641,6 +1227,125 @@ pub struct ContractTermOffer {
     pub security_label_number: ThinVec<Primitive<UnsignedInt>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ContractTermOffer {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `party` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_party<I: Into<ContractTermOfferParty>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.party = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `topic`.
+    #[inline]
+    #[must_use]
+    pub fn with_topic(mut self, value: impl Into<Reference>) -> Self {
+        self.topic = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `decision`.
+    #[inline]
+    #[must_use]
+    pub fn with_decision(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.decision = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `decisionMode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_decision_mode<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.decision_mode = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `answer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_answer<I: Into<ContractTermOfferAnswer>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.answer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+    /// Sets `linkId` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_link_id<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.link_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `securityLabelNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_security_label_number<I: Into<Primitive<UnsignedInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.security_label_number = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ContractTermOffer {
@@ -755,6 +1460,54 @@ pub struct ContractTermOfferParty {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ContractTermOfferParty {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ContractTermOfferParty {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -807,6 +1560,44 @@ pub struct ContractTermOfferAnswer {
     pub value: Option<ContractTermOfferAnswerValue>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ContractTermOfferAnswer {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<ContractTermOfferAnswerValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ContractTermOfferAnswer {
@@ -1090,6 +1881,169 @@ pub struct ContractTermAsset {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ContractTermAsset {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `scope`.
+    #[inline]
+    #[must_use]
+    pub fn with_scope(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.scope = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `typeReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subtype` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subtype<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.subtype = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relationship`.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship(mut self, value: impl Into<Coding>) -> Self {
+        self.relationship = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `context` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_context<I: Into<ContractTermAssetContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `condition`.
+    #[inline]
+    #[must_use]
+    pub fn with_condition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.condition = Some(value.into());
+        self
+    }
+    /// Sets `periodType` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_period_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.period_type = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `period` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_period<I: Into<Period>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.period = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `usePeriod` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_period<I: Into<Period>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.use_period = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+    /// Sets `linkId` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_link_id<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.link_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `answer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_answer<I: Into<ContractTermOfferAnswer>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.answer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `securityLabelNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_security_label_number<I: Into<Primitive<UnsignedInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.security_label_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `valuedItem` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_valued_item<I: Into<ContractTermAssetValuedItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.valued_item = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ContractTermAsset {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -1220,6 +2174,61 @@ pub struct ContractTermAssetContext {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ContractTermAssetContext {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reference`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference(mut self, value: impl Into<Reference>) -> Self {
+        self.reference = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ContractTermAssetContext {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1308,6 +2317,141 @@ pub struct ContractTermAssetValuedItem {
     pub security_label_number: ThinVec<Primitive<UnsignedInt>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ContractTermAssetValuedItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `entity`.
+    #[inline]
+    #[must_use]
+    pub fn with_entity(mut self, value: impl Into<ContractTermAssetValuedItemEntity>) -> Self {
+        self.entity = Some(value.into());
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `effectiveTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_effective_time(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.effective_time = Some(value.into());
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `points`.
+    #[inline]
+    #[must_use]
+    pub fn with_points(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.points = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `payment`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.payment = Some(value.into());
+        self
+    }
+    /// Sets `paymentDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.payment_date = Some(value.into());
+        self
+    }
+    /// Sets `responsible`.
+    #[inline]
+    #[must_use]
+    pub fn with_responsible(mut self, value: impl Into<Reference>) -> Self {
+        self.responsible = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `recipient`.
+    #[inline]
+    #[must_use]
+    pub fn with_recipient(mut self, value: impl Into<Reference>) -> Self {
+        self.recipient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `linkId` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_link_id<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.link_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `securityLabelNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_security_label_number<I: Into<Primitive<UnsignedInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.security_label_number = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ContractTermAssetValuedItem {
@@ -1488,6 +2632,220 @@ pub struct ContractTermAction {
     pub security_label_number: ThinVec<Primitive<UnsignedInt>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ContractTermAction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `doNotPerform`.
+    #[inline]
+    #[must_use]
+    pub fn with_do_not_perform(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.do_not_perform = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subject<I: Into<ContractTermActionSubject>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.subject = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `intent`.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.intent = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `linkId` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_link_id<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.link_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `context`.
+    #[inline]
+    #[must_use]
+    pub fn with_context(mut self, value: impl Into<Reference>) -> Self {
+        self.context = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contextLinkId` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_context_link_id<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.context_link_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `occurrence`.
+    #[inline]
+    #[must_use]
+    pub fn with_occurrence(mut self, value: impl Into<ContractTermActionOccurrence>) -> Self {
+        self.occurrence = Some(value.into());
+        self
+    }
+    /// Sets `requester` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_requester<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.requester = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `requesterLinkId` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_requester_link_id<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.requester_link_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `performerType` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer_type = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `performerRole`.
+    #[inline]
+    #[must_use]
+    pub fn with_performer_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.performer_role = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performer`.
+    #[inline]
+    #[must_use]
+    pub fn with_performer(mut self, value: impl Into<Reference>) -> Self {
+        self.performer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performerLinkId` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer_link_id<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer_link_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reason` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonLinkId` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_link_id<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_link_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `securityLabelNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_security_label_number<I: Into<Primitive<UnsignedInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.security_label_number = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ContractTermAction {
@@ -1697,6 +3055,54 @@ pub struct ContractTermActionSubject {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ContractTermActionSubject {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ContractTermActionSubject {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1753,6 +3159,61 @@ pub struct ContractSigner {
     pub signature: ThinVec<Signature>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ContractSigner {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Coding>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `party`.
+    #[inline]
+    #[must_use]
+    pub fn with_party(mut self, value: impl Into<Reference>) -> Self {
+        self.party = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `signature` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_signature<I: Into<Signature>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.signature = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ContractSigner {
@@ -1816,6 +3277,44 @@ pub struct ContractFriendly {
     pub content: Option<ContractFriendlyContent>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ContractFriendly {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `content`.
+    #[inline]
+    #[must_use]
+    pub fn with_content(mut self, value: impl Into<ContractFriendlyContent>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ContractFriendly {
@@ -1889,6 +3388,44 @@ pub struct ContractLegal {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ContractLegal {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `content`.
+    #[inline]
+    #[must_use]
+    pub fn with_content(mut self, value: impl Into<ContractLegalContent>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ContractLegal {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1958,6 +3495,44 @@ pub struct ContractRule {
     pub content: Option<ContractRuleContent>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ContractRule {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `content`.
+    #[inline]
+    #[must_use]
+    pub fn with_content(mut self, value: impl Into<ContractRuleContent>) -> Self {
+        self.content = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ContractRule {

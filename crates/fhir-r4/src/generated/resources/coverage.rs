@@ -69,6 +69,203 @@ pub struct Coverage {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Coverage {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<FinancialResourceStatusCodes>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `policyHolder`.
+    #[inline]
+    #[must_use]
+    pub fn with_policy_holder(mut self, value: impl Into<Reference>) -> Self {
+        self.policy_holder = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subscriber`.
+    #[inline]
+    #[must_use]
+    pub fn with_subscriber(mut self, value: impl Into<Reference>) -> Self {
+        self.subscriber = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subscriberId`.
+    #[inline]
+    #[must_use]
+    pub fn with_subscriber_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.subscriber_id = Some(value.into());
+        self
+    }
+    /// Sets `beneficiary`.
+    #[inline]
+    #[must_use]
+    pub fn with_beneficiary(mut self, value: impl Into<Reference>) -> Self {
+        self.beneficiary = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dependent`.
+    #[inline]
+    #[must_use]
+    pub fn with_dependent(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.dependent = Some(value.into());
+        self
+    }
+    /// Sets `relationship`.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.relationship = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `payor` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_payor<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.payor = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `class` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_class<I: Into<CoverageClass>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.class = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `order`.
+    #[inline]
+    #[must_use]
+    pub fn with_order(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.order = Some(value.into());
+        self
+    }
+    /// Sets `network`.
+    #[inline]
+    #[must_use]
+    pub fn with_network(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.network = Some(value.into());
+        self
+    }
+    /// Sets `costToBeneficiary` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_cost_to_beneficiary<I: Into<CoverageCostToBeneficiary>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.cost_to_beneficiary = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subrogation`.
+    #[inline]
+    #[must_use]
+    pub fn with_subrogation(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.subrogation = Some(value.into());
+        self
+    }
+    /// Sets `contract` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contract<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contract = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Coverage {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -204,6 +401,58 @@ pub struct CoverageClass {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CoverageClass {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for CoverageClass {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -271,6 +520,61 @@ pub struct CoverageCostToBeneficiary {
     pub exception: ThinVec<CoverageCostToBeneficiaryException>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CoverageCostToBeneficiary {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<CoverageCostToBeneficiaryValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `exception` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_exception<I: Into<CoverageCostToBeneficiaryException>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.exception = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for CoverageCostToBeneficiary {
@@ -350,6 +654,51 @@ pub struct CoverageCostToBeneficiaryException {
     pub period: Option<Box<Period>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CoverageCostToBeneficiaryException {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for CoverageCostToBeneficiaryException {

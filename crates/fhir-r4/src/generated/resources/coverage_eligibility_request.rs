@@ -63,6 +63,188 @@ pub struct CoverageEligibilityRequest {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CoverageEligibilityRequest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<FinancialResourceStatusCodes>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.priority = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `purpose` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose<I: Into<Primitive<EligibilityRequestPurpose>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.purpose = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `serviced`.
+    #[inline]
+    #[must_use]
+    pub fn with_serviced(mut self, value: impl Into<CoverageEligibilityRequestServiced>) -> Self {
+        self.serviced = Some(value.into());
+        self
+    }
+    /// Sets `created`.
+    #[inline]
+    #[must_use]
+    pub fn with_created(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+    /// Sets `enterer`.
+    #[inline]
+    #[must_use]
+    pub fn with_enterer(mut self, value: impl Into<Reference>) -> Self {
+        self.enterer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `provider`.
+    #[inline]
+    #[must_use]
+    pub fn with_provider(mut self, value: impl Into<Reference>) -> Self {
+        self.provider = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `insurer`.
+    #[inline]
+    #[must_use]
+    pub fn with_insurer(mut self, value: impl Into<Reference>) -> Self {
+        self.insurer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `facility`.
+    #[inline]
+    #[must_use]
+    pub fn with_facility(mut self, value: impl Into<Reference>) -> Self {
+        self.facility = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `supportingInfo` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_info<I: Into<CoverageEligibilityRequestSupportingInfo>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_info = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `insurance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_insurance<I: Into<CoverageEligibilityRequestInsurance>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.insurance = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `item` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_item<I: Into<CoverageEligibilityRequestItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.item = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for CoverageEligibilityRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -218,6 +400,58 @@ pub struct CoverageEligibilityRequestSupportingInfo {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CoverageEligibilityRequestSupportingInfo {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `information`.
+    #[inline]
+    #[must_use]
+    pub fn with_information(mut self, value: impl Into<Reference>) -> Self {
+        self.information = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `appliesToAll`.
+    #[inline]
+    #[must_use]
+    pub fn with_applies_to_all(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.applies_to_all = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for CoverageEligibilityRequestSupportingInfo {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -285,6 +519,58 @@ pub struct CoverageEligibilityRequestInsurance {
     pub business_arrangement: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CoverageEligibilityRequestInsurance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `focal`.
+    #[inline]
+    #[must_use]
+    pub fn with_focal(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.focal = Some(value.into());
+        self
+    }
+    /// Sets `coverage`.
+    #[inline]
+    #[must_use]
+    pub fn with_coverage(mut self, value: impl Into<Reference>) -> Self {
+        self.coverage = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `businessArrangement`.
+    #[inline]
+    #[must_use]
+    pub fn with_business_arrangement(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.business_arrangement = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CoverageEligibilityRequestInsurance {
@@ -377,6 +663,116 @@ pub struct CoverageEligibilityRequestItem {
     pub detail: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CoverageEligibilityRequestItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `supportingInfoSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_info_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_info_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `provider`.
+    #[inline]
+    #[must_use]
+    pub fn with_provider(mut self, value: impl Into<Reference>) -> Self {
+        self.provider = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `facility`.
+    #[inline]
+    #[must_use]
+    pub fn with_facility(mut self, value: impl Into<Reference>) -> Self {
+        self.facility = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `diagnosis` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_diagnosis<I: Into<CoverageEligibilityRequestItemDiagnosis>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.diagnosis = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `detail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.detail = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for CoverageEligibilityRequestItem {
@@ -487,6 +883,47 @@ pub struct CoverageEligibilityRequestItemDiagnosis {
     pub diagnosis: Option<CoverageEligibilityRequestItemDiagnosisDiagnosis>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CoverageEligibilityRequestItemDiagnosis {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `diagnosis`.
+    #[inline]
+    #[must_use]
+    pub fn with_diagnosis(
+        mut self,
+        value: impl Into<CoverageEligibilityRequestItemDiagnosisDiagnosis>,
+    ) -> Self {
+        self.diagnosis = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CoverageEligibilityRequestItemDiagnosis {

@@ -67,6 +67,192 @@ pub struct CoverageEligibilityResponse {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CoverageEligibilityResponse {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<FinancialResourceStatusCodes>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `purpose` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose<I: Into<Primitive<EligibilityResponsePurpose>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.purpose = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `serviced`.
+    #[inline]
+    #[must_use]
+    pub fn with_serviced(mut self, value: impl Into<CoverageEligibilityResponseServiced>) -> Self {
+        self.serviced = Some(value.into());
+        self
+    }
+    /// Sets `created`.
+    #[inline]
+    #[must_use]
+    pub fn with_created(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+    /// Sets `requestor`.
+    #[inline]
+    #[must_use]
+    pub fn with_requestor(mut self, value: impl Into<Reference>) -> Self {
+        self.requestor = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `request`.
+    #[inline]
+    #[must_use]
+    pub fn with_request(mut self, value: impl Into<Reference>) -> Self {
+        self.request = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `outcome`.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome(mut self, value: impl Into<Primitive<ClaimProcessingCodes>>) -> Self {
+        self.outcome = Some(value.into());
+        self
+    }
+    /// Sets `disposition`.
+    #[inline]
+    #[must_use]
+    pub fn with_disposition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.disposition = Some(value.into());
+        self
+    }
+    /// Sets `insurer`.
+    #[inline]
+    #[must_use]
+    pub fn with_insurer(mut self, value: impl Into<Reference>) -> Self {
+        self.insurer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `insurance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_insurance<I: Into<CoverageEligibilityResponseInsurance>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.insurance = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `preAuthRef`.
+    #[inline]
+    #[must_use]
+    pub fn with_pre_auth_ref(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.pre_auth_ref = Some(value.into());
+        self
+    }
+    /// Sets `form`.
+    #[inline]
+    #[must_use]
+    pub fn with_form(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.form = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `error` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_error<I: Into<CoverageEligibilityResponseError>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.error = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for CoverageEligibilityResponse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -230,6 +416,68 @@ pub struct CoverageEligibilityResponseInsurance {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl CoverageEligibilityResponseInsurance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `coverage`.
+    #[inline]
+    #[must_use]
+    pub fn with_coverage(mut self, value: impl Into<Reference>) -> Self {
+        self.coverage = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `inforce`.
+    #[inline]
+    #[must_use]
+    pub fn with_inforce(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.inforce = Some(value.into());
+        self
+    }
+    /// Sets `benefitPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_benefit_period(mut self, value: impl Into<Period>) -> Self {
+        self.benefit_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `item` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_item<I: Into<CoverageEligibilityResponseInsuranceItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.item = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for CoverageEligibilityResponseInsurance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -321,6 +569,144 @@ pub struct CoverageEligibilityResponseInsuranceItem {
     pub authorization_url: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CoverageEligibilityResponseInsuranceItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `provider`.
+    #[inline]
+    #[must_use]
+    pub fn with_provider(mut self, value: impl Into<Reference>) -> Self {
+        self.provider = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `excluded`.
+    #[inline]
+    #[must_use]
+    pub fn with_excluded(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.excluded = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `network`.
+    #[inline]
+    #[must_use]
+    pub fn with_network(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.network = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unit`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.unit = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `term`.
+    #[inline]
+    #[must_use]
+    pub fn with_term(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.term = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `benefit` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_benefit<I: Into<CoverageEligibilityResponseInsuranceItemBenefit>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.benefit = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `authorizationRequired`.
+    #[inline]
+    #[must_use]
+    pub fn with_authorization_required(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.authorization_required = Some(value.into());
+        self
+    }
+    /// Sets `authorizationSupporting` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_authorization_supporting<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.authorization_supporting = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `authorizationUrl`.
+    #[inline]
+    #[must_use]
+    pub fn with_authorization_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.authorization_url = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CoverageEligibilityResponseInsuranceItem {
@@ -448,6 +834,64 @@ pub struct CoverageEligibilityResponseInsuranceItemBenefit {
     pub used: Option<CoverageEligibilityResponseInsuranceItemBenefitUsed>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CoverageEligibilityResponseInsuranceItemBenefit {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `allowed`.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed(
+        mut self,
+        value: impl Into<CoverageEligibilityResponseInsuranceItemBenefitAllowed>,
+    ) -> Self {
+        self.allowed = Some(value.into());
+        self
+    }
+    /// Sets `used`.
+    #[inline]
+    #[must_use]
+    pub fn with_used(
+        mut self,
+        value: impl Into<CoverageEligibilityResponseInsuranceItemBenefitUsed>,
+    ) -> Self {
+        self.used = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for CoverageEligibilityResponseInsuranceItemBenefit {
@@ -613,6 +1057,44 @@ pub struct CoverageEligibilityResponseError {
     pub code: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl CoverageEligibilityResponseError {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for CoverageEligibilityResponseError {

@@ -88,6 +88,281 @@ pub struct Device {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Device {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `definition`.
+    #[inline]
+    #[must_use]
+    pub fn with_definition(mut self, value: impl Into<Reference>) -> Self {
+        self.definition = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `udiCarrier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_udi_carrier<I: Into<DeviceUdiCarrier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.udi_carrier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<FHIRDeviceStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `statusReason` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_status_reason<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.status_reason = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `distinctIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_distinct_identifier(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.distinct_identifier = Some(value.into());
+        self
+    }
+    /// Sets `manufacturer`.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturer(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.manufacturer = Some(value.into());
+        self
+    }
+    /// Sets `manufactureDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacture_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.manufacture_date = Some(value.into());
+        self
+    }
+    /// Sets `expirationDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_expiration_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.expiration_date = Some(value.into());
+        self
+    }
+    /// Sets `lotNumber`.
+    #[inline]
+    #[must_use]
+    pub fn with_lot_number(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.lot_number = Some(value.into());
+        self
+    }
+    /// Sets `serialNumber`.
+    #[inline]
+    #[must_use]
+    pub fn with_serial_number(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.serial_number = Some(value.into());
+        self
+    }
+    /// Sets `deviceName` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_device_name<I: Into<DeviceDeviceName>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.device_name = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modelNumber`.
+    #[inline]
+    #[must_use]
+    pub fn with_model_number(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.model_number = Some(value.into());
+        self
+    }
+    /// Sets `partNumber`.
+    #[inline]
+    #[must_use]
+    pub fn with_part_number(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.part_number = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `specialization` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specialization<I: Into<DeviceSpecialization>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.specialization = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_version<I: Into<DeviceVersion>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.version = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `property` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_property<I: Into<DeviceProperty>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.property = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `owner`.
+    #[inline]
+    #[must_use]
+    pub fn with_owner(mut self, value: impl Into<Reference>) -> Self {
+        self.owner = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactPoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Reference>) -> Self {
+        self.location = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `safety` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_safety<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.safety = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `parent`.
+    #[inline]
+    #[must_use]
+    pub fn with_parent(mut self, value: impl Into<Reference>) -> Self {
+        self.parent = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for Device {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -279,6 +554,79 @@ pub struct DeviceUdiCarrier {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl DeviceUdiCarrier {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `deviceIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_device_identifier(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.device_identifier = Some(value.into());
+        self
+    }
+    /// Sets `issuer`.
+    #[inline]
+    #[must_use]
+    pub fn with_issuer(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.issuer = Some(value.into());
+        self
+    }
+    /// Sets `jurisdiction`.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.jurisdiction = Some(value.into());
+        self
+    }
+    /// Sets `carrierAIDC`.
+    #[inline]
+    #[must_use]
+    pub fn with_carrier_aidc(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.carrier_aidc = Some(value.into());
+        self
+    }
+    /// Sets `carrierHRF`.
+    #[inline]
+    #[must_use]
+    pub fn with_carrier_hrf(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.carrier_hrf = Some(value.into());
+        self
+    }
+    /// Sets `entryType`.
+    #[inline]
+    #[must_use]
+    pub fn with_entry_type(mut self, value: impl Into<Primitive<UDIEntryType>>) -> Self {
+        self.entry_type = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for DeviceUdiCarrier {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -366,6 +714,51 @@ pub struct DeviceDeviceName {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl DeviceDeviceName {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<DeviceNameType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for DeviceDeviceName {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -422,6 +815,51 @@ pub struct DeviceSpecialization {
     pub version: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl DeviceSpecialization {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `systemType`.
+    #[inline]
+    #[must_use]
+    pub fn with_system_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.system_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for DeviceSpecialization {
@@ -487,6 +925,58 @@ pub struct DeviceVersion {
     pub value: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl DeviceVersion {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `component`.
+    #[inline]
+    #[must_use]
+    pub fn with_component(mut self, value: impl Into<Identifier>) -> Self {
+        self.component = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for DeviceVersion {
@@ -555,6 +1045,64 @@ pub struct DeviceProperty {
     pub value_code: ThinVec<CodeableConcept>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl DeviceProperty {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `valueQuantity` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_value_quantity<I: Into<Quantity>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.value_quantity = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `valueCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_value_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.value_code = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for DeviceProperty {

@@ -80,6 +80,262 @@ pub struct DeviceDefinition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl DeviceDefinition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `udiDeviceIdentifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_udi_device_identifier<I: Into<DeviceDefinitionUdiDeviceIdentifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.udi_device_identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `manufacturer`.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturer(mut self, value: impl Into<DeviceDefinitionManufacturer>) -> Self {
+        self.manufacturer = Some(value.into());
+        self
+    }
+    /// Sets `deviceName` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_device_name<I: Into<DeviceDefinitionDeviceName>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.device_name = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modelNumber`.
+    #[inline]
+    #[must_use]
+    pub fn with_model_number(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.model_number = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `specialization` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specialization<I: Into<DeviceDefinitionSpecialization>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.specialization = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_version<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.version = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `safety` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_safety<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.safety = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `shelfLifeStorage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_shelf_life_storage<I: Into<ProductShelfLife>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.shelf_life_storage = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `physicalCharacteristics`.
+    #[inline]
+    #[must_use]
+    pub fn with_physical_characteristics(mut self, value: impl Into<ProdCharacteristic>) -> Self {
+        self.physical_characteristics = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `languageCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_language_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.language_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `capability` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_capability<I: Into<DeviceDefinitionCapability>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.capability = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `property` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_property<I: Into<DeviceDefinitionProperty>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.property = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `owner`.
+    #[inline]
+    #[must_use]
+    pub fn with_owner(mut self, value: impl Into<Reference>) -> Self {
+        self.owner = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactPoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `onlineInformation`.
+    #[inline]
+    #[must_use]
+    pub fn with_online_information(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.online_information = Some(value.into());
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `parentDevice`.
+    #[inline]
+    #[must_use]
+    pub fn with_parent_device(mut self, value: impl Into<Reference>) -> Self {
+        self.parent_device = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `material` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_material<I: Into<DeviceDefinitionMaterial>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.material = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for DeviceDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -273,6 +529,58 @@ pub struct DeviceDefinitionUdiDeviceIdentifier {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl DeviceDefinitionUdiDeviceIdentifier {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `deviceIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_device_identifier(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.device_identifier = Some(value.into());
+        self
+    }
+    /// Sets `issuer`.
+    #[inline]
+    #[must_use]
+    pub fn with_issuer(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.issuer = Some(value.into());
+        self
+    }
+    /// Sets `jurisdiction`.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.jurisdiction = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for DeviceDefinitionUdiDeviceIdentifier {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -348,6 +656,51 @@ pub struct DeviceDefinitionDeviceName {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl DeviceDefinitionDeviceName {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<DeviceNameType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for DeviceDefinitionDeviceName {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -404,6 +757,51 @@ pub struct DeviceDefinitionSpecialization {
     pub version: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl DeviceDefinitionSpecialization {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `systemType`.
+    #[inline]
+    #[must_use]
+    pub fn with_system_type(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.system_type = Some(value.into());
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for DeviceDefinitionSpecialization {
@@ -470,6 +868,54 @@ pub struct DeviceDefinitionCapability {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl DeviceDefinitionCapability {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `description` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_description<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.description = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for DeviceDefinitionCapability {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -532,6 +978,64 @@ pub struct DeviceDefinitionProperty {
     pub value_code: ThinVec<CodeableConcept>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl DeviceDefinitionProperty {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `valueQuantity` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_value_quantity<I: Into<Quantity>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.value_quantity = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `valueCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_value_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.value_code = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for DeviceDefinitionProperty {
@@ -599,6 +1103,58 @@ pub struct DeviceDefinitionMaterial {
     pub allergenic_indicator: Option<Primitive<bool>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl DeviceDefinitionMaterial {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `substance`.
+    #[inline]
+    #[must_use]
+    pub fn with_substance(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.substance = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `alternate`.
+    #[inline]
+    #[must_use]
+    pub fn with_alternate(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.alternate = Some(value.into());
+        self
+    }
+    /// Sets `allergenicIndicator`.
+    #[inline]
+    #[must_use]
+    pub fn with_allergenic_indicator(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.allergenic_indicator = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for DeviceDefinitionMaterial {

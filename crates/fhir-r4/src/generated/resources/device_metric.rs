@@ -58,6 +58,151 @@ pub struct DeviceMetric {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl DeviceMetric {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unit`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.unit = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `source`.
+    #[inline]
+    #[must_use]
+    pub fn with_source(mut self, value: impl Into<Reference>) -> Self {
+        self.source = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `parent`.
+    #[inline]
+    #[must_use]
+    pub fn with_parent(mut self, value: impl Into<Reference>) -> Self {
+        self.parent = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `operationalStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_operational_status(
+        mut self,
+        value: impl Into<Primitive<DeviceMetricOperationalStatus>>,
+    ) -> Self {
+        self.operational_status = Some(value.into());
+        self
+    }
+    /// Sets `color`.
+    #[inline]
+    #[must_use]
+    pub fn with_color(mut self, value: impl Into<Primitive<DeviceMetricColor>>) -> Self {
+        self.color = Some(value.into());
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<Primitive<DeviceMetricCategory>>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+    /// Sets `measurementPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_measurement_period(mut self, value: impl Into<Timing>) -> Self {
+        self.measurement_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `calibration` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_calibration<I: Into<DeviceMetricCalibration>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.calibration = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for DeviceMetric {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -174,6 +319,58 @@ pub struct DeviceMetricCalibration {
     pub time: Option<Primitive<Instant>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl DeviceMetricCalibration {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<DeviceMetricCalibrationType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `state`.
+    #[inline]
+    #[must_use]
+    pub fn with_state(mut self, value: impl Into<Primitive<DeviceMetricCalibrationState>>) -> Self {
+        self.state = Some(value.into());
+        self
+    }
+    /// Sets `time`.
+    #[inline]
+    #[must_use]
+    pub fn with_time(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.time = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for DeviceMetricCalibration {

@@ -71,6 +71,222 @@ pub struct DiagnosticReport {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl DiagnosticReport {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<DiagnosticReportStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `effective`.
+    #[inline]
+    #[must_use]
+    pub fn with_effective(mut self, value: impl Into<DiagnosticReportEffective>) -> Self {
+        self.effective = Some(value.into());
+        self
+    }
+    /// Sets `issued`.
+    #[inline]
+    #[must_use]
+    pub fn with_issued(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.issued = Some(value.into());
+        self
+    }
+    /// Sets `performer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `resultsInterpreter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_results_interpreter<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.results_interpreter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specimen` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specimen<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.specimen = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `result` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_result<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.result = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `imagingStudy` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_imaging_study<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.imaging_study = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `media` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_media<I: Into<DiagnosticReportMedia>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.media = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `conclusion`.
+    #[inline]
+    #[must_use]
+    pub fn with_conclusion(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.conclusion = Some(value.into());
+        self
+    }
+    /// Sets `conclusionCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_conclusion_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.conclusion_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `presentedForm` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_presented_form<I: Into<Attachment>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.presented_form = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for DiagnosticReport {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -230,6 +446,51 @@ pub struct DiagnosticReportMedia {
     pub link: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl DiagnosticReportMedia {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `comment`.
+    #[inline]
+    #[must_use]
+    pub fn with_comment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.comment = Some(value.into());
+        self
+    }
+    /// Sets `link`.
+    #[inline]
+    #[must_use]
+    pub fn with_link(mut self, value: impl Into<Reference>) -> Self {
+        self.link = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for DiagnosticReportMedia {

@@ -67,6 +67,199 @@ pub struct DocumentReference {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl DocumentReference {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `masterIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_master_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.master_identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<DocumentReferenceStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `docStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_doc_status(mut self, value: impl Into<Primitive<CompositionStatus>>) -> Self {
+        self.doc_status = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `author` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_author<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.author = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `authenticator`.
+    #[inline]
+    #[must_use]
+    pub fn with_authenticator(mut self, value: impl Into<Reference>) -> Self {
+        self.authenticator = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `custodian`.
+    #[inline]
+    #[must_use]
+    pub fn with_custodian(mut self, value: impl Into<Reference>) -> Self {
+        self.custodian = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `relatesTo` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_relates_to<I: Into<DocumentReferenceRelatesTo>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.relates_to = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `securityLabel` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_security_label<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.security_label = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `content` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_content<I: Into<DocumentReferenceContent>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.content = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `context`.
+    #[inline]
+    #[must_use]
+    pub fn with_context(mut self, value: impl Into<DocumentReferenceContext>) -> Self {
+        self.context = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for DocumentReference {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -195,6 +388,51 @@ pub struct DocumentReferenceRelatesTo {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl DocumentReferenceRelatesTo {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<DocumentRelationshipType>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `target`.
+    #[inline]
+    #[must_use]
+    pub fn with_target(mut self, value: impl Into<Reference>) -> Self {
+        self.target = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for DocumentReferenceRelatesTo {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -250,6 +488,51 @@ pub struct DocumentReferenceContent {
     pub format: Option<Box<Coding>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl DocumentReferenceContent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `attachment`.
+    #[inline]
+    #[must_use]
+    pub fn with_attachment(mut self, value: impl Into<Attachment>) -> Self {
+        self.attachment = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `format`.
+    #[inline]
+    #[must_use]
+    pub fn with_format(mut self, value: impl Into<Coding>) -> Self {
+        self.format = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for DocumentReferenceContent {
@@ -322,6 +605,92 @@ pub struct DocumentReferenceContext {
     pub related: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl DocumentReferenceContext {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `encounter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.encounter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `event` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_event<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.event = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `facilityType`.
+    #[inline]
+    #[must_use]
+    pub fn with_facility_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.facility_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `practiceSetting`.
+    #[inline]
+    #[must_use]
+    pub fn with_practice_setting(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.practice_setting = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `sourcePatientInfo`.
+    #[inline]
+    #[must_use]
+    pub fn with_source_patient_info(mut self, value: impl Into<Reference>) -> Self {
+        self.source_patient_info = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `related` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_related<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.related = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for DocumentReferenceContext {

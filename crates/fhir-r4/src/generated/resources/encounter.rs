@@ -81,6 +81,266 @@ pub struct Encounter {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Encounter {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<EncounterStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `statusHistory` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_status_history<I: Into<EncounterStatusHistory>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.status_history = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `class`.
+    #[inline]
+    #[must_use]
+    pub fn with_class(mut self, value: impl Into<Coding>) -> Self {
+        self.class = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `classHistory` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_class_history<I: Into<EncounterClassHistory>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.class_history = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `serviceType`.
+    #[inline]
+    #[must_use]
+    pub fn with_service_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.service_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.priority = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `episodeOfCare` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_episode_of_care<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.episode_of_care = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `participant` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_participant<I: Into<EncounterParticipant>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.participant = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `appointment` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_appointment<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.appointment = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `length`.
+    #[inline]
+    #[must_use]
+    pub fn with_length(mut self, value: impl Into<Duration>) -> Self {
+        self.length = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `diagnosis` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_diagnosis<I: Into<EncounterDiagnosis>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.diagnosis = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `account` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_account<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.account = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `hospitalization`.
+    #[inline]
+    #[must_use]
+    pub fn with_hospitalization(mut self, value: impl Into<EncounterHospitalization>) -> Self {
+        self.hospitalization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `location` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_location<I: Into<EncounterLocation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.location = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `serviceProvider`.
+    #[inline]
+    #[must_use]
+    pub fn with_service_provider(mut self, value: impl Into<Reference>) -> Self {
+        self.service_provider = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `partOf`.
+    #[inline]
+    #[must_use]
+    pub fn with_part_of(mut self, value: impl Into<Reference>) -> Self {
+        self.part_of = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for Encounter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -227,6 +487,51 @@ pub struct EncounterStatusHistory {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl EncounterStatusHistory {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<EncounterStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for EncounterStatusHistory {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -282,6 +587,51 @@ pub struct EncounterClassHistory {
     pub period: Option<Box<Period>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl EncounterClassHistory {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `class`.
+    #[inline]
+    #[must_use]
+    pub fn with_class(mut self, value: impl Into<Coding>) -> Self {
+        self.class = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for EncounterClassHistory {
@@ -340,6 +690,61 @@ pub struct EncounterParticipant {
     pub individual: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl EncounterParticipant {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `individual`.
+    #[inline]
+    #[must_use]
+    pub fn with_individual(mut self, value: impl Into<Reference>) -> Self {
+        self.individual = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for EncounterParticipant {
@@ -407,6 +812,58 @@ pub struct EncounterDiagnosis {
     pub rank: Option<Primitive<PositiveInt>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl EncounterDiagnosis {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `condition`.
+    #[inline]
+    #[must_use]
+    pub fn with_condition(mut self, value: impl Into<Reference>) -> Self {
+        self.condition = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `use`.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.use_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `rank`.
+    #[inline]
+    #[must_use]
+    pub fn with_rank(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.rank = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for EncounterDiagnosis {
@@ -487,6 +944,109 @@ pub struct EncounterHospitalization {
     pub discharge_disposition: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl EncounterHospitalization {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `preAdmissionIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_pre_admission_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.pre_admission_identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `origin`.
+    #[inline]
+    #[must_use]
+    pub fn with_origin(mut self, value: impl Into<Reference>) -> Self {
+        self.origin = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `admitSource`.
+    #[inline]
+    #[must_use]
+    pub fn with_admit_source(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.admit_source = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reAdmission`.
+    #[inline]
+    #[must_use]
+    pub fn with_re_admission(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.re_admission = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dietPreference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_diet_preference<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.diet_preference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specialCourtesy` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_special_courtesy<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.special_courtesy = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specialArrangement` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_special_arrangement<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.special_arrangement = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `destination`.
+    #[inline]
+    #[must_use]
+    pub fn with_destination(mut self, value: impl Into<Reference>) -> Self {
+        self.destination = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dischargeDisposition`.
+    #[inline]
+    #[must_use]
+    pub fn with_discharge_disposition(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.discharge_disposition = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for EncounterHospitalization {
@@ -580,6 +1140,65 @@ pub struct EncounterLocation {
     pub period: Option<Box<Period>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl EncounterLocation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Reference>) -> Self {
+        self.location = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<EncounterLocationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `physicalType`.
+    #[inline]
+    #[must_use]
+    pub fn with_physical_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.physical_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for EncounterLocation {

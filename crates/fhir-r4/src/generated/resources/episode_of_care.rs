@@ -59,6 +59,171 @@ pub struct EpisodeOfCare {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl EpisodeOfCare {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<EpisodeOfCareStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `statusHistory` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_status_history<I: Into<EpisodeOfCareStatusHistory>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.status_history = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `diagnosis` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_diagnosis<I: Into<EpisodeOfCareDiagnosis>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.diagnosis = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `managingOrganization`.
+    #[inline]
+    #[must_use]
+    pub fn with_managing_organization(mut self, value: impl Into<Reference>) -> Self {
+        self.managing_organization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `referralRequest` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_referral_request<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.referral_request = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `careManager`.
+    #[inline]
+    #[must_use]
+    pub fn with_care_manager(mut self, value: impl Into<Reference>) -> Self {
+        self.care_manager = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `team` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_team<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.team = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `account` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_account<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.account = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for EpisodeOfCare {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -174,6 +339,51 @@ pub struct EpisodeOfCareStatusHistory {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl EpisodeOfCareStatusHistory {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<EpisodeOfCareStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for EpisodeOfCareStatusHistory {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -231,6 +441,58 @@ pub struct EpisodeOfCareDiagnosis {
     pub rank: Option<Primitive<PositiveInt>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl EpisodeOfCareDiagnosis {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `condition`.
+    #[inline]
+    #[must_use]
+    pub fn with_condition(mut self, value: impl Into<Reference>) -> Self {
+        self.condition = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `rank`.
+    #[inline]
+    #[must_use]
+    pub fn with_rank(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.rank = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for EpisodeOfCareDiagnosis {

@@ -69,6 +69,215 @@ pub struct ExampleScenario {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExampleScenario {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `actor` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_actor<I: Into<ExampleScenarioActor>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.actor = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instance<I: Into<ExampleScenarioInstance>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instance = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `process` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_process<I: Into<ExampleScenarioProcess>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.process = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `workflow` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_workflow<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.workflow = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ExampleScenario {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -214,6 +423,65 @@ pub struct ExampleScenarioActor {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExampleScenarioActor {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `actorId`.
+    #[inline]
+    #[must_use]
+    pub fn with_actor_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.actor_id = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<ExampleScenarioActorType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ExampleScenarioActor {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -294,6 +562,85 @@ pub struct ExampleScenarioInstance {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExampleScenarioInstance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `resourceId`.
+    #[inline]
+    #[must_use]
+    pub fn with_resource_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.resource_id = Some(value.into());
+        self
+    }
+    /// Sets `resourceType`.
+    #[inline]
+    #[must_use]
+    pub fn with_resource_type(mut self, value: impl Into<Primitive<ResourceType>>) -> Self {
+        self.resource_type = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `version` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_version<I: Into<ExampleScenarioInstanceVersion>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.version = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `containedInstance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained_instance<I: Into<ExampleScenarioInstanceContainedInstance>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contained_instance = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ExampleScenarioInstance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -372,6 +719,51 @@ pub struct ExampleScenarioInstanceVersion {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExampleScenarioInstanceVersion {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `versionId`.
+    #[inline]
+    #[must_use]
+    pub fn with_version_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version_id = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ExampleScenarioInstanceVersion {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -434,6 +826,51 @@ pub struct ExampleScenarioInstanceContainedInstance {
     pub version_id: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExampleScenarioInstanceContainedInstance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `resourceId`.
+    #[inline]
+    #[must_use]
+    pub fn with_resource_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.resource_id = Some(value.into());
+        self
+    }
+    /// Sets `versionId`.
+    #[inline]
+    #[must_use]
+    pub fn with_version_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version_id = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ExampleScenarioInstanceContainedInstance {
@@ -504,6 +941,75 @@ pub struct ExampleScenarioProcess {
     pub step: ThinVec<ExampleScenarioProcessStep>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExampleScenarioProcess {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `preConditions`.
+    #[inline]
+    #[must_use]
+    pub fn with_pre_conditions(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.pre_conditions = Some(value.into());
+        self
+    }
+    /// Sets `postConditions`.
+    #[inline]
+    #[must_use]
+    pub fn with_post_conditions(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.post_conditions = Some(value.into());
+        self
+    }
+    /// Sets `step` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_step<I: Into<ExampleScenarioProcessStep>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.step = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ExampleScenarioProcess {
@@ -590,6 +1096,71 @@ pub struct ExampleScenarioProcessStep {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExampleScenarioProcessStep {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `process` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_process<I: Into<ExampleScenarioProcess>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.process = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `pause`.
+    #[inline]
+    #[must_use]
+    pub fn with_pause(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.pause = Some(value.into());
+        self
+    }
+    /// Sets `operation`.
+    #[inline]
+    #[must_use]
+    pub fn with_operation(mut self, value: impl Into<ExampleScenarioProcessStepOperation>) -> Self {
+        self.operation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `alternative` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_alternative<I: Into<ExampleScenarioProcessStepAlternative>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.alternative = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ExampleScenarioProcessStep {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -673,6 +1244,113 @@ pub struct ExampleScenarioProcessStepOperation {
     pub response: Option<Box<ExampleScenarioInstanceContainedInstance>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExampleScenarioProcessStepOperation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `number`.
+    #[inline]
+    #[must_use]
+    pub fn with_number(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.number = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `initiator`.
+    #[inline]
+    #[must_use]
+    pub fn with_initiator(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.initiator = Some(value.into());
+        self
+    }
+    /// Sets `receiver`.
+    #[inline]
+    #[must_use]
+    pub fn with_receiver(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.receiver = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `initiatorActive`.
+    #[inline]
+    #[must_use]
+    pub fn with_initiator_active(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.initiator_active = Some(value.into());
+        self
+    }
+    /// Sets `receiverActive`.
+    #[inline]
+    #[must_use]
+    pub fn with_receiver_active(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.receiver_active = Some(value.into());
+        self
+    }
+    /// Sets `request`.
+    #[inline]
+    #[must_use]
+    pub fn with_request(
+        mut self,
+        value: impl Into<ExampleScenarioInstanceContainedInstance>,
+    ) -> Self {
+        self.request = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `response`.
+    #[inline]
+    #[must_use]
+    pub fn with_response(
+        mut self,
+        value: impl Into<ExampleScenarioInstanceContainedInstance>,
+    ) -> Self {
+        self.response = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ExampleScenarioProcessStepOperation {
@@ -779,6 +1457,61 @@ pub struct ExampleScenarioProcessStepAlternative {
     pub step: ThinVec<ExampleScenarioProcessStep>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExampleScenarioProcessStepAlternative {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `step` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_step<I: Into<ExampleScenarioProcessStep>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.step = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ExampleScenarioProcessStepAlternative {

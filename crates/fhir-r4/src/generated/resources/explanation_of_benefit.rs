@@ -122,6 +122,418 @@ pub struct ExplanationOfBenefit {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefit {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<ExplanationOfBenefitStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subType`.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.sub_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `use`.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<Primitive<Use>>) -> Self {
+        self.use_ = Some(value.into());
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `billablePeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_billable_period(mut self, value: impl Into<Period>) -> Self {
+        self.billable_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `created`.
+    #[inline]
+    #[must_use]
+    pub fn with_created(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+    /// Sets `enterer`.
+    #[inline]
+    #[must_use]
+    pub fn with_enterer(mut self, value: impl Into<Reference>) -> Self {
+        self.enterer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `insurer`.
+    #[inline]
+    #[must_use]
+    pub fn with_insurer(mut self, value: impl Into<Reference>) -> Self {
+        self.insurer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `provider`.
+    #[inline]
+    #[must_use]
+    pub fn with_provider(mut self, value: impl Into<Reference>) -> Self {
+        self.provider = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.priority = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `fundsReserveRequested`.
+    #[inline]
+    #[must_use]
+    pub fn with_funds_reserve_requested(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.funds_reserve_requested = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `fundsReserve`.
+    #[inline]
+    #[must_use]
+    pub fn with_funds_reserve(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.funds_reserve = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `related` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_related<I: Into<ExplanationOfBenefitRelated>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.related = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `prescription`.
+    #[inline]
+    #[must_use]
+    pub fn with_prescription(mut self, value: impl Into<Reference>) -> Self {
+        self.prescription = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `originalPrescription`.
+    #[inline]
+    #[must_use]
+    pub fn with_original_prescription(mut self, value: impl Into<Reference>) -> Self {
+        self.original_prescription = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `payee`.
+    #[inline]
+    #[must_use]
+    pub fn with_payee(mut self, value: impl Into<ExplanationOfBenefitPayee>) -> Self {
+        self.payee = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `referral`.
+    #[inline]
+    #[must_use]
+    pub fn with_referral(mut self, value: impl Into<Reference>) -> Self {
+        self.referral = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `facility`.
+    #[inline]
+    #[must_use]
+    pub fn with_facility(mut self, value: impl Into<Reference>) -> Self {
+        self.facility = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `claim`.
+    #[inline]
+    #[must_use]
+    pub fn with_claim(mut self, value: impl Into<Reference>) -> Self {
+        self.claim = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `claimResponse`.
+    #[inline]
+    #[must_use]
+    pub fn with_claim_response(mut self, value: impl Into<Reference>) -> Self {
+        self.claim_response = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `outcome`.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome(mut self, value: impl Into<Primitive<ClaimProcessingCodes>>) -> Self {
+        self.outcome = Some(value.into());
+        self
+    }
+    /// Sets `disposition`.
+    #[inline]
+    #[must_use]
+    pub fn with_disposition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.disposition = Some(value.into());
+        self
+    }
+    /// Sets `preAuthRef` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_pre_auth_ref<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.pre_auth_ref = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `preAuthRefPeriod` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_pre_auth_ref_period<I: Into<Period>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.pre_auth_ref_period = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `careTeam` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_care_team<I: Into<ExplanationOfBenefitCareTeam>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.care_team = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `supportingInfo` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_info<I: Into<ExplanationOfBenefitSupportingInfo>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_info = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `diagnosis` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_diagnosis<I: Into<ExplanationOfBenefitDiagnosis>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.diagnosis = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `procedure` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_procedure<I: Into<ExplanationOfBenefitProcedure>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.procedure = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `precedence`.
+    #[inline]
+    #[must_use]
+    pub fn with_precedence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.precedence = Some(value.into());
+        self
+    }
+    /// Sets `insurance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_insurance<I: Into<ExplanationOfBenefitInsurance>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.insurance = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `accident`.
+    #[inline]
+    #[must_use]
+    pub fn with_accident(mut self, value: impl Into<ExplanationOfBenefitAccident>) -> Self {
+        self.accident = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `item` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_item<I: Into<ExplanationOfBenefitItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.item = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `addItem` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_add_item<I: Into<ExplanationOfBenefitAddItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.add_item = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ExplanationOfBenefitItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `total` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_total<I: Into<ExplanationOfBenefitTotal>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.total = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `payment`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment(mut self, value: impl Into<ExplanationOfBenefitPayment>) -> Self {
+        self.payment = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `formCode`.
+    #[inline]
+    #[must_use]
+    pub fn with_form_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.form_code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `form`.
+    #[inline]
+    #[must_use]
+    pub fn with_form(mut self, value: impl Into<Attachment>) -> Self {
+        self.form = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `processNote` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_process_note<I: Into<ExplanationOfBenefitProcessNote>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.process_note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `benefitPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_benefit_period(mut self, value: impl Into<Period>) -> Self {
+        self.benefit_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `benefitBalance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_benefit_balance<I: Into<ExplanationOfBenefitBenefitBalance>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.benefit_balance = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ExplanationOfBenefit {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -346,6 +758,58 @@ pub struct ExplanationOfBenefitRelated {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitRelated {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `claim`.
+    #[inline]
+    #[must_use]
+    pub fn with_claim(mut self, value: impl Into<Reference>) -> Self {
+        self.claim = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `relationship`.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.relationship = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reference`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference(mut self, value: impl Into<Identifier>) -> Self {
+        self.reference = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ExplanationOfBenefitRelated {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -411,6 +875,51 @@ pub struct ExplanationOfBenefitPayee {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitPayee {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `party`.
+    #[inline]
+    #[must_use]
+    pub fn with_party(mut self, value: impl Into<Reference>) -> Self {
+        self.party = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ExplanationOfBenefitPayee {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -471,6 +980,72 @@ pub struct ExplanationOfBenefitCareTeam {
     pub qualification: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitCareTeam {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `provider`.
+    #[inline]
+    #[must_use]
+    pub fn with_provider(mut self, value: impl Into<Reference>) -> Self {
+        self.provider = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `responsible`.
+    #[inline]
+    #[must_use]
+    pub fn with_responsible(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.responsible = Some(value.into());
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `qualification`.
+    #[inline]
+    #[must_use]
+    pub fn with_qualification(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.qualification = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ExplanationOfBenefitCareTeam {
@@ -552,6 +1127,82 @@ pub struct ExplanationOfBenefitSupportingInfo {
     pub reason: Option<Box<Coding>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitSupportingInfo {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `timing`.
+    #[inline]
+    #[must_use]
+    pub fn with_timing(
+        mut self,
+        value: impl Into<ExplanationOfBenefitSupportingInfoTiming>,
+    ) -> Self {
+        self.timing = Some(value.into());
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<ExplanationOfBenefitSupportingInfoValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `reason`.
+    #[inline]
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<Coding>) -> Self {
+        self.reason = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ExplanationOfBenefitSupportingInfo {
@@ -726,6 +1377,78 @@ pub struct ExplanationOfBenefitDiagnosis {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitDiagnosis {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `diagnosis`.
+    #[inline]
+    #[must_use]
+    pub fn with_diagnosis(
+        mut self,
+        value: impl Into<ExplanationOfBenefitDiagnosisDiagnosis>,
+    ) -> Self {
+        self.diagnosis = Some(value.into());
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `onAdmission`.
+    #[inline]
+    #[must_use]
+    pub fn with_on_admission(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.on_admission = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `packageCode`.
+    #[inline]
+    #[must_use]
+    pub fn with_package_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.package_code = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ExplanationOfBenefitDiagnosis {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -818,6 +1541,78 @@ pub struct ExplanationOfBenefitProcedure {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitProcedure {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `procedure`.
+    #[inline]
+    #[must_use]
+    pub fn with_procedure(
+        mut self,
+        value: impl Into<ExplanationOfBenefitProcedureProcedure>,
+    ) -> Self {
+        self.procedure = Some(value.into());
+        self
+    }
+    /// Sets `udi` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_udi<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.udi = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ExplanationOfBenefitProcedure {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -907,6 +1702,61 @@ pub struct ExplanationOfBenefitInsurance {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitInsurance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `focal`.
+    #[inline]
+    #[must_use]
+    pub fn with_focal(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.focal = Some(value.into());
+        self
+    }
+    /// Sets `coverage`.
+    #[inline]
+    #[must_use]
+    pub fn with_coverage(mut self, value: impl Into<Reference>) -> Self {
+        self.coverage = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `preAuthRef` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_pre_auth_ref<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.pre_auth_ref = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ExplanationOfBenefitInsurance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -978,6 +1828,58 @@ pub struct ExplanationOfBenefitAccident {
     pub location: Option<ExplanationOfBenefitAccidentLocation>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitAccident {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<ExplanationOfBenefitAccidentLocation>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ExplanationOfBenefitAccident {
@@ -1100,6 +2002,231 @@ pub struct ExplanationOfBenefitItem {
     pub detail: ThinVec<ExplanationOfBenefitItemDetail>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `careTeamSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_care_team_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.care_team_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `diagnosisSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_diagnosis_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.diagnosis_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `procedureSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_procedure_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.procedure_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `informationSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_information_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.information_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `revenue`.
+    #[inline]
+    #[must_use]
+    pub fn with_revenue(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.revenue = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `programCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_program_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.program_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `serviced`.
+    #[inline]
+    #[must_use]
+    pub fn with_serviced(mut self, value: impl Into<ExplanationOfBenefitItemServiced>) -> Self {
+        self.serviced = Some(value.into());
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<ExplanationOfBenefitItemLocation>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `udi` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_udi<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.udi = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `bodySite`.
+    #[inline]
+    #[must_use]
+    pub fn with_body_site(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.body_site = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subSite` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_site<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sub_site = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `encounter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.encounter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ExplanationOfBenefitItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `detail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail<I: Into<ExplanationOfBenefitItemDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.detail = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ExplanationOfBenefitItem {
@@ -1355,6 +2482,65 @@ pub struct ExplanationOfBenefitItemAdjudication {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitItemAdjudication {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reason`.
+    #[inline]
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Money>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ExplanationOfBenefitItemAdjudication {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1446,6 +2632,150 @@ pub struct ExplanationOfBenefitItemDetail {
     pub sub_detail: ThinVec<ExplanationOfBenefitItemDetailSubDetail>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitItemDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `revenue`.
+    #[inline]
+    #[must_use]
+    pub fn with_revenue(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.revenue = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `programCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_program_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.program_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `udi` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_udi<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.udi = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ExplanationOfBenefitItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subDetail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_detail<I: Into<ExplanationOfBenefitItemDetailSubDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sub_detail = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ExplanationOfBenefitItemDetail {
@@ -1573,6 +2903,140 @@ pub struct ExplanationOfBenefitItemDetailSubDetail {
     pub adjudication: ThinVec<ExplanationOfBenefitItemAdjudication>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitItemDetailSubDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `revenue`.
+    #[inline]
+    #[must_use]
+    pub fn with_revenue(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.revenue = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `programCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_program_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.program_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `udi` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_udi<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.udi = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ExplanationOfBenefitItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ExplanationOfBenefitItemDetailSubDetail {
@@ -1707,6 +3171,190 @@ pub struct ExplanationOfBenefitAddItem {
     pub detail: ThinVec<ExplanationOfBenefitAddItemDetail>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitAddItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `itemSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_item_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.item_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `detailSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.detail_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subDetailSequence` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_detail_sequence<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sub_detail_sequence = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `provider` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_provider<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.provider = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `programCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_program_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.program_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `serviced`.
+    #[inline]
+    #[must_use]
+    pub fn with_serviced(mut self, value: impl Into<ExplanationOfBenefitAddItemServiced>) -> Self {
+        self.serviced = Some(value.into());
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<ExplanationOfBenefitAddItemLocation>) -> Self {
+        self.location = Some(value.into());
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `bodySite`.
+    #[inline]
+    #[must_use]
+    pub fn with_body_site(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.body_site = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subSite` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_site<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sub_site = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ExplanationOfBenefitItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `detail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail<I: Into<ExplanationOfBenefitAddItemDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.detail = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ExplanationOfBenefitAddItem {
@@ -1916,6 +3564,112 @@ pub struct ExplanationOfBenefitAddItemDetail {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitAddItemDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ExplanationOfBenefitItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subDetail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sub_detail<I: Into<ExplanationOfBenefitAddItemDetailSubDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sub_detail = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ExplanationOfBenefitAddItemDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -2017,6 +3771,102 @@ pub struct ExplanationOfBenefitAddItemDetailSubDetail {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitAddItemDetailSubDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `productOrService`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_or_service(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product_or_service = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitPrice`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_price(mut self, value: impl Into<Money>) -> Self {
+        self.unit_price = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `net`.
+    #[inline]
+    #[must_use]
+    pub fn with_net(mut self, value: impl Into<Money>) -> Self {
+        self.net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `noteNumber` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note_number<I: Into<Primitive<PositiveInt>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.note_number = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `adjudication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_adjudication<I: Into<ExplanationOfBenefitItemAdjudication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.adjudication = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ExplanationOfBenefitAddItemDetailSubDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -2103,6 +3953,51 @@ pub struct ExplanationOfBenefitTotal {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitTotal {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Money>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ExplanationOfBenefitTotal {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -2165,6 +4060,79 @@ pub struct ExplanationOfBenefitPayment {
     pub identifier: Option<Box<Identifier>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitPayment {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `adjustment`.
+    #[inline]
+    #[must_use]
+    pub fn with_adjustment(mut self, value: impl Into<Money>) -> Self {
+        self.adjustment = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `adjustmentReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_adjustment_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.adjustment_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Money>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ExplanationOfBenefitPayment {
@@ -2244,6 +4212,65 @@ pub struct ExplanationOfBenefitProcessNote {
     pub language: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitProcessNote {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `number`.
+    #[inline]
+    #[must_use]
+    pub fn with_number(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.number = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<NoteType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.language = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ExplanationOfBenefitProcessNote {
@@ -2329,6 +4356,96 @@ pub struct ExplanationOfBenefitBenefitBalance {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitBenefitBalance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `excluded`.
+    #[inline]
+    #[must_use]
+    pub fn with_excluded(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.excluded = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `network`.
+    #[inline]
+    #[must_use]
+    pub fn with_network(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.network = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unit`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.unit = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `term`.
+    #[inline]
+    #[must_use]
+    pub fn with_term(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.term = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `financial` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_financial<I: Into<ExplanationOfBenefitBenefitBalanceFinancial>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.financial = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ExplanationOfBenefitBenefitBalance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -2412,6 +4529,64 @@ pub struct ExplanationOfBenefitBenefitBalanceFinancial {
     pub used: Option<ExplanationOfBenefitBenefitBalanceFinancialUsed>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ExplanationOfBenefitBenefitBalanceFinancial {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `allowed`.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed(
+        mut self,
+        value: impl Into<ExplanationOfBenefitBenefitBalanceFinancialAllowed>,
+    ) -> Self {
+        self.allowed = Some(value.into());
+        self
+    }
+    /// Sets `used`.
+    #[inline]
+    #[must_use]
+    pub fn with_used(
+        mut self,
+        value: impl Into<ExplanationOfBenefitBenefitBalanceFinancialUsed>,
+    ) -> Self {
+        self.used = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ExplanationOfBenefitBenefitBalanceFinancial {

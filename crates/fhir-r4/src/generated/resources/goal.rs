@@ -68,6 +68,202 @@ pub struct Goal {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Goal {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `lifecycleStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_lifecycle_status(
+        mut self,
+        value: impl Into<Primitive<GoalLifecycleStatus>>,
+    ) -> Self {
+        self.lifecycle_status = Some(value.into());
+        self
+    }
+    /// Sets `achievementStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_achievement_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.achievement_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.priority = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.description = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `start`.
+    #[inline]
+    #[must_use]
+    pub fn with_start(mut self, value: impl Into<GoalStart>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+    /// Sets `target` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_target<I: Into<GoalTarget>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.target = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `statusDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_status_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.status_date = Some(value.into());
+        self
+    }
+    /// Sets `statusReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_status_reason(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.status_reason = Some(value.into());
+        self
+    }
+    /// Sets `expressedBy`.
+    #[inline]
+    #[must_use]
+    pub fn with_expressed_by(mut self, value: impl Into<Reference>) -> Self {
+        self.expressed_by = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `addresses` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_addresses<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.addresses = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `outcomeCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.outcome_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `outcomeReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.outcome_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Goal {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -230,6 +426,58 @@ pub struct GoalTarget {
     pub due: Option<GoalTargetDue>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl GoalTarget {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `measure`.
+    #[inline]
+    #[must_use]
+    pub fn with_measure(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.measure = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `detail`.
+    #[inline]
+    #[must_use]
+    pub fn with_detail(mut self, value: impl Into<GoalTargetDetail>) -> Self {
+        self.detail = Some(value.into());
+        self
+    }
+    /// Sets `due`.
+    #[inline]
+    #[must_use]
+    pub fn with_due(mut self, value: impl Into<GoalTargetDue>) -> Self {
+        self.due = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for GoalTarget {

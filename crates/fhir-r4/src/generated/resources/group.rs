@@ -55,6 +55,148 @@ pub struct Group {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Group {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `active`.
+    #[inline]
+    #[must_use]
+    pub fn with_active(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<GroupType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `actual`.
+    #[inline]
+    #[must_use]
+    pub fn with_actual(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.actual = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Primitive<UnsignedInt>>) -> Self {
+        self.quantity = Some(value.into());
+        self
+    }
+    /// Sets `managingEntity`.
+    #[inline]
+    #[must_use]
+    pub fn with_managing_entity(mut self, value: impl Into<Reference>) -> Self {
+        self.managing_entity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `characteristic` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_characteristic<I: Into<GroupCharacteristic>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.characteristic = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `member` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_member<I: Into<GroupMember>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.member = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Group {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -168,6 +310,65 @@ pub struct GroupCharacteristic {
     pub period: Option<Box<Period>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl GroupCharacteristic {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<GroupCharacteristicValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `exclude`.
+    #[inline]
+    #[must_use]
+    pub fn with_exclude(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.exclude = Some(value.into());
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for GroupCharacteristic {
@@ -288,6 +489,58 @@ pub struct GroupMember {
     pub inactive: Option<Primitive<bool>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl GroupMember {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `entity`.
+    #[inline]
+    #[must_use]
+    pub fn with_entity(mut self, value: impl Into<Reference>) -> Self {
+        self.entity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `inactive`.
+    #[inline]
+    #[must_use]
+    pub fn with_inactive(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.inactive = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for GroupMember {

@@ -65,6 +65,192 @@ pub struct GuidanceResponse {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl GuidanceResponse {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `requestIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_request_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.request_identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `module`.
+    #[inline]
+    #[must_use]
+    pub fn with_module(mut self, value: impl Into<GuidanceResponseModule>) -> Self {
+        self.module = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<GuidanceResponseStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `occurrenceDateTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_occurrence_date_time(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.occurrence_date_time = Some(value.into());
+        self
+    }
+    /// Sets `performer`.
+    #[inline]
+    #[must_use]
+    pub fn with_performer(mut self, value: impl Into<Reference>) -> Self {
+        self.performer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `evaluationMessage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_evaluation_message<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.evaluation_message = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `outputParameters`.
+    #[inline]
+    #[must_use]
+    pub fn with_output_parameters(mut self, value: impl Into<Reference>) -> Self {
+        self.output_parameters = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `result`.
+    #[inline]
+    #[must_use]
+    pub fn with_result(mut self, value: impl Into<Reference>) -> Self {
+        self.result = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dataRequirement` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_data_requirement<I: Into<DataRequirement>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.data_requirement = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for GuidanceResponse {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

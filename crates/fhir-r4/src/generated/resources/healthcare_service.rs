@@ -84,6 +84,282 @@ pub struct HealthcareService {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl HealthcareService {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `active`.
+    #[inline]
+    #[must_use]
+    pub fn with_active(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+    /// Sets `providedBy`.
+    #[inline]
+    #[must_use]
+    pub fn with_provided_by(mut self, value: impl Into<Reference>) -> Self {
+        self.provided_by = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specialty` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specialty<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.specialty = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `location` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_location<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.location = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `comment`.
+    #[inline]
+    #[must_use]
+    pub fn with_comment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.comment = Some(value.into());
+        self
+    }
+    /// Sets `extraDetails`.
+    #[inline]
+    #[must_use]
+    pub fn with_extra_details(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.extra_details = Some(value.into());
+        self
+    }
+    /// Sets `photo`.
+    #[inline]
+    #[must_use]
+    pub fn with_photo(mut self, value: impl Into<Attachment>) -> Self {
+        self.photo = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `telecom` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_telecom<I: Into<ContactPoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.telecom = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `coverageArea` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_coverage_area<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.coverage_area = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `serviceProvisionCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_service_provision_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.service_provision_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `eligibility` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_eligibility<I: Into<HealthcareServiceEligibility>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.eligibility = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `program` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_program<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.program = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `characteristic` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_characteristic<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.characteristic = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `communication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_communication<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.communication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `referralMethod` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_referral_method<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.referral_method = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `appointmentRequired`.
+    #[inline]
+    #[must_use]
+    pub fn with_appointment_required(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.appointment_required = Some(value.into());
+        self
+    }
+    /// Sets `availableTime` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_available_time<I: Into<HealthcareServiceAvailableTime>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.available_time = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `notAvailable` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_not_available<I: Into<HealthcareServiceNotAvailable>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.not_available = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `availabilityExceptions`.
+    #[inline]
+    #[must_use]
+    pub fn with_availability_exceptions(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.availability_exceptions = Some(value.into());
+        self
+    }
+    /// Sets `endpoint` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endpoint<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.endpoint = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for HealthcareService {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -262,6 +538,51 @@ pub struct HealthcareServiceEligibility {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl HealthcareServiceEligibility {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `comment`.
+    #[inline]
+    #[must_use]
+    pub fn with_comment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.comment = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for HealthcareServiceEligibility {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -321,6 +642,68 @@ pub struct HealthcareServiceAvailableTime {
     pub available_end_time: Option<Primitive<Time>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl HealthcareServiceAvailableTime {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `daysOfWeek` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_days_of_week<I: Into<Primitive<DaysOfWeek>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.days_of_week = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `allDay`.
+    #[inline]
+    #[must_use]
+    pub fn with_all_day(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.all_day = Some(value.into());
+        self
+    }
+    /// Sets `availableStartTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_available_start_time(mut self, value: impl Into<Primitive<Time>>) -> Self {
+        self.available_start_time = Some(value.into());
+        self
+    }
+    /// Sets `availableEndTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_available_end_time(mut self, value: impl Into<Primitive<Time>>) -> Self {
+        self.available_end_time = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for HealthcareServiceAvailableTime {
@@ -413,6 +796,51 @@ pub struct HealthcareServiceNotAvailable {
     pub during: Option<Box<Period>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl HealthcareServiceNotAvailable {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `during`.
+    #[inline]
+    #[must_use]
+    pub fn with_during(mut self, value: impl Into<Period>) -> Self {
+        self.during = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for HealthcareServiceNotAvailable {

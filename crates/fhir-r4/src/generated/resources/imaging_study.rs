@@ -75,6 +75,230 @@ pub struct ImagingStudy {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ImagingStudy {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<ImagingStudyStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `modality` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modality<I: Into<Coding>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.modality = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `started`.
+    #[inline]
+    #[must_use]
+    pub fn with_started(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.started = Some(value.into());
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `referrer`.
+    #[inline]
+    #[must_use]
+    pub fn with_referrer(mut self, value: impl Into<Reference>) -> Self {
+        self.referrer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `interpreter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_interpreter<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.interpreter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `endpoint` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endpoint<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.endpoint = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `numberOfSeries`.
+    #[inline]
+    #[must_use]
+    pub fn with_number_of_series(mut self, value: impl Into<Primitive<UnsignedInt>>) -> Self {
+        self.number_of_series = Some(value.into());
+        self
+    }
+    /// Sets `numberOfInstances`.
+    #[inline]
+    #[must_use]
+    pub fn with_number_of_instances(mut self, value: impl Into<Primitive<UnsignedInt>>) -> Self {
+        self.number_of_instances = Some(value.into());
+        self
+    }
+    /// Sets `procedureReference`.
+    #[inline]
+    #[must_use]
+    pub fn with_procedure_reference(mut self, value: impl Into<Reference>) -> Self {
+        self.procedure_reference = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `procedureCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_procedure_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.procedure_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Reference>) -> Self {
+        self.location = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `series` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_series<I: Into<ImagingStudySeries>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.series = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ImagingStudy {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -248,6 +472,127 @@ pub struct ImagingStudySeries {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ImagingStudySeries {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `uid`.
+    #[inline]
+    #[must_use]
+    pub fn with_uid(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.uid = Some(value.into());
+        self
+    }
+    /// Sets `number`.
+    #[inline]
+    #[must_use]
+    pub fn with_number(mut self, value: impl Into<Primitive<UnsignedInt>>) -> Self {
+        self.number = Some(value.into());
+        self
+    }
+    /// Sets `modality`.
+    #[inline]
+    #[must_use]
+    pub fn with_modality(mut self, value: impl Into<Coding>) -> Self {
+        self.modality = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `numberOfInstances`.
+    #[inline]
+    #[must_use]
+    pub fn with_number_of_instances(mut self, value: impl Into<Primitive<UnsignedInt>>) -> Self {
+        self.number_of_instances = Some(value.into());
+        self
+    }
+    /// Sets `endpoint` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endpoint<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.endpoint = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `bodySite`.
+    #[inline]
+    #[must_use]
+    pub fn with_body_site(mut self, value: impl Into<Coding>) -> Self {
+        self.body_site = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `laterality`.
+    #[inline]
+    #[must_use]
+    pub fn with_laterality(mut self, value: impl Into<Coding>) -> Self {
+        self.laterality = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `specimen` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specimen<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.specimen = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `started`.
+    #[inline]
+    #[must_use]
+    pub fn with_started(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.started = Some(value.into());
+        self
+    }
+    /// Sets `performer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer<I: Into<ImagingStudySeriesPerformer>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instance<I: Into<ImagingStudySeriesInstance>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instance = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ImagingStudySeries {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -352,6 +697,51 @@ pub struct ImagingStudySeriesPerformer {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ImagingStudySeriesPerformer {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `function`.
+    #[inline]
+    #[must_use]
+    pub fn with_function(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.function = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `actor`.
+    #[inline]
+    #[must_use]
+    pub fn with_actor(mut self, value: impl Into<Reference>) -> Self {
+        self.actor = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ImagingStudySeriesPerformer {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -410,6 +800,65 @@ pub struct ImagingStudySeriesInstance {
     pub title: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ImagingStudySeriesInstance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `uid`.
+    #[inline]
+    #[must_use]
+    pub fn with_uid(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.uid = Some(value.into());
+        self
+    }
+    /// Sets `sopClass`.
+    #[inline]
+    #[must_use]
+    pub fn with_sop_class(mut self, value: impl Into<Coding>) -> Self {
+        self.sop_class = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `number`.
+    #[inline]
+    #[must_use]
+    pub fn with_number(mut self, value: impl Into<Primitive<UnsignedInt>>) -> Self {
+        self.number = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ImagingStudySeriesInstance {

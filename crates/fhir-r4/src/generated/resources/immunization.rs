@@ -91,6 +91,295 @@ pub struct Immunization {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Immunization {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<ImmunizationStatusCodes>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `statusReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_status_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `vaccineCode`.
+    #[inline]
+    #[must_use]
+    pub fn with_vaccine_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.vaccine_code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `occurrence`.
+    #[inline]
+    #[must_use]
+    pub fn with_occurrence(mut self, value: impl Into<ImmunizationOccurrence>) -> Self {
+        self.occurrence = Some(value.into());
+        self
+    }
+    /// Sets `recorded`.
+    #[inline]
+    #[must_use]
+    pub fn with_recorded(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.recorded = Some(value.into());
+        self
+    }
+    /// Sets `primarySource`.
+    #[inline]
+    #[must_use]
+    pub fn with_primary_source(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.primary_source = Some(value.into());
+        self
+    }
+    /// Sets `reportOrigin`.
+    #[inline]
+    #[must_use]
+    pub fn with_report_origin(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.report_origin = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Reference>) -> Self {
+        self.location = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `manufacturer`.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturer(mut self, value: impl Into<Reference>) -> Self {
+        self.manufacturer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `lotNumber`.
+    #[inline]
+    #[must_use]
+    pub fn with_lot_number(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.lot_number = Some(value.into());
+        self
+    }
+    /// Sets `expirationDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_expiration_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.expiration_date = Some(value.into());
+        self
+    }
+    /// Sets `site`.
+    #[inline]
+    #[must_use]
+    pub fn with_site(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.site = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `route`.
+    #[inline]
+    #[must_use]
+    pub fn with_route(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.route = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `doseQuantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_dose_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.dose_quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer<I: Into<ImmunizationPerformer>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `isSubpotent`.
+    #[inline]
+    #[must_use]
+    pub fn with_is_subpotent(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.is_subpotent = Some(value.into());
+        self
+    }
+    /// Sets `subpotentReason` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subpotent_reason<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.subpotent_reason = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `education` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_education<I: Into<ImmunizationEducation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.education = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `programEligibility` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_program_eligibility<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.program_eligibility = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `fundingSource`.
+    #[inline]
+    #[must_use]
+    pub fn with_funding_source(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.funding_source = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reaction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reaction<I: Into<ImmunizationReaction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reaction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `protocolApplied` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_protocol_applied<I: Into<ImmunizationProtocolApplied>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.protocol_applied = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Immunization {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -304,6 +593,51 @@ pub struct ImmunizationPerformer {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ImmunizationPerformer {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `function`.
+    #[inline]
+    #[must_use]
+    pub fn with_function(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.function = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `actor`.
+    #[inline]
+    #[must_use]
+    pub fn with_actor(mut self, value: impl Into<Reference>) -> Self {
+        self.actor = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ImmunizationPerformer {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -362,6 +696,65 @@ pub struct ImmunizationEducation {
     pub presentation_date: Option<Primitive<DateTime>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ImmunizationEducation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `documentType`.
+    #[inline]
+    #[must_use]
+    pub fn with_document_type(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.document_type = Some(value.into());
+        self
+    }
+    /// Sets `reference`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.reference = Some(value.into());
+        self
+    }
+    /// Sets `publicationDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_publication_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.publication_date = Some(value.into());
+        self
+    }
+    /// Sets `presentationDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_presentation_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.presentation_date = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ImmunizationEducation {
@@ -450,6 +843,58 @@ pub struct ImmunizationReaction {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ImmunizationReaction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `detail`.
+    #[inline]
+    #[must_use]
+    pub fn with_detail(mut self, value: impl Into<Reference>) -> Self {
+        self.detail = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reported`.
+    #[inline]
+    #[must_use]
+    pub fn with_reported(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.reported = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ImmunizationReaction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -521,6 +966,81 @@ pub struct ImmunizationProtocolApplied {
     pub series_doses: Option<ImmunizationProtocolAppliedSeriesDoses>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ImmunizationProtocolApplied {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `series`.
+    #[inline]
+    #[must_use]
+    pub fn with_series(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.series = Some(value.into());
+        self
+    }
+    /// Sets `authority`.
+    #[inline]
+    #[must_use]
+    pub fn with_authority(mut self, value: impl Into<Reference>) -> Self {
+        self.authority = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `targetDisease` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_target_disease<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.target_disease = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `doseNumber`.
+    #[inline]
+    #[must_use]
+    pub fn with_dose_number(
+        mut self,
+        value: impl Into<ImmunizationProtocolAppliedDoseNumber>,
+    ) -> Self {
+        self.dose_number = Some(value.into());
+        self
+    }
+    /// Sets `seriesDoses`.
+    #[inline]
+    #[must_use]
+    pub fn with_series_doses(
+        mut self,
+        value: impl Into<ImmunizationProtocolAppliedSeriesDoses>,
+    ) -> Self {
+        self.series_doses = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ImmunizationProtocolApplied {

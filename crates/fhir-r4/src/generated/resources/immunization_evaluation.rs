@@ -59,6 +59,175 @@ pub struct ImmunizationEvaluation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ImmunizationEvaluation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<ImmunizationEvaluationStatusCodes>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `authority`.
+    #[inline]
+    #[must_use]
+    pub fn with_authority(mut self, value: impl Into<Reference>) -> Self {
+        self.authority = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `targetDisease`.
+    #[inline]
+    #[must_use]
+    pub fn with_target_disease(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.target_disease = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `immunizationEvent`.
+    #[inline]
+    #[must_use]
+    pub fn with_immunization_event(mut self, value: impl Into<Reference>) -> Self {
+        self.immunization_event = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `doseStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_dose_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.dose_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `doseStatusReason` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_dose_status_reason<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.dose_status_reason = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `series`.
+    #[inline]
+    #[must_use]
+    pub fn with_series(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.series = Some(value.into());
+        self
+    }
+    /// Sets `doseNumber`.
+    #[inline]
+    #[must_use]
+    pub fn with_dose_number(mut self, value: impl Into<ImmunizationEvaluationDoseNumber>) -> Self {
+        self.dose_number = Some(value.into());
+        self
+    }
+    /// Sets `seriesDoses`.
+    #[inline]
+    #[must_use]
+    pub fn with_series_doses(
+        mut self,
+        value: impl Into<ImmunizationEvaluationSeriesDoses>,
+    ) -> Self {
+        self.series_doses = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ImmunizationEvaluation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

@@ -42,6 +42,113 @@ pub struct ImmunizationRecommendation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ImmunizationRecommendation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `authority`.
+    #[inline]
+    #[must_use]
+    pub fn with_authority(mut self, value: impl Into<Reference>) -> Self {
+        self.authority = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `recommendation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_recommendation<I: Into<ImmunizationRecommendationRecommendation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.recommendation = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ImmunizationRecommendation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -152,6 +259,145 @@ pub struct ImmunizationRecommendationRecommendation {
     pub supporting_patient_information: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ImmunizationRecommendationRecommendation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `vaccineCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_vaccine_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.vaccine_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `targetDisease`.
+    #[inline]
+    #[must_use]
+    pub fn with_target_disease(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.target_disease = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contraindicatedVaccineCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contraindicated_vaccine_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contraindicated_vaccine_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `forecastStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_forecast_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.forecast_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `forecastReason` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_forecast_reason<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.forecast_reason = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `dateCriterion` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_date_criterion<I: Into<ImmunizationRecommendationRecommendationDateCriterion>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.date_criterion = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `series`.
+    #[inline]
+    #[must_use]
+    pub fn with_series(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.series = Some(value.into());
+        self
+    }
+    /// Sets `doseNumber`.
+    #[inline]
+    #[must_use]
+    pub fn with_dose_number(
+        mut self,
+        value: impl Into<ImmunizationRecommendationRecommendationDoseNumber>,
+    ) -> Self {
+        self.dose_number = Some(value.into());
+        self
+    }
+    /// Sets `seriesDoses`.
+    #[inline]
+    #[must_use]
+    pub fn with_series_doses(
+        mut self,
+        value: impl Into<ImmunizationRecommendationRecommendationSeriesDoses>,
+    ) -> Self {
+        self.series_doses = Some(value.into());
+        self
+    }
+    /// Sets `supportingImmunization` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_immunization<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_immunization = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `supportingPatientInformation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_patient_information<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_patient_information = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ImmunizationRecommendationRecommendation {
@@ -350,6 +596,51 @@ pub struct ImmunizationRecommendationRecommendationDateCriterion {
     pub value: Option<Primitive<DateTime>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ImmunizationRecommendationRecommendationDateCriterion {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ImmunizationRecommendationRecommendationDateCriterion {

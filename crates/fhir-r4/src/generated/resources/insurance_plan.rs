@@ -64,6 +64,191 @@ pub struct InsurancePlan {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl InsurancePlan {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `alias` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_alias<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.alias = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `ownedBy`.
+    #[inline]
+    #[must_use]
+    pub fn with_owned_by(mut self, value: impl Into<Reference>) -> Self {
+        self.owned_by = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `administeredBy`.
+    #[inline]
+    #[must_use]
+    pub fn with_administered_by(mut self, value: impl Into<Reference>) -> Self {
+        self.administered_by = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `coverageArea` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_coverage_area<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.coverage_area = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<InsurancePlanContact>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `endpoint` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endpoint<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.endpoint = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `network` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_network<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.network = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `coverage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_coverage<I: Into<InsurancePlanCoverage>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.coverage = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `plan` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_plan<I: Into<InsurancePlanPlan>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.plan = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for InsurancePlan {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -193,6 +378,68 @@ pub struct InsurancePlanContact {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl InsurancePlanContact {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.purpose = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<HumanName>) -> Self {
+        self.name = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `telecom` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_telecom<I: Into<ContactPoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.telecom = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `address`.
+    #[inline]
+    #[must_use]
+    pub fn with_address(mut self, value: impl Into<Address>) -> Self {
+        self.address = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for InsurancePlanContact {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -263,6 +510,61 @@ pub struct InsurancePlanCoverage {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl InsurancePlanCoverage {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `network` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_network<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.network = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `benefit` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_benefit<I: Into<InsurancePlanCoverageBenefit>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.benefit = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for InsurancePlanCoverage {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -328,6 +630,61 @@ pub struct InsurancePlanCoverageBenefit {
     pub limit: ThinVec<InsurancePlanCoverageBenefitLimit>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl InsurancePlanCoverageBenefit {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `requirement`.
+    #[inline]
+    #[must_use]
+    pub fn with_requirement(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.requirement = Some(value.into());
+        self
+    }
+    /// Sets `limit` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_limit<I: Into<InsurancePlanCoverageBenefitLimit>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.limit = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for InsurancePlanCoverageBenefit {
@@ -396,6 +753,51 @@ pub struct InsurancePlanCoverageBenefitLimit {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl InsurancePlanCoverageBenefitLimit {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Quantity>) -> Self {
+        self.value = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for InsurancePlanCoverageBenefitLimit {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -458,6 +860,91 @@ pub struct InsurancePlanPlan {
     pub specific_cost: ThinVec<InsurancePlanPlanSpecificCost>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl InsurancePlanPlan {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `coverageArea` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_coverage_area<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.coverage_area = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `network` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_network<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.network = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `generalCost` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_general_cost<I: Into<InsurancePlanPlanGeneralCost>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.general_cost = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specificCost` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specific_cost<I: Into<InsurancePlanPlanSpecificCost>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.specific_cost = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for InsurancePlanPlan {
@@ -538,6 +1025,65 @@ pub struct InsurancePlanPlanGeneralCost {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl InsurancePlanPlanGeneralCost {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `groupSize`.
+    #[inline]
+    #[must_use]
+    pub fn with_group_size(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.group_size = Some(value.into());
+        self
+    }
+    /// Sets `cost`.
+    #[inline]
+    #[must_use]
+    pub fn with_cost(mut self, value: impl Into<Money>) -> Self {
+        self.cost = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `comment`.
+    #[inline]
+    #[must_use]
+    pub fn with_comment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.comment = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for InsurancePlanPlanGeneralCost {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -608,6 +1154,54 @@ pub struct InsurancePlanPlanSpecificCost {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl InsurancePlanPlanSpecificCost {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `benefit` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_benefit<I: Into<InsurancePlanPlanSpecificCostBenefit>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.benefit = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for InsurancePlanPlanSpecificCost {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -670,6 +1264,54 @@ pub struct InsurancePlanPlanSpecificCostBenefit {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl InsurancePlanPlanSpecificCostBenefit {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `cost` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_cost<I: Into<InsurancePlanPlanSpecificCostBenefitCost>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.cost = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for InsurancePlanPlanSpecificCostBenefit {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -728,6 +1370,68 @@ pub struct InsurancePlanPlanSpecificCostBenefitCost {
     pub value: Option<Box<Quantity>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl InsurancePlanPlanSpecificCostBenefitCost {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `applicability`.
+    #[inline]
+    #[must_use]
+    pub fn with_applicability(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.applicability = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `qualifiers` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_qualifiers<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.qualifiers = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Quantity>) -> Self {
+        self.value = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for InsurancePlanPlanSpecificCostBenefitCost {

@@ -67,6 +67,196 @@ pub struct Invoice {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Invoice {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<InvoiceStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `cancelledReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_cancelled_reason(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.cancelled_reason = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `recipient`.
+    #[inline]
+    #[must_use]
+    pub fn with_recipient(mut self, value: impl Into<Reference>) -> Self {
+        self.recipient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `participant` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_participant<I: Into<InvoiceParticipant>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.participant = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `issuer`.
+    #[inline]
+    #[must_use]
+    pub fn with_issuer(mut self, value: impl Into<Reference>) -> Self {
+        self.issuer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `account`.
+    #[inline]
+    #[must_use]
+    pub fn with_account(mut self, value: impl Into<Reference>) -> Self {
+        self.account = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `lineItem` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_line_item<I: Into<InvoiceLineItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.line_item = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `totalPriceComponent` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_total_price_component<I: Into<InvoiceLineItemPriceComponent>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.total_price_component = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `totalNet`.
+    #[inline]
+    #[must_use]
+    pub fn with_total_net(mut self, value: impl Into<Money>) -> Self {
+        self.total_net = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `totalGross`.
+    #[inline]
+    #[must_use]
+    pub fn with_total_gross(mut self, value: impl Into<Money>) -> Self {
+        self.total_gross = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `paymentTerms`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment_terms(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.payment_terms = Some(value.into());
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Invoice {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -202,6 +392,51 @@ pub struct InvoiceParticipant {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl InvoiceParticipant {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `actor`.
+    #[inline]
+    #[must_use]
+    pub fn with_actor(mut self, value: impl Into<Reference>) -> Self {
+        self.actor = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for InvoiceParticipant {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -258,6 +493,61 @@ pub struct InvoiceLineItem {
     pub price_component: ThinVec<InvoiceLineItemPriceComponent>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl InvoiceLineItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `chargeItem`.
+    #[inline]
+    #[must_use]
+    pub fn with_charge_item(mut self, value: impl Into<InvoiceLineItemChargeItem>) -> Self {
+        self.charge_item = Some(value.into());
+        self
+    }
+    /// Sets `priceComponent` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_price_component<I: Into<InvoiceLineItemPriceComponent>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.price_component = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for InvoiceLineItem {
@@ -342,6 +632,65 @@ pub struct InvoiceLineItemPriceComponent {
     pub amount: Option<Box<Money>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl InvoiceLineItemPriceComponent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<InvoicePriceComponentType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `factor`.
+    #[inline]
+    #[must_use]
+    pub fn with_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.factor = Some(value.into());
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Money>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for InvoiceLineItemPriceComponent {

@@ -98,6 +98,325 @@ pub struct Library {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Library {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `subtitle`.
+    #[inline]
+    #[must_use]
+    pub fn with_subtitle(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.subtitle = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<LibrarySubject>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `usage`.
+    #[inline]
+    #[must_use]
+    pub fn with_usage(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.usage = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `approvalDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_approval_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.approval_date = Some(value.into());
+        self
+    }
+    /// Sets `lastReviewDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_last_review_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.last_review_date = Some(value.into());
+        self
+    }
+    /// Sets `effectivePeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_effective_period(mut self, value: impl Into<Period>) -> Self {
+        self.effective_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `topic` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_topic<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.topic = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `author` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_author<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.author = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `editor` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_editor<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.editor = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reviewer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reviewer<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reviewer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `endorser` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endorser<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.endorser = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relatedArtifact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_related_artifact<I: Into<RelatedArtifact>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.related_artifact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `parameter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_parameter<I: Into<ParameterDefinition>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.parameter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `dataRequirement` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_data_requirement<I: Into<DataRequirement>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.data_requirement = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `content` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_content<I: Into<Attachment>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.content = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Library {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

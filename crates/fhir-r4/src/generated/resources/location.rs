@@ -70,6 +70,206 @@ pub struct Location {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Location {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<LocationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `operationalStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_operational_status(mut self, value: impl Into<Coding>) -> Self {
+        self.operational_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `alias` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_alias<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.alias = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `mode`.
+    #[inline]
+    #[must_use]
+    pub fn with_mode(mut self, value: impl Into<Primitive<LocationMode>>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `telecom` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_telecom<I: Into<ContactPoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.telecom = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `address`.
+    #[inline]
+    #[must_use]
+    pub fn with_address(mut self, value: impl Into<Address>) -> Self {
+        self.address = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `physicalType`.
+    #[inline]
+    #[must_use]
+    pub fn with_physical_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.physical_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `position`.
+    #[inline]
+    #[must_use]
+    pub fn with_position(mut self, value: impl Into<LocationPosition>) -> Self {
+        self.position = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `managingOrganization`.
+    #[inline]
+    #[must_use]
+    pub fn with_managing_organization(mut self, value: impl Into<Reference>) -> Self {
+        self.managing_organization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `partOf`.
+    #[inline]
+    #[must_use]
+    pub fn with_part_of(mut self, value: impl Into<Reference>) -> Self {
+        self.part_of = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `hoursOfOperation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_hours_of_operation<I: Into<LocationHoursOfOperation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.hours_of_operation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `availabilityExceptions`.
+    #[inline]
+    #[must_use]
+    pub fn with_availability_exceptions(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.availability_exceptions = Some(value.into());
+        self
+    }
+    /// Sets `endpoint` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endpoint<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.endpoint = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Location {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -224,6 +424,58 @@ pub struct LocationPosition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl LocationPosition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `longitude`.
+    #[inline]
+    #[must_use]
+    pub fn with_longitude(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.longitude = Some(value.into());
+        self
+    }
+    /// Sets `latitude`.
+    #[inline]
+    #[must_use]
+    pub fn with_latitude(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.latitude = Some(value.into());
+        self
+    }
+    /// Sets `altitude`.
+    #[inline]
+    #[must_use]
+    pub fn with_altitude(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.altitude = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for LocationPosition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -294,6 +546,68 @@ pub struct LocationHoursOfOperation {
     pub closing_time: Option<Primitive<Time>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl LocationHoursOfOperation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `daysOfWeek` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_days_of_week<I: Into<Primitive<DaysOfWeek>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.days_of_week = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `allDay`.
+    #[inline]
+    #[must_use]
+    pub fn with_all_day(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.all_day = Some(value.into());
+        self
+    }
+    /// Sets `openingTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_opening_time(mut self, value: impl Into<Primitive<Time>>) -> Self {
+        self.opening_time = Some(value.into());
+        self
+    }
+    /// Sets `closingTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_closing_time(mut self, value: impl Into<Primitive<Time>>) -> Self {
+        self.closing_time = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for LocationHoursOfOperation {

@@ -57,6 +57,158 @@ pub struct MeasureReport {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MeasureReport {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<MeasureReportStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<MeasureReportType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `measure`.
+    #[inline]
+    #[must_use]
+    pub fn with_measure(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.measure = Some(value.into());
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `reporter`.
+    #[inline]
+    #[must_use]
+    pub fn with_reporter(mut self, value: impl Into<Reference>) -> Self {
+        self.reporter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `improvementNotation`.
+    #[inline]
+    #[must_use]
+    pub fn with_improvement_notation(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.improvement_notation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `group` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_group<I: Into<MeasureReportGroup>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.group = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `evaluatedResource` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_evaluated_resource<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.evaluated_resource = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MeasureReport {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -176,6 +328,71 @@ pub struct MeasureReportGroup {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MeasureReportGroup {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `population` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_population<I: Into<MeasureReportGroupPopulation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.population = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `measureScore`.
+    #[inline]
+    #[must_use]
+    pub fn with_measure_score(mut self, value: impl Into<Quantity>) -> Self {
+        self.measure_score = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `stratifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_stratifier<I: Into<MeasureReportGroupStratifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.stratifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MeasureReportGroup {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -246,6 +463,58 @@ pub struct MeasureReportGroupPopulation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MeasureReportGroupPopulation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `count`.
+    #[inline]
+    #[must_use]
+    pub fn with_count(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.count = Some(value.into());
+        self
+    }
+    /// Sets `subjectResults`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject_results(mut self, value: impl Into<Reference>) -> Self {
+        self.subject_results = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MeasureReportGroupPopulation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -312,6 +581,57 @@ pub struct MeasureReportGroupStratifier {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MeasureReportGroupStratifier {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `stratum` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_stratum<I: Into<MeasureReportGroupStratifierStratum>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.stratum = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MeasureReportGroupStratifier {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -370,6 +690,71 @@ pub struct MeasureReportGroupStratifierStratum {
     pub measure_score: Option<Box<Quantity>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MeasureReportGroupStratifierStratum {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.value = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `component` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_component<I: Into<MeasureReportGroupStratifierStratumComponent>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.component = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `population` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_population<I: Into<MeasureReportGroupStratifierStratumPopulation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.population = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `measureScore`.
+    #[inline]
+    #[must_use]
+    pub fn with_measure_score(mut self, value: impl Into<Quantity>) -> Self {
+        self.measure_score = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MeasureReportGroupStratifierStratum {
@@ -440,6 +825,51 @@ pub struct MeasureReportGroupStratifierStratumComponent {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MeasureReportGroupStratifierStratumComponent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.value = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MeasureReportGroupStratifierStratumComponent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -496,6 +926,58 @@ pub struct MeasureReportGroupStratifierStratumPopulation {
     pub subject_results: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MeasureReportGroupStratifierStratumPopulation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `count`.
+    #[inline]
+    #[must_use]
+    pub fn with_count(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.count = Some(value.into());
+        self
+    }
+    /// Sets `subjectResults`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject_results(mut self, value: impl Into<Reference>) -> Self {
+        self.subject_results = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MeasureReportGroupStratifierStratumPopulation {

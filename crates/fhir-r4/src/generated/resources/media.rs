@@ -80,6 +80,232 @@ pub struct Media {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Media {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `partOf` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_part_of<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.part_of = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<EventStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `modality`.
+    #[inline]
+    #[must_use]
+    pub fn with_modality(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.modality = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `view`.
+    #[inline]
+    #[must_use]
+    pub fn with_view(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.view = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `created`.
+    #[inline]
+    #[must_use]
+    pub fn with_created(mut self, value: impl Into<MediaCreated>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+    /// Sets `issued`.
+    #[inline]
+    #[must_use]
+    pub fn with_issued(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.issued = Some(value.into());
+        self
+    }
+    /// Sets `operator`.
+    #[inline]
+    #[must_use]
+    pub fn with_operator(mut self, value: impl Into<Reference>) -> Self {
+        self.operator = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `bodySite`.
+    #[inline]
+    #[must_use]
+    pub fn with_body_site(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.body_site = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `deviceName`.
+    #[inline]
+    #[must_use]
+    pub fn with_device_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.device_name = Some(value.into());
+        self
+    }
+    /// Sets `device`.
+    #[inline]
+    #[must_use]
+    pub fn with_device(mut self, value: impl Into<Reference>) -> Self {
+        self.device = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `height`.
+    #[inline]
+    #[must_use]
+    pub fn with_height(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.height = Some(value.into());
+        self
+    }
+    /// Sets `width`.
+    #[inline]
+    #[must_use]
+    pub fn with_width(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.width = Some(value.into());
+        self
+    }
+    /// Sets `frames`.
+    #[inline]
+    #[must_use]
+    pub fn with_frames(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.frames = Some(value.into());
+        self
+    }
+    /// Sets `duration`.
+    #[inline]
+    #[must_use]
+    pub fn with_duration(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.duration = Some(value.into());
+        self
+    }
+    /// Sets `content`.
+    #[inline]
+    #[must_use]
+    pub fn with_content(mut self, value: impl Into<Attachment>) -> Self {
+        self.content = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Media {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

@@ -49,6 +49,134 @@ pub struct Medication {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Medication {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<MedicationStatusCodes>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `manufacturer`.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturer(mut self, value: impl Into<Reference>) -> Self {
+        self.manufacturer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `form`.
+    #[inline]
+    #[must_use]
+    pub fn with_form(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.form = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Ratio>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `ingredient` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_ingredient<I: Into<MedicationIngredient>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.ingredient = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `batch`.
+    #[inline]
+    #[must_use]
+    pub fn with_batch(mut self, value: impl Into<MedicationBatch>) -> Self {
+        self.batch = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for Medication {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -152,6 +280,58 @@ pub struct MedicationIngredient {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationIngredient {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `item`.
+    #[inline]
+    #[must_use]
+    pub fn with_item(mut self, value: impl Into<MedicationIngredientItem>) -> Self {
+        self.item = Some(value.into());
+        self
+    }
+    /// Sets `isActive`.
+    #[inline]
+    #[must_use]
+    pub fn with_is_active(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.is_active = Some(value.into());
+        self
+    }
+    /// Sets `strength`.
+    #[inline]
+    #[must_use]
+    pub fn with_strength(mut self, value: impl Into<Ratio>) -> Self {
+        self.strength = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicationIngredient {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -230,6 +410,51 @@ pub struct MedicationBatch {
     pub expiration_date: Option<Primitive<DateTime>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicationBatch {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `lotNumber`.
+    #[inline]
+    #[must_use]
+    pub fn with_lot_number(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.lot_number = Some(value.into());
+        self
+    }
+    /// Sets `expirationDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_expiration_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.expiration_date = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for MedicationBatch {

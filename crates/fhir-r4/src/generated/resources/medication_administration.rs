@@ -74,6 +74,232 @@ pub struct MedicationAdministration {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationAdministration {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiates` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `partOf` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_part_of<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.part_of = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<MedicationAdministrationStatusCodes>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `statusReason` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_status_reason<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.status_reason = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `medication`.
+    #[inline]
+    #[must_use]
+    pub fn with_medication(mut self, value: impl Into<MedicationAdministrationMedication>) -> Self {
+        self.medication = Some(value.into());
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `context`.
+    #[inline]
+    #[must_use]
+    pub fn with_context(mut self, value: impl Into<Reference>) -> Self {
+        self.context = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `supportingInformation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_information<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_information = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `effective`.
+    #[inline]
+    #[must_use]
+    pub fn with_effective(mut self, value: impl Into<MedicationAdministrationEffective>) -> Self {
+        self.effective = Some(value.into());
+        self
+    }
+    /// Sets `performer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer<I: Into<MedicationAdministrationPerformer>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `request`.
+    #[inline]
+    #[must_use]
+    pub fn with_request(mut self, value: impl Into<Reference>) -> Self {
+        self.request = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `device` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_device<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.device = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `dosage`.
+    #[inline]
+    #[must_use]
+    pub fn with_dosage(mut self, value: impl Into<MedicationAdministrationDosage>) -> Self {
+        self.dosage = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `eventHistory` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_event_history<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.event_history = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicationAdministration {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -257,6 +483,51 @@ pub struct MedicationAdministrationPerformer {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationAdministrationPerformer {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `function`.
+    #[inline]
+    #[must_use]
+    pub fn with_function(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.function = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `actor`.
+    #[inline]
+    #[must_use]
+    pub fn with_actor(mut self, value: impl Into<Reference>) -> Self {
+        self.actor = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicationAdministrationPerformer {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -319,6 +590,79 @@ pub struct MedicationAdministrationDosage {
     pub rate: Option<MedicationAdministrationDosageRate>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicationAdministrationDosage {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+    /// Sets `site`.
+    #[inline]
+    #[must_use]
+    pub fn with_site(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.site = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `route`.
+    #[inline]
+    #[must_use]
+    pub fn with_route(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.route = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `method`.
+    #[inline]
+    #[must_use]
+    pub fn with_method(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.method = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dose`.
+    #[inline]
+    #[must_use]
+    pub fn with_dose(mut self, value: impl Into<Quantity>) -> Self {
+        self.dose = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `rate`.
+    #[inline]
+    #[must_use]
+    pub fn with_rate(mut self, value: impl Into<MedicationAdministrationDosageRate>) -> Self {
+        self.rate = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for MedicationAdministrationDosage {

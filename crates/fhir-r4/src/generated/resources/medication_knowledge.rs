@@ -80,6 +80,276 @@ pub struct MedicationKnowledge {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationKnowledge {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<MedicationKnowledgeStatusCodes>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `manufacturer`.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturer(mut self, value: impl Into<Reference>) -> Self {
+        self.manufacturer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `doseForm`.
+    #[inline]
+    #[must_use]
+    pub fn with_dose_form(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.dose_form = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Quantity>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `synonym` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_synonym<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.synonym = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relatedMedicationKnowledge` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_related_medication_knowledge<
+        I: Into<MedicationKnowledgeRelatedMedicationKnowledge>,
+    >(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.related_medication_knowledge = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `associatedMedication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_associated_medication<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.associated_medication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `productType` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_product_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.product_type = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `monograph` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_monograph<I: Into<MedicationKnowledgeMonograph>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.monograph = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ingredient` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_ingredient<I: Into<MedicationKnowledgeIngredient>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.ingredient = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `preparationInstruction`.
+    #[inline]
+    #[must_use]
+    pub fn with_preparation_instruction(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.preparation_instruction = Some(value.into());
+        self
+    }
+    /// Sets `intendedRoute` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_intended_route<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.intended_route = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `cost` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_cost<I: Into<MedicationKnowledgeCost>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.cost = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `monitoringProgram` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_monitoring_program<I: Into<MedicationKnowledgeMonitoringProgram>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.monitoring_program = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `administrationGuidelines` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_administration_guidelines<I: Into<MedicationKnowledgeAdministrationGuidelines>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.administration_guidelines = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `medicineClassification` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_medicine_classification<I: Into<MedicationKnowledgeMedicineClassification>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.medicine_classification = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `packaging`.
+    #[inline]
+    #[must_use]
+    pub fn with_packaging(mut self, value: impl Into<MedicationKnowledgePackaging>) -> Self {
+        self.packaging = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `drugCharacteristic` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_drug_characteristic<I: Into<MedicationKnowledgeDrugCharacteristic>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.drug_characteristic = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `contraindication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contraindication<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contraindication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `regulatory` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_regulatory<I: Into<MedicationKnowledgeRegulatory>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.regulatory = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `kinetics` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_kinetics<I: Into<MedicationKnowledgeKinetics>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.kinetics = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicationKnowledge {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -264,6 +534,54 @@ pub struct MedicationKnowledgeRelatedMedicationKnowledge {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeRelatedMedicationKnowledge {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicationKnowledgeRelatedMedicationKnowledge {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -318,6 +636,51 @@ pub struct MedicationKnowledgeMonograph {
     pub source: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeMonograph {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `source`.
+    #[inline]
+    #[must_use]
+    pub fn with_source(mut self, value: impl Into<Reference>) -> Self {
+        self.source = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MedicationKnowledgeMonograph {
@@ -376,6 +739,58 @@ pub struct MedicationKnowledgeIngredient {
     pub strength: Option<Box<Ratio>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeIngredient {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `item`.
+    #[inline]
+    #[must_use]
+    pub fn with_item(mut self, value: impl Into<MedicationKnowledgeIngredientItem>) -> Self {
+        self.item = Some(value.into());
+        self
+    }
+    /// Sets `isActive`.
+    #[inline]
+    #[must_use]
+    pub fn with_is_active(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.is_active = Some(value.into());
+        self
+    }
+    /// Sets `strength`.
+    #[inline]
+    #[must_use]
+    pub fn with_strength(mut self, value: impl Into<Ratio>) -> Self {
+        self.strength = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MedicationKnowledgeIngredient {
@@ -460,6 +875,58 @@ pub struct MedicationKnowledgeCost {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeCost {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `source`.
+    #[inline]
+    #[must_use]
+    pub fn with_source(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.source = Some(value.into());
+        self
+    }
+    /// Sets `cost`.
+    #[inline]
+    #[must_use]
+    pub fn with_cost(mut self, value: impl Into<Money>) -> Self {
+        self.cost = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicationKnowledgeCost {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -526,6 +993,51 @@ pub struct MedicationKnowledgeMonitoringProgram {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeMonitoringProgram {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for MedicationKnowledgeMonitoringProgram {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -584,6 +1096,69 @@ pub struct MedicationKnowledgeAdministrationGuidelines {
         ThinVec<MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeAdministrationGuidelines {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `dosage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_dosage<I: Into<MedicationKnowledgeAdministrationGuidelinesDosage>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.dosage = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `indication`.
+    #[inline]
+    #[must_use]
+    pub fn with_indication(
+        mut self,
+        value: impl Into<MedicationKnowledgeAdministrationGuidelinesIndication>,
+    ) -> Self {
+        self.indication = Some(value.into());
+        self
+    }
+    /// Sets `patientCharacteristics` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_patient_characteristics<
+        I: Into<MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics>,
+    >(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.patient_characteristics = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for MedicationKnowledgeAdministrationGuidelines {
@@ -669,6 +1244,51 @@ pub struct MedicationKnowledgeAdministrationGuidelinesDosage {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeAdministrationGuidelinesDosage {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dosage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_dosage<I: Into<Dosage>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.dosage = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicationKnowledgeAdministrationGuidelinesDosage {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -724,6 +1344,59 @@ pub struct MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
     pub value: ThinVec<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `characteristic`.
+    #[inline]
+    #[must_use]
+    pub fn with_characteristic(
+        mut self,
+        value: impl Into<
+            MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic,
+        >,
+    ) -> Self {
+        self.characteristic = Some(value.into());
+        self
+    }
+    /// Sets `value` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_value<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.value = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
@@ -815,6 +1488,54 @@ pub struct MedicationKnowledgeMedicineClassification {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeMedicineClassification {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `classification` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_classification<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.classification = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicationKnowledgeMedicineClassification {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -877,6 +1598,51 @@ pub struct MedicationKnowledgePackaging {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationKnowledgePackaging {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicationKnowledgePackaging {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -931,6 +1697,54 @@ pub struct MedicationKnowledgeDrugCharacteristic {
     pub value: Option<MedicationKnowledgeDrugCharacteristicValue>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeDrugCharacteristic {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(
+        mut self,
+        value: impl Into<MedicationKnowledgeDrugCharacteristicValue>,
+    ) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for MedicationKnowledgeDrugCharacteristic {
@@ -1055,6 +1869,74 @@ pub struct MedicationKnowledgeRegulatory {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeRegulatory {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `regulatoryAuthority`.
+    #[inline]
+    #[must_use]
+    pub fn with_regulatory_authority(mut self, value: impl Into<Reference>) -> Self {
+        self.regulatory_authority = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `substitution` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_substitution<I: Into<MedicationKnowledgeRegulatorySubstitution>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.substitution = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `schedule` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_schedule<I: Into<MedicationKnowledgeRegulatorySchedule>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.schedule = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `maxDispense`.
+    #[inline]
+    #[must_use]
+    pub fn with_max_dispense(
+        mut self,
+        value: impl Into<MedicationKnowledgeRegulatoryMaxDispense>,
+    ) -> Self {
+        self.max_dispense = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicationKnowledgeRegulatory {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1125,6 +2007,51 @@ pub struct MedicationKnowledgeRegulatorySubstitution {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeRegulatorySubstitution {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `allowed`.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.allowed = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for MedicationKnowledgeRegulatorySubstitution {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1180,6 +2107,44 @@ pub struct MedicationKnowledgeRegulatorySchedule {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeRegulatorySchedule {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `schedule`.
+    #[inline]
+    #[must_use]
+    pub fn with_schedule(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.schedule = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicationKnowledgeRegulatorySchedule {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1232,6 +2197,51 @@ pub struct MedicationKnowledgeRegulatoryMaxDispense {
     pub period: Option<Box<Duration>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeRegulatoryMaxDispense {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Duration>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MedicationKnowledgeRegulatoryMaxDispense {
@@ -1290,6 +2300,64 @@ pub struct MedicationKnowledgeKinetics {
     pub half_life_period: Option<Box<Duration>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicationKnowledgeKinetics {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `areaUnderCurve` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_area_under_curve<I: Into<Quantity>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.area_under_curve = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `lethalDose50` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_lethal_dose50<I: Into<Quantity>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.lethal_dose50 = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `halfLifePeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_half_life_period(mut self, value: impl Into<Duration>) -> Self {
+        self.half_life_period = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MedicationKnowledgeKinetics {

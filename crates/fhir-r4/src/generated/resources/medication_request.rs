@@ -100,6 +100,332 @@ pub struct MedicationRequest {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationRequest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<MedicationrequestStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `statusReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_status_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `intent`.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<Primitive<MedicationRequestIntent>>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<Primitive<RequestPriority>>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+    /// Sets `doNotPerform`.
+    #[inline]
+    #[must_use]
+    pub fn with_do_not_perform(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.do_not_perform = Some(value.into());
+        self
+    }
+    /// Sets `reported`.
+    #[inline]
+    #[must_use]
+    pub fn with_reported(mut self, value: impl Into<MedicationRequestReported>) -> Self {
+        self.reported = Some(value.into());
+        self
+    }
+    /// Sets `medication`.
+    #[inline]
+    #[must_use]
+    pub fn with_medication(mut self, value: impl Into<MedicationRequestMedication>) -> Self {
+        self.medication = Some(value.into());
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `supportingInformation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_information<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supporting_information = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `authoredOn`.
+    #[inline]
+    #[must_use]
+    pub fn with_authored_on(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.authored_on = Some(value.into());
+        self
+    }
+    /// Sets `requester`.
+    #[inline]
+    #[must_use]
+    pub fn with_requester(mut self, value: impl Into<Reference>) -> Self {
+        self.requester = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performer`.
+    #[inline]
+    #[must_use]
+    pub fn with_performer(mut self, value: impl Into<Reference>) -> Self {
+        self.performer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performerType`.
+    #[inline]
+    #[must_use]
+    pub fn with_performer_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.performer_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `recorder`.
+    #[inline]
+    #[must_use]
+    pub fn with_recorder(mut self, value: impl Into<Reference>) -> Self {
+        self.recorder = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesCanonical` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_canonical<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_canonical = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesUri` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_uri<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_uri = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `groupIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_group_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.group_identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `courseOfTherapyType`.
+    #[inline]
+    #[must_use]
+    pub fn with_course_of_therapy_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.course_of_therapy_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `insurance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_insurance<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.insurance = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `dosageInstruction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_dosage_instruction<I: Into<Dosage>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.dosage_instruction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `dispenseRequest`.
+    #[inline]
+    #[must_use]
+    pub fn with_dispense_request(
+        mut self,
+        value: impl Into<MedicationRequestDispenseRequest>,
+    ) -> Self {
+        self.dispense_request = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `substitution`.
+    #[inline]
+    #[must_use]
+    pub fn with_substitution(mut self, value: impl Into<MedicationRequestSubstitution>) -> Self {
+        self.substitution = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `priorPrescription`.
+    #[inline]
+    #[must_use]
+    pub fn with_prior_prescription(mut self, value: impl Into<Reference>) -> Self {
+        self.prior_prescription = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `detectedIssue` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detected_issue<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.detected_issue = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `eventHistory` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_event_history<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.event_history = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicationRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -368,6 +694,92 @@ pub struct MedicationRequestDispenseRequest {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationRequestDispenseRequest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `initialFill`.
+    #[inline]
+    #[must_use]
+    pub fn with_initial_fill(
+        mut self,
+        value: impl Into<MedicationRequestDispenseRequestInitialFill>,
+    ) -> Self {
+        self.initial_fill = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dispenseInterval`.
+    #[inline]
+    #[must_use]
+    pub fn with_dispense_interval(mut self, value: impl Into<Duration>) -> Self {
+        self.dispense_interval = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `validityPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_validity_period(mut self, value: impl Into<Period>) -> Self {
+        self.validity_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `numberOfRepeatsAllowed`.
+    #[inline]
+    #[must_use]
+    pub fn with_number_of_repeats_allowed(
+        mut self,
+        value: impl Into<Primitive<UnsignedInt>>,
+    ) -> Self {
+        self.number_of_repeats_allowed = Some(value.into());
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `expectedSupplyDuration`.
+    #[inline]
+    #[must_use]
+    pub fn with_expected_supply_duration(mut self, value: impl Into<Duration>) -> Self {
+        self.expected_supply_duration = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performer`.
+    #[inline]
+    #[must_use]
+    pub fn with_performer(mut self, value: impl Into<Reference>) -> Self {
+        self.performer = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicationRequestDispenseRequest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -463,6 +875,51 @@ pub struct MedicationRequestDispenseRequestInitialFill {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicationRequestDispenseRequestInitialFill {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `duration`.
+    #[inline]
+    #[must_use]
+    pub fn with_duration(mut self, value: impl Into<Duration>) -> Self {
+        self.duration = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicationRequestDispenseRequestInitialFill {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -523,6 +980,51 @@ pub struct MedicationRequestSubstitution {
     pub reason: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicationRequestSubstitution {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `allowed`.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed(mut self, value: impl Into<MedicationRequestSubstitutionAllowed>) -> Self {
+        self.allowed = Some(value.into());
+        self
+    }
+    /// Sets `reason`.
+    #[inline]
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.reason = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MedicationRequestSubstitution {

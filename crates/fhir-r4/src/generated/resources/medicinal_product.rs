@@ -74,6 +74,259 @@ pub struct MedicinalProduct {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProduct {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `domain`.
+    #[inline]
+    #[must_use]
+    pub fn with_domain(mut self, value: impl Into<Coding>) -> Self {
+        self.domain = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `combinedPharmaceuticalDoseForm`.
+    #[inline]
+    #[must_use]
+    pub fn with_combined_pharmaceutical_dose_form(
+        mut self,
+        value: impl Into<CodeableConcept>,
+    ) -> Self {
+        self.combined_pharmaceutical_dose_form = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `legalStatusOfSupply`.
+    #[inline]
+    #[must_use]
+    pub fn with_legal_status_of_supply(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.legal_status_of_supply = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `additionalMonitoringIndicator`.
+    #[inline]
+    #[must_use]
+    pub fn with_additional_monitoring_indicator(
+        mut self,
+        value: impl Into<CodeableConcept>,
+    ) -> Self {
+        self.additional_monitoring_indicator = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `specialMeasures` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_special_measures<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.special_measures = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `paediatricUseIndicator`.
+    #[inline]
+    #[must_use]
+    pub fn with_paediatric_use_indicator(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.paediatric_use_indicator = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `productClassification` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_product_classification<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.product_classification = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `marketingStatus` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_marketing_status<I: Into<MarketingStatus>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.marketing_status = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `pharmaceuticalProduct` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_pharmaceutical_product<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.pharmaceutical_product = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `packagedMedicinalProduct` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_packaged_medicinal_product<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.packaged_medicinal_product = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `attachedDocument` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_attached_document<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.attached_document = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `masterFile` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_master_file<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.master_file = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `clinicalTrial` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_clinical_trial<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.clinical_trial = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_name<I: Into<MedicinalProductName>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.name = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `crossReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_cross_reference<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.cross_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `manufacturingBusinessOperation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturing_business_operation<
+        I: Into<MedicinalProductManufacturingBusinessOperation>,
+    >(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.manufacturing_business_operation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specialDesignation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_special_designation<I: Into<MedicinalProductSpecialDesignation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.special_designation = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProduct {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -266,6 +519,64 @@ pub struct MedicinalProductName {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductName {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `productName`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.product_name = Some(value.into());
+        self
+    }
+    /// Sets `namePart` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_name_part<I: Into<MedicinalProductNameNamePart>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.name_part = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `countryLanguage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_country_language<I: Into<MedicinalProductNameCountryLanguage>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.country_language = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductName {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -332,6 +643,51 @@ pub struct MedicinalProductNameNamePart {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductNameNamePart {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `part`.
+    #[inline]
+    #[must_use]
+    pub fn with_part(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.part = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Coding>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductNameNamePart {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -389,6 +745,58 @@ pub struct MedicinalProductNameCountryLanguage {
     pub language: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicinalProductNameCountryLanguage {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `country`.
+    #[inline]
+    #[must_use]
+    pub fn with_country(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.country = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `jurisdiction`.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.jurisdiction = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.language = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MedicinalProductNameCountryLanguage {
@@ -462,6 +870,82 @@ pub struct MedicinalProductManufacturingBusinessOperation {
     pub regulator: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicinalProductManufacturingBusinessOperation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `operationType`.
+    #[inline]
+    #[must_use]
+    pub fn with_operation_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.operation_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `authorisationReferenceNumber`.
+    #[inline]
+    #[must_use]
+    pub fn with_authorisation_reference_number(mut self, value: impl Into<Identifier>) -> Self {
+        self.authorisation_reference_number = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `effectiveDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_effective_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.effective_date = Some(value.into());
+        self
+    }
+    /// Sets `confidentialityIndicator`.
+    #[inline]
+    #[must_use]
+    pub fn with_confidentiality_indicator(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.confidentiality_indicator = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `manufacturer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturer<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.manufacturer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `regulator`.
+    #[inline]
+    #[must_use]
+    pub fn with_regulator(mut self, value: impl Into<Reference>) -> Self {
+        self.regulator = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MedicinalProductManufacturingBusinessOperation {
@@ -563,6 +1047,92 @@ pub struct MedicinalProductSpecialDesignation {
     pub species: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicinalProductSpecialDesignation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `intendedUse`.
+    #[inline]
+    #[must_use]
+    pub fn with_intended_use(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.intended_use = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `indication`.
+    #[inline]
+    #[must_use]
+    pub fn with_indication(
+        mut self,
+        value: impl Into<MedicinalProductSpecialDesignationIndication>,
+    ) -> Self {
+        self.indication = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `species`.
+    #[inline]
+    #[must_use]
+    pub fn with_species(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.species = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MedicinalProductSpecialDesignation {

@@ -67,6 +67,204 @@ pub struct MedicinalProductAuthorization {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductAuthorization {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `country` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_country<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.country = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `statusDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_status_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.status_date = Some(value.into());
+        self
+    }
+    /// Sets `restoreDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_restore_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.restore_date = Some(value.into());
+        self
+    }
+    /// Sets `validityPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_validity_period(mut self, value: impl Into<Period>) -> Self {
+        self.validity_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dataExclusivityPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_data_exclusivity_period(mut self, value: impl Into<Period>) -> Self {
+        self.data_exclusivity_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dateOfFirstAuthorization`.
+    #[inline]
+    #[must_use]
+    pub fn with_date_of_first_authorization(
+        mut self,
+        value: impl Into<Primitive<DateTime>>,
+    ) -> Self {
+        self.date_of_first_authorization = Some(value.into());
+        self
+    }
+    /// Sets `internationalBirthDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_international_birth_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.international_birth_date = Some(value.into());
+        self
+    }
+    /// Sets `legalBasis`.
+    #[inline]
+    #[must_use]
+    pub fn with_legal_basis(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.legal_basis = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `jurisdictionalAuthorization` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdictional_authorization<
+        I: Into<MedicinalProductAuthorizationJurisdictionalAuthorization>,
+    >(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdictional_authorization = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `holder`.
+    #[inline]
+    #[must_use]
+    pub fn with_holder(mut self, value: impl Into<Reference>) -> Self {
+        self.holder = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `regulator`.
+    #[inline]
+    #[must_use]
+    pub fn with_regulator(mut self, value: impl Into<Reference>) -> Self {
+        self.regulator = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `procedure`.
+    #[inline]
+    #[must_use]
+    pub fn with_procedure(
+        mut self,
+        value: impl Into<MedicinalProductAuthorizationProcedure>,
+    ) -> Self {
+        self.procedure = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductAuthorization {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -239,6 +437,78 @@ pub struct MedicinalProductAuthorizationJurisdictionalAuthorization {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductAuthorizationJurisdictionalAuthorization {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `country`.
+    #[inline]
+    #[must_use]
+    pub fn with_country(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.country = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `legalStatusOfSupply`.
+    #[inline]
+    #[must_use]
+    pub fn with_legal_status_of_supply(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.legal_status_of_supply = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `validityPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_validity_period(mut self, value: impl Into<Period>) -> Self {
+        self.validity_period = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductAuthorizationJurisdictionalAuthorization {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -314,6 +584,71 @@ pub struct MedicinalProductAuthorizationProcedure {
     pub application: ThinVec<MedicinalProductAuthorizationProcedure>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicinalProductAuthorizationProcedure {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(
+        mut self,
+        value: impl Into<MedicinalProductAuthorizationProcedureDate>,
+    ) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `application` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_application<I: Into<MedicinalProductAuthorizationProcedure>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.application = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for MedicinalProductAuthorizationProcedure {

@@ -52,6 +52,147 @@ pub struct MedicinalProductIndication {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductIndication {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subject` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subject<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.subject = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `diseaseSymptomProcedure`.
+    #[inline]
+    #[must_use]
+    pub fn with_disease_symptom_procedure(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.disease_symptom_procedure = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `diseaseStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_disease_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.disease_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `comorbidity` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_comorbidity<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.comorbidity = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `intendedEffect`.
+    #[inline]
+    #[must_use]
+    pub fn with_intended_effect(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.intended_effect = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `duration`.
+    #[inline]
+    #[must_use]
+    pub fn with_duration(mut self, value: impl Into<Quantity>) -> Self {
+        self.duration = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `otherTherapy` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_other_therapy<I: Into<MedicinalProductIndicationOtherTherapy>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.other_therapy = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `undesirableEffect` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_undesirable_effect<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.undesirable_effect = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `population` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_population<I: Into<Population>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.population = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductIndication {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -161,6 +302,54 @@ pub struct MedicinalProductIndicationOtherTherapy {
     pub medication: Option<MedicinalProductIndicationOtherTherapyMedication>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicinalProductIndicationOtherTherapy {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `therapyRelationshipType`.
+    #[inline]
+    #[must_use]
+    pub fn with_therapy_relationship_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.therapy_relationship_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `medication`.
+    #[inline]
+    #[must_use]
+    pub fn with_medication(
+        mut self,
+        value: impl Into<MedicinalProductIndicationOtherTherapyMedication>,
+    ) -> Self {
+        self.medication = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for MedicinalProductIndicationOtherTherapy {

@@ -44,6 +44,120 @@ pub struct MedicinalProductIngredient {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductIngredient {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `allergenicIndicator`.
+    #[inline]
+    #[must_use]
+    pub fn with_allergenic_indicator(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.allergenic_indicator = Some(value.into());
+        self
+    }
+    /// Sets `manufacturer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturer<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.manufacturer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specifiedSubstance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specified_substance<I: Into<MedicinalProductIngredientSpecifiedSubstance>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.specified_substance = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `substance`.
+    #[inline]
+    #[must_use]
+    pub fn with_substance(mut self, value: impl Into<MedicinalProductIngredientSubstance>) -> Self {
+        self.substance = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductIngredient {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -152,6 +266,68 @@ pub struct MedicinalProductIngredientSpecifiedSubstance {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductIngredientSpecifiedSubstance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `group`.
+    #[inline]
+    #[must_use]
+    pub fn with_group(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.group = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `confidentiality`.
+    #[inline]
+    #[must_use]
+    pub fn with_confidentiality(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.confidentiality = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `strength` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_strength<I: Into<MedicinalProductIngredientSpecifiedSubstanceStrength>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.strength = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductIngredientSpecifiedSubstance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -229,6 +405,94 @@ pub struct MedicinalProductIngredientSpecifiedSubstanceStrength {
         ThinVec<MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicinalProductIngredientSpecifiedSubstanceStrength {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `presentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_presentation(mut self, value: impl Into<Ratio>) -> Self {
+        self.presentation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `presentationLowLimit`.
+    #[inline]
+    #[must_use]
+    pub fn with_presentation_low_limit(mut self, value: impl Into<Ratio>) -> Self {
+        self.presentation_low_limit = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `concentration`.
+    #[inline]
+    #[must_use]
+    pub fn with_concentration(mut self, value: impl Into<Ratio>) -> Self {
+        self.concentration = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `concentrationLowLimit`.
+    #[inline]
+    #[must_use]
+    pub fn with_concentration_low_limit(mut self, value: impl Into<Ratio>) -> Self {
+        self.concentration_low_limit = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `measurementPoint`.
+    #[inline]
+    #[must_use]
+    pub fn with_measurement_point(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.measurement_point = Some(value.into());
+        self
+    }
+    /// Sets `country` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_country<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.country = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `referenceStrength` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reference_strength<
+        I: Into<MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength>,
+    >(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reference_strength = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for MedicinalProductIngredientSpecifiedSubstanceStrength {
@@ -328,6 +592,75 @@ pub struct MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `substance`.
+    #[inline]
+    #[must_use]
+    pub fn with_substance(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.substance = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `strength`.
+    #[inline]
+    #[must_use]
+    pub fn with_strength(mut self, value: impl Into<Ratio>) -> Self {
+        self.strength = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `strengthLowLimit`.
+    #[inline]
+    #[must_use]
+    pub fn with_strength_low_limit(mut self, value: impl Into<Ratio>) -> Self {
+        self.strength_low_limit = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `measurementPoint`.
+    #[inline]
+    #[must_use]
+    pub fn with_measurement_point(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.measurement_point = Some(value.into());
+        self
+    }
+    /// Sets `country` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_country<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.country = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -405,6 +738,54 @@ pub struct MedicinalProductIngredientSubstance {
     pub strength: ThinVec<MedicinalProductIngredientSpecifiedSubstanceStrength>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicinalProductIngredientSubstance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `strength` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_strength<I: Into<MedicinalProductIngredientSpecifiedSubstanceStrength>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.strength = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for MedicinalProductIngredientSubstance {

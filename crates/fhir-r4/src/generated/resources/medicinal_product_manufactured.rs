@@ -48,6 +48,130 @@ pub struct MedicinalProductManufactured {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductManufactured {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `manufacturedDoseForm`.
+    #[inline]
+    #[must_use]
+    pub fn with_manufactured_dose_form(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.manufactured_dose_form = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitOfPresentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_of_presentation(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.unit_of_presentation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `manufacturer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturer<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.manufacturer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ingredient` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_ingredient<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.ingredient = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `physicalCharacteristics`.
+    #[inline]
+    #[must_use]
+    pub fn with_physical_characteristics(mut self, value: impl Into<ProdCharacteristic>) -> Self {
+        self.physical_characteristics = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `otherCharacteristics` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_other_characteristics<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.other_characteristics = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductManufactured {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

@@ -53,6 +53,150 @@ pub struct MedicinalProductPackaged {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductPackaged {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subject` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subject<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.subject = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `legalStatusOfSupply`.
+    #[inline]
+    #[must_use]
+    pub fn with_legal_status_of_supply(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.legal_status_of_supply = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `marketingStatus` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_marketing_status<I: Into<MarketingStatus>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.marketing_status = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `marketingAuthorization`.
+    #[inline]
+    #[must_use]
+    pub fn with_marketing_authorization(mut self, value: impl Into<Reference>) -> Self {
+        self.marketing_authorization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `manufacturer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturer<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.manufacturer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `batchIdentifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_batch_identifier<I: Into<MedicinalProductPackagedBatchIdentifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.batch_identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `packageItem` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_package_item<I: Into<MedicinalProductPackagedPackageItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.package_item = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductPackaged {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -163,6 +307,51 @@ pub struct MedicinalProductPackagedBatchIdentifier {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductPackagedBatchIdentifier {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `outerPackaging`.
+    #[inline]
+    #[must_use]
+    pub fn with_outer_packaging(mut self, value: impl Into<Identifier>) -> Self {
+        self.outer_packaging = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `immediatePackaging`.
+    #[inline]
+    #[must_use]
+    pub fn with_immediate_packaging(mut self, value: impl Into<Identifier>) -> Self {
+        self.immediate_packaging = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductPackagedBatchIdentifier {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -243,6 +432,145 @@ pub struct MedicinalProductPackagedPackageItem {
     pub manufacturer: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicinalProductPackagedPackageItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `material` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_material<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.material = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `alternateMaterial` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_alternate_material<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.alternate_material = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `device` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_device<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.device = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `manufacturedItem` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_manufactured_item<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.manufactured_item = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `packageItem` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_package_item<I: Into<MedicinalProductPackagedPackageItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.package_item = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `physicalCharacteristics`.
+    #[inline]
+    #[must_use]
+    pub fn with_physical_characteristics(mut self, value: impl Into<ProdCharacteristic>) -> Self {
+        self.physical_characteristics = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `otherCharacteristics` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_other_characteristics<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.other_characteristics = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `shelfLifeStorage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_shelf_life_storage<I: Into<ProductShelfLife>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.shelf_life_storage = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `manufacturer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_manufacturer<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.manufacturer = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for MedicinalProductPackagedPackageItem {

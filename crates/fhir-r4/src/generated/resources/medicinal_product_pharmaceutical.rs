@@ -48,6 +48,135 @@ pub struct MedicinalProductPharmaceutical {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductPharmaceutical {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `administrableDoseForm`.
+    #[inline]
+    #[must_use]
+    pub fn with_administrable_dose_form(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.administrable_dose_form = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unitOfPresentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_of_presentation(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.unit_of_presentation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `ingredient` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_ingredient<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.ingredient = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `device` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_device<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.device = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `characteristics` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_characteristics<I: Into<MedicinalProductPharmaceuticalCharacteristics>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.characteristics = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `routeOfAdministration` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_route_of_administration<
+        I: Into<MedicinalProductPharmaceuticalRouteOfAdministration>,
+    >(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.route_of_administration = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductPharmaceutical {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -155,6 +284,51 @@ pub struct MedicinalProductPharmaceuticalCharacteristics {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductPharmaceuticalCharacteristics {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductPharmaceuticalCharacteristics {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -219,6 +393,91 @@ pub struct MedicinalProductPharmaceuticalRouteOfAdministration {
     pub target_species: ThinVec<MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicinalProductPharmaceuticalRouteOfAdministration {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `firstDose`.
+    #[inline]
+    #[must_use]
+    pub fn with_first_dose(mut self, value: impl Into<Quantity>) -> Self {
+        self.first_dose = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `maxSingleDose`.
+    #[inline]
+    #[must_use]
+    pub fn with_max_single_dose(mut self, value: impl Into<Quantity>) -> Self {
+        self.max_single_dose = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `maxDosePerDay`.
+    #[inline]
+    #[must_use]
+    pub fn with_max_dose_per_day(mut self, value: impl Into<Quantity>) -> Self {
+        self.max_dose_per_day = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `maxDosePerTreatmentPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_max_dose_per_treatment_period(mut self, value: impl Into<Ratio>) -> Self {
+        self.max_dose_per_treatment_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `maxTreatmentPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_max_treatment_period(mut self, value: impl Into<Duration>) -> Self {
+        self.max_treatment_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `targetSpecies` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_target_species<
+        I: Into<MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies>,
+    >(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.target_species = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for MedicinalProductPharmaceuticalRouteOfAdministration {
@@ -309,6 +568,56 @@ pub struct MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `withdrawalPeriod` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_withdrawal_period<
+        I: Into<MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod>,
+    >(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.withdrawal_period = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -371,6 +680,58 @@ pub struct MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithd
     pub supporting_information: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `tissue`.
+    #[inline]
+    #[must_use]
+    pub fn with_tissue(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.tissue = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Quantity>) -> Self {
+        self.value = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `supportingInformation`.
+    #[inline]
+    #[must_use]
+    pub fn with_supporting_information(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.supporting_information = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode

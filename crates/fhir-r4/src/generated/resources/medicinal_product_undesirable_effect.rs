@@ -42,6 +42,110 @@ pub struct MedicinalProductUndesirableEffect {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MedicinalProductUndesirableEffect {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subject` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subject<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.subject = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `symptomConditionEffect`.
+    #[inline]
+    #[must_use]
+    pub fn with_symptom_condition_effect(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.symptom_condition_effect = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `classification`.
+    #[inline]
+    #[must_use]
+    pub fn with_classification(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.classification = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `frequencyOfOccurrence`.
+    #[inline]
+    #[must_use]
+    pub fn with_frequency_of_occurrence(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.frequency_of_occurrence = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `population` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_population<I: Into<Population>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.population = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MedicinalProductUndesirableEffect {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

@@ -85,6 +85,273 @@ pub struct MessageDefinition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MessageDefinition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `replaces` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_replaces<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.replaces = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `base`.
+    #[inline]
+    #[must_use]
+    pub fn with_base(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.base = Some(value.into());
+        self
+    }
+    /// Sets `parent` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_parent<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.parent = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `event`.
+    #[inline]
+    #[must_use]
+    pub fn with_event(mut self, value: impl Into<MessageDefinitionEvent>) -> Self {
+        self.event = Some(value.into());
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(
+        mut self,
+        value: impl Into<Primitive<MessageSignificanceCategory>>,
+    ) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+    /// Sets `focus` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_focus<I: Into<MessageDefinitionFocus>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.focus = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `responseRequired`.
+    #[inline]
+    #[must_use]
+    pub fn with_response_required(
+        mut self,
+        value: impl Into<Primitive<MessageheaderResponseRequest>>,
+    ) -> Self {
+        self.response_required = Some(value.into());
+        self
+    }
+    /// Sets `allowedResponse` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_allowed_response<I: Into<MessageDefinitionAllowedResponse>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.allowed_response = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `graph` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_graph<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.graph = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MessageDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -295,6 +562,65 @@ pub struct MessageDefinitionFocus {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MessageDefinitionFocus {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<ResourceType>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `profile`.
+    #[inline]
+    #[must_use]
+    pub fn with_profile(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.profile = Some(value.into());
+        self
+    }
+    /// Sets `min`.
+    #[inline]
+    #[must_use]
+    pub fn with_min(mut self, value: impl Into<Primitive<UnsignedInt>>) -> Self {
+        self.min = Some(value.into());
+        self
+    }
+    /// Sets `max`.
+    #[inline]
+    #[must_use]
+    pub fn with_max(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.max = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for MessageDefinitionFocus {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -365,6 +691,51 @@ pub struct MessageDefinitionAllowedResponse {
     pub situation: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MessageDefinitionAllowedResponse {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `message`.
+    #[inline]
+    #[must_use]
+    pub fn with_message(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+    /// Sets `situation`.
+    #[inline]
+    #[must_use]
+    pub fn with_situation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.situation = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for MessageDefinitionAllowedResponse {

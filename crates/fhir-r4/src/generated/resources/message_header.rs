@@ -57,6 +57,152 @@ pub struct MessageHeader {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MessageHeader {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `event`.
+    #[inline]
+    #[must_use]
+    pub fn with_event(mut self, value: impl Into<MessageHeaderEvent>) -> Self {
+        self.event = Some(value.into());
+        self
+    }
+    /// Sets `destination` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_destination<I: Into<MessageHeaderDestination>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.destination = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sender`.
+    #[inline]
+    #[must_use]
+    pub fn with_sender(mut self, value: impl Into<Reference>) -> Self {
+        self.sender = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `enterer`.
+    #[inline]
+    #[must_use]
+    pub fn with_enterer(mut self, value: impl Into<Reference>) -> Self {
+        self.enterer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `author`.
+    #[inline]
+    #[must_use]
+    pub fn with_author(mut self, value: impl Into<Reference>) -> Self {
+        self.author = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `source`.
+    #[inline]
+    #[must_use]
+    pub fn with_source(mut self, value: impl Into<MessageHeaderSource>) -> Self {
+        self.source = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `responsible`.
+    #[inline]
+    #[must_use]
+    pub fn with_responsible(mut self, value: impl Into<Reference>) -> Self {
+        self.responsible = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reason`.
+    #[inline]
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `response`.
+    #[inline]
+    #[must_use]
+    pub fn with_response(mut self, value: impl Into<MessageHeaderResponse>) -> Self {
+        self.response = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `focus` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_focus<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.focus = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `definition`.
+    #[inline]
+    #[must_use]
+    pub fn with_definition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.definition = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for MessageHeader {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -199,6 +345,65 @@ pub struct MessageHeaderDestination {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MessageHeaderDestination {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `target`.
+    #[inline]
+    #[must_use]
+    pub fn with_target(mut self, value: impl Into<Reference>) -> Self {
+        self.target = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `endpoint`.
+    #[inline]
+    #[must_use]
+    pub fn with_endpoint(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.endpoint = Some(value.into());
+        self
+    }
+    /// Sets `receiver`.
+    #[inline]
+    #[must_use]
+    pub fn with_receiver(mut self, value: impl Into<Reference>) -> Self {
+        self.receiver = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MessageHeaderDestination {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -273,6 +478,72 @@ pub struct MessageHeaderSource {
     pub endpoint: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MessageHeaderSource {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `software`.
+    #[inline]
+    #[must_use]
+    pub fn with_software(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.software = Some(value.into());
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `contact`.
+    #[inline]
+    #[must_use]
+    pub fn with_contact(mut self, value: impl Into<ContactPoint>) -> Self {
+        self.contact = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `endpoint`.
+    #[inline]
+    #[must_use]
+    pub fn with_endpoint(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.endpoint = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for MessageHeaderSource {
@@ -350,6 +621,58 @@ pub struct MessageHeaderResponse {
     pub details: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MessageHeaderResponse {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.identifier = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<ResponseType>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `details`.
+    #[inline]
+    #[must_use]
+    pub fn with_details(mut self, value: impl Into<Reference>) -> Self {
+        self.details = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MessageHeaderResponse {

@@ -67,6 +67,199 @@ pub struct MolecularSequence {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MolecularSequence {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<SequenceType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `coordinateSystem`.
+    #[inline]
+    #[must_use]
+    pub fn with_coordinate_system(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.coordinate_system = Some(value.into());
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `specimen`.
+    #[inline]
+    #[must_use]
+    pub fn with_specimen(mut self, value: impl Into<Reference>) -> Self {
+        self.specimen = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `device`.
+    #[inline]
+    #[must_use]
+    pub fn with_device(mut self, value: impl Into<Reference>) -> Self {
+        self.device = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performer`.
+    #[inline]
+    #[must_use]
+    pub fn with_performer(mut self, value: impl Into<Reference>) -> Self {
+        self.performer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `referenceSeq`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference_seq(mut self, value: impl Into<MolecularSequenceReferenceSeq>) -> Self {
+        self.reference_seq = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `variant` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_variant<I: Into<MolecularSequenceVariant>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.variant = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `observedSeq`.
+    #[inline]
+    #[must_use]
+    pub fn with_observed_seq(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.observed_seq = Some(value.into());
+        self
+    }
+    /// Sets `quality` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_quality<I: Into<MolecularSequenceQuality>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.quality = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `readCoverage`.
+    #[inline]
+    #[must_use]
+    pub fn with_read_coverage(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.read_coverage = Some(value.into());
+        self
+    }
+    /// Sets `repository` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_repository<I: Into<MolecularSequenceRepository>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.repository = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `pointer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_pointer<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.pointer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `structureVariant` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_structure_variant<I: Into<MolecularSequenceStructureVariant>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.structure_variant = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MolecularSequence {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -216,6 +409,100 @@ pub struct MolecularSequenceReferenceSeq {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MolecularSequenceReferenceSeq {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `chromosome`.
+    #[inline]
+    #[must_use]
+    pub fn with_chromosome(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.chromosome = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `genomeBuild`.
+    #[inline]
+    #[must_use]
+    pub fn with_genome_build(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.genome_build = Some(value.into());
+        self
+    }
+    /// Sets `orientation`.
+    #[inline]
+    #[must_use]
+    pub fn with_orientation(mut self, value: impl Into<Primitive<OrientationType>>) -> Self {
+        self.orientation = Some(value.into());
+        self
+    }
+    /// Sets `referenceSeqId`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference_seq_id(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.reference_seq_id = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `referenceSeqPointer`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference_seq_pointer(mut self, value: impl Into<Reference>) -> Self {
+        self.reference_seq_pointer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `referenceSeqString`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference_seq_string(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.reference_seq_string = Some(value.into());
+        self
+    }
+    /// Sets `strand`.
+    #[inline]
+    #[must_use]
+    pub fn with_strand(mut self, value: impl Into<Primitive<StrandType>>) -> Self {
+        self.strand = Some(value.into());
+        self
+    }
+    /// Sets `windowStart`.
+    #[inline]
+    #[must_use]
+    pub fn with_window_start(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.window_start = Some(value.into());
+        self
+    }
+    /// Sets `windowEnd`.
+    #[inline]
+    #[must_use]
+    pub fn with_window_end(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.window_end = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for MolecularSequenceReferenceSeq {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -322,6 +609,79 @@ pub struct MolecularSequenceVariant {
     pub variant_pointer: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MolecularSequenceVariant {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `start`.
+    #[inline]
+    #[must_use]
+    pub fn with_start(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+    /// Sets `end`.
+    #[inline]
+    #[must_use]
+    pub fn with_end(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.end = Some(value.into());
+        self
+    }
+    /// Sets `observedAllele`.
+    #[inline]
+    #[must_use]
+    pub fn with_observed_allele(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.observed_allele = Some(value.into());
+        self
+    }
+    /// Sets `referenceAllele`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference_allele(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.reference_allele = Some(value.into());
+        self
+    }
+    /// Sets `cigar`.
+    #[inline]
+    #[must_use]
+    pub fn with_cigar(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.cigar = Some(value.into());
+        self
+    }
+    /// Sets `variantPointer`.
+    #[inline]
+    #[must_use]
+    pub fn with_variant_pointer(mut self, value: impl Into<Reference>) -> Self {
+        self.variant_pointer = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MolecularSequenceVariant {
@@ -437,6 +797,142 @@ pub struct MolecularSequenceQuality {
     pub roc: Option<Box<MolecularSequenceQualityRoc>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MolecularSequenceQuality {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<QualityType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `standardSequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_standard_sequence(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.standard_sequence = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `start`.
+    #[inline]
+    #[must_use]
+    pub fn with_start(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+    /// Sets `end`.
+    #[inline]
+    #[must_use]
+    pub fn with_end(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.end = Some(value.into());
+        self
+    }
+    /// Sets `score`.
+    #[inline]
+    #[must_use]
+    pub fn with_score(mut self, value: impl Into<Quantity>) -> Self {
+        self.score = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `method`.
+    #[inline]
+    #[must_use]
+    pub fn with_method(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.method = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `truthTP`.
+    #[inline]
+    #[must_use]
+    pub fn with_truth_tp(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.truth_tp = Some(value.into());
+        self
+    }
+    /// Sets `queryTP`.
+    #[inline]
+    #[must_use]
+    pub fn with_query_tp(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.query_tp = Some(value.into());
+        self
+    }
+    /// Sets `truthFN`.
+    #[inline]
+    #[must_use]
+    pub fn with_truth_fn(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.truth_fn = Some(value.into());
+        self
+    }
+    /// Sets `queryFP`.
+    #[inline]
+    #[must_use]
+    pub fn with_query_fp(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.query_fp = Some(value.into());
+        self
+    }
+    /// Sets `gtFP`.
+    #[inline]
+    #[must_use]
+    pub fn with_gt_fp(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.gt_fp = Some(value.into());
+        self
+    }
+    /// Sets `precision`.
+    #[inline]
+    #[must_use]
+    pub fn with_precision(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.precision = Some(value.into());
+        self
+    }
+    /// Sets `recall`.
+    #[inline]
+    #[must_use]
+    pub fn with_recall(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.recall = Some(value.into());
+        self
+    }
+    /// Sets `fScore`.
+    #[inline]
+    #[must_use]
+    pub fn with_f_score(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.f_score = Some(value.into());
+        self
+    }
+    /// Sets `roc`.
+    #[inline]
+    #[must_use]
+    pub fn with_roc(mut self, value: impl Into<MolecularSequenceQualityRoc>) -> Self {
+        self.roc = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for MolecularSequenceQuality {
@@ -561,6 +1057,107 @@ pub struct MolecularSequenceQualityRoc {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MolecularSequenceQualityRoc {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `score` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_score<I: Into<Primitive<i32>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.score = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `numTP` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_num_tp<I: Into<Primitive<i32>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.num_tp = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `numFP` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_num_fp<I: Into<Primitive<i32>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.num_fp = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `numFN` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_num_fn<I: Into<Primitive<i32>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.num_fn = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `precision` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_precision<I: Into<Primitive<Decimal>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.precision = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sensitivity` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sensitivity<I: Into<Primitive<Decimal>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sensitivity = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `fMeasure` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_f_measure<I: Into<Primitive<Decimal>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.f_measure = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for MolecularSequenceQualityRoc {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -663,6 +1260,79 @@ pub struct MolecularSequenceRepository {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MolecularSequenceRepository {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<RepositoryType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `datasetId`.
+    #[inline]
+    #[must_use]
+    pub fn with_dataset_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.dataset_id = Some(value.into());
+        self
+    }
+    /// Sets `variantsetId`.
+    #[inline]
+    #[must_use]
+    pub fn with_variantset_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.variantset_id = Some(value.into());
+        self
+    }
+    /// Sets `readsetId`.
+    #[inline]
+    #[must_use]
+    pub fn with_readset_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.readset_id = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for MolecularSequenceRepository {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -749,6 +1419,72 @@ pub struct MolecularSequenceStructureVariant {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MolecularSequenceStructureVariant {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `variantType`.
+    #[inline]
+    #[must_use]
+    pub fn with_variant_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.variant_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `exact`.
+    #[inline]
+    #[must_use]
+    pub fn with_exact(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.exact = Some(value.into());
+        self
+    }
+    /// Sets `length`.
+    #[inline]
+    #[must_use]
+    pub fn with_length(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.length = Some(value.into());
+        self
+    }
+    /// Sets `outer`.
+    #[inline]
+    #[must_use]
+    pub fn with_outer(mut self, value: impl Into<MolecularSequenceStructureVariantOuter>) -> Self {
+        self.outer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `inner`.
+    #[inline]
+    #[must_use]
+    pub fn with_inner(mut self, value: impl Into<MolecularSequenceStructureVariantInner>) -> Self {
+        self.inner = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for MolecularSequenceStructureVariant {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -822,6 +1558,51 @@ pub struct MolecularSequenceStructureVariantOuter {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl MolecularSequenceStructureVariantOuter {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `start`.
+    #[inline]
+    #[must_use]
+    pub fn with_start(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+    /// Sets `end`.
+    #[inline]
+    #[must_use]
+    pub fn with_end(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.end = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for MolecularSequenceStructureVariantOuter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -878,6 +1659,51 @@ pub struct MolecularSequenceStructureVariantInner {
     pub end: Option<Primitive<i32>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl MolecularSequenceStructureVariantInner {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `start`.
+    #[inline]
+    #[must_use]
+    pub fn with_start(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+    /// Sets `end`.
+    #[inline]
+    #[must_use]
+    pub fn with_end(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.end = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for MolecularSequenceStructureVariantInner {

@@ -70,6 +70,215 @@ pub struct NutritionOrder {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl NutritionOrder {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesCanonical` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_canonical<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_canonical = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesUri` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_uri<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_uri = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiates` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<RequestStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `intent`.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<Primitive<RequestIntent>>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dateTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_date_time(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date_time = Some(value.into());
+        self
+    }
+    /// Sets `orderer`.
+    #[inline]
+    #[must_use]
+    pub fn with_orderer(mut self, value: impl Into<Reference>) -> Self {
+        self.orderer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `allergyIntolerance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_allergy_intolerance<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.allergy_intolerance = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `foodPreferenceModifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_food_preference_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.food_preference_modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `excludeFoodModifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_exclude_food_modifier<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.exclude_food_modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `oralDiet`.
+    #[inline]
+    #[must_use]
+    pub fn with_oral_diet(mut self, value: impl Into<NutritionOrderOralDiet>) -> Self {
+        self.oral_diet = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `supplement` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_supplement<I: Into<NutritionOrderSupplement>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.supplement = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `enteralFormula`.
+    #[inline]
+    #[must_use]
+    pub fn with_enteral_formula(mut self, value: impl Into<NutritionOrderEnteralFormula>) -> Self {
+        self.enteral_formula = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for NutritionOrder {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -251,6 +460,91 @@ pub struct NutritionOrderOralDiet {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl NutritionOrderOralDiet {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `schedule` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_schedule<I: Into<Timing>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.schedule = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `nutrient` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_nutrient<I: Into<NutritionOrderOralDietNutrient>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.nutrient = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `texture` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_texture<I: Into<NutritionOrderOralDietTexture>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.texture = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `fluidConsistencyType` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_fluid_consistency_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.fluid_consistency_type = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instruction`.
+    #[inline]
+    #[must_use]
+    pub fn with_instruction(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.instruction = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for NutritionOrderOralDiet {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -328,6 +622,51 @@ pub struct NutritionOrderOralDietNutrient {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl NutritionOrderOralDietNutrient {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.modifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Quantity>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for NutritionOrderOralDietNutrient {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -382,6 +721,51 @@ pub struct NutritionOrderOralDietTexture {
     pub food_type: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl NutritionOrderOralDietTexture {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.modifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `foodType`.
+    #[inline]
+    #[must_use]
+    pub fn with_food_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.food_type = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for NutritionOrderOralDietTexture {
@@ -450,6 +834,72 @@ pub struct NutritionOrderSupplement {
     pub instruction: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl NutritionOrderSupplement {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `productName`.
+    #[inline]
+    #[must_use]
+    pub fn with_product_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.product_name = Some(value.into());
+        self
+    }
+    /// Sets `schedule` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_schedule<I: Into<Timing>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.schedule = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `instruction`.
+    #[inline]
+    #[must_use]
+    pub fn with_instruction(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.instruction = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for NutritionOrderSupplement {
@@ -537,6 +987,103 @@ pub struct NutritionOrderEnteralFormula {
     pub administration_instruction: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl NutritionOrderEnteralFormula {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `baseFormulaType`.
+    #[inline]
+    #[must_use]
+    pub fn with_base_formula_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.base_formula_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `baseFormulaProductName`.
+    #[inline]
+    #[must_use]
+    pub fn with_base_formula_product_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.base_formula_product_name = Some(value.into());
+        self
+    }
+    /// Sets `additiveType`.
+    #[inline]
+    #[must_use]
+    pub fn with_additive_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.additive_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `additiveProductName`.
+    #[inline]
+    #[must_use]
+    pub fn with_additive_product_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.additive_product_name = Some(value.into());
+        self
+    }
+    /// Sets `caloricDensity`.
+    #[inline]
+    #[must_use]
+    pub fn with_caloric_density(mut self, value: impl Into<Quantity>) -> Self {
+        self.caloric_density = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `routeofAdministration`.
+    #[inline]
+    #[must_use]
+    pub fn with_routeof_administration(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.routeof_administration = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `administration` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_administration<I: Into<NutritionOrderEnteralFormulaAdministration>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.administration = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `maxVolumeToDeliver`.
+    #[inline]
+    #[must_use]
+    pub fn with_max_volume_to_deliver(mut self, value: impl Into<Quantity>) -> Self {
+        self.max_volume_to_deliver = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `administrationInstruction`.
+    #[inline]
+    #[must_use]
+    pub fn with_administration_instruction(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.administration_instruction = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for NutritionOrderEnteralFormula {
@@ -664,6 +1211,61 @@ pub struct NutritionOrderEnteralFormulaAdministration {
     pub rate: Option<NutritionOrderEnteralFormulaAdministrationRate>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl NutritionOrderEnteralFormulaAdministration {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `schedule`.
+    #[inline]
+    #[must_use]
+    pub fn with_schedule(mut self, value: impl Into<Timing>) -> Self {
+        self.schedule = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `rate`.
+    #[inline]
+    #[must_use]
+    pub fn with_rate(
+        mut self,
+        value: impl Into<NutritionOrderEnteralFormulaAdministrationRate>,
+    ) -> Self {
+        self.rate = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for NutritionOrderEnteralFormulaAdministration {

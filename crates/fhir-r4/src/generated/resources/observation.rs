@@ -84,6 +84,264 @@ pub struct Observation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Observation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `partOf` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_part_of<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.part_of = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<ObservationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `focus` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_focus<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.focus = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `effective`.
+    #[inline]
+    #[must_use]
+    pub fn with_effective(mut self, value: impl Into<ObservationEffective>) -> Self {
+        self.effective = Some(value.into());
+        self
+    }
+    /// Sets `issued`.
+    #[inline]
+    #[must_use]
+    pub fn with_issued(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.issued = Some(value.into());
+        self
+    }
+    /// Sets `performer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<ObservationValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `dataAbsentReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_data_absent_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.data_absent_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `interpretation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_interpretation<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.interpretation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `bodySite`.
+    #[inline]
+    #[must_use]
+    pub fn with_body_site(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.body_site = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `method`.
+    #[inline]
+    #[must_use]
+    pub fn with_method(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.method = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `specimen`.
+    #[inline]
+    #[must_use]
+    pub fn with_specimen(mut self, value: impl Into<Reference>) -> Self {
+        self.specimen = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `device`.
+    #[inline]
+    #[must_use]
+    pub fn with_device(mut self, value: impl Into<Reference>) -> Self {
+        self.device = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `referenceRange` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reference_range<I: Into<ObservationReferenceRange>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reference_range = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `hasMember` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_has_member<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.has_member = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `derivedFrom` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_derived_from<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.derived_from = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `component` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_component<I: Into<ObservationComponent>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.component = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Observation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -432,6 +690,82 @@ pub struct ObservationReferenceRange {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ObservationReferenceRange {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `low`.
+    #[inline]
+    #[must_use]
+    pub fn with_low(mut self, value: impl Into<Quantity>) -> Self {
+        self.low = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `high`.
+    #[inline]
+    #[must_use]
+    pub fn with_high(mut self, value: impl Into<Quantity>) -> Self {
+        self.high = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `appliesTo` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_applies_to<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.applies_to = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `age`.
+    #[inline]
+    #[must_use]
+    pub fn with_age(mut self, value: impl Into<Range>) -> Self {
+        self.age = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ObservationReferenceRange {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -511,6 +845,78 @@ pub struct ObservationComponent {
     pub reference_range: ThinVec<ObservationReferenceRange>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ObservationComponent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<ObservationComponentValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `dataAbsentReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_data_absent_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.data_absent_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `interpretation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_interpretation<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.interpretation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `referenceRange` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reference_range<I: Into<ObservationReferenceRange>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reference_range = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ObservationComponent {

@@ -59,6 +59,178 @@ pub struct ObservationDefinition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ObservationDefinition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `permittedDataType` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_permitted_data_type<I: Into<Primitive<ObservationDataType>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.permitted_data_type = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `multipleResultsAllowed`.
+    #[inline]
+    #[must_use]
+    pub fn with_multiple_results_allowed(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.multiple_results_allowed = Some(value.into());
+        self
+    }
+    /// Sets `method`.
+    #[inline]
+    #[must_use]
+    pub fn with_method(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.method = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `preferredReportName`.
+    #[inline]
+    #[must_use]
+    pub fn with_preferred_report_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.preferred_report_name = Some(value.into());
+        self
+    }
+    /// Sets `quantitativeDetails`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantitative_details(
+        mut self,
+        value: impl Into<ObservationDefinitionQuantitativeDetails>,
+    ) -> Self {
+        self.quantitative_details = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `qualifiedInterval` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_qualified_interval<I: Into<ObservationDefinitionQualifiedInterval>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.qualified_interval = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `validCodedValueSet`.
+    #[inline]
+    #[must_use]
+    pub fn with_valid_coded_value_set(mut self, value: impl Into<Reference>) -> Self {
+        self.valid_coded_value_set = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `normalCodedValueSet`.
+    #[inline]
+    #[must_use]
+    pub fn with_normal_coded_value_set(mut self, value: impl Into<Reference>) -> Self {
+        self.normal_coded_value_set = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `abnormalCodedValueSet`.
+    #[inline]
+    #[must_use]
+    pub fn with_abnormal_coded_value_set(mut self, value: impl Into<Reference>) -> Self {
+        self.abnormal_coded_value_set = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `criticalCodedValueSet`.
+    #[inline]
+    #[must_use]
+    pub fn with_critical_coded_value_set(mut self, value: impl Into<Reference>) -> Self {
+        self.critical_coded_value_set = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ObservationDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -236,6 +408,65 @@ pub struct ObservationDefinitionQuantitativeDetails {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ObservationDefinitionQuantitativeDetails {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `customaryUnit`.
+    #[inline]
+    #[must_use]
+    pub fn with_customary_unit(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.customary_unit = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `unit`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.unit = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `conversionFactor`.
+    #[inline]
+    #[must_use]
+    pub fn with_conversion_factor(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.conversion_factor = Some(value.into());
+        self
+    }
+    /// Sets `decimalPrecision`.
+    #[inline]
+    #[must_use]
+    pub fn with_decimal_precision(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.decimal_precision = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ObservationDefinitionQuantitativeDetails {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -330,6 +561,96 @@ pub struct ObservationDefinitionQualifiedInterval {
     pub condition: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ObservationDefinitionQualifiedInterval {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<Primitive<ObservationRangeCategory>>) -> Self {
+        self.category = Some(value.into());
+        self
+    }
+    /// Sets `range`.
+    #[inline]
+    #[must_use]
+    pub fn with_range(mut self, value: impl Into<Range>) -> Self {
+        self.range = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `context`.
+    #[inline]
+    #[must_use]
+    pub fn with_context(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.context = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `appliesTo` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_applies_to<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.applies_to = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `gender`.
+    #[inline]
+    #[must_use]
+    pub fn with_gender(mut self, value: impl Into<Primitive<AdministrativeGender>>) -> Self {
+        self.gender = Some(value.into());
+        self
+    }
+    /// Sets `age`.
+    #[inline]
+    #[must_use]
+    pub fn with_age(mut self, value: impl Into<Range>) -> Self {
+        self.age = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `gestationalAge`.
+    #[inline]
+    #[must_use]
+    pub fn with_gestational_age(mut self, value: impl Into<Range>) -> Self {
+        self.gestational_age = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `condition`.
+    #[inline]
+    #[must_use]
+    pub fn with_condition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.condition = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ObservationDefinitionQualifiedInterval {

@@ -88,6 +88,272 @@ pub struct OperationDefinition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl OperationDefinition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `kind`.
+    #[inline]
+    #[must_use]
+    pub fn with_kind(mut self, value: impl Into<Primitive<OperationKind>>) -> Self {
+        self.kind = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `affectsState`.
+    #[inline]
+    #[must_use]
+    pub fn with_affects_state(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.affects_state = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `comment`.
+    #[inline]
+    #[must_use]
+    pub fn with_comment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.comment = Some(value.into());
+        self
+    }
+    /// Sets `base`.
+    #[inline]
+    #[must_use]
+    pub fn with_base(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.base = Some(value.into());
+        self
+    }
+    /// Sets `resource` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_resource<I: Into<Primitive<ResourceType>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.resource = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `system`.
+    #[inline]
+    #[must_use]
+    pub fn with_system(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.system = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `instance`.
+    #[inline]
+    #[must_use]
+    pub fn with_instance(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.instance = Some(value.into());
+        self
+    }
+    /// Sets `inputProfile`.
+    #[inline]
+    #[must_use]
+    pub fn with_input_profile(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.input_profile = Some(value.into());
+        self
+    }
+    /// Sets `outputProfile`.
+    #[inline]
+    #[must_use]
+    pub fn with_output_profile(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.output_profile = Some(value.into());
+        self
+    }
+    /// Sets `parameter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_parameter<I: Into<OperationDefinitionParameter>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.parameter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `overload` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_overload<I: Into<OperationDefinitionOverload>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.overload = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for OperationDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -285,6 +551,123 @@ pub struct OperationDefinitionParameter {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl OperationDefinitionParameter {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `use`.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<Primitive<OperationParameterUse>>) -> Self {
+        self.use_ = Some(value.into());
+        self
+    }
+    /// Sets `min`.
+    #[inline]
+    #[must_use]
+    pub fn with_min(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.min = Some(value.into());
+        self
+    }
+    /// Sets `max`.
+    #[inline]
+    #[must_use]
+    pub fn with_max(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.max = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<FHIRAllTypes>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `targetProfile` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_target_profile<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.target_profile = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `searchType`.
+    #[inline]
+    #[must_use]
+    pub fn with_search_type(mut self, value: impl Into<Primitive<SearchParamType>>) -> Self {
+        self.search_type = Some(value.into());
+        self
+    }
+    /// Sets `binding`.
+    #[inline]
+    #[must_use]
+    pub fn with_binding(mut self, value: impl Into<OperationDefinitionParameterBinding>) -> Self {
+        self.binding = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `referencedFrom` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_referenced_from<I: Into<OperationDefinitionParameterReferencedFrom>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.referenced_from = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `part` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_part<I: Into<OperationDefinitionParameter>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.part = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for OperationDefinitionParameter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -386,6 +769,51 @@ pub struct OperationDefinitionParameterBinding {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl OperationDefinitionParameterBinding {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `strength`.
+    #[inline]
+    #[must_use]
+    pub fn with_strength(mut self, value: impl Into<Primitive<BindingStrength>>) -> Self {
+        self.strength = Some(value.into());
+        self
+    }
+    /// Sets `valueSet`.
+    #[inline]
+    #[must_use]
+    pub fn with_value_set(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.value_set = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for OperationDefinitionParameterBinding {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -450,6 +878,51 @@ pub struct OperationDefinitionParameterReferencedFrom {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl OperationDefinitionParameterReferencedFrom {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `source`.
+    #[inline]
+    #[must_use]
+    pub fn with_source(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.source = Some(value.into());
+        self
+    }
+    /// Sets `sourceId`.
+    #[inline]
+    #[must_use]
+    pub fn with_source_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.source_id = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for OperationDefinitionParameterReferencedFrom {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -506,6 +979,54 @@ pub struct OperationDefinitionOverload {
     pub comment: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl OperationDefinitionOverload {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `parameterName` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_parameter_name<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.parameter_name = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `comment`.
+    #[inline]
+    #[must_use]
+    pub fn with_comment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.comment = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for OperationDefinitionOverload {

@@ -35,6 +35,82 @@ pub struct OperationOutcome {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl OperationOutcome {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `issue` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_issue<I: Into<OperationOutcomeIssue>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.issue = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for OperationOutcome {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -120,6 +196,85 @@ pub struct OperationOutcomeIssue {
     pub expression: ThinVec<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl OperationOutcomeIssue {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `severity`.
+    #[inline]
+    #[must_use]
+    pub fn with_severity(mut self, value: impl Into<Primitive<IssueSeverity>>) -> Self {
+        self.severity = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<IssueType>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `details`.
+    #[inline]
+    #[must_use]
+    pub fn with_details(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.details = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `diagnostics`.
+    #[inline]
+    #[must_use]
+    pub fn with_diagnostics(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.diagnostics = Some(value.into());
+        self
+    }
+    /// Sets `location` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_location<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.location = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `expression` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_expression<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.expression = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for OperationOutcomeIssue {

@@ -58,6 +58,171 @@ pub struct OrganizationAffiliation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl OrganizationAffiliation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `active`.
+    #[inline]
+    #[must_use]
+    pub fn with_active(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `organization`.
+    #[inline]
+    #[must_use]
+    pub fn with_organization(mut self, value: impl Into<Reference>) -> Self {
+        self.organization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `participatingOrganization`.
+    #[inline]
+    #[must_use]
+    pub fn with_participating_organization(mut self, value: impl Into<Reference>) -> Self {
+        self.participating_organization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `network` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_network<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.network = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specialty` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specialty<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.specialty = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `location` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_location<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.location = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `healthcareService` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_healthcare_service<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.healthcare_service = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `telecom` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_telecom<I: Into<ContactPoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.telecom = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `endpoint` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endpoint<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.endpoint = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for OrganizationAffiliation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

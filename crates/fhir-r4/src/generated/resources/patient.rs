@@ -68,6 +68,199 @@ pub struct Patient {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Patient {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `active`.
+    #[inline]
+    #[must_use]
+    pub fn with_active(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+    /// Sets `name` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_name<I: Into<HumanName>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.name = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `telecom` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_telecom<I: Into<ContactPoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.telecom = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `gender`.
+    #[inline]
+    #[must_use]
+    pub fn with_gender(mut self, value: impl Into<Primitive<AdministrativeGender>>) -> Self {
+        self.gender = Some(value.into());
+        self
+    }
+    /// Sets `birthDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_birth_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.birth_date = Some(value.into());
+        self
+    }
+    /// Sets `deceased`.
+    #[inline]
+    #[must_use]
+    pub fn with_deceased(mut self, value: impl Into<PatientDeceased>) -> Self {
+        self.deceased = Some(value.into());
+        self
+    }
+    /// Sets `address` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_address<I: Into<Address>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.address = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `maritalStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_marital_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.marital_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `multipleBirth`.
+    #[inline]
+    #[must_use]
+    pub fn with_multiple_birth(mut self, value: impl Into<PatientMultipleBirth>) -> Self {
+        self.multiple_birth = Some(value.into());
+        self
+    }
+    /// Sets `photo` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_photo<I: Into<Attachment>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.photo = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<PatientContact>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `communication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_communication<I: Into<PatientCommunication>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.communication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `generalPractitioner` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_general_practitioner<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.general_practitioner = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `managingOrganization`.
+    #[inline]
+    #[must_use]
+    pub fn with_managing_organization(mut self, value: impl Into<Reference>) -> Self {
+        self.managing_organization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `link` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_link<I: Into<PatientLink>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.link = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Patient {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -293,6 +486,92 @@ pub struct PatientContact {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl PatientContact {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relationship` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.relationship = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<HumanName>) -> Self {
+        self.name = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `telecom` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_telecom<I: Into<ContactPoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.telecom = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `address`.
+    #[inline]
+    #[must_use]
+    pub fn with_address(mut self, value: impl Into<Address>) -> Self {
+        self.address = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `gender`.
+    #[inline]
+    #[must_use]
+    pub fn with_gender(mut self, value: impl Into<Primitive<AdministrativeGender>>) -> Self {
+        self.gender = Some(value.into());
+        self
+    }
+    /// Sets `organization`.
+    #[inline]
+    #[must_use]
+    pub fn with_organization(mut self, value: impl Into<Reference>) -> Self {
+        self.organization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for PatientContact {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -371,6 +650,51 @@ pub struct PatientCommunication {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl PatientCommunication {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.language = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `preferred`.
+    #[inline]
+    #[must_use]
+    pub fn with_preferred(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.preferred = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for PatientCommunication {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -432,6 +756,51 @@ pub struct PatientLink {
     pub type_: Option<Primitive<LinkType>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl PatientLink {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `other`.
+    #[inline]
+    #[must_use]
+    pub fn with_other(mut self, value: impl Into<Reference>) -> Self {
+        self.other = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<LinkType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for PatientLink {

@@ -57,6 +57,162 @@ pub struct PaymentNotice {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl PaymentNotice {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<FinancialResourceStatusCodes>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `request`.
+    #[inline]
+    #[must_use]
+    pub fn with_request(mut self, value: impl Into<Reference>) -> Self {
+        self.request = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `response`.
+    #[inline]
+    #[must_use]
+    pub fn with_response(mut self, value: impl Into<Reference>) -> Self {
+        self.response = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `created`.
+    #[inline]
+    #[must_use]
+    pub fn with_created(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+    /// Sets `provider`.
+    #[inline]
+    #[must_use]
+    pub fn with_provider(mut self, value: impl Into<Reference>) -> Self {
+        self.provider = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `payment`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment(mut self, value: impl Into<Reference>) -> Self {
+        self.payment = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `paymentDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.payment_date = Some(value.into());
+        self
+    }
+    /// Sets `payee`.
+    #[inline]
+    #[must_use]
+    pub fn with_payee(mut self, value: impl Into<Reference>) -> Self {
+        self.payee = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `recipient`.
+    #[inline]
+    #[must_use]
+    pub fn with_recipient(mut self, value: impl Into<Reference>) -> Self {
+        self.recipient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Money>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `paymentStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.payment_status = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for PaymentNotice {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

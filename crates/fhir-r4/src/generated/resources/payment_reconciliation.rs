@@ -65,6 +65,189 @@ pub struct PaymentReconciliation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl PaymentReconciliation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<FinancialResourceStatusCodes>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `created`.
+    #[inline]
+    #[must_use]
+    pub fn with_created(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+    /// Sets `paymentIssuer`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment_issuer(mut self, value: impl Into<Reference>) -> Self {
+        self.payment_issuer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `request`.
+    #[inline]
+    #[must_use]
+    pub fn with_request(mut self, value: impl Into<Reference>) -> Self {
+        self.request = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `requestor`.
+    #[inline]
+    #[must_use]
+    pub fn with_requestor(mut self, value: impl Into<Reference>) -> Self {
+        self.requestor = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `outcome`.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome(mut self, value: impl Into<Primitive<ClaimProcessingCodes>>) -> Self {
+        self.outcome = Some(value.into());
+        self
+    }
+    /// Sets `disposition`.
+    #[inline]
+    #[must_use]
+    pub fn with_disposition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.disposition = Some(value.into());
+        self
+    }
+    /// Sets `paymentDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.payment_date = Some(value.into());
+        self
+    }
+    /// Sets `paymentAmount`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment_amount(mut self, value: impl Into<Money>) -> Self {
+        self.payment_amount = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `paymentIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_payment_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.payment_identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `detail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_detail<I: Into<PaymentReconciliationDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.detail = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `formCode`.
+    #[inline]
+    #[must_use]
+    pub fn with_form_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.form_code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `processNote` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_process_note<I: Into<PaymentReconciliationProcessNote>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.process_note = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for PaymentReconciliation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -207,6 +390,107 @@ pub struct PaymentReconciliationDetail {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl PaymentReconciliationDetail {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `predecessor`.
+    #[inline]
+    #[must_use]
+    pub fn with_predecessor(mut self, value: impl Into<Identifier>) -> Self {
+        self.predecessor = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `request`.
+    #[inline]
+    #[must_use]
+    pub fn with_request(mut self, value: impl Into<Reference>) -> Self {
+        self.request = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `submitter`.
+    #[inline]
+    #[must_use]
+    pub fn with_submitter(mut self, value: impl Into<Reference>) -> Self {
+        self.submitter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `response`.
+    #[inline]
+    #[must_use]
+    pub fn with_response(mut self, value: impl Into<Reference>) -> Self {
+        self.response = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `responsible`.
+    #[inline]
+    #[must_use]
+    pub fn with_responsible(mut self, value: impl Into<Reference>) -> Self {
+        self.responsible = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `payee`.
+    #[inline]
+    #[must_use]
+    pub fn with_payee(mut self, value: impl Into<Reference>) -> Self {
+        self.payee = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Money>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for PaymentReconciliationDetail {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -292,6 +576,51 @@ pub struct PaymentReconciliationProcessNote {
     pub text: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl PaymentReconciliationProcessNote {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<NoteType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for PaymentReconciliationProcessNote {

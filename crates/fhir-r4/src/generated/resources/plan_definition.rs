@@ -103,6 +103,328 @@ pub struct PlanDefinition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl PlanDefinition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `subtitle`.
+    #[inline]
+    #[must_use]
+    pub fn with_subtitle(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.subtitle = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<PlanDefinitionSubject>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `usage`.
+    #[inline]
+    #[must_use]
+    pub fn with_usage(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.usage = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `approvalDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_approval_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.approval_date = Some(value.into());
+        self
+    }
+    /// Sets `lastReviewDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_last_review_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.last_review_date = Some(value.into());
+        self
+    }
+    /// Sets `effectivePeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_effective_period(mut self, value: impl Into<Period>) -> Self {
+        self.effective_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `topic` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_topic<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.topic = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `author` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_author<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.author = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `editor` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_editor<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.editor = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reviewer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reviewer<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reviewer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `endorser` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endorser<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.endorser = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relatedArtifact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_related_artifact<I: Into<RelatedArtifact>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.related_artifact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `library` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_library<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.library = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `goal` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_goal<I: Into<PlanDefinitionGoal>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.goal = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<PlanDefinitionAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for PlanDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -321,6 +643,95 @@ pub struct PlanDefinitionGoal {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl PlanDefinitionGoal {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.description = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.priority = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `start`.
+    #[inline]
+    #[must_use]
+    pub fn with_start(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.start = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `addresses` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_addresses<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.addresses = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `documentation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation<I: Into<RelatedArtifact>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.documentation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `target` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_target<I: Into<PlanDefinitionGoalTarget>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.target = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for PlanDefinitionGoal {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -398,6 +809,58 @@ pub struct PlanDefinitionGoalTarget {
     pub due: Option<Box<Duration>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl PlanDefinitionGoalTarget {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `measure`.
+    #[inline]
+    #[must_use]
+    pub fn with_measure(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.measure = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `detail`.
+    #[inline]
+    #[must_use]
+    pub fn with_detail(mut self, value: impl Into<PlanDefinitionGoalTargetDetail>) -> Self {
+        self.detail = Some(value.into());
+        self
+    }
+    /// Sets `due`.
+    #[inline]
+    #[must_use]
+    pub fn with_due(mut self, value: impl Into<Duration>) -> Self {
+        self.due = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for PlanDefinitionGoalTarget {
@@ -534,6 +997,277 @@ pub struct PlanDefinitionAction {
     pub action: ThinVec<PlanDefinitionAction>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl PlanDefinitionAction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `prefix`.
+    #[inline]
+    #[must_use]
+    pub fn with_prefix(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.prefix = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `textEquivalent`.
+    #[inline]
+    #[must_use]
+    pub fn with_text_equivalent(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text_equivalent = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<Primitive<RequestPriority>>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reason` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `documentation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation<I: Into<RelatedArtifact>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.documentation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `goalId` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_goal_id<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.goal_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<PlanDefinitionActionSubject>) -> Self {
+        self.subject = Some(value.into());
+        self
+    }
+    /// Sets `trigger` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_trigger<I: Into<TriggerDefinition>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.trigger = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `condition` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_condition<I: Into<PlanDefinitionActionCondition>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.condition = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `input` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_input<I: Into<DataRequirement>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.input = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `output` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_output<I: Into<DataRequirement>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.output = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relatedAction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_related_action<I: Into<PlanDefinitionActionRelatedAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.related_action = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `timing`.
+    #[inline]
+    #[must_use]
+    pub fn with_timing(mut self, value: impl Into<PlanDefinitionActionTiming>) -> Self {
+        self.timing = Some(value.into());
+        self
+    }
+    /// Sets `participant` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_participant<I: Into<PlanDefinitionActionParticipant>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.participant = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `groupingBehavior`.
+    #[inline]
+    #[must_use]
+    pub fn with_grouping_behavior(
+        mut self,
+        value: impl Into<Primitive<ActionGroupingBehavior>>,
+    ) -> Self {
+        self.grouping_behavior = Some(value.into());
+        self
+    }
+    /// Sets `selectionBehavior`.
+    #[inline]
+    #[must_use]
+    pub fn with_selection_behavior(
+        mut self,
+        value: impl Into<Primitive<ActionSelectionBehavior>>,
+    ) -> Self {
+        self.selection_behavior = Some(value.into());
+        self
+    }
+    /// Sets `requiredBehavior`.
+    #[inline]
+    #[must_use]
+    pub fn with_required_behavior(
+        mut self,
+        value: impl Into<Primitive<ActionRequiredBehavior>>,
+    ) -> Self {
+        self.required_behavior = Some(value.into());
+        self
+    }
+    /// Sets `precheckBehavior`.
+    #[inline]
+    #[must_use]
+    pub fn with_precheck_behavior(
+        mut self,
+        value: impl Into<Primitive<ActionPrecheckBehavior>>,
+    ) -> Self {
+        self.precheck_behavior = Some(value.into());
+        self
+    }
+    /// Sets `cardinalityBehavior`.
+    #[inline]
+    #[must_use]
+    pub fn with_cardinality_behavior(
+        mut self,
+        value: impl Into<Primitive<ActionCardinalityBehavior>>,
+    ) -> Self {
+        self.cardinality_behavior = Some(value.into());
+        self
+    }
+    /// Sets `definition`.
+    #[inline]
+    #[must_use]
+    pub fn with_definition(mut self, value: impl Into<PlanDefinitionActionDefinition>) -> Self {
+        self.definition = Some(value.into());
+        self
+    }
+    /// Sets `transform`.
+    #[inline]
+    #[must_use]
+    pub fn with_transform(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.transform = Some(value.into());
+        self
+    }
+    /// Sets `dynamicValue` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_dynamic_value<I: Into<PlanDefinitionActionDynamicValue>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.dynamic_value = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<PlanDefinitionAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for PlanDefinitionAction {
@@ -843,6 +1577,51 @@ pub struct PlanDefinitionActionCondition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl PlanDefinitionActionCondition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `kind`.
+    #[inline]
+    #[must_use]
+    pub fn with_kind(mut self, value: impl Into<Primitive<ActionConditionKind>>) -> Self {
+        self.kind = Some(value.into());
+        self
+    }
+    /// Sets `expression`.
+    #[inline]
+    #[must_use]
+    pub fn with_expression(mut self, value: impl Into<Expression>) -> Self {
+        self.expression = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for PlanDefinitionActionCondition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -900,6 +1679,64 @@ pub struct PlanDefinitionActionRelatedAction {
     pub offset: Option<PlanDefinitionActionRelatedActionOffset>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl PlanDefinitionActionRelatedAction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `actionId`.
+    #[inline]
+    #[must_use]
+    pub fn with_action_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.action_id = Some(value.into());
+        self
+    }
+    /// Sets `relationship`.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship(
+        mut self,
+        value: impl Into<Primitive<ActionRelationshipType>>,
+    ) -> Self {
+        self.relationship = Some(value.into());
+        self
+    }
+    /// Sets `offset`.
+    #[inline]
+    #[must_use]
+    pub fn with_offset(
+        mut self,
+        value: impl Into<PlanDefinitionActionRelatedActionOffset>,
+    ) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for PlanDefinitionActionRelatedAction {
@@ -983,6 +1820,51 @@ pub struct PlanDefinitionActionParticipant {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl PlanDefinitionActionParticipant {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<ActionParticipantType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for PlanDefinitionActionParticipant {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1038,6 +1920,51 @@ pub struct PlanDefinitionActionDynamicValue {
     pub expression: Option<Box<Expression>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl PlanDefinitionActionDynamicValue {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `path`.
+    #[inline]
+    #[must_use]
+    pub fn with_path(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.path = Some(value.into());
+        self
+    }
+    /// Sets `expression`.
+    #[inline]
+    #[must_use]
+    pub fn with_expression(mut self, value: impl Into<Expression>) -> Self {
+        self.expression = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for PlanDefinitionActionDynamicValue {

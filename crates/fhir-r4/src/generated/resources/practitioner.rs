@@ -56,6 +56,154 @@ pub struct Practitioner {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Practitioner {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `active`.
+    #[inline]
+    #[must_use]
+    pub fn with_active(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+    /// Sets `name` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_name<I: Into<HumanName>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.name = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `telecom` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_telecom<I: Into<ContactPoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.telecom = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `address` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_address<I: Into<Address>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.address = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `gender`.
+    #[inline]
+    #[must_use]
+    pub fn with_gender(mut self, value: impl Into<Primitive<AdministrativeGender>>) -> Self {
+        self.gender = Some(value.into());
+        self
+    }
+    /// Sets `birthDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_birth_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.birth_date = Some(value.into());
+        self
+    }
+    /// Sets `photo` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_photo<I: Into<Attachment>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.photo = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `qualification` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_qualification<I: Into<PractitionerQualification>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.qualification = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `communication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_communication<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.communication = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Practitioner {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -167,6 +315,68 @@ pub struct PractitionerQualification {
     pub issuer: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl PractitionerQualification {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `issuer`.
+    #[inline]
+    #[must_use]
+    pub fn with_issuer(mut self, value: impl Into<Reference>) -> Self {
+        self.issuer = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for PractitionerQualification {

@@ -63,6 +63,191 @@ pub struct PractitionerRole {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl PractitionerRole {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `active`.
+    #[inline]
+    #[must_use]
+    pub fn with_active(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.active = Some(value.into());
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `practitioner`.
+    #[inline]
+    #[must_use]
+    pub fn with_practitioner(mut self, value: impl Into<Reference>) -> Self {
+        self.practitioner = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `organization`.
+    #[inline]
+    #[must_use]
+    pub fn with_organization(mut self, value: impl Into<Reference>) -> Self {
+        self.organization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specialty` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specialty<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.specialty = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `location` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_location<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.location = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `healthcareService` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_healthcare_service<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.healthcare_service = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `telecom` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_telecom<I: Into<ContactPoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.telecom = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `availableTime` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_available_time<I: Into<PractitionerRoleAvailableTime>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.available_time = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `notAvailable` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_not_available<I: Into<PractitionerRoleNotAvailable>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.not_available = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `availabilityExceptions`.
+    #[inline]
+    #[must_use]
+    pub fn with_availability_exceptions(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.availability_exceptions = Some(value.into());
+        self
+    }
+    /// Sets `endpoint` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endpoint<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.endpoint = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for PractitionerRole {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -200,6 +385,68 @@ pub struct PractitionerRoleAvailableTime {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl PractitionerRoleAvailableTime {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `daysOfWeek` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_days_of_week<I: Into<Primitive<DaysOfWeek>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.days_of_week = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `allDay`.
+    #[inline]
+    #[must_use]
+    pub fn with_all_day(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.all_day = Some(value.into());
+        self
+    }
+    /// Sets `availableStartTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_available_start_time(mut self, value: impl Into<Primitive<Time>>) -> Self {
+        self.available_start_time = Some(value.into());
+        self
+    }
+    /// Sets `availableEndTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_available_end_time(mut self, value: impl Into<Primitive<Time>>) -> Self {
+        self.available_end_time = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for PractitionerRoleAvailableTime {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -290,6 +537,51 @@ pub struct PractitionerRoleNotAvailable {
     pub during: Option<Box<Period>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl PractitionerRoleNotAvailable {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `during`.
+    #[inline]
+    #[must_use]
+    pub fn with_during(mut self, value: impl Into<Period>) -> Self {
+        self.during = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for PractitionerRoleNotAvailable {

@@ -92,6 +92,307 @@ pub struct Procedure {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Procedure {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesCanonical` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_canonical<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_canonical = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesUri` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_uri<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_uri = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `partOf` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_part_of<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.part_of = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<EventStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `statusReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_status_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performed`.
+    #[inline]
+    #[must_use]
+    pub fn with_performed(mut self, value: impl Into<ProcedurePerformed>) -> Self {
+        self.performed = Some(value.into());
+        self
+    }
+    /// Sets `recorder`.
+    #[inline]
+    #[must_use]
+    pub fn with_recorder(mut self, value: impl Into<Reference>) -> Self {
+        self.recorder = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `asserter`.
+    #[inline]
+    #[must_use]
+    pub fn with_asserter(mut self, value: impl Into<Reference>) -> Self {
+        self.asserter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer<I: Into<ProcedurePerformer>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Reference>) -> Self {
+        self.location = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `bodySite` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_body_site<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.body_site = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `outcome`.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.outcome = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `report` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_report<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.report = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `complication` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_complication<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.complication = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `complicationDetail` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_complication_detail<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.complication_detail = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `followUp` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_follow_up<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.follow_up = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `focalDevice` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_focal_device<I: Into<ProcedureFocalDevice>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.focal_device = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `usedReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_used_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.used_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `usedCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_used_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.used_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Procedure {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -353,6 +654,58 @@ pub struct ProcedurePerformer {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ProcedurePerformer {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `function`.
+    #[inline]
+    #[must_use]
+    pub fn with_function(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.function = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `actor`.
+    #[inline]
+    #[must_use]
+    pub fn with_actor(mut self, value: impl Into<Reference>) -> Self {
+        self.actor = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `onBehalfOf`.
+    #[inline]
+    #[must_use]
+    pub fn with_on_behalf_of(mut self, value: impl Into<Reference>) -> Self {
+        self.on_behalf_of = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ProcedurePerformer {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -416,6 +769,51 @@ pub struct ProcedureFocalDevice {
     pub manipulated: Option<Box<Reference>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ProcedureFocalDevice {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `action`.
+    #[inline]
+    #[must_use]
+    pub fn with_action(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.action = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `manipulated`.
+    #[inline]
+    #[must_use]
+    pub fn with_manipulated(mut self, value: impl Into<Reference>) -> Self {
+        self.manipulated = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for ProcedureFocalDevice {

@@ -53,6 +53,157 @@ pub struct Provenance {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Provenance {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `target` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_target<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.target = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `occurred`.
+    #[inline]
+    #[must_use]
+    pub fn with_occurred(mut self, value: impl Into<ProvenanceOccurred>) -> Self {
+        self.occurred = Some(value.into());
+        self
+    }
+    /// Sets `recorded`.
+    #[inline]
+    #[must_use]
+    pub fn with_recorded(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.recorded = Some(value.into());
+        self
+    }
+    /// Sets `policy` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_policy<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.policy = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Reference>) -> Self {
+        self.location = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reason` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `activity`.
+    #[inline]
+    #[must_use]
+    pub fn with_activity(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.activity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `agent` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_agent<I: Into<ProvenanceAgent>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.agent = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `entity` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_entity<I: Into<ProvenanceEntity>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.entity = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `signature` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_signature<I: Into<Signature>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.signature = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Provenance {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -197,6 +348,68 @@ pub struct ProvenanceAgent {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ProvenanceAgent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `role` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_role<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.role = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `who`.
+    #[inline]
+    #[must_use]
+    pub fn with_who(mut self, value: impl Into<Reference>) -> Self {
+        self.who = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `onBehalfOf`.
+    #[inline]
+    #[must_use]
+    pub fn with_on_behalf_of(mut self, value: impl Into<Reference>) -> Self {
+        self.on_behalf_of = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ProvenanceAgent {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -265,6 +478,61 @@ pub struct ProvenanceEntity {
     pub agent: ThinVec<ProvenanceAgent>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ProvenanceEntity {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<Primitive<ProvenanceEntityRole>>) -> Self {
+        self.role = Some(value.into());
+        self
+    }
+    /// Sets `what`.
+    #[inline]
+    #[must_use]
+    pub fn with_what(mut self, value: impl Into<Reference>) -> Self {
+        self.what = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `agent` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_agent<I: Into<ProvenanceAgent>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.agent = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ProvenanceEntity {

@@ -83,6 +83,247 @@ pub struct Questionnaire {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Questionnaire {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `derivedFrom` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_derived_from<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.derived_from = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `subjectType` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subject_type<I: Into<Primitive<ResourceType>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.subject_type = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `approvalDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_approval_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.approval_date = Some(value.into());
+        self
+    }
+    /// Sets `lastReviewDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_last_review_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.last_review_date = Some(value.into());
+        self
+    }
+    /// Sets `effectivePeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_effective_period(mut self, value: impl Into<Period>) -> Self {
+        self.effective_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<Coding>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `item` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_item<I: Into<QuestionnaireItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.item = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Questionnaire {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -278,6 +519,161 @@ pub struct QuestionnaireItem {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl QuestionnaireItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `linkId`.
+    #[inline]
+    #[must_use]
+    pub fn with_link_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.link_id = Some(value.into());
+        self
+    }
+    /// Sets `definition`.
+    #[inline]
+    #[must_use]
+    pub fn with_definition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.definition = Some(value.into());
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<Coding>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `prefix`.
+    #[inline]
+    #[must_use]
+    pub fn with_prefix(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.prefix = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<QuestionnaireItemType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `enableWhen` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_enable_when<I: Into<QuestionnaireItemEnableWhen>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.enable_when = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `enableBehavior`.
+    #[inline]
+    #[must_use]
+    pub fn with_enable_behavior(mut self, value: impl Into<Primitive<EnableWhenBehavior>>) -> Self {
+        self.enable_behavior = Some(value.into());
+        self
+    }
+    /// Sets `required`.
+    #[inline]
+    #[must_use]
+    pub fn with_required(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+    /// Sets `repeats`.
+    #[inline]
+    #[must_use]
+    pub fn with_repeats(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.repeats = Some(value.into());
+        self
+    }
+    /// Sets `readOnly`.
+    #[inline]
+    #[must_use]
+    pub fn with_read_only(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.read_only = Some(value.into());
+        self
+    }
+    /// Sets `maxLength`.
+    #[inline]
+    #[must_use]
+    pub fn with_max_length(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.max_length = Some(value.into());
+        self
+    }
+    /// Sets `answerValueSet`.
+    #[inline]
+    #[must_use]
+    pub fn with_answer_value_set(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.answer_value_set = Some(value.into());
+        self
+    }
+    /// Sets `answerOption` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_answer_option<I: Into<QuestionnaireItemAnswerOption>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.answer_option = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `initial` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_initial<I: Into<QuestionnaireItemInitial>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.initial = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `item` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_item<I: Into<QuestionnaireItem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.item = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for QuestionnaireItem {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -403,6 +799,58 @@ pub struct QuestionnaireItemEnableWhen {
     pub answer: Option<QuestionnaireItemEnableWhenAnswer>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl QuestionnaireItemEnableWhen {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `question`.
+    #[inline]
+    #[must_use]
+    pub fn with_question(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.question = Some(value.into());
+        self
+    }
+    /// Sets `operator`.
+    #[inline]
+    #[must_use]
+    pub fn with_operator(mut self, value: impl Into<Primitive<QuestionnaireItemOperator>>) -> Self {
+        self.operator = Some(value.into());
+        self
+    }
+    /// Sets `answer`.
+    #[inline]
+    #[must_use]
+    pub fn with_answer(mut self, value: impl Into<QuestionnaireItemEnableWhenAnswer>) -> Self {
+        self.answer = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for QuestionnaireItemEnableWhen {
@@ -640,6 +1088,51 @@ pub struct QuestionnaireItemAnswerOption {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl QuestionnaireItemAnswerOption {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<QuestionnaireItemAnswerOptionValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `initialSelected`.
+    #[inline]
+    #[must_use]
+    pub fn with_initial_selected(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.initial_selected = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for QuestionnaireItemAnswerOption {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -802,6 +1295,44 @@ pub struct QuestionnaireItemInitial {
     pub value: Option<QuestionnaireItemInitialValue>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl QuestionnaireItemInitial {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<QuestionnaireItemInitialValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for QuestionnaireItemInitial {

@@ -76,6 +76,216 @@ pub struct RequestGroup {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl RequestGroup {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesCanonical` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_canonical<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_canonical = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesUri` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_uri<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.instantiates_uri = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `replaces` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_replaces<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.replaces = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `groupIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_group_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.group_identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<RequestStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `intent`.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<Primitive<RequestIntent>>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<Primitive<RequestPriority>>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `authoredOn`.
+    #[inline]
+    #[must_use]
+    pub fn with_authored_on(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.authored_on = Some(value.into());
+        self
+    }
+    /// Sets `author`.
+    #[inline]
+    #[must_use]
+    pub fn with_author(mut self, value: impl Into<Reference>) -> Self {
+        self.author = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<RequestGroupAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for RequestGroup {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -277,6 +487,203 @@ pub struct RequestGroupAction {
     pub action: ThinVec<RequestGroupAction>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl RequestGroupAction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `prefix`.
+    #[inline]
+    #[must_use]
+    pub fn with_prefix(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.prefix = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `textEquivalent`.
+    #[inline]
+    #[must_use]
+    pub fn with_text_equivalent(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text_equivalent = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<Primitive<RequestPriority>>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `documentation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation<I: Into<RelatedArtifact>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.documentation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `condition` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_condition<I: Into<RequestGroupActionCondition>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.condition = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relatedAction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_related_action<I: Into<RequestGroupActionRelatedAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.related_action = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `timing`.
+    #[inline]
+    #[must_use]
+    pub fn with_timing(mut self, value: impl Into<RequestGroupActionTiming>) -> Self {
+        self.timing = Some(value.into());
+        self
+    }
+    /// Sets `participant` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_participant<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.participant = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `groupingBehavior`.
+    #[inline]
+    #[must_use]
+    pub fn with_grouping_behavior(
+        mut self,
+        value: impl Into<Primitive<ActionGroupingBehavior>>,
+    ) -> Self {
+        self.grouping_behavior = Some(value.into());
+        self
+    }
+    /// Sets `selectionBehavior`.
+    #[inline]
+    #[must_use]
+    pub fn with_selection_behavior(
+        mut self,
+        value: impl Into<Primitive<ActionSelectionBehavior>>,
+    ) -> Self {
+        self.selection_behavior = Some(value.into());
+        self
+    }
+    /// Sets `requiredBehavior`.
+    #[inline]
+    #[must_use]
+    pub fn with_required_behavior(
+        mut self,
+        value: impl Into<Primitive<ActionRequiredBehavior>>,
+    ) -> Self {
+        self.required_behavior = Some(value.into());
+        self
+    }
+    /// Sets `precheckBehavior`.
+    #[inline]
+    #[must_use]
+    pub fn with_precheck_behavior(
+        mut self,
+        value: impl Into<Primitive<ActionPrecheckBehavior>>,
+    ) -> Self {
+        self.precheck_behavior = Some(value.into());
+        self
+    }
+    /// Sets `cardinalityBehavior`.
+    #[inline]
+    #[must_use]
+    pub fn with_cardinality_behavior(
+        mut self,
+        value: impl Into<Primitive<ActionCardinalityBehavior>>,
+    ) -> Self {
+        self.cardinality_behavior = Some(value.into());
+        self
+    }
+    /// Sets `resource`.
+    #[inline]
+    #[must_use]
+    pub fn with_resource(mut self, value: impl Into<Reference>) -> Self {
+        self.resource = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<RequestGroupAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for RequestGroupAction {
@@ -500,6 +907,51 @@ pub struct RequestGroupActionCondition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl RequestGroupActionCondition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `kind`.
+    #[inline]
+    #[must_use]
+    pub fn with_kind(mut self, value: impl Into<Primitive<ActionConditionKind>>) -> Self {
+        self.kind = Some(value.into());
+        self
+    }
+    /// Sets `expression`.
+    #[inline]
+    #[must_use]
+    pub fn with_expression(mut self, value: impl Into<Expression>) -> Self {
+        self.expression = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for RequestGroupActionCondition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -557,6 +1009,61 @@ pub struct RequestGroupActionRelatedAction {
     pub offset: Option<RequestGroupActionRelatedActionOffset>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl RequestGroupActionRelatedAction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `actionId`.
+    #[inline]
+    #[must_use]
+    pub fn with_action_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.action_id = Some(value.into());
+        self
+    }
+    /// Sets `relationship`.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship(
+        mut self,
+        value: impl Into<Primitive<ActionRelationshipType>>,
+    ) -> Self {
+        self.relationship = Some(value.into());
+        self
+    }
+    /// Sets `offset`.
+    #[inline]
+    #[must_use]
+    pub fn with_offset(mut self, value: impl Into<RequestGroupActionRelatedActionOffset>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for RequestGroupActionRelatedAction {

@@ -49,6 +49,131 @@ pub struct ResearchSubject {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ResearchSubject {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<ResearchSubjectStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `study`.
+    #[inline]
+    #[must_use]
+    pub fn with_study(mut self, value: impl Into<Reference>) -> Self {
+        self.study = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `individual`.
+    #[inline]
+    #[must_use]
+    pub fn with_individual(mut self, value: impl Into<Reference>) -> Self {
+        self.individual = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `assignedArm`.
+    #[inline]
+    #[must_use]
+    pub fn with_assigned_arm(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.assigned_arm = Some(value.into());
+        self
+    }
+    /// Sets `actualArm`.
+    #[inline]
+    #[must_use]
+    pub fn with_actual_arm(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.actual_arm = Some(value.into());
+        self
+    }
+    /// Sets `consent`.
+    #[inline]
+    #[must_use]
+    pub fn with_consent(mut self, value: impl Into<Reference>) -> Self {
+        self.consent = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ResearchSubject {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

@@ -69,6 +69,203 @@ pub struct RiskAssessment {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl RiskAssessment {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basedOn`.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on(mut self, value: impl Into<Reference>) -> Self {
+        self.based_on = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `parent`.
+    #[inline]
+    #[must_use]
+    pub fn with_parent(mut self, value: impl Into<Reference>) -> Self {
+        self.parent = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<ObservationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `method`.
+    #[inline]
+    #[must_use]
+    pub fn with_method(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.method = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `occurrence`.
+    #[inline]
+    #[must_use]
+    pub fn with_occurrence(mut self, value: impl Into<RiskAssessmentOccurrence>) -> Self {
+        self.occurrence = Some(value.into());
+        self
+    }
+    /// Sets `condition`.
+    #[inline]
+    #[must_use]
+    pub fn with_condition(mut self, value: impl Into<Reference>) -> Self {
+        self.condition = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performer`.
+    #[inline]
+    #[must_use]
+    pub fn with_performer(mut self, value: impl Into<Reference>) -> Self {
+        self.performer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reasonReference` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reason_reference = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basis` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_basis<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.basis = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `prediction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_prediction<I: Into<RiskAssessmentPrediction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.prediction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `mitigation`.
+    #[inline]
+    #[must_use]
+    pub fn with_mitigation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.mitigation = Some(value.into());
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for RiskAssessment {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -232,6 +429,82 @@ pub struct RiskAssessmentPrediction {
     pub rationale: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl RiskAssessmentPrediction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `outcome`.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.outcome = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `probability`.
+    #[inline]
+    #[must_use]
+    pub fn with_probability(
+        mut self,
+        value: impl Into<RiskAssessmentPredictionProbability>,
+    ) -> Self {
+        self.probability = Some(value.into());
+        self
+    }
+    /// Sets `qualitativeRisk`.
+    #[inline]
+    #[must_use]
+    pub fn with_qualitative_risk(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.qualitative_risk = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `relativeRisk`.
+    #[inline]
+    #[must_use]
+    pub fn with_relative_risk(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.relative_risk = Some(value.into());
+        self
+    }
+    /// Sets `when`.
+    #[inline]
+    #[must_use]
+    pub fn with_when(mut self, value: impl Into<RiskAssessmentPredictionWhen>) -> Self {
+        self.when = Some(value.into());
+        self
+    }
+    /// Sets `rationale`.
+    #[inline]
+    #[must_use]
+    pub fn with_rationale(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.rationale = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for RiskAssessmentPrediction {

@@ -98,6 +98,325 @@ pub struct RiskEvidenceSynthesis {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl RiskEvidenceSynthesis {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `approvalDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_approval_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.approval_date = Some(value.into());
+        self
+    }
+    /// Sets `lastReviewDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_last_review_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.last_review_date = Some(value.into());
+        self
+    }
+    /// Sets `effectivePeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_effective_period(mut self, value: impl Into<Period>) -> Self {
+        self.effective_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `topic` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_topic<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.topic = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `author` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_author<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.author = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `editor` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_editor<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.editor = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `reviewer` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_reviewer<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.reviewer = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `endorser` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_endorser<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.endorser = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relatedArtifact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_related_artifact<I: Into<RelatedArtifact>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.related_artifact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `synthesisType`.
+    #[inline]
+    #[must_use]
+    pub fn with_synthesis_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.synthesis_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `studyType`.
+    #[inline]
+    #[must_use]
+    pub fn with_study_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.study_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `population`.
+    #[inline]
+    #[must_use]
+    pub fn with_population(mut self, value: impl Into<Reference>) -> Self {
+        self.population = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `exposure`.
+    #[inline]
+    #[must_use]
+    pub fn with_exposure(mut self, value: impl Into<Reference>) -> Self {
+        self.exposure = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `outcome`.
+    #[inline]
+    #[must_use]
+    pub fn with_outcome(mut self, value: impl Into<Reference>) -> Self {
+        self.outcome = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `sampleSize`.
+    #[inline]
+    #[must_use]
+    pub fn with_sample_size(mut self, value: impl Into<RiskEvidenceSynthesisSampleSize>) -> Self {
+        self.sample_size = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `riskEstimate`.
+    #[inline]
+    #[must_use]
+    pub fn with_risk_estimate(
+        mut self,
+        value: impl Into<RiskEvidenceSynthesisRiskEstimate>,
+    ) -> Self {
+        self.risk_estimate = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `certainty` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_certainty<I: Into<RiskEvidenceSynthesisCertainty>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.certainty = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for RiskEvidenceSynthesis {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -285,6 +604,58 @@ pub struct RiskEvidenceSynthesisSampleSize {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl RiskEvidenceSynthesisSampleSize {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `numberOfStudies`.
+    #[inline]
+    #[must_use]
+    pub fn with_number_of_studies(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.number_of_studies = Some(value.into());
+        self
+    }
+    /// Sets `numberOfParticipants`.
+    #[inline]
+    #[must_use]
+    pub fn with_number_of_participants(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.number_of_participants = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for RiskEvidenceSynthesisSampleSize {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -375,6 +746,89 @@ pub struct RiskEvidenceSynthesisRiskEstimate {
     pub precision_estimate: ThinVec<RiskEvidenceSynthesisRiskEstimatePrecisionEstimate>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl RiskEvidenceSynthesisRiskEstimate {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `unitOfMeasure`.
+    #[inline]
+    #[must_use]
+    pub fn with_unit_of_measure(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.unit_of_measure = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `denominatorCount`.
+    #[inline]
+    #[must_use]
+    pub fn with_denominator_count(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.denominator_count = Some(value.into());
+        self
+    }
+    /// Sets `numeratorCount`.
+    #[inline]
+    #[must_use]
+    pub fn with_numerator_count(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.numerator_count = Some(value.into());
+        self
+    }
+    /// Sets `precisionEstimate` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_precision_estimate<I: Into<RiskEvidenceSynthesisRiskEstimatePrecisionEstimate>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.precision_estimate = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for RiskEvidenceSynthesisRiskEstimate {
@@ -474,6 +928,65 @@ pub struct RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `level`.
+    #[inline]
+    #[must_use]
+    pub fn with_level(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.level = Some(value.into());
+        self
+    }
+    /// Sets `from`.
+    #[inline]
+    #[must_use]
+    pub fn with_from(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.from = Some(value.into());
+        self
+    }
+    /// Sets `to`.
+    #[inline]
+    #[must_use]
+    pub fn with_to(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.to = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -547,6 +1060,66 @@ pub struct RiskEvidenceSynthesisCertainty {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl RiskEvidenceSynthesisCertainty {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `rating` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_rating<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.rating = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `certaintySubcomponent` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_certainty_subcomponent<
+        I: Into<RiskEvidenceSynthesisCertaintyCertaintySubcomponent>,
+    >(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.certainty_subcomponent = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for RiskEvidenceSynthesisCertainty {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -614,6 +1187,61 @@ pub struct RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
     pub note: ThinVec<Annotation>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `rating` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_rating<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.rating = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for RiskEvidenceSynthesisCertaintyCertaintySubcomponent {

@@ -88,6 +88,281 @@ pub struct SearchParameter {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SearchParameter {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `derivedFrom`.
+    #[inline]
+    #[must_use]
+    pub fn with_derived_from(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.derived_from = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `base` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_base<I: Into<Primitive<ResourceType>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.base = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<SearchParamType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `expression`.
+    #[inline]
+    #[must_use]
+    pub fn with_expression(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.expression = Some(value.into());
+        self
+    }
+    /// Sets `xpath`.
+    #[inline]
+    #[must_use]
+    pub fn with_xpath(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.xpath = Some(value.into());
+        self
+    }
+    /// Sets `xpathUsage`.
+    #[inline]
+    #[must_use]
+    pub fn with_xpath_usage(mut self, value: impl Into<Primitive<XPathUsageType>>) -> Self {
+        self.xpath_usage = Some(value.into());
+        self
+    }
+    /// Sets `target` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_target<I: Into<Primitive<ResourceType>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.target = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `multipleOr`.
+    #[inline]
+    #[must_use]
+    pub fn with_multiple_or(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.multiple_or = Some(value.into());
+        self
+    }
+    /// Sets `multipleAnd`.
+    #[inline]
+    #[must_use]
+    pub fn with_multiple_and(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.multiple_and = Some(value.into());
+        self
+    }
+    /// Sets `comparator` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_comparator<I: Into<Primitive<SearchComparator>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.comparator = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier<I: Into<Primitive<SearchModifierCode>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `chain` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_chain<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.chain = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `component` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_component<I: Into<SearchParameterComponent>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.component = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SearchParameter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -270,6 +545,51 @@ pub struct SearchParameterComponent {
     pub expression: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SearchParameterComponent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `definition`.
+    #[inline]
+    #[must_use]
+    pub fn with_definition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.definition = Some(value.into());
+        self
+    }
+    /// Sets `expression`.
+    #[inline]
+    #[must_use]
+    pub fn with_expression(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.expression = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for SearchParameterComponent {

@@ -55,6 +55,161 @@ pub struct Slot {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Slot {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `serviceCategory` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_service_category<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.service_category = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `serviceType` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_service_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.service_type = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `specialty` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_specialty<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.specialty = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `appointmentType`.
+    #[inline]
+    #[must_use]
+    pub fn with_appointment_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.appointment_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `schedule`.
+    #[inline]
+    #[must_use]
+    pub fn with_schedule(mut self, value: impl Into<Reference>) -> Self {
+        self.schedule = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<SlotStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `start`.
+    #[inline]
+    #[must_use]
+    pub fn with_start(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.start = Some(value.into());
+        self
+    }
+    /// Sets `end`.
+    #[inline]
+    #[must_use]
+    pub fn with_end(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.end = Some(value.into());
+        self
+    }
+    /// Sets `overbooked`.
+    #[inline]
+    #[must_use]
+    pub fn with_overbooked(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.overbooked = Some(value.into());
+        self
+    }
+    /// Sets `comment`.
+    #[inline]
+    #[must_use]
+    pub fn with_comment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.comment = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for Slot {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)

@@ -62,6 +62,175 @@ pub struct Specimen {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Specimen {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `accessionIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_accession_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.accession_identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<SpecimenStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subject`.
+    #[inline]
+    #[must_use]
+    pub fn with_subject(mut self, value: impl Into<Reference>) -> Self {
+        self.subject = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `receivedTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_received_time(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.received_time = Some(value.into());
+        self
+    }
+    /// Sets `parent` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_parent<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.parent = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `request` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_request<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.request = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `collection`.
+    #[inline]
+    #[must_use]
+    pub fn with_collection(mut self, value: impl Into<SpecimenCollection>) -> Self {
+        self.collection = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `processing` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_processing<I: Into<SpecimenProcessing>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.processing = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `container` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_container<I: Into<SpecimenContainer>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.container = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `condition` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_condition<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.condition = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Specimen {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -191,6 +360,89 @@ pub struct SpecimenCollection {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SpecimenCollection {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `collector`.
+    #[inline]
+    #[must_use]
+    pub fn with_collector(mut self, value: impl Into<Reference>) -> Self {
+        self.collector = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `collected`.
+    #[inline]
+    #[must_use]
+    pub fn with_collected(mut self, value: impl Into<SpecimenCollectionCollected>) -> Self {
+        self.collected = Some(value.into());
+        self
+    }
+    /// Sets `duration`.
+    #[inline]
+    #[must_use]
+    pub fn with_duration(mut self, value: impl Into<Duration>) -> Self {
+        self.duration = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `method`.
+    #[inline]
+    #[must_use]
+    pub fn with_method(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.method = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `bodySite`.
+    #[inline]
+    #[must_use]
+    pub fn with_body_site(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.body_site = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `fastingStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_fasting_status(
+        mut self,
+        value: impl Into<SpecimenCollectionFastingStatus>,
+    ) -> Self {
+        self.fasting_status = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for SpecimenCollection {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -314,6 +566,65 @@ pub struct SpecimenProcessing {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SpecimenProcessing {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `procedure`.
+    #[inline]
+    #[must_use]
+    pub fn with_procedure(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.procedure = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `additive` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_additive<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.additive = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `time`.
+    #[inline]
+    #[must_use]
+    pub fn with_time(mut self, value: impl Into<SpecimenProcessingTime>) -> Self {
+        self.time = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for SpecimenProcessing {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -417,6 +728,82 @@ pub struct SpecimenContainer {
     pub additive: Option<SpecimenContainerAdditive>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SpecimenContainer {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `capacity`.
+    #[inline]
+    #[must_use]
+    pub fn with_capacity(mut self, value: impl Into<Quantity>) -> Self {
+        self.capacity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `specimenQuantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_specimen_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.specimen_quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `additive`.
+    #[inline]
+    #[must_use]
+    pub fn with_additive(mut self, value: impl Into<SpecimenContainerAdditive>) -> Self {
+        self.additive = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for SpecimenContainer {

@@ -47,6 +47,123 @@ pub struct SpecimenDefinition {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SpecimenDefinition {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `typeCollected`.
+    #[inline]
+    #[must_use]
+    pub fn with_type_collected(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_collected = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `patientPreparation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_patient_preparation<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.patient_preparation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `timeAspect`.
+    #[inline]
+    #[must_use]
+    pub fn with_time_aspect(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.time_aspect = Some(value.into());
+        self
+    }
+    /// Sets `collection` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_collection<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.collection = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `typeTested` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type_tested<I: Into<SpecimenDefinitionTypeTested>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_tested = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SpecimenDefinition {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -154,6 +271,105 @@ pub struct SpecimenDefinitionTypeTested {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SpecimenDefinitionTypeTested {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `isDerived`.
+    #[inline]
+    #[must_use]
+    pub fn with_is_derived(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.is_derived = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `preference`.
+    #[inline]
+    #[must_use]
+    pub fn with_preference(
+        mut self,
+        value: impl Into<Primitive<SpecimenContainedPreference>>,
+    ) -> Self {
+        self.preference = Some(value.into());
+        self
+    }
+    /// Sets `container`.
+    #[inline]
+    #[must_use]
+    pub fn with_container(
+        mut self,
+        value: impl Into<SpecimenDefinitionTypeTestedContainer>,
+    ) -> Self {
+        self.container = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `requirement`.
+    #[inline]
+    #[must_use]
+    pub fn with_requirement(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.requirement = Some(value.into());
+        self
+    }
+    /// Sets `retentionTime`.
+    #[inline]
+    #[must_use]
+    pub fn with_retention_time(mut self, value: impl Into<Duration>) -> Self {
+        self.retention_time = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `rejectionCriterion` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_rejection_criterion<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.rejection_criterion = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `handling` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_handling<I: Into<SpecimenDefinitionTypeTestedHandling>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.handling = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SpecimenDefinitionTypeTested {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -247,6 +463,99 @@ pub struct SpecimenDefinitionTypeTestedContainer {
     pub preparation: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SpecimenDefinitionTypeTestedContainer {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `material`.
+    #[inline]
+    #[must_use]
+    pub fn with_material(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.material = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `cap`.
+    #[inline]
+    #[must_use]
+    pub fn with_cap(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.cap = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `capacity`.
+    #[inline]
+    #[must_use]
+    pub fn with_capacity(mut self, value: impl Into<Quantity>) -> Self {
+        self.capacity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `minimumVolume`.
+    #[inline]
+    #[must_use]
+    pub fn with_minimum_volume(
+        mut self,
+        value: impl Into<SpecimenDefinitionTypeTestedContainerMinimumVolume>,
+    ) -> Self {
+        self.minimum_volume = Some(value.into());
+        self
+    }
+    /// Sets `additive` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_additive<I: Into<SpecimenDefinitionTypeTestedContainerAdditive>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.additive = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `preparation`.
+    #[inline]
+    #[must_use]
+    pub fn with_preparation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.preparation = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for SpecimenDefinitionTypeTestedContainer {
@@ -357,6 +666,47 @@ pub struct SpecimenDefinitionTypeTestedContainerAdditive {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SpecimenDefinitionTypeTestedContainerAdditive {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `additive`.
+    #[inline]
+    #[must_use]
+    pub fn with_additive(
+        mut self,
+        value: impl Into<SpecimenDefinitionTypeTestedContainerAdditiveAdditive>,
+    ) -> Self {
+        self.additive = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for SpecimenDefinitionTypeTestedContainerAdditive {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -432,6 +782,65 @@ pub struct SpecimenDefinitionTypeTestedHandling {
     pub instruction: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SpecimenDefinitionTypeTestedHandling {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `temperatureQualifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_temperature_qualifier(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.temperature_qualifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `temperatureRange`.
+    #[inline]
+    #[must_use]
+    pub fn with_temperature_range(mut self, value: impl Into<Range>) -> Self {
+        self.temperature_range = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `maxDuration`.
+    #[inline]
+    #[must_use]
+    pub fn with_max_duration(mut self, value: impl Into<Duration>) -> Self {
+        self.max_duration = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `instruction`.
+    #[inline]
+    #[must_use]
+    pub fn with_instruction(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.instruction = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for SpecimenDefinitionTypeTestedHandling {

@@ -75,6 +75,219 @@ pub struct StructureMap {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl StructureMap {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `structure` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_structure<I: Into<StructureMapStructure>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.structure = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `import` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_import<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.import = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `group` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_group<I: Into<StructureMapGroup>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.group = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for StructureMap {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -225,6 +438,65 @@ pub struct StructureMapStructure {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl StructureMapStructure {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `mode`.
+    #[inline]
+    #[must_use]
+    pub fn with_mode(mut self, value: impl Into<Primitive<StructureMapModelMode>>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+    /// Sets `alias`.
+    #[inline]
+    #[must_use]
+    pub fn with_alias(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.alias = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for StructureMapStructure {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -303,6 +575,88 @@ pub struct StructureMapGroup {
     pub rule: ThinVec<StructureMapGroupRule>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl StructureMapGroup {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `extends`.
+    #[inline]
+    #[must_use]
+    pub fn with_extends(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.extends = Some(value.into());
+        self
+    }
+    /// Sets `typeMode`.
+    #[inline]
+    #[must_use]
+    pub fn with_type_mode(
+        mut self,
+        value: impl Into<Primitive<StructureMapGroupTypeMode>>,
+    ) -> Self {
+        self.type_mode = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+    /// Sets `input` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_input<I: Into<StructureMapGroupInput>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.input = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `rule` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_rule<I: Into<StructureMapGroupRule>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.rule = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for StructureMapGroup {
@@ -387,6 +741,65 @@ pub struct StructureMapGroupInput {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl StructureMapGroupInput {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `mode`.
+    #[inline]
+    #[must_use]
+    pub fn with_mode(mut self, value: impl Into<Primitive<StructureMapInputMode>>) -> Self {
+        self.mode = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for StructureMapGroupInput {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -465,6 +878,91 @@ pub struct StructureMapGroupRule {
     pub documentation: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl StructureMapGroupRule {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `source` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_source<I: Into<StructureMapGroupRuleSource>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.source = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `target` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_target<I: Into<StructureMapGroupRuleTarget>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.target = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `rule` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_rule<I: Into<StructureMapGroupRule>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.rule = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `dependent` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_dependent<I: Into<StructureMapGroupRuleDependent>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.dependent = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for StructureMapGroupRule {
@@ -559,6 +1057,117 @@ pub struct StructureMapGroupRuleSource {
     pub log_message: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl StructureMapGroupRuleSource {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `context`.
+    #[inline]
+    #[must_use]
+    pub fn with_context(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.context = Some(value.into());
+        self
+    }
+    /// Sets `min`.
+    #[inline]
+    #[must_use]
+    pub fn with_min(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.min = Some(value.into());
+        self
+    }
+    /// Sets `max`.
+    #[inline]
+    #[must_use]
+    pub fn with_max(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.max = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `defaultValue`.
+    #[inline]
+    #[must_use]
+    pub fn with_default_value(mut self, value: impl Into<OpenValue>) -> Self {
+        self.default_value = Some(value.into());
+        self
+    }
+    /// Sets `element`.
+    #[inline]
+    #[must_use]
+    pub fn with_element(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.element = Some(value.into());
+        self
+    }
+    /// Sets `listMode`.
+    #[inline]
+    #[must_use]
+    pub fn with_list_mode(
+        mut self,
+        value: impl Into<Primitive<StructureMapSourceListMode>>,
+    ) -> Self {
+        self.list_mode = Some(value.into());
+        self
+    }
+    /// Sets `variable`.
+    #[inline]
+    #[must_use]
+    pub fn with_variable(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.variable = Some(value.into());
+        self
+    }
+    /// Sets `condition`.
+    #[inline]
+    #[must_use]
+    pub fn with_condition(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.condition = Some(value.into());
+        self
+    }
+    /// Sets `check`.
+    #[inline]
+    #[must_use]
+    pub fn with_check(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.check = Some(value.into());
+        self
+    }
+    /// Sets `logMessage`.
+    #[inline]
+    #[must_use]
+    pub fn with_log_message(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.log_message = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for StructureMapGroupRuleSource {
@@ -679,6 +1288,102 @@ pub struct StructureMapGroupRuleTarget {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl StructureMapGroupRuleTarget {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `context`.
+    #[inline]
+    #[must_use]
+    pub fn with_context(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.context = Some(value.into());
+        self
+    }
+    /// Sets `contextType`.
+    #[inline]
+    #[must_use]
+    pub fn with_context_type(
+        mut self,
+        value: impl Into<Primitive<StructureMapContextType>>,
+    ) -> Self {
+        self.context_type = Some(value.into());
+        self
+    }
+    /// Sets `element`.
+    #[inline]
+    #[must_use]
+    pub fn with_element(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.element = Some(value.into());
+        self
+    }
+    /// Sets `variable`.
+    #[inline]
+    #[must_use]
+    pub fn with_variable(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.variable = Some(value.into());
+        self
+    }
+    /// Sets `listMode` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_list_mode<I: Into<Primitive<StructureMapTargetListMode>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.list_mode = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `listRuleId`.
+    #[inline]
+    #[must_use]
+    pub fn with_list_rule_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.list_rule_id = Some(value.into());
+        self
+    }
+    /// Sets `transform`.
+    #[inline]
+    #[must_use]
+    pub fn with_transform(mut self, value: impl Into<Primitive<StructureMapTransform>>) -> Self {
+        self.transform = Some(value.into());
+        self
+    }
+    /// Sets `parameter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_parameter<I: Into<StructureMapGroupRuleTargetParameter>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.parameter = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for StructureMapGroupRuleTarget {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -766,6 +1471,47 @@ pub struct StructureMapGroupRuleTargetParameter {
     pub value: Option<StructureMapGroupRuleTargetParameterValue>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl StructureMapGroupRuleTargetParameter {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(
+        mut self,
+        value: impl Into<StructureMapGroupRuleTargetParameterValue>,
+    ) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for StructureMapGroupRuleTargetParameter {
@@ -930,6 +1676,54 @@ pub struct StructureMapGroupRuleDependent {
     pub variable: ThinVec<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl StructureMapGroupRuleDependent {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `variable` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_variable<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.variable = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for StructureMapGroupRuleDependent {

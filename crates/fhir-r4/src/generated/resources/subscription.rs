@@ -47,6 +47,124 @@ pub struct Subscription {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Subscription {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<SubscriptionStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactPoint>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `end`.
+    #[inline]
+    #[must_use]
+    pub fn with_end(mut self, value: impl Into<Primitive<Instant>>) -> Self {
+        self.end = Some(value.into());
+        self
+    }
+    /// Sets `reason`.
+    #[inline]
+    #[must_use]
+    pub fn with_reason(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.reason = Some(value.into());
+        self
+    }
+    /// Sets `criteria`.
+    #[inline]
+    #[must_use]
+    pub fn with_criteria(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.criteria = Some(value.into());
+        self
+    }
+    /// Sets `error`.
+    #[inline]
+    #[must_use]
+    pub fn with_error(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.error = Some(value.into());
+        self
+    }
+    /// Sets `channel`.
+    #[inline]
+    #[must_use]
+    pub fn with_channel(mut self, value: impl Into<SubscriptionChannel>) -> Self {
+        self.channel = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for Subscription {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -151,6 +269,68 @@ pub struct SubscriptionChannel {
     pub header: ThinVec<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubscriptionChannel {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<SubscriptionChannelType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `endpoint`.
+    #[inline]
+    #[must_use]
+    pub fn with_endpoint(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.endpoint = Some(value.into());
+        self
+    }
+    /// Sets `payload`.
+    #[inline]
+    #[must_use]
+    pub fn with_payload(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.payload = Some(value.into());
+        self
+    }
+    /// Sets `header` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_header<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.header = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for SubscriptionChannel {

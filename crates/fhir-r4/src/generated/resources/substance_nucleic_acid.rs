@@ -42,6 +42,110 @@ pub struct SubstanceNucleicAcid {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceNucleicAcid {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequenceType`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.sequence_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `numberOfSubunits`.
+    #[inline]
+    #[must_use]
+    pub fn with_number_of_subunits(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.number_of_subunits = Some(value.into());
+        self
+    }
+    /// Sets `areaOfHybridisation`.
+    #[inline]
+    #[must_use]
+    pub fn with_area_of_hybridisation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.area_of_hybridisation = Some(value.into());
+        self
+    }
+    /// Sets `oligoNucleotideType`.
+    #[inline]
+    #[must_use]
+    pub fn with_oligo_nucleotide_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.oligo_nucleotide_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subunit` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subunit<I: Into<SubstanceNucleicAcidSubunit>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.subunit = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SubstanceNucleicAcid {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -165,6 +269,99 @@ pub struct SubstanceNucleicAcidSubunit {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceNucleicAcidSubunit {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subunit`.
+    #[inline]
+    #[must_use]
+    pub fn with_subunit(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.subunit = Some(value.into());
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `length`.
+    #[inline]
+    #[must_use]
+    pub fn with_length(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.length = Some(value.into());
+        self
+    }
+    /// Sets `sequenceAttachment`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence_attachment(mut self, value: impl Into<Attachment>) -> Self {
+        self.sequence_attachment = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `fivePrime`.
+    #[inline]
+    #[must_use]
+    pub fn with_five_prime(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.five_prime = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `threePrime`.
+    #[inline]
+    #[must_use]
+    pub fn with_three_prime(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.three_prime = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `linkage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_linkage<I: Into<SubstanceNucleicAcidSubunitLinkage>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.linkage = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sugar` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_sugar<I: Into<SubstanceNucleicAcidSubunitSugar>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.sugar = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SubstanceNucleicAcidSubunit {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -252,6 +449,65 @@ pub struct SubstanceNucleicAcidSubunitLinkage {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceNucleicAcidSubunitLinkage {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `connectivity`.
+    #[inline]
+    #[must_use]
+    pub fn with_connectivity(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.connectivity = Some(value.into());
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `residueSite`.
+    #[inline]
+    #[must_use]
+    pub fn with_residue_site(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.residue_site = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for SubstanceNucleicAcidSubunitLinkage {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -323,6 +579,58 @@ pub struct SubstanceNucleicAcidSubunitSugar {
     pub residue_site: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceNucleicAcidSubunitSugar {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `residueSite`.
+    #[inline]
+    #[must_use]
+    pub fn with_residue_site(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.residue_site = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for SubstanceNucleicAcidSubunitSugar {

@@ -44,6 +44,126 @@ pub struct SubstancePolymer {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstancePolymer {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `class`.
+    #[inline]
+    #[must_use]
+    pub fn with_class(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.class = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `geometry`.
+    #[inline]
+    #[must_use]
+    pub fn with_geometry(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.geometry = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `copolymerConnectivity` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_copolymer_connectivity<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.copolymer_connectivity = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modification` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modification<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modification = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `monomerSet` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_monomer_set<I: Into<SubstancePolymerMonomerSet>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.monomer_set = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `repeat` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_repeat<I: Into<SubstancePolymerRepeat>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.repeat = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SubstancePolymer {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -145,6 +265,54 @@ pub struct SubstancePolymerMonomerSet {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstancePolymerMonomerSet {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `ratioType`.
+    #[inline]
+    #[must_use]
+    pub fn with_ratio_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.ratio_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `startingMaterial` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_starting_material<I: Into<SubstancePolymerMonomerSetStartingMaterial>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.starting_material = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SubstancePolymerMonomerSet {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -209,6 +377,65 @@ pub struct SubstancePolymerMonomerSetStartingMaterial {
     pub amount: Option<Box<SubstanceAmount>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstancePolymerMonomerSetStartingMaterial {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `material`.
+    #[inline]
+    #[must_use]
+    pub fn with_material(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.material = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `isDefining`.
+    #[inline]
+    #[must_use]
+    pub fn with_is_defining(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.is_defining = Some(value.into());
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<SubstanceAmount>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for SubstancePolymerMonomerSetStartingMaterial {
@@ -282,6 +509,68 @@ pub struct SubstancePolymerRepeat {
     pub repeat_unit: ThinVec<SubstancePolymerRepeatRepeatUnit>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstancePolymerRepeat {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `numberOfUnits`.
+    #[inline]
+    #[must_use]
+    pub fn with_number_of_units(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.number_of_units = Some(value.into());
+        self
+    }
+    /// Sets `averageMolecularFormula`.
+    #[inline]
+    #[must_use]
+    pub fn with_average_molecular_formula(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.average_molecular_formula = Some(value.into());
+        self
+    }
+    /// Sets `repeatUnitAmountType`.
+    #[inline]
+    #[must_use]
+    pub fn with_repeat_unit_amount_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.repeat_unit_amount_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `repeatUnit` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_repeat_unit<I: Into<SubstancePolymerRepeatRepeatUnit>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.repeat_unit = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for SubstancePolymerRepeat {
@@ -376,6 +665,82 @@ pub struct SubstancePolymerRepeatRepeatUnit {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstancePolymerRepeatRepeatUnit {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `orientationOfPolymerisation`.
+    #[inline]
+    #[must_use]
+    pub fn with_orientation_of_polymerisation(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.orientation_of_polymerisation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `repeatUnit`.
+    #[inline]
+    #[must_use]
+    pub fn with_repeat_unit(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.repeat_unit = Some(value.into());
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<SubstanceAmount>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `degreeOfPolymerisation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_degree_of_polymerisation<
+        I: Into<SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation>,
+    >(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.degree_of_polymerisation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `structuralRepresentation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_structural_representation<
+        I: Into<SubstancePolymerRepeatRepeatUnitStructuralRepresentation>,
+    >(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.structural_representation = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SubstancePolymerRepeatRepeatUnit {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -468,6 +833,51 @@ pub struct SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `degree`.
+    #[inline]
+    #[must_use]
+    pub fn with_degree(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.degree = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<SubstanceAmount>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -524,6 +934,58 @@ pub struct SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
     pub attachment: Option<Box<Attachment>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `representation`.
+    #[inline]
+    #[must_use]
+    pub fn with_representation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.representation = Some(value.into());
+        self
+    }
+    /// Sets `attachment`.
+    #[inline]
+    #[must_use]
+    pub fn with_attachment(mut self, value: impl Into<Attachment>) -> Self {
+        self.attachment = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {

@@ -40,6 +40,106 @@ pub struct SubstanceProtein {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceProtein {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sequenceType`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.sequence_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `numberOfSubunits`.
+    #[inline]
+    #[must_use]
+    pub fn with_number_of_subunits(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.number_of_subunits = Some(value.into());
+        self
+    }
+    /// Sets `disulfideLinkage` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_disulfide_linkage<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.disulfide_linkage = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subunit` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subunit<I: Into<SubstanceProteinSubunit>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.subunit = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SubstanceProtein {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -166,6 +266,93 @@ pub struct SubstanceProteinSubunit {
     pub c_terminal_modification: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceProteinSubunit {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subunit`.
+    #[inline]
+    #[must_use]
+    pub fn with_subunit(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.subunit = Some(value.into());
+        self
+    }
+    /// Sets `sequence`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.sequence = Some(value.into());
+        self
+    }
+    /// Sets `length`.
+    #[inline]
+    #[must_use]
+    pub fn with_length(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.length = Some(value.into());
+        self
+    }
+    /// Sets `sequenceAttachment`.
+    #[inline]
+    #[must_use]
+    pub fn with_sequence_attachment(mut self, value: impl Into<Attachment>) -> Self {
+        self.sequence_attachment = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `nTerminalModificationId`.
+    #[inline]
+    #[must_use]
+    pub fn with_n_terminal_modification_id(mut self, value: impl Into<Identifier>) -> Self {
+        self.n_terminal_modification_id = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `nTerminalModification`.
+    #[inline]
+    #[must_use]
+    pub fn with_n_terminal_modification(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.n_terminal_modification = Some(value.into());
+        self
+    }
+    /// Sets `cTerminalModificationId`.
+    #[inline]
+    #[must_use]
+    pub fn with_c_terminal_modification_id(mut self, value: impl Into<Identifier>) -> Self {
+        self.c_terminal_modification_id = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `cTerminalModification`.
+    #[inline]
+    #[must_use]
+    pub fn with_c_terminal_modification(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.c_terminal_modification = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for SubstanceProteinSubunit {

@@ -44,6 +44,119 @@ pub struct SubstanceReferenceInformation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceReferenceInformation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `comment`.
+    #[inline]
+    #[must_use]
+    pub fn with_comment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.comment = Some(value.into());
+        self
+    }
+    /// Sets `gene` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_gene<I: Into<SubstanceReferenceInformationGene>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.gene = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `geneElement` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_gene_element<I: Into<SubstanceReferenceInformationGeneElement>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.gene_element = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `classification` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_classification<I: Into<SubstanceReferenceInformationClassification>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.classification = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `target` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_target<I: Into<SubstanceReferenceInformationTarget>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.target = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SubstanceReferenceInformation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -138,6 +251,58 @@ pub struct SubstanceReferenceInformationGene {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceReferenceInformationGene {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `geneSequenceOrigin`.
+    #[inline]
+    #[must_use]
+    pub fn with_gene_sequence_origin(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.gene_sequence_origin = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `gene`.
+    #[inline]
+    #[must_use]
+    pub fn with_gene(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.gene = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `source` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_source<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.source = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SubstanceReferenceInformationGene {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -207,6 +372,58 @@ pub struct SubstanceReferenceInformationGeneElement {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceReferenceInformationGeneElement {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `element`.
+    #[inline]
+    #[must_use]
+    pub fn with_element(mut self, value: impl Into<Identifier>) -> Self {
+        self.element = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `source` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_source<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.source = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SubstanceReferenceInformationGeneElement {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -274,6 +491,68 @@ pub struct SubstanceReferenceInformationClassification {
     pub source: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceReferenceInformationClassification {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `domain`.
+    #[inline]
+    #[must_use]
+    pub fn with_domain(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.domain = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `classification`.
+    #[inline]
+    #[must_use]
+    pub fn with_classification(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.classification = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `subtype` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_subtype<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.subtype = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `source` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_source<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.source = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for SubstanceReferenceInformationClassification {
@@ -354,6 +633,96 @@ pub struct SubstanceReferenceInformationTarget {
     pub source: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceReferenceInformationTarget {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `target`.
+    #[inline]
+    #[must_use]
+    pub fn with_target(mut self, value: impl Into<Identifier>) -> Self {
+        self.target = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `interaction`.
+    #[inline]
+    #[must_use]
+    pub fn with_interaction(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.interaction = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `organism`.
+    #[inline]
+    #[must_use]
+    pub fn with_organism(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.organism = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `organismType`.
+    #[inline]
+    #[must_use]
+    pub fn with_organism_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.organism_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(
+        mut self,
+        value: impl Into<SubstanceReferenceInformationTargetAmount>,
+    ) -> Self {
+        self.amount = Some(value.into());
+        self
+    }
+    /// Sets `amountType`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.amount_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `source` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_source<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.source = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for SubstanceReferenceInformationTarget {

@@ -58,6 +58,181 @@ pub struct SubstanceSourceMaterial {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceSourceMaterial {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `sourceMaterialClass`.
+    #[inline]
+    #[must_use]
+    pub fn with_source_material_class(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.source_material_class = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `sourceMaterialType`.
+    #[inline]
+    #[must_use]
+    pub fn with_source_material_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.source_material_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `sourceMaterialState`.
+    #[inline]
+    #[must_use]
+    pub fn with_source_material_state(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.source_material_state = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `organismId`.
+    #[inline]
+    #[must_use]
+    pub fn with_organism_id(mut self, value: impl Into<Identifier>) -> Self {
+        self.organism_id = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `organismName`.
+    #[inline]
+    #[must_use]
+    pub fn with_organism_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.organism_name = Some(value.into());
+        self
+    }
+    /// Sets `parentSubstanceId` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_parent_substance_id<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.parent_substance_id = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `parentSubstanceName` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_parent_substance_name<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.parent_substance_name = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `countryOfOrigin` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_country_of_origin<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.country_of_origin = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `geographicalLocation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_geographical_location<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.geographical_location = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `developmentStage`.
+    #[inline]
+    #[must_use]
+    pub fn with_development_stage(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.development_stage = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `fractionDescription` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_fraction_description<I: Into<SubstanceSourceMaterialFractionDescription>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.fraction_description = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `organism`.
+    #[inline]
+    #[must_use]
+    pub fn with_organism(mut self, value: impl Into<SubstanceSourceMaterialOrganism>) -> Self {
+        self.organism = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `partDescription` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_part_description<I: Into<SubstanceSourceMaterialPartDescription>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.part_description = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SubstanceSourceMaterial {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -228,6 +403,51 @@ pub struct SubstanceSourceMaterialFractionDescription {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceSourceMaterialFractionDescription {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `fraction`.
+    #[inline]
+    #[must_use]
+    pub fn with_fraction(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.fraction = Some(value.into());
+        self
+    }
+    /// Sets `materialType`.
+    #[inline]
+    #[must_use]
+    pub fn with_material_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.material_type = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for SubstanceSourceMaterialFractionDescription {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -301,6 +521,99 @@ pub struct SubstanceSourceMaterialOrganism {
     pub organism_general: Option<Box<SubstanceSourceMaterialOrganismOrganismGeneral>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceSourceMaterialOrganism {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `family`.
+    #[inline]
+    #[must_use]
+    pub fn with_family(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.family = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `genus`.
+    #[inline]
+    #[must_use]
+    pub fn with_genus(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.genus = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `species`.
+    #[inline]
+    #[must_use]
+    pub fn with_species(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.species = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `intraspecificType`.
+    #[inline]
+    #[must_use]
+    pub fn with_intraspecific_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.intraspecific_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `intraspecificDescription`.
+    #[inline]
+    #[must_use]
+    pub fn with_intraspecific_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.intraspecific_description = Some(value.into());
+        self
+    }
+    /// Sets `author` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_author<I: Into<SubstanceSourceMaterialOrganismAuthor>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.author = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `hybrid`.
+    #[inline]
+    #[must_use]
+    pub fn with_hybrid(mut self, value: impl Into<SubstanceSourceMaterialOrganismHybrid>) -> Self {
+        self.hybrid = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `organismGeneral`.
+    #[inline]
+    #[must_use]
+    pub fn with_organism_general(
+        mut self,
+        value: impl Into<SubstanceSourceMaterialOrganismOrganismGeneral>,
+    ) -> Self {
+        self.organism_general = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for SubstanceSourceMaterialOrganism {
@@ -397,6 +710,51 @@ pub struct SubstanceSourceMaterialOrganismAuthor {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceSourceMaterialOrganismAuthor {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `authorType`.
+    #[inline]
+    #[must_use]
+    pub fn with_author_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.author_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `authorDescription`.
+    #[inline]
+    #[must_use]
+    pub fn with_author_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.author_description = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for SubstanceSourceMaterialOrganismAuthor {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -471,6 +829,72 @@ pub struct SubstanceSourceMaterialOrganismHybrid {
     pub hybrid_type: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceSourceMaterialOrganismHybrid {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `maternalOrganismId`.
+    #[inline]
+    #[must_use]
+    pub fn with_maternal_organism_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.maternal_organism_id = Some(value.into());
+        self
+    }
+    /// Sets `maternalOrganismName`.
+    #[inline]
+    #[must_use]
+    pub fn with_maternal_organism_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.maternal_organism_name = Some(value.into());
+        self
+    }
+    /// Sets `paternalOrganismId`.
+    #[inline]
+    #[must_use]
+    pub fn with_paternal_organism_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.paternal_organism_id = Some(value.into());
+        self
+    }
+    /// Sets `paternalOrganismName`.
+    #[inline]
+    #[must_use]
+    pub fn with_paternal_organism_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.paternal_organism_name = Some(value.into());
+        self
+    }
+    /// Sets `hybridType`.
+    #[inline]
+    #[must_use]
+    pub fn with_hybrid_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.hybrid_type = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for SubstanceSourceMaterialOrganismHybrid {
@@ -588,6 +1012,65 @@ pub struct SubstanceSourceMaterialOrganismOrganismGeneral {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceSourceMaterialOrganismOrganismGeneral {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `kingdom`.
+    #[inline]
+    #[must_use]
+    pub fn with_kingdom(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.kingdom = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `phylum`.
+    #[inline]
+    #[must_use]
+    pub fn with_phylum(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.phylum = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `class`.
+    #[inline]
+    #[must_use]
+    pub fn with_class(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.class = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `order`.
+    #[inline]
+    #[must_use]
+    pub fn with_order(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.order = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for SubstanceSourceMaterialOrganismOrganismGeneral {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -654,6 +1137,51 @@ pub struct SubstanceSourceMaterialPartDescription {
     pub part_location: Option<Box<CodeableConcept>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceSourceMaterialPartDescription {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `part`.
+    #[inline]
+    #[must_use]
+    pub fn with_part(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.part = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `partLocation`.
+    #[inline]
+    #[must_use]
+    pub fn with_part_location(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.part_location = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for SubstanceSourceMaterialPartDescription {

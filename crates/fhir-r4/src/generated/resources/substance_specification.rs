@@ -73,6 +73,223 @@ pub struct SubstanceSpecification {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceSpecification {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `domain`.
+    #[inline]
+    #[must_use]
+    pub fn with_domain(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.domain = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `source` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_source<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.source = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `comment`.
+    #[inline]
+    #[must_use]
+    pub fn with_comment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.comment = Some(value.into());
+        self
+    }
+    /// Sets `moiety` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_moiety<I: Into<SubstanceSpecificationMoiety>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.moiety = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `property` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_property<I: Into<SubstanceSpecificationProperty>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.property = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `referenceInformation`.
+    #[inline]
+    #[must_use]
+    pub fn with_reference_information(mut self, value: impl Into<Reference>) -> Self {
+        self.reference_information = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `structure`.
+    #[inline]
+    #[must_use]
+    pub fn with_structure(mut self, value: impl Into<SubstanceSpecificationStructure>) -> Self {
+        self.structure = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `code` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code<I: Into<SubstanceSpecificationCode>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.code = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_name<I: Into<SubstanceSpecificationName>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.name = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `molecularWeight` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_molecular_weight<I: Into<SubstanceSpecificationStructureIsotopeMolecularWeight>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.molecular_weight = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relationship` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship<I: Into<SubstanceSpecificationRelationship>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.relationship = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `nucleicAcid`.
+    #[inline]
+    #[must_use]
+    pub fn with_nucleic_acid(mut self, value: impl Into<Reference>) -> Self {
+        self.nucleic_acid = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `polymer`.
+    #[inline]
+    #[must_use]
+    pub fn with_polymer(mut self, value: impl Into<Reference>) -> Self {
+        self.polymer = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `protein`.
+    #[inline]
+    #[must_use]
+    pub fn with_protein(mut self, value: impl Into<Reference>) -> Self {
+        self.protein = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `sourceMaterial`.
+    #[inline]
+    #[must_use]
+    pub fn with_source_material(mut self, value: impl Into<Reference>) -> Self {
+        self.source_material = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for SubstanceSpecification {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -220,6 +437,86 @@ pub struct SubstanceSpecificationMoiety {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceSpecificationMoiety {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `role`.
+    #[inline]
+    #[must_use]
+    pub fn with_role(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.role = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `stereochemistry`.
+    #[inline]
+    #[must_use]
+    pub fn with_stereochemistry(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.stereochemistry = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `opticalActivity`.
+    #[inline]
+    #[must_use]
+    pub fn with_optical_activity(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.optical_activity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `molecularFormula`.
+    #[inline]
+    #[must_use]
+    pub fn with_molecular_formula(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.molecular_formula = Some(value.into());
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<SubstanceSpecificationMoietyAmount>) -> Self {
+        self.amount = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for SubstanceSpecificationMoiety {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -338,6 +635,75 @@ pub struct SubstanceSpecificationProperty {
     pub amount: Option<SubstanceSpecificationPropertyAmount>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceSpecificationProperty {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `category`.
+    #[inline]
+    #[must_use]
+    pub fn with_category(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.category = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `parameters`.
+    #[inline]
+    #[must_use]
+    pub fn with_parameters(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.parameters = Some(value.into());
+        self
+    }
+    /// Sets `definingSubstance`.
+    #[inline]
+    #[must_use]
+    pub fn with_defining_substance(
+        mut self,
+        value: impl Into<SubstanceSpecificationPropertyDefiningSubstance>,
+    ) -> Self {
+        self.defining_substance = Some(value.into());
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<SubstanceSpecificationPropertyAmount>) -> Self {
+        self.amount = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for SubstanceSpecificationProperty {
@@ -466,6 +832,102 @@ pub struct SubstanceSpecificationStructure {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceSpecificationStructure {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `stereochemistry`.
+    #[inline]
+    #[must_use]
+    pub fn with_stereochemistry(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.stereochemistry = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `opticalActivity`.
+    #[inline]
+    #[must_use]
+    pub fn with_optical_activity(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.optical_activity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `molecularFormula`.
+    #[inline]
+    #[must_use]
+    pub fn with_molecular_formula(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.molecular_formula = Some(value.into());
+        self
+    }
+    /// Sets `molecularFormulaByMoiety`.
+    #[inline]
+    #[must_use]
+    pub fn with_molecular_formula_by_moiety(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.molecular_formula_by_moiety = Some(value.into());
+        self
+    }
+    /// Sets `isotope` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_isotope<I: Into<SubstanceSpecificationStructureIsotope>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.isotope = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `molecularWeight`.
+    #[inline]
+    #[must_use]
+    pub fn with_molecular_weight(
+        mut self,
+        value: impl Into<SubstanceSpecificationStructureIsotopeMolecularWeight>,
+    ) -> Self {
+        self.molecular_weight = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `source` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_source<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.source = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `representation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_representation<I: Into<SubstanceSpecificationStructureRepresentation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.representation = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SubstanceSpecificationStructure {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -574,6 +1036,75 @@ pub struct SubstanceSpecificationStructureIsotope {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceSpecificationStructureIsotope {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.name = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `substitution`.
+    #[inline]
+    #[must_use]
+    pub fn with_substitution(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.substitution = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `halfLife`.
+    #[inline]
+    #[must_use]
+    pub fn with_half_life(mut self, value: impl Into<Quantity>) -> Self {
+        self.half_life = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `molecularWeight`.
+    #[inline]
+    #[must_use]
+    pub fn with_molecular_weight(
+        mut self,
+        value: impl Into<SubstanceSpecificationStructureIsotopeMolecularWeight>,
+    ) -> Self {
+        self.molecular_weight = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for SubstanceSpecificationStructureIsotope {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -647,6 +1178,58 @@ pub struct SubstanceSpecificationStructureIsotopeMolecularWeight {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceSpecificationStructureIsotopeMolecularWeight {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `method`.
+    #[inline]
+    #[must_use]
+    pub fn with_method(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.method = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Quantity>) -> Self {
+        self.amount = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for SubstanceSpecificationStructureIsotopeMolecularWeight {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -712,6 +1295,58 @@ pub struct SubstanceSpecificationStructureRepresentation {
     pub attachment: Option<Box<Attachment>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceSpecificationStructureRepresentation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `representation`.
+    #[inline]
+    #[must_use]
+    pub fn with_representation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.representation = Some(value.into());
+        self
+    }
+    /// Sets `attachment`.
+    #[inline]
+    #[must_use]
+    pub fn with_attachment(mut self, value: impl Into<Attachment>) -> Self {
+        self.attachment = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for SubstanceSpecificationStructureRepresentation {
@@ -784,6 +1419,72 @@ pub struct SubstanceSpecificationCode {
     pub source: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceSpecificationCode {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `statusDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_status_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.status_date = Some(value.into());
+        self
+    }
+    /// Sets `comment`.
+    #[inline]
+    #[must_use]
+    pub fn with_comment(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.comment = Some(value.into());
+        self
+    }
+    /// Sets `source` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_source<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.source = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for SubstanceSpecificationCode {
@@ -875,6 +1576,132 @@ pub struct SubstanceSpecificationName {
     pub source: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceSpecificationName {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `preferred`.
+    #[inline]
+    #[must_use]
+    pub fn with_preferred(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.preferred = Some(value.into());
+        self
+    }
+    /// Sets `language` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_language<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.language = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `domain` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_domain<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.domain = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `synonym` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_synonym<I: Into<SubstanceSpecificationName>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.synonym = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `translation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_translation<I: Into<SubstanceSpecificationName>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.translation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `official` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_official<I: Into<SubstanceSpecificationNameOfficial>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.official = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `source` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_source<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.source = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for SubstanceSpecificationName {
@@ -970,6 +1797,58 @@ pub struct SubstanceSpecificationNameOfficial {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SubstanceSpecificationNameOfficial {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `authority`.
+    #[inline]
+    #[must_use]
+    pub fn with_authority(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.authority = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for SubstanceSpecificationNameOfficial {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1044,6 +1923,92 @@ pub struct SubstanceSpecificationRelationship {
     pub source: ThinVec<Reference>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SubstanceSpecificationRelationship {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `substance`.
+    #[inline]
+    #[must_use]
+    pub fn with_substance(
+        mut self,
+        value: impl Into<SubstanceSpecificationRelationshipSubstance>,
+    ) -> Self {
+        self.substance = Some(value.into());
+        self
+    }
+    /// Sets `relationship`.
+    #[inline]
+    #[must_use]
+    pub fn with_relationship(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.relationship = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `isDefining`.
+    #[inline]
+    #[must_use]
+    pub fn with_is_defining(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.is_defining = Some(value.into());
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(
+        mut self,
+        value: impl Into<SubstanceSpecificationRelationshipAmount>,
+    ) -> Self {
+        self.amount = Some(value.into());
+        self
+    }
+    /// Sets `amountRatioLowLimit`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount_ratio_low_limit(mut self, value: impl Into<Ratio>) -> Self {
+        self.amount_ratio_low_limit = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `amountType`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.amount_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `source` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_source<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.source = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for SubstanceSpecificationRelationship {

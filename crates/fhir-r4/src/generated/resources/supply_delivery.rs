@@ -57,6 +57,152 @@ pub struct SupplyDelivery {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl SupplyDelivery {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `partOf` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_part_of<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.part_of = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<SupplyDeliveryStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `suppliedItem`.
+    #[inline]
+    #[must_use]
+    pub fn with_supplied_item(mut self, value: impl Into<SupplyDeliverySuppliedItem>) -> Self {
+        self.supplied_item = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `occurrence`.
+    #[inline]
+    #[must_use]
+    pub fn with_occurrence(mut self, value: impl Into<SupplyDeliveryOccurrence>) -> Self {
+        self.occurrence = Some(value.into());
+        self
+    }
+    /// Sets `supplier`.
+    #[inline]
+    #[must_use]
+    pub fn with_supplier(mut self, value: impl Into<Reference>) -> Self {
+        self.supplier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `destination`.
+    #[inline]
+    #[must_use]
+    pub fn with_destination(mut self, value: impl Into<Reference>) -> Self {
+        self.destination = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `receiver` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_receiver<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.receiver = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for SupplyDelivery {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -200,6 +346,51 @@ pub struct SupplyDeliverySuppliedItem {
     pub item: Option<SupplyDeliverySuppliedItemItem>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl SupplyDeliverySuppliedItem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `quantity`.
+    #[inline]
+    #[must_use]
+    pub fn with_quantity(mut self, value: impl Into<Quantity>) -> Self {
+        self.quantity = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `item`.
+    #[inline]
+    #[must_use]
+    pub fn with_item(mut self, value: impl Into<SupplyDeliverySuppliedItemItem>) -> Self {
+        self.item = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for SupplyDeliverySuppliedItem {

@@ -98,6 +98,301 @@ pub struct Task {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl Task {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `instantiatesCanonical`.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_canonical(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.instantiates_canonical = Some(value.into());
+        self
+    }
+    /// Sets `instantiatesUri`.
+    #[inline]
+    #[must_use]
+    pub fn with_instantiates_uri(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.instantiates_uri = Some(value.into());
+        self
+    }
+    /// Sets `basedOn` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_based_on<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.based_on = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `groupIdentifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_group_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.group_identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `partOf` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_part_of<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.part_of = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<TaskStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `statusReason`.
+    #[inline]
+    #[must_use]
+    pub fn with_status_reason(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.status_reason = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `businessStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_business_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.business_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `intent`.
+    #[inline]
+    #[must_use]
+    pub fn with_intent(mut self, value: impl Into<Primitive<TaskIntent>>) -> Self {
+        self.intent = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[inline]
+    #[must_use]
+    pub fn with_priority(mut self, value: impl Into<Primitive<RequestPriority>>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `focus`.
+    #[inline]
+    #[must_use]
+    pub fn with_focus(mut self, value: impl Into<Reference>) -> Self {
+        self.focus = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `for`.
+    #[inline]
+    #[must_use]
+    pub fn with_for(mut self, value: impl Into<Reference>) -> Self {
+        self.for_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `executionPeriod`.
+    #[inline]
+    #[must_use]
+    pub fn with_execution_period(mut self, value: impl Into<Period>) -> Self {
+        self.execution_period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `authoredOn`.
+    #[inline]
+    #[must_use]
+    pub fn with_authored_on(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.authored_on = Some(value.into());
+        self
+    }
+    /// Sets `lastModified`.
+    #[inline]
+    #[must_use]
+    pub fn with_last_modified(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.last_modified = Some(value.into());
+        self
+    }
+    /// Sets `requester`.
+    #[inline]
+    #[must_use]
+    pub fn with_requester(mut self, value: impl Into<Reference>) -> Self {
+        self.requester = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `performerType` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_performer_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.performer_type = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `owner`.
+    #[inline]
+    #[must_use]
+    pub fn with_owner(mut self, value: impl Into<Reference>) -> Self {
+        self.owner = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `location`.
+    #[inline]
+    #[must_use]
+    pub fn with_location(mut self, value: impl Into<Reference>) -> Self {
+        self.location = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonCode`.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_code(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.reason_code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `reasonReference`.
+    #[inline]
+    #[must_use]
+    pub fn with_reason_reference(mut self, value: impl Into<Reference>) -> Self {
+        self.reason_reference = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `insurance` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_insurance<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.insurance = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `relevantHistory` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_relevant_history<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.relevant_history = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `restriction`.
+    #[inline]
+    #[must_use]
+    pub fn with_restriction(mut self, value: impl Into<TaskRestriction>) -> Self {
+        self.restriction = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `input` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_input<I: Into<TaskInput>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.input = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `output` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_output<I: Into<TaskOutput>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.output = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for Task {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -293,6 +588,61 @@ pub struct TaskRestriction {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TaskRestriction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `repetitions`.
+    #[inline]
+    #[must_use]
+    pub fn with_repetitions(mut self, value: impl Into<Primitive<PositiveInt>>) -> Self {
+        self.repetitions = Some(value.into());
+        self
+    }
+    /// Sets `period`.
+    #[inline]
+    #[must_use]
+    pub fn with_period(mut self, value: impl Into<Period>) -> Self {
+        self.period = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `recipient` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_recipient<I: Into<Reference>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.recipient = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for TaskRestriction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -359,6 +709,51 @@ pub struct TaskInput {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TaskInput {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<OpenValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for TaskInput {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -420,6 +815,51 @@ pub struct TaskOutput {
     pub value: Option<OpenValue>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TaskOutput {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<OpenValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for TaskOutput {

@@ -81,6 +81,261 @@ pub struct TerminologyCapabilities {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TerminologyCapabilities {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `kind`.
+    #[inline]
+    #[must_use]
+    pub fn with_kind(mut self, value: impl Into<Primitive<CapabilityStatementKind>>) -> Self {
+        self.kind = Some(value.into());
+        self
+    }
+    /// Sets `software`.
+    #[inline]
+    #[must_use]
+    pub fn with_software(mut self, value: impl Into<TerminologyCapabilitiesSoftware>) -> Self {
+        self.software = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implementation`.
+    #[inline]
+    #[must_use]
+    pub fn with_implementation(
+        mut self,
+        value: impl Into<TerminologyCapabilitiesImplementation>,
+    ) -> Self {
+        self.implementation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `lockedDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_locked_date(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.locked_date = Some(value.into());
+        self
+    }
+    /// Sets `codeSystem` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_code_system<I: Into<TerminologyCapabilitiesCodeSystem>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.code_system = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `expansion`.
+    #[inline]
+    #[must_use]
+    pub fn with_expansion(mut self, value: impl Into<TerminologyCapabilitiesExpansion>) -> Self {
+        self.expansion = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `codeSearch`.
+    #[inline]
+    #[must_use]
+    pub fn with_code_search(mut self, value: impl Into<Primitive<CodeSearchSupport>>) -> Self {
+        self.code_search = Some(value.into());
+        self
+    }
+    /// Sets `validateCode`.
+    #[inline]
+    #[must_use]
+    pub fn with_validate_code(
+        mut self,
+        value: impl Into<TerminologyCapabilitiesValidateCode>,
+    ) -> Self {
+        self.validate_code = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `translation`.
+    #[inline]
+    #[must_use]
+    pub fn with_translation(
+        mut self,
+        value: impl Into<TerminologyCapabilitiesTranslation>,
+    ) -> Self {
+        self.translation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `closure`.
+    #[inline]
+    #[must_use]
+    pub fn with_closure(mut self, value: impl Into<TerminologyCapabilitiesClosure>) -> Self {
+        self.closure = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for TerminologyCapabilities {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -243,6 +498,51 @@ pub struct TerminologyCapabilitiesSoftware {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TerminologyCapabilitiesSoftware {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for TerminologyCapabilitiesSoftware {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -299,6 +599,51 @@ pub struct TerminologyCapabilitiesImplementation {
     pub url: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TerminologyCapabilitiesImplementation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for TerminologyCapabilitiesImplementation {
@@ -359,6 +704,61 @@ pub struct TerminologyCapabilitiesCodeSystem {
     pub subsumption: Option<Primitive<bool>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TerminologyCapabilitiesCodeSystem {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `uri`.
+    #[inline]
+    #[must_use]
+    pub fn with_uri(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.uri = Some(value.into());
+        self
+    }
+    /// Sets `version` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_version<I: Into<TerminologyCapabilitiesCodeSystemVersion>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.version = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `subsumption`.
+    #[inline]
+    #[must_use]
+    pub fn with_subsumption(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.subsumption = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for TerminologyCapabilitiesCodeSystem {
@@ -434,6 +834,88 @@ pub struct TerminologyCapabilitiesCodeSystemVersion {
     pub property: ThinVec<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TerminologyCapabilitiesCodeSystemVersion {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `isDefault`.
+    #[inline]
+    #[must_use]
+    pub fn with_is_default(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.is_default = Some(value.into());
+        self
+    }
+    /// Sets `compositional`.
+    #[inline]
+    #[must_use]
+    pub fn with_compositional(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.compositional = Some(value.into());
+        self
+    }
+    /// Sets `language` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_language<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.language = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `filter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_filter<I: Into<TerminologyCapabilitiesCodeSystemVersionFilter>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.filter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `property` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_property<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.property = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for TerminologyCapabilitiesCodeSystemVersion {
@@ -520,6 +1002,54 @@ pub struct TerminologyCapabilitiesCodeSystemVersionFilter {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TerminologyCapabilitiesCodeSystemVersionFilter {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `op` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_op<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.op = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for TerminologyCapabilitiesCodeSystemVersionFilter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::element(r, Self::decode_property, Self::check_aligned)
@@ -586,6 +1116,75 @@ pub struct TerminologyCapabilitiesExpansion {
     pub text_filter: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TerminologyCapabilitiesExpansion {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `hierarchical`.
+    #[inline]
+    #[must_use]
+    pub fn with_hierarchical(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.hierarchical = Some(value.into());
+        self
+    }
+    /// Sets `paging`.
+    #[inline]
+    #[must_use]
+    pub fn with_paging(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.paging = Some(value.into());
+        self
+    }
+    /// Sets `incomplete`.
+    #[inline]
+    #[must_use]
+    pub fn with_incomplete(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.incomplete = Some(value.into());
+        self
+    }
+    /// Sets `parameter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_parameter<I: Into<TerminologyCapabilitiesExpansionParameter>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.parameter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `textFilter`.
+    #[inline]
+    #[must_use]
+    pub fn with_text_filter(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.text_filter = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for TerminologyCapabilitiesExpansion {
@@ -663,6 +1262,51 @@ pub struct TerminologyCapabilitiesExpansionParameter {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TerminologyCapabilitiesExpansionParameter {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `documentation`.
+    #[inline]
+    #[must_use]
+    pub fn with_documentation(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.documentation = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for TerminologyCapabilitiesExpansionParameter {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -725,6 +1369,44 @@ pub struct TerminologyCapabilitiesValidateCode {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TerminologyCapabilitiesValidateCode {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `translations`.
+    #[inline]
+    #[must_use]
+    pub fn with_translations(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.translations = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for TerminologyCapabilitiesValidateCode {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -778,6 +1460,44 @@ pub struct TerminologyCapabilitiesTranslation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TerminologyCapabilitiesTranslation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `needsMap`.
+    #[inline]
+    #[must_use]
+    pub fn with_needs_map(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.needs_map = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for TerminologyCapabilitiesTranslation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -829,6 +1549,44 @@ pub struct TerminologyCapabilitiesClosure {
     pub translation: Option<Primitive<bool>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TerminologyCapabilitiesClosure {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `translation`.
+    #[inline]
+    #[must_use]
+    pub fn with_translation(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.translation = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for TerminologyCapabilitiesClosure {

@@ -59,6 +59,162 @@ pub struct TestReport {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestReport {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<TestReportStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `testScript`.
+    #[inline]
+    #[must_use]
+    pub fn with_test_script(mut self, value: impl Into<Reference>) -> Self {
+        self.test_script = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `result`.
+    #[inline]
+    #[must_use]
+    pub fn with_result(mut self, value: impl Into<Primitive<TestReportResult>>) -> Self {
+        self.result = Some(value.into());
+        self
+    }
+    /// Sets `score`.
+    #[inline]
+    #[must_use]
+    pub fn with_score(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.score = Some(value.into());
+        self
+    }
+    /// Sets `tester`.
+    #[inline]
+    #[must_use]
+    pub fn with_tester(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.tester = Some(value.into());
+        self
+    }
+    /// Sets `issued`.
+    #[inline]
+    #[must_use]
+    pub fn with_issued(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.issued = Some(value.into());
+        self
+    }
+    /// Sets `participant` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_participant<I: Into<TestReportParticipant>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.participant = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `setup`.
+    #[inline]
+    #[must_use]
+    pub fn with_setup(mut self, value: impl Into<TestReportSetup>) -> Self {
+        self.setup = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `test` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_test<I: Into<TestReportTest>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.test = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `teardown`.
+    #[inline]
+    #[must_use]
+    pub fn with_teardown(mut self, value: impl Into<TestReportTeardown>) -> Self {
+        self.teardown = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for TestReport {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -179,6 +335,58 @@ pub struct TestReportParticipant {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestReportParticipant {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Primitive<TestReportParticipantType>>) -> Self {
+        self.type_ = Some(value.into());
+        self
+    }
+    /// Sets `uri`.
+    #[inline]
+    #[must_use]
+    pub fn with_uri(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.uri = Some(value.into());
+        self
+    }
+    /// Sets `display`.
+    #[inline]
+    #[must_use]
+    pub fn with_display(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.display = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for TestReportParticipant {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -245,6 +453,47 @@ pub struct TestReportSetup {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestReportSetup {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<TestReportSetupAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for TestReportSetup {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -297,6 +546,51 @@ pub struct TestReportSetupAction {
     pub assert: Option<Box<TestReportSetupActionAssert>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TestReportSetupAction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `operation`.
+    #[inline]
+    #[must_use]
+    pub fn with_operation(mut self, value: impl Into<TestReportSetupActionOperation>) -> Self {
+        self.operation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `assert`.
+    #[inline]
+    #[must_use]
+    pub fn with_assert(mut self, value: impl Into<TestReportSetupActionAssert>) -> Self {
+        self.assert = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for TestReportSetupAction {
@@ -361,6 +655,58 @@ pub struct TestReportSetupActionOperation {
     pub detail: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TestReportSetupActionOperation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `result`.
+    #[inline]
+    #[must_use]
+    pub fn with_result(mut self, value: impl Into<Primitive<TestReportActionResult>>) -> Self {
+        self.result = Some(value.into());
+        self
+    }
+    /// Sets `message`.
+    #[inline]
+    #[must_use]
+    pub fn with_message(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+    /// Sets `detail`.
+    #[inline]
+    #[must_use]
+    pub fn with_detail(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.detail = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for TestReportSetupActionOperation {
@@ -433,6 +779,58 @@ pub struct TestReportSetupActionAssert {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestReportSetupActionAssert {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `result`.
+    #[inline]
+    #[must_use]
+    pub fn with_result(mut self, value: impl Into<Primitive<TestReportActionResult>>) -> Self {
+        self.result = Some(value.into());
+        self
+    }
+    /// Sets `message`.
+    #[inline]
+    #[must_use]
+    pub fn with_message(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.message = Some(value.into());
+        self
+    }
+    /// Sets `detail`.
+    #[inline]
+    #[must_use]
+    pub fn with_detail(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.detail = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for TestReportSetupActionAssert {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -503,6 +901,61 @@ pub struct TestReportTest {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestReportTest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<TestReportTestAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for TestReportTest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -570,6 +1023,51 @@ pub struct TestReportTestAction {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestReportTestAction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `operation`.
+    #[inline]
+    #[must_use]
+    pub fn with_operation(mut self, value: impl Into<TestReportSetupActionOperation>) -> Self {
+        self.operation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `assert`.
+    #[inline]
+    #[must_use]
+    pub fn with_assert(mut self, value: impl Into<TestReportSetupActionAssert>) -> Self {
+        self.assert = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for TestReportTestAction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -630,6 +1128,47 @@ pub struct TestReportTeardown {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestReportTeardown {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<TestReportTeardownAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for TestReportTeardown {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -680,6 +1219,44 @@ pub struct TestReportTeardownAction {
     pub operation: Option<Box<TestReportSetupActionOperation>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TestReportTeardownAction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `operation`.
+    #[inline]
+    #[must_use]
+    pub fn with_operation(mut self, value: impl Into<TestReportSetupActionOperation>) -> Self {
+        self.operation = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for TestReportTeardownAction {

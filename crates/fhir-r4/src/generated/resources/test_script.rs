@@ -87,6 +87,264 @@ pub struct TestScript {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestScript {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Identifier>) -> Self {
+        self.identifier = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `origin` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_origin<I: Into<TestScriptOrigin>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.origin = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `destination` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_destination<I: Into<TestScriptDestination>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.destination = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `metadata`.
+    #[inline]
+    #[must_use]
+    pub fn with_metadata(mut self, value: impl Into<TestScriptMetadata>) -> Self {
+        self.metadata = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `fixture` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_fixture<I: Into<TestScriptFixture>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.fixture = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `profile` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_profile<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.profile = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `variable` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_variable<I: Into<TestScriptVariable>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.variable = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `setup`.
+    #[inline]
+    #[must_use]
+    pub fn with_setup(mut self, value: impl Into<TestScriptSetup>) -> Self {
+        self.setup = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `test` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_test<I: Into<TestScriptTest>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.test = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `teardown`.
+    #[inline]
+    #[must_use]
+    pub fn with_teardown(mut self, value: impl Into<TestScriptTeardown>) -> Self {
+        self.teardown = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for TestScript {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -246,6 +504,51 @@ pub struct TestScriptOrigin {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestScriptOrigin {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `index`.
+    #[inline]
+    #[must_use]
+    pub fn with_index(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.index = Some(value.into());
+        self
+    }
+    /// Sets `profile`.
+    #[inline]
+    #[must_use]
+    pub fn with_profile(mut self, value: impl Into<Coding>) -> Self {
+        self.profile = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for TestScriptOrigin {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -301,6 +604,51 @@ pub struct TestScriptDestination {
     pub profile: Option<Box<Coding>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TestScriptDestination {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `index`.
+    #[inline]
+    #[must_use]
+    pub fn with_index(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.index = Some(value.into());
+        self
+    }
+    /// Sets `profile`.
+    #[inline]
+    #[must_use]
+    pub fn with_profile(mut self, value: impl Into<Coding>) -> Self {
+        self.profile = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for TestScriptDestination {
@@ -360,6 +708,57 @@ pub struct TestScriptMetadata {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestScriptMetadata {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `link` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_link<I: Into<TestScriptMetadataLink>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.link = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `capability` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_capability<I: Into<TestScriptMetadataCapability>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.capability = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for TestScriptMetadata {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -414,6 +813,51 @@ pub struct TestScriptMetadataLink {
     pub description: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TestScriptMetadataLink {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for TestScriptMetadataLink {
@@ -482,6 +926,92 @@ pub struct TestScriptMetadataCapability {
     pub capabilities: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TestScriptMetadataCapability {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `required`.
+    #[inline]
+    #[must_use]
+    pub fn with_required(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.required = Some(value.into());
+        self
+    }
+    /// Sets `validated`.
+    #[inline]
+    #[must_use]
+    pub fn with_validated(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.validated = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `origin` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_origin<I: Into<Primitive<i32>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.origin = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `destination`.
+    #[inline]
+    #[must_use]
+    pub fn with_destination(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+    /// Sets `link` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_link<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.link = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `capabilities`.
+    #[inline]
+    #[must_use]
+    pub fn with_capabilities(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.capabilities = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for TestScriptMetadataCapability {
@@ -575,6 +1105,58 @@ pub struct TestScriptFixture {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestScriptFixture {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `autocreate`.
+    #[inline]
+    #[must_use]
+    pub fn with_autocreate(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.autocreate = Some(value.into());
+        self
+    }
+    /// Sets `autodelete`.
+    #[inline]
+    #[must_use]
+    pub fn with_autodelete(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.autodelete = Some(value.into());
+        self
+    }
+    /// Sets `resource`.
+    #[inline]
+    #[must_use]
+    pub fn with_resource(mut self, value: impl Into<Reference>) -> Self {
+        self.resource = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for TestScriptFixture {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -652,6 +1234,93 @@ pub struct TestScriptVariable {
     pub source_id: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TestScriptVariable {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `defaultValue`.
+    #[inline]
+    #[must_use]
+    pub fn with_default_value(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.default_value = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `expression`.
+    #[inline]
+    #[must_use]
+    pub fn with_expression(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.expression = Some(value.into());
+        self
+    }
+    /// Sets `headerField`.
+    #[inline]
+    #[must_use]
+    pub fn with_header_field(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.header_field = Some(value.into());
+        self
+    }
+    /// Sets `hint`.
+    #[inline]
+    #[must_use]
+    pub fn with_hint(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.hint = Some(value.into());
+        self
+    }
+    /// Sets `path`.
+    #[inline]
+    #[must_use]
+    pub fn with_path(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.path = Some(value.into());
+        self
+    }
+    /// Sets `sourceId`.
+    #[inline]
+    #[must_use]
+    pub fn with_source_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.source_id = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for TestScriptVariable {
@@ -740,6 +1409,47 @@ pub struct TestScriptSetup {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestScriptSetup {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<TestScriptSetupAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for TestScriptSetup {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -792,6 +1502,51 @@ pub struct TestScriptSetupAction {
     pub assert: Option<Box<TestScriptSetupActionAssert>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TestScriptSetupAction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `operation`.
+    #[inline]
+    #[must_use]
+    pub fn with_operation(mut self, value: impl Into<TestScriptSetupActionOperation>) -> Self {
+        self.operation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `assert`.
+    #[inline]
+    #[must_use]
+    pub fn with_assert(mut self, value: impl Into<TestScriptSetupActionAssert>) -> Self {
+        self.assert = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for TestScriptSetupAction {
@@ -884,6 +1639,159 @@ pub struct TestScriptSetupActionOperation {
     pub url: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TestScriptSetupActionOperation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `type`.
+    #[inline]
+    #[must_use]
+    pub fn with_type(mut self, value: impl Into<Coding>) -> Self {
+        self.type_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `resource`.
+    #[inline]
+    #[must_use]
+    pub fn with_resource(mut self, value: impl Into<Primitive<FHIRDefinedType>>) -> Self {
+        self.resource = Some(value.into());
+        self
+    }
+    /// Sets `label`.
+    #[inline]
+    #[must_use]
+    pub fn with_label(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `accept`.
+    #[inline]
+    #[must_use]
+    pub fn with_accept(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.accept = Some(value.into());
+        self
+    }
+    /// Sets `contentType`.
+    #[inline]
+    #[must_use]
+    pub fn with_content_type(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+    /// Sets `destination`.
+    #[inline]
+    #[must_use]
+    pub fn with_destination(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.destination = Some(value.into());
+        self
+    }
+    /// Sets `encodeRequestUrl`.
+    #[inline]
+    #[must_use]
+    pub fn with_encode_request_url(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.encode_request_url = Some(value.into());
+        self
+    }
+    /// Sets `method`.
+    #[inline]
+    #[must_use]
+    pub fn with_method(mut self, value: impl Into<Primitive<TestScriptRequestMethodCode>>) -> Self {
+        self.method = Some(value.into());
+        self
+    }
+    /// Sets `origin`.
+    #[inline]
+    #[must_use]
+    pub fn with_origin(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.origin = Some(value.into());
+        self
+    }
+    /// Sets `params`.
+    #[inline]
+    #[must_use]
+    pub fn with_params(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.params = Some(value.into());
+        self
+    }
+    /// Sets `requestHeader` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_request_header<I: Into<TestScriptSetupActionOperationRequestHeader>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.request_header = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `requestId`.
+    #[inline]
+    #[must_use]
+    pub fn with_request_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.request_id = Some(value.into());
+        self
+    }
+    /// Sets `responseId`.
+    #[inline]
+    #[must_use]
+    pub fn with_response_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.response_id = Some(value.into());
+        self
+    }
+    /// Sets `sourceId`.
+    #[inline]
+    #[must_use]
+    pub fn with_source_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.source_id = Some(value.into());
+        self
+    }
+    /// Sets `targetId`.
+    #[inline]
+    #[must_use]
+    pub fn with_target_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.target_id = Some(value.into());
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for TestScriptSetupActionOperation {
@@ -1015,6 +1923,51 @@ pub struct TestScriptSetupActionOperationRequestHeader {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestScriptSetupActionOperationRequestHeader {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `field`.
+    #[inline]
+    #[must_use]
+    pub fn with_field(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.field = Some(value.into());
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for TestScriptSetupActionOperationRequestHeader {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1111,6 +2064,197 @@ pub struct TestScriptSetupActionAssert {
     pub warning_only: Option<Primitive<bool>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TestScriptSetupActionAssert {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `label`.
+    #[inline]
+    #[must_use]
+    pub fn with_label(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.label = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `direction`.
+    #[inline]
+    #[must_use]
+    pub fn with_direction(mut self, value: impl Into<Primitive<AssertionDirectionType>>) -> Self {
+        self.direction = Some(value.into());
+        self
+    }
+    /// Sets `compareToSourceId`.
+    #[inline]
+    #[must_use]
+    pub fn with_compare_to_source_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.compare_to_source_id = Some(value.into());
+        self
+    }
+    /// Sets `compareToSourceExpression`.
+    #[inline]
+    #[must_use]
+    pub fn with_compare_to_source_expression(
+        mut self,
+        value: impl Into<Primitive<String>>,
+    ) -> Self {
+        self.compare_to_source_expression = Some(value.into());
+        self
+    }
+    /// Sets `compareToSourcePath`.
+    #[inline]
+    #[must_use]
+    pub fn with_compare_to_source_path(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.compare_to_source_path = Some(value.into());
+        self
+    }
+    /// Sets `contentType`.
+    #[inline]
+    #[must_use]
+    pub fn with_content_type(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.content_type = Some(value.into());
+        self
+    }
+    /// Sets `expression`.
+    #[inline]
+    #[must_use]
+    pub fn with_expression(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.expression = Some(value.into());
+        self
+    }
+    /// Sets `headerField`.
+    #[inline]
+    #[must_use]
+    pub fn with_header_field(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.header_field = Some(value.into());
+        self
+    }
+    /// Sets `minimumId`.
+    #[inline]
+    #[must_use]
+    pub fn with_minimum_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.minimum_id = Some(value.into());
+        self
+    }
+    /// Sets `navigationLinks`.
+    #[inline]
+    #[must_use]
+    pub fn with_navigation_links(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.navigation_links = Some(value.into());
+        self
+    }
+    /// Sets `operator`.
+    #[inline]
+    #[must_use]
+    pub fn with_operator(mut self, value: impl Into<Primitive<AssertionOperatorType>>) -> Self {
+        self.operator = Some(value.into());
+        self
+    }
+    /// Sets `path`.
+    #[inline]
+    #[must_use]
+    pub fn with_path(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.path = Some(value.into());
+        self
+    }
+    /// Sets `requestMethod`.
+    #[inline]
+    #[must_use]
+    pub fn with_request_method(
+        mut self,
+        value: impl Into<Primitive<TestScriptRequestMethodCode>>,
+    ) -> Self {
+        self.request_method = Some(value.into());
+        self
+    }
+    /// Sets `requestURL`.
+    #[inline]
+    #[must_use]
+    pub fn with_request_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.request_url = Some(value.into());
+        self
+    }
+    /// Sets `resource`.
+    #[inline]
+    #[must_use]
+    pub fn with_resource(mut self, value: impl Into<Primitive<FHIRDefinedType>>) -> Self {
+        self.resource = Some(value.into());
+        self
+    }
+    /// Sets `response`.
+    #[inline]
+    #[must_use]
+    pub fn with_response(mut self, value: impl Into<Primitive<AssertionResponseTypes>>) -> Self {
+        self.response = Some(value.into());
+        self
+    }
+    /// Sets `responseCode`.
+    #[inline]
+    #[must_use]
+    pub fn with_response_code(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.response_code = Some(value.into());
+        self
+    }
+    /// Sets `sourceId`.
+    #[inline]
+    #[must_use]
+    pub fn with_source_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.source_id = Some(value.into());
+        self
+    }
+    /// Sets `validateProfileId`.
+    #[inline]
+    #[must_use]
+    pub fn with_validate_profile_id(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.validate_profile_id = Some(value.into());
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+    /// Sets `warningOnly`.
+    #[inline]
+    #[must_use]
+    pub fn with_warning_only(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.warning_only = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for TestScriptSetupActionAssert {
@@ -1300,6 +2444,61 @@ pub struct TestScriptTest {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestScriptTest {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<TestScriptTestAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for TestScriptTest {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1367,6 +2566,51 @@ pub struct TestScriptTestAction {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestScriptTestAction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `operation`.
+    #[inline]
+    #[must_use]
+    pub fn with_operation(mut self, value: impl Into<TestScriptSetupActionOperation>) -> Self {
+        self.operation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `assert`.
+    #[inline]
+    #[must_use]
+    pub fn with_assert(mut self, value: impl Into<TestScriptSetupActionAssert>) -> Self {
+        self.assert = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for TestScriptTestAction {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1427,6 +2671,47 @@ pub struct TestScriptTeardown {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl TestScriptTeardown {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `action` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_action<I: Into<TestScriptTeardownAction>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.action = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for TestScriptTeardown {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -1477,6 +2762,44 @@ pub struct TestScriptTeardownAction {
     pub operation: Option<Box<TestScriptSetupActionOperation>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl TestScriptTeardownAction {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `operation`.
+    #[inline]
+    #[must_use]
+    pub fn with_operation(mut self, value: impl Into<TestScriptSetupActionOperation>) -> Self {
+        self.operation = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for TestScriptTeardownAction {

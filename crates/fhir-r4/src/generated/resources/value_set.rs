@@ -71,6 +71,210 @@ pub struct ValueSet {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ValueSet {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `url`.
+    #[inline]
+    #[must_use]
+    pub fn with_url(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.url = Some(value.into());
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `title`.
+    #[inline]
+    #[must_use]
+    pub fn with_title(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.title = Some(value.into());
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<PublicationStatus>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `experimental`.
+    #[inline]
+    #[must_use]
+    pub fn with_experimental(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.experimental = Some(value.into());
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `publisher`.
+    #[inline]
+    #[must_use]
+    pub fn with_publisher(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.publisher = Some(value.into());
+        self
+    }
+    /// Sets `contact` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contact<I: Into<ContactDetail>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contact = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `description`.
+    #[inline]
+    #[must_use]
+    pub fn with_description(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.description = Some(value.into());
+        self
+    }
+    /// Sets `useContext` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_use_context<I: Into<UsageContext>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.use_context = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `jurisdiction` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_jurisdiction<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.jurisdiction = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `immutable`.
+    #[inline]
+    #[must_use]
+    pub fn with_immutable(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.immutable = Some(value.into());
+        self
+    }
+    /// Sets `purpose`.
+    #[inline]
+    #[must_use]
+    pub fn with_purpose(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.purpose = Some(value.into());
+        self
+    }
+    /// Sets `copyright`.
+    #[inline]
+    #[must_use]
+    pub fn with_copyright(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.copyright = Some(value.into());
+        self
+    }
+    /// Sets `compose`.
+    #[inline]
+    #[must_use]
+    pub fn with_compose(mut self, value: impl Into<ValueSetCompose>) -> Self {
+        self.compose = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `expansion`.
+    #[inline]
+    #[must_use]
+    pub fn with_expansion(mut self, value: impl Into<ValueSetExpansion>) -> Self {
+        self.expansion = Some(Box::new(value.into()));
+        self
+    }
+}
+
 impl JsonDecode for ValueSet {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -217,6 +421,71 @@ pub struct ValueSetCompose {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ValueSetCompose {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `lockedDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_locked_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.locked_date = Some(value.into());
+        self
+    }
+    /// Sets `inactive`.
+    #[inline]
+    #[must_use]
+    pub fn with_inactive(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.inactive = Some(value.into());
+        self
+    }
+    /// Sets `include` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_include<I: Into<ValueSetComposeInclude>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.include = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `exclude` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_exclude<I: Into<ValueSetComposeInclude>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.exclude = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ValueSetCompose {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -291,6 +560,81 @@ pub struct ValueSetComposeInclude {
     pub value_set: ThinVec<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ValueSetComposeInclude {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `system`.
+    #[inline]
+    #[must_use]
+    pub fn with_system(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.system = Some(value.into());
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `concept` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_concept<I: Into<ValueSetComposeIncludeConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.concept = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `filter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_filter<I: Into<ValueSetComposeIncludeFilter>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.filter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `valueSet` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_value_set<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.value_set = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ValueSetComposeInclude {
@@ -373,6 +717,61 @@ pub struct ValueSetComposeIncludeConcept {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ValueSetComposeIncludeConcept {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `display`.
+    #[inline]
+    #[must_use]
+    pub fn with_display(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.display = Some(value.into());
+        self
+    }
+    /// Sets `designation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_designation<I: Into<ValueSetComposeIncludeConceptDesignation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.designation = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ValueSetComposeIncludeConcept {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -442,6 +841,58 @@ pub struct ValueSetComposeIncludeConceptDesignation {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ValueSetComposeIncludeConceptDesignation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `use`.
+    #[inline]
+    #[must_use]
+    pub fn with_use(mut self, value: impl Into<Coding>) -> Self {
+        self.use_ = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
+}
+
 impl JsonDecode for ValueSetComposeIncludeConceptDesignation {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -509,6 +960,58 @@ pub struct ValueSetComposeIncludeFilter {
     pub value: Option<Primitive<String>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ValueSetComposeIncludeFilter {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `property`.
+    #[inline]
+    #[must_use]
+    pub fn with_property(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.property = Some(value.into());
+        self
+    }
+    /// Sets `op`.
+    #[inline]
+    #[must_use]
+    pub fn with_op(mut self, value: impl Into<Primitive<FilterOperator>>) -> Self {
+        self.op = Some(value.into());
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ValueSetComposeIncludeFilter {
@@ -587,6 +1090,85 @@ pub struct ValueSetExpansion {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl ValueSetExpansion {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier`.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.identifier = Some(value.into());
+        self
+    }
+    /// Sets `timestamp`.
+    #[inline]
+    #[must_use]
+    pub fn with_timestamp(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.timestamp = Some(value.into());
+        self
+    }
+    /// Sets `total`.
+    #[inline]
+    #[must_use]
+    pub fn with_total(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.total = Some(value.into());
+        self
+    }
+    /// Sets `offset`.
+    #[inline]
+    #[must_use]
+    pub fn with_offset(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.offset = Some(value.into());
+        self
+    }
+    /// Sets `parameter` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_parameter<I: Into<ValueSetExpansionParameter>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.parameter = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `contains` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contains<I: Into<ValueSetExpansionContains>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contains = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for ValueSetExpansion {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -663,6 +1245,51 @@ pub struct ValueSetExpansionParameter {
     pub value: Option<ValueSetExpansionParameterValue>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ValueSetExpansionParameter {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `name`.
+    #[inline]
+    #[must_use]
+    pub fn with_name(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.name = Some(value.into());
+        self
+    }
+    /// Sets `value`.
+    #[inline]
+    #[must_use]
+    pub fn with_value(mut self, value: impl Into<ValueSetExpansionParameterValue>) -> Self {
+        self.value = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for ValueSetExpansionParameter {
@@ -885,6 +1512,99 @@ pub struct ValueSetExpansionContains {
     pub contains: ThinVec<ValueSetExpansionContains>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl ValueSetExpansionContains {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `system`.
+    #[inline]
+    #[must_use]
+    pub fn with_system(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.system = Some(value.into());
+        self
+    }
+    /// Sets `abstract`.
+    #[inline]
+    #[must_use]
+    pub fn with_abstract(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.abstract_ = Some(value.into());
+        self
+    }
+    /// Sets `inactive`.
+    #[inline]
+    #[must_use]
+    pub fn with_inactive(mut self, value: impl Into<Primitive<bool>>) -> Self {
+        self.inactive = Some(value.into());
+        self
+    }
+    /// Sets `version`.
+    #[inline]
+    #[must_use]
+    pub fn with_version(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.version = Some(value.into());
+        self
+    }
+    /// Sets `code`.
+    #[inline]
+    #[must_use]
+    pub fn with_code(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.code = Some(value.into());
+        self
+    }
+    /// Sets `display`.
+    #[inline]
+    #[must_use]
+    pub fn with_display(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.display = Some(value.into());
+        self
+    }
+    /// Sets `designation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_designation<I: Into<ValueSetComposeIncludeConceptDesignation>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.designation = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `contains` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contains<I: Into<ValueSetExpansionContains>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.contains = items.into_iter().map(Into::into).collect();
+        self
+    }
 }
 
 impl JsonDecode for ValueSetExpansionContains {

@@ -61,6 +61,182 @@ pub struct VerificationResult {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl VerificationResult {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `target` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_target<I: Into<Reference>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.target = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `targetLocation` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_target_location<I: Into<Primitive<String>>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.target_location = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `need`.
+    #[inline]
+    #[must_use]
+    pub fn with_need(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.need = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(mut self, value: impl Into<Primitive<Status>>) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `statusDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_status_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.status_date = Some(value.into());
+        self
+    }
+    /// Sets `validationType`.
+    #[inline]
+    #[must_use]
+    pub fn with_validation_type(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.validation_type = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `validationProcess` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_validation_process<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.validation_process = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `frequency`.
+    #[inline]
+    #[must_use]
+    pub fn with_frequency(mut self, value: impl Into<Timing>) -> Self {
+        self.frequency = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `lastPerformed`.
+    #[inline]
+    #[must_use]
+    pub fn with_last_performed(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.last_performed = Some(value.into());
+        self
+    }
+    /// Sets `nextScheduled`.
+    #[inline]
+    #[must_use]
+    pub fn with_next_scheduled(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.next_scheduled = Some(value.into());
+        self
+    }
+    /// Sets `failureAction`.
+    #[inline]
+    #[must_use]
+    pub fn with_failure_action(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.failure_action = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `primarySource` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_primary_source<I: Into<VerificationResultPrimarySource>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.primary_source = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `attestation`.
+    #[inline]
+    #[must_use]
+    pub fn with_attestation(mut self, value: impl Into<VerificationResultAttestation>) -> Self {
+        self.attestation = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `validator` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_validator<I: Into<VerificationResultValidator>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.validator = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for VerificationResult {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, Some(Self::check_aligned))
@@ -205,6 +381,95 @@ pub struct VerificationResultPrimarySource {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl VerificationResultPrimarySource {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `who`.
+    #[inline]
+    #[must_use]
+    pub fn with_who(mut self, value: impl Into<Reference>) -> Self {
+        self.who = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `type` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_type<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.type_ = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `communicationMethod` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_communication_method<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.communication_method = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `validationStatus`.
+    #[inline]
+    #[must_use]
+    pub fn with_validation_status(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.validation_status = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `validationDate`.
+    #[inline]
+    #[must_use]
+    pub fn with_validation_date(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.validation_date = Some(value.into());
+        self
+    }
+    /// Sets `canPushUpdates`.
+    #[inline]
+    #[must_use]
+    pub fn with_can_push_updates(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.can_push_updates = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `pushTypeAvailable` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_push_type_available<I: Into<CodeableConcept>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.push_type_available = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for VerificationResultPrimarySource {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -300,6 +565,93 @@ pub struct VerificationResultAttestation {
     pub source_signature: Option<Box<Signature>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl VerificationResultAttestation {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `who`.
+    #[inline]
+    #[must_use]
+    pub fn with_who(mut self, value: impl Into<Reference>) -> Self {
+        self.who = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `onBehalfOf`.
+    #[inline]
+    #[must_use]
+    pub fn with_on_behalf_of(mut self, value: impl Into<Reference>) -> Self {
+        self.on_behalf_of = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `communicationMethod`.
+    #[inline]
+    #[must_use]
+    pub fn with_communication_method(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.communication_method = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `date`.
+    #[inline]
+    #[must_use]
+    pub fn with_date(mut self, value: impl Into<Primitive<Date>>) -> Self {
+        self.date = Some(value.into());
+        self
+    }
+    /// Sets `sourceIdentityCertificate`.
+    #[inline]
+    #[must_use]
+    pub fn with_source_identity_certificate(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.source_identity_certificate = Some(value.into());
+        self
+    }
+    /// Sets `proxyIdentityCertificate`.
+    #[inline]
+    #[must_use]
+    pub fn with_proxy_identity_certificate(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.proxy_identity_certificate = Some(value.into());
+        self
+    }
+    /// Sets `proxySignature`.
+    #[inline]
+    #[must_use]
+    pub fn with_proxy_signature(mut self, value: impl Into<Signature>) -> Self {
+        self.proxy_signature = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `sourceSignature`.
+    #[inline]
+    #[must_use]
+    pub fn with_source_signature(mut self, value: impl Into<Signature>) -> Self {
+        self.source_signature = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for VerificationResultAttestation {
@@ -413,6 +765,58 @@ pub struct VerificationResultValidator {
     pub attestation_signature: Option<Box<Signature>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl VerificationResultValidator {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `organization`.
+    #[inline]
+    #[must_use]
+    pub fn with_organization(mut self, value: impl Into<Reference>) -> Self {
+        self.organization = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `identityCertificate`.
+    #[inline]
+    #[must_use]
+    pub fn with_identity_certificate(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.identity_certificate = Some(value.into());
+        self
+    }
+    /// Sets `attestationSignature`.
+    #[inline]
+    #[must_use]
+    pub fn with_attestation_signature(mut self, value: impl Into<Signature>) -> Self {
+        self.attestation_signature = Some(Box::new(value.into()));
+        self
+    }
 }
 
 impl JsonDecode for VerificationResultValidator {

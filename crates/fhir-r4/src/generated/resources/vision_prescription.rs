@@ -51,6 +51,137 @@ pub struct VisionPrescription {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl VisionPrescription {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[inline]
+    #[must_use]
+    pub fn with_meta(mut self, value: impl Into<Meta>) -> Self {
+        self.meta = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `implicitRules`.
+    #[inline]
+    #[must_use]
+    pub fn with_implicit_rules(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.implicit_rules = Some(value.into());
+        self
+    }
+    /// Sets `language`.
+    #[inline]
+    #[must_use]
+    pub fn with_language(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.language = Some(value.into());
+        self
+    }
+    /// Sets `text`.
+    #[inline]
+    #[must_use]
+    pub fn with_text(mut self, value: impl Into<Narrative>) -> Self {
+        self.text = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `contained` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_contained<I: Into<Resource>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.contained = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `identifier` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_identifier<I: Into<Identifier>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.identifier = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `status`.
+    #[inline]
+    #[must_use]
+    pub fn with_status(
+        mut self,
+        value: impl Into<Primitive<FinancialResourceStatusCodes>>,
+    ) -> Self {
+        self.status = Some(value.into());
+        self
+    }
+    /// Sets `created`.
+    #[inline]
+    #[must_use]
+    pub fn with_created(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.created = Some(value.into());
+        self
+    }
+    /// Sets `patient`.
+    #[inline]
+    #[must_use]
+    pub fn with_patient(mut self, value: impl Into<Reference>) -> Self {
+        self.patient = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `encounter`.
+    #[inline]
+    #[must_use]
+    pub fn with_encounter(mut self, value: impl Into<Reference>) -> Self {
+        self.encounter = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `dateWritten`.
+    #[inline]
+    #[must_use]
+    pub fn with_date_written(mut self, value: impl Into<Primitive<DateTime>>) -> Self {
+        self.date_written = Some(value.into());
+        self
+    }
+    /// Sets `prescriber`.
+    #[inline]
+    #[must_use]
+    pub fn with_prescriber(mut self, value: impl Into<Reference>) -> Self {
+        self.prescriber = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `lensSpecification` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_lens_specification<I: Into<VisionPrescriptionLensSpecification>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.lens_specification = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for VisionPrescription {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::resource(r, Self::decode_property, None)
@@ -178,6 +309,138 @@ pub struct VisionPrescriptionLensSpecification {
     pub unknown: UnknownFields,
 }
 
+#[cfg(feature = "setters")]
+impl VisionPrescriptionLensSpecification {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `product`.
+    #[inline]
+    #[must_use]
+    pub fn with_product(mut self, value: impl Into<CodeableConcept>) -> Self {
+        self.product = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `eye`.
+    #[inline]
+    #[must_use]
+    pub fn with_eye(mut self, value: impl Into<Primitive<VisionEyes>>) -> Self {
+        self.eye = Some(value.into());
+        self
+    }
+    /// Sets `sphere`.
+    #[inline]
+    #[must_use]
+    pub fn with_sphere(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.sphere = Some(value.into());
+        self
+    }
+    /// Sets `cylinder`.
+    #[inline]
+    #[must_use]
+    pub fn with_cylinder(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.cylinder = Some(value.into());
+        self
+    }
+    /// Sets `axis`.
+    #[inline]
+    #[must_use]
+    pub fn with_axis(mut self, value: impl Into<Primitive<i32>>) -> Self {
+        self.axis = Some(value.into());
+        self
+    }
+    /// Sets `prism` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_prism<I: Into<VisionPrescriptionLensSpecificationPrism>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.prism = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `add`.
+    #[inline]
+    #[must_use]
+    pub fn with_add(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.add = Some(value.into());
+        self
+    }
+    /// Sets `power`.
+    #[inline]
+    #[must_use]
+    pub fn with_power(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.power = Some(value.into());
+        self
+    }
+    /// Sets `backCurve`.
+    #[inline]
+    #[must_use]
+    pub fn with_back_curve(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.back_curve = Some(value.into());
+        self
+    }
+    /// Sets `diameter`.
+    #[inline]
+    #[must_use]
+    pub fn with_diameter(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.diameter = Some(value.into());
+        self
+    }
+    /// Sets `duration`.
+    #[inline]
+    #[must_use]
+    pub fn with_duration(mut self, value: impl Into<Quantity>) -> Self {
+        self.duration = Some(Box::new(value.into()));
+        self
+    }
+    /// Sets `color`.
+    #[inline]
+    #[must_use]
+    pub fn with_color(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.color = Some(value.into());
+        self
+    }
+    /// Sets `brand`.
+    #[inline]
+    #[must_use]
+    pub fn with_brand(mut self, value: impl Into<Primitive<String>>) -> Self {
+        self.brand = Some(value.into());
+        self
+    }
+    /// Sets `note` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_note<I: Into<Annotation>>(mut self, items: impl IntoIterator<Item = I>) -> Self {
+        self.note = items.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
 impl JsonDecode for VisionPrescriptionLensSpecification {
     fn decode(r: &mut Reader<'_>) -> Result<Self, Error> {
         de::object(r, Self::decode_property)
@@ -284,6 +547,51 @@ pub struct VisionPrescriptionLensSpecificationPrism {
     pub base: Option<Primitive<VisionBase>>,
     /// Properties not defined by FHIR R4, kept by a lenient decoder.
     pub unknown: UnknownFields,
+}
+
+#[cfg(feature = "setters")]
+impl VisionPrescriptionLensSpecificationPrism {
+    /// Sets `id`.
+    #[inline]
+    #[must_use]
+    pub fn with_id(mut self, value: impl Into<String>) -> Self {
+        self.id = Some(value.into());
+        self
+    }
+    /// Sets `extension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `modifierExtension` to `items`, replacing what it held.
+    #[inline]
+    #[must_use]
+    pub fn with_modifier_extension<I: Into<Extension>>(
+        mut self,
+        items: impl IntoIterator<Item = I>,
+    ) -> Self {
+        self.modifier_extension = items.into_iter().map(Into::into).collect();
+        self
+    }
+    /// Sets `amount`.
+    #[inline]
+    #[must_use]
+    pub fn with_amount(mut self, value: impl Into<Primitive<Decimal>>) -> Self {
+        self.amount = Some(value.into());
+        self
+    }
+    /// Sets `base`.
+    #[inline]
+    #[must_use]
+    pub fn with_base(mut self, value: impl Into<Primitive<VisionBase>>) -> Self {
+        self.base = Some(value.into());
+        self
+    }
 }
 
 impl JsonDecode for VisionPrescriptionLensSpecificationPrism {
