@@ -1,4 +1,4 @@
-//! `cargo xtask corpus [--patients N] [--out DIR]`: writes a deterministic, realistic clinical
+//! `cargo xtask corpus [--patients N] [--out DIR] [--sorted-keys]`: writes a deterministic, realistic clinical
 //! corpus for the model benchmarks, in the two forms Bulk Data and Synthea deliver: one NDJSON
 //! file per resource type (one resource per line) and one Bundle per patient.
 //!
@@ -6,7 +6,9 @@
 //! identifiers; Encounters; vital-sign and laboratory Observations (blood pressure with
 //! components, decimals with trailing zeros, reference ranges, primitive extensions);
 //! Conditions; MedicationRequests with dosage; Claims and ExplanationOfBenefits with many
-//! money amounts. The same seed writes the same bytes; the corpus lives under `.cache/` and is
+//! money amounts. `--sorted-keys` writes every object's keys in alphabetical order instead, as
+//! systems built on sorted maps do (`resourceType` is then rarely first). The same seed writes
+//! the same bytes; the corpus lives under `.cache/` and is
 //! not committed.
 
 use std::fmt::Write as _;
@@ -71,6 +73,7 @@ struct Written {
 pub(crate) fn run(args: &[String]) -> Result<bool> {
     let mut patients = 200usize;
     let mut out = default_dir();
+    let mut order = KeyOrder::ResourceTypeFirst;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -81,10 +84,11 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
                     .ok_or("--patients needs a number")?;
             }
             "--out" => out = PathBuf::from(args.next().ok_or("--out needs a folder")?),
+            "--sorted-keys" => order = KeyOrder::Sorted,
             other => return Err(format!("corpus: unknown argument `{other}`")),
         }
     }
-    let written = write(&out, patients)?;
+    let written = write(&out, patients, order)?;
     println!(
         "corpus: {} documents, {:.1} MB in {}",
         written.documents,
@@ -99,8 +103,17 @@ pub(crate) fn default_dir() -> PathBuf {
     project_root().join(".cache/corpus/clinical")
 }
 
+/// The order of the keys of each object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyOrder {
+    /// `resourceType` first, the rest alphabetical.
+    ResourceTypeFirst,
+    /// All alphabetical.
+    Sorted,
+}
+
 /// Writes `patients` records under `out`: `ndjson/<Type>.ndjson` and `bundles/<id>.json`.
-fn write(out: &Path, patients: usize) -> Result<Written> {
+fn write(out: &Path, patients: usize, order: KeyOrder) -> Result<Written> {
     let ndjson_dir = out.join("ndjson");
     let bundle_dir = out.join("bundles");
     for dir in [&ndjson_dir, &bundle_dir] {
@@ -119,7 +132,7 @@ fn write(out: &Path, patients: usize) -> Result<Written> {
         let record = record(&mut rng, index);
         let mut entries = Vec::with_capacity(record.len());
         for (kind, resource) in &record {
-            let line = text(resource);
+            let line = text(resource, order);
             let file = by_type.entry(kind).or_default();
             file.push_str(&line);
             file.push('\n');
@@ -131,7 +144,7 @@ fn write(out: &Path, patients: usize) -> Result<Written> {
             }));
         }
         let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entries});
-        let bundle_text = text(&bundle);
+        let bundle_text = text(&bundle, order);
         written.documents += 1;
         written.bytes += bundle_text.len();
         let path = bundle_dir.join(format!("patient-{index:05}.json"));
@@ -147,13 +160,13 @@ fn write(out: &Path, patients: usize) -> Result<Written> {
 
 /// Compact JSON as Synthea and FHIR servers write it: `resourceType` first in every resource
 /// (`serde_json::Value` sorts keys), and decimal markers written as numbers with their text.
-fn text(value: &Value) -> String {
+fn text(value: &Value, order: KeyOrder) -> String {
     let mut out = String::with_capacity(4096);
-    write_value(value, &mut out);
+    write_value(value, order, &mut out);
     out
 }
 
-fn write_value(value: &Value, out: &mut String) {
+fn write_value(value: &Value, order: KeyOrder, out: &mut String) {
     match value {
         Value::String(text) => match text.strip_prefix(DECIMAL) {
             Some(number) => out.push_str(number),
@@ -165,21 +178,25 @@ fn write_value(value: &Value, out: &mut String) {
                 if index > 0 {
                     out.push(',');
                 }
-                write_value(item, out);
+                write_value(item, order, out);
             }
             out.push(']');
         }
         Value::Object(object) => {
             out.push('{');
-            let first = object.get_key_value("resourceType");
-            let rest = object.iter().filter(|(key, _)| *key != "resourceType");
+            let lifted = match order {
+                KeyOrder::ResourceTypeFirst => "resourceType",
+                KeyOrder::Sorted => "",
+            };
+            let first = object.get_key_value(lifted);
+            let rest = object.iter().filter(|(key, _)| *key != lifted);
             for (index, (key, item)) in first.into_iter().chain(rest).enumerate() {
                 if index > 0 {
                     out.push(',');
                 }
                 out.push_str(&Value::String(key.clone()).to_string());
                 out.push(':');
-                write_value(item, out);
+                write_value(item, order, out);
             }
             out.push('}');
         }
@@ -471,17 +488,28 @@ mod tests {
 
     #[test]
     fn decimals_keep_their_text_and_the_corpus_is_deterministic() {
+        let order = KeyOrder::ResourceTypeFirst;
         let mut rng = Rng(1);
         let value = json!({"a": Value::String(format!("{DECIMAL}72.50")), "b": "text"});
-        assert_eq!(text(&value), r#"{"a":72.50,"b":"text"}"#);
+        assert_eq!(text(&value, order), r#"{"a":72.50,"b":"text"}"#);
         let resource = json!({"id": "x", "resourceType": "Patient", "active": true});
         assert_eq!(
-            text(&resource),
+            text(&resource, order),
             r#"{"resourceType":"Patient","active":true,"id":"x"}"#
         );
-        let first: Vec<String> = record(&mut rng, 0).iter().map(|(_, r)| text(r)).collect();
+        assert_eq!(
+            text(&resource, KeyOrder::Sorted),
+            r#"{"active":true,"id":"x","resourceType":"Patient"}"#
+        );
+        let first: Vec<String> = record(&mut rng, 0)
+            .iter()
+            .map(|(_, r)| text(r, order))
+            .collect();
         let mut rng = Rng(1);
-        let second: Vec<String> = record(&mut rng, 0).iter().map(|(_, r)| text(r)).collect();
+        let second: Vec<String> = record(&mut rng, 0)
+            .iter()
+            .map(|(_, r)| text(r, order))
+            .collect();
         assert_eq!(first, second);
         for line in &first {
             let parsed: Value = serde_json::from_str(line).unwrap();

@@ -8,8 +8,11 @@
 //! (`cargo xtask corpus`) as patient Bundles, as NDJSON lines, and both together.
 //!
 //! ```text
-//! cargo bench -p fhir-r4 --bench side_by_side -- [--runs N] [--corpus NAME]...
+//! cargo bench -p fhir-r4 --bench side_by_side -- [--runs N] [--corpus NAME]... [--clinical DIR]
 //! ```
+//!
+//! `NAME` is `official`, `bundles`, `ndjson` or `clinical` (both forms together); `--clinical`
+//! reads another clinical corpus (such as one written with `cargo xtask corpus --sorted-keys`).
 
 // A benchmark reports on stdout and may stop with a message when its data is missing.
 #![allow(
@@ -67,8 +70,8 @@ fn official() -> Corpus {
     }
 }
 
-fn clinical_bundles() -> Corpus {
-    let dir = root().join(".cache/corpus/clinical/bundles");
+fn clinical_bundles(clinical: &Path) -> Corpus {
+    let dir = clinical.join("bundles");
     Corpus {
         name: "clinical, patient Bundles",
         docs: json_files(&dir, "cargo xtask corpus")
@@ -78,8 +81,8 @@ fn clinical_bundles() -> Corpus {
     }
 }
 
-fn clinical_ndjson() -> Corpus {
-    let dir = root().join(".cache/corpus/clinical/ndjson");
+fn clinical_ndjson(clinical: &Path) -> Corpus {
+    let dir = clinical.join("ndjson");
     let mut docs = Vec::new();
     for path in json_files(&dir, "cargo xtask corpus") {
         let text = fs::read(&path).unwrap();
@@ -214,11 +217,13 @@ fn measure(corpus: &Corpus, runs: usize) {
 fn main() {
     let mut runs = 7usize;
     let mut wanted: Vec<String> = Vec::new();
+    let mut clinical = root().join(".cache/corpus/clinical");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--runs" => runs = args.next().and_then(|n| n.parse().ok()).expect("--runs N"),
             "--corpus" => wanted.push(args.next().expect("--corpus NAME")),
+            "--clinical" => clinical = PathBuf::from(args.next().expect("--clinical DIR")),
             // cargo bench passes `--bench`; other harness flags do not apply here.
             _ => {}
         }
@@ -229,8 +234,8 @@ fn main() {
         measure(&official(), runs);
     }
     if wants("bundles") || wants("clinical") || wants("ndjson") {
-        let bundles = clinical_bundles();
-        let ndjson = clinical_ndjson();
+        let bundles = clinical_bundles(&clinical);
+        let ndjson = clinical_ndjson(&clinical);
         if wants("bundles") {
             measure(&bundles, runs);
         }

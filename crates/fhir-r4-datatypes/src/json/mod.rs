@@ -7,6 +7,7 @@
 //! module, unless you are writing a decoder for a type of your own.
 
 mod error;
+mod lookahead;
 mod reader;
 mod report;
 mod unknown;

@@ -774,6 +774,12 @@ impl<'a> Reader<'a> {
     ///
     /// When the next value is not an object, or the object is malformed.
     pub fn find_string_key(&mut self, key: &str) -> Result<Option<Cow<'a, str>>, Error> {
+        self.skip_whitespace();
+        if let Some(found) =
+            super::lookahead::find_top_level_string(self.input, self.pos, key.as_bytes())
+        {
+            return Ok(Some(Cow::Borrowed(found)));
+        }
         let (pos, depth, first) = (self.pos, self.depth, self.first);
         let found = self.find_string_key_inner(key);
         self.pos = pos;

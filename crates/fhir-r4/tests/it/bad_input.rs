@@ -160,3 +160,46 @@ fn garbage_never_panics() {
         }
     }
 }
+
+/// A `resourceType` after other keys is found by a quick look-ahead; what the look-ahead
+/// passes over is still validated by the decode, and what it cannot answer (escapes) falls
+/// back to the validating scan, so the answers and errors are those of a full read.
+#[test]
+fn a_late_resource_type_is_found_and_what_precedes_it_is_still_validated() {
+    let ok = br#"{"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">\"resourceType\": {[</div>"},
+        "contained":[{"resourceType":"Organization","id":"o"}],"id":"p","resourceType":"Patient"}"#;
+    let resource = Resource::from_slice(ok).unwrap();
+    assert_eq!(resource.resource_type(), "Patient");
+    assert_eq!(resource.id(), Some("p"));
+    let escaped = br#"{"id":"p","resourceType":"Pat\u0069ent"}"#;
+    assert_eq!(
+        Resource::from_slice(escaped).unwrap().resource_type(),
+        "Patient"
+    );
+    for (bad, path) in [
+        (
+            &br#"{"id":"p","active":tru,"resourceType":"Patient"}"#[..],
+            "Patient.active",
+        ),
+        (
+            br#"{"id":"p","active":true,,"resourceType":"Patient"}"#,
+            "Patient",
+        ),
+        (
+            br#"{"gender":"male","gender":"female","resourceType":"Patient"}"#,
+            "Patient.gender",
+        ),
+    ] {
+        let err = Resource::from_slice(bad).unwrap_err();
+        assert!(
+            err.path.starts_with(path),
+            "{}: {err}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    // Truncated after the type was found: the decode reports the truncation.
+    let truncated = br#"{"id":"p","resourceType":"Patient","name":[{"family":"Do"#;
+    let err = Resource::from_slice(truncated).unwrap_err();
+    assert_eq!(err.kind, DecodeErrorKind::Eof, "{err}");
+    assert_eq!(err.path, "Patient.name[0].family");
+}
