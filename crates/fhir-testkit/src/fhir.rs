@@ -10,7 +10,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use wiremock::{Request, ResponseTemplate};
 
-use crate::scopes::{allows, permission_for};
+use crate::scopes::allows;
 use crate::state::{Injected, State};
 
 mod bundle;
@@ -118,7 +118,7 @@ fn answer(state: &mut State, request: &Request, segments: &[&str]) -> Reply {
                  by the sandbox",
             );
         };
-        let permission = permission_for(&interaction.method, interaction.is_instance());
+        let permission = interaction.permission();
         if let Some(scope) = &scope
             && !allows(scope, resource_type, permission)
         {

@@ -5,7 +5,7 @@
 //! case-insensitive), `gender`, `status`. Other parameters are ignored and reported in an
 //! OperationOutcome entry with `search.mode = outcome`, as lenient real servers do.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -47,6 +47,8 @@ const KNOWN_PARAMS: &[&str] = &[
 pub(crate) struct SearchResult {
     pub(crate) matches: Vec<Value>,
     pub(crate) total: usize,
+    /// The page size applied: the `_count` asked for, at most 1,000.
+    pub(crate) count: usize,
     pub(crate) ignored: Vec<String>,
 }
 
@@ -69,10 +71,20 @@ impl Store {
         )
     }
 
-    /// An id no resource has had.
-    pub(crate) fn fresh_id(&mut self) -> String {
-        self.next_id += 1;
-        format!("sbx-{}", self.next_id)
+    /// An id no `resource_type` has had, nor one of `reserved` (the ids a transaction's own
+    /// updates name): a client may have chosen `sbx-7` itself with a PUT.
+    pub(crate) fn fresh_id(&mut self, resource_type: &str, reserved: &BTreeSet<&str>) -> String {
+        loop {
+            self.next_id += 1;
+            let id = format!("sbx-{}", self.next_id);
+            if !reserved.contains(id.as_str())
+                && !self
+                    .resources
+                    .contains_key(&(resource_type.to_owned(), id.clone()))
+            {
+                return id;
+            }
+        }
     }
 
     /// Stores `resource` as a new version; assigns an id when it has none. Returns the stored
@@ -84,7 +96,7 @@ impl Store {
             .to_owned();
         let id = id
             .or_else(|| resource["id"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| self.fresh_id());
+            .unwrap_or_else(|| self.fresh_id(&resource_type, &BTreeSet::new()));
         let last_updated = self.tick();
         let versions = self
             .resources
@@ -180,6 +192,7 @@ impl Store {
             .collect();
         SearchResult {
             total: all.len(),
+            count,
             matches: all.into_iter().skip(offset).take(count).cloned().collect(),
             ignored,
         }

@@ -29,7 +29,11 @@ pub(super) fn find_top_level_string<'a>(
             b'"' => {
                 let end = string_end(input, pos + 1)?;
                 if depth == 1 && expect_key {
-                    let name = &input[pos + 1..end];
+                    let name = input.get(pos + 1..end)?;
+                    // An escaped key may spell `key` once unescaped: the validating scan decides.
+                    if name.contains(&b'\\') {
+                        return None;
+                    }
                     pos = end + 1;
                     expect_key = false;
                     if name == key {
@@ -88,7 +92,7 @@ fn value_string(input: &[u8], mut pos: usize) -> Option<&str> {
         return None;
     }
     let end = string_end(input, pos + 1)?;
-    let bytes = &input[pos + 1..end];
+    let bytes = input.get(pos + 1..end)?;
     if bytes.iter().any(|&b| b == b'\\' || b < 0x20) {
         return None;
     }
@@ -122,6 +126,11 @@ mod tests {
             None
         );
         assert_eq!(find(r#"{"resourceType":"Pat\u0069ent"}"#), None);
+        // An escaped key that spells `resourceType` comes first: only the validating scan knows.
+        assert_eq!(
+            find(r#"{"resource\u0054ype":"Patient","resourceType":"Zzz"}"#),
+            None
+        );
         assert_eq!(find(r#"{"resourceType":7}"#), None);
         assert_eq!(find(r#"{"id":"x""#), None);
         assert_eq!(find(r#"{"id":"x\"#), None);

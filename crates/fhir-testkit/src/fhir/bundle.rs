@@ -14,7 +14,7 @@ use wiremock::Request;
 use super::interaction::{Interaction, form_pairs, if_none_exist, perform, write_response};
 use super::reply::{Reply, ReplyBody};
 use crate::router::percent_decode;
-use crate::scopes::{allows, permission_for};
+use crate::scopes::allows;
 use crate::state::State;
 
 /// Whether entries stand alone or together.
@@ -186,7 +186,7 @@ fn check_scope(interaction: &Interaction, scope: Option<&str>) -> Result<(), Rep
     let (Some(scope), Some(resource_type)) = (scope, interaction.resource_type()) else {
         return Ok(());
     };
-    let permission = permission_for(&interaction.method, interaction.is_instance());
+    let permission = interaction.permission();
     if allows(scope, resource_type, permission) {
         Ok(())
     } else {
@@ -314,6 +314,13 @@ fn assign_names(
 ) -> Result<BTreeMap<usize, Reply>, Reply> {
     let mut answered = BTreeMap::new();
     let base = state.fhir_base();
+    // `Patient/7` for every update or delete in the bundle: no create may be given those ids.
+    let named: BTreeSet<String> = entries
+        .iter()
+        .filter_map(|entry| entry.interaction.as_ref().ok())
+        .filter(|interaction| interaction.method != "GET" && interaction.is_instance())
+        .map(|interaction| interaction.segments[..2].join("/"))
+        .collect();
     for (index, entry) in entries.iter_mut().enumerate() {
         let Ok(interaction) = &mut entry.interaction else {
             continue;
@@ -334,7 +341,12 @@ fn assign_names(
                 id
             }
             None => {
-                let id = state.store.fresh_id();
+                let prefix = format!("{kind}/");
+                let reserved: BTreeSet<&str> = named
+                    .iter()
+                    .filter_map(|name| name.strip_prefix(&prefix))
+                    .collect();
+                let id = state.store.fresh_id(&kind, &reserved);
                 interaction.if_none_exist = None;
                 interaction.assigned_id = Some(id.clone());
                 id

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use super::reply::{Reply, outcome_resource};
+use crate::scopes::permission_for;
 use crate::state::State;
 
 /// One interaction: a method, the path after the base, and what conditions it.
@@ -32,7 +33,22 @@ impl Interaction {
 
     /// Whether the interaction names one resource (read, update, delete) rather than a type.
     pub(crate) fn is_instance(&self) -> bool {
-        self.segments.len() >= 2 && self.segments.get(1).map(String::as_str) != Some("_search")
+        self.segments.len() >= 2 && !self.is_search()
+    }
+
+    /// Whether the interaction is a search by `POST [type]/_search`.
+    fn is_search(&self) -> bool {
+        self.segments.get(1).map(String::as_str) == Some("_search")
+    }
+
+    /// The SMART v2 permission letter the interaction needs: a `POST _search` reads (`s`), it
+    /// creates nothing.
+    pub(crate) fn permission(&self) -> char {
+        if self.is_search() {
+            's'
+        } else {
+            permission_for(&self.method, self.is_instance())
+        }
     }
 }
 
@@ -99,11 +115,7 @@ fn read(state: &State, kind: &str, id: &str, version: Option<&str>) -> Reply {
 fn search(state: &State, kind: &str, params: Vec<(String, String)>) -> Reply {
     let result = state.store.search(kind, &params);
     let base = state.fhir_base();
-    let count: usize = params
-        .iter()
-        .find(|(name, _)| name == "_count")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(20);
+    let count = result.count;
     let offset: usize = params
         .iter()
         .find(|(name, _)| name == "_offset")
@@ -122,8 +134,8 @@ fn search(state: &State, kind: &str, params: Vec<(String, String)>) -> Reply {
         format!("{base}/{kind}?{query}")
     };
     let mut links = vec![json!({"relation": "self", "url": link_for(offset)})];
-    if count > 0 && offset + count < result.total {
-        links.push(json!({"relation": "next", "url": link_for(offset + count)}));
+    if count > 0 && offset.saturating_add(count) < result.total {
+        links.push(json!({"relation": "next", "url": link_for(offset.saturating_add(count))}));
     }
     let mut entries: Vec<Value> = result
         .matches

@@ -378,3 +378,123 @@ async fn the_wire_format_follows_the_spec_and_malformed_bundles_are_refused() {
     assert_eq!(bundle["entry"][0]["response"]["status"], "400 Bad Request");
     assert_eq!(bundle["entry"][1]["response"]["status"], "200 OK");
 }
+
+/// What a careless or hostile client could try: ids it chose itself that the sandbox would
+/// assign next, a search by POST under a create-only token, a page size past any limit.
+#[tokio::test]
+async fn client_chosen_ids_post_searches_and_huge_pages_are_handled_safely() {
+    let sandbox = Sandbox::start().await;
+    let token = sandbox.issue_access_token("system/*.cruds");
+    let http = reqwest::Client::new();
+    let base = sandbox.fhir_base_url();
+    let send = |request: reqwest::RequestBuilder, token: &str| {
+        request
+            .bearer_auth(token)
+            .header("content-type", "application/fhir+json")
+            .send()
+    };
+
+    // The client takes the ids the sandbox would assign next, by PUT and within a transaction;
+    // every create still gets an id of its own, and nothing is overwritten.
+    let put = send(
+        http.put(format!("{base}/Patient/sbx-1"))
+            .body(json!({"resourceType": "Patient", "id": "sbx-1"}).to_string()),
+        &token,
+    )
+    .await
+    .unwrap();
+    assert_eq!(put.status(), 201);
+    let bundle = json!({
+        "resourceType": "Bundle", "type": "transaction",
+        "entry": [
+            {"fullUrl": "urn:uuid:0b5d2c1e-0000-4000-8000-00000000000a",
+             "resource": {"resourceType": "Patient", "name": [{"family": "Created"}]},
+             "request": {"method": "POST", "url": "Patient"}},
+            {"resource": {"resourceType": "Patient", "id": "sbx-2", "name": [{"family": "Put"}]},
+             "request": {"method": "PUT", "url": "Patient/sbx-2"}},
+        ]
+    });
+    let response = send(http.post(&base).body(bundle.to_string()), &token)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let response: Value = response.json().await.unwrap();
+    let created = response["entry"][0]["response"]["location"]
+        .as_str()
+        .unwrap();
+    assert_eq!(response["entry"][0]["response"]["status"], "201 Created");
+    assert!(
+        !created.contains("/Patient/sbx-1/") && !created.contains("/Patient/sbx-2/"),
+        "{created}"
+    );
+    let reader = client(&sandbox, "system/Patient.rs");
+    let put_one: Patient = reader
+        .read::<Patient>("sbx-1")
+        .send()
+        .await
+        .unwrap()
+        .into_resource();
+    assert!(put_one.name.is_empty(), "the client's sbx-1 is untouched");
+    let put_two: Patient = reader
+        .read::<Patient>("sbx-2")
+        .send()
+        .await
+        .unwrap()
+        .into_resource();
+    assert_eq!(
+        put_two.meta.unwrap().version_id.unwrap().value().unwrap(),
+        "1"
+    );
+
+    // A search by POST reads: a create-only token may not, a search token may.
+    let create_only = sandbox.issue_access_token("system/Patient.c");
+    let searcher = sandbox.issue_access_token("system/Patient.s");
+    for (token, status) in [(&create_only, 403), (&searcher, 200)] {
+        let response = http
+            .post(format!("{base}/Patient/_search"))
+            .bearer_auth(token)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("_count=1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status);
+    }
+    let batch = json!({"resourceType": "Bundle", "type": "batch",
+                       "entry": [{"request": {"method": "POST", "url": "Patient/_search"}}]});
+    let response: Value = send(http.post(&base).body(batch.to_string()), &create_only)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        response["entry"][0]["response"]["status"], "403 Forbidden",
+        "{response}"
+    );
+
+    // A page size and offset past any limit: no overflow, and the page the sandbox does
+    // serve (at most 1,000) links to the next when there is more.
+    for _ in 0..3 {
+        send(
+            http.post(format!("{base}/Patient"))
+                .body(json!({"resourceType": "Patient"}).to_string()),
+            &token,
+        )
+        .await
+        .unwrap();
+    }
+    let huge = format!("{base}/Patient?_count={}&_offset=1", usize::MAX);
+    let page: Value = send(http.get(huge), &token)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["resourceType"], "Bundle", "{page}");
+    assert!(
+        page["entry"]
+            .as_array()
+            .is_some_and(|entries| !entries.is_empty())
+    );
+}
