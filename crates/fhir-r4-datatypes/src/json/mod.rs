@@ -10,6 +10,7 @@ mod error;
 mod lookahead;
 mod reader;
 mod report;
+mod scan;
 mod unknown;
 mod writer;
 

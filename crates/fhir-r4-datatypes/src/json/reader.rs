@@ -16,6 +16,7 @@ use fhir_core::DecodeErrorKind;
 
 use super::Error;
 use super::report::{self, DecodeReport, Pending};
+use super::scan;
 
 /// The UTF-8 byte-order mark.
 pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -123,6 +124,10 @@ impl Peek {
 #[derive(Debug)]
 pub struct Reader<'a> {
     input: &'a [u8],
+    /// The input as text when it is all UTF-8 (checked once, up front), so strings are sliced
+    /// from it without checking each again; `None` sends every string through its own check,
+    /// which then says where the bad bytes are.
+    text: Option<&'a str>,
     pos: usize,
     depth: usize,
     first: bool,
@@ -139,10 +144,11 @@ pub struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     /// Creates a reader over `input`, after a byte-order mark if it starts with one; strings
-    /// are checked to be UTF-8 as they are read.
+    /// are checked to be UTF-8 (the whole document in one pass when it is).
     pub fn new(input: &'a [u8], options: DecodeOptions) -> Self {
         Self {
             input,
+            text: std::str::from_utf8(input).ok(),
             pos: if input.starts_with(BOM) { BOM.len() } else { 0 },
             depth: 0,
             first: false,
@@ -545,23 +551,20 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         let input = self.input;
         let start = self.pos;
-        let mut i = start;
-        loop {
-            match input.get(i) {
-                Some(b'"') => {
-                    self.pos = i + 1;
-                    return self.utf8(start, i).map(Cow::Borrowed);
-                }
-                Some(b'\\') => break,
-                Some(&b) if b < 0x20 => {
-                    self.pos = i;
-                    return Err(self.error(DecodeErrorKind::Syntax, "control character in string"));
-                }
-                Some(_) => i += 1,
-                None => {
-                    self.pos = i;
-                    return Err(self.error(DecodeErrorKind::Eof, "unterminated string"));
-                }
+        let Some(i) = scan::find_special(input.get(start..).unwrap_or_default()).map(|n| start + n)
+        else {
+            self.pos = input.len();
+            return Err(self.error(DecodeErrorKind::Eof, "unterminated string"));
+        };
+        match input.get(i) {
+            Some(b'"') => {
+                self.pos = i + 1;
+                return self.utf8(start, i).map(Cow::Borrowed);
+            }
+            Some(b'\\') => {}
+            _ => {
+                self.pos = i;
+                return Err(self.error(DecodeErrorKind::Syntax, "control character in string"));
             }
         }
         let mut out = String::with_capacity(i - start + 16);
@@ -584,13 +587,8 @@ impl<'a> Reader<'a> {
         let input = self.input;
         loop {
             let run_start = self.pos;
-            let mut i = run_start;
-            while let Some(&b) = input.get(i) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                i += 1;
-            }
+            let i = scan::find_special(input.get(run_start..).unwrap_or_default())
+                .map_or(input.len(), |n| run_start + n);
             out.push_str(self.utf8(run_start, i)?);
             self.pos = i;
             match input.get(i) {
@@ -804,6 +802,9 @@ impl<'a> Reader<'a> {
 
     /// The input between `start` and `end` as text.
     fn utf8(&self, start: usize, end: usize) -> Result<&'a str, Error> {
+        if let Some(text) = self.text.and_then(|text| text.get(start..end)) {
+            return Ok(text);
+        }
         let bytes = self.input.get(start..end).unwrap_or_default();
         std::str::from_utf8(bytes).map_err(|err| {
             Error::new(

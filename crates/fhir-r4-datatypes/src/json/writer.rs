@@ -1,5 +1,7 @@
 //! A compact JSON writer into a `Vec<u8>`, with serde_json's string escaping.
 
+use super::scan;
+
 /// Writes one JSON document, inserting commas and escaping strings.
 #[derive(Debug, Default)]
 pub struct Writer {
@@ -127,16 +129,16 @@ impl Writer {
         let bytes = value.as_bytes();
         self.out.reserve(bytes.len() + 2);
         self.out.push(b'"');
-        // Most strings need no escaping: one branch-free scan, then one copy.
-        if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
-            self.out.extend_from_slice(bytes);
-            self.out.push(b'"');
-            return;
-        }
+        // Copy each plain run whole, found a word at a time; escape the byte that ends it.
         let mut start = 0;
-        let mut control = [b'\\', b'u', b'0', b'0', 0, 0];
-        for (i, &b) in bytes.iter().enumerate() {
-            let escape: &[u8] = match b {
+        while let Some(at) =
+            scan::find_special(bytes.get(start..).unwrap_or_default()).map(|n| start + n)
+        {
+            self.out
+                .extend_from_slice(bytes.get(start..at).unwrap_or_default());
+            let byte = bytes.get(at).copied().unwrap_or_default();
+            let control;
+            let escape: &[u8] = match byte {
                 b'"' => b"\\\"",
                 b'\\' => b"\\\\",
                 b'\n' => b"\\n",
@@ -144,18 +146,23 @@ impl Writer {
                 b'\t' => b"\\t",
                 0x08 => b"\\b",
                 0x0c => b"\\f",
-                0x00..=0x1f => {
-                    control[4] = HEX[usize::from(b >> 4)];
-                    control[5] = HEX[usize::from(b & 0xf)];
+                _ => {
+                    control = [
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[usize::from(byte >> 4)],
+                        HEX[usize::from(byte & 0xf)],
+                    ];
                     &control
                 }
-                _ => continue,
             };
-            self.out.extend_from_slice(&bytes[start..i]);
             self.out.extend_from_slice(escape);
-            start = i + 1;
+            start = at + 1;
         }
-        self.out.extend_from_slice(&bytes[start..]);
+        self.out
+            .extend_from_slice(bytes.get(start..).unwrap_or_default());
         self.out.push(b'"');
     }
 }

@@ -203,3 +203,49 @@ fn a_late_resource_type_is_found_and_what_precedes_it_is_still_validated() {
     assert_eq!(err.kind, DecodeErrorKind::Eof, "{err}");
     assert_eq!(err.path, "Patient.name[0].family");
 }
+
+/// The whole document is checked as UTF-8 once; when it is not UTF-8, each string is checked
+/// on its own, so the error still names the string's path and the first bad byte.
+#[test]
+fn invalid_utf8_names_its_string_and_offset() {
+    for (prefix, bad, suffix, path) in [
+        (
+            &br#"{"resourceType":"Patient","name":[{"family":"Ab"#[..],
+            &b"\xff"[..],
+            &br#"c"}]}"#[..],
+            "Patient.name[0].family",
+        ),
+        (
+            br#"{"resourceType":"Patient","gender":"fe"#,
+            b"\xc3\x28",
+            br#"male"}"#,
+            "Patient.gender",
+        ),
+        // Escapes before the bad byte: the unescaping path checks its runs too.
+        (
+            br#"{"resourceType":"Patient","name":[{"text":"a\"b"#,
+            b"\xed\xa0\x80",
+            br#"\"c"}]}"#,
+            "Patient.name[0].text",
+        ),
+        // Text that is valid UTF-8 around the bad byte, several bytes per character.
+        (
+            r#"{"resourceType":"Patient","name":[{"family":"Größe 体重"#.as_bytes(),
+            b"\xf0\x9f",
+            br#""}]}"#,
+            "Patient.name[0].family",
+        ),
+    ] {
+        let input = [prefix, bad, suffix].concat();
+        let err = Resource::from_slice(&input).unwrap_err();
+        assert_eq!(err.kind, DecodeErrorKind::Syntax, "{err}");
+        assert_eq!(err.path, path, "{err}");
+        assert_eq!((err.line, err.column), (1, prefix.len() + 1), "{err}");
+        // And the same strings, valid, decode and write back the same text.
+        let valid = [prefix, "é".as_bytes(), suffix].concat();
+        let resource = Resource::from_slice(&valid).unwrap();
+        let written: serde_json::Value = serde_json::from_slice(&resource.to_vec()).unwrap();
+        let expected: serde_json::Value = serde_json::from_slice(&valid).unwrap();
+        assert_eq!(written, expected);
+    }
+}
