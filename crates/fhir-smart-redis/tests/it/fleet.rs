@@ -105,19 +105,26 @@ fn a_fleet_presents_each_refresh_token_once_even_when_a_holder_dies() {
     assert_eq!(killed.failed, 1, "only the killed worker: {killed:?}");
     assert!(killed.refreshes >= 4, "{killed:?}");
 
-    // The control: the same fleet without the lease presents refresh tokens twice.
-    let control = run(&[
-        "--processes",
-        "4",
-        "--tasks",
-        "10",
-        "--seconds",
-        "4",
-        "--without-lease",
-    ]);
+    // The control: the same fleet without the lease presents refresh tokens twice. The race
+    // it loses is a matter of timing, so it gets three tries to show (one nearly always does).
+    let mut controls = Vec::new();
+    let raced = (0..3).any(|_| {
+        let control = run(&[
+            "--processes",
+            "4",
+            "--tasks",
+            "10",
+            "--seconds",
+            "4",
+            "--without-lease",
+        ]);
+        let raced = control.invalid_grant > 0 && control.reused.is_some_and(|reused| reused > 0);
+        controls.push(control);
+        raced
+    });
     assert!(
-        control.invalid_grant > 0 && control.reused.is_some_and(|reused| reused > 0),
-        "without the lease, nothing would be tested: {control:?}"
+        raced,
+        "without the lease, nothing would be tested: {controls:?}"
     );
 }
 
