@@ -93,7 +93,7 @@ fn value_string(input: &[u8], mut pos: usize) -> Option<&str> {
     }
     let end = string_end(input, pos + 1)?;
     let bytes = input.get(pos + 1..end)?;
-    if bytes.iter().any(|&b| b == b'\\' || b < 0x20) {
+    if super::scan::find_special(bytes).is_some() {
         return None;
     }
     std::str::from_utf8(bytes).ok()

@@ -551,8 +551,7 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         let input = self.input;
         let start = self.pos;
-        let Some(i) = scan::find_special(input.get(start..).unwrap_or_default()).map(|n| start + n)
-        else {
+        let Some(i) = scan::find_special_from(input, start) else {
             self.pos = input.len();
             return Err(self.error(DecodeErrorKind::Eof, "unterminated string"));
         };
@@ -587,8 +586,7 @@ impl<'a> Reader<'a> {
         let input = self.input;
         loop {
             let run_start = self.pos;
-            let i = scan::find_special(input.get(run_start..).unwrap_or_default())
-                .map_or(input.len(), |n| run_start + n);
+            let i = scan::find_special_from(input, run_start).unwrap_or(input.len());
             out.push_str(self.utf8(run_start, i)?);
             self.pos = i;
             match input.get(i) {

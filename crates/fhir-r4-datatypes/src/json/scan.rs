@@ -29,6 +29,13 @@ fn special_bits(word: u64) -> u64 {
     (quote | backslash | control) & HIGHS
 }
 
+/// The index in `bytes` of the first byte at or after `from` that must be escaped in a JSON
+/// string.
+#[inline]
+pub(super) fn find_special_from(bytes: &[u8], from: usize) -> Option<usize> {
+    find_special(bytes.get(from..).unwrap_or_default()).map(|n| from + n)
+}
+
 /// The index of the first byte of `bytes` that must be escaped in a JSON string.
 #[inline]
 pub(super) fn find_special(bytes: &[u8]) -> Option<usize> {

@@ -131,9 +131,7 @@ impl Writer {
         self.out.push(b'"');
         // Copy each plain run whole, found a word at a time; escape the byte that ends it.
         let mut start = 0;
-        while let Some(at) =
-            scan::find_special(bytes.get(start..).unwrap_or_default()).map(|n| start + n)
-        {
+        while let Some(at) = scan::find_special_from(bytes, start) {
             self.out
                 .extend_from_slice(bytes.get(start..at).unwrap_or_default());
             let byte = bytes.get(at).copied().unwrap_or_default();

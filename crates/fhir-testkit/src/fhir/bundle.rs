@@ -240,10 +240,8 @@ fn check_identities(entries: &[Entry]) -> Result<(), Reply> {
         };
         let identity = if interaction.method == "POST" {
             entry.full_url.clone()
-        } else if interaction.method != "GET" && interaction.is_instance() {
-            Some(interaction.segments[..2].join("/"))
         } else {
-            None
+            interaction.written_instance()
         };
         if let Some(identity) = identity
             && !seen.insert(identity.clone())
@@ -318,8 +316,7 @@ fn assign_names(
     let named: BTreeSet<String> = entries
         .iter()
         .filter_map(|entry| entry.interaction.as_ref().ok())
-        .filter(|interaction| interaction.method != "GET" && interaction.is_instance())
-        .map(|interaction| interaction.segments[..2].join("/"))
+        .filter_map(Interaction::written_instance)
         .collect();
     for (index, entry) in entries.iter_mut().enumerate() {
         let Ok(interaction) = &mut entry.interaction else {

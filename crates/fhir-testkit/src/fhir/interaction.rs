@@ -36,6 +36,11 @@ impl Interaction {
         self.segments.len() >= 2 && !self.is_search()
     }
 
+    /// `Patient/7` for an update or delete: the resource it writes, named by the client.
+    pub(crate) fn written_instance(&self) -> Option<String> {
+        (self.method != "GET" && self.is_instance()).then(|| self.segments[..2].join("/"))
+    }
+
     /// Whether the interaction is a search by `POST [type]/_search`.
     fn is_search(&self) -> bool {
         self.segments.get(1).map(String::as_str) == Some("_search")
